@@ -1,0 +1,65 @@
+/** Protocol error codes carried by `{type: "error"}` messages (PROTOCOL.md, "Error codes"). */
+export const ErrorCodes = {
+  bad_message:
+    "Not JSON, not an object, unknown type, a required field missing, a bad docId/clientId/seq, another clientId than the connection's, or an op for a document the connection has not joined.",
+  invalid_op:
+    "The op's value is wrong: not an array, an unknown component, a bad count, a reach past the end of the document, a split surrogate pair or a lone surrogate in an insert.",
+  bad_revision: "The revision is not a non-negative integer, or is ahead of the document.",
+  resync_required: "The op is based on a revision older than the history the server keeps: join again.",
+  not_found: "No such document, and the server does not create documents on demand.",
+  too_large: "The message is larger than the server accepts.",
+  rate_limited: "Too many messages: slow down.",
+  unauthorized: "Missing or bad credentials.",
+  forbidden: "The credentials do not allow this.",
+  internal: "The server failed; the request was not applied.",
+} as const;
+
+/** A protocol error code. */
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** True when `value` is one of the protocol's error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.prototype.hasOwnProperty.call(ErrorCodes, value);
+}
+
+/** What a reconnecting client does after a close code (PROTOCOL.md, "Close codes"). */
+export type ReconnectAdvice = "stop" | "reconnect-now" | "backoff" | "retry-few" | "backoff-long";
+
+/** Description of a WebSocket close code used by the protocol. */
+export interface CloseCodeInfo {
+  readonly code: number;
+  readonly name: string;
+  readonly meaning: string;
+  readonly advice: ReconnectAdvice;
+}
+
+/** The WebSocket close codes of the protocol, by name. */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  ABNORMAL: 1006,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  NOT_FOUND: 4001,
+  UNAUTHORIZED: 4003,
+  RATE_LIMITED: 4029,
+} as const;
+
+/** The close-code table of PROTOCOL.md: meaning and reconnect advice for each code. */
+export const CloseCodes: Readonly<Record<number, CloseCodeInfo>> = {
+  1000: { code: 1000, name: "normal", meaning: "Normal closure.", advice: "stop" },
+  1001: { code: 1001, name: "going_away", meaning: "Server going away (shutdown, deploy).", advice: "reconnect-now" },
+  1006: { code: 1006, name: "abnormal", meaning: "Connection lost with no close frame (network failure).", advice: "backoff" },
+  1008: { code: 1008, name: "policy_violation", meaning: "Policy violation (origin, abuse).", advice: "stop" },
+  1009: { code: 1009, name: "message_too_big", meaning: "Message too big.", advice: "stop" },
+  1011: { code: 1011, name: "internal_error", meaning: "Internal server error.", advice: "backoff" },
+  4001: { code: 4001, name: "not_found", meaning: "Document or session not found.", advice: "retry-few" },
+  4003: { code: 4003, name: "unauthorized", meaning: "Unauthorized or forbidden (token expired or revoked).", advice: "stop" },
+  4029: { code: 4029, name: "rate_limited", meaning: "Rate limited.", advice: "backoff-long" },
+};
+
+/** The table entry for `code`; unknown codes are network failures (reconnect with backoff). */
+export function describeCloseCode(code: number): CloseCodeInfo {
+  return CloseCodes[code] ?? { code, name: "unknown", meaning: "Network failure or unknown close code.", advice: "backoff" };
+}

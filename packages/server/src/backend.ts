@@ -1,0 +1,131 @@
+/**
+ * The storage contract of @open-ot/server. `MemoryBackend` is the reference implementation;
+ * `RedisAdapter` (@open-ot/adapter-redis) implements it on Redis. The contract suite in
+ * @open-ot/testing runs against both.
+ */
+
+/** A document as stored: its type name, current revision `v` and snapshot `data` (published OpenOT shape). */
+export interface DocumentRecord<Snapshot = unknown> {
+  type: string;
+  v: number;
+  data: Snapshot;
+}
+
+/** One committed op with what identifies it. */
+export interface CommittedOp<Op = unknown> {
+  /** The revision this op produced (the first op of a document is revision 1). */
+  revision: number;
+  op: Op;
+  clientId?: string;
+  seq?: number;
+}
+
+/** What `commit` is asked to do: append `op` as revision `revision`, if the document is at `revision - 1`. */
+export interface CommitRequest<Snapshot = unknown, Op = unknown> {
+  /** The new revision: the commit succeeds only if the document is at `revision - 1` (compare-and-set). */
+  revision: number;
+  op: Op;
+  /**
+   * The document after the op. A backend may store it on every commit or only every N revisions
+   * (it must then rebuild the snapshot from an older one plus history when loading).
+   */
+  snapshot: Snapshot;
+  clientId?: string;
+  seq?: number;
+}
+
+/** Outcome of {@link IBackendAdapter.commit}. */
+export type CommitResult =
+  /** Committed as `revision`; the committed op was published on the document's channel. */
+  | { status: "committed"; revision: number }
+  /** The document is no longer at `revision - 1`; nothing was written. `current` is its revision now. */
+  | { status: "conflict"; current: number }
+  /** `(clientId, seq)` was already committed (at `revision`, when the backend still knows it); nothing was written. */
+  | { status: "duplicate"; revision?: number; lastSeq: number };
+
+/** The message published on a document's channel for every committed op. */
+export interface CommitNotice<Op = unknown> {
+  docId: string;
+  revision: number;
+  op: Op;
+  clientId?: string;
+  seq?: number;
+}
+
+/** Thrown by backends for a document that does not exist. */
+export class DocumentNotFoundError extends Error {
+  override readonly name = "DocumentNotFoundError";
+  constructor(readonly docId: string) {
+    super(`Document "${docId}" does not exist`);
+  }
+}
+
+/** Thrown by `createDocument` for a document that already exists. */
+export class DocumentExistsError extends Error {
+  override readonly name = "DocumentExistsError";
+  constructor(readonly docId: string) {
+    super(`Document "${docId}" already exists`);
+  }
+}
+
+/** Storage for documents, their history, and the last committed `seq` of each client. */
+export interface IBackendAdapter {
+  /** Create a document at revision 0. Rejects with {@link DocumentExistsError} if it exists. */
+  createDocument(docId: string, type: string, snapshot: unknown): Promise<void>;
+  /** The current record, or rejects with {@link DocumentNotFoundError}. */
+  getRecord(docId: string): Promise<DocumentRecord>;
+  /** The ops that produced revisions `start + 1 .. end` (published shape: `start` inclusive index, `end` exclusive; ops only). */
+  getHistory(docId: string, start: number, end?: number): Promise<unknown[]>;
+  /**
+   * Legacy published API: append `op` as revision `newRevision` (must be current + 1) with no
+   * de-duplication. Prefer `commit`.
+   */
+  saveOperation(docId: string, op: unknown, newRevision: number): Promise<void>;
+
+  /**
+   * Atomically: compare the revision, check and record `(clientId, seq)`, append the op, store
+   * the snapshot (or not, see {@link CommitRequest.snapshot}), bump the revision, and publish a
+   * {@link CommitNotice} on the document's channel, so that publication order is revision order.
+   * Checks run in this order: existence (rejects with DocumentNotFoundError), duplicate, revision.
+   */
+  commit(docId: string, request: CommitRequest): Promise<CommitResult>;
+  /** Committed ops with revisions in `from .. to` inclusive (`to` defaults to the current revision). */
+  getOps(docId: string, from: number, to?: number): Promise<CommittedOp[]>;
+  /** The oldest revision whose op is still kept (history before it was trimmed); `current + 1` when none is kept. */
+  getOldestKeptRevision(docId: string): Promise<number>;
+  /** The last committed `seq` of `clientId` in the document, if any. */
+  getLastSeq(docId: string, clientId: string): Promise<number | undefined>;
+  /** The current revision, or rejects with DocumentNotFoundError. */
+  getRevision(docId: string): Promise<number>;
+  /** Release connections and timers. */
+  close(): Promise<void>;
+}
+
+/** Receive the messages published on a channel. */
+export type PubSubListener = (message: CommitNotice) => void;
+
+/**
+ * Fan-out of committed ops. Delivery is at most once and may be lost (Redis pub/sub), so
+ * subscribers treat it as a hint and fill gaps from the backend's history.
+ */
+export interface PubSub {
+  /** Publish `message` on `channel`. */
+  publish(channel: string, message: CommitNotice): Promise<void>;
+  /**
+   * Subscribe to `channel`; resolves once the subscription is active (messages published after
+   * that are delivered). Resolves to a function that unsubscribes.
+   */
+  subscribe(channel: string, onMessage: PubSubListener): Promise<() => Promise<void>>;
+  /**
+   * Optional: be told when the subscription may have missed messages (the subscriber
+   * connection dropped and came back). Subscribers then catch up from history.
+   */
+  onResubscribe?(listener: () => void): () => void;
+  /** Release connections. */
+  close(): Promise<void>;
+}
+
+/** The pub/sub channel of a document. The docId is validated by callers, so it cannot break the name. */
+export function documentChannel(docId: string): string {
+  return `ot:{${docId}}:ops`;
+}

@@ -1,0 +1,38 @@
+import type { ServerMessage } from "@open-ot/core";
+
+/**
+ * One client connection as a transport binding sees it. The hub calls `send` for every outbound
+ * message (an array only when the connection opted in to batching) and `close` to end it.
+ */
+export interface HubConnection {
+  /** Hand one message (or, for batching connections, an array of messages) to the wire. */
+  send(message: ServerMessage | readonly ServerMessage[]): void;
+  /** Close the connection with a protocol close code (see `CloseCode` in @open-ot/core). */
+  close(code: number, reason: string): void;
+}
+
+/** Options for {@link Hub.connect}. */
+export interface ConnectOptions {
+  /** The connection opted in to batched frames (for example `batch=1` in its URL). @default false */
+  batch?: boolean;
+  /**
+   * Root-path (legacy OpenOT) connections: join this document at its current revision straight
+   * away, sending nothing until ops arrive. The document is created if the hub creates on demand.
+   */
+  autoJoin?: string;
+}
+
+/** The hub's handle on one connection; the binding feeds it what arrives and tells it when the connection ends. */
+export interface HubSession {
+  /** A stable id for logs and for SSE session lookup. */
+  readonly id: string;
+  /**
+   * One inbound frame: JSON text, or an already-parsed value (for example a POST body). Arrays
+   * are handled element by element, in order. Never throws: bad input is answered with `error`.
+   */
+  receive(frame: unknown): void;
+  /** The connection is gone: stop delivering, leave every document. Safe to call twice. */
+  close(): void;
+  /** Resolves when everything received so far has been handled (for tests and graceful shutdown). */
+  idle(): Promise<void>;
+}
