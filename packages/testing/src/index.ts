@@ -1,1 +1,5 @@
-export {};
+export * from "./backend-contract.js";
+export * from "./pubsub-contract.js";
+export * from "./transport-conformance.js";
+export * from "./fault-proxy.js";
+export * from "./redis-server.js";

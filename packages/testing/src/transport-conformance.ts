@@ -1,0 +1,2 @@
+// Owned by one helper; placeholder until it lands.
+export {};
