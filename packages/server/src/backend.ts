@@ -60,6 +60,27 @@ export class DocumentNotFoundError extends Error {
   }
 }
 
+/**
+ * Thrown by `getOps` and `getHistory` when the requested range starts before the oldest op the
+ * backend still keeps (see {@link IBackendAdapter.getOldestKeptRevision}). Callers fall back to
+ * a snapshot (a join) or refuse with `resync_required` (a submit).
+ */
+export class HistoryTrimmedError extends Error {
+  override readonly name = "HistoryTrimmedError";
+  constructor(
+    readonly docId: string,
+    /** The first revision that was asked for. */
+    readonly requested: number,
+    /** The oldest revision still kept. */
+    readonly oldestKept: number,
+  ) {
+    super(
+      `Document "${docId}": ops from revision ${requested} were trimmed (oldest kept: ${oldestKept}); ` +
+        `load the snapshot instead, or raise the backend's historyLimit`,
+    );
+  }
+}
+
 /** Thrown by `createDocument` for a document that already exists. */
 export class DocumentExistsError extends Error {
   override readonly name = "DocumentExistsError";
@@ -74,7 +95,11 @@ export interface IBackendAdapter {
   createDocument(docId: string, type: string, snapshot: unknown): Promise<void>;
   /** The current record, or rejects with {@link DocumentNotFoundError}. */
   getRecord(docId: string): Promise<DocumentRecord>;
-  /** The ops that produced revisions `start + 1 .. end` (published shape: `start` inclusive index, `end` exclusive; ops only). */
+  /**
+   * The ops that produced revisions `start + 1 .. end` (published shape: `start` inclusive index,
+   * `end` exclusive, clamped to the current revision; ops only). Rejects with
+   * {@link HistoryTrimmedError} when a requested op is no longer kept.
+   */
   getHistory(docId: string, start: number, end?: number): Promise<unknown[]>;
   /**
    * Legacy published API: append `op` as revision `newRevision` (must be current + 1) with no
@@ -89,7 +114,11 @@ export interface IBackendAdapter {
    * Checks run in this order: existence (rejects with DocumentNotFoundError), duplicate, revision.
    */
   commit(docId: string, request: CommitRequest): Promise<CommitResult>;
-  /** Committed ops with revisions in `from .. to` inclusive (`to` defaults to the current revision). */
+  /**
+   * Committed ops with revisions in `from .. to` inclusive (`to` defaults to, and is clamped to,
+   * the current revision; `from` below 1 counts as 1; an empty range gives `[]`). Rejects with {@link HistoryTrimmedError}
+   * when `from` is older than the oldest kept revision (and the range is not empty).
+   */
   getOps(docId: string, from: number, to?: number): Promise<CommittedOp[]>;
   /** The oldest revision whose op is still kept (history before it was trimmed); `current + 1` when none is kept. */
   getOldestKeptRevision(docId: string): Promise<number>;
