@@ -3,4 +3,8 @@ export * from "./transport.js";
 export * from "./codes.js";
 export * from "./protocol.js";
 export * from "./parse.js";
+export * from "./text-op.js";
 export * from "./text-type.js";
+export * from "./transform-cursor.js";
+export * from "./diff-text.js";
+export { findLoneSurrogate, isHighSurrogate, isLowSurrogate, splitsSurrogatePair } from "./surrogates.js";

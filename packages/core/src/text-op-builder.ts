@@ -1,0 +1,64 @@
+import { isDelete, isInsert, isRetain, type TextComponent, type TextOp } from "./text-op.js";
+
+/**
+ * Builds a text op in normal form from components appended left to right: zero-length
+ * components dropped, neighbours of one kind merged, an insert placed before a delete at the
+ * same position, and no trailing retain.
+ *
+ * Inserts go before deletes so that an op has one normal form for one effect: `[{d:1},{i:"x"}]`
+ * and `[{i:"x"},{d:1}]` do the same thing, and transform breaks insert ties on normalised ops,
+ * so both spellings must reach it as the same op.
+ *
+ * Never mutates a component it was given: merged components are new objects.
+ */
+export class TextOpBuilder {
+  private readonly components: TextComponent[] = [];
+
+  /** Append a retain of `n` code units. */
+  retain(n: number): void {
+    if (n === 0) return;
+    const last = this.components[this.components.length - 1];
+    if (last !== undefined && isRetain(last)) this.components[this.components.length - 1] = { r: last.r + n };
+    else this.components.push({ r: n });
+  }
+
+  /** Append an insert of `text`. */
+  insert(text: string): void {
+    if (text.length === 0) return;
+    const n = this.components.length;
+    const last = this.components[n - 1];
+    if (last !== undefined && isInsert(last)) {
+      this.components[n - 1] = { i: last.i + text };
+    } else if (last !== undefined && isDelete(last)) {
+      // Move the insert in front of the delete (merging with an insert before it).
+      const before = this.components[n - 2];
+      if (before !== undefined && isInsert(before)) this.components[n - 2] = { i: before.i + text };
+      else this.components.splice(n - 1, 0, { i: text });
+    } else {
+      this.components.push({ i: text });
+    }
+  }
+
+  /** Append a delete of `n` code units. */
+  delete(n: number): void {
+    if (n === 0) return;
+    const last = this.components[this.components.length - 1];
+    if (last !== undefined && isDelete(last)) this.components[this.components.length - 1] = { d: last.d + n };
+    else this.components.push({ d: n });
+  }
+
+  /** Append any component. */
+  push(c: TextComponent): void {
+    if (isRetain(c)) this.retain(c.r);
+    else if (isInsert(c)) this.insert(c.i);
+    else this.delete(c.d);
+  }
+
+  /** The op built so far, in normal form (trailing retain dropped). */
+  result(): TextOp {
+    const out = this.components.slice();
+    const last = out[out.length - 1];
+    if (last !== undefined && isRetain(last)) out.pop();
+    return out;
+  }
+}

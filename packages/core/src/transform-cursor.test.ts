@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { InvalidOpError } from "./ot-type.js";
+import { transformCursor } from "./transform-cursor.js";
+
+describe("transformCursor", () => {
+  it("moves right past text inserted before the caret and stays before text inserted after it", () => {
+    expect(transformCursor(3, [{ r: 1 }, { i: "ab" }])).toBe(5);
+    expect(transformCursor(3, [{ r: 4 }, { i: "ab" }])).toBe(3);
+  });
+
+  it("at an insert at the caret, moves right by default and stays with side left", () => {
+    expect(transformCursor(3, [{ r: 3 }, { i: "ab" }])).toBe(5);
+    expect(transformCursor(3, [{ r: 3 }, { i: "ab" }], "right")).toBe(5);
+    expect(transformCursor(3, [{ r: 3 }, { i: "ab" }], "left")).toBe(3);
+  });
+
+  it("moves left past deleted text and to the start of a delete around it", () => {
+    expect(transformCursor(5, [{ d: 2 }])).toBe(3);
+    expect(transformCursor(3, [{ r: 1 }, { d: 4 }])).toBe(1);
+    expect(transformCursor(3, [{ r: 3 }, { d: 4 }])).toBe(3);
+  });
+
+  it("lands after the replacement text when its selection is replaced, however the op is spelled", () => {
+    expect(transformCursor(3, [{ r: 1 }, { i: "XY" }, { d: 4 }])).toBe(3);
+    expect(transformCursor(3, [{ r: 1 }, { d: 4 }, { i: "XY" }])).toBe(3);
+  });
+
+  it("refuses bad positions, sides and ops", () => {
+    expect(() => transformCursor(-1, [])).toThrow(RangeError);
+    expect(() => transformCursor(1.5, [])).toThrow(RangeError);
+    expect(() => transformCursor(0, [], "up" as "left")).toThrow(TypeError);
+    expect(() => transformCursor(0, [{ r: -1 }])).toThrow(InvalidOpError);
+  });
+});
