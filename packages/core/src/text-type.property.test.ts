@@ -1,0 +1,159 @@
+// Property tests of the text type over documents with astral characters (surrogate pairs).
+// Random ops are generated over whole characters (code points), so they never split a pair,
+// and are spelled loosely on purpose (zero counts, empty inserts, split neighbours, trailing
+// retains) so that every function also meets ops that are valid but not normalised.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { diffText } from "./diff-text.js";
+import type { Side } from "./ot-type.js";
+import { type TextComponent, type TextOp } from "./text-op.js";
+import { TextType } from "./text-type.js";
+import { transformCursor } from "./transform-cursor.js";
+
+const RUNS = { numRuns: 3000 };
+
+/** Characters of one or two code units; several astral ones share a high surrogate. */
+const char = fc.constantFrom("a", "b", "c", " ", "\n", "é", "\u{1F600}", "\u{1F601}", "\u{1F700}", "\u{10000}", "\u{10FFFF}");
+const text = (maxLength: number) => fc.array(char, { maxLength }).map((chars) => chars.join(""));
+const doc = text(24);
+
+type Step = { kind: "r" | "d" | "i"; chars: number; insert: string };
+const step: fc.Arbitrary<Step> = fc.record({
+  kind: fc.constantFrom("r", "r", "d", "i"),
+  chars: fc.nat({ max: 6 }),
+  insert: text(4),
+});
+
+/** Interpret random steps as an op on `base`, counting whole characters so pairs stay whole. */
+function opFromSteps(base: string, steps: readonly Step[]): TextOp {
+  const chars = Array.from(base);
+  let at = 0;
+  const op: TextComponent[] = [];
+  for (const s of steps) {
+    if (s.kind === "i") {
+      op.push({ i: s.insert });
+      continue;
+    }
+    const n = Math.min(s.chars, chars.length - at);
+    const units = chars.slice(at, at + n).join("").length;
+    at += n;
+    op.push(s.kind === "r" ? { r: units } : { d: units });
+  }
+  return op;
+}
+
+const opOn = (base: string) => fc.array(step, { maxLength: 8 }).map((steps) => opFromSteps(base, steps));
+
+/** A document and two concurrent ops on it. */
+const concurrent = doc.chain((s) => fc.tuple(fc.constant(s), opOn(s), opOn(s)));
+/** A document, an op on it, and an op on the result. */
+const sequential = doc.chain((s) =>
+  opOn(s).chain((a) => fc.tuple(fc.constant(s), fc.constant(a), opOn(TextType.apply(s, a)))),
+);
+const side = fc.constantFrom<Side>("left", "right");
+
+function insertedText(op: TextOp): string {
+  return op.map((c) => ("i" in c ? c.i : "")).join("");
+}
+
+describe("TextType properties", () => {
+  it("transform converges: both orders reach the same document", () => {
+    fc.assert(
+      fc.property(concurrent, ([s, a, b]) => {
+        const viaA = TextType.apply(TextType.apply(s, a), TextType.transform(b, a, "right"));
+        const viaB = TextType.apply(TextType.apply(s, b), TextType.transform(a, b, "left"));
+        expect(viaA).toBe(viaB);
+      }),
+      RUNS,
+    );
+  });
+
+  it("transform keeps every insert and yields an op valid after the other", () => {
+    fc.assert(
+      fc.property(concurrent, side, ([s, a, b], sd) => {
+        const a2 = TextType.transform(a, b, sd);
+        // Concurrent deletes cannot remove text the other side inserted: all of it survives.
+        expect(insertedText(a2)).toBe(insertedText(a));
+        expect(TextType.validate(a2, TextType.apply(s, b))).toEqual(a2);
+      }),
+      RUNS,
+    );
+  });
+
+  it("compose agrees with applying in sequence", () => {
+    fc.assert(
+      fc.property(sequential, ([s, a, b]) => {
+        const ab = TextType.compose(a, b);
+        expect(TextType.apply(s, ab)).toBe(TextType.apply(TextType.apply(s, a), b));
+        expect(TextType.normalize(ab)).toEqual(ab);
+      }),
+      RUNS,
+    );
+  });
+
+  it("invert undoes apply", () => {
+    fc.assert(
+      fc.property(doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
+        const after = TextType.apply(s, a);
+        expect(TextType.apply(after, TextType.invert(a, s))).toBe(s);
+      }),
+      RUNS,
+    );
+  });
+
+  it("normalize is idempotent, keeps apply's result, and leaves the input alone", () => {
+    fc.assert(
+      fc.property(doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
+        const copy = structuredClone(a);
+        const n = TextType.normalize(a);
+        expect(TextType.normalize(n)).toEqual(n);
+        expect(TextType.apply(s, n)).toBe(TextType.apply(s, a));
+        expect(TextType.validate(a, s)).toEqual(n);
+        expect(a).toEqual(copy);
+      }),
+      RUNS,
+    );
+  });
+
+  it("transform does not depend on how its inputs are spelled", () => {
+    fc.assert(
+      fc.property(concurrent, side, ([, a, b], sd) => {
+        expect(TextType.transform(a, b, sd)).toEqual(
+          TextType.transform(TextType.normalize(a), TextType.normalize(b), sd),
+        );
+      }),
+      RUNS,
+    );
+  });
+
+  it("transformCursor stays in bounds and lands where transform puts a marker", () => {
+    const withCaret = doc.chain((s) =>
+      fc.tuple(fc.constant(s), opOn(s), fc.nat({ max: Array.from(s).length }), side),
+    );
+    fc.assert(
+      fc.property(withCaret, ([s, a, caretChars, sd]) => {
+        const position = Array.from(s).slice(0, caretChars).join("").length;
+        const after = TextType.apply(s, a);
+        const moved = transformCursor(position, a, sd);
+        expect(moved).toBeGreaterThanOrEqual(0);
+        expect(moved).toBeLessThanOrEqual(after.length);
+        // The caret behaves as an empty insert: a marker inserted there ends up at `moved`.
+        const marker: TextOp = [{ r: position }, { i: "\u0000" }];
+        const marked = TextType.apply(after, TextType.transform(marker, a, sd));
+        expect(marked.indexOf("\u0000")).toBe(moved);
+      }),
+      RUNS,
+    );
+  });
+
+  it("diffText turns one document into another with a valid op", () => {
+    fc.assert(
+      fc.property(doc, doc, (from, to) => {
+        const op = diffText(from, to);
+        expect(TextType.validate(op, from)).toEqual(op);
+        expect(TextType.apply(from, op)).toBe(to);
+      }),
+      RUNS,
+    );
+  });
+});
