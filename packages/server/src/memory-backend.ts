@@ -1,0 +1,227 @@
+import { TextType, type OTType } from "@open-ot/core";
+import {
+  DocumentExistsError,
+  DocumentNotFoundError,
+  HistoryTrimmedError,
+  documentChannel,
+  type CommitNotice,
+  type CommitRequest,
+  type CommitResult,
+  type CommittedOp,
+  type DocumentRecord,
+  type IBackendAdapter,
+} from "./backend.js";
+import { InProcessPubSub } from "./in-process-pub-sub.js";
+
+/** Options of {@link MemoryBackend}. */
+export interface MemoryBackendOptions {
+  /**
+   * Where commits are published. Share one between several `MemoryBackend`-backed servers in a
+   * process only if they also share this backend. @default a new {@link InProcessPubSub}
+   */
+  pubsub?: InProcessPubSub;
+  /** Types the legacy `saveOperation` can apply, by name. @default [TextType] */
+  types?: OTType<unknown, unknown>[];
+  /**
+   * Keep only the newest `historyLimit` ops of each document; older ones are dropped and
+   * resumes from before them get a snapshot. @default Infinity (keep everything)
+   */
+  historyLimit?: number;
+}
+
+/** The last committed `seq` of one client in one document, and the revision it made. */
+interface SeqEntry {
+  seq: number;
+  revision: number;
+}
+
+interface StoredDocument {
+  readonly type: string;
+  revision: number;
+  snapshot: unknown;
+  /** The kept ops, oldest first; `history[i]` made revision `oldestKept + i`. */
+  history: CommittedOp[];
+  oldestKept: number;
+  readonly seqs: Map<string, SeqEntry>;
+}
+
+/**
+ * {@link IBackendAdapter} in memory: the reference backend, for tests, demos and
+ * single-process deployments.
+ *
+ * Keeps, per document, the current snapshot, the op history with `clientId`/`seq`, and the
+ * last committed `seq` of each client with its revision. Each method does all its reading and
+ * writing synchronously before it returns a promise, so every call is atomic; `commit` queues
+ * its {@link CommitNotice} on the pub/sub in the same step, so publication order is revision
+ * order. Inputs are cloned on the way in, so callers may reuse their objects; returned values
+ * are shared and must be treated as read-only.
+ */
+export class MemoryBackend implements IBackendAdapter {
+  /** The pub/sub every commit is published on. */
+  readonly pubsub: InProcessPubSub;
+  private readonly docs = new Map<string, StoredDocument>();
+  private readonly types = new Map<string, OTType<unknown, unknown>>();
+  private readonly historyLimit: number;
+
+  constructor(options: MemoryBackendOptions = {}) {
+    this.pubsub = options.pubsub ?? new InProcessPubSub();
+    for (const type of options.types ?? [TextType as OTType<unknown, unknown>]) this.types.set(type.name, type);
+    const limit = options.historyLimit ?? Infinity;
+    if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 1))) {
+      throw new RangeError(`MemoryBackend: historyLimit must be a positive integer or Infinity, got ${String(limit)}`);
+    }
+    this.historyLimit = limit;
+  }
+
+  /** Add a type the legacy `saveOperation` can apply. */
+  registerType(type: OTType<unknown, unknown>): void {
+    this.types.set(type.name, type);
+  }
+
+  createDocument(docId: string, type: string, snapshot: unknown): Promise<void> {
+    return run(() => {
+      if (this.docs.has(docId)) throw new DocumentExistsError(docId);
+      this.docs.set(docId, {
+        type,
+        revision: 0,
+        snapshot: structuredClone(snapshot),
+        history: [],
+        oldestKept: 1,
+        seqs: new Map(),
+      });
+    });
+  }
+
+  getRecord(docId: string): Promise<DocumentRecord> {
+    return run(() => {
+      const doc = this.get(docId);
+      return { type: doc.type, v: doc.revision, data: doc.snapshot };
+    });
+  }
+
+  getRevision(docId: string): Promise<number> {
+    return run(() => this.get(docId).revision);
+  }
+
+  getHistory(docId: string, start: number, end?: number): Promise<unknown[]> {
+    // Index `start` (inclusive) to `end` (exclusive) of the full history are revisions start+1 .. end.
+    return run(() => this.range(docId, this.get(docId), start + 1, end).map((c) => c.op));
+  }
+
+  getOps(docId: string, from: number, to?: number): Promise<CommittedOp[]> {
+    return run(() => this.range(docId, this.get(docId), from, to).map((c) => ({ ...c })));
+  }
+
+  getOldestKeptRevision(docId: string): Promise<number> {
+    return run(() => {
+      const doc = this.get(docId);
+      return doc.history.length === 0 ? doc.revision + 1 : doc.oldestKept;
+    });
+  }
+
+  getLastSeq(docId: string, clientId: string): Promise<number | undefined> {
+    return run(() => this.docs.get(docId)?.seqs.get(clientId)?.seq);
+  }
+
+  saveOperation(docId: string, op: unknown, newRevision: number): Promise<void> {
+    return run(() => {
+      const doc = this.get(docId);
+      this.assertCanPublish();
+      if (newRevision !== doc.revision + 1) {
+        throw new Error(
+          `MemoryBackend.saveOperation: document "${docId}" is at revision ${doc.revision}, so the next op must be ` +
+            `revision ${doc.revision + 1}, not ${newRevision}; use commit() to detect conflicts without throwing`,
+        );
+      }
+      const type = this.types.get(doc.type);
+      if (!type) {
+        throw new Error(
+          `MemoryBackend.saveOperation: no type "${doc.type}" registered to apply the op; pass it in options.types or call registerType()`,
+        );
+      }
+      const stored = structuredClone(op);
+      const snapshot = type.apply(doc.snapshot, stored);
+      this.append(docId, doc, { revision: newRevision, op: stored }, snapshot);
+    });
+  }
+
+  commit(docId: string, request: CommitRequest): Promise<CommitResult> {
+    return run((): CommitResult => {
+      const doc = this.get(docId);
+      const { clientId, seq } = request;
+      // De-duplication comes before the revision check: a resent op is recognised whatever
+      // revision it names (PROTOCOL.md, guarantee 3).
+      if (clientId !== undefined && seq !== undefined) {
+        const last = doc.seqs.get(clientId);
+        if (last && seq <= last.seq) {
+          return seq === last.seq
+            ? { status: "duplicate", revision: last.revision, lastSeq: last.seq }
+            : { status: "duplicate", lastSeq: last.seq };
+        }
+      }
+      if (request.revision !== doc.revision + 1) return { status: "conflict", current: doc.revision };
+      this.assertCanPublish();
+      const entry: CommittedOp = { revision: request.revision, op: structuredClone(request.op) };
+      if (clientId !== undefined) entry.clientId = clientId;
+      if (clientId !== undefined && seq !== undefined) {
+        entry.seq = seq;
+        doc.seqs.set(clientId, { seq, revision: request.revision });
+      }
+      this.append(docId, doc, entry, structuredClone(request.snapshot));
+      return { status: "committed", revision: request.revision };
+    });
+  }
+
+  /** Nothing to release: the data stays readable, and the pub/sub stays open (close it yourself). */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Refuse before writing anything: a commit that could not be published must not happen. */
+  private assertCanPublish(): void {
+    if (this.pubsub.closed) {
+      throw new Error("MemoryBackend: its pub/sub was closed, so commits could not be delivered; create a new backend");
+    }
+  }
+
+  private get(docId: string): StoredDocument {
+    const doc = this.docs.get(docId);
+    if (!doc) throw new DocumentNotFoundError(docId);
+    return doc;
+  }
+
+  /** Kept ops with revisions `from .. to` inclusive, clamped as `getOps` documents. */
+  private range(docId: string, doc: StoredDocument, from: number, to: number | undefined): CommittedOp[] {
+    const first = Math.max(1, from);
+    const last = Math.min(doc.revision, to ?? doc.revision);
+    if (first > last) return [];
+    if (first < doc.oldestKept) throw new HistoryTrimmedError(docId, first, doc.oldestKept);
+    return doc.history.slice(first - doc.oldestKept, last - doc.oldestKept + 1);
+  }
+
+  private append(docId: string, doc: StoredDocument, entry: CommittedOp, snapshot: unknown): void {
+    doc.history.push(entry);
+    doc.revision = entry.revision;
+    doc.snapshot = snapshot;
+    const excess = doc.history.length - this.historyLimit;
+    if (excess > 0) {
+      doc.history = doc.history.slice(excess);
+      doc.oldestKept += excess;
+    }
+    const notice: CommitNotice = { docId, revision: entry.revision, op: entry.op };
+    if (entry.clientId !== undefined) notice.clientId = entry.clientId;
+    if (entry.seq !== undefined) notice.seq = entry.seq;
+    // Queued synchronously with the write: no other commit can slip in between, so the
+    // channel sees revisions in order.
+    this.pubsub.publishNow(documentChannel(docId), notice);
+  }
+}
+
+/** Run `body` now and turn its result or exception into a promise. */
+function run<T>(body: () => T): Promise<T> {
+  try {
+    return Promise.resolve(body());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
