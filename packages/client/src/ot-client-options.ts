@@ -1,0 +1,67 @@
+import type { OTType, TransportAdapter } from "@open-ot/core";
+import type { DiffFunction } from "./rebase-onto-snapshot.js";
+
+/**
+ * Where the client reports what it does. The library never writes to the console; pass
+ * `console` here to see its messages. Every method is optional.
+ */
+export interface OTClientLogger {
+  debug?(message: string, context?: Record<string, unknown>): void;
+  info?(message: string, context?: Record<string, unknown>): void;
+  warn?(message: string, context?: Record<string, unknown>): void;
+  error?(message: string, context?: Record<string, unknown>): void;
+}
+
+/** Options of {@link OTClient}. */
+export interface OTClientOptions<Snapshot, Op> {
+  /** The document's OT type, for example core's `TextType`; its `name` must match the server's `docType`. */
+  type: OTType<Snapshot, Op>;
+  /**
+   * The connection to the server. The client owns it: it calls `connect` itself and passes its
+   * own receiver. A `HandshakeCapable` transport (the reconnecting wrapper) gets a handshake
+   * that rejoins after every reconnection.
+   */
+  transport: TransportAdapter<unknown>;
+  /** The document to edit; 1 to 256 characters from `[A-Za-z0-9._~:-]`. */
+  docId: string;
+  /**
+   * This client's identity for de-duplication; 1 to 64 characters from `[A-Za-z0-9_-]`.
+   * Reuse one only together with its `lastSeq`, or the server drops the new ops as duplicates.
+   * @default a fresh `randomClientId()` from @open-ot/core
+   */
+  clientId?: string;
+  /**
+   * The last `seq` this `clientId` used, when resuming a persisted identity; the next op is
+   * sent as `lastSeq + 1`.
+   * @default 0
+   */
+  lastSeq?: number;
+  /**
+   * A known document state to resume from (give `revision` with it): the client then joins
+   * with that revision and receives only what it missed, instead of a whole snapshot.
+   * @default undefined (the first join asks for a snapshot)
+   */
+  snapshot?: Snapshot;
+  /**
+   * The revision `snapshot` belongs to. Required with `snapshot`, not allowed without.
+   * @default undefined
+   */
+  revision?: number;
+  /**
+   * Send `"batch": true` in every join, so the server may send JSON arrays of messages.
+   * @default false
+   */
+  batch?: boolean;
+  /**
+   * How to compute the change between two snapshots, used to keep local edits across a resync
+   * from a snapshot. Without one (and without a `diff` method on the type), unacknowledged
+   * edits are dropped on such a resync and reported in the `resync` event.
+   * @default `type.diff` when the type has one; core's `diffText` for the `"text"` type
+   */
+  diff?: DiffFunction<Snapshot, Op>;
+  /**
+   * Where to report what the client does.
+   * @default no logging
+   */
+  logger?: OTClientLogger;
+}

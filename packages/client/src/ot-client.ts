@@ -1,0 +1,756 @@
+import {
+  isHandshakeCapable,
+  isValidClientId,
+  isValidDocId,
+  isValidRevision,
+  parseServerMessage,
+  randomClientId,
+  type AckMessage,
+  type ErrorMessage,
+  type JoinedMessage,
+  type JoinMessage,
+  type OpMessage,
+  type OTType,
+  type RemoteOpMessage,
+  type ServerMessage,
+  type SnapshotMessage,
+  type TransportAdapter,
+  type TransportCloseEvent,
+} from "@open-ot/core";
+import { AwaitingConfirm } from "./awaiting-confirm.js";
+import type { ClientState, PendingOp, StateContext, SyncStateName } from "./client-state.js";
+import { resolveDiff } from "./resolve-diff.js";
+import type { ConnectionState, JoinReason, OTClientEvents } from "./ot-client-events.js";
+import { OTClientError } from "./ot-client-error.js";
+import type { OTClientLogger, OTClientOptions } from "./ot-client-options.js";
+import { rebaseOntoSnapshot, type DiffFunction, type RebaseResult } from "./rebase-onto-snapshot.js";
+import { Synchronized } from "./synchronized.js";
+import { TypedEmitter, type Listener } from "./typed-emitter.js";
+
+/** The document as the client knows it. */
+interface KnownDocument<Snapshot> {
+  /** The server's document at `revision`. */
+  readonly server: Snapshot;
+  /** `server` plus the op in flight plus the buffer: what the user sees. */
+  readonly view: Snapshot;
+  /** The last revision the client has seen. */
+  readonly revision: number;
+}
+
+/** The connection lifecycle with the data each state needs (see {@link ConnectionState}). */
+type Connection =
+  | { readonly status: "offline" | "connecting" | "live" | "refused" }
+  | {
+      readonly status: "joining";
+      /** Joins sent on this connection whose answer has not arrived; only the last answer counts. */
+      readonly answersAwaited: number;
+      readonly reason: JoinReason;
+    };
+
+/** A resync from a snapshot that the next join must ask for. */
+interface ResyncRequest {
+  readonly reason: JoinReason;
+  readonly error: OTClientError | undefined;
+  /** Drop the unacknowledged edits instead of rebasing them (the server refused them already). */
+  readonly discard: boolean;
+}
+
+/** Sends one message on the connection a join is meant for. */
+type Send = (message: unknown) => Promise<void>;
+
+/**
+ * The OT client for one document: keeps the local view, sends local edits one at a time,
+ * transforms remote ops against what is unacknowledged, and survives reconnections without
+ * losing or doubling an edit.
+ *
+ * ```ts
+ * const client = new OTClient({ type: TextType, transport, docId: "notes" });
+ * client.on("snapshot", ({ snapshot }) => (textarea.value = snapshot));
+ * client.on("remoteOp", ({ op }) => (textarea.value = TextType.apply(textarea.value, op)));
+ * await client.connect();
+ * client.submit([{ r: 5 }, { i: "!" }]); // after applying the edit to the textarea
+ * ```
+ *
+ * Two state machines, each held in one variable with one setter: the OT state (an object,
+ * {@link ClientState}: synchronized, awaitingConfirm, awaitingWithBuffer) and the connection
+ * lifecycle ({@link ConnectionState}). Events are queued while a message is being handled and
+ * emitted once the client is consistent again, so a listener may call `submit` safely.
+ */
+export class OTClient<Snapshot, Op> {
+  /** This client's identity (sent in every join and op). */
+  readonly clientId: string;
+  /** The document this client edits. */
+  readonly docId: string;
+
+  readonly #type: OTType<Snapshot, Op>;
+  readonly #transport: TransportAdapter<unknown>;
+  readonly #batch: boolean;
+  readonly #diff: DiffFunction<Snapshot, Op> | undefined;
+  readonly #logger: OTClientLogger | undefined;
+  readonly #emitter: TypedEmitter<OTClientEvents<Snapshot, Op>>;
+  readonly #ctx: StateContext<Snapshot, Op>;
+
+  #doc: KnownDocument<Snapshot> | undefined;
+  #sync: ClientState<Op> = new Synchronized<Op>();
+  #connection: Connection = { status: "offline" };
+  #lastSeq: number;
+  /**
+   * Counts transport connections opened by `connect()`. A receiver or a send failure from an
+   * older connection is ignored (ioredis's `connectionEpoch`, issue #2099).
+   */
+  #epoch = 0;
+  #resync: ResyncRequest | undefined;
+  /** The `seq` that was refused once and then resent, rebased, under the same `seq`. */
+  #resentAfterRefusal: number | undefined;
+  #waiters: { resolve: () => void; reject: (error: OTClientError) => void }[] = [];
+  #unwatchClose: (() => void) | undefined;
+  readonly #queued: (() => void)[] = [];
+  #flushing = false;
+
+  constructor(options: OTClientOptions<Snapshot, Op>) {
+    const { type, transport, docId } = options;
+    if (type === null || typeof type !== "object" || typeof type.apply !== "function" ||
+        typeof type.transform !== "function" || typeof type.compose !== "function") {
+      throw new TypeError("OTClient: `type` must be an OTType with apply, transform and compose (for text, core's TextType)");
+    }
+    if (transport === null || typeof transport !== "object" || typeof transport.connect !== "function" ||
+        typeof transport.send !== "function" || typeof transport.disconnect !== "function") {
+      throw new TypeError("OTClient: `transport` must be a TransportAdapter (connect, send, disconnect)");
+    }
+    if (!isValidDocId(docId)) {
+      throw new TypeError(
+        `OTClient: docId must be 1 to 256 characters from [A-Za-z0-9._~:-], got ${JSON.stringify(docId)}`,
+      );
+    }
+    const clientId = options.clientId ?? randomClientId();
+    if (!isValidClientId(clientId)) {
+      throw new TypeError(
+        `OTClient: clientId must be 1 to 64 characters from [A-Za-z0-9_-], got ${JSON.stringify(clientId)}`,
+      );
+    }
+    const lastSeq = options.lastSeq ?? 0;
+    if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) {
+      throw new TypeError(`OTClient: lastSeq must be a non-negative safe integer, got ${String(lastSeq)}`);
+    }
+    if ((options.snapshot === undefined) !== (options.revision === undefined)) {
+      throw new TypeError("OTClient: give `snapshot` and `revision` together (a known state to resume from), or neither");
+    }
+    if (options.revision !== undefined && !isValidRevision(options.revision)) {
+      throw new TypeError(`OTClient: revision must be a non-negative safe integer, got ${String(options.revision)}`);
+    }
+
+    this.clientId = clientId;
+    this.docId = docId;
+    this.#type = type;
+    this.#transport = transport;
+    this.#batch = options.batch ?? false;
+    this.#diff = resolveDiff(type, options.diff);
+    this.#logger = options.logger;
+    this.#lastSeq = lastSeq;
+    if (options.snapshot !== undefined && options.revision !== undefined) {
+      this.#doc = { server: options.snapshot, view: options.snapshot, revision: options.revision };
+    }
+    this.#emitter = new TypedEmitter((event, error) =>
+      this.#log("error", `a listener of "${String(event)}" threw`, { error }),
+    );
+    this.#ctx = {
+      type,
+      nextSeq: () => ++this.#lastSeq,
+      sendOp: (pending) => this.#sendOp(pending),
+    };
+  }
+
+  // ------------------------------------------------------------------ public state
+
+  /** The local view: the server document plus the op in flight plus the buffer. */
+  get snapshot(): Snapshot {
+    return this.#known("snapshot").view;
+  }
+
+  /** The last server revision the client has seen. */
+  get revision(): number {
+    return this.#known("revision").revision;
+  }
+
+  /** True once the client has a document (from a snapshot, or the `snapshot` option). */
+  get hasDocument(): boolean {
+    return this.#doc !== undefined;
+  }
+
+  /** The OT state: `synchronized` when nothing is pending. */
+  get state(): SyncStateName {
+    return this.#sync.name;
+  }
+
+  /** True when every local edit is acknowledged. */
+  get synced(): boolean {
+    return this.#sync.pending === undefined;
+  }
+
+  /** The connection lifecycle. */
+  get connectionState(): ConnectionState {
+    return this.#connection.status;
+  }
+
+  /** The last `seq` this client used; persist it with `clientId` to resume the identity later. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /** Add a listener; returns a function that removes it. */
+  on<K extends keyof OTClientEvents<Snapshot, Op>>(event: K, listener: Listener<OTClientEvents<Snapshot, Op>[K]>): () => void {
+    return this.#emitter.on(event, listener);
+  }
+
+  /** Remove a listener added with {@link on}. */
+  off<K extends keyof OTClientEvents<Snapshot, Op>>(event: K, listener: Listener<OTClientEvents<Snapshot, Op>[K]>): void {
+    this.#emitter.off(event, listener);
+  }
+
+  // ------------------------------------------------------------------ public actions
+
+  /**
+   * Connect the transport (unless this client already did) and join the document. Resolves
+   * when the server's `snapshot` or `joined` arrived; rejects with an {@link OTClientError}
+   * when the transport cannot connect (`connection_failed`), the connection ends first
+   * (`connection_lost`), the server refuses the join (its error code), or `disconnect()` is
+   * called first (`disconnected`).
+   *
+   * Call it again after the connection was lost: it reconnects, rejoins from the client's
+   * revision and resends the op in flight. With a `HandshakeCapable` transport (the
+   * reconnecting wrapper) that happens by itself after every reconnection.
+   */
+  connect(): Promise<void> {
+    const status = this.#connection.status;
+    if (status === "live") return Promise.resolve();
+    const live = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    try {
+      if (status === "offline") void this.#open();
+      else if (status === "refused") void this.#join((m) => this.#transport.send(m), "connect", false);
+      // "connecting" and "joining": already under way; wait for it.
+    } finally {
+      this.#flush();
+    }
+    return live;
+  }
+
+  /**
+   * A local edit, which the caller has already applied to its own view. Throws (and changes
+   * nothing) when there is no document yet or the op does not apply to the view.
+   */
+  submit(op: Op): void {
+    const doc = this.#known("submit");
+    const view = this.#type.apply(doc.view, op);
+    this.#doc = { ...doc, view };
+    try {
+      this.#setSync(this.#sync.applyClient(op, this.#ctx));
+    } finally {
+      this.#flush();
+    }
+  }
+
+  /**
+   * Close the connection. The client keeps its document and unacknowledged edits; `connect()`
+   * later rejoins and resends them.
+   */
+  async disconnect(): Promise<void> {
+    this.#epoch++;
+    if (isHandshakeCapable(this.#transport)) this.#transport.setHandshake(undefined);
+    this.#unwatchClose?.();
+    this.#unwatchClose = undefined;
+    this.#setConnection(
+      { status: "offline" },
+      new OTClientError("disconnected", "OTClient: disconnect() was called before the join was answered", { docId: this.docId }),
+    );
+    this.#flush();
+    await this.#transport.disconnect();
+  }
+
+  // ------------------------------------------------------------------ connecting and joining
+
+  async #open(): Promise<void> {
+    const epoch = ++this.#epoch;
+    const transport = this.#transport;
+    this.#setConnection({ status: "connecting" });
+    this.#watchClose();
+    if (isHandshakeCapable(transport)) transport.setHandshake(this.#handshake);
+    try {
+      await transport.connect((message) => this.#receive(message, epoch));
+    } catch (cause) {
+      if (epoch !== this.#epoch) return;
+      const error = new OTClientError(
+        "connection_failed",
+        `OTClient: the transport could not connect: ${describe(cause)}`,
+        { docId: this.docId, cause },
+      );
+      this.#report(error);
+      this.#setConnection({ status: "offline" }, error);
+      this.#flush();
+      return;
+    }
+    if (epoch !== this.#epoch) return;
+    // A HandshakeCapable transport has normally sent the join from its handshake by now.
+    if (this.#connection.status === "connecting") await this.#join((m) => transport.send(m), "connect", false);
+  }
+
+  /** Runs after every (re)connection of a HandshakeCapable transport, before its queue is sent. */
+  readonly #handshake = async (send: Send): Promise<void> => {
+    if (this.#connection.status === "offline") return;
+    const reason: JoinReason = this.#connection.status === "connecting" ? "connect" : "reconnect";
+    await this.#join(send, reason, true);
+  };
+
+  /**
+   * Send `join`. With `fromHandshake`, a send failure is thrown so the transport counts the
+   * attempt as failed; otherwise it is reported here.
+   */
+  async #join(send: Send, reason: JoinReason, fromHandshake: boolean): Promise<void> {
+    const resync = this.#resync;
+    const message: JoinMessage = { type: "join", docId: this.docId, clientId: this.clientId };
+    // Leave the revision out only when there is no state to resume, or a snapshot is wanted.
+    if (this.#doc !== undefined && resync === undefined) message.revision = this.#doc.revision;
+    if (this.#batch) message.batch = true;
+
+    const current = this.#connection;
+    // A fresh connection has no joins outstanding; on the same connection answers come in order.
+    const sameConnection = !fromHandshake && current.status === "joining";
+    this.#setConnection({
+      status: "joining",
+      answersAwaited: sameConnection ? current.answersAwaited + 1 : 1,
+      reason: resync?.reason ?? reason,
+    });
+    this.#flush();
+
+    const epoch = this.#epoch;
+    try {
+      await send(message);
+    } catch (cause) {
+      const error = new OTClientError("send_failed", `OTClient: could not send join: ${describe(cause)}`, {
+        docId: this.docId,
+        cause,
+      });
+      if (fromHandshake) throw error;
+      if (epoch !== this.#epoch) return;
+      this.#report(error);
+      this.#sendFailed(error);
+      this.#flush();
+    }
+  }
+
+  /** Ask for a snapshot (a join without revision) and rebase onto it. */
+  #requestResync(reason: JoinReason, error: OTClientError | undefined, discard: boolean): void {
+    this.#resync = { reason, error, discard };
+    const status = this.#connection.status;
+    // Offline, connecting or refused: the next join asks for the snapshot.
+    if (status === "live" || status === "joining") void this.#join((m) => this.#transport.send(m), reason, false);
+  }
+
+  #watchClose(): void {
+    if (this.#unwatchClose !== undefined || this.#transport.onClose === undefined) return;
+    this.#unwatchClose = this.#transport.onClose((event) => this.#onClose(event));
+  }
+
+  #onClose(event: TransportCloseEvent): void {
+    // A local close is our own disconnect(), already handled.
+    if (event.local || this.#connection.status === "offline") return;
+    const error = new OTClientError(
+      "connection_lost",
+      `OTClient: the connection closed (${event.code}${event.reason ? ` ${event.reason}` : ""}); call connect() to rejoin`,
+      { docId: this.docId, closeCode: event.code, cause: event.error },
+    );
+    this.#epoch++;
+    this.#report(error);
+    this.#setConnection({ status: "offline" }, error);
+    this.#flush();
+  }
+
+  /**
+   * A send was refused. A reconnecting (HandshakeCapable) transport rejoins and resends by
+   * itself. Any other transport that cannot hand a message over is not to be trusted with the
+   * next ones either (an op in flight that never arrives would stall the client): close it, so
+   * that `connect()` starts over and resends.
+   */
+  #sendFailed(error: OTClientError): void {
+    if (isHandshakeCapable(this.#transport)) return;
+    if (this.#connection.status === "offline") return;
+    this.#epoch++;
+    this.#setConnection({ status: "offline" }, error);
+    this.#transport.disconnect().catch((cause: unknown) =>
+      this.#log("warn", "disconnecting after a failed send failed too", { error: cause }),
+    );
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  #receive(raw: unknown, epoch: number): void {
+    if (epoch !== this.#epoch) return;
+    try {
+      const parsed = parseServerMessage(raw);
+      if (!parsed.ok) {
+        this.#report(
+          new OTClientError("bad_server_message", `OTClient: ignored a message that is not a protocol message: ${parsed.error.message}`),
+        );
+        return;
+      }
+      this.#handle(parsed.message);
+    } catch (cause) {
+      // Nothing may unwind into the transport. An exception here is a bug or a type that
+      // cannot handle what the server sent; start over from a snapshot.
+      this.#violation(`handling a server message threw: ${describe(cause)}`, cause);
+    } finally {
+      this.#flush();
+    }
+  }
+
+  #handle(message: ServerMessage): void {
+    if (message.type === "pong") return;
+    if (message.type === "error") {
+      this.#onError(message);
+      return;
+    }
+    if (message.docId !== this.docId) {
+      this.#log("debug", "ignored a message for another document", { docId: message.docId, type: message.type });
+      return;
+    }
+    switch (message.type) {
+      case "snapshot":
+      case "joined":
+        this.#onAnswer(message);
+        return;
+      case "ack":
+        this.#onAck(message);
+        return;
+      case "op":
+        this.#onRemoteOp(message as RemoteOpMessage<Op>);
+        return;
+    }
+  }
+
+  /**
+   * Only the answer to the last join sent on this connection counts; earlier answers, and
+   * answers that arrive while live (a join replayed from a transport's queue), are ignored. Any
+   * revision they would have skipped is caught by gap detection.
+   */
+  #onAnswer(message: SnapshotMessage | JoinedMessage | ErrorMessage): void {
+    const connection = this.#connection;
+    if (connection.status !== "joining") {
+      this.#log("debug", "ignored a join answer that no join is waiting for", { type: message.type });
+      return;
+    }
+    if (connection.answersAwaited > 1) {
+      this.#setConnection({ ...connection, answersAwaited: connection.answersAwaited - 1 });
+      return;
+    }
+    switch (message.type) {
+      case "snapshot":
+        this.#onSnapshot(message as SnapshotMessage<Snapshot>, connection.reason);
+        return;
+      case "joined":
+        this.#onJoined(message);
+        return;
+      case "error":
+        this.#setConnection({ status: "refused" }, this.#serverError(message));
+        return;
+    }
+  }
+
+  #onJoined(message: JoinedMessage): void {
+    const doc = this.#doc;
+    if (doc === undefined || this.#resync !== undefined || message.revision > doc.revision) {
+      // We asked for a snapshot, or to resume from an older revision: a server bug.
+      const error = new OTClientError(
+        "protocol_violation",
+        `OTClient: the server answered "joined" at revision ${message.revision} to a join ${
+          doc === undefined || this.#resync !== undefined ? "without revision" : `with revision ${doc.revision}`
+        }`,
+        { docId: this.docId },
+      );
+      this.#report(error);
+      this.#setConnection({ status: "refused" }, error);
+      return;
+    }
+    // A revision below ours only means the replay repeats what we have; repeats are dropped.
+    this.#setConnection({ status: "live" });
+    // The op in flight may or may not have been committed while we were away. Resend it as it
+    // stands (same seq, transformed so far, based on our revision): if it was committed, the
+    // server drops it as a duplicate and its ack arrives in the replay.
+    this.#sync.resend(this.#ctx);
+  }
+
+  #onSnapshot(message: SnapshotMessage<Snapshot>, reason: JoinReason): void {
+    if (message.docType !== this.#type.name) {
+      const error = new OTClientError(
+        "doc_type_mismatch",
+        `OTClient: document "${this.docId}" has docType "${message.docType}" but the client's type is "${this.#type.name}"; pass the matching type`,
+        { docId: this.docId },
+      );
+      this.#report(error);
+      this.#setConnection({ status: "refused" }, error);
+      return;
+    }
+    const previous = this.#doc;
+    const resync = this.#resync;
+    this.#resync = undefined;
+    if (previous === undefined) {
+      this.#doc = { server: message.data, view: message.data, revision: message.revision };
+      this.#setConnection({ status: "live" });
+      this.#emit("snapshot", { snapshot: message.data, revision: message.revision });
+      return;
+    }
+
+    const sync = this.#sync;
+    const input = {
+      type: this.#type,
+      diff: this.#diff,
+      server: previous.server,
+      pending: sync.pending,
+      buffer: sync.buffer,
+      snapshot: message.data,
+      lastSeq: message.lastSeq,
+      discard: resync?.discard ?? false,
+    };
+    let result: RebaseResult<Snapshot, Op>;
+    try {
+      result = rebaseOntoSnapshot(input);
+    } catch (cause) {
+      // The edits do not fit what the client believed; keeping them would corrupt the view.
+      this.#log("warn", "rebasing local edits onto the snapshot failed; dropping them", { error: cause });
+      result = rebaseOntoSnapshot({ ...input, diff: undefined });
+    }
+
+    let pending: PendingOp<Op> | undefined;
+    if (result.unacked !== undefined) {
+      pending = { op: result.unacked, seq: result.seq ?? this.#ctx.nextSeq() };
+      if (reason === "op_refused" && result.seq !== undefined) this.#resentAfterRefusal = result.seq;
+    }
+    this.#doc = { server: message.data, view: result.view, revision: message.revision };
+    this.#setSync(pending === undefined ? new Synchronized<Op>() : new AwaitingConfirm(pending));
+    this.#setConnection({ status: "live" });
+    this.#sync.resend(this.#ctx);
+
+    if (result.dropped !== undefined) {
+      this.#report(
+        new OTClientError(
+          "edits_dropped",
+          this.#diff === undefined
+            ? `OTClient: local edits were dropped on a resync: the type "${this.#type.name}" has no diff; pass the \`diff\` option to keep them`
+            : "OTClient: local edits were dropped on a resync: the server refused them twice",
+          { docId: this.docId },
+        ),
+      );
+    }
+    this.#emit("snapshot", { snapshot: result.view, revision: message.revision });
+    this.#emit("resync", {
+      reason,
+      error: resync?.error,
+      revision: message.revision,
+      previousRevision: previous.revision,
+      pendingCommitted: result.pendingCommitted,
+      dropped: result.dropped,
+    });
+  }
+
+  /**
+   * Acks and ops are handled only while live: between a join and its answer they belong to the
+   * join being replaced (PROTOCOL.md "Joining"), and the answer's replay brings them again.
+   * Returns the known document when `revision` is the next one, `undefined` otherwise.
+   */
+  #inOrder(revision: number): KnownDocument<Snapshot> | undefined {
+    if (this.#connection.status !== "live") return undefined;
+    const doc = this.#known("receive");
+    if (revision <= doc.revision) {
+      this.#log("debug", "dropped a repeated revision", { revision, current: doc.revision });
+      return undefined;
+    }
+    if (revision > doc.revision + 1) {
+      // Something was lost on the way: rejoin from our revision, the replay fills the gap.
+      this.#log("warn", "revision gap; rejoining", { revision, current: doc.revision });
+      void this.#join((m) => this.#transport.send(m), "gap", false);
+      return undefined;
+    }
+    return doc;
+  }
+
+  #onAck(message: AckMessage): void {
+    const doc = this.#inOrder(message.revision);
+    if (doc === undefined) return;
+    const pending = this.#sync.pending;
+    if (pending === undefined || (message.seq !== undefined && message.seq !== pending.seq)) {
+      this.#violation(
+        pending === undefined
+          ? `ack at revision ${message.revision} while no op was in flight`
+          : `ack for seq ${String(message.seq)} while seq ${pending.seq} was in flight`,
+      );
+      return;
+    }
+    // Our op has been transformed against every op up to revision - 1: it is what was committed.
+    const server = this.#type.apply(doc.server, pending.op);
+    this.#doc = { server, view: doc.view, revision: message.revision };
+    if (this.#resentAfterRefusal === pending.seq) this.#resentAfterRefusal = undefined;
+    this.#setSync(this.#sync.serverAck(this.#ctx));
+    this.#emit("ack", { revision: message.revision, seq: pending.seq });
+  }
+
+  #onRemoteOp(message: RemoteOpMessage<Op>): void {
+    const doc = this.#inOrder(message.revision);
+    if (doc === undefined) return;
+    let server: Snapshot;
+    let view: Snapshot;
+    let next: ClientState<Op>;
+    let viewOp: Op;
+    try {
+      // Apply to the server document first: it also checks that the op fits.
+      server = this.#type.apply(doc.server, message.op);
+      ({ state: next, op: viewOp } = this.#sync.applyServer(message.op, this.#type));
+      view = this.#type.apply(doc.view, viewOp);
+    } catch (cause) {
+      this.#violation(`the remote op at revision ${message.revision} does not apply: ${describe(cause)}`, cause);
+      return;
+    }
+    this.#doc = { server, view, revision: message.revision };
+    this.#setSync(next);
+    this.#emit("remoteOp", { op: viewOp, revision: message.revision, clientId: message.clientId });
+  }
+
+  #onError(message: ErrorMessage): void {
+    if (message.docId !== undefined && message.docId !== this.docId) return;
+    const error = this.#serverError(message);
+    this.#report(error);
+    if (message.seq === undefined) {
+      // A refused join: an error about this document that names no op.
+      if (this.#connection.status === "joining" && message.docId === this.docId) this.#onAnswer(message);
+      return;
+    }
+    const pending = this.#sync.pending;
+    // Errors about other seqs are about stale copies; while not live, the answer to the join
+    // in progress decides, and a resent op that is refused again comes back while live.
+    if (pending === undefined || message.seq !== pending.seq || this.#connection.status !== "live") return;
+    // The op in flight was refused, so the client's picture may be wrong: start over from a
+    // snapshot, rebase the edits once more, and drop them if the rebased op is refused too.
+    this.#requestResync("op_refused", error, this.#resentAfterRefusal === message.seq);
+  }
+
+  #violation(description: string, cause?: unknown): void {
+    const error = new OTClientError("protocol_violation", `OTClient: ${description}; resyncing from a snapshot`, {
+      docId: this.docId,
+      cause,
+    });
+    this.#report(error);
+    this.#requestResync("protocol_violation", error, false);
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  #sendOp(pending: PendingOp<Op>): void {
+    // Not live: the op waits, and is sent after the answer to the join in progress.
+    if (this.#connection.status !== "live") return;
+    const message: OpMessage<Op> = {
+      type: "op",
+      docId: this.docId,
+      clientId: this.clientId,
+      seq: pending.seq,
+      revision: this.#known("send").revision,
+      op: pending.op,
+    };
+    const epoch = this.#epoch;
+    this.#transport.send(message).catch((cause: unknown) => {
+      if (epoch !== this.#epoch) return;
+      const error = new OTClientError(
+        "send_failed",
+        `OTClient: could not send op seq ${pending.seq}: ${describe(cause)}; it stays pending and is resent after the next join`,
+        { docId: this.docId, seq: pending.seq, cause },
+      );
+      this.#report(error);
+      this.#sendFailed(error);
+      this.#flush();
+    });
+  }
+
+  // ------------------------------------------------------------------ state setters
+
+  #setSync(next: ClientState<Op>): void {
+    const previous = this.#sync;
+    this.#sync = next;
+    if (previous.name !== next.name) {
+      this.#log("debug", `state ${previous.name} -> ${next.name}`);
+      this.#emit("state", next.name);
+    }
+    const wasSynced = previous.pending === undefined;
+    const synced = next.pending === undefined;
+    if (wasSynced !== synced) this.#emit("synced", synced);
+  }
+
+  /** The one setter of the connection lifecycle; settles `connect()` waiters on live, offline and refused. */
+  #setConnection(next: Connection, error?: OTClientError): void {
+    const previous = this.#connection;
+    this.#connection = next;
+    if (previous.status !== next.status) {
+      this.#log("debug", `connection ${previous.status} -> ${next.status}`);
+      this.#emit("connection", next.status);
+    }
+    if (next.status === "live" || next.status === "offline" || next.status === "refused") {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const waiter of waiters) {
+        if (next.status === "live") waiter.resolve();
+        else {
+          waiter.reject(
+            error ??
+              new OTClientError("connection_lost", `OTClient: the connection ended before the join was answered`, {
+                docId: this.docId,
+              }),
+          );
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  #known(what: string): KnownDocument<Snapshot> {
+    if (this.#doc === undefined) {
+      throw new Error(
+        `OTClient: cannot ${what === "submit" || what === "send" || what === "receive" ? what : `read ${what}`} before the document is known; await connect() first, or pass snapshot and revision`,
+      );
+    }
+    return this.#doc;
+  }
+
+  #serverError(message: ErrorMessage): OTClientError {
+    return new OTClientError(message.code, `the server refused: ${message.message}`, {
+      docId: message.docId,
+      seq: message.seq,
+    });
+  }
+
+  #report(error: OTClientError): void {
+    this.#log("warn", error.message, { code: error.code, seq: error.seq });
+    this.#emit("error", error);
+  }
+
+  /** Queue an event; it is emitted by {@link #flush} once the current action is complete. */
+  #emit<K extends keyof OTClientEvents<Snapshot, Op>>(event: K, payload: OTClientEvents<Snapshot, Op>[K]): void {
+    this.#queued.push(() => this.#emitter.emit(event, payload));
+  }
+
+  #flush(): void {
+    // A listener may act on the client (submit...); its events join this same queue.
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      for (let next = this.#queued.shift(); next !== undefined; next = this.#queued.shift()) next();
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #log(level: keyof OTClientLogger, message: string, context?: Record<string, unknown>): void {
+    this.#logger?.[level]?.(message, { docId: this.docId, clientId: this.clientId, ...context });
+  }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
