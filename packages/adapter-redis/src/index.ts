@@ -1,1 +1,3 @@
-export {};
+export { RedisAdapter, type RedisAdapterOptions } from "./redis-adapter.js";
+export { RedisUnavailableError } from "./redis-unavailable-error.js";
+export { documentKeys, type DocumentKeys } from "./document-keys.js";

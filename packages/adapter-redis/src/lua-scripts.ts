@@ -1,0 +1,169 @@
+/**
+ * The Lua scripts of the Redis adapter. Each runs atomically on the server, by EVALSHA (ioredis
+ * `defineCommand` sends EVAL only after a NOSCRIPT, for example after a Redis restart), and
+ * takes its data only in KEYS and ARGV, so one script serves every document and the keys it
+ * touches are declared (Redis Cluster routes by them: they share the document's hash tag).
+ *
+ * Every reply value is a string (or a list of strings): Lua numbers would be truncated or
+ * printed in exponent form by Redis, and revisions and seqs are passed through as the caller
+ * wrote them.
+ *
+ * Layout of a document (see `DocumentKeys`): the hash `doc` (`type`, `v`, `snapv`, `snapshot`,
+ * `oldest`, `nonce`), the list `history` (entry `i` is the op of revision `oldest + i`) and the
+ * hash `seqs` (clientId -> `"seq:revision"`).
+ */
+
+/** A script as ioredis `defineCommand` takes it. */
+export interface LuaScript {
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+/**
+ * Create a document at revision 0 unless it exists.
+ * KEYS: doc, history, seqs. ARGV: type, snapshot JSON, nonce. Returns 1 if created, 0 if it existed.
+ */
+export const CREATE_SCRIPT: LuaScript = {
+  numberOfKeys: 3,
+  lua: `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+-- Leftovers of a document whose hash was deleted by hand would corrupt the new one.
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('HSET', KEYS[1], 'type', ARGV[1], 'v', '0', 'snapv', '0', 'snapshot', ARGV[2], 'oldest', '1', 'nonce', ARGV[3])
+return 1
+`,
+};
+
+/**
+ * Commit one op atomically: existence, duplicate `(clientId, seq)`, compare-and-set on the
+ * revision, append to history, record the seq, store the snapshot when one is passed, trim
+ * history and the seq table, and PUBLISH the commit notice, so publication order is commit order.
+ *
+ * KEYS: doc, history, seqs.
+ * ARGV: 1 revision, 2 history entry JSON (`{"revision":..,"op":..,...}`), 3 clientId or "",
+ * 4 seq or "", 5 snapshot JSON or "" (not due), 6 channel, 7 notice prefix (`{"docId":"..",`),
+ * 8 history limit (-1: keep all), 9 max clients in the seq table (-1: keep all).
+ *
+ * Returns `{'missing'}`, `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`,
+ * `{'conflict', current}` or `{'committed', revision, nonce}`.
+ *
+ * A second run of the same commit (ioredis re-sends a command whose reply was lost in a
+ * reconnect) finds its own `(clientId, seq)` recorded and answers `duplicate` with the revision
+ * of the first run.
+ */
+export const COMMIT_SCRIPT: LuaScript = {
+  numberOfKeys: 3,
+  lua: `
+local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce')
+if not doc[1] then return {'missing'} end
+local revision = tonumber(ARGV[1])
+local clientId, seq = ARGV[3], ARGV[4]
+local tracked = clientId ~= '' and seq ~= ''
+
+if tracked then
+  local last = redis.call('HGET', KEYS[3], clientId)
+  if last then
+    local sep = string.find(last, ':', 1, true)
+    local lastSeq = string.sub(last, 1, sep - 1)
+    if tonumber(seq) <= tonumber(lastSeq) then
+      -- Only the last seq's revision is stored; an older duplicate's revision is unknown.
+      local at = '-1'
+      if tonumber(seq) == tonumber(lastSeq) then at = string.sub(last, sep + 1) end
+      return {'duplicate', lastSeq, at}
+    end
+  end
+end
+
+if tonumber(doc[1]) ~= revision - 1 then return {'conflict', doc[1]} end
+
+redis.call('RPUSH', KEYS[2], ARGV[2])
+local snapv = tonumber(doc[2])
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[1], 'v', ARGV[1], 'snapshot', ARGV[5], 'snapv', ARGV[1])
+  snapv = revision
+else
+  redis.call('HSET', KEYS[1], 'v', ARGV[1])
+end
+
+if tracked then
+  redis.call('HSET', KEYS[3], clientId, seq .. ':' .. ARGV[1])
+  local maxClients = tonumber(ARGV[9])
+  if maxClients >= 0 and redis.call('HLEN', KEYS[3]) > maxClients then
+    -- Forget the clients that committed least recently, down to 90% of the limit, so this
+    -- O(n log n) pass runs once per tenth of the limit rather than on every commit.
+    local all = redis.call('HGETALL', KEYS[3])
+    local entries = {}
+    for i = 1, #all, 2 do
+      local value = all[i + 1]
+      local sep = string.find(value, ':', 1, true)
+      entries[#entries + 1] = { all[i], tonumber(string.sub(value, sep + 1)) }
+    end
+    table.sort(entries, function(a, b) return a[2] < b[2] end)
+    local keep = math.max(1, math.floor(maxClients * 0.9))
+    for i = 1, #entries - keep do redis.call('HDEL', KEYS[3], entries[i][1]) end
+  end
+end
+
+local historyLimit = tonumber(ARGV[8])
+if historyLimit >= 0 then
+  local oldest = tonumber(doc[3])
+  local keepFrom = revision - historyLimit + 1
+  -- Ops after the stored snapshot are needed to load the document: never trim them.
+  if keepFrom > snapv + 1 then keepFrom = snapv + 1 end
+  if keepFrom > oldest then
+    redis.call('LTRIM', KEYS[2], keepFrom - oldest, -1)
+    redis.call('HSET', KEYS[1], 'oldest', tostring(keepFrom))
+  end
+end
+
+redis.call('PUBLISH', ARGV[6], ARGV[7] .. string.sub(ARGV[2], 2))
+return {'committed', ARGV[1], doc[4]}
+`,
+};
+
+/**
+ * Read what is needed to rebuild the current document, in one consistent view.
+ * KEYS: doc, history. ARGV: 1 revision of the caller's cached snapshot (-1: none), 2 its nonce.
+ *
+ * Returns `{'missing'}`; `{'cached', type, v, nonce, ops}` when the cached snapshot is still
+ * good and the ops after it are kept (`ops`: history entries after the cached revision); else
+ * `{'snapshot', type, v, nonce, snapv, ops, snapshot}` (`ops`: the entries after `snapv`).
+ */
+export const LOAD_SCRIPT: LuaScript = {
+  numberOfKeys: 2,
+  lua: `
+local doc = redis.call('HMGET', KEYS[1], 'type', 'v', 'snapv', 'oldest', 'nonce')
+if not doc[1] then return {'missing'} end
+local v, snapv, oldest = tonumber(doc[2]), tonumber(doc[3]), tonumber(doc[4])
+local cached = tonumber(ARGV[1])
+if doc[5] == ARGV[2] and cached >= snapv and cached <= v and cached + 1 >= oldest then
+  local ops = {}
+  if cached < v then ops = redis.call('LRANGE', KEYS[2], cached + 1 - oldest, v - oldest) end
+  return {'cached', doc[1], doc[2], doc[5], ops}
+end
+local ops = {}
+if snapv < v then ops = redis.call('LRANGE', KEYS[2], snapv + 1 - oldest, v - oldest) end
+return {'snapshot', doc[1], doc[2], doc[5], doc[3], ops, redis.call('HGET', KEYS[1], 'snapshot')}
+`,
+};
+
+/**
+ * Read committed ops `from .. to` (inclusive) in one consistent view.
+ * KEYS: doc, history. ARGV: 1 from, 2 to or "" (the current revision).
+ * Returns `{'missing'}`, `{'trimmed', oldest}` or `{'ok', entries}`.
+ */
+export const RANGE_SCRIPT: LuaScript = {
+  numberOfKeys: 2,
+  lua: `
+local doc = redis.call('HMGET', KEYS[1], 'v', 'oldest')
+if not doc[1] then return {'missing'} end
+local current, oldest = tonumber(doc[1]), tonumber(doc[2])
+local from = tonumber(ARGV[1])
+if from < 1 then from = 1 end
+local to = current
+if ARGV[2] ~= '' and tonumber(ARGV[2]) < current then to = tonumber(ARGV[2]) end
+if to < from then return {'ok', {}} end
+if from < oldest then return {'trimmed', doc[2]} end
+return {'ok', redis.call('LRANGE', KEYS[2], from - oldest, to - oldest)}
+`,
+};

@@ -1,0 +1,477 @@
+import { randomUUID } from "node:crypto";
+import { Redis, type RedisOptions } from "ioredis";
+import { isValidClientId, isValidSeq, TextType, type OTType } from "@open-ot/core";
+import {
+  DocumentExistsError,
+  DocumentNotFoundError,
+  HistoryTrimmedError,
+  type CommitNotice,
+  type CommitRequest,
+  type CommitResult,
+  type CommittedOp,
+  type DocumentRecord,
+  type IBackendAdapter,
+  type Logger,
+  type PubSub,
+  type PubSubListener,
+} from "@open-ot/server";
+import { documentKeys, type DocumentKeys } from "./document-keys.js";
+import { COMMIT_SCRIPT, CREATE_SCRIPT, LOAD_SCRIPT, RANGE_SCRIPT } from "./lua-scripts.js";
+import { RedisSubscriber } from "./redis-subscriber.js";
+import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-error.js";
+import { SnapshotCache } from "./snapshot-cache.js";
+
+/** Options of {@link RedisAdapter}. */
+export interface RedisAdapterOptions {
+  /**
+   * The OT types of the documents, by `name`. Loading a document applies the ops committed
+   * after its last stored snapshot with its type, and `createDocument` refuses a type it does
+   * not know.
+   * @default [TextType]
+   */
+  types?: readonly OTType<unknown, unknown>[];
+  /**
+   * Store the document's snapshot with every N-th revision. Other commits send and store only
+   * the op, so a commit costs the same however large the document grows; loading applies at
+   * most N - 1 ops to the stored snapshot (fewer when this instance has the document cached).
+   * @default 100
+   */
+  snapshotEvery?: number;
+  /**
+   * Keep at least this many of the latest ops in history (and always every op after the stored
+   * snapshot, which loading needs); older ones are trimmed. A client rejoining from a trimmed
+   * revision gets a snapshot instead of the ops it missed. `Infinity` keeps everything.
+   * @default 1000
+   */
+  historyLimit?: number;
+  /**
+   * The most clients whose last `seq` a document remembers. When a commit pushes the count
+   * past it, the clients that committed least recently are forgotten, down to 90% of the
+   * limit. A forgotten client that resends an op committed long ago would have it committed
+   * again, so keep this well above the number of clients a document sees between one
+   * client's commit and its reconnect. `Infinity` never forgets (the table grows with every
+   * client that ever committed).
+   * @default 10000
+   */
+  maxClientsPerDocument?: number;
+  /**
+   * How many documents to keep rebuilt in memory, so that loading one reads only the ops
+   * committed since. 0 disables the cache.
+   * @default 1000
+   */
+  snapshotCacheSize?: number;
+  /** Where connection problems and listener failures are reported. @default no logging */
+  logger?: Logger;
+}
+
+/**
+ * ioredis options the adapter sets unless the caller does. `maxRetriesPerRequest: 1`: a command
+ * issued while Redis is unreachable fails after two reconnect attempts instead of waiting
+ * through twenty (the ioredis default); calls made while the connection is known to be down
+ * fail at once without being sent (see `RedisAdapter.call`). The offline queue stays enabled so
+ * calls made right after construction wait for the first connection.
+ */
+const CONNECTION_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+/** The scripts, as ioredis `defineCommand` adds them to the connection. */
+interface ScriptCommands {
+  otCreate: Script;
+  otCommit: Script;
+  otLoad: Script;
+  otRange: Script;
+}
+
+/** Lifecycle: `open -> closed`. */
+type State = "open" | "closed";
+
+function replyArray(reply: unknown, operation: string): unknown[] {
+  if (!Array.isArray(reply)) throw new Error(`RedisAdapter: unexpected reply to ${operation}: ${JSON.stringify(reply)}`);
+  return reply;
+}
+
+function replyString(value: unknown, operation: string): string {
+  if (typeof value !== "string") throw new Error(`RedisAdapter: unexpected value in the reply to ${operation}: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function decodeEntry(entry: unknown): CommittedOp {
+  const parsed: unknown = JSON.parse(replyString(entry, "a history read"));
+  if (typeof parsed !== "object" || parsed === null || typeof (parsed as CommittedOp).revision !== "number") {
+    throw new Error(`RedisAdapter: corrupt history entry ${String(entry).slice(0, 200)}`);
+  }
+  return parsed as CommittedOp;
+}
+
+function checkRevision(value: unknown, what: string, min: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new TypeError(`${what} must be an integer of at least ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkLimit(value: number, name: string, min: number): number {
+  if (value === Infinity || (Number.isSafeInteger(value) && value >= min)) return value;
+  throw new TypeError(`RedisAdapter option ${name} must be an integer of at least ${min} or Infinity, got ${String(value)}`);
+}
+
+/**
+ * The Redis backend and pub/sub of @open-ot/server, on ioredis.
+ *
+ * Every commit runs as one Lua script that checks the revision and the `(clientId, seq)`,
+ * appends the op, stores the snapshot when due, trims history and publishes the committed op on
+ * the document's channel, so nothing is ever half-committed and publication order is revision
+ * order. Several server instances sharing one Redis each use their own `RedisAdapter`.
+ *
+ * Two connections: one for commands and a dedicated subscriber connection, opened on the first
+ * `subscribe`. While Redis is unreachable, calls reject with {@link RedisUnavailableError}.
+ *
+ * @example
+ * ```ts
+ * const adapter = new RedisAdapter("redis://127.0.0.1:6379");
+ * const server = new Server(adapter);
+ * ```
+ */
+export class RedisAdapter implements IBackendAdapter, PubSub {
+  private state: State = "open";
+  private closing: Promise<void> | undefined;
+  private readonly redis: Redis;
+  private readonly scripts: ScriptCommands;
+  private readonly subscriber: RedisSubscriber;
+  private readonly types: ReadonlyMap<string, OTType<unknown, unknown>>;
+  private readonly cache: SnapshotCache;
+  private readonly snapshotEvery: number;
+  private readonly historyLimit: number;
+  private readonly maxClients: number;
+  private readonly logger: Logger;
+  /** host:port of Redis, for error messages (never the credentials of a URL). */
+  private readonly where: string;
+
+  /**
+   * @param connection A Redis URL (`redis://[:password@]host:port[/db]`) or ioredis options.
+   * @default "redis://127.0.0.1:6379"
+   */
+  constructor(connection: string | RedisOptions = "redis://127.0.0.1:6379", options: RedisAdapterOptions = {}) {
+    this.snapshotEvery = checkLimit(options.snapshotEvery ?? 100, "snapshotEvery", 1);
+    if (this.snapshotEvery === Infinity) throw new TypeError("RedisAdapter option snapshotEvery must be finite");
+    this.historyLimit = checkLimit(options.historyLimit ?? 1000, "historyLimit", 0);
+    this.maxClients = checkLimit(options.maxClientsPerDocument ?? 10_000, "maxClientsPerDocument", 1);
+    this.cache = new SnapshotCache(checkLimit(options.snapshotCacheSize ?? 1000, "snapshotCacheSize", 0));
+    this.logger = options.logger ?? {};
+    this.types = new Map((options.types ?? [TextType as OTType<unknown, unknown>]).map((type) => [type.name, type]));
+
+    this.redis =
+      typeof connection === "string"
+        ? new Redis(connection, CONNECTION_DEFAULTS)
+        : new Redis({ ...CONNECTION_DEFAULTS, ...connection });
+    this.where = `${this.redis.options.host ?? "127.0.0.1"}:${this.redis.options.port ?? 6379}`;
+    // Without an "error" listener ioredis prints to the console; the library never does.
+    this.redis.on("error", (error: Error) => {
+      this.logger.warn?.("RedisAdapter connection error", { where: this.where, error: error.message });
+    });
+    this.redis.defineCommand("otCreate", CREATE_SCRIPT);
+    this.redis.defineCommand("otCommit", COMMIT_SCRIPT);
+    this.redis.defineCommand("otLoad", LOAD_SCRIPT);
+    this.redis.defineCommand("otRange", RANGE_SCRIPT);
+    this.scripts = this.redis as unknown as ScriptCommands;
+    this.subscriber = new RedisSubscriber(
+      () => this.redis.duplicate({ autoResubscribe: false }),
+      this.where,
+      this.logger,
+    );
+  }
+
+  // ------------------------------------------------------------------ IBackendAdapter
+
+  /**
+   * Create a document at revision 0 with `snapshot` (or the type's empty document when
+   * `snapshot` is undefined). Rejects with {@link DocumentExistsError} if it exists, and with a
+   * TypeError for a type not given in the `types` option.
+   */
+  async createDocument(docId: string, type: string, snapshot?: unknown): Promise<void> {
+    const keys = documentKeys(docId);
+    const otType = this.requireType(type, docId);
+    const data = snapshot === undefined ? otType.create() : snapshot;
+    const nonce = randomUUID();
+    const created = await this.call("createDocument", false, () =>
+      this.scripts.otCreate(keys.doc, keys.history, keys.seqs, type, this.encode(data, "snapshot"), nonce),
+    );
+    if (created !== 1) throw new DocumentExistsError(docId);
+    this.cache.set(docId, { nonce, revision: 0, data });
+  }
+
+  /** The current document `{ type, v, data }`, or rejects with {@link DocumentNotFoundError}. */
+  async getRecord(docId: string): Promise<DocumentRecord> {
+    const keys = documentKeys(docId);
+    const cached = this.cache.get(docId);
+    const reply = replyArray(
+      await this.call("getRecord", false, () =>
+        this.scripts.otLoad(keys.doc, keys.history, cached?.revision ?? -1, cached?.nonce ?? ""),
+      ),
+      "getRecord",
+    );
+    const mode = reply[0];
+    if (mode === "missing") throw new DocumentNotFoundError(docId);
+    const type = replyString(reply[1], "getRecord");
+    const v = Number(replyString(reply[2], "getRecord"));
+    const nonce = replyString(reply[3], "getRecord");
+    let data: unknown;
+    let entries: unknown[];
+    if (mode === "cached" && cached !== undefined) {
+      data = cached.data;
+      entries = replyArray(reply[4], "getRecord");
+    } else {
+      data = JSON.parse(replyString(reply[6], "getRecord")) as unknown;
+      entries = replyArray(reply[5], "getRecord");
+    }
+    if (entries.length > 0) {
+      const otType = this.requireType(type, docId);
+      for (const entry of entries) data = otType.apply(data, decodeEntry(entry).op);
+    }
+    this.cache.set(docId, { nonce, revision: v, data });
+    return { type, v, data };
+  }
+
+  /**
+   * The ops that produced revisions `start + 1 .. end` (published shape: `start` is an inclusive
+   * index, `end` exclusive, clamped to the current revision). Rejects with
+   * {@link HistoryTrimmedError} when a requested op is no longer kept.
+   */
+  async getHistory(docId: string, start: number, end?: number): Promise<unknown[]> {
+    checkRevision(start, "getHistory: start", -Infinity);
+    const ops = await this.getOps(docId, start + 1, end);
+    return ops.map((committed) => committed.op);
+  }
+
+  /**
+   * Legacy published API: append `op` as revision `newRevision`, which must be the current
+   * revision + 1, without de-duplication. Rejects if the document moved on. Prefer `commit`.
+   */
+  async saveOperation(docId: string, op: unknown, newRevision: number): Promise<void> {
+    checkRevision(newRevision, "saveOperation: newRevision", 1);
+    let snapshot: string | undefined;
+    if (this.snapshotDue(newRevision)) {
+      // The legacy call carries no snapshot: build it when one is due.
+      const record = await this.getRecord(docId);
+      if (record.v !== newRevision - 1) throw this.saveConflict(docId, record.v, newRevision);
+      snapshot = this.encode(this.requireType(record.type, docId).apply(record.data, op), "snapshot");
+    }
+    const result = await this.runCommit(docId, { revision: newRevision, op }, snapshot);
+    if (result.status === "conflict") throw this.saveConflict(docId, result.current, newRevision);
+  }
+
+  /**
+   * Commit one op atomically (see {@link IBackendAdapter.commit}). The snapshot is sent to
+   * Redis only on revisions that are multiples of `snapshotEvery`.
+   *
+   * A commit that rejects with {@link RedisUnavailableError} after it was sent may have been
+   * applied: resend it with the same `(clientId, seq)` and it comes back as `duplicate`.
+   */
+  async commit(docId: string, request: CommitRequest): Promise<CommitResult> {
+    checkRevision(request.revision, "commit: request.revision", 1);
+    const snapshot = this.snapshotDue(request.revision) ? this.encode(request.snapshot, "request.snapshot") : undefined;
+    const result = await this.runCommit(docId, request, snapshot);
+    return result;
+  }
+
+  /**
+   * Committed ops with revisions `from .. to` inclusive (`to` defaults to and is clamped to the
+   * current revision; `from` below 1 counts as 1). Rejects with {@link HistoryTrimmedError} when
+   * `from` is older than the oldest kept revision.
+   */
+  async getOps(docId: string, from: number, to?: number): Promise<CommittedOp[]> {
+    const keys = documentKeys(docId);
+    checkRevision(from, "getOps: from", -Infinity);
+    if (to !== undefined) checkRevision(to, "getOps: to", -Infinity);
+    const reply = replyArray(
+      await this.call("getOps", false, () => this.scripts.otRange(keys.doc, keys.history, from, to ?? "")),
+      "getOps",
+    );
+    if (reply[0] === "missing") throw new DocumentNotFoundError(docId);
+    if (reply[0] === "trimmed") throw new HistoryTrimmedError(docId, Math.max(from, 1), Number(reply[1]));
+    return replyArray(reply[1], "getOps").map(decodeEntry);
+  }
+
+  /** The oldest revision whose op is still kept; the current revision + 1 when none is. */
+  async getOldestKeptRevision(docId: string): Promise<number> {
+    const keys = documentKeys(docId);
+    const [v, oldest] = await this.call("getOldestKeptRevision", false, () => this.redis.hmget(keys.doc, "v", "oldest"));
+    if (v === null || v === undefined || oldest === null || oldest === undefined) throw new DocumentNotFoundError(docId);
+    return Number(oldest);
+  }
+
+  /** The last committed `seq` of `clientId` in the document, if it is remembered (see `maxClientsPerDocument`). */
+  async getLastSeq(docId: string, clientId: string): Promise<number | undefined> {
+    const keys = documentKeys(docId);
+    if (!isValidClientId(clientId)) throw new TypeError(`getLastSeq: invalid clientId ${JSON.stringify(clientId)}`);
+    const value = await this.call("getLastSeq", false, () => this.redis.hget(keys.seqs, clientId));
+    if (value === null) return undefined;
+    return Number(value.slice(0, value.indexOf(":")));
+  }
+
+  /** The current revision, or rejects with {@link DocumentNotFoundError}. */
+  async getRevision(docId: string): Promise<number> {
+    const keys = documentKeys(docId);
+    const v = await this.call("getRevision", false, () => this.redis.hget(keys.doc, "v"));
+    if (v === null) throw new DocumentNotFoundError(docId);
+    return Number(v);
+  }
+
+  // ------------------------------------------------------------------ PubSub
+
+  /**
+   * Publish `message` on `channel`. Commits publish by themselves (inside the commit script);
+   * this is for other messages and for published OpenOT code.
+   */
+  async publish(channel: string, message: CommitNotice): Promise<void> {
+    if (typeof channel !== "string" || channel === "") throw new TypeError("publish: channel must be a non-empty string");
+    const text = this.encode(message, "message");
+    await this.call("publish", false, () => this.redis.publish(channel, text));
+  }
+
+  /**
+   * Subscribe to `channel` (for a document: `documentChannel(docId)` of @open-ot/server).
+   * Resolves once Redis confirmed the subscription, to a function that unsubscribes.
+   */
+  async subscribe(channel: string, onMessage: PubSubListener): Promise<() => Promise<void>> {
+    this.assertOpen();
+    return await this.subscriber.subscribe(channel, onMessage);
+  }
+
+  /**
+   * Be told when the subscriber connection came back after a drop and its subscriptions are
+   * active again: messages published meanwhile were lost, so catch up from history. Returns a
+   * function that removes the listener.
+   */
+  onResubscribe(listener: () => void): () => void {
+    return this.subscriber.onResubscribe(listener);
+  }
+
+  /** Close both connections. Calls made afterwards reject. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closing !== undefined) return await this.closing;
+    this.state = "closed";
+    this.cache.clear();
+    this.closing = (async () => {
+      await this.subscriber.close();
+      try {
+        await this.redis.quit();
+      } catch {
+        // Redis is unreachable: nothing to say goodbye to; drop the socket and stop reconnecting.
+        this.redis.disconnect();
+      }
+    })();
+    await this.closing;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async runCommit(
+    docId: string,
+    request: Omit<CommitRequest, "snapshot"> & { snapshot?: unknown },
+    snapshot: string | undefined,
+  ): Promise<CommitResult> {
+    const keys: DocumentKeys = documentKeys(docId);
+    const { revision, op, clientId, seq } = request;
+    if (clientId !== undefined && !isValidClientId(clientId)) {
+      throw new TypeError(`commit: invalid clientId ${JSON.stringify(clientId)} (1 to 64 characters from [A-Za-z0-9_-])`);
+    }
+    if (seq !== undefined && !isValidSeq(seq)) throw new TypeError(`commit: seq must be a positive safe integer, got ${String(seq)}`);
+    const entry = this.encode({ revision, op, clientId, seq }, "op");
+    // The notice is the history entry with the docId in front: built in the script, so the op
+    // travels to Redis once. A valid docId needs no JSON escaping.
+    const noticePrefix = `{"docId":"${docId}",`;
+    const reply = replyArray(
+      await this.call("commit", true, () =>
+        this.scripts.otCommit(
+          keys.doc,
+          keys.history,
+          keys.seqs,
+          String(revision),
+          entry,
+          clientId ?? "",
+          clientId !== undefined && seq !== undefined ? String(seq) : "",
+          snapshot ?? "",
+          keys.channel,
+          noticePrefix,
+          this.historyLimit === Infinity ? -1 : this.historyLimit,
+          this.maxClients === Infinity ? -1 : this.maxClients,
+        ),
+      ),
+      "commit",
+    );
+    switch (reply[0]) {
+      case "missing":
+        throw new DocumentNotFoundError(docId);
+      case "duplicate": {
+        const lastSeq = Number(reply[1]);
+        const at = Number(reply[2]);
+        return at >= 0 ? { status: "duplicate", revision: at, lastSeq } : { status: "duplicate", lastSeq };
+      }
+      case "conflict":
+        return { status: "conflict", current: Number(reply[1]) };
+      case "committed":
+        if ("snapshot" in request) this.cache.set(docId, { nonce: replyString(reply[2], "commit"), revision, data: request.snapshot });
+        return { status: "committed", revision };
+      default:
+        throw new Error(`RedisAdapter: unexpected reply to commit: ${JSON.stringify(reply)}`);
+    }
+  }
+
+  private snapshotDue(revision: number): boolean {
+    return revision % this.snapshotEvery === 0;
+  }
+
+  private requireType(name: string, docId: string): OTType<unknown, unknown> {
+    const type = this.types.get(name);
+    if (type === undefined) {
+      throw new TypeError(
+        `Document "${docId}" has type "${name}", which this RedisAdapter does not know: pass it in the types option (known: ${[...this.types.keys()].join(", ")})`,
+      );
+    }
+    return type;
+  }
+
+  private encode(value: unknown, what: string): string {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError(`RedisAdapter: ${what} must be JSON-serialisable, got ${String(value)}`);
+    return text;
+  }
+
+  private saveConflict(docId: string, current: number, newRevision: number): Error {
+    return new Error(
+      `saveOperation: document "${docId}" is at revision ${current}, so newRevision must be ${current + 1}, not ${newRevision}; reload it and transform the op`,
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.state === "closed") throw new Error("RedisAdapter is closed: create a new RedisAdapter");
+  }
+
+  /**
+   * Run one Redis call. While the connection is known to be down the call is not sent at all
+   * (it would wait in the offline queue until the reconnect attempts run out); other failures
+   * to reach Redis become {@link RedisUnavailableError}.
+   */
+  private async call<T>(operation: string, isCommit: boolean, run: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const status = this.redis.status;
+    if (status === "reconnecting" || status === "close" || status === "end") {
+      throw new RedisUnavailableError(
+        `Redis at ${this.where} is unreachable (connection ${status}): ${operation} was not sent and changed nothing; try again once Redis is back`,
+        false,
+      );
+    }
+    try {
+      return await run();
+    } catch (error) {
+      if (!isConnectionFailure(error)) throw error;
+      const hint = isCommit
+        ? "it may have been applied before the connection dropped: resend it with the same clientId and seq, which de-duplication makes safe"
+        : "try again once Redis is back";
+      throw new RedisUnavailableError(`${operation} failed: Redis at ${this.where}: ${error.message}; ${hint}`, true, {
+        cause: error,
+      });
+    }
+  }
+}

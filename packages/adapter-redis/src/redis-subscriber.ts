@@ -1,0 +1,213 @@
+import type { Redis } from "ioredis";
+import type { CommitNotice, Logger, PubSubListener } from "@open-ot/server";
+import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-error.js";
+
+/**
+ * Lifecycle of the subscriber connection (one state, changed only in `setState`):
+ * `idle -> connecting -> ready -> interrupted -> ready -> ...`, and from any state `closed`.
+ * `interrupted` means messages may have been lost: when it is `ready` again, every channel is
+ * subscribed anew and then the resubscribe listeners are told to catch up from history.
+ */
+type State = "idle" | "connecting" | "ready" | "interrupted" | "closed";
+
+/** One subscribe() call; a wrapper so the same function subscribed twice is two subscriptions. */
+interface Subscription {
+  readonly listener: PubSubListener;
+}
+
+interface Channel {
+  readonly subscriptions: Set<Subscription>;
+  /** Settles when Redis confirmed the SUBSCRIBE of this channel. */
+  readonly subscribed: Promise<void>;
+}
+
+function isCommitNotice(value: unknown): value is CommitNotice {
+  if (typeof value !== "object" || value === null) return false;
+  const notice = value as Partial<CommitNotice>;
+  return typeof notice.docId === "string" && typeof notice.revision === "number" && "op" in notice;
+}
+
+/**
+ * The subscribing side of the Redis pub/sub: one dedicated connection (a connection in
+ * subscriber mode can run no other command), shared by every channel and listener.
+ *
+ * Redis delivers a message at most once, and loses silently whatever is published while the
+ * subscriber connection is down. ioredis would resubscribe by itself after a reconnect, but
+ * without saying when the subscriptions are active again; so this class resubscribes itself
+ * (`autoResubscribe: false`) and calls the `onResubscribe` listeners only once Redis confirmed
+ * it: anything published after that arrives, anything before can be read from history.
+ */
+export class RedisSubscriber {
+  private state: State = "idle";
+  private connection: Redis | undefined;
+  private readonly channels = new Map<string, Channel>();
+  private readonly resubscribeListeners = new Set<() => void>();
+
+  /**
+   * @param connect Creates the subscriber connection (with `autoResubscribe: false`) on the first subscribe.
+   * @param where Where Redis is, for error messages (host:port, no credentials).
+   */
+  constructor(
+    private readonly connect: () => Redis,
+    private readonly where: string,
+    private readonly logger: Logger,
+  ) {}
+
+  private setState(next: State): void {
+    this.logger.debug?.(`RedisAdapter subscriber: ${this.state} -> ${next}`);
+    this.state = next;
+  }
+
+  /** Subscribe `listener` to `channel`; resolves once Redis confirmed it, to a function that unsubscribes. */
+  async subscribe(channel: string, listener: PubSubListener): Promise<() => Promise<void>> {
+    if (this.state === "closed") throw new Error("RedisAdapter is closed: subscribe on a new RedisAdapter");
+    if (typeof channel !== "string" || channel === "") throw new TypeError("subscribe: channel must be a non-empty string");
+    if (typeof listener !== "function") throw new TypeError("subscribe: onMessage must be a function");
+    const connection = this.open();
+    if (this.state === "interrupted") {
+      throw new RedisUnavailableError(
+        `Redis at ${this.where} is unreachable (subscriber connection ${connection.status}): subscribe to ${channel} was not sent; try again once Redis is back`,
+        false,
+      );
+    }
+    let entry = this.channels.get(channel);
+    if (entry === undefined) {
+      const subscribed = connection.subscribe(channel).then(
+        () => undefined,
+        (error: unknown) => {
+          if (this.channels.get(channel) === entry) this.channels.delete(channel);
+          throw this.wrap(error, `subscribe to ${channel}`);
+        },
+      );
+      entry = { subscriptions: new Set(), subscribed };
+      this.channels.set(channel, entry);
+    }
+    const subscription: Subscription = { listener };
+    entry.subscriptions.add(subscription);
+    const joined = entry;
+    await joined.subscribed.catch((error: unknown) => {
+      joined.subscriptions.delete(subscription);
+      throw error;
+    });
+    let subscribed = true;
+    return async () => {
+      if (!subscribed) return;
+      subscribed = false;
+      await this.remove(channel, joined, subscription);
+    };
+  }
+
+  /** Be told when subscriptions are active again after the subscriber connection dropped. Returns a function that removes the listener. */
+  onResubscribe(listener: () => void): () => void {
+    const entry = (): void => listener();
+    this.resubscribeListeners.add(entry);
+    return () => {
+      this.resubscribeListeners.delete(entry);
+    };
+  }
+
+  /** Close the subscriber connection. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    this.setState("closed");
+    this.channels.clear();
+    this.resubscribeListeners.clear();
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection === undefined) return;
+    connection.removeAllListeners("message");
+    try {
+      await connection.quit();
+    } catch {
+      // Redis is unreachable: there is nothing to say goodbye to; drop the socket.
+      connection.disconnect();
+    }
+  }
+
+  private open(): Redis {
+    if (this.connection !== undefined) return this.connection;
+    const connection = this.connect();
+    this.connection = connection;
+    this.setState("connecting");
+    connection.on("message", (channel: string, text: string) => this.dispatch(channel, text));
+    connection.on("ready", () => this.onReady(connection));
+    connection.on("close", () => {
+      if (this.state === "ready") this.setState("interrupted");
+    });
+    connection.on("error", (error: Error) => {
+      this.logger.warn?.("RedisAdapter subscriber connection error", { where: this.where, error: error.message });
+    });
+    return connection;
+  }
+
+  private onReady(connection: Redis): void {
+    if (this.state === "connecting") {
+      this.setState("ready");
+      return;
+    }
+    if (this.state !== "interrupted") return;
+    this.setState("ready");
+    const names = [...this.channels.keys()];
+    const resubscribed = names.length > 0 ? connection.subscribe(...names) : Promise.resolve(0);
+    resubscribed.then(
+      () => {
+        for (const listener of [...this.resubscribeListeners]) {
+          try {
+            listener();
+          } catch (error) {
+            this.logger.error?.("RedisAdapter: an onResubscribe listener threw", { error: String(error) });
+          }
+        }
+      },
+      (error: unknown) => {
+        // Dropped again before Redis confirmed: the next "ready" resubscribes and tells the listeners.
+        this.logger.warn?.("RedisAdapter: resubscribing failed", { where: this.where, error: String(error) });
+      },
+    );
+  }
+
+  private dispatch(channel: string, text: string): void {
+    const entry = this.channels.get(channel);
+    if (entry === undefined || entry.subscriptions.size === 0) return;
+    let notice: unknown;
+    try {
+      notice = JSON.parse(text);
+    } catch {
+      notice = undefined;
+    }
+    if (!isCommitNotice(notice)) {
+      this.logger.warn?.("RedisAdapter: dropped a message that is not a commit notice", { channel, message: text.slice(0, 200) });
+      return;
+    }
+    for (const { listener } of [...entry.subscriptions]) {
+      try {
+        listener(notice);
+      } catch (error) {
+        this.logger.error?.("RedisAdapter: a subscribe listener threw", { channel, error: String(error) });
+      }
+    }
+  }
+
+  private async remove(channel: string, entry: Channel, subscription: Subscription): Promise<void> {
+    entry.subscriptions.delete(subscription);
+    if (entry.subscriptions.size > 0 || this.channels.get(channel) !== entry) return;
+    this.channels.delete(channel);
+    const connection = this.connection;
+    if (connection === undefined || this.state !== "ready") return; // a dropped connection holds no subscription
+    try {
+      await connection.unsubscribe(channel);
+    } catch (error) {
+      // The connection dropped meanwhile: after it reconnects the channel is not resubscribed.
+      if (!isConnectionFailure(error)) throw error;
+    }
+  }
+
+  private wrap(error: unknown, operation: string): unknown {
+    if (!isConnectionFailure(error)) return error;
+    return new RedisUnavailableError(
+      `${operation} failed: Redis at ${this.where} did not confirm it (${error.message}); try again once Redis is back`,
+      true,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * A call failed because Redis could not be reached or could not serve it (connection down,
+ * reconnect attempts exhausted, still loading its data). The server answers such failures with
+ * the protocol code `internal`; clients resend after a while.
+ *
+ * `sent` tells whether the command may have reached Redis: when it was not sent, nothing
+ * changed; when it was, a commit may have been applied before its reply was lost, and resending
+ * it with the same `(clientId, seq)` is safe (it then comes back as a duplicate).
+ */
+export class RedisUnavailableError extends Error {
+  override readonly name = "RedisUnavailableError";
+  /** The protocol error code a server reports for this failure. */
+  readonly code = "internal" as const;
+
+  constructor(
+    message: string,
+    /** Whether the command may have reached Redis (see the class comment). */
+    readonly sent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Reply errors by which Redis says "not now" rather than "wrong command". */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/;
+
+/**
+ * True for errors of ioredis that mean Redis was unreachable or busy, as opposed to a reply
+ * that rejects the command itself (a bug, which is passed on unchanged).
+ */
+export function isConnectionFailure(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  if (error.name === "ReplyError") return TRANSIENT_REPLY.test(error.message);
+  return true;
+}
