@@ -1,1 +1,4 @@
-export {};
+export { createSseHandler, type SseHandler, type SseHandlerOptions, type VerifyToken } from "./sse-handler.js";
+export { SseSession, type SseHub, type SseSessionState } from "./sse-session.js";
+export type { TokenBucketOptions } from "./token-bucket.js";
+export type { Logger } from "./logger.js";

@@ -1,0 +1,387 @@
+import { CloseCode, type TransportAdapter, type TransportCloseEvent } from "@open-ot/core";
+import {
+  loadEventSource,
+  type EventSourceConstructor,
+  type EventSourceLike,
+  type StreamResponseProbe,
+} from "./event-source-loader.js";
+import type { Logger } from "./logger.js";
+import { MessagePoster, type FetchFunction } from "./message-poster.js";
+import { TransportError } from "./transport-error.js";
+
+/** Options of {@link HttpSseTransport}. */
+export interface HttpSseTransportOptions {
+  /** Path of the event stream, appended to the base URL. @default "/events" */
+  eventsPath?: string;
+  /** Path that takes POSTed messages, appended to the base URL. @default "/messages" */
+  messagesPath?: string;
+  /**
+   * Extra headers for both requests. On the stream they need the `eventsource` package (a
+   * browser's EventSource cannot send headers), which is then used even in a browser.
+   * @default undefined
+   */
+  headers?: Readonly<Record<string, string>>;
+  /**
+   * Credentials: sent as the `token` query parameter on the stream (all an EventSource can
+   * send) and as `Authorization: Bearer` on every POST. @default undefined
+   */
+  token?: string;
+  /** Milliseconds to wait for the `session` event before `connect()` rejects. @default 10000 */
+  connectTimeout?: number;
+  /**
+   * Join this document with the stream request itself (`?docId=`), for servers that require it.
+   * Leave it out with OTClient, which sends its own `join`. @default undefined
+   */
+  docId?: string;
+  /** `clientId` for the stream's join; only with `docId`. @default undefined */
+  clientId?: string;
+  /**
+   * `revision` for the stream's join; only with `docId`. A function is asked on every
+   * `connect()`, so a reconnect resumes from the current revision. @default undefined (snapshot)
+   */
+  revision?: number | (() => number | undefined);
+  /** Ask for batched events (`batch=1`); arrays are unwrapped before `onReceive` either way. @default false */
+  batch?: boolean;
+  /** Send cookies cross-origin (EventSource `withCredentials`, fetch `credentials: "include"`). @default false */
+  withCredentials?: boolean;
+  /** Most bytes of JSON coalesced into one POST. @default 262144 (256 KiB) */
+  maxBatchBytes?: number;
+  /** Most messages coalesced into one POST. @default 500 */
+  maxBatchMessages?: number;
+  /**
+   * The EventSource constructor. @default the platform's `EventSource`, else (and whenever
+   * `headers` are given) the `eventsource` package, imported on first use
+   */
+  EventSource?: EventSourceConstructor;
+  /** The fetch for POSTs (and, with the `eventsource` package, the stream). @default globalThis.fetch */
+  fetch?: FetchFunction;
+  /** Where to report what would otherwise be swallowed (a listener that threw, unreadable events). @default undefined */
+  logger?: Logger;
+}
+
+/** One connection attempt and, once its `session` event arrived, the open connection. */
+interface Link<M> {
+  es: EventSourceLike;
+  readonly probe: StreamResponseProbe;
+  readonly onReceive: (message: M) => void;
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: TransportError) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  poster: MessagePoster | undefined;
+}
+
+/** Stands in for the EventSource of an attempt that is still loading one. */
+const NOT_YET_OPEN: EventSourceLike = { readyState: 2, addEventListener: () => undefined, close: () => undefined };
+
+/**
+ * Transport lifecycle (one state variable, changed only by `setState`):
+ *
+ *   closed ──connect()──> connecting ──session event──> open
+ *     ^                       │                          │
+ *     └─ failure, timeout, ───┘                          │
+ *        disconnect()                                    │
+ *     └──────── close event, stream error, fatal POST, disconnect() ┘
+ *
+ * A reconnect is a fresh `connect()` from `closed`, with a new stream and a new session.
+ */
+type TransportState<M> =
+  | { readonly name: "closed" }
+  | { readonly name: "connecting"; readonly link: Link<M> }
+  | { readonly name: "open"; readonly link: Link<M> };
+
+/**
+ * A {@link TransportAdapter} over HTTP: an EventSource (`GET /events`) downstream, `POST
+ * /messages` upstream. It is a plain message pipe, so it swaps one for one with the WebSocket
+ * transport: `connect()` opens the stream without joining anything (unless `docId` is given)
+ * and resolves on the `session` event; `join`, `op`, `leave` and `ping` are all POSTed.
+ *
+ * The EventSource's own automatic reconnect is never used: it would resume silently and hide
+ * the drop from the OT client. A stream error ends the connection and is reported through
+ * `onClose` (code 1006, or the code of the server's `close` event); reconnecting is the job of
+ * the reconnecting wrapper, with a fresh `connect()`.
+ */
+export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
+  private state: TransportState<M> = { name: "closed" };
+  private readonly closeListeners = new Set<(event: TransportCloseEvent) => void>();
+  private readonly baseUrl: string;
+  private readonly fetchFn: FetchFunction;
+
+  /**
+   * @param baseUrl The server's URL, to which `eventsPath` and `messagesPath` are appended
+   *   (`http://localhost:3000` or `https://example.com/ot`).
+   */
+  constructor(
+    baseUrl: string,
+    private readonly options: HttpSseTransportOptions = {},
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    const fetchFn = options.fetch ?? globalThis.fetch;
+    if (typeof fetchFn !== "function") {
+      throw new TypeError("HttpSseTransport needs fetch: run on Node 18+ or a browser, or pass options.fetch.");
+    }
+    this.fetchFn = fetchFn.bind(globalThis);
+    if ((options.clientId !== undefined || options.revision !== undefined) && options.docId === undefined) {
+      throw new TypeError("HttpSseTransport: clientId and revision are for the stream's join and need docId as well.");
+    }
+  }
+
+  /**
+   * Open the event stream; resolves on its `session` event. Rejects with a {@link TransportError}
+   * of kind `unreachable`, `refused` (with `status`), `timeout`, or `closed` (when
+   * `disconnect()` is called meanwhile). While an attempt is under way, further calls share it
+   * (the first caller's `onReceive` is used); on an open transport it resolves at once.
+   */
+  connect(onReceive: (message: M) => void): Promise<void> {
+    if (this.state.name !== "closed") return this.state.link.promise;
+    let resolve!: () => void;
+    let reject!: (error: TransportError) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const url = this.streamUrl();
+    const link: Link<M> = { es: NOT_YET_OPEN, probe: {}, onReceive, promise, resolve, reject, timer: undefined, poster: undefined };
+    // The state changes now, before the EventSource exists (it may need an import first), so
+    // that concurrent connect() calls share this attempt and disconnect() can abandon it.
+    this.setState({ name: "connecting", link });
+    const connectTimeout = this.options.connectTimeout ?? 10_000;
+    link.timer = setTimeout(() => {
+      this.abandon(link, new TransportError("timeout", `No session event from ${url} within ${connectTimeout} ms; raise connectTimeout or check the server.`));
+    }, connectTimeout);
+    void this.openStream(link, url);
+    return promise;
+  }
+
+  /**
+   * Send one message by POST. Resolves when the server accepted it (202); its answers arrive on
+   * the stream. Rejects with a {@link TransportError}: `not_open` before `connect()` resolved or
+   * after the connection ended, `rejected` for a non-2xx answer (with `status`, the protocol
+   * `code`, and `retryAfter` for 429), `unreachable` when the POST met a network failure (the
+   * connection then ends with 1006), `closed` when the connection ended first.
+   *
+   * Messages reach the server in the order of `send()`: one POST is on its way at a time, and
+   * what queues up behind it is sent as one JSON array.
+   */
+  send(message: M): Promise<void> {
+    if (this.state.name !== "open" || this.state.link.poster === undefined) {
+      return Promise.reject(
+        new TransportError(
+          "not_open",
+          this.state.name === "connecting"
+            ? "send() was called before connect() resolved; await connect() first."
+            : "send() was called on a closed HttpSseTransport; call connect() first.",
+        ),
+      );
+    }
+    return this.state.link.poster.send(message);
+  }
+
+  /**
+   * Close the stream. Safe to call more than once; nothing reaches `onReceive` afterwards.
+   * Sends still queued reject with kind `closed`; `onClose` listeners get code 1000 and
+   * `local: true`. A `connect()` under way rejects with kind `closed`.
+   */
+  async disconnect(): Promise<void> {
+    const state = this.state;
+    if (state.name === "closed") return;
+    const error = new TransportError("closed", "disconnect() was called.", { closeCode: CloseCode.NORMAL });
+    if (state.name === "connecting") {
+      this.abandon(state.link, error);
+      return;
+    }
+    this.end(state.link, { code: CloseCode.NORMAL, reason: "", local: true }, error);
+  }
+
+  /** Be told when an open connection ends (once per connection). Returns a function that removes the listener. */
+  onClose(listener: (event: TransportCloseEvent) => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  private setState(next: TransportState<M>): void {
+    this.state = next;
+  }
+
+  private streamUrl(): string {
+    const { docId, clientId, revision, batch, token } = this.options;
+    const params = new URLSearchParams();
+    if (docId !== undefined) params.set("docId", docId);
+    if (clientId !== undefined) params.set("clientId", clientId);
+    const rev = typeof revision === "function" ? revision() : revision;
+    if (rev !== undefined) params.set("revision", String(rev));
+    if (batch === true) params.set("batch", "1");
+    if (token !== undefined) params.set("token", token);
+    const query = params.toString();
+    return `${this.baseUrl}${this.options.eventsPath ?? "/events"}${query === "" ? "" : `?${query}`}`;
+  }
+
+  private async openStream(link: Link<M>, url: string): Promise<void> {
+    let factory;
+    try {
+      factory = await loadEventSource({
+        EventSource: this.options.EventSource,
+        headers: this.options.headers,
+        withCredentials: this.options.withCredentials ?? false,
+        fetch: this.fetchFn,
+      });
+    } catch (cause) {
+      this.abandon(
+        link,
+        new TransportError("unreachable", `Could not load an EventSource implementation (install the "eventsource" package): ${String(cause)}`, { cause }),
+      );
+      return;
+    }
+    // disconnect() or the timeout may have ended the attempt during the import.
+    if (!this.isCurrent(link)) return;
+    const es = factory.open(url, link.probe);
+    link.es = es;
+    es.addEventListener("session", (event) => this.onSessionEvent(link, url, event as MessageEvent<string>));
+    es.addEventListener("message", (event) => this.onMessageEvent(link, event as MessageEvent<string>));
+    es.addEventListener("close", (event) => this.onCloseEvent(link, url, event as MessageEvent<string>));
+    es.addEventListener("error", (event) => this.onErrorEvent(link, url, event));
+  }
+
+  private isCurrent(link: Link<M>): boolean {
+    return this.state.name !== "closed" && this.state.link === link;
+  }
+
+  private onSessionEvent(link: Link<M>, url: string, event: MessageEvent<string>): void {
+    if (this.state.name !== "connecting" || this.state.link !== link) return;
+    let sessionId: unknown;
+    try {
+      sessionId = (JSON.parse(event.data) as { sessionId?: unknown }).sessionId;
+    } catch {
+      sessionId = undefined;
+    }
+    if (typeof sessionId !== "string" || sessionId === "") {
+      this.abandon(link, new TransportError("bad_response", `The session event from ${url} holds no sessionId; is this an OpenOT SSE endpoint?`));
+      return;
+    }
+    clearTimeout(link.timer);
+    link.timer = undefined;
+    const headers: Record<string, string> = { ...this.options.headers, "X-Session-Id": sessionId };
+    if (this.options.token !== undefined) headers["Authorization"] = `Bearer ${this.options.token}`;
+    link.poster = new MessagePoster({
+      url: `${this.baseUrl}${this.options.messagesPath ?? "/messages"}`,
+      headers,
+      fetch: this.fetchFn,
+      credentials: this.options.withCredentials === true ? "include" : undefined,
+      maxBatchBytes: this.options.maxBatchBytes ?? 256 * 1024,
+      maxBatchMessages: this.options.maxBatchMessages ?? 500,
+      onFatal: (closeCode, error) => {
+        if (this.state.name === "open" && this.state.link === link) {
+          this.end(link, { code: closeCode, reason: error.message, local: false, error }, error);
+        }
+      },
+    });
+    this.setState({ name: "open", link });
+    link.resolve();
+  }
+
+  private onMessageEvent(link: Link<M>, event: MessageEvent<string>): void {
+    if (this.state.name !== "open" || this.state.link !== link) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(event.data);
+    } catch (error) {
+      this.options.logger?.warn?.("HttpSseTransport dropped an event that is not JSON", { data: event.data.slice(0, 200), error });
+      return;
+    }
+    // A batch is handled exactly as if its messages had arrived one by one.
+    const messages = Array.isArray(value) ? value : [value];
+    for (const message of messages) {
+      // onReceive may disconnect the transport; nothing may follow that.
+      if (this.state.name !== "open" || this.state.link !== link) return;
+      try {
+        link.onReceive(message as M);
+      } catch (error) {
+        this.options.logger?.error?.("HttpSseTransport: the onReceive callback threw", { error });
+      }
+    }
+  }
+
+  private onCloseEvent(link: Link<M>, url: string, event: MessageEvent<string>): void {
+    if (!this.isCurrent(link)) return;
+    let code: number = CloseCode.ABNORMAL;
+    let reason = "";
+    try {
+      const data = JSON.parse(event.data) as { code?: unknown; reason?: unknown };
+      if (typeof data.code === "number" && Number.isInteger(data.code)) code = data.code;
+      if (typeof data.reason === "string") reason = data.reason;
+    } catch {
+      reason = "the server closed the stream with an unreadable close event";
+    }
+    const error = new TransportError("closed", `The server closed the event stream ${url} with ${code}${reason === "" ? "" : ` (${reason})`}.`, { closeCode: code });
+    if (this.state.name === "connecting") this.abandon(link, error);
+    else this.end(link, { code, reason, local: false }, error);
+  }
+
+  private onErrorEvent(link: Link<M>, url: string, event: Event): void {
+    if (!this.isCurrent(link)) return;
+    if (this.state.name === "open") {
+      const error = new TransportError("closed", `The event stream ${url} was lost.`, { closeCode: CloseCode.ABNORMAL, cause: event });
+      this.end(link, { code: CloseCode.ABNORMAL, reason: "event stream lost", local: false, error }, error);
+      return;
+    }
+    const { probe } = link;
+    const status = probe.status ?? (event as Event & { code?: number }).code;
+    if (status !== undefined && status !== 200) {
+      let detail = "";
+      try {
+        const body = JSON.parse(probe.body ?? "") as { code?: unknown; message?: unknown };
+        detail = typeof body.message === "string" ? `: ${typeof body.code === "string" ? `${body.code}: ` : ""}${body.message}` : "";
+      } catch {
+        detail = probe.body !== undefined && probe.body !== "" ? `: ${probe.body.slice(0, 200)}` : "";
+      }
+      const hint = status === 401 || status === 403 ? " Check the token." : status === 404 ? " Check eventsPath." : "";
+      this.abandon(link, new TransportError("refused", `The server refused the event stream ${url} with HTTP ${status}${detail}.${hint}`, { status }));
+      return;
+    }
+    if (status === 200) {
+      // Answered 200, but the EventSource gave up: wrong content type, or the stream ended
+      // before its session event.
+      this.abandon(link, new TransportError("bad_response", `The event stream ${url} ended before its session event, or is not text/event-stream.`));
+      return;
+    }
+    const cause = probe.error ?? (event as Event & { message?: string }).message;
+    this.abandon(
+      link,
+      new TransportError("unreachable", `Cannot reach ${url}${describeNetworkError(cause)}; is the server running and the URL right?`, { cause }),
+    );
+  }
+
+  /** Give up a connection attempt: reject `connect()`; no onClose, since nothing was open. */
+  private abandon(link: Link<M>, error: TransportError): void {
+    if (this.state.name !== "connecting" || this.state.link !== link) return;
+    clearTimeout(link.timer);
+    link.es.close();
+    this.setState({ name: "closed" });
+    link.reject(error);
+  }
+
+  /** End an open connection: close the stream, fail what is queued, tell the listeners. */
+  private end(link: Link<M>, event: TransportCloseEvent, queuedError: TransportError): void {
+    if (this.state.name !== "open" || this.state.link !== link) return;
+    link.es.close();
+    this.setState({ name: "closed" });
+    link.poster?.stop(queuedError);
+    for (const listener of [...this.closeListeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.options.logger?.error?.("HttpSseTransport: an onClose listener threw", { error });
+      }
+    }
+  }
+}
+
+function describeNetworkError(cause: unknown): string {
+  if (cause === undefined || cause === "") return "";
+  if (cause instanceof Error) {
+    const inner = (cause as Error & { cause?: unknown }).cause;
+    const code = inner instanceof Error ? ((inner as Error & { code?: string }).code ?? inner.message) : undefined;
+    return `: ${cause.message}${code !== undefined ? ` (${code})` : ""}`;
+  }
+  return `: ${String(cause)}`;
+}

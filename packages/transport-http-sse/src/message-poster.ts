@@ -1,0 +1,177 @@
+import { CloseCode } from "@open-ot/core";
+import { TransportError } from "./transport-error.js";
+
+/** The `fetch` the transport uses (the platform's by default). */
+export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise<Response>;
+
+/** Settings of a {@link MessagePoster}. */
+export interface MessagePosterOptions {
+  /** Full URL of the messages endpoint. */
+  readonly url: string;
+  /** Headers of every POST (session id, credentials, the user's own). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly fetch: FetchFunction;
+  readonly credentials: RequestCredentials | undefined;
+  /** Most bytes of JSON coalesced into one POST (a single larger message still goes alone). */
+  readonly maxBatchBytes: number;
+  /** Most messages coalesced into one POST. */
+  readonly maxBatchMessages: number;
+  /**
+   * The session cannot go on (unknown session, credentials refused, network failure): the
+   * transport closes with this close code. Called at most once.
+   */
+  readonly onFatal: (closeCode: number, error: TransportError) => void;
+}
+
+interface Pending {
+  readonly json: string;
+  /** An array message is a batch of its own; wrapping it in another array would not be a message. */
+  readonly isArray: boolean;
+  readonly resolve: () => void;
+  readonly reject: (error: TransportError) => void;
+}
+
+/**
+ * Poster lifecycle: `idle -> posting -> idle ... -> stopped`. One POST at a time: messages sent
+ * while one is on its way wait, and go together in the next one (as a JSON array), so no POST
+ * can overtake another and the server sees messages in the order of `send()`.
+ */
+type PosterState = "idle" | "posting" | "stopped";
+
+/** Delivers sent messages to `POST /messages` one request at a time, coalescing what queues up. */
+export class MessagePoster {
+  private state: PosterState = "idle";
+  private readonly queue: Pending[] = [];
+  private readonly abort = new AbortController();
+  private stopReason: TransportError | undefined;
+
+  constructor(private readonly options: MessagePosterOptions) {}
+
+  /** Queue one message; resolves when the server accepted the POST carrying it (202). */
+  send(message: unknown): Promise<void> {
+    if (this.state === "stopped") return Promise.reject(this.stopReason);
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(message);
+    } catch (error) {
+      return Promise.reject(new TypeError(`send() needs a JSON-serialisable message: ${String(error)}`));
+    }
+    if (json === undefined) return Promise.reject(new TypeError("send() needs a JSON-serialisable message; got undefined or a function."));
+    const encoded = json;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ json: encoded, isArray: Array.isArray(message), resolve, reject });
+      if (this.state === "idle") void this.pump();
+    });
+  }
+
+  /** Reject everything queued with `reason`, abort the POST on its way, and refuse further sends. */
+  stop(reason: TransportError): void {
+    if (this.state === "stopped") return;
+    this.setState("stopped");
+    this.stopReason = reason;
+    this.abort.abort(reason);
+    for (const pending of this.queue.splice(0)) pending.reject(reason);
+  }
+
+  private setState(next: PosterState): void {
+    this.state = next;
+  }
+
+  private async pump(): Promise<void> {
+    this.setState("posting");
+    while (this.queue.length > 0 && this.state === "posting") {
+      const batch = this.takeBatch();
+      const body = batch.length === 1 ? batch[0]!.json : `[${batch.map((p) => p.json).join(",")}]`;
+      const error = await this.post(body);
+      if (error === undefined) for (const p of batch) p.resolve();
+      else for (const p of batch) p.reject(error);
+    }
+    if (this.state === "posting") this.setState("idle");
+  }
+
+  private takeBatch(): Pending[] {
+    const first = this.queue.shift()!;
+    const batch = [first];
+    if (first.isArray) return batch;
+    let bytes = first.json.length + 2;
+    while (batch.length < this.options.maxBatchMessages) {
+      const next = this.queue[0];
+      if (next === undefined || next.isArray || bytes + next.json.length + 1 > this.options.maxBatchBytes) break;
+      bytes += next.json.length + 1;
+      batch.push(this.queue.shift()!);
+    }
+    return batch;
+  }
+
+  /** POST one body; resolves with the error to reject its messages with, or undefined on success. */
+  private async post(body: string): Promise<TransportError | undefined> {
+    let response: Response;
+    try {
+      response = await this.options.fetch(this.options.url, {
+        method: "POST",
+        headers: { ...this.options.headers, "Content-Type": "application/json" },
+        body,
+        signal: this.abort.signal,
+        ...(this.options.credentials !== undefined ? { credentials: this.options.credentials } : {}),
+      });
+    } catch (cause) {
+      if (this.state === "stopped") return this.stopReason;
+      // Whether the server got this POST is unknown, and the stream is likely gone too: end the
+      // connection so that the OT client rejoins and resends, rather than sending later messages
+      // past a hole.
+      const error = new TransportError("unreachable", `POST ${this.options.url} failed: ${describeCause(cause)}.`, { cause });
+      this.options.onFatal(CloseCode.ABNORMAL, error);
+      return error;
+    }
+    if (response.ok) {
+      // Drain the (empty) body so the connection can be reused.
+      await response.arrayBuffer().catch(() => undefined);
+      return undefined;
+    }
+    const error = await rejection(this.options.url, response);
+    // 404: the server forgot the session (restart, expiry); 401/403: the credentials no longer
+    // work. Nothing sent on this session can succeed any more.
+    if (response.status === 404) this.options.onFatal(CloseCode.NOT_FOUND, error);
+    else if (response.status === 401 || response.status === 403) this.options.onFatal(CloseCode.UNAUTHORIZED, error);
+    return error;
+  }
+}
+
+async function rejection(url: string, response: Response): Promise<TransportError> {
+  let code: string | undefined;
+  let detail = "";
+  const text = await response.text().catch(() => "");
+  try {
+    const body = JSON.parse(text) as { code?: unknown; message?: unknown };
+    if (typeof body.code === "string") code = body.code;
+    if (typeof body.message === "string") detail = body.message;
+  } catch {
+    detail = text.slice(0, 200);
+  }
+  const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
+  let message = `POST ${url} was answered ${response.status}${code !== undefined ? ` (${code})` : ""}`;
+  if (detail !== "") message += `: ${detail}`;
+  if (retryAfter !== undefined) message += ` Retry after ${retryAfter} s.`;
+  return new TransportError("rejected", message, {
+    status: response.status,
+    ...(code !== undefined ? { code } : {}),
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+  });
+}
+
+/** `Retry-After` in seconds: either a number of seconds or an HTTP date. */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const inner = (cause as Error & { cause?: unknown }).cause;
+    const code = inner instanceof Error ? ((inner as Error & { code?: string }).code ?? inner.message) : undefined;
+    return code !== undefined ? `${cause.message} (${code})` : cause.message;
+  }
+  return String(cause);
+}

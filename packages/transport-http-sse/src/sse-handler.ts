@@ -1,0 +1,286 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { CloseCode, type ErrorCode } from "@open-ot/core";
+import type { Logger } from "./logger.js";
+import { parsePostBody } from "./parse-post-body.js";
+import { readBody } from "./read-body.js";
+import { extractSessionId, extractToken, parseStreamRequest, type RequestRefusal } from "./request-params.js";
+import { SseSession, type SseHub } from "./sse-session.js";
+import type { TokenBucketOptions } from "./token-bucket.js";
+
+/** Checks the credentials of a request; `token` is undefined when the request carried none. */
+export type VerifyToken = (token: string | undefined, req: IncomingMessage) => boolean | Promise<boolean>;
+
+/** Options of {@link createSseHandler}. */
+export interface SseHandlerOptions {
+  /** The hub that sessions are connected to (`Hub` from @open-ot/server). */
+  readonly hub: SseHub;
+  /** Path of the event stream. @default "/events" */
+  readonly eventsPath?: string;
+  /** Path that takes POSTed messages. @default "/messages" */
+  readonly messagesPath?: string;
+  /**
+   * Checked on both requests (the stream and every POST) before anything else; false or a
+   * rejected promise answers HTTP 401. A POST must also carry the same token its stream was
+   * opened with (else 403), so that knowing a session id is not enough to write into another
+   * user's session. @default undefined (no authentication; tokens are ignored)
+   */
+  readonly verifyToken?: VerifyToken;
+  /** Largest POST body in bytes; a larger one is answered 413 and not read further. @default 1048576 (1 MiB) */
+  readonly maxMessageSize?: number;
+  /**
+   * Per-session token bucket over POSTed messages (each element of an array counts): over it a
+   * POST is answered 429 with `Retry-After` and nothing of it is applied; a POST holding more
+   * messages than `burst` is answered 413. `false` turns the limit off.
+   * @default { perSecond: 100, burst: 1000 }
+   */
+  readonly rateLimit?: TokenBucketOptions | false;
+  /** Milliseconds between keep-alive comment lines on every stream. @default 15000 */
+  readonly keepAliveInterval?: number;
+  /**
+   * Bytes a stream's unsent output may reach before the session is dropped as a slow reader (the
+   * client then sees a network failure and resumes from its revision). @default 8388608 (8 MiB)
+   */
+  readonly maxBufferedBytes?: number;
+  /** POSTs of one session waiting to be handled before further ones are answered 429. @default 32 */
+  readonly maxQueuedPosts?: number;
+  /**
+   * Origins allowed to use the endpoints from a browser on another origin: CORS headers are sent
+   * to them and preflight requests answered; a request from any other origin is answered 403.
+   * `"*"` allows every origin. @default undefined (no CORS headers, the Origin header is not checked)
+   */
+  readonly allowedOrigins?: readonly string[] | "*";
+  /** Where to report dropped sessions and internal failures. @default undefined (silent) */
+  readonly logger?: Logger;
+}
+
+/**
+ * A node:http request handler for the SSE binding, usable as `server.on("request", handler)` or
+ * as Express/Connect middleware. Returns true when it handled the request; for other paths it
+ * calls `next()` when given one (Connect style) and returns false.
+ */
+export interface SseHandler {
+  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): boolean;
+  /** Number of open event streams. */
+  readonly sessionCount: number;
+  /**
+   * End every stream with a close event (code 1001, "server going away") and refuse new ones
+   * with 503. Safe to call more than once.
+   */
+  close(): Promise<void>;
+}
+
+const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" } as const;
+const CORS_REQUEST_HEADERS = "Authorization, Content-Type, Last-Event-ID, X-Session-Id";
+
+/**
+ * Bind a hub to node:http: `GET /events` opens a session's event stream (joining `docId` when
+ * given), `POST /messages` hands messages to a session. See the package README for the wire
+ * details and every status code.
+ */
+export function createSseHandler(options: SseHandlerOptions): SseHandler {
+  const eventsPath = options.eventsPath ?? "/events";
+  const messagesPath = options.messagesPath ?? "/messages";
+  const maxMessageSize = options.maxMessageSize ?? 1024 * 1024;
+  const rateLimit = options.rateLimit ?? { perSecond: 100, burst: 1000 };
+  const keepAliveInterval = options.keepAliveInterval ?? 15_000;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const maxQueuedPosts = options.maxQueuedPosts ?? 32;
+  const { hub, verifyToken, allowedOrigins, logger } = options;
+  const sessions = new Map<string, SseSession>();
+  // Handler lifecycle: serving -> closed (close() ends every stream and refuses new ones).
+  let state: "serving" | "closed" = "serving";
+
+  const handler = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): boolean => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== eventsPath && url.pathname !== messagesPath) {
+      next?.();
+      return false;
+    }
+    if (!applyCors(req, res)) return true;
+    if (req.method === "OPTIONS") {
+      res.writeHead(204).end();
+      return true;
+    }
+    const work = url.pathname === eventsPath ? (req.method === "GET" ? openStream(req, res, url) : undefined) : req.method === "POST" ? acceptPost(req, res, url) : undefined;
+    if (work === undefined) {
+      res.setHeader("Allow", url.pathname === eventsPath ? "GET" : "POST");
+      refuse(res, { status: 405, code: "bad_message", message: `Use ${url.pathname === eventsPath ? "GET" : "POST"} on ${url.pathname}.` });
+      return true;
+    }
+    work.catch((error: unknown) => {
+      logger?.error?.("SSE request failed", { path: url.pathname, error });
+      if (!res.headersSent) refuse(res, { status: 500, code: "internal", message: "The server failed; the request was not applied." });
+      else if (!res.writableEnded) res.destroy();
+    });
+    return true;
+  }) as SseHandler;
+
+  async function openStream(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (state !== "serving") {
+      refuse(res, { status: 503, code: "internal", message: "The server is shutting down; connect again shortly." });
+      return;
+    }
+    const token = extractToken(url, req.headers);
+    if (!(await authorized(token, req, res))) return;
+    const parsed = parseStreamRequest(url, req.headers);
+    if (!parsed.ok) {
+      refuse(res, parsed.refusal);
+      return;
+    }
+    // The client may have left while the token was being checked; opening a session then would
+    // leak it, since its 'close' event has already fired.
+    if (req.destroyed || res.destroyed || state !== "serving") {
+      if (!res.headersSent && !res.destroyed) refuse(res, { status: 503, code: "internal", message: "The server is shutting down." });
+      return;
+    }
+    const { docId, clientId, revision, batch } = parsed.params;
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
+    res.flushHeaders();
+    // Events are small and latency matters more than packet count.
+    req.socket.setNoDelay(true);
+    const id = randomBytes(24).toString("base64url");
+    const session = new SseSession(hub, res, { batch }, {
+      id,
+      token,
+      streamDocId: docId,
+      keepAliveInterval,
+      maxBufferedBytes,
+      maxQueuedPosts,
+      rateLimit,
+      logger,
+      onEnd: (ended) => {
+        if (sessions.get(ended.id) === ended) sessions.delete(ended.id);
+      },
+    });
+    if (session.status !== "open") return;
+    sessions.set(id, session);
+    if (docId !== undefined) {
+      session.receive({ type: "join", docId, ...(clientId !== undefined ? { clientId } : {}), ...(revision !== undefined ? { revision } : {}) });
+    }
+  }
+
+  async function acceptPost(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const token = extractToken(url, req.headers);
+    const sessionId = extractSessionId(url, req.headers);
+    const session = sessionId === undefined ? undefined : sessions.get(sessionId);
+    // Every refusal before the body is read closes the connection: Node would otherwise read and
+    // discard the whole unread body to keep the connection usable, however large it is.
+    if (session === undefined) {
+      if (!(await authorized(token, req, res, closeConnection))) return;
+      if (sessionId === undefined) refuse(res, { status: 400, code: "bad_message", message: "Name the session: send the X-Session-Id header (or ?sessionId=) from the stream's session event." }, closeConnection);
+      else refuse(res, { status: 404, code: "not_found", message: "Unknown session: it ended or never existed; open the event stream again." }, closeConnection);
+      return;
+    }
+    const accepted = session.enqueue(async () => {
+      if (!(await authorized(token, req, res, closeConnection))) return;
+      if (verifyToken !== undefined && token !== session.token) {
+        refuse(res, { status: 403, code: "forbidden", message: "This token is not the one the session's stream was opened with; POST with the same token." }, closeConnection);
+        return;
+      }
+      const body = await readBody(req, maxMessageSize);
+      if (body.kind === "aborted") return;
+      if (body.kind === "too_large") {
+        // Reading stopped at the limit, so the connection cannot carry another request.
+        refuse(res, { status: 413, code: "too_large", message: `The body holds ${body.bytes} bytes; the limit is ${maxMessageSize}. Send smaller messages.` }, closeConnection);
+        return;
+      }
+      if (body.kind === "bad_utf8") {
+        refuse(res, { status: 400, code: "bad_message", message: "The body is not valid UTF-8." });
+        return;
+      }
+      const parsed = parsePostBody(body.text);
+      if (!parsed.ok) {
+        refuse(res, parsed.refusal);
+        return;
+      }
+      const wait = session.takeTokens(parsed.params.count);
+      if (wait === Infinity) {
+        refuse(res, { status: 413, code: "too_large", message: `The body holds ${parsed.params.count} messages, more than the rate limit's burst allows in one request; split it.` });
+        return;
+      }
+      if (wait > 0) {
+        res.setHeader("Retry-After", String(Math.max(1, Math.ceil(wait / 1000))));
+        refuse(res, { status: 429, code: "rate_limited", message: `Too many messages: retry after ${Math.ceil(wait / 1000)} s.` });
+        return;
+      }
+      // Checked again here: the stream may have ended while this POST waited its turn.
+      if (session.status !== "open") {
+        refuse(res, { status: 404, code: "not_found", message: "Unknown session: it ended; open the event stream again." });
+        return;
+      }
+      session.receive(parsed.params.value);
+      // The hub's answers travel on the stream, never here, so that they stay in order with
+      // every other ack and op of the session.
+      res.writeHead(202, { "Cache-Control": "no-store", "Content-Length": "0" }).end();
+    });
+    if (!accepted) {
+      res.setHeader("Retry-After", "1");
+      refuse(res, { status: 429, code: "rate_limited", message: `More than ${maxQueuedPosts} POSTs of this session are waiting; send them one after another.` }, closeConnection);
+    }
+  }
+
+  /** Run `verifyToken`; answers 401 (or 500 if it threw) and returns false when the request may not go on. */
+  async function authorized(
+    token: string | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+    beforeRefusal?: (res: ServerResponse) => void,
+  ): Promise<boolean> {
+    if (verifyToken === undefined) return true;
+    let ok: boolean;
+    try {
+      ok = await verifyToken(token, req);
+    } catch (error) {
+      logger?.error?.("verifyToken threw", { error });
+      refuse(res, { status: 500, code: "internal", message: "The server could not check the token." }, beforeRefusal);
+      return false;
+    }
+    if (ok !== true) {
+      refuse(res, { status: 401, code: "unauthorized", message: token === undefined ? "Send a token (Authorization: Bearer, or ?token=)." : "The token was refused." }, beforeRefusal);
+      return false;
+    }
+    return true;
+  }
+
+  /** Send CORS headers when configured; returns false after answering 403 for an origin that is not allowed. */
+  function applyCors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    if (allowedOrigins === undefined || origin === undefined) return true;
+    if (allowedOrigins !== "*" && !allowedOrigins.includes(origin)) {
+      refuse(res, { status: 403, code: "forbidden", message: `Origin ${origin} is not allowed.` });
+      return false;
+    }
+    res.setHeader("Access-Control-Allow-Origin", allowedOrigins === "*" ? "*" : origin);
+    res.setHeader("Vary", "Origin");
+    res.setHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    res.setHeader("Access-Control-Allow-Headers", CORS_REQUEST_HEADERS);
+    res.setHeader("Access-Control-Expose-Headers", "Retry-After");
+    res.setHeader("Access-Control-Max-Age", "600");
+    return true;
+  }
+
+  Object.defineProperty(handler, "sessionCount", { get: () => sessions.size, enumerable: true });
+  handler.close = async (): Promise<void> => {
+    state = "closed";
+    for (const session of [...sessions.values()]) session.close(CloseCode.GOING_AWAY, "server going away");
+  };
+  return handler;
+}
+
+function closeConnection(res: ServerResponse): void {
+  res.setHeader("Connection", "close");
+}
+
+/** Answer with an HTTP error status and a protocol error as the JSON body. */
+function refuse(res: ServerResponse, refusal: RequestRefusal, beforeWrite?: (res: ServerResponse) => void): void {
+  if (res.headersSent || res.destroyed) return;
+  beforeWrite?.(res);
+  const body: { type: "error"; code: ErrorCode; message: string } = { type: "error", code: refusal.code, message: refusal.message };
+  res.writeHead(refusal.status, JSON_HEADERS).end(JSON.stringify(body));
+}

@@ -1,0 +1,174 @@
+import type { ServerResponse } from "node:http";
+import type { ServerMessage } from "@open-ot/core";
+import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
+import { eventIdFor } from "./event-id.js";
+import type { Logger } from "./logger.js";
+import { formatSseComment, formatSseEvent } from "./sse-event.js";
+import { TokenBucket, type TokenBucketOptions } from "./token-bucket.js";
+
+/** The part of the hub a binding uses: hand it a connection, get the session that feeds it. */
+export interface SseHub {
+  connect(connection: HubConnection, options?: ConnectOptions): HubSession;
+}
+
+/** Settings of one {@link SseSession}. */
+export interface SseSessionOptions {
+  readonly id: string;
+  /** The token the stream was opened with, checked against every POST of the session. */
+  readonly token: string | undefined;
+  readonly streamDocId: string | undefined;
+  readonly keepAliveInterval: number;
+  readonly maxBufferedBytes: number;
+  readonly maxQueuedPosts: number;
+  readonly rateLimit: TokenBucketOptions | false;
+  readonly logger: Logger | undefined;
+  /** Called once when the session ends, whatever ended it. */
+  readonly onEnd: (session: SseSession) => void;
+}
+
+/**
+ * Session lifecycle:
+ *
+ *   open ──(close(code): close event written, stream ended)──────────────> closed
+ *   open ──(drop(): client gone, slow reader, write failed; nothing written)──> closed
+ *
+ * In both cases the hub session is closed, the keep-alive timer cleared and `onEnd` called, so
+ * the handler forgets the session id.
+ */
+export type SseSessionState = "open" | "closed";
+
+/**
+ * One event stream and the hub session behind it. Outbound messages become `data:` events;
+ * POSTed messages are handed to the hub strictly in the order their requests arrived.
+ */
+export class SseSession {
+  readonly id: string;
+  readonly token: string | undefined;
+  private state: SseSessionState = "open";
+  // Both are set once the session event is out; a stream cut off while writing that event
+  // never gets a hub session or a timer.
+  private hubSession: HubSession | undefined;
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
+  private readonly bucket: TokenBucket | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+
+  constructor(
+    hub: SseHub,
+    private readonly res: ServerResponse,
+    connectOptions: ConnectOptions,
+    private readonly options: SseSessionOptions,
+  ) {
+    this.id = options.id;
+    this.token = options.token;
+    this.bucket = options.rateLimit === false ? undefined : new TokenBucket(options.rateLimit);
+    res.on("close", () => this.drop("the client closed the event stream"));
+    // The session event goes out before the hub can say anything, so it is always first.
+    this.write(formatSseEvent({ event: "session", data: JSON.stringify({ sessionId: this.id }) }));
+    if (this.state !== "open") return;
+    const connection: HubConnection = {
+      send: (message) => this.deliver(message),
+      close: (code, reason) => this.close(code, reason),
+    };
+    this.hubSession = hub.connect(connection, connectOptions);
+    this.keepAlive = setInterval(() => this.write(formatSseComment("keep-alive")), options.keepAliveInterval);
+    // Only a timer; it must not keep a process alive that has nothing else to do.
+    this.keepAlive.unref?.();
+  }
+
+  /** The current lifecycle state. */
+  get status(): SseSessionState {
+    return this.state;
+  }
+
+  /** Hand an inbound message (or array of them) to the hub. */
+  receive(value: object): void {
+    if (this.state === "open") this.hubSession?.receive(value);
+  }
+
+  /**
+   * Take `count` tokens from the session's rate limit. Returns 0 when they were taken, else the
+   * milliseconds to wait (Infinity when `count` exceeds the burst and can never pass).
+   */
+  takeTokens(count: number): number {
+    if (this.bucket === undefined) return 0;
+    if (this.bucket.take(count)) return 0;
+    return this.bucket.waitFor(count);
+  }
+
+  /**
+   * Run `task` after every task enqueued before it has finished, so that POSTs reach the hub in
+   * the order they arrived even though reading bodies and checking tokens is asynchronous.
+   * Returns false (and runs nothing) when `maxQueuedPosts` are already waiting.
+   */
+  enqueue(task: () => Promise<void>): boolean {
+    if (this.queued >= this.options.maxQueuedPosts) return false;
+    this.queued++;
+    const run = async (): Promise<void> => {
+      try {
+        await task();
+      } catch (error) {
+        this.options.logger?.error?.("SSE POST handling failed", { sessionId: this.id, error });
+      } finally {
+        this.queued--;
+      }
+    };
+    this.queue = this.queue.then(run);
+    return true;
+  }
+
+  /** End the stream with a close event carrying `code` and `reason`, which the client reports through `onClose`. */
+  close(code: number, reason: string): void {
+    if (this.state !== "open") return;
+    this.write(formatSseEvent({ event: "close", data: JSON.stringify({ code, reason }) }));
+    this.res.end();
+    this.finish();
+  }
+
+  /** End the session without writing anything more (the client is gone or cannot keep up). */
+  drop(why: string): void {
+    if (this.state !== "open") return;
+    this.options.logger?.debug?.("SSE session dropped", { sessionId: this.id, why });
+    if (!this.res.destroyed) this.res.destroy();
+    this.finish();
+  }
+
+  private deliver(message: ServerMessage | readonly ServerMessage[]): void {
+    if (this.state !== "open") return;
+    let data: string;
+    try {
+      data = JSON.stringify(message);
+    } catch (error) {
+      // A message that cannot be encoded would leave a hole in the client's revision sequence;
+      // ending the stream with 1011 makes it rejoin instead of silently missing an op.
+      this.options.logger?.error?.("SSE session could not encode an outbound message", { sessionId: this.id, error });
+      this.close(1011, "internal error: an outbound message could not be encoded");
+      return;
+    }
+    const id = eventIdFor(message, this.options.streamDocId);
+    this.write(formatSseEvent(id === undefined ? { data } : { id, data }));
+  }
+
+  private write(chunk: string): void {
+    if (this.state !== "open") return;
+    this.res.write(chunk);
+    // A reader that does not keep up makes the response buffer grow without bound; past the
+    // bound it is cut off (the client sees a drop, reconnects and resumes from its revision)
+    // rather than letting one slow client hold the server's memory.
+    if (this.res.writableLength > this.options.maxBufferedBytes) {
+      this.options.logger?.warn?.("SSE session dropped: slow reader", {
+        sessionId: this.id,
+        buffered: this.res.writableLength,
+        maxBufferedBytes: this.options.maxBufferedBytes,
+      });
+      this.drop("slow reader");
+    }
+  }
+
+  private finish(): void {
+    this.state = "closed";
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
+    this.hubSession?.close();
+    this.options.onEnd(this);
+  }
+}

@@ -1,0 +1,47 @@
+import type { ErrorCode } from "@open-ot/core";
+
+/**
+ * What went wrong, for code that decides what to do next:
+ *
+ * - `unreachable`: no answer at the network level (refused TCP connection, DNS, reset).
+ * - `refused`: the server answered the event stream with an HTTP error (`status` says which).
+ * - `timeout`: no `session` event within `connectTimeout`.
+ * - `closed`: the connection ended (or `disconnect()` was called) before the call completed.
+ * - `not_open`: `send()` before `connect()` resolved or after the connection ended.
+ * - `rejected`: a POST was answered with a non-2xx status (`status`, `code`, `retryAfter`).
+ * - `bad_response`: the server sent something this transport cannot read.
+ */
+export type TransportErrorKind = "unreachable" | "refused" | "timeout" | "closed" | "not_open" | "rejected" | "bad_response";
+
+/** Details carried by a {@link TransportError}. */
+export interface TransportErrorDetails {
+  /** The HTTP status of the answer that caused the error. */
+  readonly status?: number;
+  /** The protocol error code from the answer's JSON body, when it had one. */
+  readonly code?: ErrorCode | string;
+  /** Seconds to wait before trying again, from a 429's `Retry-After`. */
+  readonly retryAfter?: number;
+  /** The close code, for errors of kind `closed`. */
+  readonly closeCode?: number;
+  /** The underlying error. */
+  readonly cause?: unknown;
+}
+
+/** An error of the HTTP + SSE transport; `kind` says what happened, the message what to change. */
+export class TransportError extends Error {
+  override readonly name = "TransportError";
+  readonly kind: TransportErrorKind;
+  readonly status: number | undefined;
+  readonly code: ErrorCode | string | undefined;
+  readonly retryAfter: number | undefined;
+  readonly closeCode: number | undefined;
+
+  constructor(kind: TransportErrorKind, message: string, details: TransportErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.kind = kind;
+    this.status = details.status;
+    this.code = details.code;
+    this.retryAfter = details.retryAfter;
+    this.closeCode = details.closeCode;
+  }
+}
