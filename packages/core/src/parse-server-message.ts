@@ -1,0 +1,106 @@
+import { isErrorCode } from "./codes.js";
+import { decodeFrame } from "./decode-frame.js";
+import { describeValue, has, isMessageObject } from "./message-fields.js";
+import type { ParseResult, ProtocolError } from "./protocol-error.js";
+import { isValidClientId, isValidDocId, isValidRevision, isValidSeq, type ServerMessage } from "./protocol.js";
+
+/** A field check: true when the value is acceptable. */
+type Check = (value: unknown) => boolean;
+
+const isString: Check = (v) => typeof v === "string";
+const isNonEmptyString: Check = (v) => typeof v === "string" && v.length > 0;
+const isPing: Check = (v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+const isPresent: Check = () => true;
+/** A committed revision: the op committed at `r` turns revision `r - 1` into `r`, so `r >= 1`. */
+const isCommitRevision: Check = (v) => isValidRevision(v) && v >= 1;
+
+interface FieldRule {
+  readonly check: Check;
+  readonly rule: string;
+  readonly required: boolean;
+}
+
+const req = (check: Check, rule: string): FieldRule => ({ check, rule, required: true });
+const opt = (check: Check, rule: string): FieldRule => ({ check, rule, required: false });
+
+const DOC_ID = req(isValidDocId, "a valid document id");
+const REVISION = req(isValidRevision, "a non-negative integer");
+const COMMIT_REVISION = req(isCommitRevision, "a positive integer");
+const SEQ = opt(isValidSeq, "a positive safe integer");
+
+/** The fields of each server message type; a message keeps only these. */
+const SERVER_FIELDS: Readonly<Record<ServerMessage["type"], Readonly<Record<string, FieldRule>>>> = {
+  snapshot: {
+    docId: DOC_ID,
+    revision: REVISION,
+    data: req(isPresent, "the document"),
+    docType: req(isNonEmptyString, "a type name"),
+    lastSeq: SEQ,
+  },
+  joined: { docId: DOC_ID, revision: REVISION },
+  ack: { docId: DOC_ID, revision: COMMIT_REVISION, seq: SEQ },
+  op: {
+    docId: DOC_ID,
+    op: req(isPresent, "the op"),
+    revision: COMMIT_REVISION,
+    clientId: opt(isValidClientId, "a valid client id"),
+  },
+  error: {
+    code: req(isErrorCode, "a protocol error code"),
+    message: req(isString, "a string"),
+    docId: opt(isValidDocId, "a valid document id"),
+    seq: SEQ,
+  },
+  pong: { t: opt(isPing, "a number or a string") },
+};
+
+function isServerType(type: unknown): type is ServerMessage["type"] {
+  return typeof type === "string" && Object.prototype.hasOwnProperty.call(SERVER_FIELDS, type);
+}
+
+function refuse(message: string): { ok: false; error: ProtocolError } {
+  return { ok: false, error: { code: "bad_message", message } };
+}
+
+function parseServerValue(value: unknown): ParseResult<ServerMessage> {
+  if (!isMessageObject(value)) return refuse(`A server message must be a JSON object; got ${describeValue(value)}.`);
+  const type = value["type"];
+  if (!isServerType(type)) return refuse(`Unknown server message type ${describeValue(type)}.`);
+  const out: Record<string, unknown> = { type };
+  for (const [key, rule] of Object.entries(SERVER_FIELDS[type])) {
+    if (!has(value, key)) {
+      if (rule.required) return refuse(`A "${type}" message from the server lacks "${key}" (${rule.rule}).`);
+      continue;
+    }
+    const field = value[key];
+    if (!rule.check(field)) {
+      return refuse(`A "${type}" message from the server has a bad "${key}": expected ${rule.rule}, got ${describeValue(field)}.`);
+    }
+    out[key] = field;
+  }
+  // Every field was checked against SERVER_FIELDS[type], which mirrors the message interfaces.
+  return { ok: true, message: out as unknown as ServerMessage };
+}
+
+/**
+ * Validate one message from a server, so that a client can ignore garbage instead of acting
+ * on it. Same input forms as `parseClientMessage`; unknown fields are dropped. `ack` and `op`
+ * must carry a revision of at least 1 (a commit's revision), and an `error` a known code.
+ * Refusals use the `bad_message` code.
+ */
+export function parseServerMessage(input: unknown): ParseResult<ServerMessage> {
+  const decoded = decodeFrame(input);
+  if (!decoded.ok) return decoded;
+  return parseServerValue(decoded.value);
+}
+
+/**
+ * Parse a whole frame from a server: a JSON array (a batch, for connections that opted in)
+ * gives one result per element, in order; anything else one result.
+ */
+export function parseServerFrame(input: unknown): ParseResult<ServerMessage>[] {
+  const decoded = decodeFrame(input);
+  if (!decoded.ok) return [decoded];
+  if (Array.isArray(decoded.value)) return decoded.value.map(parseServerValue);
+  return [parseServerValue(decoded.value)];
+}
