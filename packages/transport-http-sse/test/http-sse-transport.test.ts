@@ -1,0 +1,319 @@
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createTcpServer, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { TransportCloseEvent } from "@open-ot/core";
+import { HttpSseTransport, TransportError } from "../src/index.js";
+import { deadPort, startSseServer, waitFor, type TestServer } from "./helpers.js";
+import { StubHub } from "./stub-hub.js";
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function serve(options: Partial<Parameters<typeof startSseServer>[0]> = {}): Promise<{ srv: TestServer; hub: StubHub }> {
+  const hub = new StubHub();
+  const srv = await startSseServer({ hub, ...options });
+  cleanups.push(() => srv.close());
+  return { srv, hub };
+}
+
+function transport(baseUrl: string, options: ConstructorParameters<typeof HttpSseTransport>[1] = {}): HttpSseTransport {
+  const t = new HttpSseTransport(baseUrl, options);
+  cleanups.push(() => t.disconnect());
+  return t;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<TransportError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TransportError);
+  return error as TransportError;
+}
+
+describe("HttpSseTransport: connect", () => {
+  it("rejects as unreachable when nothing listens, well within the timeout", async () => {
+    const port = await deadPort();
+    const t = transport(`http://127.0.0.1:${port}`, { connectTimeout: 5_000 });
+    const started = Date.now();
+    const error = await rejection(t.connect(() => undefined));
+    expect(error.kind).toBe("unreachable");
+    expect(error.message).toContain(`127.0.0.1:${port}/events`);
+    expect(error.message).toMatch(/ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("rejects as refused with the status when the token is refused (401)", async () => {
+    const { srv } = await serve({ verifyToken: (token) => token === "good" });
+    const error = await rejection(transport(srv.baseUrl, { token: "bad" }).connect(() => undefined));
+    expect(error.kind).toBe("refused");
+    expect(error.status).toBe(401);
+    expect(error.message).toMatch(/401/);
+    expect(error.message).toMatch(/unauthorized/);
+    expect(srv.handler.sessionCount).toBe(0);
+  });
+
+  it("rejects as refused with 404 for a wrong eventsPath", async () => {
+    const { srv } = await serve();
+    const error = await rejection(transport(srv.baseUrl, { eventsPath: "/nope" }).connect(() => undefined));
+    expect(error).toMatchObject({ kind: "refused", status: 404 });
+  });
+
+  it("rejects as timeout when the server accepts TCP but never answers", async () => {
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          silent.close(() => resolve());
+        }),
+    );
+    const { port } = silent.address() as AddressInfo;
+    const t = transport(`http://127.0.0.1:${port}`, { connectTimeout: 300 });
+    const error = await rejection(t.connect(() => undefined));
+    expect(error.kind).toBe("timeout");
+    expect(error.message).toMatch(/300 ms/);
+    expect(error.message).toMatch(/connectTimeout/);
+  });
+
+  it("rejects as timeout when the stream opens but no session event comes", async () => {
+    const silent = createHttpServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      res.flushHeaders();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          silent.closeAllConnections();
+          silent.close(() => resolve());
+        }),
+    );
+    const { port } = silent.address() as AddressInfo;
+    const error = await rejection(transport(`http://127.0.0.1:${port}`, { connectTimeout: 300 }).connect(() => undefined));
+    expect(error.kind).toBe("timeout");
+  });
+
+  it("shares one attempt between concurrent connect() calls", async () => {
+    const { srv, hub } = await serve();
+    const t = transport(srv.baseUrl);
+    const a = t.connect(() => undefined);
+    const b = t.connect(() => undefined);
+    expect(b).toBe(a);
+    await Promise.all([a, b]);
+    expect(hub.sessions).toHaveLength(1);
+    expect(srv.handler.sessionCount).toBe(1);
+  });
+
+  it("sends its headers and token on both requests", async () => {
+    const seen: Array<{ method?: string; custom?: string | string[]; token?: string }> = [];
+    const { srv } = await serve({
+      verifyToken: (token, req) => {
+        seen.push({ method: req.method, custom: req.headers["x-custom"], token });
+        return token === "secret";
+      },
+    });
+    const t = transport(srv.baseUrl, { token: "secret", headers: { "X-Custom": "yes" } });
+    await t.connect(() => undefined);
+    await t.send({ type: "ping" });
+    expect(seen).toEqual([
+      { method: "GET", custom: "yes", token: "secret" },
+      { method: "POST", custom: "yes", token: "secret" },
+    ]);
+  });
+
+  it("puts docId, clientId, revision and batch on the stream URL when asked", async () => {
+    const { srv, hub } = await serve();
+    let revision = 4;
+    const t = transport(srv.baseUrl, { docId: "doc-9", clientId: "client_1", revision: () => revision, batch: true });
+    await t.connect(() => undefined);
+    await waitFor(() => (hub.sessions[0]?.received.length ?? 0) > 0);
+    expect(hub.sessions[0]!.received[0]).toEqual({ type: "join", docId: "doc-9", clientId: "client_1", revision: 4 });
+    expect(hub.sessions[0]!.options).toEqual({ batch: true });
+    await t.disconnect();
+    revision = 11;
+    await t.connect(() => undefined);
+    await waitFor(() => (hub.sessions[1]?.received.length ?? 0) > 0);
+    expect(hub.sessions[1]!.received[0]).toMatchObject({ revision: 11 });
+  });
+
+  it("refuses clientId or revision without docId", () => {
+    expect(() => new HttpSseTransport("http://127.0.0.1:1", { clientId: "a" })).toThrow(/docId/);
+  });
+});
+
+describe("HttpSseTransport: send", () => {
+  it("rejects as not_open before connect and after disconnect", async () => {
+    const { srv } = await serve();
+    const t = transport(srv.baseUrl);
+    expect((await rejection(t.send({ type: "ping" }))).kind).toBe("not_open");
+    const connecting = t.connect(() => undefined);
+    expect((await rejection(t.send({ type: "ping" }))).message).toMatch(/before connect\(\) resolved/);
+    await connecting;
+    await t.disconnect();
+    expect((await rejection(t.send({ type: "ping" }))).kind).toBe("not_open");
+  });
+
+  it("delivers 1,000 parallel sends, all in order", async () => {
+    const { srv, hub } = await serve({ rateLimit: false });
+    const t = transport(srv.baseUrl);
+    const pongs: unknown[] = [];
+    await t.connect((m) => pongs.push((m as { t?: unknown }).t));
+    const count = 1_000;
+    await Promise.all(Array.from({ length: count }, (_, i) => t.send({ type: "ping", t: i })));
+    await waitFor(() => pongs.length === count, 10_000, "1,000 pongs");
+    const expected = Array.from({ length: count }, (_, i) => i);
+    expect(pongs).toEqual(expected);
+    expect(hub.sessions[0]!.received.map((m) => (m as { t: number }).t)).toEqual(expected);
+  });
+
+  it("coalesces what queues up behind a POST but never exceeds maxBatchBytes", async () => {
+    const posts: number[] = [];
+    const { srv, hub } = await serve({ rateLimit: false, maxMessageSize: 4_096 });
+    const counting = (input: string | URL, init?: RequestInit): Promise<Response> => {
+      if (init?.method === "POST") posts.push(String(init.body).length);
+      return fetch(input, init);
+    };
+    const t = transport(srv.baseUrl, { fetch: counting, maxBatchBytes: 4_096 });
+    await t.connect(() => undefined);
+    const filler = "x".repeat(1_000);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => t.send({ type: "ping", t: `${i}${filler}` })));
+    expect(hub.sessions[0]!.received).toHaveLength(20);
+    expect(posts.length).toBeLessThan(20);
+    for (const bytes of posts) expect(bytes).toBeLessThanOrEqual(4_096);
+  });
+
+  it("rejects with the status and protocol code on a non-2xx answer (413, 400)", async () => {
+    const { srv } = await serve({ maxMessageSize: 1_000 });
+    const t = transport(srv.baseUrl);
+    await t.connect(() => undefined);
+    const tooLarge = await rejection(t.send({ type: "ping", t: "y".repeat(2_000) }));
+    expect(tooLarge).toMatchObject({ kind: "rejected", status: 413, code: "too_large" });
+    expect(tooLarge.message).toMatch(/413/);
+    const notAMessage = await rejection(t.send(42));
+    expect(notAMessage).toMatchObject({ kind: "rejected", status: 400, code: "bad_message" });
+    // A refused send does not end the connection.
+    await t.send({ type: "ping" });
+  });
+
+  it("rejects with 429 and retryAfter when rate limited", async () => {
+    const { srv } = await serve({ rateLimit: { perSecond: 0.5, burst: 2 } });
+    const t = transport(srv.baseUrl);
+    await t.connect(() => undefined);
+    await t.send({ type: "ping" });
+    await t.send({ type: "ping" });
+    const error = await rejection(t.send({ type: "ping" }));
+    expect(error).toMatchObject({ kind: "rejected", status: 429, code: "rate_limited" });
+    expect(error.retryAfter).toBe(2);
+    expect(error.message).toMatch(/Retry after 2 s/);
+  });
+
+  it("ends the connection with 4001 when the server no longer knows the session (404)", async () => {
+    const { srv } = await serve();
+    // Forget sessions without ending their streams: what a restarted instance behind a sticky
+    // proxy looks like to a client.
+    const t = transport(srv.baseUrl, {
+      fetch: (input, init) => fetch(init?.method === "POST" ? `${srv.baseUrl}/messages?sessionId=gone` : input, { ...init, headers: { ...(init?.headers as Record<string, string>), "X-Session-Id": "gone" } }),
+    });
+    const closes: TransportCloseEvent[] = [];
+    t.onClose((event) => closes.push(event));
+    await t.connect(() => undefined);
+    const error = await rejection(t.send({ type: "ping" }));
+    expect(error).toMatchObject({ kind: "rejected", status: 404, code: "not_found" });
+    expect(closes).toHaveLength(1);
+    expect(closes[0]).toMatchObject({ code: 4001, local: false });
+    expect((await rejection(t.send({ type: "ping" }))).kind).toBe("not_open");
+  });
+});
+
+describe("HttpSseTransport: close", () => {
+  it("disconnect is safe twice, reports 1000 locally once, and nothing arrives afterwards", async () => {
+    const { srv, hub } = await serve();
+    const t = transport(srv.baseUrl);
+    const got: unknown[] = [];
+    const closes: TransportCloseEvent[] = [];
+    t.onClose((event) => closes.push(event));
+    await t.connect((m) => got.push(m));
+    await t.send({ type: "ping", t: "before" });
+    await waitFor(() => got.length === 1);
+    const session = hub.sessions[0]!;
+    await t.disconnect();
+    await t.disconnect();
+    expect(closes).toEqual([{ code: 1000, reason: "", local: true }]);
+    // The server may still try to deliver until it notices the stream is gone.
+    session.connection.send({ type: "pong", t: "after" });
+    await waitFor(() => srv.handler.sessionCount === 0, 5_000, "the server to drop the session");
+    expect(session.closed).toBe(true);
+    expect(got).toEqual([{ type: "pong", t: "before" }]);
+  });
+
+  it("stops delivering a batch's remaining messages once onReceive disconnects", async () => {
+    const { srv, hub } = await serve();
+    const t = transport(srv.baseUrl);
+    const got: unknown[] = [];
+    await t.connect((m) => {
+      got.push(m);
+      void t.disconnect();
+    });
+    hub.sessions[0]!.connection.send([
+      { type: "pong", t: 1 },
+      { type: "pong", t: 2 },
+    ]);
+    await waitFor(() => got.length > 0);
+    await waitFor(() => srv.handler.sessionCount === 0);
+    expect(got).toEqual([{ type: "pong", t: 1 }]);
+  });
+
+  it("rejects a connect() under way with kind closed when disconnect() is called", async () => {
+    const { srv } = await serve();
+    const t = transport(srv.baseUrl);
+    const connecting = t.connect(() => undefined);
+    await t.disconnect();
+    expect(await rejection(connecting)).toMatchObject({ kind: "closed" });
+    await t.connect(() => undefined);
+  });
+
+  it("reports the server's close code and reason", async () => {
+    const { srv, hub } = await serve();
+    const t = transport(srv.baseUrl);
+    const closes: TransportCloseEvent[] = [];
+    t.onClose((event) => closes.push(event));
+    await t.connect(() => undefined);
+    hub.closeAll(4001, "document not found");
+    await waitFor(() => closes.length > 0);
+    expect(closes).toEqual([{ code: 4001, reason: "document not found", local: false }]);
+    await waitFor(() => srv.handler.sessionCount === 0);
+  });
+
+  it("reports 1006 when the stream is cut without a close event, and does not reconnect by itself", async () => {
+    const { srv, hub } = await serve();
+    const t = transport(srv.baseUrl);
+    const closes: TransportCloseEvent[] = [];
+    t.onClose((event) => closes.push(event));
+    await t.connect(() => undefined);
+    srv.server.closeAllConnections();
+    await waitFor(() => closes.length > 0);
+    expect(closes[0]).toMatchObject({ code: 1006, local: false });
+    expect((await rejection(t.send({ type: "ping" }))).kind).toBe("not_open");
+    // A fresh connect() is a new session.
+    await t.connect(() => undefined);
+    expect(hub.sessions).toHaveLength(2);
+  });
+
+  it("rejects sends still queued when the connection ends", async () => {
+    const { srv } = await serve({ rateLimit: false });
+    const t = transport(srv.baseUrl);
+    await t.connect(() => undefined);
+    const sends = Array.from({ length: 50 }, (_, i) => t.send({ type: "ping", t: i }));
+    await t.disconnect();
+    const outcomes = await Promise.allSettled(sends);
+    const rejected = outcomes.filter((o) => o.status === "rejected");
+    expect(rejected.length).toBeGreaterThan(0);
+    for (const r of rejected) expect((r as PromiseRejectedResult).reason).toMatchObject({ kind: "closed" });
+  });
+});
