@@ -5,6 +5,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { diffText } from "./diff-text.js";
+import { InvalidOpError } from "./ot-type.js";
+import { findLoneSurrogate } from "./surrogates.js";
 import type { Side } from "./ot-type.js";
 import { type TextComponent, type TextOp } from "./text-op.js";
 import { TextType } from "./text-type.js";
@@ -51,6 +53,28 @@ const sequential = doc.chain((s) =>
   opOn(s).chain((a) => fc.tuple(fc.constant(s), fc.constant(a), opOn(TextType.apply(s, a)))),
 );
 const side = fc.constantFrom<Side>("left", "right");
+
+/**
+ * Ops counted in raw code units with no regard for the document: they may split pairs, reach
+ * past the end, or insert lone surrogates. Most are invalid on the document.
+ */
+const rawOp = fc.array(
+  fc.oneof(
+    fc.record({ r: fc.nat({ max: 8 }) }),
+    fc.record({ d: fc.nat({ max: 4 }) }),
+    fc.record({ i: fc.oneof(text(3), fc.constantFrom("\uD83D", "\uDE00", "a\uD83D")) }),
+  ),
+  { maxLength: 6 },
+);
+
+function outcome(run: () => string | TextOp): string | TextOp | "refused" {
+  try {
+    return run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidOpError);
+    return "refused";
+  }
+}
 
 function insertedText(op: TextOp): string {
   return op.map((c) => ("i" in c ? c.i : "")).join("");
@@ -152,6 +176,22 @@ describe("TextType properties", () => {
         const op = diffText(from, to);
         expect(TextType.validate(op, from)).toEqual(op);
         expect(TextType.apply(from, op)).toBe(to);
+      }),
+      RUNS,
+    );
+  });
+
+  it("apply refuses exactly what validate refuses, and valid ops keep text well-formed", () => {
+    fc.assert(
+      fc.property(doc, rawOp, (s, op) => {
+        const validated = outcome(() => TextType.validate(op, s));
+        const applied = outcome(() => TextType.apply(s, op));
+        expect(applied === "refused").toBe(validated === "refused");
+        if (typeof applied === "string" && validated !== "refused") {
+          expect(TextType.apply(s, validated as TextOp)).toBe(applied);
+          // The surrogate rules are enough: a valid op never leaves half a pair behind.
+          expect(findLoneSurrogate(applied)).toBe(-1);
+        }
       }),
       RUNS,
     );
