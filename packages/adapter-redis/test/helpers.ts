@@ -1,0 +1,30 @@
+// Small helpers shared by this package's tests.
+import { Redis } from "ioredis";
+import { TextType } from "@open-ot/core";
+import type { CommitRequest } from "@open-ot/server";
+
+/** Resolve once `condition()` holds (it may be async); fail after `ms`, naming `what`. Polls, never sleeps blindly. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A plain ioredis client to look at what the adapter stored, that never retries. */
+export function inspector(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on("error", () => undefined);
+  return redis;
+}
+
+/** The commit request that appends `text` to `doc` at `revision`. */
+export function append(doc: string, text: string, revision: number, clientId?: string, seq?: number): CommitRequest {
+  const op = [{ r: doc.length }, { i: text }];
+  const request: CommitRequest = { revision, op, snapshot: TextType.apply(doc, op) };
+  if (clientId !== undefined) request.clientId = clientId;
+  if (seq !== undefined) request.seq = seq;
+  return request;
+}
