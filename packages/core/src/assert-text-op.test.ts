@@ -19,7 +19,7 @@ describe("assertTextOp shape checks", () => {
   it.each([
     [null, /must be an array.*got null/],
     [{ r: 1 }, /must be an array.*got an object/],
-    ["[]", /must be an array.*got a string/],
+    ["[]", /must be an array.*got "\[\]"/],
     [3, /must be an array.*got 3/],
   ])("refuses the non-array %j", (op, message) => {
     expect(refusal(op).message).toMatch(message);
@@ -28,7 +28,7 @@ describe("assertTextOp shape checks", () => {
   it.each([
     [[{ r: 1 }, null], /component 1 must be an object.*got null/],
     [[[1]], /component 0 must be an object.*got an array/],
-    [["abc"], /component 0 must be an object.*got a string/],
+    [["abc"], /component 0 must be an object.*got "abc"/],
     [[5], /component 0 must be an object.*got 5/],
     [[new Date(0)], /component 0 must be an object.*got an object/],
   ])("refuses the non-object component in %j", (op, message) => {
@@ -50,7 +50,7 @@ describe("assertTextOp shape checks", () => {
     [[{ r: Infinity }], /retain count must be a non-negative integer, got Infinity/],
     [[{ d: NaN }], /delete count must be a non-negative integer, got NaN/],
     [[{ r: 2 ** 53 }], /retain count must be a non-negative integer/],
-    [[{ r: "1" }], /retain count must be a non-negative integer, got a string/],
+    [[{ r: "1" }], /retain count must be a non-negative integer, got "1"/],
     [[{ d: null }], /delete count must be a non-negative integer, got null/],
   ])("refuses the bad count in %j", (op, message) => {
     expect(refusal(op).message).toMatch(message);

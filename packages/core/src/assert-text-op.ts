@@ -1,17 +1,9 @@
+import { describeValue as describe } from "./message-fields.js";
 import { InvalidOpError } from "./ot-type.js";
 import { findLoneSurrogate, splitsSurrogatePair } from "./surrogates.js";
 import type { TextOp } from "./text-op.js";
 
 const KIND_NAME = { r: "retain", i: "insert", d: "delete" } as const;
-
-/** A short, bounded description of an untrusted value for error messages. */
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "number") return String(value);
-  if (typeof value === "string") return `a string`;
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;

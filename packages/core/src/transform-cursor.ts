@@ -17,7 +17,8 @@ import { TextType } from "./text-type.js";
  * @param position a code-unit index, 0 to the document's length
  * @param op a text op valid on the document `position` belongs to (its shape is checked;
  *   throws `InvalidOpError` when malformed)
- * @param side which side of an insert at the caret the caret keeps. @default "right"
+ * @param side which side of an insert at the caret the caret keeps (`"right"` when left out)
+ * @default "right"
  * @returns the caret's index in the document after `op`
  */
 export function transformCursor(position: number, op: TextOp, side: Side = "right"): number {
