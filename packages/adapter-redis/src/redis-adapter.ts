@@ -82,8 +82,12 @@ interface ScriptCommands {
   otRange: Script;
 }
 
-/** Lifecycle: `open -> closed`. */
-type State = "open" | "closed";
+/**
+ * Lifecycle of the adapter and its command connection (changed only in `setState`):
+ * `connecting -> ready -> interrupted -> ready -> ...`, and from any state `closed`.
+ * While `connecting` calls wait for the first connection; while `interrupted` they fail at once.
+ */
+type State = "connecting" | "ready" | "interrupted" | "closed";
 
 function replyArray(reply: unknown, operation: string): unknown[] {
   if (!Array.isArray(reply)) throw new Error(`RedisAdapter: unexpected reply to ${operation}: ${JSON.stringify(reply)}`);
@@ -133,7 +137,7 @@ function checkLimit(value: number, name: string, min: number): number {
  * ```
  */
 export class RedisAdapter implements IBackendAdapter, PubSub {
-  private state: State = "open";
+  private state: State = "connecting";
   private closing: Promise<void> | undefined;
   private readonly redis: Redis;
   private readonly scripts: ScriptCommands;
@@ -168,6 +172,12 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     // Without an "error" listener ioredis prints to the console; the library never does.
     this.redis.on("error", (error: Error) => {
       this.logger.warn?.("RedisAdapter connection error", { where: this.where, error: error.message });
+    });
+    this.redis.on("ready", () => {
+      if (this.state !== "closed") this.setState("ready");
+    });
+    this.redis.on("close", () => {
+      if (this.state === "ready") this.setState("interrupted");
     });
     this.redis.defineCommand("otCreate", CREATE_SCRIPT);
     this.redis.defineCommand("otCommit", COMMIT_SCRIPT);
@@ -350,7 +360,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   /** Close both connections. Calls made afterwards reject. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closing !== undefined) return await this.closing;
-    this.state = "closed";
+    this.setState("closed");
     this.cache.clear();
     this.closing = (async () => {
       await this.subscriber.close();
@@ -444,21 +454,26 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     );
   }
 
+  private setState(next: State): void {
+    this.logger.debug?.(`RedisAdapter: ${this.state} -> ${next}`, { where: this.where });
+    this.state = next;
+  }
+
   private assertOpen(): void {
     if (this.state === "closed") throw new Error("RedisAdapter is closed: create a new RedisAdapter");
   }
 
   /**
-   * Run one Redis call. While the connection is known to be down the call is not sent at all
-   * (it would wait in the offline queue until the reconnect attempts run out); other failures
-   * to reach Redis become {@link RedisUnavailableError}.
+   * Run one Redis call. While the connection is known to be down the call is not sent at all:
+   * it would wait in ioredis's offline queue until the reconnect attempts run out, and a server
+   * waiting on it would hold the client's op for nothing. Other failures to reach Redis become
+   * {@link RedisUnavailableError}.
    */
   private async call<T>(operation: string, isCommit: boolean, run: () => Promise<T>): Promise<T> {
     this.assertOpen();
-    const status = this.redis.status;
-    if (status === "reconnecting" || status === "close" || status === "end") {
+    if (this.state === "interrupted") {
       throw new RedisUnavailableError(
-        `Redis at ${this.where} is unreachable (connection ${status}): ${operation} was not sent and changed nothing; try again once Redis is back`,
+        `Redis at ${this.where} is unreachable (connection ${this.redis.status}): ${operation} was not sent and changed nothing; try again once Redis is back`,
         false,
       );
     }
