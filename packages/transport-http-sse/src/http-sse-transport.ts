@@ -71,6 +71,9 @@ interface Link<M> {
   poster: MessagePoster | undefined;
 }
 
+/** Close code reported when the server sent an event this transport cannot read (as the WebSocket transport does). */
+const PROTOCOL_ERROR = 1002;
+
 /** Stands in for the EventSource of an attempt that is still loading one. */
 const NOT_YET_OPEN: EventSourceLike = { readyState: 2, addEventListener: () => undefined, close: () => undefined };
 
@@ -228,7 +231,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     } catch (cause) {
       this.abandon(
         link,
-        new TransportError("unreachable", `Could not load an EventSource implementation (install the "eventsource" package): ${String(cause)}`, { cause }),
+        new TransportError("unsupported", `Could not load an EventSource implementation (install the "eventsource" package): ${String(cause)}`, { cause }),
       );
       return;
     }
@@ -255,7 +258,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
       sessionId = undefined;
     }
     if (typeof sessionId !== "string" || sessionId === "") {
-      this.abandon(link, new TransportError("bad_response", `The session event from ${url} holds no sessionId; is this an OpenOT SSE endpoint?`));
+      this.abandon(link, new TransportError("decode", `The session event from ${url} holds no sessionId; is this an OpenOT SSE endpoint?`));
       return;
     }
     clearTimeout(link.timer);
@@ -284,8 +287,11 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     let value: unknown;
     try {
       value = JSON.parse(event.data);
-    } catch (error) {
-      this.options.logger?.warn?.("HttpSseTransport dropped an event that is not JSON", { data: event.data.slice(0, 200), error });
+    } catch (cause) {
+      // An event we cannot read may have been an op: carrying on would leave a gap in the
+      // document's revisions, so end the connection and let the client rejoin.
+      const error = new TransportError("decode", "The server sent an event that is not JSON; the connection was closed. Check that the URL is an OpenOT SSE endpoint.", { cause });
+      this.end(link, { code: PROTOCOL_ERROR, reason: "the server sent an event that is not JSON", local: false, error }, error);
       return;
     }
     // A batch is handled exactly as if its messages had arrived one by one.
@@ -341,7 +347,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     if (status === 200) {
       // Answered 200, but the EventSource gave up: wrong content type, or the stream ended
       // before its session event.
-      this.abandon(link, new TransportError("bad_response", `The event stream ${url} ended before its session event, or is not text/event-stream.`));
+      this.abandon(link, new TransportError("decode", `The event stream ${url} ended before its session event, or is not text/event-stream.`));
       return;
     }
     const cause = probe.error ?? (event as Event & { message?: string }).message;

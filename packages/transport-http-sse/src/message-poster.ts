@@ -54,9 +54,9 @@ export class MessagePoster {
     try {
       json = JSON.stringify(message);
     } catch (error) {
-      return Promise.reject(new TypeError(`send() needs a JSON-serialisable message: ${String(error)}`));
+      return Promise.reject(new TransportError("encode", "send(): the message cannot be encoded as JSON (a cycle or a BigInt?).", { cause: error }));
     }
-    if (json === undefined) return Promise.reject(new TypeError("send() needs a JSON-serialisable message; got undefined or a function."));
+    if (json === undefined) return Promise.reject(new TransportError("encode", "send(): the message has no JSON form (undefined or a function)."));
     const encoded = json;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ json: encoded, isArray: Array.isArray(message), resolve, reject });

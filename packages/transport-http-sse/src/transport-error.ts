@@ -9,9 +9,23 @@ import type { ErrorCode } from "@open-ot/core";
  * - `closed`: the connection ended (or `disconnect()` was called) before the call completed.
  * - `not_open`: `send()` before `connect()` resolved or after the connection ended.
  * - `rejected`: a POST was answered with a non-2xx status (`status`, `code`, `retryAfter`).
- * - `bad_response`: the server sent something this transport cannot read.
+ * - `encode`: `send()` got a message with no JSON form (a cycle, a BigInt, undefined).
+ * - `decode`: the server sent something this transport cannot read (an event that is not JSON,
+ *   a session event without a session id, a stream that is not `text/event-stream`).
+ * - `unsupported`: no EventSource implementation could be loaded.
+ *
+ * The kinds shared with `@open-ot/transport-websocket` mean the same there.
  */
-export type TransportErrorKind = "unreachable" | "refused" | "timeout" | "closed" | "not_open" | "rejected" | "bad_response";
+export type TransportErrorKind =
+  | "unreachable"
+  | "refused"
+  | "timeout"
+  | "closed"
+  | "not_open"
+  | "rejected"
+  | "encode"
+  | "decode"
+  | "unsupported";
 
 /** Details carried by a {@link TransportError}. */
 export interface TransportErrorDetails {

@@ -201,6 +201,15 @@ describe("HttpSseTransport: send", () => {
     await t.send({ type: "ping" });
   });
 
+  it("rejects a message with no JSON form as encode, before anything is posted", async () => {
+    const { srv, hub } = await serve();
+    const t = transport(srv.baseUrl);
+    await t.connect(() => undefined);
+    expect((await rejection(t.send({ type: "ping", t: 1n }))).kind).toBe("encode");
+    expect((await rejection(t.send(undefined))).kind).toBe("encode");
+    expect(hub.sessions[0]!.received).toEqual([]);
+  });
+
   it("rejects with 429 and retryAfter when rate limited", async () => {
     const { srv } = await serve({ rateLimit: { perSecond: 0.5, burst: 2 } });
     const t = transport(srv.baseUrl);
@@ -303,6 +312,31 @@ describe("HttpSseTransport: close", () => {
     // A fresh connect() is a new session.
     await t.connect(() => undefined);
     expect(hub.sessions).toHaveLength(2);
+  });
+
+  it("ends the connection with 1002 when the server sends an event that is not JSON", async () => {
+    const odd = createHttpServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      res.write('event: session\ndata: {"sessionId":"s"}\n\n');
+      setImmediate(() => res.write("data: not json\n\n"));
+    });
+    await new Promise<void>((resolve) => odd.listen(0, "127.0.0.1", resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          odd.closeAllConnections();
+          odd.close(() => resolve());
+        }),
+    );
+    const t = transport(`http://127.0.0.1:${(odd.address() as AddressInfo).port}`);
+    const closes: TransportCloseEvent[] = [];
+    t.onClose((event) => closes.push(event));
+    const got: unknown[] = [];
+    await t.connect((m) => got.push(m));
+    await waitFor(() => closes.length > 0);
+    expect(closes[0]).toMatchObject({ code: 1002, local: false });
+    expect((closes[0]!.error as TransportError).kind).toBe("decode");
+    expect(got).toEqual([]);
   });
 
   it("rejects sends still queued when the connection ends", async () => {
