@@ -1,0 +1,135 @@
+/**
+ * What to do after a connection ends, as data: the close-code table of PROTOCOL.md turned into
+ * a function that callers can replace or wrap (partysocket's `shouldReconnectOnClose`, with a
+ * delay in the answer).
+ */
+import { CloseCode, describeCloseCode, type TransportCloseEvent } from "@open-ot/core";
+
+/** What the policy knows besides the close event itself. */
+export interface ClosePolicyContext {
+  /** Failed attempts in a row, this one included (at least 1): the number to hand to `backoff`. */
+  readonly attempt: number;
+  /** Connections in a row that ended with this same close code, this one included. */
+  readonly sameCodeCount: number;
+  /** The transport's backoff delay for retry `attempt`, in milliseconds, with a fresh random draw. */
+  backoff(attempt: number): number;
+  /** A uniform random draw in `[0, 1)` from the transport's random source. */
+  random(): number;
+}
+
+/** The policy's answer: reconnect after `delay` milliseconds, or stop for good saying why. */
+export type CloseDecision =
+  | { readonly action: "reconnect"; readonly delay: number }
+  | { readonly action: "stop"; readonly reason: string };
+
+/**
+ * Decides, for each connection that ended without `disconnect()` being called (and for each
+ * attempt that failed), whether to reconnect and when. `maxAttempts` of the transport still
+ * applies on top of it.
+ */
+export type ClosePolicy = (event: TransportCloseEvent, context: ClosePolicyContext) => CloseDecision;
+
+/** Options of {@link createClosePolicy}. */
+export interface ClosePolicyOptions {
+  /**
+   * After 1001 (server going away) the client reconnects at once, after a random delay below
+   * this many milliseconds, so a fleet of clients does not hit the next server in one instant.
+   * @default 1000
+   */
+  goingAwayMaxDelay?: number;
+  /** After 4001 (document or session not found), retry this many times, then stop. @default 3 */
+  notFoundRetries?: number;
+  /** After 4029 (rate limited), wait at least this many milliseconds (plus the backoff). @default 10000 */
+  rateLimitedDelay?: number;
+}
+
+/** The defaults of {@link ClosePolicyOptions}. */
+export const DEFAULT_CLOSE_POLICY: Readonly<Required<ClosePolicyOptions>> = {
+  goingAwayMaxDelay: 1000,
+  notFoundRetries: 3,
+  rateLimitedDelay: 10_000,
+};
+
+/**
+ * The close-code policy of PROTOCOL.md ("Close codes"), driven by `describeCloseCode` from
+ * @open-ot/core:
+ *
+ * | code | decision |
+ * |---|---|
+ * | 1000, 1008, 1009, 4003 | stop, with a reason that says what to change |
+ * | 1001 | reconnect at once, after a small random delay (`goingAwayMaxDelay`) |
+ * | 4001 | reconnect with backoff `notFoundRetries` times in a row, then stop |
+ * | 4029 | reconnect after `rateLimitedDelay` plus the backoff |
+ * | 1006, 1011, anything else | reconnect with backoff |
+ *
+ * @example Never give up on 4001, keep the rest
+ * ```ts
+ * const base = createClosePolicy();
+ * const policy: ClosePolicy = (event, ctx) =>
+ *   event.code === 4001 ? { action: "reconnect", delay: ctx.backoff(ctx.attempt) } : base(event, ctx);
+ * ```
+ */
+export function createClosePolicy(options: ClosePolicyOptions = {}): ClosePolicy {
+  const goingAwayMaxDelay = nonNegative("goingAwayMaxDelay", options.goingAwayMaxDelay ?? DEFAULT_CLOSE_POLICY.goingAwayMaxDelay);
+  const notFoundRetries = nonNegative("notFoundRetries", options.notFoundRetries ?? DEFAULT_CLOSE_POLICY.notFoundRetries);
+  const rateLimitedDelay = nonNegative("rateLimitedDelay", options.rateLimitedDelay ?? DEFAULT_CLOSE_POLICY.rateLimitedDelay);
+
+  return (event, context) => {
+    const info = describeCloseCode(event.code);
+    switch (info.advice) {
+      case "stop":
+        return { action: "stop", reason: stopReason(event) };
+      case "reconnect-now":
+        return { action: "reconnect", delay: context.random() * goingAwayMaxDelay };
+      case "retry-few":
+        if (context.sameCodeCount > notFoundRetries) {
+          return {
+            action: "stop",
+            reason:
+              `${describe(event)}, ${context.sameCodeCount} times in a row; gave up after ${notFoundRetries} retries ` +
+              `(closePolicy notFoundRetries). Check the docId, or that the server creates documents on join.`,
+          };
+        }
+        // The retries of one 4001 streak wait ever longer, even if other failures came between.
+        return { action: "reconnect", delay: context.backoff(Math.max(context.attempt, context.sameCodeCount)) };
+      case "backoff-long":
+        return { action: "reconnect", delay: rateLimitedDelay + context.backoff(context.attempt) };
+      case "backoff":
+        return { action: "reconnect", delay: context.backoff(context.attempt) };
+    }
+  };
+}
+
+/** The policy with default options. */
+export const defaultClosePolicy: ClosePolicy = createClosePolicy();
+
+function describe(event: TransportCloseEvent): string {
+  const info = describeCloseCode(event.code);
+  const said = event.reason ? `: "${event.reason}"` : "";
+  return `closed with ${event.code} (${info.meaning.replace(/\.$/, "").toLowerCase()})${said}`;
+}
+
+// Every stop says what the application can change, so that a status line can show it as is.
+function stopReason(event: TransportCloseEvent): string {
+  switch (event.code) {
+    case CloseCode.NORMAL:
+      return `The server ${describe(event)}; not reconnecting. Call connect() to open a new connection.`;
+    case CloseCode.UNAUTHORIZED:
+      return (
+        `The server ${describe(event)}; not retrying with the same token. Make the transport factory ` +
+        `read a fresh token (new ReconnectingTransport(() => new WebSocketTransport(url, { token: getToken() }))) ` +
+        `and call connect() again.`
+      );
+    case CloseCode.POLICY_VIOLATION:
+      return `The server ${describe(event)}; not reconnecting. Check that this page's origin is on the server's allow-list and that the client is not flooding it.`;
+    case CloseCode.MESSAGE_TOO_BIG:
+      return `The server ${describe(event)}; not reconnecting. A message exceeded the server's size limit: send smaller ops or raise the server's maximum message size.`;
+    default:
+      return `The server ${describe(event)}; the close policy says stop.`;
+  }
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`closePolicy ${name} must be a finite number >= 0, got ${value}`);
+  return value;
+}
