@@ -21,7 +21,12 @@ export type JoinReason =
   | "reconnect"
   /** An `ack` or `op` skipped a revision: rejoin from the client's revision. */
   | "gap"
-  /** The server refused the op in flight: resync from a snapshot. */
+  /**
+   * The server refused the op in flight: rejoin from the client's revision and resend when the
+   * refusal is transient (`resync_required`, `internal`, `rate_limited`...), resync from a
+   * snapshot when it is about the op's content (`invalid_op`, `bad_revision`, `bad_message`,
+   * `too_large`).
+   */
   | "op_refused"
   /** The server broke the protocol (an ack with nothing pending...): resync from a snapshot. */
   | "protocol_violation";

@@ -534,17 +534,49 @@ describe("resync from a snapshot", () => {
     expect(await nextSent(t)).toEqual([opMsg(6, 2, [{ i: "n" }])]);
   });
 
-  it("learns from lastSeq that a refused-looking op was committed after all", async () => {
+  it("learns from lastSeq that a refused op was committed after all", async () => {
     const { client, t } = await live("ab", 1);
     client.submit([{ i: "x" }]);
     await nextSent(t);
-    t.deliver({ type: "error", code: "internal", message: "try again", docId: DOC, seq: 1 });
-    await nextSent(t);
+    t.deliver({ type: "error", code: "bad_revision", message: "ahead of the document", docId: DOC, seq: 1 });
+    expect(await nextSent(t)).toEqual([{ type: "join", docId: DOC, clientId: ME }]);
     t.deliver(snapshot(2, "xab", 1));
     expect(client.snapshot).toBe("xab");
     expect(client.synced).toBe(true);
     await settle();
     expect(t.sent).toEqual([]);
+  });
+
+  it.each(["resync_required", "internal", "rate_limited"])(
+    "rejoins from its revision and resends the same op after a transient refusal (%s)",
+    async (code) => {
+      const { client, t } = await live("ab", 1);
+      client.submit([{ i: "x" }]);
+      await nextSent(t);
+      t.deliver(remote(2, [{ i: "0" }]));
+      t.deliver({ type: "error", code, message: "not now", docId: DOC, seq: 1 });
+      expect(await nextSent(t)).toEqual([{ type: "join", docId: DOC, clientId: ME, revision: 2 }]);
+      t.deliver(joined(2));
+      expect(await nextSent(t)).toEqual([opMsg(2, 1, [{ r: 1 }, { i: "x" }])]);
+      t.deliver(ack(3, 1));
+      expect(client.snapshot).toBe("0xab");
+      expect(client.synced).toBe(true);
+    },
+  );
+
+  it("rebases under the same seq when a transient refusal's rejoin finds the history gone", async () => {
+    const { client, t } = await live("ab", 1);
+    const events = record(client);
+    client.submit([{ i: "x" }]);
+    await nextSent(t);
+    t.deliver({ type: "error", code: "resync_required", message: "too old", docId: DOC, seq: 1 });
+    expect(await nextSent(t)).toEqual([{ type: "join", docId: DOC, clientId: ME, revision: 1 }]);
+    t.deliver(snapshot(40, "ab!"));
+    expect(client.snapshot).toBe("xab!");
+    expect(await nextSent(t)).toEqual([opMsg(40, 1, [{ i: "x" }])]);
+    expect(ofType(events, "resync")).toEqual([
+      { reason: "op_refused", error: undefined, revision: 40, previousRevision: 1, pendingCommitted: false, dropped: undefined },
+    ]);
   });
 
   it("reports errors about other seqs without resyncing", async () => {

@@ -523,7 +523,7 @@ export class OTClient<Snapshot, Op> {
     let pending: PendingOp<Op> | undefined;
     if (result.unacked !== undefined) {
       pending = { op: result.unacked, seq: result.seq ?? this.#ctx.nextSeq() };
-      if (reason === "op_refused" && result.seq !== undefined) this.#resentAfterRefusal = result.seq;
+      if (resync?.reason === "op_refused" && result.seq !== undefined) this.#resentAfterRefusal = result.seq;
     }
     this.#doc = { server: message.data, view: result.view, revision: message.revision };
     this.#setSync(pending === undefined ? new Synchronized<Op>() : new AwaitingConfirm(pending));
@@ -627,8 +627,17 @@ export class OTClient<Snapshot, Op> {
     // Errors about other seqs are about stale copies; while not live, the answer to the join
     // in progress decides, and a resent op that is refused again comes back while live.
     if (pending === undefined || message.seq !== pending.seq || this.#connection.status !== "live") return;
-    // The op in flight was refused, so the client's picture may be wrong: start over from a
-    // snapshot, rebase the edits once more, and drop them if the rebased op is refused too.
+    if (!CONTENT_REFUSALS.has(message.code)) {
+      // A refusal that says nothing against the op (too old a base, a server failure, a limit):
+      // rejoin from our revision and resend. Should the history be gone, the answer is a
+      // snapshot, and then no copy of the op based on an older revision can commit any more,
+      // so resending the rebased edits under the same seq is safe (PROTOCOL.md "Joining").
+      void this.#join((m) => this.#transport.send(m), "op_refused", false);
+      return;
+    }
+    // The server says the op itself is wrong, so the client's picture of the document may be
+    // wrong: start over from a snapshot, rebase the edits once more, and drop them if the
+    // rebased op is refused for its content too.
     this.#requestResync("op_refused", error, this.#resentAfterRefusal === message.seq);
   }
 
@@ -750,6 +759,9 @@ export class OTClient<Snapshot, Op> {
     this.#logger?.[level]?.(message, { docId: this.docId, clientId: this.clientId, ...context });
   }
 }
+
+/** Refusals that mean the op (or the client's idea of the document) is wrong, not just late. */
+const CONTENT_REFUSALS: ReadonlySet<string> = new Set(["invalid_op", "bad_revision", "bad_message", "too_large"]);
 
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
