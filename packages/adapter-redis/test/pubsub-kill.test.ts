@@ -1,0 +1,107 @@
+// Redis pub/sub delivers at most once: killing the subscriber connection (CLIENT KILL TYPE pubsub)
+// loses whatever is published until it is back. The adapter resubscribes and says so
+// (onResubscribe), and the server's sequencer fills the gap from history, so another instance
+// still sees every revision, in order.
+import type { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { documentChannel, SequencerPool, type CommitNotice } from "@open-ot/server";
+import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { RedisAdapter } from "../src/index.js";
+import { append, inspector, until } from "./helpers.js";
+
+let redis: RedisServer;
+let raw: Redis;
+const adapters: RedisAdapter[] = [];
+
+/** An adapter whose connections wait `reconnectMs` before reconnecting, so a kill opens a window in which messages are lost. */
+function adapter(reconnectMs = 50): RedisAdapter {
+  const created = new RedisAdapter({ host: "127.0.0.1", port: redis.port, retryStrategy: () => reconnectMs });
+  adapters.push(created);
+  return created;
+}
+
+beforeEach(async () => {
+  redis = await startRedisServer();
+  raw = inspector(redis.url);
+});
+
+afterEach(async () => {
+  for (const a of adapters.splice(0)) await a.close();
+  raw.disconnect();
+  await redis.stop();
+});
+
+describe("CLIENT KILL TYPE pubsub", () => {
+  it("resubscribes, then calls onResubscribe, after which messages arrive again", async () => {
+    const publisher = adapter();
+    const subscriber = adapter(20);
+    const channel = documentChannel("doc");
+    const heard: number[] = [];
+    await subscriber.subscribe(channel, (m) => heard.push(m.revision));
+    let resubscribed = 0;
+    subscriber.onResubscribe(() => {
+      resubscribed += 1;
+    });
+    const notice = (revision: number): CommitNotice => ({ docId: "doc", revision, op: [] });
+
+    await publisher.publish(channel, notice(1));
+    await until(() => heard.length === 1, "the first message");
+    expect(await raw.client("KILL", "TYPE", "pubsub")).toBe(1);
+    await until(() => resubscribed === 1, "onResubscribe");
+    // The subscription is active again by the time the listener is called.
+    await publisher.publish(channel, notice(2));
+    await until(() => heard.length === 2, "a message after the resubscribe");
+    expect(heard).toEqual([1, 2]);
+  });
+
+  it("while ops flow, the other instance still delivers every revision once and in order", async () => {
+    const writer = adapter();
+    // The reader reconnects only after 200 ms, so every kill loses the messages of that window.
+    const reader = adapter(200);
+    await writer.createDocument("doc", "text", "");
+
+    const pool = new SequencerPool({ backend: reader, pubsub: reader });
+    const sequencer = await pool.acquire("doc");
+    const delivered: number[] = [];
+    sequencer.add({ onCommit: (n) => delivered.push(n.revision) });
+    // What actually came over pub/sub, to show that messages were lost.
+    const overPubSub: number[] = [];
+    await reader.subscribe(documentChannel("doc"), (m) => overPubSub.push(m.revision));
+
+    let resubscribed = 0;
+    reader.onResubscribe(() => {
+      resubscribed += 1;
+    });
+    const total = 150;
+    let text = "";
+    let committed = 0;
+    async function commitUpTo(last: number): Promise<void> {
+      while (committed < last) {
+        const revision = committed + 1;
+        const request = append(text, `${revision},`, revision, "writer", revision);
+        expect(await writer.commit("doc", request)).toEqual({ status: "committed", revision });
+        text = request.snapshot as string;
+        committed = revision;
+      }
+    }
+    // Kill the subscriber while ops flow (the ops right after each kill are lost on pub/sub),
+    // and at last right before the final ops, which no later message reveals: only the
+    // resubscribe catch-up can bring those.
+    await commitUpTo(40);
+    expect(await raw.client("KILL", "TYPE", "pubsub")).toBe(1);
+    await commitUpTo(60);
+    await until(() => resubscribed === 1, "the first resubscribe");
+    await commitUpTo(100);
+    expect(await raw.client("KILL", "TYPE", "pubsub")).toBe(1);
+    await commitUpTo(120);
+    await until(() => resubscribed === 2, "the second resubscribe");
+    await commitUpTo(total - 5);
+    expect(await raw.client("KILL", "TYPE", "pubsub")).toBe(1);
+    await commitUpTo(total);
+
+    await until(() => delivered.length >= total, `${total} revisions delivered by the reader's sequencer`);
+    expect(delivered).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(overPubSub.length).toBeLessThan(total);
+    await pool.close();
+  });
+});
