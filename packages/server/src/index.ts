@@ -5,3 +5,6 @@ export * from "./in-process-pub-sub.js";
 export * from "./memory-backend.js";
 export * from "./document-sequencer.js";
 export * from "./sequencer-pool.js";
+export * from "./ot-error.js";
+export * from "./keyed-queue.js";
+export * from "./server.js";

@@ -1,0 +1,478 @@
+import {
+  InvalidOpError,
+  TextType,
+  isValidDocId,
+  isValidRevision,
+  isValidSeq,
+  textOpLengthDelta,
+  textOpReach,
+  type OTType,
+  type TextOp,
+} from "@open-ot/core";
+import {
+  DocumentNotFoundError,
+  HistoryTrimmedError,
+  type CommitResult,
+  type CommittedOp,
+  type IBackendAdapter,
+} from "./backend.js";
+import { KeyedQueue } from "./keyed-queue.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { OTError } from "./ot-error.js";
+
+/** An OT type of any snapshot and op (the server handles them as opaque values). */
+// The type's methods are used only with values of the type itself, so `unknown` is safe here.
+export type AnyOTType = OTType<unknown, unknown>;
+
+/** Options of {@link Server}. */
+export interface ServerOptions {
+  /** Types registered from the start (more with {@link Server.registerType}). @default [TextType] */
+  types?: AnyOTType[];
+  /**
+   * How many times a commit is tried when other instances keep committing first (each retry
+   * transforms the op against what they committed). Then the submit fails with `internal`.
+   * @default 20
+   */
+  maxCommitAttempts?: number;
+  /** How many documents' current snapshots are kept in memory (least recently used are dropped). @default 1000 */
+  cacheSize?: number;
+  /** How many recent ops per cached document are kept to transform stale ops without a history read. @default 200 */
+  recentOps?: number;
+  /** @default silent */
+  logger?: Logger;
+}
+
+/** Who submits an op: the `(clientId, seq)` pair de-duplication works on. */
+export interface SubmitMeta {
+  /**
+   * The submitting client. Any non-empty string up to 128 characters: the hub uses ids outside
+   * the protocol's alphabet for connections that named none.
+   */
+  clientId?: string;
+  /** The op's sequence number for `clientId` (a positive safe integer); used only with a clientId. */
+  seq?: number;
+}
+
+/** The op was committed (published OpenOT shape). */
+export interface SubmitResult<Op = unknown> {
+  /** The op as committed: transformed against everything committed after its base revision. */
+  op: Op;
+  /** The revision it was committed at. */
+  revision: number;
+  duplicate?: undefined;
+}
+
+/** `(clientId, seq)` had already been committed; nothing was applied. */
+export interface DuplicateResult {
+  duplicate: true;
+  /** The revision the original was committed at, when still known. */
+  revision?: number;
+  /** The client's last committed seq. */
+  lastSeq: number;
+}
+
+/** A document as of one revision, with its type. */
+export interface DocumentState {
+  docId: string;
+  revision: number;
+  snapshot: unknown;
+  type: AnyOTType;
+}
+
+interface CachedDocument {
+  readonly docId: string;
+  readonly type: AnyOTType;
+  revision: number;
+  snapshot: unknown;
+  /** The newest committed ops, contiguous and ending at `revision` (may be empty). */
+  recent: CommittedOp[];
+}
+
+const MAX_META_CLIENT_ID_LENGTH = 128;
+
+/**
+ * Commits ops by revision with exactly-once semantics (ARCHITECTURE.md, "Commit path").
+ *
+ * `submitOperation` runs the protocol's checks in order — the document (`not_found`), the
+ * revision (`bad_revision`), de-duplication (a duplicate resolves with `duplicate: true`),
+ * kept history (`resync_required`), the op (`invalid_op`) — then transforms the op against
+ * everything committed after its base revision (the incoming op on the `right`), applies it
+ * to the current snapshot and commits it through the backend's compare-and-set. When another
+ * instance committed first it transforms again and retries, a bounded number of times.
+ * Refusals reject with an {@link OTError}; the document is then unchanged.
+ *
+ * Submits to one document are serialised on this instance. The current snapshot of recently
+ * used documents is cached, so a commit neither reloads nor re-applies history.
+ */
+export class Server {
+  /** The storage this server commits to. */
+  readonly backend: IBackendAdapter;
+  private readonly types = new Map<string, AnyOTType>();
+  private readonly cache = new Map<string, CachedDocument>();
+  private readonly queue = new KeyedQueue();
+  private readonly maxCommitAttempts: number;
+  private readonly cacheSize: number;
+  private readonly recentOps: number;
+  private readonly logger: Logger;
+
+  constructor(backend: IBackendAdapter, options: ServerOptions = {}) {
+    this.backend = backend;
+    for (const type of options.types ?? [TextType as AnyOTType]) this.registerType(type);
+    this.maxCommitAttempts = positiveInteger("maxCommitAttempts", options.maxCommitAttempts ?? 20);
+    this.cacheSize = positiveInteger("cacheSize", options.cacheSize ?? 1000);
+    this.recentOps = positiveInteger("recentOps", options.recentOps ?? 200, true);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Make documents of `type.name` usable. Registering a name again replaces the type. */
+  registerType(type: AnyOTType): void {
+    if (typeof type?.name !== "string" || type.name === "") {
+      throw new TypeError("Server.registerType: the type needs a non-empty `name`");
+    }
+    this.types.set(type.name, type);
+  }
+
+  /** The registered type called `name`, if any. */
+  getType(name: string): AnyOTType | undefined {
+    return this.types.get(name);
+  }
+
+  /**
+   * Create a document at revision 0. Rejects with `DocumentExistsError` when it exists,
+   * and with an `OTError` (bad_message) for an invalid id or an unregistered type.
+   * @param typeName @default "text"
+   * @param snapshot @default the type's empty document
+   */
+  async createDocument(docId: string, typeName = "text", snapshot?: unknown): Promise<void> {
+    if (!isValidDocId(docId)) throw badDocId(docId);
+    const type = this.types.get(typeName);
+    if (!type) {
+      throw new OTError("bad_message", `No type "${typeName}" is registered; call server.registerType() with it first`, {
+        docId,
+      });
+    }
+    await this.backend.createDocument(docId, type.name, snapshot === undefined ? type.create() : type.create(snapshot));
+  }
+
+  /** The document's current revision and snapshot. Rejects with an `OTError` (not_found) for an unknown document. */
+  getDocument(docId: string): Promise<DocumentState> {
+    if (!isValidDocId(docId)) return Promise.reject(badDocId(docId));
+    return this.queue.run(docId, async () => {
+      const doc = await this.load(docId);
+      await this.refresh(doc);
+      return { docId, revision: doc.revision, snapshot: doc.snapshot, type: doc.type };
+    });
+  }
+
+  /**
+   * Submit `op`, based on `revision`, to `docId`; resolves with the op as committed and its
+   * revision. Without `meta` (the published OpenOT call) there is no de-duplication.
+   */
+  submitOperation<Op = unknown>(docId: string, op: Op, revision: number): Promise<SubmitResult<Op>>;
+  /**
+   * Submit with the submitter's identity: a `(clientId, seq)` already committed resolves with
+   * a {@link DuplicateResult} and is not applied again (PROTOCOL.md, guarantee 3).
+   */
+  submitOperation<Op = unknown>(
+    docId: string,
+    op: Op,
+    revision: number,
+    meta: SubmitMeta,
+  ): Promise<SubmitResult<Op> | DuplicateResult>;
+  submitOperation(docId: string, op: unknown, revision: number, meta: SubmitMeta = {}): Promise<SubmitResult | DuplicateResult> {
+    const seq = meta.seq;
+    if (!isValidDocId(docId)) return Promise.reject(badDocId(docId, seq));
+    const clientId = meta.clientId;
+    if (clientId !== undefined && !(typeof clientId === "string" && clientId.length > 0 && clientId.length <= MAX_META_CLIENT_ID_LENGTH)) {
+      return Promise.reject(
+        new OTError("bad_message", `clientId must be a string of 1 to ${MAX_META_CLIENT_ID_LENGTH} characters`, { docId }),
+      );
+    }
+    if (seq !== undefined && !isValidSeq(seq)) {
+      return Promise.reject(new OTError("bad_message", "seq must be a positive safe integer", { docId }));
+    }
+    return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq));
+  }
+
+  /** Forget every cached document (they are reloaded on next use). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  private async submitNow(
+    docId: string,
+    op: unknown,
+    revision: number,
+    clientId: string | undefined,
+    seq: number | undefined,
+  ): Promise<SubmitResult | DuplicateResult> {
+    const refusal = { docId, ...(seq === undefined ? {} : { seq }) };
+    const doc = await this.load(docId, seq);
+
+    if (!isValidRevision(revision)) {
+      throw new OTError("bad_revision", `revision must be a non-negative integer, got ${show(revision)}`, refusal);
+    }
+    if (revision > doc.revision) {
+      // The cache may be behind other instances' commits: look before refusing.
+      await this.refresh(doc);
+      if (revision > doc.revision) {
+        throw new OTError(
+          "bad_revision",
+          `revision ${revision} is ahead of document "${docId}", which is at revision ${doc.revision}`,
+          refusal,
+        );
+      }
+    }
+
+    // De-duplication before anything else about the op: a resend is dropped whatever its base
+    // revision or content. The backend checks again inside the atomic commit; this early check
+    // only keeps a duplicate from being refused for reasons that no longer matter.
+    const dedupe = clientId !== undefined && seq !== undefined;
+    if (dedupe) {
+      const lastSeq = await this.backend.getLastSeq(docId, clientId);
+      if (lastSeq !== undefined && seq <= lastSeq) return this.duplicate(doc, clientId, seq, lastSeq);
+    }
+
+    let concurrent: CommittedOp[] = [];
+    if (revision < doc.revision) {
+      try {
+        concurrent = await this.opsSince(doc, revision);
+      } catch (error) {
+        if (error instanceof HistoryTrimmedError) {
+          throw new OTError(
+            "resync_required",
+            `revision ${revision} is older than the history kept for document "${docId}" (oldest kept: ${error.oldestKept}): join again`,
+            refusal,
+          );
+        }
+        throw error;
+      }
+    }
+
+    let candidate: unknown;
+    if (concurrent.length === 0) {
+      // Based on the current revision: judge the op as sent against the document it was
+      // written for (a trailing retain past the end is refused before normalisation drops it).
+      const current = doc.snapshot;
+      candidate = this.judge(doc, refusal, () => (doc.type.validate ? doc.type.validate(op, current) : op));
+    } else {
+      candidate = this.judge(doc, refusal, () => (doc.type.validate ? doc.type.validate(op) : op));
+      this.checkTextReach(doc, refusal, op, concurrent);
+      candidate = this.transformAll(doc, refusal, candidate, concurrent);
+    }
+
+    for (let attempt = 1; attempt <= this.maxCommitAttempts; attempt++) {
+      const base = doc.snapshot;
+      const fitted = this.judge(doc, refusal, () => (doc.type.validate ? doc.type.validate(candidate, base) : candidate));
+      const snapshot = this.judge(doc, refusal, () => doc.type.apply(base, fitted));
+      const result: CommitResult = await this.backend.commit(docId, {
+        revision: doc.revision + 1,
+        op: fitted,
+        snapshot,
+        ...(clientId === undefined ? {} : { clientId }),
+        ...(dedupe ? { seq } : {}),
+      });
+      switch (result.status) {
+        case "committed": {
+          this.remember(doc, { revision: result.revision, op: fitted, ...(clientId === undefined ? {} : { clientId }), ...(dedupe ? { seq } : {}) }, snapshot);
+          return { op: fitted, revision: result.revision };
+        }
+        case "duplicate":
+          return { duplicate: true, lastSeq: result.lastSeq, ...(result.revision === undefined ? {} : { revision: result.revision }) };
+        case "conflict": {
+          // Another instance committed first: catch up and transform over what it committed.
+          this.logger.debug?.("commit conflict; transforming again", { docId, attempt, current: result.current });
+          const before = doc.revision;
+          let fresh: CommittedOp[];
+          try {
+            await this.refresh(doc);
+            if (doc.revision < before) {
+              throw new OTError("resync_required", `document "${docId}" went back to revision ${doc.revision} in storage: join again`, refusal);
+            }
+            fresh = await this.opsSince(doc, before);
+          } catch (error) {
+            if (error instanceof HistoryTrimmedError) {
+              throw new OTError("resync_required", `document "${docId}" moved past the kept history while committing: join again`, refusal);
+            }
+            throw error;
+          }
+          candidate = this.transformAll(doc, refusal, fitted, fresh);
+          break;
+        }
+      }
+    }
+    throw new OTError(
+      "internal",
+      `could not commit to document "${docId}" after ${this.maxCommitAttempts} attempts because other writers kept committing first; ` +
+        "resend the op (raise the server's maxCommitAttempts if this persists)",
+      refusal,
+    );
+  }
+
+  /** Run a type function on untrusted input; its failure is the op's fault (`invalid_op`). */
+  private judge<T>(doc: CachedDocument, refusal: { docId: string; seq?: number }, body: () => T): T {
+    try {
+      return body();
+    } catch (error) {
+      if (!(error instanceof InvalidOpError)) {
+        this.logger.debug?.("type function threw a non-InvalidOpError on a submitted op", { docId: doc.docId, error });
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new OTError("invalid_op", `the op does not fit document "${doc.docId}": ${reason}`, { ...refusal, cause: error });
+    }
+  }
+
+  /**
+   * A stale op is judged against the current document after transformation, where a retain
+   * that reached past the end of its own base revision would go unnoticed (normalisation drops
+   * trailing retains). For text, the base length is known without the base snapshot: the
+   * current length minus what the ops since then added.
+   */
+  private checkTextReach(doc: CachedDocument, refusal: { docId: string; seq?: number }, op: unknown, since: CommittedOp[]): void {
+    if (doc.type.name !== TextType.name || typeof doc.snapshot !== "string") return;
+    let baseLength = doc.snapshot.length;
+    for (const committed of since) baseLength -= textOpLengthDelta(committed.op as TextOp);
+    const reach = textOpReach(op as TextOp);
+    if (reach > baseLength) {
+      throw new OTError(
+        "invalid_op",
+        `the op reaches ${reach} code units into document "${doc.docId}", which had ${baseLength} at the op's base revision`,
+        refusal,
+      );
+    }
+  }
+
+  private transformAll(doc: CachedDocument, refusal: { docId: string; seq?: number }, op: unknown, against: CommittedOp[]): unknown {
+    let current = op;
+    for (const committed of against) {
+      // The incoming op is on the right: at a tie, what was committed first comes first.
+      current = this.judge(doc, refusal, () => doc.type.transform(current, committed.op, "right"));
+    }
+    return current;
+  }
+
+  private duplicate(doc: CachedDocument, clientId: string, seq: number, lastSeq: number): DuplicateResult {
+    const original = doc.recent.find((c) => c.clientId === clientId && c.seq === seq);
+    return { duplicate: true, lastSeq, ...(original ? { revision: original.revision } : {}) };
+  }
+
+  /** The cached document, loading it from the backend when needed. */
+  private async load(docId: string, seq?: number): Promise<CachedDocument> {
+    const cached = this.cache.get(docId);
+    if (cached) {
+      // Move to the back: the Map's order is the least-recently-used order.
+      this.cache.delete(docId);
+      this.cache.set(docId, cached);
+      return cached;
+    }
+    let record;
+    try {
+      record = await this.backend.getRecord(docId);
+    } catch (error) {
+      if (error instanceof DocumentNotFoundError || (error as { name?: unknown } | null)?.name === "DocumentNotFoundError") {
+        throw new OTError("not_found", `document "${docId}" does not exist; join it on a server that creates documents, or create it first`, {
+          docId,
+          ...(seq === undefined ? {} : { seq }),
+        });
+      }
+      throw error;
+    }
+    const type = this.types.get(record.type);
+    if (!type) {
+      throw new OTError(
+        "internal",
+        `document "${docId}" has type "${record.type}", which this server does not know; call server.registerType() with it`,
+        { docId },
+      );
+    }
+    const doc: CachedDocument = { docId, type, revision: record.v, snapshot: record.data, recent: [] };
+    this.cache.set(docId, doc);
+    while (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value as string;
+      this.cache.delete(oldest);
+    }
+    return doc;
+  }
+
+  /** Bring a cached document up to the backend's current revision. */
+  private async refresh(doc: CachedDocument): Promise<void> {
+    const current = await this.backend.getRevision(doc.docId);
+    if (current === doc.revision) return;
+    if (current < doc.revision) {
+      // The backend is behind what this server saw committed (it lost data, e.g. a Redis
+      // restart without persistence): trust the backend, it is the only source of truth.
+      this.logger.warn?.("backend revision went backwards; reloading the document", {
+        docId: doc.docId,
+        cached: doc.revision,
+        current,
+      });
+      await this.reload(doc);
+      return;
+    }
+    let ops: CommittedOp[];
+    try {
+      ops = await this.backend.getOps(doc.docId, doc.revision + 1, current);
+    } catch (error) {
+      if (!(error instanceof HistoryTrimmedError)) throw error;
+      // Too far behind to replay: take the stored snapshot instead.
+      await this.reload(doc);
+      return;
+    }
+    for (const committed of ops) {
+      if (committed.revision !== doc.revision + 1) {
+        throw new OTError("internal", `backend returned revision ${committed.revision} where ${doc.revision + 1} was expected`, {
+          docId: doc.docId,
+        });
+      }
+      this.remember(doc, committed, doc.type.apply(doc.snapshot, committed.op));
+    }
+  }
+
+  private async reload(doc: CachedDocument): Promise<void> {
+    const record = await this.backend.getRecord(doc.docId);
+    doc.revision = record.v;
+    doc.snapshot = record.data;
+    doc.recent = [];
+  }
+
+  /** Ops committed after `base` up to the cached revision, from the cache when it has them. */
+  private async opsSince(doc: CachedDocument, base: number): Promise<CommittedOp[]> {
+    if (base >= doc.revision) return [];
+    const first = doc.recent[0];
+    if (first && first.revision <= base + 1) return doc.recent.slice(base + 1 - first.revision);
+    const ops = await this.backend.getOps(doc.docId, base + 1, doc.revision);
+    if (ops.length !== doc.revision - base) {
+      throw new OTError("internal", `backend returned ${ops.length} ops for revisions ${base + 1}..${doc.revision}`, {
+        docId: doc.docId,
+      });
+    }
+    return ops;
+  }
+
+  private remember(doc: CachedDocument, committed: CommittedOp, snapshot: unknown): void {
+    doc.revision = committed.revision;
+    doc.snapshot = snapshot;
+    if (this.recentOps === 0) return;
+    doc.recent.push(committed);
+    if (doc.recent.length > this.recentOps * 2) doc.recent = doc.recent.slice(-this.recentOps);
+  }
+}
+
+function positiveInteger(name: string, value: number, allowZero = false): number {
+  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new RangeError(`Server: ${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function badDocId(docId: unknown, seq?: number): OTError {
+  return new OTError("bad_message", `docId must be 1 to 256 characters from [A-Za-z0-9._~:-], got ${show(docId)}`, {
+    ...(seq === undefined ? {} : { seq }),
+  });
+}
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  return typeof value;
+}
