@@ -334,7 +334,9 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
 
   /**
    * Be told when the wrapper stops for good: a policy stop (1000, 4003, ...), `maxAttempts`, or
-   * `disconnect()`. Drops it reconnects after are not reported here (see `onStatus`).
+   * `disconnect()`. Drops it reconnects after are not reported here (see `onStatus`). After a
+   * stop, `code` and `reason` are those of the last connection or attempt, and `error` is a
+   * {@link ReconnectingTransportError} (`stopped`) whose message says what to change.
    * @returns a function that removes the listener
    */
   onClose(listener: (event: TransportCloseEvent) => void): () => void {
@@ -540,7 +542,8 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     const error = new ReconnectingTransportError("stopped", reason, { closeCode: event.code, cause: event.error });
     this.#logger.warn?.("reconnecting-transport: stopped for good", { code: event.code, reason });
     this.#finish(session, error);
-    this.#emitClose({ code: event.code, reason, local: false, error });
+    // `reason` stays what the peer said (core's contract); the advice travels in `error`.
+    this.#emitClose({ code: event.code, reason: event.reason, local: false, error });
   }
 
   /** Enter `closed` and reject everything that waited for a connection. */
