@@ -558,7 +558,10 @@ export class OTClient<Snapshot, Op> {
    * Returns the known document when `revision` is the next one, `undefined` otherwise.
    */
   #inOrder(revision: number): KnownDocument<Snapshot> | undefined {
-    if (this.#connection.status !== "live") return undefined;
+    if (this.#connection.status !== "live") {
+      this.#log("debug", "ignored traffic that arrived before the answer to a join", { revision });
+      return undefined;
+    }
     const doc = this.#known("receive");
     if (revision <= doc.revision) {
       this.#log("debug", "dropped a repeated revision", { revision, current: doc.revision });
