@@ -422,14 +422,34 @@ describe("ReconnectingTransport", () => {
   });
 
   describe("offline queue", () => {
-    it("sends straight through when open, and rejects the caller when the hand-over fails", async () => {
+    it("sends straight through when open; a failed hand-over rejects the caller and counts as a drop", async () => {
       const { transport, network, onReceive } = setup();
+      const joins: number[] = [];
+      transport.setHandshake(() => {
+        joins.push(network.transports.length);
+      });
       await transport.connect(onReceive);
       await transport.send({ n: 1 });
       expect(network.last.sent).toEqual([{ n: 1 }]);
-      network.last.failSends = new Error("write EPIPE");
-      await expect(transport.send({ n: 2 })).rejects.toThrow("write EPIPE");
+      const broken = network.last;
+      broken.failSends = new Error("POST /messages failed: fetch failed");
+      await expect(transport.send({ n: 2 })).rejects.toThrow("fetch failed");
+      expect(broken.disconnectCalls).toBe(1);
+      expect(transport.status).toMatchObject({ state: "reconnecting", lastCloseCode: 1006 });
+      expect(transport.status.lastCloseReason).toMatch(/a send failed: POST/);
+      // The next connection runs the handshake again: that is where an OT client resends.
+      await vi.advanceTimersByTimeAsync(backoffFor(1));
+      expect(joins).toEqual([1, 2]);
       await transport.disconnect();
+    });
+
+    it("a send refused with HTTP 413 stops for good like a 1009 close", async () => {
+      const { transport, network, closes, onReceive } = setup();
+      await transport.connect(onReceive);
+      network.last.failSends = Object.assign(new Error("POST answered 413"), { status: 413 });
+      await expect(transport.send({ n: 1 })).rejects.toThrow("413");
+      expect(transport.status.state).toBe("closed");
+      expect(closes).toMatchObject([{ code: 1009 }]);
     });
 
     it("keeps order: queued messages go out before anything sent after the connection opens", async () => {

@@ -285,7 +285,9 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
   }
 
   /**
-   * Send one message. Open: handed straight to the inner transport. Connecting or reconnecting:
+   * Send one message. Open: handed straight to the inner transport; if that fails, the promise
+   * rejects with the inner transport's error and the connection counts as dropped (status
+   * `reconnecting`, close code from the error's HTTP status, else 1006). Connecting or reconnecting:
    * queued (resolves when handed to the next connection after its handshake), or rejected with
    * `offline` when the queue is off, or `queue_full`. Closed: rejects with `not_connected`.
    */
@@ -293,7 +295,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     const phase = this.#phase;
     switch (phase.kind) {
       case "open":
-        return handOver(phase.inner, message);
+        return this.#sendOn(phase.epoch, phase.inner, message);
       case "closed": {
         const last = this.#lastClose ? ` (last close: ${this.#lastClose.code}, ${this.#lastClose.reason})` : "";
         return Promise.reject(
@@ -423,7 +425,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     if (handshake) {
       const send = (message: M): Promise<void> =>
         epoch === this.#epoch
-          ? handOver(inner, message)
+          ? this.#sendOn(epoch, inner, message)
           : Promise.reject(
               new ReconnectingTransportError("connection_replaced", "The handshake's connection was dropped; the handshake runs again on the next one."),
             );
@@ -444,10 +446,10 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     clearTimeout(phase.timer);
     const { session, epoch, inner } = phase;
     // Flush before the state says open: a status listener that sends must not overtake the queue.
-    this.#queue?.flush((message) => handOver(inner, message));
+    this.#queue?.flush((message) => this.#sendOn(epoch, inner, message));
     const heartbeat = this.#heartbeat
       ? new Heartbeat(this.#heartbeat, this.#pingPrefix, {
-          sendPing: (ping: PingMessage) => handOver(inner, ping as unknown as M),
+          sendPing: (ping: PingMessage) => this.#sendOn(epoch, inner, ping as unknown as M),
           onDead: (reason, error) => this.#fail(epoch, { code: 1006, reason, local: false, ...(error ? { error } : {}) }),
         })
       : undefined;
@@ -464,6 +466,20 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     this.#setPhase({ kind: "open", session, epoch, inner, uptimeTimer, heartbeat, unsubscribe: phase.unsubscribe });
     heartbeat?.start();
     first?.resolve();
+  }
+
+  /**
+   * Hand `message` to the connection of `epoch`. A failed hand-over rejects the caller and also
+   * ends that connection: a message lost on a connection that looks open (an SSE POST that
+   * failed while its stream lives on) would otherwise leave an OT client waiting forever for
+   * the ack of its op in flight; after a reconnection its handshake rejoins and resends.
+   */
+  #sendOn(epoch: number, inner: TransportAdapter<M>, message: M): Promise<void> {
+    return handOver(inner, message).catch((error: unknown) => {
+      const event = closeEventFromError(error);
+      this.#fail(epoch, { ...event, reason: `a send failed: ${event.reason}` });
+      throw error;
+    });
   }
 
   #receive(epoch: number, message: M): void {
