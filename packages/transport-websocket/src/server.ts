@@ -1,1 +1,12 @@
-export {};
+/**
+ * `@open-ot/transport-websocket/server`: the Node-only server binding. Kept behind its own
+ * subpath so that browser bundles of the client never pull in `ws` or `node:http`.
+ */
+export {
+  attachWebSocketServer,
+  type RateLimitOptions,
+  type WebSocketBinding,
+  type WebSocketServerOptions,
+} from "./attach-websocket-server.js";
+export type { HubLike } from "./hub-like.js";
+export type { Logger } from "./logger.js";

@@ -78,12 +78,3 @@ export async function deadPort(): Promise<number> {
   await new Promise<void>((resolve) => http.close(() => resolve()));
   return port;
 }
-
-/** Wait until `condition()` holds, polling; fails after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -4,7 +4,8 @@ import type { TransportCloseEvent } from "@open-ot/core";
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
 import NodeWebSocket from "ws";
 import { TransportError, WebSocketTransport, type WebSocketConstructor } from "../src/index.js";
-import { deadPort, startEchoServer, waitFor, type EchoServer } from "./echo-server.js";
+import { deadPort, startEchoServer, type EchoServer } from "./echo-server.js";
+import { waitFor } from "./wait-for.js";
 
 type Message = { type: string; t?: unknown; batch?: unknown[] };
 

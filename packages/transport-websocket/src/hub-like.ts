@@ -1,0 +1,9 @@
+import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
+
+/** The hub as the binding uses it: `Hub` from @open-ot/server fits this shape. */
+export interface HubLike {
+  /** Register a connection; the hub sends through `connection` and is fed through the returned session. */
+  connect(connection: HubConnection, options?: ConnectOptions): HubSession;
+  /** The document root-path connections join when their URL names none. */
+  readonly defaultDocId?: string;
+}

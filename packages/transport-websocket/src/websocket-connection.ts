@@ -1,0 +1,243 @@
+import {
+  CloseCode,
+  isValidDocId,
+  isValidSeq,
+  type ErrorMessage,
+  type ServerMessage,
+} from "@open-ot/core";
+import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
+import type { HubLike } from "./hub-like.js";
+import type { RawData, WebSocket } from "ws";
+import { truncateCloseReason } from "./close-reason.js";
+import { decodeInboundFrame } from "./decode-inbound-frame.js";
+import type { Logger } from "./logger.js";
+import { TokenBucket } from "./token-bucket.js";
+
+/** The rate limit after defaults were applied. */
+export interface ResolvedRateLimit {
+  readonly messagesPerSecond: number;
+  readonly burst: number;
+  readonly maxRefused: number;
+}
+
+/** Per-connection settings, resolved by the binding. */
+export interface WebSocketConnectionSettings {
+  readonly rateLimit: ResolvedRateLimit | undefined;
+  readonly maxBufferedBytes: number;
+  readonly slowConsumerGraceMs: number;
+  readonly closeTimeoutMs: number;
+  readonly logger: Logger | undefined;
+}
+
+/**
+ * Lifecycle of one connection (one state variable, changed only in `setState`):
+ *
+ * ```
+ * open -> closing -> closed
+ *   \________________^        (the peer closed, or the socket dropped)
+ * ```
+ *
+ * `closing`: this side started the close (hub, shutdown, rate limit, slow consumer); input is
+ * ignored and output dropped until the socket is gone.
+ */
+type ConnectionState = "open" | "closing" | "closed";
+
+/**
+ * One accepted WebSocket, plugged into the hub: decodes and rate-limits inbound frames, sends
+ * the hub's messages, answers for liveness, and drops itself when it cannot keep up.
+ */
+export class WebSocketConnection implements HubConnection {
+  private state: ConnectionState = "open";
+  private session: HubSession | undefined;
+  private readonly bucket: TokenBucket | undefined;
+  /** A ping frame went out and its pong has not come back yet. */
+  private awaitingPong = false;
+  /** Rate-limited messages since the last accepted one. */
+  private refusedInARow = 0;
+  private backlogTimer: ReturnType<typeof setTimeout> | undefined;
+  private terminateTimer: ReturnType<typeof setTimeout> | undefined;
+  private reportClosed!: () => void;
+  /** Resolves once the socket has closed and the hub session has been told. */
+  readonly closed = new Promise<void>((resolve) => (this.reportClosed = resolve));
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly settings: WebSocketConnectionSettings,
+  ) {
+    const limit = settings.rateLimit;
+    this.bucket = limit === undefined ? undefined : new TokenBucket(limit.messagesPerSecond, limit.burst);
+    ws.on("message", (data: RawData) => this.receive(data));
+    ws.on("pong", () => {
+      this.awaitingPong = false;
+    });
+    // ws reports protocol violations (too big: 1009, bad opcode: 1002) as an error and then
+    // closes the connection itself; without a listener the error would crash the process.
+    ws.on("error", (error: Error) => {
+      this.settings.logger?.debug?.("WebSocket connection error", { session: this.session?.id, error: error.message });
+    });
+    ws.on("close", () => this.handleClose());
+  }
+
+  /** Register with the hub. A hub that throws gets the connection closed with 1011. */
+  start(hub: HubLike, options: ConnectOptions): void {
+    try {
+      this.session = hub.connect(this, options);
+    } catch (error) {
+      this.settings.logger?.error?.("Hub refused a WebSocket connection", { error });
+      this.close(CloseCode.INTERNAL_ERROR, "internal error: the server could not open a session");
+    }
+  }
+
+  /** The hub session's id, for logs. */
+  get id(): string | undefined {
+    return this.session?.id;
+  }
+
+  /** Send one message (or a batch) to the client, unless this connection is closing. */
+  send(message: ServerMessage | readonly ServerMessage[]): void {
+    if (this.state !== "open") return;
+    let text: string;
+    try {
+      text = JSON.stringify(message);
+    } catch (error) {
+      this.settings.logger?.error?.("Could not encode an outbound message", { session: this.session?.id, error });
+      this.close(CloseCode.INTERNAL_ERROR, "internal error: could not encode a message");
+      return;
+    }
+    this.ws.send(text);
+    this.watchBacklog();
+  }
+
+  /**
+   * Close with `code` and `reason` (cut to fit a close frame); if the client has not finished
+   * the closing handshake within `closeTimeoutMs`, drop it.
+   */
+  close(code: number, reason: string): void {
+    if (this.state !== "open") return;
+    this.setState("closing");
+    try {
+      this.ws.close(code, truncateCloseReason(reason));
+    } catch (error) {
+      // ws throws for codes a server may not send (1005, 1006...): drop the connection instead.
+      this.settings.logger?.error?.("Invalid close code; terminating the connection", { code, error });
+      this.ws.terminate();
+      return;
+    }
+    this.terminateTimer = setTimeout(() => this.ws.terminate(), this.settings.closeTimeoutMs);
+    this.terminateTimer.unref?.();
+  }
+
+  /** Drop the connection without a closing handshake. */
+  terminate(): void {
+    if (this.state === "open") this.setState("closing");
+    this.ws.terminate();
+  }
+
+  /**
+   * One heartbeat tick: a connection that did not answer the previous ping frame is dropped,
+   * the others get a new ping frame.
+   */
+  heartbeat(): void {
+    if (this.state !== "open") return;
+    if (this.awaitingPong) {
+      this.settings.logger?.debug?.("Dropping a WebSocket connection that missed a pong", { session: this.session?.id });
+      this.terminate();
+      return;
+    }
+    this.awaitingPong = true;
+    this.ws.ping();
+  }
+
+  /** Resolves when the hub has handled everything this connection delivered. */
+  idle(): Promise<void> {
+    return this.session?.idle() ?? Promise.resolve();
+  }
+
+  private setState(next: ConnectionState): void {
+    this.settings.logger?.debug?.(`WebSocket connection ${this.state} -> ${next}`, { session: this.session?.id });
+    this.state = next;
+  }
+
+  private receive(data: RawData): void {
+    if (this.state !== "open") return;
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    // The server runs ws with skipUTF8Validation, so invalid UTF-8 arrives here and is answered
+    // with bad_message instead of closing the connection with 1007.
+    const decoded = decodeInboundFrame(bytes);
+    const cost = decoded.ok && Array.isArray(decoded.value) ? Math.max(1, decoded.value.length) : 1;
+    if (this.bucket !== undefined && !this.bucket.take(cost)) {
+      this.refuseForRate(decoded.ok ? decoded.value : undefined);
+      return;
+    }
+    this.refusedInARow = 0;
+    if (!decoded.ok) {
+      this.send({ type: "error", code: "bad_message", message: decoded.message });
+      return;
+    }
+    // The hub reads a string as JSON text: hand it the original text, so that a frame holding
+    // a JSON string is refused as "not an object" rather than parsed a second time.
+    const frame = typeof decoded.value === "string" ? decoded.text : decoded.value;
+    try {
+      this.session?.receive(frame);
+    } catch (error) {
+      this.settings.logger?.error?.("Hub session threw on an inbound frame", { session: this.session?.id, error });
+      this.send({ type: "error", code: "internal", message: "The server failed to handle the message; it was not applied." });
+    }
+  }
+
+  /**
+   * Over the limit: the message is dropped and answered with `rate_limited`, up to
+   * `maxRefused` times in a row; the next refused message closes the connection with 4029.
+   */
+  private refuseForRate(value: unknown): void {
+    const limit = this.settings.rateLimit;
+    if (limit === undefined) return;
+    this.refusedInARow++;
+    if (this.refusedInARow > limit.maxRefused) {
+      this.settings.logger?.warn?.("Closing a WebSocket connection that kept exceeding the rate limit", { session: this.session?.id });
+      this.close(CloseCode.RATE_LIMITED, "rate limited: too many messages");
+      return;
+    }
+    const error: ErrorMessage = {
+      type: "error",
+      code: "rate_limited",
+      message: `Too many messages: a connection may send ${limit.messagesPerSecond} per second (bursts of ${limit.burst}). This message was dropped: slow down, then send it again.`,
+    };
+    // Name the op that was dropped, so that its sender knows which one to resend.
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      const fields = value as Record<string, unknown>;
+      if (isValidDocId(fields["docId"])) error.docId = fields["docId"];
+      if (fields["type"] === "op" && isValidSeq(fields["seq"])) error.seq = fields["seq"];
+    }
+    this.send(error);
+  }
+
+  /**
+   * A client that reads slower than it is sent to makes `bufferedAmount` grow without bound.
+   * Once it is over `maxBufferedBytes`, look again after `slowConsumerGraceMs`: still over
+   * means the client is not catching up, and the connection is closed with 1011 (the client
+   * reconnects with backoff and resyncs) rather than buffering in server memory.
+   */
+  private watchBacklog(): void {
+    if (this.backlogTimer !== undefined || this.ws.bufferedAmount <= this.settings.maxBufferedBytes) return;
+    this.backlogTimer = setTimeout(() => {
+      this.backlogTimer = undefined;
+      if (this.state !== "open" || this.ws.bufferedAmount <= this.settings.maxBufferedBytes) return;
+      this.settings.logger?.warn?.("Closing a WebSocket connection that does not keep up", {
+        session: this.session?.id,
+        bufferedAmount: this.ws.bufferedAmount,
+      });
+      this.close(CloseCode.INTERNAL_ERROR, "slow consumer: too much data waiting to be sent");
+    }, this.settings.slowConsumerGraceMs);
+    this.backlogTimer.unref?.();
+  }
+
+  private handleClose(): void {
+    if (this.state === "closed") return;
+    this.setState("closed");
+    clearTimeout(this.backlogTimer);
+    clearTimeout(this.terminateTimer);
+    this.session?.close();
+    this.reportClosed();
+  }
+}
