@@ -242,10 +242,12 @@ export class OTClient<Snapshot, Op> {
    */
   submit(op: Op): void {
     const doc = this.#known("submit");
+    // Apply first: an op that does not fit the view throws here, before anything changed.
     const view = this.#type.apply(doc.view, op);
+    const next = this.#sync.applyClient(op, this.#ctx);
     this.#doc = { ...doc, view };
     try {
-      this.#setSync(this.#sync.applyClient(op, this.#ctx));
+      this.#setSync(next);
     } finally {
       this.#flush();
     }
