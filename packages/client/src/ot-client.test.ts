@@ -316,6 +316,27 @@ describe("server messages the client must not act on", () => {
     }
   });
 
+  it("keeps working when a listener or the logger throws", async () => {
+    const error = vi.fn();
+    const { client, t } = await live("x", 1, {
+      logger: {
+        error,
+        warn: () => {
+          throw new Error("logger down");
+        },
+      },
+    });
+    client.on("remoteOp", () => {
+      throw new Error("listener bug");
+    });
+    t.deliver(remote(2, [{ i: "a" }]));
+    t.deliver({ type: "nonsense" }); // reported through the throwing warn
+    t.deliver(remote(3, [{ i: "b" }]));
+    expect(client.snapshot).toBe("bax");
+    expect(client.revision).toBe(3);
+    expect(error).toHaveBeenCalledWith('a listener of "remoteOp" threw', expect.objectContaining({ error: expect.any(Error) }));
+  });
+
   it("reports to the logger it was given", async () => {
     const warn = vi.fn();
     const { t } = await live("x", 1, { logger: { warn } });

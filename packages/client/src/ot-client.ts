@@ -761,7 +761,11 @@ export class OTClient<Snapshot, Op> {
   }
 
   #log(level: keyof OTClientLogger, message: string, context?: Record<string, unknown>): void {
-    this.#logger?.[level]?.(message, { docId: this.docId, clientId: this.clientId, ...context });
+    try {
+      this.#logger?.[level]?.(message, { docId: this.docId, clientId: this.clientId, ...context });
+    } catch {
+      // A failing logger must not change what the client does.
+    }
   }
 }
 
