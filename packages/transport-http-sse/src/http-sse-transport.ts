@@ -49,6 +49,11 @@ export interface HttpSseTransportOptions {
   /** Most messages coalesced into one POST. @default 500 */
   maxBatchMessages?: number;
   /**
+   * Milliseconds a POST may go unanswered; then its sends reject with kind `timeout` and the
+   * connection ends with 1006 (whether the server got it is unknown). @default 30000
+   */
+  sendTimeout?: number;
+  /**
    * The EventSource constructor. @default the platform's `EventSource`, else (and whenever
    * `headers` are given) the `eventsource` package, imported on first use
    */
@@ -182,8 +187,8 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
 
   /**
    * Close the stream. Safe to call more than once; nothing reaches `onReceive` afterwards.
-   * Sends still queued reject with kind `closed`; `onClose` listeners get code 1000 and
-   * `local: true`. A `connect()` under way rejects with kind `closed`.
+   * Sends still queued reject with kind `closed` (a POST already on its way settles on its
+   * answer); `onClose` listeners get code 1000 and `local: true`. A `connect()` under way rejects with kind `closed`.
    */
   async disconnect(): Promise<void> {
     const state = this.state;
@@ -272,6 +277,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
       credentials: this.options.withCredentials === true ? "include" : undefined,
       maxBatchBytes: this.options.maxBatchBytes ?? 256 * 1024,
       maxBatchMessages: this.options.maxBatchMessages ?? 500,
+      sendTimeout: this.options.sendTimeout ?? 30_000,
       onFatal: (closeCode, error) => {
         if (this.state.name === "open" && this.state.link === link) {
           this.end(link, { code: closeCode, reason: error.message, local: false, error }, error);

@@ -16,6 +16,8 @@ export interface MessagePosterOptions {
   readonly maxBatchBytes: number;
   /** Most messages coalesced into one POST. */
   readonly maxBatchMessages: number;
+  /** Milliseconds a POST may take before it is abandoned (and the connection ended). */
+  readonly sendTimeout: number;
   /**
    * The session cannot go on (unknown session, credentials refused, network failure): the
    * transport closes with this close code. Called at most once.
@@ -25,6 +27,8 @@ export interface MessagePosterOptions {
 
 interface Pending {
   readonly json: string;
+  /** UTF-8 length of `json`. */
+  readonly bytes: number;
   /** An array message is a batch of its own; wrapping it in another array would not be a message. */
   readonly isArray: boolean;
   readonly resolve: () => void;
@@ -42,7 +46,6 @@ type PosterState = "idle" | "posting" | "stopped";
 export class MessagePoster {
   private state: PosterState = "idle";
   private readonly queue: Pending[] = [];
-  private readonly abort = new AbortController();
   private stopReason: TransportError | undefined;
 
   constructor(private readonly options: MessagePosterOptions) {}
@@ -59,17 +62,25 @@ export class MessagePoster {
     if (json === undefined) return Promise.reject(new TransportError("encode", "send(): the message has no JSON form (undefined or a function)."));
     const encoded = json;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ json: encoded, isArray: Array.isArray(message), resolve, reject });
-      if (this.state === "idle") void this.pump();
+      this.queue.push({ json: encoded, bytes: utf8Length(encoded), isArray: Array.isArray(message), resolve, reject });
+      if (this.state === "idle") {
+        this.setState("posting");
+        // Start after the current task's other sends are queued, so that a burst of sends made
+        // together goes out as one POST instead of one POST plus one for the rest.
+        queueMicrotask(() => void this.pump());
+      }
     });
   }
 
-  /** Reject everything queued with `reason`, abort the POST on its way, and refuse further sends. */
+  /**
+   * Refuse further sends and reject those still queued with `reason`. A POST already on its way
+   * is left to finish: the server may well have taken it, so its sends settle on the answer (or
+   * reject after `sendTimeout`), as a WebSocket send already written to the socket stands.
+   */
   stop(reason: TransportError): void {
     if (this.state === "stopped") return;
     this.setState("stopped");
     this.stopReason = reason;
-    this.abort.abort(reason);
     for (const pending of this.queue.splice(0)) pending.reject(reason);
   }
 
@@ -78,7 +89,6 @@ export class MessagePoster {
   }
 
   private async pump(): Promise<void> {
-    this.setState("posting");
     while (this.queue.length > 0 && this.state === "posting") {
       const batch = this.takeBatch();
       const body = batch.length === 1 ? batch[0]!.json : `[${batch.map((p) => p.json).join(",")}]`;
@@ -93,11 +103,11 @@ export class MessagePoster {
     const first = this.queue.shift()!;
     const batch = [first];
     if (first.isArray) return batch;
-    let bytes = first.json.length + 2;
+    let bytes = first.bytes + 2;
     while (batch.length < this.options.maxBatchMessages) {
       const next = this.queue[0];
-      if (next === undefined || next.isArray || bytes + next.json.length + 1 > this.options.maxBatchBytes) break;
-      bytes += next.json.length + 1;
+      if (next === undefined || next.isArray || bytes + next.bytes + 1 > this.options.maxBatchBytes) break;
+      bytes += next.bytes + 1;
       batch.push(this.queue.shift()!);
     }
     return batch;
@@ -105,30 +115,37 @@ export class MessagePoster {
 
   /** POST one body; resolves with the error to reject its messages with, or undefined on success. */
   private async post(body: string): Promise<TransportError | undefined> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.options.sendTimeout);
+    // A timer only; it must not keep a process alive that has nothing else to do.
+    (timer as { unref?: () => void }).unref?.();
     let response: Response;
+    let error: TransportError | undefined;
     try {
       response = await this.options.fetch(this.options.url, {
         method: "POST",
         headers: { ...this.options.headers, "Content-Type": "application/json" },
         body,
-        signal: this.abort.signal,
+        signal: abort.signal,
         ...(this.options.credentials !== undefined ? { credentials: this.options.credentials } : {}),
       });
+      if (response.ok) {
+        // Drain the (empty) body so the connection can be reused.
+        await response.arrayBuffer().catch(() => undefined);
+        return undefined;
+      }
+      error = await rejection(this.options.url, response);
     } catch (cause) {
-      if (this.state === "stopped") return this.stopReason;
       // Whether the server got this POST is unknown, and the stream is likely gone too: end the
       // connection so that the OT client rejoins and resends, rather than sending later messages
       // past a hole.
-      const error = new TransportError("unreachable", `POST ${this.options.url} failed: ${describeCause(cause)}.`, { cause });
-      this.options.onFatal(CloseCode.ABNORMAL, error);
-      return error;
+      const what = abort.signal.aborted ? `no answer within ${this.options.sendTimeout} ms (sendTimeout)` : describeCause(cause);
+      const failure = new TransportError(abort.signal.aborted ? "timeout" : "unreachable", `POST ${this.options.url} failed: ${what}.`, { cause });
+      this.options.onFatal(CloseCode.ABNORMAL, failure);
+      return failure;
+    } finally {
+      clearTimeout(timer);
     }
-    if (response.ok) {
-      // Drain the (empty) body so the connection can be reused.
-      await response.arrayBuffer().catch(() => undefined);
-      return undefined;
-    }
-    const error = await rejection(this.options.url, response);
     // 404: the server forgot the session (restart, expiry); 401/403: the credentials no longer
     // work. Nothing sent on this session can succeed any more.
     if (response.status === 404) this.options.onFatal(CloseCode.NOT_FOUND, error);
@@ -174,4 +191,14 @@ function describeCause(cause: unknown): string {
     return code !== undefined ? `${cause.message} (${code})` : cause.message;
   }
   return String(cause);
+}
+
+/** Bytes of `text` in UTF-8, without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) bytes += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
 }

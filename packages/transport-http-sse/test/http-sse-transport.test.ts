@@ -314,6 +314,47 @@ describe("HttpSseTransport: close", () => {
     expect(hub.sessions).toHaveLength(2);
   });
 
+  it("lets a POST already on its way settle on its answer after disconnect()", async () => {
+    const { srv, hub } = await serve();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const t = transport(srv.baseUrl, {
+      // The first POST's answer is held back until the test lets it through.
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (init?.method === "POST") await held;
+        return response;
+      },
+    });
+    await t.connect(() => undefined);
+    const onItsWay = t.send({ type: "ping", t: "on its way" });
+    await waitFor(() => hub.sessions[0]!.received.length === 1, 5_000, "the server to take the first POST");
+    const queued = rejection(t.send({ type: "ping", t: "queued" }));
+    await t.disconnect();
+    expect(await queued).toMatchObject({ kind: "closed" });
+    release();
+    await expect(onItsWay).resolves.toBeUndefined();
+    expect(hub.sessions[0]!.received).toEqual([{ type: "ping", t: "on its way" }]);
+  });
+
+  it("gives up a POST after sendTimeout and ends the connection with 1006", async () => {
+    const { srv } = await serve();
+    const t = transport(srv.baseUrl, {
+      sendTimeout: 100,
+      fetch: (input, init) =>
+        init?.method === "POST"
+          ? new Promise<Response>((_resolve, reject) => init.signal?.addEventListener("abort", () => reject(init.signal?.reason)))
+          : fetch(input, init),
+    });
+    const closes: TransportCloseEvent[] = [];
+    t.onClose((event) => closes.push(event));
+    await t.connect(() => undefined);
+    const error = await rejection(t.send({ type: "ping" }));
+    expect(error.kind).toBe("timeout");
+    expect(error.message).toMatch(/sendTimeout/);
+    expect(closes).toMatchObject([{ code: 1006, local: false }]);
+  });
+
   it("ends the connection with 1002 when the server sends an event that is not JSON", async () => {
     const odd = createHttpServer((_req, res) => {
       res.writeHead(200, { "Content-Type": "text/event-stream" });

@@ -1,0 +1,20 @@
+import { describeTransportConformance } from "@open-ot/testing";
+import { HttpSseTransport } from "../src/index.js";
+import { deadPort, startSseServer } from "./helpers.js";
+import { StubHub } from "./stub-hub.js";
+
+describeTransportConformance(
+  "HttpSseTransport",
+  async () => {
+    const hub = new StubHub();
+    const srv = await startSseServer({ hub, rateLimit: false });
+    const dead = await deadPort();
+    return {
+      createTransport: () => new HttpSseTransport(srv.baseUrl),
+      deadUrlTransport: () => new HttpSseTransport(`http://127.0.0.1:${dead}`, { connectTimeout: 2_000 }),
+      closeAllServerSide: (code, reason) => hub.closeAll(code, reason),
+      cleanup: () => srv.close(),
+    };
+  },
+  { connectTimeoutMs: 2_000 },
+);
