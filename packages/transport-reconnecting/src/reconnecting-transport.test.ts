@@ -275,7 +275,7 @@ describe("ReconnectingTransport", () => {
     });
 
     it("reconnects at once after 1001, within the small jitter, even late in a failure streak", async () => {
-      const { transport, network } = await openThenClose(1001, { closePolicy: undefined });
+      const { transport, network } = await openThenClose(1001);
       const wait = transport.status.nextRetryAt! - Date.now();
       expect(wait).toBe(RANDOM * 1000);
       await vi.advanceTimersByTimeAsync(wait);
@@ -607,6 +607,26 @@ describe("ReconnectingTransport", () => {
       ]);
       const waiting = statuses.filter((s) => s.nextRetryAt !== undefined);
       expect(waiting).toHaveLength(2);
+    });
+
+    it("a listener may disconnect() from inside any transition without leaving timers or connections behind", async () => {
+      for (const at of ["connecting", "open", "reconnecting"] as const) {
+        const { transport, network, onReceive } = setup({ heartbeat: { interval: 100, timeout: 100 } });
+        transport.onStatus((s) => {
+          if (s.state === at) void transport.disconnect();
+        });
+        transport.connect(onReceive).catch(() => undefined);
+        await flush();
+        if (at === "reconnecting") {
+          network.last.drop(1006);
+          await flush();
+        }
+        expect(transport.status.state, at).toBe("closed");
+        expect(vi.getTimerCount(), `timers left after a disconnect on ${at}`).toBe(0);
+        await vi.advanceTimersByTimeAsync(10_000);
+        expect(network.transports.every((t) => t.state === "closed"), `connections left after a disconnect on ${at}`).toBe(true);
+        expect(network.transports.flatMap((t) => t.sent), `pings after a disconnect on ${at}`).toEqual([]);
+      }
     });
 
     it("onStatus returns an unsubscribe", async () => {

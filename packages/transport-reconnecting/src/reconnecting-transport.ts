@@ -402,6 +402,8 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     }, this.#connectTimeout);
     this.#setPhase({ kind: "attempting", session, epoch, inner, timer, unsubscribe });
     this.#logger.debug?.("reconnecting-transport: attempt", { attempt: session.attempt });
+    // A status listener may have called disconnect() during that transition.
+    if (epoch !== this.#epoch) return;
 
     let connecting: Promise<void>;
     try {
@@ -463,8 +465,9 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     }, this.#minUptime);
     const first = session.firstOpen;
     session.firstOpen = undefined;
-    this.#setPhase({ kind: "open", session, epoch, inner, uptimeTimer, heartbeat, unsubscribe: phase.unsubscribe });
+    // Started before the state changes, so a status listener that disconnects stops it too.
     heartbeat?.start();
+    this.#setPhase({ kind: "open", session, epoch, inner, uptimeTimer, heartbeat, unsubscribe: phase.unsubscribe });
     first?.resolve();
   }
 
