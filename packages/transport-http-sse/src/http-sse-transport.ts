@@ -46,7 +46,7 @@ export interface HttpSseTransportOptions {
   withCredentials?: boolean;
   /** Most bytes of JSON coalesced into one POST. @default 262144 (256 KiB) */
   maxBatchBytes?: number;
-  /** Most messages coalesced into one POST. @default 500 */
+  /** Most messages coalesced into one POST (keep it within the server's rate-limit burst). @default 100 */
   maxBatchMessages?: number;
   /**
    * Milliseconds a POST may go unanswered; then its sends reject with kind `timeout` and the
@@ -276,7 +276,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
       fetch: this.fetchFn,
       credentials: this.options.withCredentials === true ? "include" : undefined,
       maxBatchBytes: this.options.maxBatchBytes ?? 256 * 1024,
-      maxBatchMessages: this.options.maxBatchMessages ?? 500,
+      maxBatchMessages: this.options.maxBatchMessages ?? 100,
       sendTimeout: this.options.sendTimeout ?? 30_000,
       onFatal: (closeCode, error) => {
         if (this.state.name === "open" && this.state.link === link) {

@@ -1,4 +1,3 @@
-export { createSseHandler, type SseHandler, type SseHandlerOptions, type VerifyToken } from "./sse-handler.js";
+export { createSseHandler, type RateLimitOptions, type SseHandler, type SseHandlerOptions, type VerifyToken } from "./sse-handler.js";
 export { SseSession, type SseHub, type SseSessionState } from "./sse-session.js";
-export type { TokenBucketOptions } from "./token-bucket.js";
 export type { Logger } from "./logger.js";

@@ -8,8 +8,19 @@ import { extractSessionId, extractToken, parseStreamRequest, type RequestRefusal
 import { SseSession, type SseHub } from "./sse-session.js";
 import type { TokenBucketOptions } from "./token-bucket.js";
 
-/** Checks the credentials of a request; `token` is undefined when the request carried none. */
-export type VerifyToken = (token: string | undefined, req: IncomingMessage) => boolean | Promise<boolean>;
+/**
+ * Checks the credentials of a request (the `Authorization: Bearer` token, else the `token` query
+ * parameter). Not called for a request without a token, which is refused with 401 at once.
+ */
+export type VerifyToken = (token: string, req: IncomingMessage) => boolean | Promise<boolean>;
+
+/** Per-session rate limit: a token bucket, one token per POSTed message (per element of an array). */
+export interface RateLimitOptions {
+  /** Sustained messages per second. @default 100 */
+  readonly messagesPerSecond?: number;
+  /** Messages a session may send at once before the sustained rate applies; also the most one POST may hold. @default 200 */
+  readonly burst?: number;
+}
 
 /** Options of {@link createSseHandler}. */
 export interface SseHandlerOptions {
@@ -29,12 +40,12 @@ export interface SseHandlerOptions {
   /** Largest POST body in bytes; a larger one is answered 413 and not read further. @default 1048576 (1 MiB) */
   readonly maxMessageSize?: number;
   /**
-   * Per-session token bucket over POSTed messages (each element of an array counts): over it a
-   * POST is answered 429 with `Retry-After` and nothing of it is applied; a POST holding more
-   * messages than `burst` is answered 413. `false` turns the limit off.
-   * @default { perSecond: 100, burst: 1000 }
+   * Per-session rate limit over POSTed messages: over it a POST is answered 429 with
+   * `Retry-After` and nothing of it is applied; a POST holding more messages than `burst` is
+   * answered 413. `false` turns the limit off.
+   * @default { messagesPerSecond: 100, burst: 200 }
    */
-  readonly rateLimit?: TokenBucketOptions | false;
+  readonly rateLimit?: RateLimitOptions | false;
   /** Milliseconds between keep-alive comment lines on every stream. @default 15000 */
   readonly keepAliveInterval?: number;
   /**
@@ -45,11 +56,13 @@ export interface SseHandlerOptions {
   /** POSTs of one session waiting to be handled before further ones are answered 429. @default 32 */
   readonly maxQueuedPosts?: number;
   /**
-   * Origins allowed to use the endpoints from a browser on another origin: CORS headers are sent
-   * to them and preflight requests answered; a request from any other origin is answered 403.
-   * `"*"` allows every origin. @default undefined (no CORS headers, the Origin header is not checked)
+   * Origins allowed to use the endpoints from a browser page: exact `Origin` values, `"*"` for
+   * any, or a predicate. Allowed origins get CORS headers and preflight answers; a request whose
+   * `Origin` is not allowed is answered 403. Requests without an `Origin` header (non-browser
+   * clients, which could forge it anyway) are allowed.
+   * @default undefined (no CORS headers; the Origin header is not checked)
    */
-  readonly allowedOrigins?: readonly string[] | "*";
+  readonly allowedOrigins?: readonly string[] | "*" | ((origin: string, req: IncomingMessage) => boolean);
   /** Where to report dropped sessions and internal failures. @default undefined (silent) */
   readonly logger?: Logger;
 }
@@ -82,7 +95,7 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   const eventsPath = options.eventsPath ?? "/events";
   const messagesPath = options.messagesPath ?? "/messages";
   const maxMessageSize = options.maxMessageSize ?? 1024 * 1024;
-  const rateLimit = options.rateLimit ?? { perSecond: 100, burst: 1000 };
+  const rateLimit = resolveRateLimit(options.rateLimit);
   const keepAliveInterval = options.keepAliveInterval ?? 15_000;
   const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
   const maxQueuedPosts = options.maxQueuedPosts ?? 32;
@@ -233,6 +246,10 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     beforeRefusal?: (res: ServerResponse) => void,
   ): Promise<boolean> {
     if (verifyToken === undefined) return true;
+    if (token === undefined) {
+      refuse(res, { status: 401, code: "unauthorized", message: "Send a token (Authorization: Bearer, or ?token=)." }, beforeRefusal);
+      return false;
+    }
     let ok: boolean;
     try {
       ok = await verifyToken(token, req);
@@ -242,7 +259,7 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
       return false;
     }
     if (ok !== true) {
-      refuse(res, { status: 401, code: "unauthorized", message: token === undefined ? "Send a token (Authorization: Bearer, or ?token=)." : "The token was refused." }, beforeRefusal);
+      refuse(res, { status: 401, code: "unauthorized", message: "The token was refused." }, beforeRefusal);
       return false;
     }
     return true;
@@ -252,7 +269,9 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   function applyCors(req: IncomingMessage, res: ServerResponse): boolean {
     const origin = req.headers.origin;
     if (allowedOrigins === undefined || origin === undefined) return true;
-    if (allowedOrigins !== "*" && !allowedOrigins.includes(origin)) {
+    const allowed =
+      allowedOrigins === "*" || (typeof allowedOrigins === "function" ? allowedOrigins(origin, req) : allowedOrigins.includes(origin));
+    if (!allowed) {
       refuse(res, { status: 403, code: "forbidden", message: `Origin ${origin} is not allowed.` });
       return false;
     }
@@ -271,6 +290,16 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     for (const session of [...sessions.values()]) session.close(CloseCode.GOING_AWAY, "server going away");
   };
   return handler;
+}
+
+function resolveRateLimit(option: RateLimitOptions | false | undefined): TokenBucketOptions | false {
+  if (option === false) return false;
+  const perSecond = option?.messagesPerSecond ?? 100;
+  const burst = option?.burst ?? 200;
+  if (!(perSecond > 0) || !(burst >= 1)) {
+    throw new RangeError(`rateLimit needs messagesPerSecond > 0 and burst >= 1 (got ${perSecond} and ${burst}); pass false to turn it off.`);
+  }
+  return { perSecond, burst };
 }
 
 function closeConnection(res: ServerResponse): void {

@@ -211,7 +211,7 @@ describe("HttpSseTransport: send", () => {
   });
 
   it("rejects with 429 and retryAfter when rate limited", async () => {
-    const { srv } = await serve({ rateLimit: { perSecond: 0.5, burst: 2 } });
+    const { srv } = await serve({ rateLimit: { messagesPerSecond: 0.5, burst: 2 } });
     const t = transport(srv.baseUrl);
     await t.connect(() => undefined);
     await t.send({ type: "ping" });

@@ -249,7 +249,7 @@ describe("POST /messages", () => {
   });
 
   it("answers 429 with Retry-After over the rate limit, applying nothing of that POST", async () => {
-    const { hub, sessionId, url } = await session({ rateLimit: { perSecond: 1, burst: 3 } });
+    const { hub, sessionId, url } = await session({ rateLimit: { messagesPerSecond: 1, burst: 3 } });
     expect((await post(url, [{ type: "ping" }, { type: "ping" }], { "X-Session-Id": sessionId })).status).toBe(202);
     const limited = await post(url, [{ type: "ping" }, { type: "ping" }], { "X-Session-Id": sessionId });
     expect(limited.status).toBe(429);
