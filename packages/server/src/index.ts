@@ -8,3 +8,8 @@ export * from "./sequencer-pool.js";
 export * from "./ot-error.js";
 export * from "./keyed-queue.js";
 export * from "./server.js";
+export * from "./outbox.js";
+export * from "./document-feed.js";
+export * from "./hub-session.js";
+export * from "./hub.js";
+export * from "./in-process-transport.js";

@@ -1,0 +1,560 @@
+import {
+  CloseCode,
+  errorMessage,
+  isValidClientId,
+  isValidDocId,
+  parseClientFrame,
+  type ClientMessage,
+  type ErrorCode,
+  type JoinMessage,
+  type LeaveMessage,
+  type OpMessage,
+  type ParseResult,
+  type ProtocolError,
+  type ServerMessage,
+  type SnapshotMessage,
+} from "@open-ot/core";
+import {
+  DocumentExistsError,
+  DocumentNotFoundError,
+  HistoryTrimmedError,
+  type CommitNotice,
+  type CommittedOp,
+  type IBackendAdapter,
+} from "./backend.js";
+import { DocumentFeed } from "./document-feed.js";
+import type { HubConnection, HubSession } from "./hub-types.js";
+import type { Logger } from "./logger.js";
+import { OTError } from "./ot-error.js";
+import { Outbox } from "./outbox.js";
+import type { SequencerPool } from "./sequencer-pool.js";
+import type { Server } from "./server.js";
+
+/** What every session of a hub shares. */
+export interface HubContext {
+  readonly server: Server;
+  readonly backend: IBackendAdapter;
+  readonly pool: SequencerPool;
+  readonly createOnJoin: boolean;
+  readonly docType: string;
+  readonly logger: Logger;
+  readonly maxQueuedMessages: number;
+  readonly maxBufferedCommits: number;
+  /** Called once when the session ends. */
+  onSessionClosed(session: ConnectionSession): void;
+}
+
+/** One inbound message waiting its turn, with the raw value it was parsed from. */
+type Work =
+  | { kind: "message"; result: ParseResult<ClientMessage>; raw: unknown }
+  | { kind: "auto-join"; docId: string };
+
+/** A marker that the rest of the handling must stop: the answer was already sent. */
+class Refused extends Error {}
+
+// Commit clientIds of connections that named none: `#` is outside the protocol's clientId
+// alphabet, so they can never collide with a real client, and they are never sent on the wire.
+const INTERNAL_ID_PREFIX = "#";
+
+let sessionCounter = 0;
+
+/**
+ * The hub's side of one connection: parses what arrives, handles it in order, and sends the
+ * answers and the documents' commits through one {@link Outbox}.
+ *
+ * Lifecycle: `open -> closed` (by the binding, by the hub, or after a fatal feed error).
+ */
+export class ConnectionSession implements HubSession {
+  readonly id: string;
+  private readonly internalId: string;
+  private readonly connection: HubConnection;
+  private readonly ctx: HubContext;
+  private readonly outbox: Outbox;
+  private readonly feeds = new Map<string, DocumentFeed>();
+  private state: "open" | "closed" = "open";
+  /** The client this connection speaks for, once an accepted join or op named it. */
+  private clientId: string | undefined;
+  /** The clientId an op in progress names, so its own ack is recognised before it binds. */
+  private pendingClientId: string | undefined;
+  private readonly queue: Work[] = [];
+  /** The loop that works through {@link queue}; undefined when idle. */
+  private draining: Promise<void> | undefined;
+
+  constructor(ctx: HubContext, connection: HubConnection, batch: boolean, autoJoin: string | undefined) {
+    sessionCounter += 1;
+    this.id = `s${sessionCounter.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    this.internalId = `${INTERNAL_ID_PREFIX}${this.id}`;
+    this.ctx = ctx;
+    this.connection = connection;
+    this.outbox = new Outbox(connection, batch, ctx.logger);
+    if (autoJoin !== undefined) this.enqueue({ kind: "auto-join", docId: autoJoin });
+  }
+
+  /** The clientId bound to this connection, if any. */
+  get boundClientId(): string | undefined {
+    return this.clientId;
+  }
+
+  /** The documents this connection receives. */
+  get documents(): string[] {
+    return [...this.feeds.keys()];
+  }
+
+  receive(frame: unknown): void {
+    if (this.state === "closed") return;
+    let results: ParseResult<ClientMessage>[];
+    let raws: unknown[];
+    try {
+      ({ results, raws } = parseFrame(frame));
+    } catch (error) {
+      this.ctx.logger.error?.("parsing a frame threw", { session: this.id, error });
+      this.reply(errorMessage({ code: "internal", message: "The server failed to read the message." }));
+      return;
+    }
+    results.forEach((result, index) => {
+      if (result.ok && result.message.type === "ping") {
+        // Answered at once, ahead of queued work: a heartbeat measures the connection, and
+        // must not time out behind a slow commit.
+        this.reply(result.message.t === undefined ? { type: "pong" } : { type: "pong", t: result.message.t });
+        return;
+      }
+      if (this.queue.length >= this.ctx.maxQueuedMessages) {
+        const refusal: ProtocolError = {
+          code: "rate_limited",
+          message: `More than ${this.ctx.maxQueuedMessages} messages are waiting on this connection: wait for answers before sending more.`,
+        };
+        const ids = this.identity(result);
+        if (ids.docId !== undefined) refusal.docId = ids.docId;
+        if (ids.seq !== undefined) refusal.seq = ids.seq;
+        this.reply(errorMessage(refusal));
+        return;
+      }
+      this.enqueue({ kind: "message", result, raw: raws[index] });
+    });
+  }
+
+  close(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.queue.length = 0;
+    for (const feed of this.feeds.values()) this.releaseFeed(feed);
+    this.feeds.clear();
+    this.outbox.close();
+    this.ctx.onSessionClosed(this);
+  }
+
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /** Close the connection with a protocol close code, and the session with it. */
+  closeConnection(code: number, reason: string): void {
+    if (this.state === "closed") return;
+    this.outbox.flush();
+    try {
+      this.connection.close(code, reason);
+    } catch (error) {
+      this.ctx.logger.warn?.("connection.close threw", { session: this.id, error });
+    }
+    this.close();
+  }
+
+  // ------------------------------------------------------------------ queue
+
+  private enqueue(work: Work): void {
+    this.queue.push(work);
+    this.draining ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.state === "open" && this.queue.length > 0) {
+        const work = this.queue.shift() as Work;
+        try {
+          if (work.kind === "auto-join") await this.autoJoin(work.docId);
+          else await this.handle(work.result, work.raw);
+        } catch (error) {
+          if (error instanceof Refused) continue;
+          // A bug or a failing backend: answer `internal`, keep the connection and the document.
+          this.ctx.logger.error?.("handling a message failed", { session: this.id, error });
+          const ids = work.kind === "message" ? this.identity(work.result) : { docId: work.docId };
+          this.reply(errorMessage({ code: "internal", message: "The server failed while handling this message; nothing was applied. Try again.", ...ids }));
+        }
+      }
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async handle(result: ParseResult<ClientMessage>, raw: unknown): Promise<void> {
+    if (!result.ok) {
+      await this.refuseUnparsed(result.error, raw);
+      return;
+    }
+    const message = result.message;
+    switch (message.type) {
+      case "join":
+        await this.join(message);
+        return;
+      case "op":
+        await this.op(message);
+        return;
+      case "leave":
+        this.leave(message);
+        return;
+      case "ping":
+        return; // answered in receive()
+    }
+  }
+
+  /**
+   * A parse refusal. `bad_revision` loses to the checks the parser cannot make: the clientId
+   * binding and the joined documents (`bad_message`), and the document's existence (`not_found`).
+   */
+  private async refuseUnparsed(error: ProtocolError, raw: unknown): Promise<void> {
+    if (error.code === "bad_revision" && isObject(raw)) {
+      this.checkClientId(raw["clientId"], error.docId, error.seq);
+      if (raw["type"] === "op") {
+        this.resolveJoined(error.docId, error.seq);
+      } else if (raw["type"] === "join" && error.docId !== undefined && !this.ctx.createOnJoin) {
+        await this.requireDocument(error.docId);
+      }
+    }
+    this.reply(errorMessage(error));
+  }
+
+  // ------------------------------------------------------------------ join
+
+  private async join(message: JoinMessage): Promise<void> {
+    const { docId } = message;
+    this.checkClientId(message.clientId, docId);
+    const current = await this.documentRevision(docId, message.revision);
+    if (message.revision !== undefined && message.revision > current) {
+      this.refuse("bad_revision", `revision ${message.revision} is ahead of document "${docId}", which is at revision ${current}.`, {
+        docId,
+      });
+    }
+    const clientId = message.clientId ?? this.clientId;
+    // Register for live commits before reading anything, so nothing falls in between.
+    const feed = await this.openFeed(docId);
+    let opening: { kind: "snapshot"; message: SnapshotMessage } | { kind: "joined"; revision: number; replay: CommittedOp[] };
+    try {
+      opening = await this.readOpening(docId, message.revision, clientId);
+    } catch (error) {
+      // A refused (failed) join changes nothing: the earlier join of this document holds.
+      this.releaseFeed(feed);
+      throw error;
+    }
+    if (this.isClosed()) {
+      this.releaseFeed(feed);
+      return;
+    }
+    // Accepted.
+    if (message.clientId !== undefined) this.clientId = message.clientId;
+    if (message.batch === true) this.outbox.enableBatching();
+    const previous = this.feeds.get(docId);
+    this.feeds.set(docId, feed);
+    if (previous) this.releaseFeed(previous);
+    if (opening.kind === "snapshot") {
+      this.reply(opening.message);
+      await this.startFeed(feed, opening.message.revision);
+    } else {
+      this.reply({ type: "joined", docId, revision: opening.revision });
+      await this.startFeed(feed, opening.revision, opening.replay);
+    }
+  }
+
+  /**
+   * What answers a join: `joined` with the ops after `revision`, or a snapshot (no revision,
+   * or the ops after it are no longer kept).
+   */
+  private async readOpening(
+    docId: string,
+    revision: number | undefined,
+    clientId: string | undefined,
+  ): Promise<{ kind: "snapshot"; message: SnapshotMessage } | { kind: "joined"; revision: number; replay: CommittedOp[] }> {
+    if (revision !== undefined) {
+      try {
+        const replay = await this.ctx.backend.getOps(docId, revision + 1);
+        return { kind: "joined", revision, replay };
+      } catch (error) {
+        if (!(error instanceof HistoryTrimmedError)) throw error;
+        // Too old to replay: fall through to a snapshot.
+      }
+    }
+    return { kind: "snapshot", message: await this.readSnapshot(docId, clientId) };
+  }
+
+  /**
+   * The snapshot, with the client's last committed seq as of the snapshot's revision. The
+   * seq is read before the snapshot and completed from the ops in between, so it never
+   * claims a commit the snapshot does not contain (the client would then drop an edit).
+   */
+  private async readSnapshot(docId: string, clientId: string | undefined): Promise<SnapshotMessage> {
+    let before = 0;
+    let lastSeq: number | undefined;
+    if (clientId !== undefined) {
+      before = await this.ctx.backend.getRevision(docId);
+      lastSeq = await this.ctx.backend.getLastSeq(docId, clientId);
+    }
+    const doc = await this.ctx.server.getDocument(docId);
+    if (clientId !== undefined && doc.revision > before) {
+      for (const op of await this.ctx.backend.getOps(docId, before + 1, doc.revision)) {
+        if (op.clientId === clientId && op.seq !== undefined && op.seq > (lastSeq ?? 0)) lastSeq = op.seq;
+      }
+    }
+    const message: SnapshotMessage = {
+      type: "snapshot",
+      docId,
+      revision: doc.revision,
+      data: doc.snapshot,
+      docType: doc.type.name,
+    };
+    if (lastSeq !== undefined) message.lastSeq = lastSeq;
+    return message;
+  }
+
+  /**
+   * The document's current revision, creating it when the hub creates on join and the join is
+   * otherwise valid (a join from revision 0 or with none).
+   */
+  private async documentRevision(docId: string, joinRevision?: number): Promise<number> {
+    try {
+      return await this.ctx.backend.getRevision(docId);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      if (!this.ctx.createOnJoin) {
+        this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, { docId });
+      }
+      if (joinRevision !== undefined && joinRevision > 0) {
+        this.refuse("bad_revision", `revision ${joinRevision} is ahead of document "${docId}", which does not exist yet.`, { docId });
+      }
+      try {
+        await this.ctx.server.createDocument(docId, this.ctx.docType);
+      } catch (createError) {
+        // Another connection (or instance) created it first: that is the same outcome.
+        if (!(createError instanceof DocumentExistsError || nameOf(createError) === "DocumentExistsError")) throw createError;
+      }
+      return this.ctx.backend.getRevision(docId);
+    }
+  }
+
+  private async requireDocument(docId: string): Promise<void> {
+    try {
+      await this.ctx.backend.getRevision(docId);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, { docId });
+    }
+  }
+
+  /** Root-path connections: joined at the current revision, nothing sent. */
+  private async autoJoin(docId: string): Promise<void> {
+    if (!isValidDocId(docId)) {
+      this.closeConnection(CloseCode.POLICY_VIOLATION, "invalid docId");
+      return;
+    }
+    try {
+      await this.documentRevision(docId);
+    } catch (error) {
+      if (error instanceof Refused) {
+        this.closeConnection(CloseCode.NOT_FOUND, `document "${docId}" not found`);
+        return;
+      }
+      throw error;
+    }
+    const feed = await this.openFeed(docId);
+    if (this.isClosed()) {
+      this.releaseFeed(feed);
+      return;
+    }
+    const revision = await this.ctx.backend.getRevision(docId);
+    const previous = this.feeds.get(docId);
+    this.feeds.set(docId, feed);
+    if (previous) this.releaseFeed(previous);
+    await this.startFeed(feed, revision);
+  }
+
+  private async openFeed(docId: string): Promise<DocumentFeed> {
+    const sequencer = await this.ctx.pool.acquire(docId);
+    return new DocumentFeed({
+      docId,
+      sequencer,
+      backend: this.ctx.backend,
+      maxBuffered: this.ctx.maxBufferedCommits,
+      sink: {
+        emit: (notice) => this.deliver(notice),
+        fail: (reason, error) => {
+          this.ctx.logger.warn?.("closing a connection whose document feed failed", { session: this.id, docId, reason, error });
+          this.closeConnection(CloseCode.INTERNAL_ERROR, reason.slice(0, 120));
+        },
+      },
+    });
+  }
+
+  private async startFeed(feed: DocumentFeed, revision: number, replay?: CommittedOp[]): Promise<void> {
+    try {
+      await feed.start(revision, replay);
+    } catch {
+      // The feed has already closed the connection (its sink's fail()).
+      throw new Refused();
+    }
+  }
+
+  private releaseFeed(feed: DocumentFeed): void {
+    feed.close();
+    this.ctx.pool.release(feed.docId);
+  }
+
+  // ------------------------------------------------------------------ op, leave
+
+  private async op(message: OpMessage): Promise<void> {
+    const seq = message.seq;
+    const docId = this.resolveJoined(message.docId, seq);
+    this.checkClientId(message.clientId, docId, seq);
+    const named = message.clientId ?? this.clientId;
+    if (message.clientId !== undefined && this.clientId === undefined) this.pendingClientId = message.clientId;
+    try {
+      // A connection without a clientId commits under its internal id (so its acks find it)
+      // and without de-duplication: its seq would identify nothing beyond this connection.
+      const meta = named === undefined ? { clientId: this.internalId } : { clientId: named, ...(seq === undefined ? {} : { seq }) };
+      const result = await this.ctx.server.submitOperation(docId, message.op, message.revision, meta);
+      if (message.clientId !== undefined) this.clientId = message.clientId;
+      // A duplicate gets no answer: its one ack went (or goes) out through the replay.
+      if (result.duplicate !== true) this.feeds.get(docId)?.sequencer.noteCommitted(result.revision);
+    } catch (error) {
+      if (error instanceof OTError) {
+        this.reply(error.toErrorMessage());
+        throw new Refused();
+      }
+      throw error;
+    } finally {
+      this.pendingClientId = undefined;
+    }
+  }
+
+  private leave(message: LeaveMessage): void {
+    const feed = this.feeds.get(message.docId);
+    if (!feed) return; // leaving what was not joined changes nothing
+    this.feeds.delete(message.docId);
+    this.releaseFeed(feed);
+  }
+
+  // ------------------------------------------------------------------ checks and replies
+
+  /** The joined document an op is for, or `bad_message`. */
+  private resolveJoined(docId: string | undefined, seq: number | undefined): string {
+    const ids = seq === undefined ? {} : { seq };
+    if (docId !== undefined) {
+      if (!this.feeds.has(docId)) {
+        this.refuse("bad_message", `This connection has not joined document "${docId}": send a join for it first.`, { ...ids, docId });
+      }
+      return docId;
+    }
+    if (this.feeds.size === 1) return this.feeds.keys().next().value as string;
+    this.refuse(
+      "bad_message",
+      this.feeds.size === 0
+        ? "This connection has not joined any document: send a join first."
+        : `This connection has joined ${this.feeds.size} documents: name the op's "docId".`,
+      ids,
+    );
+  }
+
+  /** `bad_message` when `clientId` is another than the one bound to this connection. */
+  private checkClientId(clientId: unknown, docId?: string, seq?: number): void {
+    if (!isValidClientId(clientId) || this.clientId === undefined || clientId === this.clientId) return;
+    this.refuse(
+      "bad_message",
+      `This connection speaks for client "${this.clientId}"; open another connection for client "${clientId}".`,
+      { ...(docId === undefined ? {} : { docId }), ...(seq === undefined ? {} : { seq }) },
+    );
+  }
+
+  /**
+   * The docId and seq to put on an error about this message, when it had valid ones; an op
+   * that names no document is about the one document the connection has joined, if just one.
+   */
+  private identity(result: ParseResult<ClientMessage>): { docId?: string; seq?: number } {
+    let docId: string | undefined;
+    let seq: number | undefined;
+    if (!result.ok) {
+      ({ docId, seq } = result.error);
+    } else if (result.message.type === "op") {
+      ({ docId, seq } = result.message);
+      if (docId === undefined && this.feeds.size === 1) docId = this.feeds.keys().next().value as string;
+    } else if (result.message.type !== "ping") {
+      docId = result.message.docId;
+    }
+    return { ...(docId === undefined ? {} : { docId }), ...(seq === undefined ? {} : { seq }) };
+  }
+
+  private refuse(code: ErrorCode, message: string, ids: { docId?: string; seq?: number } = {}): never {
+    this.reply(errorMessage({ code, message, ...ids }));
+    throw new Refused(message);
+  }
+
+  private reply(message: ServerMessage): void {
+    if (this.state === "open") this.outbox.push(message);
+  }
+
+  /** A commit of a joined document: `ack` for this client's own ops, `op` for everyone else's. */
+  private deliver(notice: CommitNotice): void {
+    if (this.isOwn(notice.clientId)) {
+      this.reply(
+        notice.seq === undefined
+          ? { type: "ack", docId: notice.docId, revision: notice.revision }
+          : { type: "ack", docId: notice.docId, revision: notice.revision, seq: notice.seq },
+      );
+      return;
+    }
+    const message: ServerMessage = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
+    // Internal ids of clients that named none stay on the server.
+    if (isValidClientId(notice.clientId)) message.clientId = notice.clientId;
+    this.reply(message);
+  }
+
+  private isOwn(clientId: string | undefined): boolean {
+    if (clientId === undefined) return false;
+    return clientId === this.internalId || clientId === this.clientId || clientId === this.pendingClientId;
+  }
+
+  private isClosed(): boolean {
+    return this.state === "closed";
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function nameOf(error: unknown): unknown {
+  return isObject(error) ? error["name"] : undefined;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof DocumentNotFoundError || nameOf(error) === "DocumentNotFoundError";
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Parse a frame with core's `parseClientFrame`, keeping each element's raw value (the hub
+ * needs a refused message's clientId and type to order its checks). Input that does not
+ * decode is handed to the parser as is, so its refusal is worded in one place.
+ */
+function parseFrame(frame: unknown): { results: ParseResult<ClientMessage>[]; raws: unknown[] } {
+  let value: unknown = frame;
+  if (typeof frame === "string" || ArrayBuffer.isView(frame) || frame instanceof ArrayBuffer) {
+    try {
+      value = JSON.parse(typeof frame === "string" ? frame : utf8.decode(frame));
+    } catch {
+      const results = parseClientFrame(frame);
+      return { results, raws: results.map(() => undefined) };
+    }
+  }
+  // Hand the parser decoded values only: wrapping a single value in an array keeps a JSON
+  // string from being decoded a second time.
+  const raws = Array.isArray(value) ? value : [value];
+  return { results: parseClientFrame(raws), raws };
+}

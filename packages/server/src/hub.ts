@@ -1,0 +1,145 @@
+import { CloseCode, DEFAULT_DOC_ID, isValidDocId } from "@open-ot/core";
+import type { IBackendAdapter, PubSub } from "./backend.js";
+import type { DocumentSequencerOptions } from "./document-sequencer.js";
+import { ConnectionSession, type HubContext } from "./hub-session.js";
+import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { SequencerPool } from "./sequencer-pool.js";
+import type { Server } from "./server.js";
+
+/** Options of {@link Hub}. */
+export interface HubOptions {
+  /** Commits the ops. */
+  server: Server;
+  /** Where history is read from for replays and gap fills. @default server.backend */
+  backend?: IBackendAdapter;
+  /**
+   * Where the backend publishes its commits. @default the backend itself when it is a PubSub
+   * (RedisAdapter), else its `pubsub` property (MemoryBackend)
+   */
+  pubsub?: PubSub;
+  /** Create an empty document on the first valid `join` of an unknown one (else `not_found`). @default false */
+  createOnJoin?: boolean;
+  /** The document of root-path connections that name none (see {@link Hub.defaultDocId}). @default "doc-1" */
+  defaultDocId?: string;
+  /** The type of documents created on join; must be registered with the server. @default "text" */
+  docType?: string;
+  /** @default silent */
+  logger?: Logger;
+  /**
+   * Messages waiting to be handled on one connection; more are refused with `rate_limited`.
+   * Bounds the memory one client can make the hub hold. @default 1000
+   */
+  maxQueuedMessages?: number;
+  /**
+   * Live commits held per connection and document while its replay is read; past that they
+   * are read from history instead. @default 10000
+   */
+  maxBufferedCommits?: number;
+  /** Tuning of the per-document sequencers. @default the sequencer's defaults */
+  sequencer?: Pick<DocumentSequencerOptions, "lostNoticeDelayMs" | "retryDelayMs" | "maxRetryDelayMs">;
+}
+
+/** RedisAdapter is its own pub/sub; MemoryBackend carries one in `pubsub`. */
+function defaultPubSub(backend: IBackendAdapter): PubSub | undefined {
+  if (isPubSub(backend)) return backend;
+  const carried = (backend as { pubsub?: unknown }).pubsub;
+  return isPubSub(carried) ? carried : undefined;
+}
+
+function isPubSub(value: unknown): value is PubSub {
+  const candidate = value as Partial<PubSub> | null | undefined;
+  return typeof candidate?.publish === "function" && typeof candidate.subscribe === "function";
+}
+
+/**
+ * The transport-neutral heart of the server: bindings (WebSocket, SSE, in-process) hand it
+ * connections, and it speaks the protocol on them.
+ *
+ * Each connection's messages are parsed with core's `parseClientFrame` and handled in order;
+ * refusals are answered with `error` and change nothing. Joins get a snapshot or `joined` plus
+ * the replay; ops go to {@link Server.submitOperation}; committed ops come back through the
+ * document's sequencer (never straight from the submit), as `ack` to the submitting client and
+ * `op` to everyone else, in revision order per connection.
+ *
+ * Lifecycle: `open -> closed`.
+ */
+export class Hub {
+  /** The document of root-path connections that name none. */
+  readonly defaultDocId: string;
+  private readonly ctx: HubContext;
+  private readonly pool: SequencerPool;
+  private readonly sessions = new Set<ConnectionSession>();
+  private state: "open" | "closed" = "open";
+
+  constructor(options: HubOptions) {
+    const { server } = options;
+    const backend = options.backend ?? server.backend;
+    const pubsub = options.pubsub ?? defaultPubSub(backend);
+    if (!pubsub) {
+      throw new TypeError(
+        "Hub: no pub/sub to receive commits from; pass options.pubsub (the one your backend publishes to)",
+      );
+    }
+    this.defaultDocId = options.defaultDocId ?? DEFAULT_DOC_ID;
+    if (!isValidDocId(this.defaultDocId)) {
+      throw new TypeError(`Hub: defaultDocId must be 1 to 256 characters from [A-Za-z0-9._~:-], got ${JSON.stringify(this.defaultDocId)}`);
+    }
+    const docType = options.docType ?? "text";
+    if (!server.getType(docType)) {
+      throw new TypeError(`Hub: docType "${docType}" is not registered with the server; call server.registerType() first`);
+    }
+    const logger = options.logger ?? silentLogger;
+    this.pool = new SequencerPool({ backend, pubsub, logger, ...(options.sequencer ? { sequencer: options.sequencer } : {}) });
+    this.ctx = {
+      server,
+      backend,
+      pool: this.pool,
+      createOnJoin: options.createOnJoin ?? false,
+      docType,
+      logger,
+      maxQueuedMessages: positive("maxQueuedMessages", options.maxQueuedMessages ?? 1000),
+      maxBufferedCommits: positive("maxBufferedCommits", options.maxBufferedCommits ?? 10_000),
+      onSessionClosed: (session) => {
+        this.sessions.delete(session);
+      },
+    };
+  }
+
+  /**
+   * Start serving a connection. The binding then feeds it what arrives (`receive`) and tells it
+   * when the connection is gone (`close`).
+   */
+  connect(connection: HubConnection, options: ConnectOptions = {}): HubSession {
+    if (this.state === "closed") throw new Error("Hub: connect() after close()");
+    const session = new ConnectionSession(this.ctx, connection, options.batch ?? false, options.autoJoin);
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** The number of open sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The number of documents with a live subscription on this instance. */
+  get documentCount(): number {
+    return this.pool.size;
+  }
+
+  /**
+   * Close every connection with 1001 (going away: clients reconnect, to another instance if
+   * there is one) and unsubscribe. The server, backend and pub/sub stay open: they are yours.
+   */
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    for (const session of [...this.sessions]) session.closeConnection(CloseCode.GOING_AWAY, "server shutting down");
+    await this.pool.close();
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`Hub: ${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
