@@ -1,0 +1,62 @@
+/**
+ * One simulated editor of a load run. Every system under test (OpenOT, ShareDB, the raw relay)
+ * has its implementation; the driver only uses this interface.
+ *
+ * Each client keeps exactly one op in flight: it submits, waits for the ack, and submits the
+ * next, as a real OT client does when the user types faster than the round trip.
+ */
+export interface LoadClient {
+  /** The document this client edits. */
+  readonly docId: string;
+  /** Open the connection and join the document; resolves once the initial document is in. */
+  connect(): Promise<void>;
+  /** Start the submit loop (one op in flight at a time). */
+  start(): void;
+  /** Stop submitting; resolves when the op in flight (if any) has been acknowledged. */
+  stop(): Promise<void>;
+  /** The latest revision (version) this client has seen. */
+  readonly revision: number;
+  /** The client's current text, for the convergence check. `undefined` for clients that keep no document (the relay). */
+  text(): string | undefined;
+  /** Resolves once the client has seen revision `revision` (or immediately for clients without revisions). */
+  waitForRevision(revision: number): Promise<void>;
+  /** Close the connection. */
+  close(): Promise<void>;
+}
+
+/** Where a load client connects and what it edits. */
+export interface LoadClientSpec {
+  /** Index of the client in the run (for seeds and ids). */
+  readonly index: number;
+  /** Server base URL, `ws://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Index of the server instance the client is on (for same- vs cross-instance broadcast latency). */
+  readonly instance: number;
+  /** Document id. */
+  readonly docId: string;
+}
+
+/**
+ * A promise-returning wait for "revision reached": resolved by {@link RevisionWaiters.notify}
+ * whenever the revision rises.
+ */
+export class RevisionWaiters {
+  #waiters: { revision: number; resolve(): void }[] = [];
+
+  /** Resolves when `notify` reports at least `revision`; at once when `current` already is. */
+  wait(current: number, revision: number): Promise<void> {
+    if (current >= revision) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#waiters.push({ revision, resolve }));
+  }
+
+  /** The revision is now `current`. */
+  notify(current: number): void {
+    if (this.#waiters.length === 0) return;
+    const still: { revision: number; resolve(): void }[] = [];
+    for (const w of this.#waiters) {
+      if (current >= w.revision) w.resolve();
+      else still.push(w);
+    }
+    this.#waiters = still;
+  }
+}

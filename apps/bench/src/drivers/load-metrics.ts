@@ -1,0 +1,99 @@
+import { Histogram, type HistogramData } from "../histogram.js";
+import { parseStamp, wallClock } from "./edit-generator.js";
+
+/** What one driver process measured in the window, as sent to the parent. */
+export interface LoadMetricsData {
+  /** Acks received inside the measurement window. */
+  readonly acks: number;
+  /** Submit-to-ack latency of ops acknowledged inside the window, ms. */
+  readonly ack: HistogramData;
+  /** Submit-to-receipt latency of other clients' ops, sender on the receiver's instance, ms. */
+  readonly broadcastSame: HistogramData;
+  /** The same, sender on another instance, ms. */
+  readonly broadcastCross: HistogramData;
+  /** Acks or ops whose revision was not the next one (protocol guarantee 1 broken). */
+  readonly orderViolations: number;
+  /** `error` messages and other failures seen by clients, by code. */
+  readonly errors: Readonly<Record<string, number>>;
+  /** CPU share of one core used by the driver process in the window. */
+  readonly driverCpu: number;
+}
+
+/**
+ * Measurements shared by all load clients of one driver process. Samples are kept only inside
+ * the window `[from, to)` (wall clock, ms), so connection set-up, warm-up and drain do not count.
+ */
+export class LoadMetrics {
+  readonly #ack = new Histogram();
+  readonly #same = new Histogram();
+  readonly #cross = new Histogram();
+  readonly #errors: Record<string, number> = {};
+  #acks = 0;
+  #orderViolations = 0;
+  #from = Infinity;
+  #to = Infinity;
+  #cpuAtFrom: NodeJS.CpuUsage | undefined;
+  #cpu = Number.NaN;
+
+  /** Set the measurement window; CPU use is read when it opens and when it closes. */
+  setWindow(from: number, to: number): void {
+    this.#from = from;
+    this.#to = to;
+    const now = wallClock();
+    setTimeout(() => {
+      this.#cpuAtFrom = process.cpuUsage();
+    }, Math.max(0, from - now)).unref();
+    setTimeout(() => {
+      if (this.#cpuAtFrom === undefined) return;
+      const used = process.cpuUsage(this.#cpuAtFrom);
+      this.#cpu = (used.user + used.system) / 1000 / (to - from);
+    }, Math.max(0, to - now)).unref();
+  }
+
+  #inWindow(t: number): boolean {
+    return t >= this.#from && t < this.#to;
+  }
+
+  /** An ack arrived for an op submitted at `sentAt`. */
+  ack(sentAt: number): void {
+    const now = wallClock();
+    if (!this.#inWindow(now)) return;
+    this.#acks += 1;
+    this.#ack.record(now - sentAt);
+  }
+
+  /**
+   * Another client's op arrived at a client of `instance`: find the stamp in `inserted` (the
+   * op's insert text) and record the latency as same- or cross-instance.
+   */
+  broadcast(inserted: string, instance: number): void {
+    const now = wallClock();
+    if (!this.#inWindow(now)) return;
+    const stamp = parseStamp(inserted);
+    if (stamp === undefined) return;
+    (stamp.instance === instance ? this.#same : this.#cross).record(now - stamp.sentAt);
+  }
+
+  /** A revision arrived out of order. */
+  orderViolation(): void {
+    this.#orderViolations += 1;
+  }
+
+  /** A client met an error (`code`: a protocol error code or a short failure name). */
+  error(code: string): void {
+    this.#errors[code] = (this.#errors[code] ?? 0) + 1;
+  }
+
+  /** The serialisable figures. */
+  toJSON(): LoadMetricsData {
+    return {
+      acks: this.#acks,
+      ack: this.#ack.toJSON(),
+      broadcastSame: this.#same.toJSON(),
+      broadcastCross: this.#cross.toJSON(),
+      orderViolations: this.#orderViolations,
+      errors: { ...this.#errors },
+      driverCpu: this.#cpu,
+    };
+  }
+}

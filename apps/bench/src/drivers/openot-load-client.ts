@@ -1,0 +1,225 @@
+import WebSocket from "ws";
+import { randomClientId, TextType, type TextOp } from "@open-ot/core";
+import { makeStamp, nextEdit, wallClock, type Edit } from "./edit-generator.js";
+import { RevisionWaiters, type LoadClient, type LoadClientSpec } from "./load-client.js";
+import type { LoadMetrics } from "./load-metrics.js";
+
+/** Options of {@link OpenOtLoadClient}. */
+export interface OpenOtLoadClientOptions {
+  /** Size the document is kept at, in characters. */
+  readonly targetSize: number;
+  /** Uniform random numbers in [0, 1) for edit positions. */
+  readonly random: () => number;
+  /** Opt in to batched frames (`?batch=1` and `"batch": true` in the join). @default true */
+  readonly batch?: boolean;
+}
+
+interface InFlight {
+  op: TextOp;
+  readonly seq: number;
+  readonly sentAt: number;
+}
+
+/** Wire messages this client reads (PROTOCOL.md, "Server to client"); fields it does not use are left out. */
+type Incoming =
+  | { type: "snapshot"; revision: number; data: string }
+  | { type: "joined"; revision: number }
+  | { type: "ack"; revision: number; seq?: number }
+  | { type: "op"; revision: number; op: TextOp }
+  | { type: "error"; code: string; seq?: number }
+  | { type: "pong" };
+
+/** Lifecycle: `idle -> joining -> live -> closed`. */
+type Phase = "idle" | "joining" | "live" | "closed";
+
+/** Convert an {@link Edit} to a text op of the OpenOT wire format. */
+export function editToTextOp(edit: Edit): TextOp {
+  const op: TextOp = [];
+  if (edit.position > 0) op.push({ r: edit.position });
+  if (edit.deleteCount > 0) op.push({ d: edit.deleteCount });
+  op.push({ i: edit.text });
+  return op;
+}
+
+function firstInsert(op: TextOp): string {
+  for (const c of op) if ("i" in c) return c.i;
+  return "";
+}
+
+/**
+ * A load client speaking the OpenOT wire protocol directly over `ws` (not through OTClient),
+ * so that the driver's own cost per message is as small as possible and each latency is
+ * measured at the frame: `join` with a random `clientId`, then one `op` (with `seq`) in flight
+ * at a time. Incoming ops are transformed against the op in flight (remote on the left, own on
+ * the right, as PROTOCOL.md says) and applied, so the client's text can be checked against
+ * everybody else's at the end.
+ */
+export class OpenOtLoadClient implements LoadClient {
+  readonly docId: string;
+  readonly #spec: LoadClientSpec;
+  readonly #metrics: LoadMetrics;
+  readonly #options: OpenOtLoadClientOptions;
+  readonly #clientId = randomClientId();
+  readonly #waiters = new RevisionWaiters();
+  #socket: WebSocket | undefined;
+  #phase: Phase = "idle";
+  #text = "";
+  #revision = -1;
+  #seq = 0;
+  #inFlight: InFlight | undefined;
+  #running = false;
+  #onIdle: (() => void) | undefined;
+  #onJoined: { resolve(): void; reject(error: Error): void } | undefined;
+
+  constructor(spec: LoadClientSpec, metrics: LoadMetrics, options: OpenOtLoadClientOptions) {
+    this.docId = spec.docId;
+    this.#spec = spec;
+    this.#metrics = metrics;
+    this.#options = options;
+  }
+
+  get revision(): number {
+    return this.#revision;
+  }
+
+  #setPhase(next: Phase): void {
+    this.#phase = next;
+  }
+
+  connect(): Promise<void> {
+    if (this.#phase !== "idle") throw new Error(`connect() called in phase ${this.#phase}; create a new client instead`);
+    this.#setPhase("joining");
+    const batch = this.#options.batch ?? true;
+    const socket = new WebSocket(`${this.#spec.url}/ws${batch ? "?batch=1" : ""}`, { perMessageDeflate: false });
+    this.#socket = socket;
+    return new Promise<void>((resolve, reject) => {
+      this.#onJoined = { resolve, reject };
+      socket.on("open", () => {
+        socket.send(JSON.stringify({ type: "join", docId: this.docId, clientId: this.#clientId, ...(batch ? { batch: true } : {}) }));
+      });
+      socket.on("message", (data: Buffer) => this.#onFrame(data));
+      socket.on("error", (error: Error) => {
+        this.#metrics.error(`socket:${(error as NodeJS.ErrnoException).code ?? error.message}`);
+        this.#onJoined?.reject(error);
+      });
+      socket.on("close", (code: number) => {
+        if (this.#phase !== "closed") this.#metrics.error(`closed:${code}`);
+        this.#onJoined?.reject(new Error(`connection closed with ${code} before the join was answered`));
+        this.#setPhase("closed");
+        this.#onIdle?.();
+      });
+    });
+  }
+
+  #onFrame(data: Buffer): void {
+    const parsed = JSON.parse(data.toString()) as Incoming | Incoming[];
+    if (Array.isArray(parsed)) {
+      for (const m of parsed) this.#handle(m);
+    } else {
+      this.#handle(parsed);
+    }
+  }
+
+  #handle(m: Incoming): void {
+    switch (m.type) {
+      case "snapshot":
+        this.#text = m.data;
+        this.#revision = m.revision;
+        this.#setPhase("live");
+        this.#onJoined?.resolve();
+        this.#onJoined = undefined;
+        return;
+      case "joined":
+        // This client never rejoins with a revision; a `joined` here means the server misread the join.
+        this.#metrics.error("unexpected_joined");
+        return;
+      case "ack": {
+        if (m.revision !== this.#revision + 1) this.#metrics.orderViolation();
+        this.#revision = m.revision;
+        const done = this.#inFlight;
+        this.#inFlight = undefined;
+        if (done === undefined) this.#metrics.error("ack_without_op");
+        else this.#metrics.ack(done.sentAt);
+        this.#waiters.notify(this.#revision);
+        this.#next();
+        return;
+      }
+      case "op": {
+        if (m.revision !== this.#revision + 1) this.#metrics.orderViolation();
+        let remote = m.op;
+        const mine = this.#inFlight;
+        if (mine !== undefined) {
+          const transformed = TextType.transform(remote, mine.op, "left");
+          mine.op = TextType.transform(mine.op, remote, "right");
+          remote = transformed;
+        }
+        this.#text = TextType.apply(this.#text, remote);
+        this.#revision = m.revision;
+        this.#metrics.broadcast(firstInsert(m.op), this.#spec.instance);
+        this.#waiters.notify(this.#revision);
+        return;
+      }
+      case "error":
+        this.#metrics.error(m.code);
+        if (m.seq !== undefined && this.#inFlight?.seq === m.seq) {
+          // The op was refused: the document is unchanged on the server but not here, so this
+          // client will show as diverged at the end, which is the honest outcome.
+          this.#inFlight = undefined;
+          this.#next();
+        }
+        return;
+      case "pong":
+        return;
+    }
+  }
+
+  /** Submit the next op if the loop runs and nothing is in flight; otherwise settle `stop()`. */
+  #next(): void {
+    if (!this.#running || this.#phase !== "live") {
+      if (this.#inFlight === undefined) {
+        this.#onIdle?.();
+        this.#onIdle = undefined;
+      }
+      return;
+    }
+    if (this.#inFlight !== undefined) return;
+    const sentAt = wallClock();
+    const edit = nextEdit(this.#text.length, this.#options.targetSize, makeStamp(this.#spec.instance, sentAt), this.#options.random);
+    const op = editToTextOp(edit);
+    this.#text = TextType.apply(this.#text, op);
+    this.#seq += 1;
+    this.#inFlight = { op, seq: this.#seq, sentAt };
+    this.#socket?.send(JSON.stringify({ type: "op", docId: this.docId, revision: this.#revision, seq: this.#seq, op }));
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#next();
+  }
+
+  stop(): Promise<void> {
+    this.#running = false;
+    if (this.#inFlight === undefined || this.#phase !== "live") return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#onIdle = resolve;
+    });
+  }
+
+  text(): string {
+    return this.#text;
+  }
+
+  waitForRevision(revision: number): Promise<void> {
+    return this.#waiters.wait(this.#revision, revision);
+  }
+
+  close(): Promise<void> {
+    const socket = this.#socket;
+    this.#setPhase("closed");
+    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      socket.once("close", () => resolve());
+      socket.close(1000, "bench done");
+    });
+  }
+}

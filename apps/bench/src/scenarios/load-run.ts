@@ -1,0 +1,209 @@
+import { createHash } from "node:crypto";
+import { ChildHandle } from "../child-handle.js";
+import { initialText, wallClock } from "../drivers/edit-generator.js";
+import type { DriverConvergeResult, DriverRunResult, DriverSetup, SystemKind } from "../drivers/driver-main.js";
+import type { LoadClientSpec } from "../drivers/load-client.js";
+import { Histogram, type LatencySummary } from "../histogram.js";
+import { ServerFleet, type ServerWindowStats, type SystemName } from "../server-fleet.js";
+
+/** Parameters of one load run (a system, a number of clients and documents, a duration). */
+export interface LoadRunParams {
+  readonly system: SystemName;
+  /** Clients, spread round-robin over documents and over instances. */
+  readonly clients: number;
+  /** Documents. @default 1 */
+  readonly docs?: number;
+  /** Server instances (more than one only for openot-redis). @default 1, 2 for openot-redis */
+  readonly instances?: number;
+  /** Measured seconds. */
+  readonly seconds: number;
+  /** Unmeasured seconds before the window. @default 1 */
+  readonly warmupSeconds?: number;
+  /** Initial document size and the size the edits keep, in characters. @default 1000 */
+  readonly docSize?: number;
+  /** Load-driver processes the clients are spread over. @default 1 */
+  readonly drivers?: number;
+  /** OpenOT only: clients opt in to batched frames. @default true */
+  readonly batch?: boolean;
+  /** Seed of the edit positions. @default 1 */
+  readonly seed?: number;
+  /** Write server CPU profiles into this directory. @default undefined */
+  readonly profileDir?: string;
+  /** Base name of the profile files. @default undefined */
+  readonly profileName?: string;
+}
+
+/** What a load run measured. Latencies in milliseconds. */
+export interface LoadRunResult {
+  readonly system: SystemName;
+  readonly clients: number;
+  readonly docs: number;
+  readonly instances: number;
+  readonly seconds: number;
+  readonly docSize: number;
+  /** Ops acknowledged per second in the window (committed ops for OT servers, echoed messages for the relay). */
+  readonly opsPerSec: number;
+  /** Submit to ack. */
+  readonly ack: LatencySummary;
+  /** Submit by one client to receipt by another on the same instance. */
+  readonly broadcastSame: LatencySummary;
+  /** The same across instances (empty with one instance). */
+  readonly broadcastCross: LatencySummary;
+  /**
+   * Every client's text equal to every other's and to the server's, per document, after the
+   * drain; `null` for the relay, which keeps no document.
+   */
+  readonly converged: boolean | null;
+  /** Why not converged (documents that differ, clients that lagged), empty when converged. */
+  readonly convergenceNote: string;
+  readonly orderViolations: number;
+  readonly errors: Readonly<Record<string, number>>;
+  /** Server CPU per instance as a share of one core. */
+  readonly serverCpu: number[];
+  /** Server event-loop delay p99 per instance, ms. */
+  readonly serverLoopDelayP99: number[];
+  /** CPU share of one core per driver process. */
+  readonly driverCpu: number[];
+  /** OpenOT only: server-side time in Server.submitOperation, merged over instances. */
+  readonly commit?: LatencySummary;
+}
+
+function driverSystem(system: SystemName): SystemKind {
+  return system === "openot-redis" ? "openot" : system;
+}
+
+function sha1(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}
+
+const sleepUntil = (t: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - wallClock())));
+
+/**
+ * Run one load: start the servers (in their own processes), create the documents, connect the
+ * clients in driver processes, let them edit for warm-up + `seconds`, drain, check convergence
+ * and collect the figures of clients and servers. Every process is stopped before it returns.
+ */
+export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
+  const docs = params.docs ?? 1;
+  const docSize = params.docSize ?? 1000;
+  const driverCount = Math.max(1, Math.min(params.drivers ?? 1, params.clients));
+  const fleet = await ServerFleet.start({
+    system: params.system,
+    ...(params.instances === undefined ? {} : { instances: params.instances }),
+    ...(params.profileDir === undefined ? {} : { profileDir: params.profileDir, profileName: params.profileName ?? "server" }),
+  });
+  const drivers: ChildHandle[] = [];
+  try {
+    const docIds = Array.from({ length: docs }, (_, i) => `bench-${i}`);
+    await fleet.createDocuments(docIds, initialText(docSize));
+    const urls = fleet.urls;
+    const specs: LoadClientSpec[] = Array.from({ length: params.clients }, (_, index) => ({
+      index,
+      instance: index % urls.length,
+      url: urls[index % urls.length] as string,
+      docId: docIds[index % docs] as string,
+    }));
+    for (let d = 0; d < driverCount; d++) drivers.push(await ChildHandle.start("./drivers/driver-main.js", []));
+    await Promise.all(
+      drivers.map((driver, d) => {
+        const setup: DriverSetup = {
+          system: driverSystem(params.system),
+          clients: specs.filter((s) => s.index % driverCount === d),
+          targetSize: docSize,
+          seed: params.seed ?? 1,
+          batch: params.batch ?? true,
+        };
+        return driver.request("setup", setup);
+      }),
+    );
+
+    const startAt = wallClock() + 200;
+    const measureFrom = startAt + (params.warmupSeconds ?? 1) * 1000;
+    const measureTo = measureFrom + params.seconds * 1000;
+    const running = Promise.all(
+      drivers.map((d) => d.request<DriverRunResult>("run", { startAt, measureFrom, measureTo, drainTimeoutMs: 30_000 })),
+    );
+    await sleepUntil(measureFrom);
+    await fleet.windowStart();
+    await sleepUntil(measureTo);
+    const serverStats: ServerWindowStats[] = await fleet.windowStats();
+    const runs = await running;
+
+    const revisions: Record<string, number> = {};
+    for (const r of runs) for (const [doc, rev] of Object.entries(r.revisions)) revisions[doc] = Math.max(revisions[doc] ?? -1, rev);
+    const converges = await Promise.all(
+      drivers.map((d) => d.request<DriverConvergeResult>("converge", { revisions, timeoutMs: 30_000 })),
+    );
+    const convergence = await checkConvergence(fleet, docIds, converges, runs);
+
+    const ack = new Histogram();
+    const same = new Histogram();
+    const cross = new Histogram();
+    let acks = 0;
+    let orderViolations = 0;
+    const errors: Record<string, number> = {};
+    for (const r of runs) {
+      ack.merge(r.metrics.ack);
+      same.merge(r.metrics.broadcastSame);
+      cross.merge(r.metrics.broadcastCross);
+      acks += r.metrics.acks;
+      orderViolations += r.metrics.orderViolations;
+      for (const [code, n] of Object.entries(r.metrics.errors)) errors[code] = (errors[code] ?? 0) + n;
+    }
+    const commit = new Histogram();
+    let hasCommit = false;
+    for (const s of serverStats) {
+      const c = s.commit as Parameters<Histogram["merge"]>[0] | undefined;
+      if (c !== undefined) {
+        commit.merge(c);
+        hasCommit = true;
+      }
+    }
+    return {
+      system: params.system,
+      clients: params.clients,
+      docs,
+      instances: fleet.servers.length,
+      seconds: params.seconds,
+      docSize,
+      opsPerSec: acks / params.seconds,
+      ack: ack.summary(),
+      broadcastSame: same.summary(),
+      broadcastCross: cross.summary(),
+      converged: convergence.converged,
+      convergenceNote: convergence.note,
+      orderViolations,
+      errors,
+      serverCpu: serverStats.map((s) => s.cpu),
+      serverLoopDelayP99: serverStats.map((s) => s.loopDelay.p99),
+      driverCpu: runs.map((r) => r.metrics.driverCpu),
+      ...(hasCommit ? { commit: commit.summary() } : {}),
+    };
+  } finally {
+    await Promise.all(drivers.map((d) => d.stop()));
+    await fleet.stop();
+  }
+}
+
+async function checkConvergence(
+  fleet: ServerFleet,
+  docIds: readonly string[],
+  converges: readonly DriverConvergeResult[],
+  runs: readonly DriverRunResult[],
+): Promise<{ converged: boolean | null; note: string }> {
+  if (fleet.system === "relay") return { converged: null, note: "" };
+  const problems: string[] = [];
+  const lagging = converges.reduce((n, c) => n + c.lagging, 0);
+  const stuck = runs.reduce((n, r) => n + r.stuck, 0);
+  if (stuck > 0) problems.push(`${stuck} clients never got their last ack`);
+  if (lagging > 0) problems.push(`${lagging} clients did not reach the final revision`);
+  let diverged = 0;
+  for (const docId of docIds) {
+    const serverText = await fleet.documentText(docId);
+    const expected = serverText === undefined ? undefined : sha1(serverText);
+    const hashes = converges.flatMap((c) => c.hashes[docId] ?? []);
+    if (hashes.some((h) => h !== (expected ?? hashes[0]))) diverged += 1;
+  }
+  if (diverged > 0) problems.push(`${diverged} of ${docIds.length} documents differ between clients or from the server`);
+  return { converged: problems.length === 0, note: problems.join("; ") };
+}

@@ -1,0 +1,145 @@
+import { fileURLToPath } from "node:url";
+import { ChildHandle } from "./child-handle.js";
+import { startRedis, type RedisProcess } from "./redis-process.js";
+import type { ServerConfig, ServerReady } from "./servers/server-main.js";
+import type { MemoryAfterGc, WindowStats } from "./servers/process-stats.js";
+
+/** The systems compared, as the table names them. */
+export type SystemName = "openot" | "openot-redis" | "sharedb" | "relay";
+
+/** Options for {@link ServerFleet.start}. */
+export interface FleetOptions {
+  readonly system: SystemName;
+  /** Server processes; more than one only for `openot-redis`. @default 1 (2 for openot-redis) */
+  readonly instances?: number;
+  /** Write a CPU profile of every server process into this directory. @default undefined (no profile) */
+  readonly profileDir?: string;
+  /** A name for the profile files. @default "server" */
+  readonly profileName?: string;
+}
+
+/** Figures of one server process over a measurement window (see {@link ServerFleet.windowStats}). */
+export type ServerWindowStats = WindowStats & Record<string, unknown>;
+
+/** The server processes (and the redis-server, if any) of one run. */
+export class ServerFleet {
+  readonly system: SystemName;
+  readonly servers: ChildHandle<ServerReady>[];
+  readonly redis: RedisProcess | undefined;
+  readonly #options: FleetOptions;
+  #restarts = 0;
+
+  private constructor(options: FleetOptions, servers: ChildHandle<ServerReady>[], redis: RedisProcess | undefined) {
+    this.system = options.system;
+    this.servers = servers;
+    this.redis = redis;
+    this.#options = options;
+  }
+
+  /** Start the servers of `options.system` (and Redis for `openot-redis`). */
+  static async start(options: FleetOptions): Promise<ServerFleet> {
+    const instances = options.instances ?? (options.system === "openot-redis" ? 2 : 1);
+    if (instances > 1 && options.system !== "openot-redis") {
+      throw new Error(`${options.system} runs as one instance; only openot-redis has several (got instances=${instances})`);
+    }
+    const redis = options.system === "openot-redis" ? await startRedis() : undefined;
+    const fleet = new ServerFleet(options, [], redis);
+    try {
+      for (let i = 0; i < instances; i++) fleet.servers.push(await fleet.#spawn(i));
+    } catch (error) {
+      await fleet.stop();
+      throw error;
+    }
+    return fleet;
+  }
+
+  #config(port?: number): ServerConfig {
+    switch (this.system) {
+      case "openot":
+        return { kind: "openot", backend: "memory", ...(port === undefined ? {} : { port }) };
+      case "openot-redis":
+        return { kind: "openot", backend: "redis", redisUrl: this.redis?.url ?? "", ...(port === undefined ? {} : { port }) };
+      case "sharedb":
+        return { kind: "sharedb" };
+      case "relay":
+        return { kind: "relay" };
+    }
+  }
+
+  #spawn(instance: number, port?: number): Promise<ChildHandle<ServerReady>> {
+    const execArgv = ["--expose-gc"];
+    const dir = this.#options.profileDir;
+    if (dir !== undefined) {
+      const name = `${this.#options.profileName ?? "server"}-i${instance}${this.#restarts > 0 ? `-r${this.#restarts}` : ""}.cpuprofile`;
+      execArgv.push("--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`);
+    }
+    return ChildHandle.start<ServerReady>("./servers/server-main.js", [JSON.stringify(this.#config(port))], { execArgv });
+  }
+
+  /** `ws://127.0.0.1:<port>` of each instance. */
+  get urls(): string[] {
+    return this.servers.map((s) => `ws://127.0.0.1:${s.ready.port}`);
+  }
+
+  /** `http://127.0.0.1:<port>` of each instance. */
+  get httpUrls(): string[] {
+    return this.servers.map((s) => `http://127.0.0.1:${s.ready.port}`);
+  }
+
+  /** Create text documents (through the first instance; they share storage). */
+  async createDocuments(ids: readonly string[], text: string): Promise<void> {
+    await this.servers[0]?.request("createDocuments", { ids, text });
+  }
+
+  /** The server's text of `docId` (`undefined` for the relay). */
+  documentText(docId: string): Promise<string | undefined> {
+    const first = this.servers[0];
+    return first === undefined ? Promise.resolve(undefined) : first.request<string | undefined>("documentText", { docId });
+  }
+
+  /** Start a measurement window on every instance. */
+  async windowStart(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.request("windowStart")));
+  }
+
+  /** Figures since {@link windowStart}, per instance. */
+  windowStats(): Promise<ServerWindowStats[]> {
+    return Promise.all(this.servers.map((s) => s.request<ServerWindowStats>("windowStats")));
+  }
+
+  /** Memory after GC, per instance. */
+  memory(): Promise<(MemoryAfterGc & { gc: boolean })[]> {
+    return Promise.all(this.servers.map((s) => s.request<MemoryAfterGc & { gc: boolean }>("memory")));
+  }
+
+  /** Open connections, per instance. */
+  connectionCounts(): Promise<number[]> {
+    return Promise.all(this.servers.map((s) => s.request<number>("connectionCount")));
+  }
+
+  /**
+   * Stop instance `index` gracefully (its clients get 1001) and start a new process on the same
+   * port, `downMs` after the old one exited; resolves when the new one listens.
+   */
+  async restart(index: number, downMs = 0): Promise<void> {
+    const old = this.servers[index];
+    if (old === undefined) throw new Error(`no instance ${index}`);
+    const port = old.ready.port;
+    await old.request("close");
+    await old.stop();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    this.#restarts += 1;
+    this.servers[index] = await this.#spawn(index, port);
+  }
+
+  /** Stop every process (servers first, then Redis). */
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.stop()));
+    await this.redis?.stop();
+  }
+}
+
+/** The directory results and profiles go to: apps/bench/results/. */
+export function resultsDir(): string {
+  return fileURLToPath(new URL("../results/", import.meta.url));
+}

@@ -1,0 +1,100 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { RedisAdapter } from "@open-ot/adapter-redis";
+import { TextType } from "@open-ot/core";
+import { Hub, MemoryBackend, Server, type IBackendAdapter } from "@open-ot/server";
+import { createSseHandler } from "@open-ot/transport-http-sse/server";
+import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
+import { Histogram } from "../histogram.js";
+import { wallClock } from "../drivers/edit-generator.js";
+import type { ServerUnderTest } from "./server-under-test.js";
+
+/** How the OpenOT server under test is put together. */
+export interface OpenOtServerConfig {
+  /** `memory`: MemoryBackend (one instance); `redis`: RedisAdapter at `redisUrl` (any number of instances). */
+  readonly backend: "memory" | "redis";
+  /** Redis URL for the `redis` backend. */
+  readonly redisUrl?: string;
+  /** Port to listen on (a restarted instance takes its old port). @default 0 (a free port) */
+  readonly port?: number;
+}
+
+/**
+ * Our server as a deployment would run it: `Server` + `Hub` + the WebSocket binding (`/ws`) and
+ * the SSE binding (`/events`, `/messages`) on one node:http server, with the in-memory backend
+ * or Redis. The bench turns the per-connection rate limit off (its clients submit as fast as
+ * acks come back, far beyond the default 100 messages/s) and leaves every other option at its
+ * default.
+ *
+ * Commit cost is measured here, around `Server.submitOperation` (from the call to the commit's
+ * resolution: transform, validation, apply and the backend's commit), so that it can be told
+ * apart from delivery cost.
+ */
+export async function startOpenOtServer(config: OpenOtServerConfig): Promise<ServerUnderTest> {
+  let backend: IBackendAdapter;
+  let closeBackend: () => Promise<void>;
+  if (config.backend === "redis") {
+    if (config.redisUrl === undefined) throw new Error("the redis backend needs redisUrl");
+    const redis = new RedisAdapter(config.redisUrl);
+    backend = redis;
+    closeBackend = () => redis.close();
+  } else {
+    backend = new MemoryBackend();
+    closeBackend = () => Promise.resolve();
+  }
+  const server = new Server(backend);
+  const commitTimes = new Histogram();
+  const submit = server.submitOperation.bind(server);
+  server.submitOperation = (async (...args: Parameters<typeof submit>) => {
+    const started = performance.now();
+    try {
+      return await submit(...args);
+    } finally {
+      commitTimes.record(performance.now() - started);
+    }
+  }) as typeof server.submitOperation;
+
+  const hub = new Hub({ server });
+  const http = createServer();
+  const sse = createSseHandler({ hub });
+  http.on("request", (req, res) => {
+    if (!sse(req, res)) res.writeHead(404).end();
+  });
+  const ws = attachWebSocketServer({ hub, server: http, rateLimit: false });
+  // Counted beside the binding's own listener, which alone answers the request.
+  let upgrades: number[] = [];
+  http.on("upgrade", () => {
+    upgrades.push(wallClock());
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.port ?? 0, "127.0.0.1", () => resolve());
+  });
+
+  return {
+    port: (http.address() as AddressInfo).port,
+    createDocuments: async (ids, text) => {
+      for (const id of ids) {
+        if ((await backend.getRecord(id).catch(() => undefined)) !== undefined) continue;
+        await backend.createDocument(id, TextType.name, text);
+      }
+    },
+    documentText: async (docId) => {
+      const record = await backend.getRecord(docId);
+      return record.data as string;
+    },
+    connectionCount: () => ws.connectionCount + sse.sessionCount,
+    extraStats: () => ({ commit: commitTimes.toJSON(), upgrades }),
+    resetExtraStats: () => {
+      commitTimes.reset();
+      upgrades = [];
+    },
+    close: async () => {
+      await Promise.all([ws.close(), sse.close()]);
+      await hub.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await closeBackend();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { ServerUnderTest } from "./server-under-test.js";
+
+/**
+ * The fan-out floor: a `ws` server that parses nothing and relays every message, as received,
+ * to every connection of the same document (the `docId` query parameter), the sender included
+ * (its copy is its "ack"). No OT server can deliver an op to N clients with less work than this
+ * unless it sends fewer frames (batching).
+ */
+export async function startRelayServer(): Promise<ServerUnderTest> {
+  const http = createServer((_req, res) => {
+    res.writeHead(426).end();
+  });
+  const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+  const rooms = new Map<string, Set<WebSocket>>();
+  wss.on("connection", (socket, req) => {
+    const docId = new URL(req.url ?? "/", "http://x").searchParams.get("docId") ?? "doc-1";
+    let room = rooms.get(docId);
+    if (room === undefined) {
+      room = new Set();
+      rooms.set(docId, room);
+    }
+    const members = room;
+    members.add(socket);
+    socket.on("message", (data: Buffer, isBinary: boolean) => {
+      for (const peer of members) peer.send(data, { binary: isBinary });
+    });
+    socket.on("close", () => members.delete(socket));
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (http.address() as AddressInfo).port,
+    createDocuments: () => Promise.resolve(),
+    documentText: () => Promise.resolve(undefined),
+    connectionCount: () => wss.clients.size,
+    extraStats: () => ({}),
+    resetExtraStats: () => undefined,
+    close: async () => {
+      for (const socket of wss.clients) socket.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}

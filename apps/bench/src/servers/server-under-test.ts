@@ -1,0 +1,17 @@
+/** What every server the bench starts (OpenOT, ShareDB, the relay) offers to the server process. */
+export interface ServerUnderTest {
+  /** The port it listens on (127.0.0.1). */
+  readonly port: number;
+  /** Create `ids` as text documents holding `text`. Documents that exist are left alone. */
+  createDocuments(ids: readonly string[], text: string): Promise<void>;
+  /** The current text of a document, or `undefined` for servers that keep none (the relay). */
+  documentText(docId: string): Promise<string | undefined>;
+  /** Open connections right now. */
+  connectionCount(): number;
+  /** Server-specific figures (commit timings, for example) since the last reset. */
+  extraStats(): Record<string, unknown>;
+  /** Clear the figures of {@link extraStats}. */
+  resetExtraStats(): void;
+  /** Stop accepting, close every connection (1001 where the server supports it), release resources. */
+  close(): Promise<void>;
+}
