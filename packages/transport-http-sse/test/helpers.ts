@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Hub, MemoryBackend, Server as OTServer } from "@open-ot/server";
 import { createSseHandler, type SseHandler, type SseHandlerOptions } from "../src/server.js";
 
 export interface TestServer {
@@ -45,4 +46,30 @@ export async function deadPort(): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
+}
+
+/** A real hub over an in-memory backend, served by the SSE binding; `doc` exists with `text`. */
+export async function startHubServer(
+  options: Partial<SseHandlerOptions> & { doc?: string; text?: string; createOnJoin?: boolean } = {},
+): Promise<TestServer & { hub: Hub; ot: OTServer; backend: MemoryBackend; text(docId?: string): Promise<{ revision: number; data: string }> }> {
+  const backend = new MemoryBackend();
+  const ot = new OTServer(backend);
+  const docId = options.doc ?? "doc-1";
+  await ot.createDocument(docId, "text", options.text ?? "");
+  const hub = new Hub({ server: ot, createOnJoin: options.createOnJoin ?? false });
+  const srv = await startSseServer({ ...options, hub });
+  return {
+    ...srv,
+    hub,
+    ot,
+    backend,
+    async text(id = docId) {
+      const record = await backend.getRecord(id);
+      return { revision: record.v, data: record.data as string };
+    },
+    async close() {
+      await srv.close();
+      await hub.close();
+    },
+  };
 }
