@@ -1,0 +1,73 @@
+// A real server closing connections with the protocol's close codes, over both transports.
+import { HttpSseTransport } from "@open-ot/transport-http-sse";
+import { WebSocketTransport } from "@open-ot/transport-websocket";
+import type { TransportCloseEvent } from "@open-ot/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { ReconnectingTransport, ReconnectingTransportError, type ReconnectingTransportOptions } from "../src/index.js";
+import { until } from "./support/convergence.js";
+import { startServerInstance, type ServerInstance } from "./support/server-instance.js";
+
+for (const wire of ["ws", "sse"] as const) {
+  describe(`close codes from a real server over ${wire}`, () => {
+    let instance: ServerInstance | undefined;
+    let transport: ReconnectingTransport | undefined;
+
+    afterEach(async () => {
+      await transport?.disconnect();
+      await instance?.stop();
+    });
+
+    async function open(options: ReconnectingTransportOptions) {
+      instance = await startServerInstance();
+      const server = instance;
+      let attempts = 0;
+      const closes: TransportCloseEvent[] = [];
+      transport = new ReconnectingTransport(() => {
+        attempts++;
+        return wire === "ws" ? new WebSocketTransport(server.wsUrl) : new HttpSseTransport(server.httpUrl);
+      }, options);
+      transport.onClose((e) => closes.push(e));
+      await transport.connect(() => undefined);
+      return { server, transport, closes, attempts: () => attempts };
+    }
+
+    it("4003 stops for good after one attempt and says why", async () => {
+      const { server, transport, closes, attempts } = await open({ backoff: { initialDelay: 10 } });
+      server.closeAll(4003, "token revoked");
+      await until(() => closes.length === 1, "the final close");
+      expect(attempts()).toBe(1);
+      expect(closes[0]).toMatchObject({ code: 4003, reason: "token revoked", local: false });
+      expect(closes[0]?.error).toBeInstanceOf(ReconnectingTransportError);
+      expect(closes[0]?.error?.message).toMatch(/fresh token/);
+      expect(transport.status).toMatchObject({ state: "closed", lastCloseCode: 4003 });
+    });
+
+    it("4001 retries notFoundRetries times, then gives up", async () => {
+      const { server, transport, closes, attempts } = await open({
+        backoff: { initialDelay: 20, maxDelay: 100 },
+      });
+      server.closeOnConnect = { code: 4001, reason: "no such document" };
+      server.closeAll(4001, "no such document");
+      await until(() => closes.length === 1, "the final close");
+      // The first connection, then 3 retries (the default notFoundRetries), each closed with 4001.
+      expect(attempts()).toBe(4);
+      expect(closes[0]).toMatchObject({ code: 4001, reason: "no such document" });
+      expect(closes[0]?.error?.message).toMatch(/notFoundRetries/);
+      expect(transport.status.state).toBe("closed");
+    });
+
+    it("1001 reconnects at once, without waiting for the backoff", async () => {
+      const { server, transport, closes, attempts } = await open({
+        // A backoff this long would fail the test's wait: only the 1001 rule can reconnect in time.
+        backoff: { initialDelay: 600_000, maxDelay: 600_000 },
+      });
+      const statuses: string[] = [];
+      transport.onStatus((s) => statuses.push(s.state));
+      server.closeAll(1001, "server going away");
+      await until(() => attempts() === 2 && transport.status.state === "open", "the reconnection", 5_000);
+      expect(statuses).toContain("reconnecting");
+      expect(transport.status.lastCloseCode).toBe(1001);
+      expect(closes).toEqual([]);
+    });
+  });
+}

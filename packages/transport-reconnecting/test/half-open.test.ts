@@ -1,0 +1,60 @@
+// (3) A TCP proxy stalls every connection silently (half-open: nothing forwarded, nothing
+// closed); only the heartbeat can notice. OT clients on WebSocket and SSE keep editing.
+import { startFaultProxy, type FaultProxy } from "@open-ot/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { expectExactlyOnce, until, waitForConvergence } from "./support/convergence.js";
+import type { Editor } from "./support/editor.js";
+import { moreEdits, runSeed, startCast, stopCast } from "./support/editors.js";
+import { startServerInstance, type ServerInstance } from "./support/server-instance.js";
+
+const seed = runSeed();
+
+describe(`half-open connections found by the heartbeat (seed ${seed})`, () => {
+  let instance: ServerInstance | undefined;
+  let proxy: FaultProxy | undefined;
+  let editors: Editor[] = [];
+
+  afterEach(async () => {
+    await stopCast(editors);
+    await proxy?.close();
+    await instance?.stop();
+  });
+
+  it("every client reconnects after each stall and converges, every op committed exactly once", async () => {
+    instance = await startServerInstance();
+    const server = instance;
+    proxy = await startFaultProxy({ target: { port: server.port } });
+    const through = proxy;
+    editors = await startCast({
+      baseUrl: () => `http://127.0.0.1:${through.port}`,
+      docId: "stall-doc",
+      seed,
+      transport: { heartbeat: { interval: 300, timeout: 700 } },
+    });
+    for (const e of editors) e.startEditing(100_000);
+
+    for (let stall = 0; stall < 2; stall++) {
+      await moreEdits(editors, 5);
+      const connectionsBefore = editors.map((e) => e.connections.length);
+      const reasons = editors.map(() => new Set<string>());
+      const offs = editors.map((e, i) =>
+        e.transport.onStatus((s) => {
+          if (s.state === "reconnecting" && s.lastCloseReason) reasons[i]!.add(s.lastCloseReason);
+        }),
+      );
+      through.stallAll();
+      await until(
+        () => editors.every((e, i) => e.transport.status.state === "open" && e.connections.length > connectionsBefore[i]!),
+        "every client to give up its stalled connection and reconnect",
+      );
+      for (const off of offs) off();
+      // No close event ever came: the drop was the heartbeat's verdict (for SSE, possibly a POST
+      // that failed on the stalled keep-alive socket first).
+      reasons.forEach((set, i) => expect([...set].join(" | "), editors[i]!.options.name).toMatch(/heartbeat|send failed/));
+    }
+    await moreEdits(editors, 5);
+    for (const e of editors) e.stopEditing();
+    await waitForConvergence(editors, server.backend, "stall-doc");
+    await expectExactlyOnce(editors, server.backend, "stall-doc");
+  });
+});

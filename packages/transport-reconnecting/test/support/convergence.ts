@@ -1,0 +1,67 @@
+// Waiting for editors to settle, and the checks every fault test ends with.
+import type { MemoryBackend } from "@open-ot/server";
+import { expect } from "vitest";
+import type { Editor } from "./editor.js";
+
+/** Poll `condition` (which may be async) until it holds; fail after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Wait until every editor is live, has nothing pending and holds the server's revision and text. */
+export async function waitForConvergence(editors: readonly Editor[], backend: MemoryBackend, docId: string, timeoutMs = 20_000): Promise<void> {
+  await until(
+    async () => {
+      const record = await backend.getRecord(docId);
+      return editors.every(
+        (e) =>
+          e.client.connectionState === "live" &&
+          e.client.synced &&
+          e.client.revision === record.v &&
+          e.client.snapshot === record.data,
+      );
+    },
+    "every editor to hold the server's revision and text with nothing pending",
+    timeoutMs,
+  ).catch(async (error: unknown) => {
+    const record = await backend.getRecord(docId);
+    const states = editors.map(
+      (e) => `${e.options.name}: ${e.client.connectionState}/${e.client.state} rev ${e.client.revision} transport ${e.transport.status.state}`,
+    );
+    throw new Error(`${(error as Error).message}; server at ${record.v}; ${states.join("; ")}`);
+  });
+}
+
+/**
+ * Every client and the server hold the same text; every marker each editor inserted is in it
+ * exactly once (no edit lost, none applied twice); no (clientId, seq) was committed twice; and
+ * no client received a revision twice or skipped one, per connection and through its events.
+ */
+export async function expectExactlyOnce(editors: readonly Editor[], backend: MemoryBackend, docId: string): Promise<void> {
+  const record = await backend.getRecord(docId);
+  const text = record.data as string;
+  for (const editor of editors) expect(editor.client.snapshot, `${editor.options.name}'s text`).toBe(text);
+
+  let markerChars = 0;
+  for (const editor of editors) {
+    expect(editor.markers.length, `${editor.options.name} made edits`).toBeGreaterThan(0);
+    const wrong = editor.markers.filter((marker) => text.split(marker).length - 1 !== 1);
+    expect(wrong, `${editor.options.name}'s markers not present exactly once`).toEqual([]);
+    markerChars += editor.markers.reduce((sum, marker) => sum + marker.length, 0);
+  }
+  expect(text.length, "the text holds the markers and nothing else").toBe(markerChars);
+
+  const ops = await backend.getOps(docId, 1);
+  expect(ops.map((op) => op.revision)).toEqual(Array.from({ length: record.v }, (_, i) => i + 1));
+  const ids = ops.map((op) => `${op.clientId}#${op.seq}`);
+  expect(new Set(ids).size, "distinct (clientId, seq) among committed ops").toBe(ops.length);
+
+  for (const editor of editors) {
+    expect(editor.wireViolations(), `${editor.options.name}: revisions per connection`).toEqual([]);
+    expect(editor.clientViolations(), `${editor.options.name}: revisions through client events`).toEqual([]);
+  }
+}
