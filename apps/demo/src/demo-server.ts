@@ -1,0 +1,213 @@
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { RedisAdapter } from "@open-ot/adapter-redis";
+import { isValidDocId } from "@open-ot/core";
+import { DocumentNotFoundError, Hub, MemoryBackend, Server, silentLogger, type IBackendAdapter, type Logger, type PubSub } from "@open-ot/server";
+import { createSseHandler } from "@open-ot/transport-http-sse/server";
+import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
+import type { DemoConfig } from "./demo-config.js";
+import { PresenceCounter } from "./presence-counter.js";
+import { loadStaticSite } from "./static-site.js";
+
+/** A running demo server; see {@link startDemoServer}. */
+export interface DemoServer {
+  /** `http://<host>:<port>`, the page's address (with `localhost` for an address bound on every interface). */
+  readonly url: string;
+  /** The port it listens on (the chosen one when the config said 0). */
+  readonly port: number;
+  /** Where documents live. */
+  readonly backend: "memory" | "redis";
+  /** Open WebSocket and SSE connections. */
+  readonly connectionCount: number;
+  /**
+   * Shut down gracefully: stop accepting connections, close every WebSocket and SSE client
+   * with 1001 (they reconnect, to another instance if they know one), let the hub finish, close
+   * the backend. Safe to call more than once.
+   */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startDemoServer} that are not user settings. */
+export interface DemoServerOptions {
+  /** Where the server reports problems. @default silent */
+  readonly logger?: Logger;
+}
+
+/** How long a Redis backend may take to answer at start before the demo gives up. */
+const REDIS_START_TIMEOUT_MS = 5_000;
+
+/**
+ * Start the demo on one port (node:http): the WebSocket endpoints `/ws` and `/`, the SSE
+ * endpoints `/events` and `/messages`, the editor page at `/`, `GET /healthz` and
+ * `GET /stats?doc=ID`. Documents are text and created on their first join. With
+ * `config.redisUrl` the documents live in Redis (backend and pub/sub), so several instances
+ * can serve the same documents; otherwise in memory.
+ *
+ * Rejects when the port is taken or Redis does not answer, with a message that says so.
+ */
+export async function startDemoServer(config: DemoConfig, options: DemoServerOptions = {}): Promise<DemoServer> {
+  const logger = options.logger ?? silentLogger;
+  const publicDir = config.publicDir ?? fileURLToPath(new URL("../dist/public/", import.meta.url));
+  const site = await loadStaticSite(publicDir, config.defaultDoc);
+  if (!site.built) logger.warn?.(`The editor page is missing from ${publicDir}: build the demo (pnpm demo builds it). The endpoints work without it.`);
+
+  const storage = config.redisUrl === undefined ? memoryStorage(config) : await redisStorage(config.redisUrl, config, logger);
+  const server = new Server(storage.backend, { logger });
+  const hub = new Hub({ server, backend: storage.backend, pubsub: storage.pubsub, createOnJoin: true, defaultDocId: config.defaultDoc, logger });
+  const presence = new PresenceCounter();
+  const presenceHub = presence.wrap(hub);
+
+  const http = createServer();
+  const rate = config.rateLimit === 0 ? false : undefined;
+  const ws = attachWebSocketServer({
+    hub: presenceHub,
+    server: http,
+    defaultDocId: config.defaultDoc,
+    maxMessageBytes: config.maxMessageSize,
+    rateLimit: rate ?? { messagesPerSecond: config.rateLimit, burst: config.rateBurst },
+    logger,
+  });
+  const sse = createSseHandler({
+    hub: presenceHub,
+    maxMessageSize: config.maxMessageSize,
+    rateLimit: rate ?? { messagesPerSecond: config.rateLimit, burst: config.rateBurst },
+    // The demo has no authentication and its WebSocket endpoints accept every origin, so
+    // limiting SSE to some origins would protect nothing; "*" lets a page on one instance
+    // use another instance (?servers=...).
+    allowedOrigins: "*",
+    logger,
+  });
+
+  http.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === "/healthz") {
+      sendJson(res, 200, { ok: true, backend: storage.kind, connections: ws.connectionCount + sse.sessionCount });
+      return;
+    }
+    if (url.pathname === "/stats") {
+      const docId = url.searchParams.get("doc") ?? config.defaultDoc;
+      if (!isValidDocId(docId)) {
+        sendJson(res, 400, { type: "error", code: "bad_message", message: "?doc= must be a document id: 1 to 256 characters from A-Z a-z 0-9 . _ ~ : -" });
+        return;
+      }
+      // Read by pages of other instances (?servers=...), hence CORS; it holds no secret.
+      res.setHeader("Access-Control-Allow-Origin", "*");
+      sendJson(res, 200, { docId, connections: presence.count(docId) });
+      return;
+    }
+    if (sse(req, res)) return;
+    if (site.handle(req, res)) return;
+    sendJson(res, 404, { type: "error", code: "not_found", message: `Nothing at ${url.pathname}: the page is at /, WebSockets at /ws, SSE at /events and /messages.` });
+  });
+
+  try {
+    await listen(http, config.port, config.host);
+  } catch (error) {
+    await ws.close();
+    await sse.close();
+    await hub.close();
+    await storage.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new Error(`Port ${config.port} is in use on ${config.host}: stop what uses it, or pass --port (or PORT) with another.`, { cause: error });
+    throw error;
+  }
+  const port = (http.address() as AddressInfo).port;
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
+
+  // Lifecycle: serving -> closing (the promise every close() call shares).
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    backend: storage.kind,
+    get connectionCount() {
+      return ws.connectionCount + sse.sessionCount;
+    },
+    close() {
+      closing ??= (async () => {
+        // Stop listening first, so that clients told to go away (1001) reconnect elsewhere
+        // instead of back here.
+        const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+        await Promise.all([ws.close(), sse.close()]);
+        await hub.close();
+        // Idle keep-alive connections (page and stats requests) would hold close() open.
+        http.closeAllConnections();
+        await stopped;
+        await storage.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+interface Storage {
+  readonly kind: "memory" | "redis";
+  readonly backend: IBackendAdapter;
+  readonly pubsub: PubSub;
+  close(): Promise<void>;
+}
+
+function memoryStorage(config: DemoConfig): Storage {
+  const backend = new MemoryBackend({ historyLimit: config.historyLimit });
+  return {
+    kind: "memory",
+    backend,
+    pubsub: backend.pubsub,
+    async close() {
+      await backend.close();
+      await backend.pubsub.close();
+    },
+  };
+}
+
+async function redisStorage(url: string, config: DemoConfig, logger: Logger): Promise<Storage> {
+  const adapter = new RedisAdapter(url, { historyLimit: config.historyLimit, logger });
+  // Ask once at start, so that a wrong REDIS_URL fails here with a clear message rather than
+  // at the first join.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      adapter.getRevision(config.defaultDoc).catch((error: unknown) => {
+        if (!(error instanceof DocumentNotFoundError)) throw error;
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_START_TIMEOUT_MS} ms`)), REDIS_START_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (error) {
+    await adapter.close();
+    throw new Error(`Cannot use Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}. Start redis-server there, or fix REDIS_URL (or --redis).`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+  return { kind: "redis", backend: adapter, pubsub: adapter, close: () => adapter.close() };
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+async function listen(http: HttpServer, port: number, host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    http.once("error", onError);
+    http.listen(port, host, () => {
+      http.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
