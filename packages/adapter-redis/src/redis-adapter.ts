@@ -188,6 +188,11 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
       this.logger.warn?.("RedisAdapter connection error", { where: this.where, error: error.message });
     });
     this.redis.on("ready", () => {
+      if (this.state === "interrupted") {
+        // Redis may have restarted from an older dump or failed over to a replica that lags:
+        // the same document could now have another history after a revision we cached.
+        this.cache.clear();
+      }
       if (this.state !== "closed") this.setState("ready");
     });
     this.redis.on("close", () => {

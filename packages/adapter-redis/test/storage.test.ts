@@ -110,6 +110,28 @@ describe("snapshots", () => {
     expect(await backend.getRecord("doc")).toEqual({ type: "text", v: 0, data: "second life" });
   });
 
+  it("does not serve a cached snapshot after Redis came back with an older copy of the document", async () => {
+    const backend = adapter();
+    await backend.createDocument("doc", "text", "");
+    await appendMany(backend, "doc", 3);
+    await redis.shutdown({ save: true }); // the dump holds revision 3
+    await redis.start();
+    await until(() => backend.getRevision("doc").then(() => true, () => false), "the adapter to reconnect");
+    expect(await appendMany(backend, "doc", 2)).toBe(expectedText(5)); // cached at revision 5
+    await redis.kill(); // a crash: revisions 4 and 5 are lost
+    await redis.start();
+    // Another instance writes a different revision 4..6 on top of the surviving revision 3.
+    const other = adapter();
+    let text = expectedText(3);
+    for (let revision = 4; revision <= 6; revision++) {
+      const request = append(text, `[${revision}]`, revision, "other", revision);
+      expect(await other.commit("doc", request)).toEqual({ status: "committed", revision });
+      text = request.snapshot as string;
+    }
+    await until(() => backend.getRevision("doc").then(() => true, () => false), "the adapter to reconnect");
+    expect(await backend.getRecord("doc")).toEqual({ type: "text", v: 6, data: text });
+  });
+
   it("refuses to create a document of a type it does not know, saying which option to set", async () => {
     const backend = adapter();
     await expect(backend.createDocument("doc", "rich-text", {})).rejects.toThrow(/pass it in the types option/);
