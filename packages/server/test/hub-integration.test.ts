@@ -63,12 +63,18 @@ class SimClient {
   readonly problems: string[] = [];
   readonly committedSeqs = new Set<number>();
 
+  private transport: InProcessTransport;
+
+  /** `transports()` gives the transport of each (re)connection: possibly to another instance. */
   constructor(
     readonly id: string,
-    readonly transport: InProcessTransport,
-  ) {}
+    private readonly transports: () => InProcessTransport,
+  ) {
+    this.transport = transports();
+  }
 
   async connect(): Promise<void> {
+    this.transport = this.transports();
     await this.transport.connect((m) => this.receive(m as ServerMessage));
     this.state = "joining";
     this.seen = [];
@@ -193,26 +199,37 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function runSimulation(seed: number, clients: number, steps: number): Promise<void> {
+async function runSimulation(seed: number, clients: number, steps: number, instances = 1): Promise<void> {
   const random = rng(seed);
   // Lose ~3% of pub/sub messages: the sequencer must fill every gap from history.
   const pubsub = new InProcessPubSub({ dropIf: () => random() < 0.03 });
   const backend = new MemoryBackend({ pubsub });
   await backend.createDocument("doc", "text", "start");
-  const server = new Server(backend);
-  // Count what the server saw, to show the run exercised stale bases and duplicates.
+  // Count what the servers saw, to show the run exercised stale bases and duplicates.
   const seen = { stale: 0, duplicates: 0 };
-  const submit = server.submitOperation.bind(server) as (d: string, o: unknown, r: number, m: object) => Promise<{ revision?: number; duplicate?: true }>;
-  (server as unknown as { submitOperation: typeof submit }).submitOperation = async (docId, op, revision, meta) => {
-    const result = await submit(docId, op, revision, meta);
-    if (result.duplicate) seen.duplicates += 1;
-    else if ((result.revision ?? 0) > revision + 1) seen.stale += 1;
-    return result;
-  };
-  const hub = new Hub({ server, pubsub, sequencer: { lostNoticeDelayMs: 10 } });
-  closers.push(() => hub.close());
+  // Each instance: its own Server (own cache) and Hub (own sequencers) on the shared storage.
+  const hubs = Array.from({ length: instances }, () => {
+    const server = new Server(backend);
+    const submit = server.submitOperation.bind(server) as (d: string, o: unknown, r: number, m: object) => Promise<{ revision?: number; duplicate?: true }>;
+    (server as unknown as { submitOperation: typeof submit }).submitOperation = async (docId, op, revision, meta) => {
+      const result = await submit(docId, op, revision, meta);
+      if (result.duplicate) seen.duplicates += 1;
+      else if ((result.revision ?? 0) > revision + 1) seen.stale += 1;
+      return result;
+    };
+    const hub = new Hub({ server, pubsub, sequencer: { lostNoticeDelayMs: 10 } });
+    closers.push(() => hub.close());
+    return hub;
+  });
 
-  const sims = Array.from({ length: clients }, (_, k) => new SimClient(`client-${seed}-${k}`, createInProcessTransport(hub, { batch: k % 3 === 0 })));
+  // A reconnect may land on any instance.
+  const sims = Array.from(
+    { length: clients },
+    (_, k) =>
+      new SimClient(`client-${seed}-${k}`, () =>
+        createInProcessTransport(hubs[Math.floor(random() * hubs.length)] as Hub, { batch: k % 3 === 0 }),
+      ),
+  );
   await Promise.all(sims.map((s) => s.connect()));
   await waitFor(() => sims.every((s) => s.state === "synced"), "every client's snapshot");
 
@@ -269,6 +286,11 @@ describe("Hub integration: protocol-level clients", () => {
   for (const seed of [1, 2, 3]) {
     it(`20 clients with stale bases, drops, rejoins, resends and lost pub/sub messages converge, exactly once (seed ${seed})`, async () => {
       await runSimulation(seed, 20, 120);
+    });
+  }
+  for (const seed of [4, 5]) {
+    it(`the same across 3 instances (own Server and Hub each, shared storage), reconnects moving between them (seed ${seed})`, async () => {
+      await runSimulation(seed, 20, 120, 3);
     });
   }
 });
