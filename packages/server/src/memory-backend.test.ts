@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { waitFor } from "../test/wait-for.js";
+import { documentChannel, type CommitNotice } from "./backend.js";
+import { InProcessPubSub } from "./in-process-pub-sub.js";
+import { MemoryBackend } from "./memory-backend.js";
+
+// The shared contract suite covers the IBackendAdapter behaviour (test/contracts.test.ts);
+// these are the MemoryBackend specifics.
+describe("MemoryBackend", () => {
+  it("trims exactly to historyLimit, keeping the snapshot and seqs", async () => {
+    const backend = new MemoryBackend({ historyLimit: 3 });
+    await backend.createDocument("d", "text", "");
+    for (let r = 1; r <= 7; r++) {
+      await backend.commit("d", { revision: r, op: [{ i: `${r}` }], snapshot: `${r}`, clientId: "c", seq: r });
+    }
+    await expect(backend.getOldestKeptRevision("d")).resolves.toBe(5);
+    await expect(backend.getOps("d", 5)).resolves.toHaveLength(3);
+    await expect(backend.getOps("d", 4)).rejects.toMatchObject({ name: "HistoryTrimmedError", requested: 4, oldestKept: 5 });
+    await expect(backend.getHistory("d", 3)).rejects.toMatchObject({ name: "HistoryTrimmedError" });
+    await expect(backend.getHistory("d", 4)).resolves.toEqual([[{ i: "5" }], [{ i: "6" }], [{ i: "7" }]]);
+    await expect(backend.getRecord("d")).resolves.toEqual({ type: "text", v: 7, data: "7" });
+    await expect(backend.getLastSeq("d", "c")).resolves.toBe(7);
+  });
+
+  it("stores copies: callers may reuse the objects they passed", async () => {
+    const backend = new MemoryBackend();
+    const snapshot = { text: "a" };
+    await backend.createDocument("d", "json", snapshot);
+    snapshot.text = "changed";
+    const op = [{ i: "x" }];
+    await backend.commit("d", { revision: 1, op, snapshot: { text: "xa" } });
+    op.push({ i: "y" });
+    await expect(backend.getOps("d", 1)).resolves.toEqual([{ revision: 1, op: [{ i: "x" }] }]);
+    await expect(backend.getRecord("d")).resolves.toMatchObject({ data: { text: "xa" } });
+  });
+
+  it("publishes each commit on its pub/sub, and saveOperation too", async () => {
+    const backend = new MemoryBackend();
+    const got: CommitNotice[] = [];
+    await backend.pubsub.subscribe(documentChannel("d"), (m) => got.push(m));
+    await backend.createDocument("d", "text", "");
+    await backend.saveOperation("d", [{ i: "a" }], 1);
+    await backend.commit("d", { revision: 2, op: [{ i: "b" }], snapshot: "ba", clientId: "c", seq: 1 });
+    await waitFor(() => got.length === 2, "two notices");
+    expect(got).toEqual([
+      { docId: "d", revision: 1, op: [{ i: "a" }] },
+      { docId: "d", revision: 2, op: [{ i: "b" }], clientId: "c", seq: 1 },
+    ]);
+  });
+
+  it("uses the pub/sub it is given", async () => {
+    const pubsub = new InProcessPubSub();
+    expect(new MemoryBackend({ pubsub }).pubsub).toBe(pubsub);
+  });
+
+  it("refuses to commit once its pub/sub is closed, writing nothing", async () => {
+    const backend = new MemoryBackend();
+    await backend.createDocument("d", "text", "");
+    await backend.pubsub.close();
+    await expect(backend.commit("d", { revision: 1, op: [], snapshot: "" })).rejects.toThrow(/pub\/sub was closed/);
+    await expect(backend.saveOperation("d", [], 1)).rejects.toThrow(/pub\/sub was closed/);
+    await expect(backend.getRevision("d")).resolves.toBe(0);
+  });
+
+  it("saveOperation needs the document's type to be registered", async () => {
+    const backend = new MemoryBackend();
+    await backend.createDocument("n", "counter", 1);
+    await expect(backend.saveOperation("n", 2, 1)).rejects.toThrow(/registerType/);
+    backend.registerType({
+      name: "counter",
+      create: () => 0,
+      apply: (s, op) => (s as number) + (op as number),
+      transform: (op) => op,
+      compose: (a, b) => (a as number) + (b as number),
+    });
+    await backend.saveOperation("n", 2, 1);
+    await expect(backend.getRecord("n")).resolves.toEqual({ type: "counter", v: 1, data: 3 });
+  });
+
+  it("refuses a bad historyLimit", () => {
+    expect(() => new MemoryBackend({ historyLimit: 0 })).toThrow(/historyLimit/);
+    expect(() => new MemoryBackend({ historyLimit: 2.5 })).toThrow(/historyLimit/);
+  });
+});
