@@ -1,0 +1,179 @@
+import { RedisAdapter } from "@open-ot/adapter-redis";
+import { OTClient } from "@open-ot/client";
+import { TextType, type TextOp } from "@open-ot/core";
+import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { WebSocketTransport } from "@open-ot/transport-websocket";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEditorTransport } from "../src/browser/editor-transport.js";
+import { ServerRotation } from "../src/browser/server-rotation.js";
+import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
+import { DemoProcess } from "./support/demo-process.js";
+
+const CLIENTS = 20;
+const EDIT_MS = 10_000;
+const RESTART_AT_MS = 3_500;
+const DOC = "scale-test";
+
+/** A small seeded PRNG (mulberry32), so that a failing run can be told apart and replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random edit of `text`: mostly short inserts, sometimes a short delete. */
+function randomEdit(text: string, random: () => number, tag: string): TextOp {
+  const at = Math.floor(random() * (text.length + 1));
+  if (text.length > 0 && random() < 0.3) {
+    const from = Math.min(at, text.length - 1);
+    return [{ r: from }, { d: Math.min(1 + Math.floor(random() * 3), text.length - from) }];
+  }
+  return [{ r: at }, { i: tag }];
+}
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("two demo instances sharing Redis", () => {
+  let bundle: DemoBundle;
+  let redis: RedisServer;
+  let a: DemoProcess;
+  let b: DemoProcess;
+
+  beforeAll(async () => {
+    [bundle, redis] = await Promise.all([bundleDemo(), startRedisServer()]);
+    // All history is kept, so every resume is a replay and every commit reaches its client as an ack.
+    const args = ["--history", "100000", "--rate-limit", "0"];
+    a = new DemoProcess({ bundle, redisUrl: redis.url, args });
+    b = new DemoProcess({ bundle, redisUrl: redis.url, args });
+    await Promise.all([a.start(), b.start()]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([a?.stop(), b?.stop()]);
+    await redis?.stop();
+    await bundle?.cleanup();
+  });
+
+  it("20 clients on both instances and both transports converge on Redis's text, each op committed once, across a SIGTERM restart", async () => {
+    const seed = Date.now() % 1_000_000;
+    const random = prng(seed);
+    const context = `(seed ${seed})`;
+
+    const clients = Array.from({ length: CLIENTS }, (_, i) => {
+      // Half start on each instance, and each half mixes WebSocket and SSE.
+      const servers = i % 2 === 0 ? [a.url, b.url] : [b.url, a.url];
+      const kind = i % 4 < 2 ? "ws" : "sse";
+      const transport = createEditorTransport({
+        rotation: new ServerRotation(servers),
+        kind,
+        reconnect: { backoff: { initialDelay: 50, maxDelay: 500 }, connectTimeout: 5_000, heartbeat: false, browserEvents: false },
+      });
+      const client = new OTClient<string, TextOp>({ type: TextType, transport, docId: DOC });
+      // Drops: open -> reconnecting transitions.
+      let reconnects = 0;
+      let previous = transport.status.state;
+      transport.onStatus((status) => {
+        if (previous === "open" && status.state === "reconnecting") reconnects++;
+        previous = status.state;
+      });
+      const acks = new Map<number, number>();
+      client.on("ack", ({ seq }) => acks.set(seq, (acks.get(seq) ?? 0) + 1));
+      const errors: string[] = [];
+      client.on("resync", (event) => errors.push(`resync ${event.reason} dropped=${JSON.stringify(event.dropped)}`));
+      return { client, acks, errors, kind, index: i, startedOnA: i % 2 === 0, reconnects: () => reconnects };
+    });
+    await Promise.all(clients.map(({ client }) => client.connect()));
+
+    // A plain WebSocket on instance A, to see the close code its shutdown sends.
+    const watcher = new WebSocketTransport(`${a.url}/ws`);
+    const closeCode = new Promise<number>((resolve) => watcher.onClose((event) => resolve(event.code)));
+    await watcher.connect(() => undefined);
+
+    let edits = 0;
+    let editsDuringRestart = 0;
+    const started = Date.now();
+    let restart: Promise<void> | undefined;
+    let restartedPid: number | undefined;
+    while (Date.now() - started < EDIT_MS) {
+      if (restart === undefined && Date.now() - started >= RESTART_AT_MS) {
+        restart = (async () => {
+          const oldPid = a.pid;
+          expect(await a.stop()).toBe(0);
+          await a.start();
+          restartedPid = a.pid;
+          expect(restartedPid).not.toBe(oldPid);
+        })();
+      }
+      const target = clients[Math.floor(random() * clients.length)]!;
+      if (target.client.hasDocument) {
+        target.client.submit(randomEdit(target.client.snapshot, random, `<${target.index}.${edits}>`));
+        edits++;
+        if (restart !== undefined && restartedPid === undefined) editsDuringRestart++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 4));
+    }
+    await restart;
+    expect(restartedPid, "instance A was restarted").toBeDefined();
+    expect(await closeCode, "instance A closes its clients with 1001 on SIGTERM").toBe(1001);
+    await watcher.disconnect();
+
+    const store = new RedisAdapter(redis.url);
+    try {
+      let revision = -1;
+      await waitFor(
+        `every client synced at Redis's revision ${context}`,
+        async () => {
+          revision = await store.getRevision(DOC);
+          return clients.every(({ client }) => client.synced && client.connectionState === "live" && client.revision === revision);
+        },
+        30_000,
+      );
+      const record = await store.getRecord(DOC);
+      expect(record.v).toBe(revision);
+      for (const { client, index, errors } of clients) {
+        expect(client.snapshot, `client ${index} text ${context}`).toBe(record.data);
+        expect(errors, `client ${index} resyncs ${context}`).toEqual([]);
+      }
+
+      // Every committed op, with who made it: no (clientId, seq) twice, and their replay gives the text.
+      const committed = await store.getOps(DOC, 1);
+      expect(committed.map((c) => c.revision)).toEqual(Array.from({ length: revision }, (_, i) => i + 1));
+      const pairs = committed.map((c) => `${c.clientId}/${c.seq}`);
+      expect(new Set(pairs).size, `no op committed twice ${context}`).toBe(pairs.length);
+      expect(committed.reduce<string>((text, c) => TextType.apply(text, c.op as TextOp), "")).toBe(record.data);
+
+      // The acks the clients received name exactly the committed ops, each once.
+      const acked: string[] = [];
+      for (const { client, acks, index } of clients) {
+        for (const [seq, count] of acks) {
+          expect(count, `client ${index} seq ${seq} acked once ${context}`).toBe(1);
+          acked.push(`${client.clientId}/${seq}`);
+        }
+        expect(acks.size, `client ${index}: every seq it used was acked ${context}`).toBe(client.lastSeq);
+      }
+      expect(acked.length, `revision equals the distinct acked ops ${context}`).toBe(revision);
+      expect(new Set(acked)).toEqual(new Set(pairs));
+      expect(edits).toBeGreaterThan(CLIENTS);
+      expect(editsDuringRestart, "edits were made while instance A was down").toBeGreaterThan(0);
+      for (const { startedOnA, reconnects, index } of clients) {
+        if (startedOnA) expect(reconnects(), `client ${index} (on A) reconnected`).toBeGreaterThanOrEqual(1);
+      }
+      // Both transports and both instances were in play.
+      expect(new Set(clients.map((c) => c.kind))).toEqual(new Set(["ws", "sse"]));
+    } finally {
+      await Promise.all(clients.map(({ client }) => client.disconnect()));
+      await store.close();
+    }
+  }, 75_000);
+});
