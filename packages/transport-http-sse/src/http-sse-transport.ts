@@ -136,8 +136,9 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
 
   /**
    * Open the event stream; resolves on its `session` event. Rejects with a {@link TransportError}
-   * of kind `unreachable`, `refused` (with `status`), `timeout`, or `closed` (when
-   * `disconnect()` is called meanwhile). While an attempt is under way, further calls share it
+   * of kind `unreachable`, `refused` (with `status`), `timeout`, `closed` (when `disconnect()`
+   * is called meanwhile, or the server closed the stream first), `decode` (not an OpenOT SSE
+   * endpoint) or `unsupported` (no EventSource could be loaded). While an attempt is under way, further calls share it
    * (the first caller's `onReceive` is used); on an open transport it resolves at once.
    */
   connect(onReceive: (message: M) => void): Promise<void> {
@@ -165,8 +166,10 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
    * Send one message by POST. Resolves when the server accepted it (202); its answers arrive on
    * the stream. Rejects with a {@link TransportError}: `not_open` before `connect()` resolved or
    * after the connection ended, `rejected` for a non-2xx answer (with `status`, the protocol
-   * `code`, and `retryAfter` for 429), `unreachable` when the POST met a network failure (the
-   * connection then ends with 1006), `closed` when the connection ended first.
+   * `code`, and `retryAfter` for 429; a 404 also ends the connection with 4001, a 401/403 with
+   * 4003), `unreachable` or `timeout` (after `sendTimeout`) when the POST met a network failure
+   * (the connection then ends with 1006), `encode` for a message with no JSON form, `closed`
+   * when the connection ended before the message was posted.
    *
    * Messages reach the server in the order of `send()`: one POST is on its way at a time, and
    * what queues up behind it is sent as one JSON array.
@@ -188,7 +191,8 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
   /**
    * Close the stream. Safe to call more than once; nothing reaches `onReceive` afterwards.
    * Sends still queued reject with kind `closed` (a POST already on its way settles on its
-   * answer); `onClose` listeners get code 1000 and `local: true`. A `connect()` under way rejects with kind `closed`.
+   * answer); `onClose` listeners get code 1000 and `local: true`. A `connect()` under way
+   * rejects with kind `closed`.
    */
   async disconnect(): Promise<void> {
     const state = this.state;

@@ -115,12 +115,13 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
       res.writeHead(204).end();
       return true;
     }
-    const work = url.pathname === eventsPath ? (req.method === "GET" ? openStream(req, res, url) : undefined) : req.method === "POST" ? acceptPost(req, res, url) : undefined;
-    if (work === undefined) {
-      res.setHeader("Allow", url.pathname === eventsPath ? "GET" : "POST");
-      refuse(res, { status: 405, code: "bad_message", message: `Use ${url.pathname === eventsPath ? "GET" : "POST"} on ${url.pathname}.` });
+    const method = url.pathname === eventsPath ? "GET" : "POST";
+    if (req.method !== method) {
+      res.setHeader("Allow", `${method}, OPTIONS`);
+      refuse(res, { status: 405, code: "bad_message", message: `Use ${method} on ${url.pathname}.` });
       return true;
     }
+    const work = method === "GET" ? openStream(req, res, url) : acceptPost(req, res, url);
     work.catch((error: unknown) => {
       logger?.error?.("SSE request failed", { path: url.pathname, error });
       if (!res.headersSent) refuse(res, { status: 500, code: "internal", message: "The server failed; the request was not applied." });
