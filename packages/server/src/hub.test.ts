@@ -93,6 +93,37 @@ describe("Hub: joining", () => {
     expect(await joined(open(), { clientId: "bob" })).not.toHaveProperty("lastSeq");
   });
 
+  it("keeps the snapshot's lastSeq consistent with its revision when a commit lands during the join", async () => {
+    let sneakIn: (() => Promise<void>) | undefined;
+    const { open, backend } = await setup({
+      backend: (memory) =>
+        Object.assign(Object.create(memory) as IBackendAdapter, {
+          getLastSeq: async (docId: string, clientId: string) => {
+            const seq = await memory.getLastSeq(docId, clientId);
+            // Alice's next op commits after her seq was read, before the snapshot is.
+            const commit = sneakIn;
+            sneakIn = undefined;
+            await commit?.();
+            return seq;
+          },
+        }),
+    });
+    const other = new Server(backend);
+    await other.submitOperation("doc", [{ i: "a" }], 0, { clientId: "alice", seq: 1 });
+    sneakIn = async () => {
+      await other.submitOperation("doc", [{ r: 1 }, { i: "b" }], 1, { clientId: "alice", seq: 2 });
+    };
+    const c = open();
+    expect(await joined(c, { clientId: "alice" })).toEqual({
+      type: "snapshot",
+      docId: "doc",
+      revision: 2,
+      data: "ab",
+      docType: "text",
+      lastSeq: 2,
+    });
+  });
+
   it("answers a join with revision L with joined L, then the ops after L (own ones as ack), then live traffic", async () => {
     const { open } = await setup();
     const alice = open();
