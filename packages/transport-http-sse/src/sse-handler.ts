@@ -63,6 +63,11 @@ export interface SseHandlerOptions {
    * @default undefined (no CORS headers; the Origin header is not checked)
    */
   readonly allowedOrigins?: readonly string[] | "*" | ((origin: string, req: IncomingMessage) => boolean);
+  /**
+   * How long `close()` waits for the hub to finish what sessions already sent (so that their
+   * acks go out before the close event) before it closes them anyway. @default 5000
+   */
+  readonly closeTimeout?: number;
   /** Where to report dropped sessions and internal failures. @default undefined (silent) */
   readonly logger?: Logger;
 }
@@ -77,8 +82,9 @@ export interface SseHandler {
   /** Number of open event streams. */
   readonly sessionCount: number;
   /**
-   * End every stream with a close event (code 1001, "server going away") and refuse new ones
-   * with 503. Safe to call more than once.
+   * Shut down gracefully: refuse new streams and POSTs with 503, wait (up to `closeTimeout`)
+   * for the hub to handle what sessions already sent, then end every stream with a close event
+   * (code 1001, "server going away"). Safe to call more than once.
    */
   close(): Promise<void>;
 }
@@ -99,10 +105,13 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   const keepAliveInterval = options.keepAliveInterval ?? 15_000;
   const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
   const maxQueuedPosts = options.maxQueuedPosts ?? 32;
+  const closeTimeout = options.closeTimeout ?? 5_000;
   const { hub, verifyToken, allowedOrigins, logger } = options;
   const sessions = new Map<string, SseSession>();
-  // Handler lifecycle: serving -> closed (close() ends every stream and refuses new ones).
-  let state: "serving" | "closed" = "serving";
+  // Handler lifecycle: serving -> closing -> closed. From closing on, new streams and POSTs get
+  // 503; in closed, no stream is left.
+  let state: "serving" | "closing" | "closed" = "serving";
+  let closing: Promise<void> | undefined;
 
   const handler = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): boolean => {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -180,6 +189,10 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   }
 
   async function acceptPost(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (state !== "serving") {
+      refuse(res, { status: 503, code: "internal", message: "The server is shutting down; the stream will close and you can reconnect." }, closeConnection);
+      return;
+    }
     const token = extractToken(url, req.headers);
     const sessionId = extractSessionId(url, req.headers);
     const session = sessionId === undefined ? undefined : sessions.get(sessionId);
@@ -286,9 +299,20 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   }
 
   Object.defineProperty(handler, "sessionCount", { get: () => sessions.size, enumerable: true });
-  handler.close = async (): Promise<void> => {
-    state = "closed";
-    for (const session of [...sessions.values()]) session.close(CloseCode.GOING_AWAY, "server going away");
+  handler.close = (): Promise<void> => {
+    closing ??= (async () => {
+      state = "closing";
+      const open = [...sessions.values()];
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, closeTimeout)));
+      // Ops already accepted (202) are committed before the streams end, and most of their acks
+      // go out ahead of the close event, so fewer clients need to resend after they reconnect.
+      await Promise.race([Promise.allSettled(open.map((session) => session.idle())), deadline]);
+      clearTimeout(timer);
+      state = "closed";
+      for (const session of [...sessions.values()]) session.close(CloseCode.GOING_AWAY, "server going away");
+    })();
+    return closing;
   };
   return handler;
 }

@@ -117,6 +117,12 @@ export class SseSession {
     return true;
   }
 
+  /** Resolves when every POST taken so far has been handed over and the hub has handled it. */
+  async idle(): Promise<void> {
+    await this.queue;
+    await this.hubSession?.idle();
+  }
+
   /** End the stream with a close event carrying `code` and `reason`, which the client reports through `onClose`. */
   close(code: number, reason: string): void {
     if (this.state !== "open") return;

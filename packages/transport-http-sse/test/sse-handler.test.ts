@@ -169,6 +169,22 @@ describe("GET /events", () => {
     expect((await stream(`${srv.baseUrl}/events`)).status).toBe(503);
     await srv.handler.close();
   });
+
+  it("close() waits for the hub to finish what sessions sent, up to closeTimeout, refusing POSTs meanwhile", async () => {
+    const { srv, hub } = await serve({ closeTimeout: 200 });
+    const s = await stream(`${srv.baseUrl}/events`);
+    const sessionId = await s.sessionId();
+    // A hub session that never becomes idle: close() must still finish, after closeTimeout.
+    hub.sessions[0]!.idle = () => new Promise<void>(() => undefined);
+    const closing = srv.handler.close();
+    const refused = await post(`${srv.baseUrl}/messages`, { type: "ping" }, { "X-Session-Id": sessionId });
+    expect(refused.status).toBe(503);
+    // Still open while close() waits for the hub.
+    expect(srv.handler.sessionCount).toBe(1);
+    await closing;
+    expect(srv.handler.sessionCount).toBe(0);
+    expect(JSON.parse((await s.waitForEvent((e) => e.event === "close")).data)).toMatchObject({ code: 1001 });
+  });
 });
 
 describe("POST /messages", () => {
