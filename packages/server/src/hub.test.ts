@@ -345,6 +345,11 @@ describe("Hub: ops", () => {
     });
     c.send({ type: "join", docId: "doc", clientId: "mallory" });
     expect(await c.conn.next()).toMatchObject({ type: "error", code: "bad_message", docId: "doc" });
+    // Another clientId is a shape problem: it wins over a bad revision.
+    c.send({ type: "op", op: [], revision: -1, seq: 1, clientId: "mallory" });
+    expect(await c.conn.next()).toMatchObject({ type: "error", code: "bad_message", docId: "doc", seq: 1 });
+    c.send({ type: "join", docId: "doc", revision: null, clientId: "mallory" });
+    expect(await c.conn.next()).toMatchObject({ type: "error", code: "bad_message", docId: "doc" });
     // Messages naming none are taken as carol's.
     c.send({ type: "op", op: [{ i: "x" }], revision: 0, seq: 1 });
     expect(await c.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1, seq: 1 });
