@@ -212,15 +212,18 @@ export class ConnectionSession implements HubSession {
    * binding and the joined documents (`bad_message`), and the document's existence (`not_found`).
    */
   private async refuseUnparsed(error: ProtocolError, raw: unknown): Promise<void> {
+    let answer = error;
     if (error.code === "bad_revision" && isObject(raw)) {
-      this.checkClientId(raw["clientId"], error.docId, error.seq);
       if (raw["type"] === "op") {
-        this.resolveJoined(error.docId, error.seq);
-      } else if (raw["type"] === "join" && error.docId !== undefined && !this.ctx.createOnJoin) {
-        await this.requireDocument(error.docId);
+        const docId = this.resolveJoined(error.docId, error.seq);
+        this.checkClientId(raw["clientId"], docId, error.seq);
+        answer = { ...error, docId };
+      } else if (raw["type"] === "join") {
+        this.checkClientId(raw["clientId"], error.docId);
+        if (error.docId !== undefined && !this.ctx.createOnJoin) await this.requireDocument(error.docId);
       }
     }
-    this.reply(errorMessage(error));
+    this.reply(errorMessage(answer));
   }
 
   // ------------------------------------------------------------------ join
