@@ -1,0 +1,163 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OTClient } from "@open-ot/client";
+import { TextType, type TextOp } from "@open-ot/core";
+import { HttpSseTransport } from "@open-ot/transport-http-sse";
+import { WebSocketTransport } from "@open-ot/transport-websocket";
+import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
+import { DEMO_DEFAULTS, type DemoConfig } from "../src/demo-config.js";
+import { startDemoServer, type DemoServer } from "../src/demo-server.js";
+
+let publicDir: string;
+let emptyDir: string;
+const running: DemoServer[] = [];
+
+beforeAll(async () => {
+  publicDir = await mkdtemp(join(tmpdir(), "open-ot-demo-page-"));
+  emptyDir = await mkdtemp(join(tmpdir(), "open-ot-demo-empty-"));
+  await writeFile(join(publicDir, "index.html"), '<meta name="open-ot-default-doc" content="{{DEFAULT_DOC}}"><script src="/editor.js"></script>');
+  await writeFile(join(publicDir, "editor.js"), "console.log('editor');");
+  await writeFile(join(publicDir, "editor.css"), "body{}");
+});
+
+afterAll(async () => {
+  await rm(publicDir, { recursive: true, force: true });
+  await rm(emptyDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+async function start(overrides: Partial<DemoConfig> = {}): Promise<DemoServer> {
+  const server = await startDemoServer({ ...DEMO_DEFAULTS, port: 0, host: "127.0.0.1", publicDir, ...overrides });
+  running.push(server);
+  return server;
+}
+
+async function json(url: string): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown>, headers: response.headers };
+}
+
+async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("startDemoServer", () => {
+  it("serves the editor page with the default document filled in, and its files", async () => {
+    const server = await start({ defaultDoc: "welcome" });
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('content="welcome"');
+    const script = await fetch(`${server.url}/editor.js`);
+    expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(await script.text()).toBe("console.log('editor');");
+    const head = await fetch(`${server.url}/editor.css`, { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length")]).toEqual([200, "6"]);
+    expect((await fetch(`${server.url}/`, { method: "POST" })).status).toBe(405);
+  });
+
+  it("answers unknown paths with 404 and says where things are", async () => {
+    const server = await start();
+    const { status, body } = await json(`${server.url}/nope`);
+    expect(status).toBe(404);
+    expect(body).toMatchObject({ type: "error", code: "not_found" });
+    expect(body["message"]).toMatch(/\/ws.*\/events/);
+  });
+
+  it("still serves the endpoints when the page was not built, and says how to build it", async () => {
+    const server = await start({ publicDir: emptyDir });
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(503);
+    expect(await page.text()).toMatch(/build the demo/);
+    expect((await json(`${server.url}/healthz`)).body).toMatchObject({ ok: true, backend: "memory" });
+  });
+
+  it("counts the people in a document on /stats, over WebSocket and SSE, and forgets those who leave", async () => {
+    const server = await start();
+    const stats = async (doc: string): Promise<unknown> => (await json(`${server.url}/stats?doc=${doc}`)).body["connections"];
+    expect(await stats("room")).toBe(0);
+    const ws = new OTClient<string, TextOp>({ type: TextType, transport: new WebSocketTransport(`${server.url}/ws`), docId: "room" });
+    const sse = new OTClient<string, TextOp>({ type: TextType, transport: new HttpSseTransport(server.url), docId: "room" });
+    const other = new OTClient<string, TextOp>({ type: TextType, transport: new WebSocketTransport(`${server.url}/ws`), docId: "elsewhere" });
+    await Promise.all([ws.connect(), sse.connect(), other.connect()]);
+    expect(await stats("room")).toBe(2);
+    expect(await stats("elsewhere")).toBe(1);
+    expect((await json(`${server.url}/healthz`)).body["connections"]).toBe(3);
+    const withCors = await json(`${server.url}/stats?doc=room`);
+    expect(withCors.headers.get("access-control-allow-origin")).toBe("*");
+    await ws.disconnect();
+    await waitFor("the WebSocket client to be forgotten", async () => (await stats("room")) === 1);
+    await sse.disconnect();
+    await waitFor("the SSE client to be forgotten", async () => (await stats("room")) === 0);
+    await other.disconnect();
+  });
+
+  it("uses the default document for /stats without ?doc= and refuses a bad one", async () => {
+    const server = await start({ defaultDoc: "home" });
+    expect((await json(`${server.url}/stats`)).body).toEqual({ docId: "home", connections: 0 });
+    const bad = await json(`${server.url}/stats?doc=a%2Fb`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: "bad_message" });
+  });
+
+  it("creates documents on first join and serves legacy root-path WebSocket clients on the default document", async () => {
+    const server = await start({ defaultDoc: "legacy" });
+    const legacy = new WebSocketTransport(`${server.url}/`);
+    const received: unknown[] = [];
+    await legacy.connect((message) => received.push(message));
+    await legacy.send({ type: "op", op: [{ i: "hi" }], revision: 0 });
+    await waitFor("the ack", () => received.length > 0);
+    expect(received[0]).toMatchObject({ type: "ack", docId: "legacy", revision: 1 });
+    await legacy.disconnect();
+
+    const reader = new OTClient<string, TextOp>({ type: TextType, transport: new HttpSseTransport(server.url), docId: "legacy" });
+    await reader.connect();
+    expect([reader.snapshot, reader.revision]).toEqual(["hi", 1]);
+    await reader.disconnect();
+  });
+
+  it("closes WebSocket and SSE clients with 1001 on close(), then stops listening", async () => {
+    const server = await start();
+    const ws = new WebSocketTransport(`${server.url}/ws`);
+    const sse = new HttpSseTransport(server.url);
+    const codes = Promise.all(
+      [ws, sse].map((t) => new Promise<number>((resolve) => t.onClose((event) => resolve(event.code)))),
+    );
+    await Promise.all([ws.connect(() => undefined), sse.connect(() => undefined)]);
+    await Promise.all([server.close(), server.close()]);
+    expect(await codes).toEqual([1001, 1001]);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+
+  it("says which port is taken and how to choose another", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      await expect(start({ port })).rejects.toThrow(new RegExp(`Port ${port} is in use.*--port`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("fails to start with a clear message when Redis does not answer", async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    await expect(start({ redisUrl: `redis://:secret@127.0.0.1:${port}` })).rejects.toThrow(
+      new RegExp(`Cannot use Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}.*REDIS_URL`),
+    );
+  });
+});
