@@ -59,6 +59,8 @@ export interface DriverConvergeResult {
 }
 
 let clients: LoadClient[] = [];
+
+const sleepUntil = (t: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - wallClock())));
 const metrics = new LoadMetrics();
 
 function createClient(setup: DriverSetup, spec: LoadClientSpec): LoadClient {
@@ -116,9 +118,12 @@ serveParent({
 
   async run(params: DriverRun): Promise<DriverRunResult> {
     metrics.setWindow(params.measureFrom, params.measureTo);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, params.startAt - wallClock())));
+    await sleepUntil(params.startAt);
     for (const c of clients) c.start();
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, params.measureTo - wallClock())));
+    await sleepUntil(params.measureFrom);
+    metrics.windowOpened();
+    await sleepUntil(params.measureTo);
+    metrics.windowClosed();
     let stuck = 0;
     await Promise.all(
       clients.map(async (c) => {

@@ -15,6 +15,8 @@ export interface LoadMetricsData {
   readonly orderViolations: number;
   /** `error` messages and other failures seen by clients, by code. */
   readonly errors: Readonly<Record<string, number>>;
+  /** The first few error descriptions, for diagnosis. */
+  readonly errorSamples: readonly string[];
   /** CPU share of one core used by the driver process in the window. */
   readonly driverCpu: number;
 }
@@ -28,26 +30,32 @@ export class LoadMetrics {
   readonly #same = new Histogram();
   readonly #cross = new Histogram();
   readonly #errors: Record<string, number> = {};
+  readonly #errorSamples: string[] = [];
   #acks = 0;
   #orderViolations = 0;
   #from = Infinity;
   #to = Infinity;
   #cpuAtFrom: NodeJS.CpuUsage | undefined;
+  #cpuFromAt = 0;
   #cpu = Number.NaN;
 
-  /** Set the measurement window; CPU use is read when it opens and when it closes. */
+  /** Set the measurement window (wall clock, ms). */
   setWindow(from: number, to: number): void {
     this.#from = from;
     this.#to = to;
-    const now = wallClock();
-    setTimeout(() => {
-      this.#cpuAtFrom = process.cpuUsage();
-    }, Math.max(0, from - now)).unref();
-    setTimeout(() => {
-      if (this.#cpuAtFrom === undefined) return;
-      const used = process.cpuUsage(this.#cpuAtFrom);
-      this.#cpu = (used.user + used.system) / 1000 / (to - from);
-    }, Math.max(0, to - now)).unref();
+  }
+
+  /** The window opens now: start counting the process's CPU time. */
+  windowOpened(): void {
+    this.#cpuAtFrom = process.cpuUsage();
+    this.#cpuFromAt = performance.now();
+  }
+
+  /** The window closes now: the CPU share since {@link windowOpened}. */
+  windowClosed(): void {
+    if (this.#cpuAtFrom === undefined) return;
+    const used = process.cpuUsage(this.#cpuAtFrom);
+    this.#cpu = (used.user + used.system) / 1000 / (performance.now() - this.#cpuFromAt);
   }
 
   #inWindow(t: number): boolean {
@@ -79,9 +87,10 @@ export class LoadMetrics {
     this.#orderViolations += 1;
   }
 
-  /** A client met an error (`code`: a protocol error code or a short failure name). */
-  error(code: string): void {
+  /** A client met an error (`code`: a protocol error code or a short failure name; `detail`: what happened). */
+  error(code: string, detail?: string): void {
     this.#errors[code] = (this.#errors[code] ?? 0) + 1;
+    if (detail !== undefined && this.#errorSamples.length < 5) this.#errorSamples.push(`${code}: ${detail}`);
   }
 
   /** The serialisable figures. */
@@ -93,6 +102,7 @@ export class LoadMetrics {
       broadcastCross: this.#cross.toJSON(),
       orderViolations: this.#orderViolations,
       errors: { ...this.#errors },
+      errorSamples: [...this.#errorSamples],
       driverCpu: this.#cpu,
     };
   }

@@ -26,8 +26,11 @@ type Incoming =
   | { type: "joined"; revision: number }
   | { type: "ack"; revision: number; seq?: number }
   | { type: "op"; revision: number; op: TextOp }
-  | { type: "error"; code: string; seq?: number }
+  | { type: "error"; code: string; message: string; seq?: number }
   | { type: "pong" };
+
+/** Refusals after which the same op may simply be sent again (the server's state is unchanged). */
+const TRANSIENT = new Set(["internal", "rate_limited"]);
 
 /** Lifecycle: `idle -> joining -> live -> closed`. */
 type Phase = "idle" | "joining" | "live" | "closed";
@@ -160,9 +163,16 @@ export class OpenOtLoadClient implements LoadClient {
         return;
       }
       case "error":
-        this.#metrics.error(m.code);
+        this.#metrics.error(m.code, `${m.message} (seq ${String(m.seq)}, in flight ${String(this.#inFlight?.seq)}, revision ${this.#revision})`);
         if (m.seq !== undefined && this.#inFlight?.seq === m.seq) {
-          // The op was refused: the document is unchanged on the server but not here, so this
+          if (TRANSIENT.has(m.code)) {
+            // PROTOCOL.md: a refusal changes nothing, and these say "try again". The op in
+            // flight has been transformed over every op received since, so it is resent under
+            // its seq, based on the current revision, as OTClient does after a transient refusal.
+            this.#send(this.#inFlight);
+            return;
+          }
+          // Refused for good: the document is unchanged on the server but not here, so this
           // client will show as diverged at the end, which is the honest outcome.
           this.#inFlight = undefined;
           this.#next();
@@ -189,7 +199,11 @@ export class OpenOtLoadClient implements LoadClient {
     this.#text = TextType.apply(this.#text, op);
     this.#seq += 1;
     this.#inFlight = { op, seq: this.#seq, sentAt };
-    this.#socket?.send(JSON.stringify({ type: "op", docId: this.docId, revision: this.#revision, seq: this.#seq, op }));
+    this.#send(this.#inFlight);
+  }
+
+  #send(inFlight: InFlight): void {
+    this.#socket?.send(JSON.stringify({ type: "op", docId: this.docId, revision: this.#revision, seq: inFlight.seq, op: inFlight.op }));
   }
 
   start(): void {

@@ -58,8 +58,15 @@ export interface LoadRunResult {
   readonly convergenceNote: string;
   readonly orderViolations: number;
   readonly errors: Readonly<Record<string, number>>;
+  /** The first few error descriptions of each driver. */
+  readonly errorSamples: readonly string[];
   /** Server CPU per instance as a share of one core. */
   readonly serverCpu: number[];
+  /**
+   * Server CPU time per acknowledged op, all instances together, microseconds. Unlike ops/s it
+   * hardly depends on how much CPU the machine's other work left to the server.
+   */
+  readonly serverCpuUsPerOp: number;
   /** Server event-loop delay p99 per instance, ms. */
   readonly serverLoopDelayP99: number[];
   /** CPU share of one core per driver process. */
@@ -174,7 +181,9 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       convergenceNote: convergence.note,
       orderViolations,
       errors,
+      errorSamples: runs.flatMap((r) => r.metrics.errorSamples),
       serverCpu: serverStats.map((s) => s.cpu),
+      serverCpuUsPerOp: acks === 0 ? Number.NaN : (serverStats.reduce((sum, s) => sum + s.cpu, 0) * 1e6) / (acks / params.seconds),
       serverLoopDelayP99: serverStats.map((s) => s.loopDelay.p99),
       driverCpu: runs.map((r) => r.metrics.driverCpu),
       ...(hasCommit ? { commit: commit.summary() } : {}),
@@ -198,12 +207,19 @@ async function checkConvergence(
   if (stuck > 0) problems.push(`${stuck} clients never got their last ack`);
   if (lagging > 0) problems.push(`${lagging} clients did not reach the final revision`);
   let diverged = 0;
+  let detail = "";
   for (const docId of docIds) {
     const serverText = await fleet.documentText(docId);
     const expected = serverText === undefined ? undefined : sha1(serverText);
     const hashes = converges.flatMap((c) => c.hashes[docId] ?? []);
-    if (hashes.some((h) => h !== (expected ?? hashes[0]))) diverged += 1;
+    const distinct = new Set(hashes);
+    if (hashes.every((h) => h === (expected ?? hashes[0]))) continue;
+    diverged += 1;
+    if (detail === "") {
+      const agree = hashes.filter((h) => h === expected).length;
+      detail = ` (${docId}: ${distinct.size} distinct client texts, ${agree} of ${hashes.length} clients equal to the server's)`;
+    }
   }
-  if (diverged > 0) problems.push(`${diverged} of ${docIds.length} documents differ between clients or from the server`);
+  if (diverged > 0) problems.push(`${diverged} of ${docIds.length} documents differ between clients or from the server${detail}`);
   return { converged: problems.length === 0, note: problems.join("; ") };
 }

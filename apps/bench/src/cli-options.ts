@@ -1,0 +1,151 @@
+import { parseArgs } from "node:util";
+import type { SystemName } from "./server-fleet.js";
+
+/** The scenarios, by the names used on the command line. */
+export const SCENARIOS = ["hot", "many-docs", "idle", "storm", "large-doc"] as const;
+
+/** One scenario name. */
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+const SYSTEMS: readonly SystemName[] = ["openot", "openot-redis", "sharedb", "relay"];
+
+/** Everything the command line can set, after defaults. */
+export interface CliOptions {
+  readonly command: "run" | "profile" | "help";
+  /** Scenarios to run (all of them, in this order, by default). */
+  readonly scenarios: readonly ScenarioName[];
+  /** `profile`: the .cpuprofile files to summarise. */
+  readonly files: readonly string[];
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  /** `--clients`, when given: hot takes the list, many-docs and storm its first value. */
+  readonly clients: readonly number[] | undefined;
+  readonly systems: readonly SystemName[];
+  readonly docs: number;
+  readonly instances: number;
+  readonly docSize: number;
+  readonly sizes: readonly number[];
+  readonly largeSystems: readonly SystemName[];
+  readonly ws: number;
+  readonly sse: number;
+  readonly idleSeconds: number;
+  readonly drivers: number;
+  readonly batch: boolean;
+  readonly profile: boolean;
+  readonly baseline: string | undefined;
+  readonly out: string | undefined;
+}
+
+/** The `--help` text. */
+export const USAGE = `Usage: node dist/run.js [scenario ...] [options]
+       node dist/run.js profile <file.cpuprofile> ...
+
+Scenarios (default: all of them, the standard set):
+  hot         N clients on one document: OpenOT (one instance; two + Redis), ShareDB, raw ws relay
+  many-docs   many clients over many documents, instances sharing Redis
+  idle        idle WebSocket and SSE connections: server memory per connection, event-loop delay
+  storm       reconnect storm: an instance restarted under its clients
+  large-doc   commit cost at growing document sizes, one client
+
+Options:
+  --seconds <s>         measured seconds per load run (default 5)
+  --warmup <s>          unmeasured seconds before each window (default 1)
+  --clients <n,...>     hot: client counts (default 1,10,50,200); many-docs: total (default 1000);
+                        storm: clients (default 1000)
+  --systems <a,...>     hot: systems (default openot,openot-redis,sharedb,relay)
+  --docs <n>            many-docs: documents (default 100)
+  --instances <n>       many-docs: OpenOT instances sharing Redis (default 2)
+  --doc-size <chars>    hot, many-docs: document size kept by the edits (default 1000)
+  --sizes <n,...>       large-doc: document sizes in characters (default 1000,100000,1000000)
+  --large-systems <a,.> large-doc: systems (default openot,openot-redis)
+  --ws <n>              idle: WebSocket connections (default 10000)
+  --sse <n>             idle: SSE streams (default 2000)
+  --idle-seconds <s>    idle: seconds the event loop is watched (default 5)
+  --drivers <n>         load-driver processes the clients are spread over (default 1)
+  --no-batch            OpenOT clients do not opt in to batched frames
+  --profile             CPU-profile every server process (results/profiles/<run>/) and summarise
+  --baseline <file>     compare with an earlier results file and print the changes
+  --out <file>          where to write the results (default results/<date>.json)
+  --help
+`;
+
+function numberList(value: string | undefined, name: string): number[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(",").map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((v) => !Number.isFinite(v) || v <= 0)) {
+    throw new Error(`--${name} takes positive numbers separated by commas, got "${value}"`);
+  }
+  return list;
+}
+
+function positive(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} takes a positive number, got "${value}"`);
+  return n;
+}
+
+function systemList(value: string | undefined, name: string, fallback: readonly SystemName[]): readonly SystemName[] {
+  if (value === undefined) return fallback;
+  const list = value.split(",").map((v) => v.trim());
+  const bad = list.filter((v) => !SYSTEMS.includes(v as SystemName));
+  if (bad.length > 0) throw new Error(`--${name}: unknown system ${bad.join(", ")}; choose from ${SYSTEMS.join(", ")}`);
+  return list as SystemName[];
+}
+
+/** Parse the command line (without `node` and the script). Throws with a message that names the bad flag. */
+export function parseCliOptions(argv: readonly string[]): CliOptions {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      seconds: { type: "string" },
+      warmup: { type: "string" },
+      clients: { type: "string" },
+      systems: { type: "string" },
+      docs: { type: "string" },
+      instances: { type: "string" },
+      "doc-size": { type: "string" },
+      sizes: { type: "string" },
+      "large-systems": { type: "string" },
+      ws: { type: "string" },
+      sse: { type: "string" },
+      "idle-seconds": { type: "string" },
+      drivers: { type: "string" },
+      "no-batch": { type: "boolean" },
+      profile: { type: "boolean" },
+      baseline: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  const [first, ...rest] = positionals;
+  const command = values.help === true ? "help" : first === "profile" ? "profile" : "run";
+  const named = command === "run" ? positionals : [];
+  const unknown = named.filter((p) => !SCENARIOS.includes(p as ScenarioName));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(", ")}; choose from ${SCENARIOS.join(", ")} (or none for all)`);
+  const warmup = values.warmup === undefined ? 1 : Number(values.warmup);
+  if (!Number.isFinite(warmup) || warmup < 0) throw new Error(`--warmup takes a number of seconds ≥ 0, got "${values.warmup}"`);
+  return {
+    command,
+    scenarios: named.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => named.includes(s)),
+    files: command === "profile" ? rest : [],
+    seconds: positive(values.seconds, "seconds", 5),
+    warmupSeconds: warmup,
+    clients: numberList(values.clients, "clients"),
+    systems: systemList(values.systems, "systems", SYSTEMS),
+    docs: positive(values.docs, "docs", 100),
+    instances: positive(values.instances, "instances", 2),
+    docSize: positive(values["doc-size"], "doc-size", 1000),
+    sizes: numberList(values.sizes, "sizes") ?? [1000, 100_000, 1_000_000],
+    largeSystems: systemList(values["large-systems"], "large-systems", ["openot", "openot-redis"]),
+    ws: positive(values.ws, "ws", 10_000),
+    sse: positive(values.sse, "sse", 2000),
+    idleSeconds: positive(values["idle-seconds"], "idle-seconds", 5),
+    drivers: positive(values.drivers, "drivers", 1),
+    batch: values["no-batch"] !== true,
+    profile: values.profile === true,
+    baseline: values.baseline,
+    out: values.out,
+  };
+}

@@ -1,0 +1,177 @@
+import { formatTable, num, ratio } from "../report/table.js";
+import { check, type TargetCheck } from "../report/target-check.js";
+import type { SystemName } from "../server-fleet.js";
+import { runLoad, type LoadRunResult } from "./load-run.js";
+
+/** Options of the hot-document scenario (workload 1). */
+export interface HotDocumentOptions {
+  /** Client counts. @default [1, 10, 50, 200] */
+  readonly clients: readonly number[];
+  /** Systems, run back to back for each client count. @default all four */
+  readonly systems: readonly SystemName[];
+  /** Measured seconds per run. */
+  readonly seconds: number;
+  /** Warm-up seconds per run. */
+  readonly warmupSeconds: number;
+  /** Document size in characters. */
+  readonly docSize: number;
+  /** Load-driver processes. */
+  readonly drivers: number;
+  /** OpenOT clients opt in to batching. */
+  readonly batch: boolean;
+  /** Server CPU profiles go here. @default undefined */
+  readonly profileDir?: string;
+}
+
+/** The runs of the scenario. */
+export interface HotDocumentResult {
+  readonly runs: LoadRunResult[];
+}
+
+/**
+ * Workload 1: N clients on one document, each with one op in flight, for every system. The
+ * systems of one N run back to back, so that their ratios are taken under the same machine load.
+ */
+export async function runHotDocument(options: HotDocumentOptions, log: (line: string) => void): Promise<HotDocumentResult> {
+  const runs: LoadRunResult[] = [];
+  for (const clients of options.clients) {
+    for (const system of options.systems) {
+      const run = await runLoad({
+        system,
+        clients,
+        seconds: options.seconds,
+        warmupSeconds: options.warmupSeconds,
+        docSize: options.docSize,
+        drivers: options.drivers,
+        batch: options.batch,
+        ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: `hot-${system}-n${clients}` }),
+      });
+      runs.push(run);
+      log(`  hot N=${clients} ${system}: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms${convergedNote(run)}`);
+    }
+  }
+  return { runs };
+}
+
+function convergedNote(run: LoadRunResult): string {
+  const errors = Object.entries(run.errors);
+  const trouble = [
+    ...(run.orderViolations > 0 ? [`${run.orderViolations} out-of-order revisions`] : []),
+    ...(errors.length > 0 ? [`errors: ${errors.map(([k, v]) => `${k} x${v}`).join(", ")} (${run.errorSamples.join(" | ")})`] : []),
+  ];
+  const suffix = trouble.length > 0 ? `; ${trouble.join("; ")}` : "";
+  if (run.converged === null) return suffix;
+  return (run.converged ? ", converged" : `, NOT converged (${run.convergenceNote})`) + suffix;
+}
+
+function find(result: HotDocumentResult, system: SystemName, clients: number): LoadRunResult | undefined {
+  return result.runs.find((r) => r.system === system && r.clients === clients);
+}
+
+/** The table of workload 1: one row per run, ratios of OpenOT to ShareDB and to the relay. */
+export function formatHotDocument(result: HotDocumentResult): string {
+  const headers = [
+    "N / system", "ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "srv cpu", "srv µs/op", "drv cpu", "vs ShareDB", "vs relay",
+  ];
+  const rows = result.runs.map((r) => {
+    const sharedb = find(result, "sharedb", r.clients);
+    const relay = find(result, "relay", r.clients);
+    const ours = r.system === "openot" || r.system === "openot-redis";
+    return [
+      `N=${r.clients} ${r.system}`,
+      num(r.opsPerSec, 0),
+      num(r.ack.p50, 2),
+      num(r.ack.p95, 2),
+      num(r.ack.p99, 2),
+      num(r.broadcastSame.p50, 2),
+      num(r.broadcastSame.p99, 2),
+      num(r.broadcastCross.p50, 2),
+      num(r.broadcastCross.p99, 2),
+      r.converged === null ? "n/a" : r.converged ? "yes" : "NO",
+      r.serverCpu.map((c) => num(c, 2)).join("+"),
+      num(r.serverCpuUsPerOp, 0),
+      r.driverCpu.map((c) => num(c, 2)).join("+"),
+      ours ? ratio(r.opsPerSec, sharedb?.opsPerSec) : "",
+      ours ? ratio(r.opsPerSec, relay?.opsPerSec) : "",
+    ];
+  });
+  return [
+    "Workload 1, hot document (latencies in ms; cpu as share of one core; ratios are ops/s)",
+    formatTable(headers, rows),
+  ].join("\n");
+}
+
+/** The issue's targets for workload 1. */
+export function hotDocumentTargets(result: HotDocumentResult): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const x = (v: number): string => `${v.toFixed(2)}x`;
+  const at = (system: SystemName, n: number): LoadRunResult | undefined => find(result, system, n);
+  const n10 = { ours: at("openot", 10), sharedb: at("sharedb", 10) };
+  if (n10.ours !== undefined || n10.sharedb !== undefined) {
+    checks.push(
+      check("N=10 ops/s, OpenOT / ShareDB", "≥ 2x", div(n10.ours?.opsPerSec, n10.sharedb?.opsPerSec), x, (v) => v >= 2),
+      check("N=10 ack p99, OpenOT / ShareDB", "≤ 0.5x", div(n10.ours?.ack.p99, n10.sharedb?.ack.p99), x, (v) => v <= 0.5),
+    );
+  }
+  for (const n of [50, 200]) {
+    const ours = at("openot", n);
+    if (ours === undefined) continue;
+    checks.push(
+      check(`N=${n} ops/s, OpenOT / ShareDB`, "≥ 3x", div(ours.opsPerSec, at("sharedb", n)?.opsPerSec), x, (v) => v >= 3),
+      check(`N=${n} ops/s, OpenOT / raw relay`, "≥ 1x", div(ours.opsPerSec, at("relay", n)?.opsPerSec), x, (v) => v >= 1),
+    );
+  }
+  for (const run of result.runs.filter((r) => r.system === "openot-redis")) {
+    checks.push(
+      check(
+        `N=${run.clients} ops/s, two instances + Redis / one instance`,
+        "≥ 0.70x",
+        div(run.opsPerSec, at("openot", run.clients)?.opsPerSec),
+        x,
+        (v) => v >= 0.7,
+      ),
+    );
+  }
+  const redis10 = at("openot-redis", 10);
+  if (redis10 !== undefined) {
+    checks.push(
+      check(
+        "N=10 broadcast p99, cross-instance minus same-instance",
+        "≤ 2 ms",
+        redis10.broadcastCross.p99 - redis10.broadcastSame.p99,
+        (v) => `${v.toFixed(2)} ms`,
+        (v) => v <= 2,
+      ),
+    );
+  }
+  const diverged = result.runs.filter((r) => r.converged === false);
+  const judged = result.runs.filter((r) => r.converged !== null);
+  if (judged.length > 0) {
+    checks.push({
+      name: "hot document: every client converged",
+      target: "all runs",
+      measured: diverged.length === 0 ? `${judged.length}/${judged.length}` : diverged.map((r) => `N=${r.clients} ${r.system}`).join(", "),
+      met: diverged.length === 0,
+    });
+  }
+  return checks;
+}
+
+function div(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined || b === 0 ? undefined : a / b;
+}
+
+/** Flat figures for baseline comparison: `hot/<system>/n<N>/<figure>`. */
+export function hotDocumentMetrics(result: HotDocumentResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of result.runs) {
+    const key = `hot/${r.system}/n${r.clients}`;
+    out[`${key}/opsPerSec`] = r.opsPerSec;
+    out[`${key}/ackP50Ms`] = r.ack.p50;
+    out[`${key}/ackP99Ms`] = r.ack.p99;
+    out[`${key}/broadcastP99Ms`] = r.broadcastSame.p99;
+    out[`${key}/serverCpuUsPerOp`] = r.serverCpuUsPerOp;
+    if (r.broadcastCross.count > 0) out[`${key}/crossBroadcastP99Ms`] = r.broadcastCross.p99;
+  }
+  return out;
+}

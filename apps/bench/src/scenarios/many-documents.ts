@@ -1,0 +1,85 @@
+import { formatTable, num } from "../report/table.js";
+import type { TargetCheck } from "../report/target-check.js";
+import { runLoad, type LoadRunResult } from "./load-run.js";
+
+/** Options of the many-documents scenario (workload 2). */
+export interface ManyDocumentsOptions {
+  /** Clients in total. @default 1000 */
+  readonly clients: number;
+  /** Documents they are spread over. @default 100 */
+  readonly docs: number;
+  /** OpenOT instances sharing Redis. @default 2 */
+  readonly instances: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly docSize: number;
+  readonly drivers: number;
+  readonly batch: boolean;
+  readonly profileDir?: string;
+}
+
+/** Workload 2: many clients over many documents, instances sharing Redis. */
+export async function runManyDocuments(options: ManyDocumentsOptions, log: (line: string) => void): Promise<LoadRunResult> {
+  const run = await runLoad({
+    system: "openot-redis",
+    clients: options.clients,
+    docs: options.docs,
+    instances: options.instances,
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    docSize: options.docSize,
+    drivers: options.drivers,
+    batch: options.batch,
+    ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: "many-docs" }),
+  });
+  log(`  many documents: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}`);
+  return run;
+}
+
+/** The table of workload 2. */
+export function formatManyDocuments(run: LoadRunResult): string {
+  return [
+    `Workload 2, many documents: ${run.clients} clients over ${run.docs} documents, ${run.instances} instances + Redis (ms)`,
+    formatTable(
+      ["ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "srv cpu", "drv cpu"],
+      [
+        [
+          num(run.opsPerSec, 0),
+          num(run.ack.p50, 2),
+          num(run.ack.p95, 2),
+          num(run.ack.p99, 2),
+          num(run.broadcastSame.p50, 2),
+          num(run.broadcastSame.p99, 2),
+          num(run.broadcastCross.p50, 2),
+          num(run.broadcastCross.p99, 2),
+          run.converged === true ? "yes" : `NO ${run.convergenceNote}`,
+          run.serverCpu.map((c) => num(c, 2)).join("+"),
+          run.driverCpu.map((c) => num(c, 2)).join("+"),
+        ],
+      ],
+    ),
+  ].join("\n");
+}
+
+/** Workload 2 has no figure target; convergence is checked. */
+export function manyDocumentsTargets(run: LoadRunResult): TargetCheck[] {
+  return [
+    {
+      name: `many documents: all ${run.docs} documents converged`,
+      target: "all",
+      measured: run.converged === true ? "all" : run.convergenceNote,
+      met: run.converged === true,
+    },
+  ];
+}
+
+/** Flat figures for baseline comparison. */
+export function manyDocumentsMetrics(run: LoadRunResult): Record<string, number> {
+  return {
+    "many-docs/opsPerSec": run.opsPerSec,
+    "many-docs/ackP50Ms": run.ack.p50,
+    "many-docs/ackP99Ms": run.ack.p99,
+    "many-docs/broadcastP99Ms": run.broadcastSame.p99,
+    "many-docs/crossBroadcastP99Ms": run.broadcastCross.p99,
+  };
+}
