@@ -1,6 +1,6 @@
 import { TextType, type TextOp } from "@open-ot/core";
 import { describe, expect, it } from "vitest";
-import { TextareaBinding, type EditableText, type TextEditingClient } from "./textarea-binding.js";
+import { TextareaBinding, type EditableText, type TextEditingClient, type TextareaEvent } from "./textarea-binding.js";
 
 /** A textarea as browsers behave: assigning `value` puts the caret at the end and scrolls to the top. */
 class FakeTextarea implements EditableText {
@@ -10,7 +10,7 @@ class FakeTextarea implements EditableText {
   selectionEnd = 0;
   selectionDirection: string | null = "none";
   #value = "";
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Map<TextareaEvent, Set<() => void>>();
 
   get value(): string {
     return this.#value;
@@ -26,11 +26,16 @@ class FakeTextarea implements EditableText {
     this.selectionEnd = end;
     this.selectionDirection = direction;
   }
-  addEventListener(_type: "input", listener: () => void): void {
-    this.#listeners.add(listener);
+  addEventListener(type: TextareaEvent, listener: () => void): void {
+    const set = this.#listeners.get(type) ?? new Set();
+    set.add(listener);
+    this.#listeners.set(type, set);
   }
-  removeEventListener(_type: "input", listener: () => void): void {
-    this.#listeners.delete(listener);
+  removeEventListener(type: TextareaEvent, listener: () => void): void {
+    this.#listeners.get(type)?.delete(listener);
+  }
+  fire(type: TextareaEvent): void {
+    for (const listener of this.#listeners.get(type) ?? []) listener();
   }
   /** The user types `text` over the selection, as a browser does, then fires `input`. */
   type(text: string): void {
@@ -47,10 +52,10 @@ class FakeTextarea implements EditableText {
     this.type("");
   }
   fireInput(): void {
-    for (const listener of this.#listeners) listener();
+    this.fire("input");
   }
   get listenerCount(): number {
-    return this.#listeners.size;
+    return [...this.#listeners.values()].reduce((n, set) => n + set.size, 0);
   }
 }
 
@@ -186,6 +191,37 @@ describe("TextareaBinding", () => {
     // A later input is diffed against the merged text, so nothing is submitted twice.
     area.fireInput();
     expect(client.submitted).toHaveLength(1);
+  });
+
+  it("holds remote ops back while an input method composes, and merges them with the composed text at the end", () => {
+    const { area, client } = setup("ab");
+    area.setSelectionRange(2, 2);
+    area.fire("compositionstart");
+    area.type("k"); // the input method shows a half-composed character
+    client.receiveRemote([{ i: "X" }]);
+    area.type("a");
+    // Nothing was sent, and the textarea was not written to (that would cancel the composition).
+    expect(client.submitted).toEqual([]);
+    expect(area.value).toBe("abka");
+    client.receiveRemote([{ r: 1 }, { i: "Y" }]);
+    // The input method replaces its preview with the final text.
+    area.setSelectionRange(2, 4);
+    area.type("か");
+    area.fire("compositionend");
+    expect(area.value).toBe("XYabか");
+    expect(client.snapshot).toBe(area.value);
+    expect(client.submitted).toEqual([[{ r: 4 }, { i: "か" }]]);
+    expect([area.selectionStart, area.selectionEnd]).toEqual([5, 5]);
+  });
+
+  it("sends the composed text when a composition ends with no remote op in between", () => {
+    const { area, client } = setup("ab");
+    area.setSelectionRange(1, 1);
+    area.fire("compositionstart");
+    area.type("é");
+    expect(client.submitted).toEqual([]);
+    area.fire("compositionend");
+    expect(client.submitted).toEqual([[{ r: 1 }, { i: "é" }]]);
   });
 
   it("replaces the content on a later snapshot and keeps the caret within the new text", () => {

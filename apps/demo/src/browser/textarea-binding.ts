@@ -9,9 +9,12 @@ export interface EditableText {
   readonly selectionEnd: number;
   readonly selectionDirection: string | null;
   setSelectionRange(start: number, end: number, direction?: "forward" | "backward" | "none"): void;
-  addEventListener(type: "input", listener: () => void): void;
-  removeEventListener(type: "input", listener: () => void): void;
+  addEventListener(type: TextareaEvent, listener: () => void): void;
+  removeEventListener(type: TextareaEvent, listener: () => void): void;
 }
+
+/** The textarea events the binding listens to. */
+export type TextareaEvent = "input" | "compositionstart" | "compositionend";
 
 /** The part of `OTClient<string, TextOp>` the binding uses. */
 export interface TextEditingClient {
@@ -29,12 +32,33 @@ export interface TextEditingClient {
  *
  * The textarea is read-only until the client has a document, because an edit made before the
  * first snapshot would have no revision to be based on.
+ *
+ * While an input method composes text (CJK input, dead keys), nothing is written to the
+ * textarea, which would cancel the composition, and the half-composed text is not sent:
+ * remote ops are held back, composed into one, and merged with the composed text when the
+ * composition ends.
  */
 export class TextareaBinding {
   /** The text the client's view holds, as last written to or read from the textarea. */
   #shown = "";
+  /**
+   * Set while an input method composes: the remote ops that arrived meanwhile, composed into one
+   * (`undefined` when none). `#shown` then still holds the text as it was before them.
+   */
+  #composition: { deferred: TextOp | undefined } | undefined;
   readonly #unsubscribe: (() => void)[] = [];
-  readonly #onInput = (): void => this.syncLocal();
+  readonly #onInput = (): void => {
+    if (this.#composition === undefined) this.syncLocal();
+  };
+  readonly #onCompositionStart = (): void => {
+    this.#composition ??= { deferred: undefined };
+  };
+  readonly #onCompositionEnd = (): void => {
+    const composition = this.#composition;
+    this.#composition = undefined;
+    if (composition?.deferred !== undefined) this.applyRemote(composition.deferred);
+    else this.syncLocal();
+  };
 
   constructor(
     private readonly area: EditableText,
@@ -43,6 +67,8 @@ export class TextareaBinding {
     if (client.hasDocument) this.replace(client.snapshot);
     else area.readOnly = true;
     area.addEventListener("input", this.#onInput);
+    area.addEventListener("compositionstart", this.#onCompositionStart);
+    area.addEventListener("compositionend", this.#onCompositionEnd);
     this.#unsubscribe.push(
       client.on("remoteOp", ({ op }) => this.applyRemote(op)),
       client.on("snapshot", ({ snapshot }) => this.replace(snapshot)),
@@ -67,13 +93,19 @@ export class TextareaBinding {
    * move the caret and selection through it.
    */
   applyRemote(op: TextOp): void {
+    const composition = this.#composition;
+    if (composition !== undefined) {
+      composition.deferred = composition.deferred === undefined ? op : TextType.compose(composition.deferred, op);
+      return;
+    }
     const area = this.area;
     const value = area.value;
     let remote = op;
     if (value !== this.#shown) {
-      // The textarea changed without an `input` event reaching us yet (an IME or an extension
-      // writing to it). The remote op fits the client's view, not the textarea: transform the
-      // two against each other so that neither edit is lost, then hand the local one over.
+      // The textarea holds text not sent yet: a composition that just ended, or a change with
+      // no input event (an extension writing to it). The remote op fits the client's view, not
+      // the textarea: transform the two against each other so that neither edit is lost, then
+      // hand the local one over.
       const local = diffText(this.#shown, value);
       remote = TextType.transform(op, local, "left");
       this.client.submit(TextType.transform(local, op, "right"));
@@ -93,6 +125,8 @@ export class TextareaBinding {
   /** Replace the whole content (a snapshot), keeping the caret where it was as far as the new text allows. */
   replace(snapshot: string): void {
     const area = this.area;
+    // The document was replaced wholesale: held-back remote ops belong to the old one.
+    if (this.#composition !== undefined) this.#composition.deferred = undefined;
     this.#shown = snapshot;
     area.readOnly = false;
     if (area.value === snapshot) return;
@@ -103,6 +137,8 @@ export class TextareaBinding {
   /** Stop listening to the textarea and the client. */
   detach(): void {
     this.area.removeEventListener("input", this.#onInput);
+    this.area.removeEventListener("compositionstart", this.#onCompositionStart);
+    this.area.removeEventListener("compositionend", this.#onCompositionEnd);
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
   }
 
