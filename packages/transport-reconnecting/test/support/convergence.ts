@@ -46,11 +46,22 @@ export async function expectExactlyOnce(editors: readonly Editor[], backend: Mem
   const text = record.data as string;
   for (const editor of editors) expect(editor.client.snapshot, `${editor.options.name}'s text`).toBe(text);
 
+  const early = process.env.RECONNECT_DEBUG ? await backend.getOps(docId, 1) : undefined;
+  for (const editor of early ? editors : []) {
+    for (const marker of editor.markers) {
+      const hits = early!.filter((op) => JSON.stringify(op.op).includes(marker));
+      if (hits.length !== 1) console.log("DEBUG", editor.options.name, editor.client.clientId, marker, JSON.stringify(hits), JSON.stringify(early!.filter((op) => op.clientId === editor.client.clientId).map((op) => [op.revision, op.seq])));
+    }
+  }
   let markerChars = 0;
   for (const editor of editors) {
     expect(editor.markers.length, `${editor.options.name} made edits`).toBeGreaterThan(0);
-    const wrong = editor.markers.filter((marker) => text.split(marker).length - 1 !== 1);
-    expect(wrong, `${editor.options.name}'s markers not present exactly once`).toEqual([]);
+    const wrong = editor.markers
+      .map((marker) => ({ marker, count: text.split(marker).length - 1 }))
+      .filter(({ count }) => count !== 1)
+      .map(({ marker, count }) => `${marker} x${count}`);
+    const incidents = editor.incidents.filter((i) => !i.startsWith("error send_failed")).slice(-20);
+    expect(wrong, `${editor.options.name}'s markers not present exactly once; client incidents: ${incidents.join(" || ")}`).toEqual([]);
     markerChars += editor.markers.reduce((sum, marker) => sum + marker.length, 0);
   }
   expect(text.length, "the text holds the markers and nothing else").toBe(markerChars);

@@ -71,6 +71,8 @@ export class Editor {
   readonly markers: string[] = [];
   /** Revisions the client reported through events, with the snapshots that reset the count. */
   readonly clientEvents: Array<{ kind: "snapshot" | "ack" | "remoteOp"; revision: number }> = [];
+  /** What the client reported going wrong, for the failure message of a test. */
+  readonly incidents: string[] = [];
   #editing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly options: EditorOptions) {
@@ -87,6 +89,12 @@ export class Editor {
     this.client.on("snapshot", ({ revision }) => this.clientEvents.push({ kind: "snapshot", revision }));
     this.client.on("ack", ({ revision }) => this.clientEvents.push({ kind: "ack", revision }));
     this.client.on("remoteOp", ({ revision }) => this.clientEvents.push({ kind: "remoteOp", revision }));
+    this.client.on("resync", (e) =>
+      this.incidents.push(
+        `resync ${e.reason} ${e.previousRevision}->${e.revision} committed=${e.pendingCommitted} dropped=${JSON.stringify(e.dropped)} ${e.error?.message ?? ""}`,
+      ),
+    );
+    this.client.on("error", (e) => this.incidents.push(`error ${e.code}: ${e.message}`));
   }
 
   /** Insert one new marker at a random place of the local view. */
