@@ -59,19 +59,20 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   const presenceHub = presence.wrap(hub);
 
   const http = createServer();
-  const rate = config.rateLimit === 0 ? false : undefined;
+  // 0 turns the limit off: useful for load tests against the demo.
+  const limited = config.rateLimit > 0;
   const ws = attachWebSocketServer({
     hub: presenceHub,
     server: http,
     defaultDocId: config.defaultDoc,
     maxMessageBytes: config.maxMessageSize,
-    rateLimit: rate ?? { messagesPerSecond: config.rateLimit, burst: config.rateBurst },
+    rateLimit: limited ? { messagesPerSecond: config.rateLimit, burst: config.rateBurst } : false,
     logger,
   });
   const sse = createSseHandler({
     hub: presenceHub,
     maxMessageSize: config.maxMessageSize,
-    rateLimit: rate ?? { messagesPerSecond: config.rateLimit, burst: config.rateBurst },
+    rateLimit: limited ? { messagesPerSecond: config.rateLimit, burst: config.rateBurst } : false,
     // The demo has no authentication and its WebSocket endpoints accept every origin, so
     // limiting SSE to some origins would protect nothing; "*" lets a page on one instance
     // use another instance (?servers=...).

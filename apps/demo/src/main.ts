@@ -3,7 +3,7 @@
  * and print its URL. SIGTERM or SIGINT (Ctrl-C) shuts it down gracefully: clients are closed
  * with 1001 and reconnect, to another instance when they were given one.
  */
-import { DemoConfigError, parseDemoConfig } from "./demo-config.js";
+import { DemoConfigError, parseDemoConfig, type DemoCommand } from "./demo-config.js";
 import { createConsoleLogger } from "./console-logger.js";
 import { startDemoServer } from "./demo-server.js";
 
@@ -11,7 +11,7 @@ import { startDemoServer } from "./demo-server.js";
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
-  let command;
+  let command: DemoCommand;
   try {
     command = parseDemoConfig(process.argv.slice(2), process.env);
   } catch (error) {

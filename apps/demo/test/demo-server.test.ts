@@ -139,6 +139,38 @@ describe("startDemoServer", () => {
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });
 
+  it("applies the configured message size and rate limits to WebSocket and SSE", async () => {
+    const server = await start({ maxMessageSize: 2048, rateLimit: 1, rateBurst: 2 });
+    // WebSocket: within the burst, then refused with rate_limited.
+    const ws = new WebSocketTransport(`${server.url}/ws`);
+    const received: { type?: string; code?: string; t?: unknown }[] = [];
+    await ws.connect((message) => received.push(message as (typeof received)[number]));
+    for (let t = 1; t <= 3; t++) await ws.send({ type: "ping", t });
+    await waitFor("two pongs and a refusal", () => received.length === 3);
+    expect(received.map((m) => m.type ?? "")).toEqual(["pong", "pong", "error"]);
+    expect(received[2]).toMatchObject({ code: "rate_limited" });
+    // A frame over the size limit closes the connection with 1009.
+    const big = new WebSocketTransport(`${server.url}/ws`);
+    const closed = new Promise<number>((resolve) => big.onClose((event) => resolve(event.code)));
+    await big.connect(() => undefined);
+    await big.send({ type: "ping", t: "x".repeat(4096) });
+    expect(await closed).toBe(1009);
+    await ws.disconnect();
+
+    // SSE: a POST body over the limit is answered 413.
+    const abort = new AbortController();
+    const stream = await fetch(`${server.url}/events`, { signal: abort.signal });
+    const reader = stream.body!.getReader();
+    let text = "";
+    while (!/data: (\{.*\})\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    const sessionId = (JSON.parse(/data: (\{.*\})\n/.exec(text)![1]!) as { sessionId: string }).sessionId;
+    const post = (body: string): Promise<Response> =>
+      fetch(`${server.url}/messages`, { method: "POST", headers: { "X-Session-Id": sessionId, "Content-Type": "application/json" }, body });
+    expect((await post(JSON.stringify({ type: "ping", t: 1 }))).status).toBe(202);
+    expect((await post(JSON.stringify({ type: "ping", t: "x".repeat(4096) }))).status).toBe(413);
+    abort.abort();
+  });
+
   it("says which port is taken and how to choose another", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
