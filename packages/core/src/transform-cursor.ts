@@ -11,8 +11,11 @@ import { TextType } from "./text-type.js";
  * `transform(caret, op, side)` with the caret as an empty insert:
  * - `"right"` (the default): the caret ends after the inserted text, as a remote user's
  *   typing at your caret pushes it along;
- * - `"left"`: the caret stays before the inserted text (use it for the start of a selection
- *   that should not grow, or for your own caret when the op is yours and already placed it).
+ * - `"left"`: the caret stays before the inserted text (use it for your own caret when the op
+ *   is yours and already placed it).
+ *
+ * For a selection that should not grow when text is inserted at its edges, map its start with
+ * `"right"` and its end with `"left"`.
  *
  * @param position a code-unit index, 0 to the document's length
  * @param op a text op valid on the document `position` belongs to (its shape is checked;

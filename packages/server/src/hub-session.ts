@@ -178,7 +178,7 @@ export class ConnectionSession implements HubSession {
           // A bug or a failing backend: answer `internal`, keep the connection and the document.
           this.ctx.logger.error?.("handling a message failed", { session: this.id, error });
           const ids = work.kind === "message" ? this.identity(work.result) : { docId: work.docId };
-          this.reply(errorMessage({ code: "internal", message: "The server failed while handling this message; nothing was applied. Try again.", ...ids }));
+          this.reply(errorMessage({ code: "internal", message: "The server failed while handling this message. An op may or may not have been committed: rejoin with your revision and resend it with the same seq (de-duplication makes that safe).", ...ids }));
         }
       }
     } finally {
