@@ -38,8 +38,11 @@ export interface ReconnectingStatus {
 
 /** Where the wrapper reports what it does; it never writes to the console itself. */
 export interface ReconnectingLogger {
+  /** Transitions and attempts. */
   debug?(message: string, details?: Record<string, unknown>): void;
+  /** A final stop, a throwing factory, a failed inner `disconnect()`. */
   warn?(message: string, details?: Record<string, unknown>): void;
+  /** A status or close listener threw. */
   error?(message: string, details?: Record<string, unknown>): void;
 }
 
@@ -117,8 +120,14 @@ interface Session<M> {
 
 type Timer = ReturnType<typeof setTimeout>;
 
-// The wrapper's one state variable. Every state but `closed` carries the session of the
-// current `connect()`; `attempting` and `open` carry the inner transport and its epoch.
+// The wrapper's one state variable, changed only in #setPhase. Every state but `closed` carries
+// the session of the current `connect()`; `attempting` and `open` carry the inner transport and
+// its epoch. (`status.state` is derived from it: waiting and attempting show as connecting or
+// reconnecting, depending on whether this session has been open yet.)
+//
+//   closed --connect()--> attempting --handshake done--> open --drop, dead heartbeat--> waiting
+//   attempting --failed, timed out--> waiting --timer, online, visible, retryNow()--> attempting
+//   attempting | open | waiting --policy stop, maxAttempts, disconnect()--> closed
 type Phase<M> =
   | { readonly kind: "closed" }
   | {
