@@ -23,6 +23,23 @@ describe("decodeFrame", () => {
     expect(result.ok ? "" : result.error.message).toMatch(/nested too deeply/);
   });
 
+  it("refuses invalid UTF-8 bytes instead of replacing them", () => {
+    const result = decodeFrame(new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]));
+    expect(result).toMatchObject({ ok: false, error: { code: "bad_message" } });
+    expect(result.ok ? "" : result.error.message).toMatch(/UTF-8/);
+  });
+
+  it("refuses UTF-8 bytes that are not JSON", () => {
+    const result = decodeFrame(new TextEncoder().encode("{type: ping}"));
+    expect(result).toMatchObject({ ok: false, error: { code: "bad_message" } });
+    expect(result.ok ? "" : result.error.message).toMatch(/not JSON/);
+  });
+
+  it("never throws on deeply nested input", () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    expect(() => decodeFrame(new TextEncoder().encode(deep))).not.toThrow();
+  });
+
   it("answers bad_message for an empty string", () => {
     expect(decodeFrame("")).toMatchObject({ ok: false, error: { code: "bad_message" } });
   });

@@ -7,4 +7,6 @@ export * from "./text-op.js";
 export * from "./text-type.js";
 export * from "./transform-cursor.js";
 export * from "./diff-text.js";
+export * from "./logger.js";
+export { decodeFrame, type DecodedFrame } from "./decode-frame.js";
 export { findLoneSurrogate, isHighSurrogate, isLowSurrogate, splitsSurrogatePair } from "./surrogates.js";
