@@ -1,3 +1,4 @@
+import { silentLogger, type Logger } from "@open-ot/core";
 import {
   HistoryTrimmedError,
   documentChannel,
@@ -6,7 +7,6 @@ import {
   type IBackendAdapter,
   type PubSub,
 } from "./backend.js";
-import { silentLogger, type Logger } from "./logger.js";
 
 /** Receives a document's commits from a {@link DocumentSequencer}, in revision order. */
 export interface SequencerListener {

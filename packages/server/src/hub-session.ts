@@ -8,6 +8,7 @@ import {
   type ErrorCode,
   type JoinMessage,
   type LeaveMessage,
+  type Logger,
   type OpMessage,
   type ParseResult,
   type ProtocolError,
@@ -24,7 +25,6 @@ import {
 } from "./backend.js";
 import { DocumentFeed } from "./document-feed.js";
 import type { HubConnection, HubSession } from "./hub-types.js";
-import type { Logger } from "./logger.js";
 import { OTError } from "./ot-error.js";
 import { Outbox } from "./outbox.js";
 import type { SequencerPool } from "./sequencer-pool.js";

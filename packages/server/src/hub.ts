@@ -1,9 +1,8 @@
-import { CloseCode, DEFAULT_DOC_ID, isValidDocId } from "@open-ot/core";
+import { CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
 import type { DocumentSequencerOptions } from "./document-sequencer.js";
 import { ConnectionSession, type HubContext } from "./hub-session.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
-import { silentLogger, type Logger } from "./logger.js";
 import { SequencerPool } from "./sequencer-pool.js";
 import type { Server } from "./server.js";
 

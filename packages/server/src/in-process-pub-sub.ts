@@ -1,5 +1,5 @@
+import { silentLogger, type Logger } from "@open-ot/core";
 import type { CommitNotice, PubSub, PubSubListener } from "./backend.js";
-import { silentLogger, type Logger } from "./logger.js";
 
 /** Options of {@link InProcessPubSub}. */
 export interface InProcessPubSubOptions {

@@ -1,6 +1,7 @@
 export * from "./backend.js";
 export * from "./hub-types.js";
-export * from "./logger.js";
+// Logger and silentLogger live in @open-ot/core; re-exported so existing imports keep working.
+export { silentLogger, type Logger } from "@open-ot/core";
 export * from "./in-process-pub-sub.js";
 export * from "./memory-backend.js";
 export * from "./document-sequencer.js";

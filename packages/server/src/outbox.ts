@@ -1,6 +1,5 @@
-import type { ServerMessage } from "@open-ot/core";
+import { silentLogger, type Logger, type ServerMessage } from "@open-ot/core";
 import type { HubConnection } from "./hub-types.js";
-import { silentLogger, type Logger } from "./logger.js";
 
 /**
  * What a connection is sent, in order. A connection that opted in to batching gets everything

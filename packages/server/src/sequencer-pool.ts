@@ -1,6 +1,6 @@
+import { silentLogger, type Logger } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
 import { DocumentSequencer, type DocumentSequencerOptions } from "./document-sequencer.js";
-import { silentLogger, type Logger } from "./logger.js";
 
 /** Options of {@link SequencerPool}. */
 export interface SequencerPoolOptions {

@@ -4,8 +4,10 @@ import {
   isValidDocId,
   isValidRevision,
   isValidSeq,
+  silentLogger,
   textOpLengthDelta,
   textOpReach,
+  type Logger,
   type OTType,
   type TextOp,
 } from "@open-ot/core";
@@ -17,7 +19,6 @@ import {
   type IBackendAdapter,
 } from "./backend.js";
 import { KeyedQueue } from "./keyed-queue.js";
-import { silentLogger, type Logger } from "./logger.js";
 import { OTError } from "./ot-error.js";
 
 /** An OT type of any snapshot and op (the server handles them as opaque values). */
