@@ -1,9 +1,8 @@
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Duplex } from "node:stream";
-import { CloseCode, DEFAULT_DOC_ID, isValidDocId } from "@open-ot/core";
+import { CloseCode, DEFAULT_DOC_ID, isValidDocId, type Logger } from "@open-ot/core";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { HubLike } from "./hub-like.js";
-import type { Logger } from "./logger.js";
 import { readUpgradeRequest, refuseUpgrade, type UpgradeRequestInfo } from "./upgrade-request.js";
 import { WebSocketConnection, type ResolvedRateLimit, type WebSocketConnectionSettings } from "./websocket-connection.js";
 

@@ -9,4 +9,4 @@ export {
   type WebSocketServerOptions,
 } from "./attach-websocket-server.js";
 export type { HubLike } from "./hub-like.js";
-export type { Logger } from "./logger.js";
+export type { Logger } from "@open-ot/core";

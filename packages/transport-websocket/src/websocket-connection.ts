@@ -1,16 +1,17 @@
 import {
   CloseCode,
+  decodeFrame,
+  errorMessage,
   isValidDocId,
   isValidSeq,
   type ErrorMessage,
+  type Logger,
   type ServerMessage,
 } from "@open-ot/core";
 import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
 import type { HubLike } from "./hub-like.js";
 import type { RawData, WebSocket } from "ws";
 import { truncateCloseReason } from "./close-reason.js";
-import { decodeInboundFrame } from "./decode-inbound-frame.js";
-import type { Logger } from "./logger.js";
 import { TokenBucket } from "./token-bucket.js";
 
 /** The rate limit after defaults were applied. */
@@ -163,7 +164,7 @@ export class WebSocketConnection implements HubConnection {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     // The server runs ws with skipUTF8Validation, so invalid UTF-8 arrives here and is answered
     // with bad_message instead of closing the connection with 1007.
-    const decoded = decodeInboundFrame(bytes);
+    const decoded = decodeFrame(bytes);
     const cost = decoded.ok && Array.isArray(decoded.value) ? Math.max(1, decoded.value.length) : 1;
     if (this.bucket !== undefined && !this.bucket.take(cost)) {
       this.refuseForRate(decoded.ok ? decoded.value : undefined);
@@ -171,12 +172,12 @@ export class WebSocketConnection implements HubConnection {
     }
     this.refusedInARow = 0;
     if (!decoded.ok) {
-      this.send({ type: "error", code: "bad_message", message: decoded.message });
+      this.send(errorMessage(decoded.error));
       return;
     }
-    // The hub reads a string as JSON text: hand it the original text, so that a frame holding
-    // a JSON string is refused as "not an object" rather than parsed a second time.
-    const frame = typeof decoded.value === "string" ? decoded.text : decoded.value;
+    // The hub reads a string as JSON text: hand it the string as JSON text again, so that a
+    // frame holding a JSON string is refused as "not an object" rather than parsed a second time.
+    const frame = typeof decoded.value === "string" ? JSON.stringify(decoded.value) : decoded.value;
     try {
       this.session?.receive(frame);
     } catch (error) {

@@ -1,5 +1,4 @@
-import type { TransportAdapter, TransportCloseEvent } from "@open-ot/core";
-import type { Logger } from "./logger.js";
+import type { Logger, TransportAdapter, TransportCloseEvent } from "@open-ot/core";
 import type { WebSocketConstructor } from "./native-socket.js";
 import type { HttpRefusal, Socket, SocketEvents } from "./socket.js";
 import { resolveSocketFactory } from "./socket-factory.js";
