@@ -1,11 +1,10 @@
-import { CloseCode, type TransportAdapter, type TransportCloseEvent } from "@open-ot/core";
+import { CloseCode, type Logger, type TransportAdapter, type TransportCloseEvent } from "@open-ot/core";
 import {
   loadEventSource,
   type EventSourceConstructor,
   type EventSourceLike,
   type StreamResponseProbe,
 } from "./event-source-loader.js";
-import type { Logger } from "./logger.js";
 import { MessagePoster, type FetchFunction } from "./message-poster.js";
 import { TransportError } from "./transport-error.js";
 

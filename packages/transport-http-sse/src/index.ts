@@ -2,4 +2,4 @@ export { HttpSseTransport, type HttpSseTransportOptions } from "./http-sse-trans
 export { TransportError, type TransportErrorKind, type TransportErrorDetails } from "./transport-error.js";
 export type { EventSourceConstructor, EventSourceLike, EventSourceInitLike } from "./event-source-loader.js";
 export type { FetchFunction } from "./message-poster.js";
-export type { Logger } from "./logger.js";
+export type { Logger } from "@open-ot/core";

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CloseCode, type ErrorCode } from "@open-ot/core";
-import type { Logger } from "./logger.js";
+import { CloseCode, type ErrorCode, type Logger } from "@open-ot/core";
 import { parsePostBody } from "./parse-post-body.js";
 import { readBody } from "./read-body.js";
 import { extractSessionId, extractToken, parseStreamRequest, type RequestRefusal } from "./request-params.js";

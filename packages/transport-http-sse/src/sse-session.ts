@@ -1,8 +1,7 @@
 import type { ServerResponse } from "node:http";
-import type { ServerMessage } from "@open-ot/core";
+import type { Logger, ServerMessage } from "@open-ot/core";
 import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
 import { eventIdFor } from "./event-id.js";
-import type { Logger } from "./logger.js";
 import { formatSseComment, formatSseEvent } from "./sse-event.js";
 import { TokenBucket, type TokenBucketOptions } from "./token-bucket.js";
 
