@@ -4,7 +4,9 @@
  */
 import {
   randomClientId,
+  silentLogger,
   type HandshakeCapable,
+  type Logger,
   type PingMessage,
   type TransportAdapter,
   type TransportCloseEvent,
@@ -36,15 +38,11 @@ export interface ReconnectingStatus {
   readonly lastCloseReason: string | undefined;
 }
 
-/** Where the wrapper reports what it does; it never writes to the console itself. */
-export interface ReconnectingLogger {
-  /** Transitions and attempts. */
-  debug?(message: string, details?: Record<string, unknown>): void;
-  /** A final stop, a throwing factory, a failed inner `disconnect()`. */
-  warn?(message: string, details?: Record<string, unknown>): void;
-  /** A status or close listener threw. */
-  error?(message: string, details?: Record<string, unknown>): void;
-}
+/**
+ * Where the wrapper reports what it does: core's `Logger`, under the name this package has
+ * always exported. It never writes to the console itself.
+ */
+export type ReconnectingLogger = Logger;
 
 /** A handshake, as registered with {@link ReconnectingTransport.setHandshake}. */
 export type Handshake<M> = (send: (message: M) => Promise<void>) => Promise<void> | void;
@@ -101,8 +99,13 @@ export interface ReconnectingTransportOptions {
   browserEvents?: boolean;
   /** Uniform random numbers in `[0, 1)` for jitter. @default Math.random */
   random?: () => number;
-  /** Where to report reconnects and failures. @default no logging */
-  logger?: ReconnectingLogger;
+  /**
+   * Where to report what the wrapper does: transitions and attempts at `debug`; a final stop,
+   * a throwing factory or a failed inner `disconnect()` at `warn`; a status or close listener
+   * that threw at `error`.
+   * @default no logging
+   */
+  logger?: Logger;
 }
 
 interface Session<M> {
@@ -205,7 +208,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
   readonly #queue: OfflineQueue<M> | undefined;
   readonly #browserEvents: boolean;
   readonly #random: () => number;
-  readonly #logger: ReconnectingLogger;
+  readonly #logger: Logger;
   // Heartbeat ping ids start with this, so its pongs (late ones too) are told from the app's.
   readonly #pingPrefix = `rt-${randomClientId(8)}-`;
 
@@ -245,7 +248,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     this.#queue = options.queue === false ? undefined : new OfflineQueue<M>(options.queue ?? {});
     this.#browserEvents = options.browserEvents ?? true;
     this.#random = options.random ?? Math.random;
-    this.#logger = options.logger ?? {};
+    this.#logger = options.logger ?? silentLogger;
     this.#status = this.#computeStatus();
   }
 
