@@ -1,16 +1,11 @@
-import type { OTType, TransportAdapter } from "@open-ot/core";
+import type { Logger, OTType, TransportAdapter } from "@open-ot/core";
 import type { DiffFunction } from "./rebase-onto-snapshot.js";
 
 /**
- * Where the client reports what it does. The library never writes to the console; pass
- * `console` here to see its messages. Every method is optional.
+ * Where the client reports what it does: core's `Logger`, under the name this package has
+ * always exported. The library never writes to the console; pass `console` to see its messages.
  */
-export interface OTClientLogger {
-  debug?(message: string, context?: Record<string, unknown>): void;
-  info?(message: string, context?: Record<string, unknown>): void;
-  warn?(message: string, context?: Record<string, unknown>): void;
-  error?(message: string, context?: Record<string, unknown>): void;
-}
+export type OTClientLogger = Logger;
 
 /** Options of {@link OTClient}. */
 export interface OTClientOptions<Snapshot, Op> {
@@ -63,5 +58,5 @@ export interface OTClientOptions<Snapshot, Op> {
    * Where to report what the client does.
    * @default no logging
    */
-  logger?: OTClientLogger;
+  logger?: Logger;
 }
