@@ -9,36 +9,14 @@ import { InProcessPubSub } from "../src/in-process-pub-sub.js";
 import { createInProcessTransport, type InProcessTransport } from "../src/in-process-transport.js";
 import { MemoryBackend } from "../src/memory-backend.js";
 import { Server } from "../src/server.js";
+// By path: @open-ot/testing depends on this package, so it cannot be a dependency of it.
+import { randomTextEdit } from "../../testing/src/random-text-edit.js";
+import { seededRandom } from "../../testing/src/seeded-random.js";
 import { waitFor } from "./wait-for.js";
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const ALPHABET = "abcdefghijklmnopqrstuvwxyzé ";
-
-/** A random valid op on `doc`: an insert, a delete, or both. */
+/** A random valid op on `doc`: an insert, a delete, or a delete with an insert. */
 function randomOp(random: () => number, doc: string): TextOp {
-  const at = Math.floor(random() * (doc.length + 1));
-  const roll = random();
-  if (roll < 0.6 || doc.length === 0) {
-    let text = "";
-    const n = 1 + Math.floor(random() * 4);
-    for (let k = 0; k < n; k++) text += ALPHABET[Math.floor(random() * ALPHABET.length)];
-    return [{ r: at }, { i: text }];
-  }
-  const from = Math.min(at, doc.length - 1);
-  const length = 1 + Math.floor(random() * Math.min(5, doc.length - from));
-  if (roll < 0.85) return [{ r: from }, { d: length }];
-  return [{ r: from }, { d: length }, { i: "~" }];
+  return randomTextEdit(random, doc, { deleteChance: 0.4, replaceChance: 0.4, maxDelete: 5 });
 }
 
 /**
@@ -200,7 +178,7 @@ afterEach(async () => {
 });
 
 async function runSimulation(seed: number, clients: number, steps: number, instances = 1): Promise<void> {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   // Lose ~3% of pub/sub messages: the sequencer must fill every gap from history.
   const pubsub = new InProcessPubSub({ dropIf: () => random() < 0.03 });
   const backend = new MemoryBackend({ pubsub });

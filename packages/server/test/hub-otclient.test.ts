@@ -9,24 +9,14 @@ import { InProcessPubSub } from "../src/in-process-pub-sub.js";
 import { createInProcessTransport, type InProcessTransport } from "../src/in-process-transport.js";
 import { MemoryBackend } from "../src/memory-backend.js";
 import { Server } from "../src/server.js";
+// By path: @open-ot/testing depends on this package, so it cannot be a dependency of it.
+import { randomTextEdit } from "../../testing/src/random-text-edit.js";
+import { seededRandom } from "../../testing/src/seeded-random.js";
 import { waitFor } from "./wait-for.js";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** A random valid op on `doc`: mostly an insert, sometimes a delete of 1 to 3 characters. */
 function randomOp(random: () => number, doc: string): TextOp {
-  const at = Math.floor(random() * (doc.length + 1));
-  if (random() < 0.65 || doc.length === 0) return [{ r: at }, { i: "xyzé"[Math.floor(random() * 4)] ?? "x" }];
-  const from = Math.min(at, doc.length - 1);
-  return [{ r: from }, { d: 1 + Math.floor(random() * Math.min(3, doc.length - from)) }];
+  return randomTextEdit(random, doc, { deleteChance: 0.35 });
 }
 
 /**
@@ -68,7 +58,7 @@ afterEach(async () => {
 });
 
 async function run(seed: number, count: number, steps: number): Promise<void> {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const pubsub = new InProcessPubSub({ dropIf: () => random() < 0.03 });
   const backend = new MemoryBackend({ pubsub });
   const server = new Server(backend);
