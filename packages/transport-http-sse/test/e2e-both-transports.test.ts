@@ -9,6 +9,7 @@ import { TextType, type TransportAdapter } from "@open-ot/core";
 import { Hub, MemoryBackend, Server } from "@open-ot/server";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
+import { pick, randomTextEdit, seededRandom } from "@open-ot/testing";
 import { HttpSseTransport } from "../src/index.js";
 import { createSseHandler } from "../src/server.js";
 import { waitFor } from "./helpers.js";
@@ -20,34 +21,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Mulberry32: a small seeded RNG, so that a failing run can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random insert or delete on code-point boundaries (an op may not split a surrogate pair). */
 function randomEdit(text: string, random: () => number, who: string): TextOp {
-  const points = Array.from(text);
-  const index = Math.floor(random() * (points.length + 1));
-  const at = points.slice(0, index).join("").length;
-  if (index < points.length && random() < 0.35) {
-    const count = Math.min(points.length - index, 1 + Math.floor(random() * 3));
-    return [{ r: at }, { d: points.slice(index, index + count).join("").length }];
-  }
-  const samples = [who, "é", "😀", "漢", "\n"];
-  return [{ r: at }, { i: samples[Math.floor(random() * samples.length)]! }];
+  return randomTextEdit(random, text, { deleteChance: 0.35, insert: (r) => pick(r, [who, "é", "😀", "漢", "\n"]) });
 }
 
 it("WebSocket and SSE clients editing one document through one server converge to the server's text", async () => {
   const seed = 20240611;
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const backend = new MemoryBackend();
   const ot = new Server(backend);
   await ot.createDocument("shared", "text", "start");
