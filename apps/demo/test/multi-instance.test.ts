@@ -1,7 +1,7 @@
 import { RedisAdapter } from "@open-ot/adapter-redis";
 import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { randomTextEdit, seededRandom, startRedisServer, type RedisServer } from "@open-ot/testing";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEditorTransport } from "../src/browser/editor-transport.js";
@@ -13,28 +13,6 @@ const CLIENTS = 20;
 const EDIT_MS = 10_000;
 const RESTART_AT_MS = 3_500;
 const DOC = "scale-test";
-
-/** A small seeded PRNG (mulberry32), so that a failing run can be told apart and replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A random edit of `text`: mostly short inserts, sometimes a short delete. */
-function randomEdit(text: string, random: () => number, tag: string): TextOp {
-  const at = Math.floor(random() * (text.length + 1));
-  if (text.length > 0 && random() < 0.3) {
-    const from = Math.min(at, text.length - 1);
-    return [{ r: from }, { d: Math.min(1 + Math.floor(random() * 3), text.length - from) }];
-  }
-  return [{ r: at }, { i: tag }];
-}
 
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -67,7 +45,8 @@ describe("two demo instances sharing Redis", () => {
 
   it("20 clients on both instances and both transports converge on Redis's text, each op committed once, across a SIGTERM restart", async () => {
     const seed = Date.now() % 1_000_000;
-    const random = prng(seed);
+    // Seeded, so that a failing run can be told apart and replayed.
+    const random = seededRandom(seed);
     const context = `(seed ${seed})`;
 
     const clients = Array.from({ length: CLIENTS }, (_, i) => {
@@ -117,7 +96,9 @@ describe("two demo instances sharing Redis", () => {
       }
       const target = clients[Math.floor(random() * clients.length)]!;
       if (target.client.hasDocument) {
-        target.client.submit(randomEdit(target.client.snapshot, random, `<${target.index}.${edits}>`));
+        // Mostly inserts of a tag naming the client and the edit, sometimes a short delete.
+        const tag = `<${target.index}.${edits}>`;
+        target.client.submit(randomTextEdit(random, target.client.snapshot, { insert: () => tag }));
         edits++;
         if (restart !== undefined && restartedPid === undefined) editsDuringRestart++;
       }
