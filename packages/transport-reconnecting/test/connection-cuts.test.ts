@@ -1,9 +1,9 @@
 // (2) A TCP proxy cuts every connection every few hundred milliseconds for 20 seconds
 // (RECONNECT_CHAOS_MS) while OT clients on WebSocket and SSE keep editing.
-import { startFaultProxy, type FaultProxy } from "@open-ot/testing";
+import { seededRandom, startFaultProxy, type FaultProxy } from "@open-ot/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { expectExactlyOnce, waitForConvergence } from "./support/convergence.js";
-import { seededRandom, type Editor } from "./support/editor.js";
+import type { Editor } from "./support/editor.js";
 import { moreEdits, runSeed, startCast, stopCast } from "./support/editors.js";
 import { startServerInstance, type ServerInstance } from "./support/server-instance.js";
 

@@ -9,18 +9,6 @@ import { ReconnectingTransport, type ReconnectingTransportOptions } from "../../
 
 export type Wire = "ws" | "sse";
 
-/** Deterministic random numbers (mulberry32), so a failing run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** What one inner connection received for the document, in order. */
 export interface ConnectionLog {
   readonly wire: Wire;

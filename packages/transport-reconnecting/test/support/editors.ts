@@ -1,7 +1,8 @@
 // The cast of every fault test: OT clients on WebSocket and on SSE, each with the offline queue
 // on and off, editing one document.
+import { seededRandom } from "@open-ot/testing";
 import type { ReconnectingTransportOptions } from "../../src/index.js";
-import { Editor, seededRandom, type Wire } from "./editor.js";
+import { Editor, type Wire } from "./editor.js";
 import { until } from "./convergence.js";
 
 export interface CastOptions {
