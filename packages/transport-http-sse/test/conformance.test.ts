@@ -1,6 +1,6 @@
 import { Hub, MemoryBackend, Server } from "@open-ot/server";
 import type { HubConnection } from "@open-ot/server";
-import { describeTransportConformance, PARALLEL_SENDS } from "@open-ot/testing";
+import { describeTransportConformance } from "@open-ot/testing";
 import { HttpSseTransport } from "../src/index.js";
 import { deadPort, startSseServer } from "./helpers.js";
 
@@ -22,10 +22,7 @@ describeTransportConformance(
     });
     const dead = await deadPort();
     return {
-      // The suite's disconnect-from-onReceive case awaits all of 200 parallel sends; sends still
-      // queued behind a POST when disconnect() runs reject (they were never handed over), so
-      // the fixture lets one POST carry them all.
-      createTransport: () => new HttpSseTransport(srv.baseUrl, { maxBatchMessages: PARALLEL_SENDS }),
+      createTransport: () => new HttpSseTransport(srv.baseUrl),
       deadUrlTransport: () => new HttpSseTransport(`http://127.0.0.1:${dead}`, { connectTimeout: 2_000 }),
       closeAllServerSide: (code, reason) => {
         for (const connection of connections.splice(0)) connection.close(code, reason);
