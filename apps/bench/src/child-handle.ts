@@ -88,16 +88,33 @@ export class ChildHandle<Ready = unknown> {
     });
   }
 
-  /** Call `method` in the child and wait for its answer. */
-  request<T>(method: string, params: unknown = {}): Promise<T> {
+  /**
+   * Call `method` in the child and wait for its answer, at most `timeoutMs` (then the promise
+   * rejects naming the method, so that a stuck child never hangs the whole bench).
+   */
+  request<T>(method: string, params: unknown = {}, timeoutMs = 180_000): Promise<T> {
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`child ${this.pid ?? "?"} did not answer ${method} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const settle = {
+        resolve: (value: unknown) => {
+          clearTimeout(timer);
+          resolve(value as T);
+        },
+        reject: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.#pending.set(id, settle);
       const request: IpcRequest = { kind: "request", id, method, params };
       this.#child.send(request, (error) => {
         if (error === null) return;
         this.#pending.delete(id);
-        reject(error);
+        settle.reject(error);
       });
     });
   }
@@ -108,7 +125,7 @@ export class ChildHandle<Ready = unknown> {
    */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    await this.request("stop").catch(() => undefined);
+    await this.request("stop", {}, timeoutMs).catch(() => undefined);
     if (this.#child.connected) this.#child.disconnect();
     const timer = setTimeout(() => this.#child.kill("SIGKILL"), timeoutMs);
     await this.#exited;

@@ -58,6 +58,9 @@ export interface DriverConvergeResult {
   readonly lagging: number;
 }
 
+/** How long one client may take to connect and join before the setup fails. */
+const CONNECT_TIMEOUT_MS = 20_000;
+
 let clients: LoadClient[] = [];
 
 const sleepUntil = (t: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - wallClock())));
@@ -112,7 +115,11 @@ async function closeAll(): Promise<void> {
 serveParent({
   async setup(params: DriverSetup): Promise<{ connected: number }> {
     clients = params.clients.map((spec) => createClient(params, spec));
-    await inBatches(clients, params.connectConcurrency ?? 50, (c) => c.connect());
+    await inBatches(clients, params.connectConcurrency ?? 50, async (c) => {
+      if ((await withTimeout(c.connect(), CONNECT_TIMEOUT_MS)) === "timeout") {
+        throw new Error(`a ${params.system} client of ${c.docId} was not joined within ${CONNECT_TIMEOUT_MS / 1000} s`);
+      }
+    });
     return { connected: clients.length };
   },
 

@@ -18,6 +18,8 @@ interface InFlight {
   op: TextOp;
   readonly seq: number;
   readonly sentAt: number;
+  /** Times it was sent again after a transient refusal. */
+  resends: number;
 }
 
 /** Wire messages this client reads (PROTOCOL.md, "Server to client"); fields it does not use are left out. */
@@ -28,6 +30,9 @@ type Incoming =
   | { type: "op"; revision: number; op: TextOp }
   | { type: "error"; code: string; message: string; seq?: number }
   | { type: "pong" };
+
+/** Resends of one op after transient refusals before the client gives the op up. */
+const MAX_RESENDS = 10;
 
 /** Refusals after which the same op may simply be sent again (the server's state is unchanged). */
 const TRANSIENT = new Set(["internal", "rate_limited"]);
@@ -69,6 +74,7 @@ export class OpenOtLoadClient implements LoadClient {
   #text = "";
   #revision = -1;
   #seq = 0;
+  #joinAttempts = 0;
   #inFlight: InFlight | undefined;
   #running = false;
   #onIdle: (() => void) | undefined;
@@ -97,9 +103,7 @@ export class OpenOtLoadClient implements LoadClient {
     this.#socket = socket;
     return new Promise<void>((resolve, reject) => {
       this.#onJoined = { resolve, reject };
-      socket.on("open", () => {
-        socket.send(JSON.stringify({ type: "join", docId: this.docId, clientId: this.#clientId, ...(batch ? { batch: true } : {}) }));
-      });
+      socket.on("open", () => this.#sendJoin());
       socket.on("message", (data: Buffer) => this.#onFrame(data));
       socket.on("error", (error: Error) => {
         this.#metrics.error(`socket:${(error as NodeJS.ErrnoException).code ?? error.message}`);
@@ -112,6 +116,12 @@ export class OpenOtLoadClient implements LoadClient {
         this.#onIdle?.();
       });
     });
+  }
+
+  #sendJoin(): void {
+    this.#joinAttempts += 1;
+    const batch = this.#options.batch ?? true;
+    this.#socket?.send(JSON.stringify({ type: "join", docId: this.docId, clientId: this.#clientId, ...(batch ? { batch: true } : {}) }));
   }
 
   #onFrame(data: Buffer): void {
@@ -164,8 +174,20 @@ export class OpenOtLoadClient implements LoadClient {
       }
       case "error":
         this.#metrics.error(m.code, `${m.message} (seq ${String(m.seq)}, in flight ${String(this.#inFlight?.seq)}, revision ${this.#revision})`);
+        if (this.#phase === "joining") {
+          // The join was refused. A transient refusal is retried as an application calling
+          // OTClient.connect() again would; anything else fails the set-up with the reason.
+          if (TRANSIENT.has(m.code) && this.#joinAttempts < MAX_RESENDS) {
+            this.#sendJoin();
+          } else {
+            this.#onJoined?.reject(new Error(`join of ${this.docId} refused: ${m.code}: ${m.message}`));
+            this.#onJoined = undefined;
+          }
+          return;
+        }
         if (m.seq !== undefined && this.#inFlight?.seq === m.seq) {
-          if (TRANSIENT.has(m.code)) {
+          if (TRANSIENT.has(m.code) && this.#inFlight.resends < MAX_RESENDS) {
+            this.#inFlight.resends += 1;
             // PROTOCOL.md: a refusal changes nothing, and these say "try again". The op in
             // flight has been transformed over every op received since, so it is resent under
             // its seq, based on the current revision, as OTClient does after a transient refusal.
@@ -198,7 +220,7 @@ export class OpenOtLoadClient implements LoadClient {
     const op = editToTextOp(edit);
     this.#text = TextType.apply(this.#text, op);
     this.#seq += 1;
-    this.#inFlight = { op, seq: this.#seq, sentAt };
+    this.#inFlight = { op, seq: this.#seq, sentAt, resends: 0 };
     this.#send(this.#inFlight);
   }
 

@@ -1,7 +1,7 @@
 import { formatTable, num, ratio } from "../report/table.js";
 import { check, type TargetCheck } from "../report/target-check.js";
 import type { SystemName } from "../server-fleet.js";
-import { runLoad, type LoadRunResult } from "./load-run.js";
+import { runLoad, troubleNote, type LoadRunResult } from "./load-run.js";
 
 /** Options of the hot-document scenario (workload 1). */
 export interface HotDocumentOptions {
@@ -54,14 +54,9 @@ export async function runHotDocument(options: HotDocumentOptions, log: (line: st
 }
 
 function convergedNote(run: LoadRunResult): string {
-  const errors = Object.entries(run.errors);
-  const trouble = [
-    ...(run.orderViolations > 0 ? [`${run.orderViolations} out-of-order revisions`] : []),
-    ...(errors.length > 0 ? [`errors: ${errors.map(([k, v]) => `${k} x${v}`).join(", ")} (${run.errorSamples.join(" | ")})`] : []),
-  ];
-  const suffix = trouble.length > 0 ? `; ${trouble.join("; ")}` : "";
-  if (run.converged === null) return suffix;
-  return (run.converged ? ", converged" : `, NOT converged (${run.convergenceNote})`) + suffix;
+  const trouble = troubleNote(run);
+  if (run.converged === null) return trouble;
+  return (run.converged ? ", converged" : `, NOT converged (${run.convergenceNote})`) + trouble;
 }
 
 function find(result: HotDocumentResult, system: SystemName, clients: number): LoadRunResult | undefined {

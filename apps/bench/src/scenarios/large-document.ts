@@ -1,7 +1,7 @@
 import { formatTable, num, ratio } from "../report/table.js";
 import { check, type TargetCheck } from "../report/target-check.js";
 import type { SystemName } from "../server-fleet.js";
-import { runLoad, type LoadRunResult } from "./load-run.js";
+import { runLoad, troubleNote, type LoadRunResult } from "./load-run.js";
 
 /** Options of the large-document scenario (workload 5). */
 export interface LargeDocumentOptions {
@@ -37,7 +37,7 @@ export async function runLargeDocument(options: LargeDocumentOptions, log: (line
         ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: `large-${system}-${size}` }),
       });
       runs.push(run);
-      log(`  large document ${system} ${size} chars: ${num(run.opsPerSec, 0)} ops/s, commit p50 ${num(run.commit?.p50, 3)} ms`);
+      log(`  large document ${system} ${size} chars: ${num(run.opsPerSec, 0)} ops/s, commit p50 ${num(run.commit?.p50, 3)} ms${troubleNote(run)}`);
     }
   }
   return { runs };

@@ -9,7 +9,7 @@ import { ServerFleet, type ServerWindowStats, type SystemName } from "../server-
 /** Parameters of one load run (a system, a number of clients and documents, a duration). */
 export interface LoadRunParams {
   readonly system: SystemName;
-  /** Clients, spread round-robin over documents and over instances. */
+  /** Clients, spread round-robin over documents; each document's clients alternate between instances. */
   readonly clients: number;
   /** Documents. @default 1 */
   readonly docs?: number;
@@ -75,6 +75,16 @@ export interface LoadRunResult {
   readonly commit?: LatencySummary;
 }
 
+/** `; 3 out-of-order revisions; errors: internal x2 (...)` for a log line, empty when all went well. */
+export function troubleNote(run: LoadRunResult): string {
+  const errors = Object.entries(run.errors);
+  const trouble = [
+    ...(run.orderViolations > 0 ? [`${run.orderViolations} out-of-order revisions`] : []),
+    ...(errors.length > 0 ? [`errors: ${errors.map(([k, v]) => `${k} x${v}`).join(", ")} (${run.errorSamples.join(" | ")})`] : []),
+  ];
+  return trouble.length > 0 ? `; ${trouble.join("; ")}` : "";
+}
+
 function driverSystem(system: SystemName): SystemKind {
   return system === "openot-redis" ? "openot" : system;
 }
@@ -104,12 +114,12 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
     const docIds = Array.from({ length: docs }, (_, i) => `bench-${i}`);
     await fleet.createDocuments(docIds, initialText(docSize));
     const urls = fleet.urls;
-    const specs: LoadClientSpec[] = Array.from({ length: params.clients }, (_, index) => ({
-      index,
-      instance: index % urls.length,
-      url: urls[index % urls.length] as string,
-      docId: docIds[index % docs] as string,
-    }));
+    // Client i edits document i % docs; the clients of one document alternate between the
+    // instances (client i is the (i / docs)-th of its document).
+    const specs: LoadClientSpec[] = Array.from({ length: params.clients }, (_, index) => {
+      const instance = Math.floor(index / docs) % urls.length;
+      return { index, instance, url: urls[instance] as string, docId: docIds[index % docs] as string };
+    });
     for (let d = 0; d < driverCount; d++) drivers.push(await ChildHandle.start("./drivers/driver-main.js", []));
     await Promise.all(
       drivers.map((driver, d) => {

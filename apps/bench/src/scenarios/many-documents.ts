@@ -1,6 +1,6 @@
 import { formatTable, num } from "../report/table.js";
 import type { TargetCheck } from "../report/target-check.js";
-import { runLoad, type LoadRunResult } from "./load-run.js";
+import { runLoad, troubleNote, type LoadRunResult } from "./load-run.js";
 
 /** Options of the many-documents scenario (workload 2). */
 export interface ManyDocumentsOptions {
@@ -32,7 +32,7 @@ export async function runManyDocuments(options: ManyDocumentsOptions, log: (line
     batch: options.batch,
     ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: "many-docs" }),
   });
-  log(`  many documents: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}`);
+  log(`  many documents: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}${troubleNote(run)}`);
   return run;
 }
 

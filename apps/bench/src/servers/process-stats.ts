@@ -1,5 +1,8 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 
+/** Sampling interval of the event-loop delay monitor, ms. */
+const LOOP_RESOLUTION_MS = 10;
+
 /** Memory of a process after a full garbage collection, in bytes. */
 export interface MemoryAfterGc {
   readonly rss: number;
@@ -15,7 +18,10 @@ export interface WindowStats {
   readonly elapsedMs: number;
   /** CPU time (user + system) spent in the window, as a share of one core (1 = one core busy). */
   readonly cpu: number;
-  /** Event-loop delay in the window, milliseconds (from perf_hooks.monitorEventLoopDelay, 10 ms resolution). */
+  /**
+   * Event-loop delay in the window, milliseconds: how late the monitor's 10 ms timer fired
+   * (perf_hooks.monitorEventLoopDelay records the whole interval; its 10 ms are taken off).
+   */
   readonly loopDelay: { readonly mean: number; readonly p50: number; readonly p99: number; readonly max: number };
 }
 
@@ -24,7 +30,7 @@ export interface WindowStats {
  * so) and per-window CPU use and event-loop delay, for the server processes.
  */
 export class ProcessStats {
-  readonly #loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  readonly #loop: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   #windowStart = performance.now();
   #cpuStart = process.cpuUsage();
 
@@ -43,7 +49,7 @@ export class ProcessStats {
   window(): WindowStats {
     const elapsedMs = performance.now() - this.#windowStart;
     const cpu = process.cpuUsage(this.#cpuStart);
-    const ns = (v: number): number => (Number.isFinite(v) ? v / 1e6 : Number.NaN);
+    const ns = (v: number): number => (Number.isFinite(v) ? Math.max(0, v / 1e6 - LOOP_RESOLUTION_MS) : Number.NaN);
     return {
       elapsedMs,
       cpu: (cpu.user + cpu.system) / 1000 / Math.max(1, elapsedMs),
