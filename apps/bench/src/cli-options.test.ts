@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { parseCliOptions, SCENARIOS } from "./cli-options.js";
+
+describe("parseCliOptions", () => {
+  it("runs the standard set with the issue's defaults when given nothing", () => {
+    const o = parseCliOptions([]);
+    expect(o.command).toBe("run");
+    expect(o.scenarios).toEqual(SCENARIOS);
+    expect(o.clients).toBeUndefined();
+    expect(o.systems).toEqual(["openot", "openot-redis", "sharedb", "relay"]);
+    expect([o.ws, o.sse, o.batch]).toEqual([10_000, 2000, true]);
+  });
+
+  it("takes one scenario with its parameters", () => {
+    const o = parseCliOptions(["hot", "--clients", "50", "--seconds", "10", "--systems", "openot,relay", "--no-batch"]);
+    expect(o.scenarios).toEqual(["hot"]);
+    expect(o.clients).toEqual([50]);
+    expect(o.seconds).toBe(10);
+    expect(o.systems).toEqual(["openot", "relay"]);
+    expect(o.batch).toBe(false);
+  });
+
+  it("refuses unknown scenarios, systems and bad numbers with a message naming them", () => {
+    expect(() => parseCliOptions(["hott"])).toThrow(/unknown scenario hott/);
+    expect(() => parseCliOptions(["--systems", "yjs"])).toThrow(/unknown system yjs/);
+    expect(() => parseCliOptions(["--clients", "10,x"])).toThrow(/--clients/);
+    expect(() => parseCliOptions(["--seconds", "0"])).toThrow(/--seconds/);
+  });
+
+  it("recognises the profile command and its files", () => {
+    const o = parseCliOptions(["profile", "a.cpuprofile", "b.cpuprofile"]);
+    expect(o.command).toBe("profile");
+    expect(o.files).toEqual(["a.cpuprofile", "b.cpuprofile"]);
+  });
+});
