@@ -8,6 +8,7 @@ import {
   type PubSub,
 } from "@open-ot/server";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitUntil } from "./wait-until.js";
 
 /** What {@link describeBackendContract} needs for each test. */
 export interface BackendContractSetup {
@@ -30,17 +31,6 @@ export interface BackendContractOptions {
 
 /** Makes a fresh backend for one test. */
 export type BackendContractFactory = (options: BackendContractOptions) => Promise<BackendContractSetup>;
-
-const DEADLINE_MS = 5_000;
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${DEADLINE_MS} ms waiting for ${what}`);
-    // A short timer rather than setImmediate: polling must not starve the I/O it waits for.
-    await new Promise<void>((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 let uniqueCounter = 0;
 /** A document id no other test (or earlier run against a shared server) uses. */
@@ -373,7 +363,7 @@ export function describeBackendContract(name: string, factory: BackendContractFa
         for (let k = 0; k < writers; k++) {
           for (let seq = 1; seq <= opsEach; seq++) expect((record.data as string).split(`[${k}.${seq}]`)).toHaveLength(2);
         }
-        await until(() => published.length >= total, `${total} published commits`);
+        await waitUntil(() => published.length >= total, `${total} published commits`);
         expect(published.map((m) => m.revision)).toEqual(ops.map((o) => o.revision));
         expect(published).toEqual(ops.map((o) => ({ docId, ...o })));
         await unsubscribe();
@@ -398,7 +388,7 @@ export function describeBackendContract(name: string, factory: BackendContractFa
         await backend.commit(docId, appendRequest("x", "late", 2, "client-b", 1));
         await backend.commit(docId, appendRequest("xy", "dup", 3, "client-a", 1));
         await backend.commit(other, appendRequest("", "z", 1, "client-a", 1));
-        await until(() => published.length >= 2 && elsewhere.length >= 1, "the published commits");
+        await waitUntil(() => published.length >= 2 && elsewhere.length >= 1, "the published commits");
         expect(published).toEqual([
           { docId, revision: 1, op: first.op, clientId: "client-a", seq: 1 },
           { docId, revision: 2, op: [{ r: 1 }, { i: "y" }] },
@@ -407,7 +397,7 @@ export function describeBackendContract(name: string, factory: BackendContractFa
         // The refused commits after revision 2 must not show up later either: commit one more
         // and check that it is the next thing published.
         await backend.commit(docId, appendRequest("xy", "z", 3));
-        await until(() => published.length >= 3, "the third commit");
+        await waitUntil(() => published.length >= 3, "the third commit");
         expect(published.map((m) => m.revision)).toEqual([1, 2, 3]);
         await unsubscribe();
         await unsubscribeOther();

@@ -5,3 +5,4 @@ export * from "./fault-proxy.js";
 export * from "./redis-server.js";
 export * from "./seeded-random.js";
 export * from "./random-text-edit.js";
+export * from "./wait-until.js";

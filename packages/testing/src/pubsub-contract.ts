@@ -1,5 +1,6 @@
 import type { CommitNotice, PubSub } from "@open-ot/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { waitUntil } from "./wait-until.js";
 
 /** What {@link describePubSubContract} needs for each test. */
 export interface PubSubContractSetup {
@@ -12,19 +13,6 @@ export interface PubSubContractSetup {
   subscriber: PubSub;
   /** Close what the factory opened. */
   cleanup(): Promise<void>;
-}
-
-/** How long a test waits for a message it expects before failing (never a sleep: it polls). */
-const DEADLINE_MS = 5_000;
-
-/** Resolve once `condition()` holds; reject after {@link DEADLINE_MS}, naming `what`. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${DEADLINE_MS} ms waiting for ${what}`);
-    // A short timer rather than setImmediate: polling must not starve the I/O it waits for.
-    await new Promise<void>((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 let uniqueCounter = 0;
@@ -63,7 +51,7 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       await setup.subscriber.subscribe(channel, (m) => got.push(m));
       const sent = notice(1, { clientId: "client-a", seq: 7, op: [{ r: 2 }, { i: "é😀\n\"x\"" }, { d: 1 }] });
       await setup.publisher.publish(channel, sent);
-      await until(() => got.length === 1, "the message");
+      await waitUntil(() => got.length === 1, "the message");
       expect(got[0]).toEqual(sent);
     });
 
@@ -72,7 +60,7 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       const got: CommitNotice[] = [];
       await setup.subscriber.subscribe(channel, (m) => got.push(m));
       await setup.publisher.publish(channel, notice(3));
-      await until(() => got.length === 1, "the message");
+      await waitUntil(() => got.length === 1, "the message");
       expect(got[0]).toEqual(notice(3));
       expect(got[0]?.clientId).toBeUndefined();
       expect(got[0]?.seq).toBeUndefined();
@@ -87,7 +75,7 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       const sends: Promise<void>[] = [];
       for (let r = 1; r <= count; r++) sends.push(setup.publisher.publish(channel, notice(r)));
       await Promise.all(sends);
-      await until(() => got.length >= count, `${count} messages`);
+      await waitUntil(() => got.length >= count, `${count} messages`);
       expect(got).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     });
 
@@ -100,7 +88,7 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       const sent = setup.publisher.publish(channel, notice(1));
       publishing = false;
       await sent;
-      await until(() => seenWhilePublishing.length === 1, "the message");
+      await waitUntil(() => seenWhilePublishing.length === 1, "the message");
       expect(seenWhilePublishing).toEqual([false]);
     });
 
@@ -111,7 +99,7 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       await setup.subscriber.subscribe(channel, (m) => a.push(m.revision));
       await setup.subscriber.subscribe(channel, (m) => b.push(m.revision));
       for (let r = 1; r <= 5; r++) await setup.publisher.publish(channel, notice(r));
-      await until(() => a.length === 5 && b.length === 5, "5 messages on both subscriptions");
+      await waitUntil(() => a.length === 5 && b.length === 5, "5 messages on both subscriptions");
       expect(a).toEqual([1, 2, 3, 4, 5]);
       expect(b).toEqual([1, 2, 3, 4, 5]);
     });
@@ -125,7 +113,7 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       await setup.subscriber.subscribe(channelB, (m) => onB.push(m));
       await setup.publisher.publish(channelA, notice(1, { docId: "a" }));
       await setup.publisher.publish(channelB, notice(2, { docId: "b" }));
-      await until(() => onA.length === 1 && onB.length === 1, "one message per channel");
+      await waitUntil(() => onA.length === 1 && onB.length === 1, "one message per channel");
       expect(onA.map((m) => m.docId)).toEqual(["a"]);
       expect(onB.map((m) => m.docId)).toEqual(["b"]);
     });
@@ -136,7 +124,7 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       const got: number[] = [];
       await setup.subscriber.subscribe(channel, (m) => got.push(m.revision));
       await setup.publisher.publish(channel, notice(2));
-      await until(() => got.length >= 1, "the second message");
+      await waitUntil(() => got.length >= 1, "the second message");
       expect(got).toEqual([2]);
     });
 
@@ -147,12 +135,12 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       const unsubscribe = await setup.subscriber.subscribe(channel, (m) => gone.push(m.revision));
       await setup.subscriber.subscribe(channel, (m) => staying.push(m.revision));
       await setup.publisher.publish(channel, notice(1));
-      await until(() => gone.length === 1 && staying.length === 1, "the first message on both");
+      await waitUntil(() => gone.length === 1 && staying.length === 1, "the first message on both");
       await unsubscribe();
       await unsubscribe();
       await setup.publisher.publish(channel, notice(2));
       await setup.publisher.publish(channel, notice(3));
-      await until(() => staying.length === 3, "the later messages on the remaining subscription");
+      await waitUntil(() => staying.length === 3, "the later messages on the remaining subscription");
       expect(gone).toEqual([1]);
       expect(staying).toEqual([1, 2, 3]);
     });
@@ -167,7 +155,7 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       });
       await setup.subscriber.subscribe(channel, (m) => got.push(m.revision));
       for (let r = 1; r <= 3; r++) await setup.publisher.publish(channel, notice(r));
-      await until(() => got.length === 3 && thrown === 3, "3 messages despite the throwing listener");
+      await waitUntil(() => got.length === 3 && thrown === 3, "3 messages despite the throwing listener");
       expect(got).toEqual([1, 2, 3]);
     });
 

@@ -8,6 +8,7 @@
  */
 import type { TransportAdapter, TransportCloseEvent } from "@open-ot/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { waitUntil } from "./wait-until.js";
 
 /**
  * What a transport package provides for one test. {@link describeTransportConformance} calls
@@ -64,15 +65,6 @@ function isPong(message: unknown): message is Pong {
   return typeof message === "object" && message !== null && (message as { type?: unknown }).type === "pong";
 }
 
-/** Poll `condition` until it holds; fail after `timeoutMs`. */
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** A deterministic string of `length` characters whose every position is checkable. */
 function patterned(length: number): string {
   const block = "0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ_";
@@ -121,7 +113,7 @@ export function describeTransportConformance(
     const roundTripElsewhere = async (count: number): Promise<void> => {
       const { transport, pongs } = await connected();
       await Promise.all(Array.from({ length: count }, (_, i) => transport.send({ type: "ping", t: `other-${i}` })));
-      await waitUntil(() => pongs.length === count, waitMs, `${count} pongs on another connection`);
+      await waitUntil(() => pongs.length === count, `${count} pongs on another connection`, waitMs);
       await transport.disconnect();
     };
 
@@ -138,7 +130,7 @@ export function describeTransportConformance(
       const { transport, pongs } = await connected();
       await transport.send({ type: "ping", t: 42 });
       await transport.send({ type: "ping", t: "forty-three" });
-      await waitUntil(() => pongs.length === 2, waitMs, "two pongs");
+      await waitUntil(() => pongs.length === 2, "two pongs", waitMs);
       expect(pongs).toEqual([
         { type: "pong", t: 42 },
         { type: "pong", t: "forty-three" },
@@ -168,7 +160,7 @@ export function describeTransportConformance(
       // Many pongs in flight, so that more are already buffered when the first one arrives.
       // Sends not yet handed over when disconnect() runs may reject: that is allowed here.
       await Promise.allSettled(Array.from({ length: 200 }, (_, i) => transport.send({ type: "ping", t: i })));
-      await waitUntil(() => disconnecting !== undefined, waitMs, "the first pong");
+      await waitUntil(() => disconnecting !== undefined, "the first pong", waitMs);
       await disconnecting;
       await roundTripElsewhere(200);
       expect(delivered).toBe(1);
@@ -204,7 +196,7 @@ export function describeTransportConformance(
     it(`delivers ${PARALLEL_SENDS} parallel sends, all answered in order`, async () => {
       const { transport, pongs } = await connected();
       await Promise.all(Array.from({ length: PARALLEL_SENDS }, (_, i) => transport.send({ type: "ping", t: i })));
-      await waitUntil(() => pongs.length >= PARALLEL_SENDS, waitMs, `${PARALLEL_SENDS} pongs`);
+      await waitUntil(() => pongs.length >= PARALLEL_SENDS, `${PARALLEL_SENDS} pongs`, waitMs);
       expect(pongs.map((p) => p.t)).toEqual(Array.from({ length: PARALLEL_SENDS }, (_, i) => i));
     });
 
@@ -212,7 +204,7 @@ export function describeTransportConformance(
       const { transport, pongs } = await connected();
       const t = patterned(LARGE_MESSAGE_CHARS);
       await transport.send({ type: "ping", t });
-      await waitUntil(() => pongs.length === 1, waitMs, "the large pong");
+      await waitUntil(() => pongs.length === 1, "the large pong", waitMs);
       // Compare without handing vitest a 512 KiB diff to print on failure.
       const echoed = pongs[0]?.t;
       expect(typeof echoed).toBe("string");
@@ -223,7 +215,7 @@ export function describeTransportConformance(
     it("round-trips non-ASCII text (emoji, CJK, RTL, combining marks) intact", async () => {
       const { transport, pongs } = await connected();
       await transport.send({ type: "ping", t: NON_ASCII_SAMPLE });
-      await waitUntil(() => pongs.length === 1, waitMs, "the pong");
+      await waitUntil(() => pongs.length === 1, "the pong", waitMs);
       expect(pongs[0]?.t).toBe(NON_ASCII_SAMPLE);
     });
 
