@@ -175,12 +175,21 @@ describe("Server.submitOperation", () => {
       await unchanged(backend, 3, "xyzc!");
     });
 
-    it("resync_required is judged before the op, and a cached server may still serve a stale op the backend trimmed", async () => {
+    it("resync_required for an op based on a revision the backend trimmed, even while this server's cache still holds the ops after it", async () => {
       const { backend, server } = await setup({ historyLimit: 2 });
       for (let r = 0; r < 4; r++) await server.submitOperation("doc", [{ i: `${r}` }], r);
-      // This server kept the recent ops itself, so it can still transform an op based on 1.
-      await expect(server.submitOperation("doc", [{ i: "late" }], 1)).resolves.toMatchObject({ revision: 5 });
-      await unchanged(backend, 5, "321late0abc");
+      // A join from revision 1 is answered with a snapshot now (the backend keeps only 3..4), and
+      // the client resends its rebased edits under the op's seq. An old copy of that op, based
+      // on 1, must not commit: the resent edits would be dropped as its duplicate.
+      await expect(backend.getOps("doc", 2)).rejects.toMatchObject({ name: "HistoryTrimmedError" });
+      await expectRefusal(server.submitOperation("doc", [{ i: "late" }], 1, { clientId: "c", seq: 1 }), "resync_required", {
+        docId: "doc",
+        seq: 1,
+      });
+      await unchanged(backend, 4, "3210abc");
+      // Based on the oldest kept revision's predecessor, it is still served (from the cache).
+      await expect(server.submitOperation("doc", [{ i: "ok" }], 2)).resolves.toMatchObject({ revision: 5 });
+      await unchanged(backend, 5, "32ok10abc");
     });
 
     it("resync_required for an op based on a revision older than the kept history", async () => {

@@ -436,11 +436,23 @@ export class Server {
     doc.recent = [];
   }
 
-  /** Ops committed after `base` up to the cached revision, from the cache when it has them. */
+  /**
+   * Ops committed after `base` up to the cached revision, from the cache when it has them.
+   * Throws HistoryTrimmedError when the backend no longer keeps them, even if the cache does.
+   */
   private async opsSince(doc: CachedDocument, base: number): Promise<CommittedOp[]> {
     if (base >= doc.revision) return [];
     const first = doc.recent[0];
-    if (first && first.revision <= base + 1) return doc.recent.slice(base + 1 - first.revision);
+    if (first && first.revision <= base + 1) {
+      // The cache may hold ops the backend has already trimmed (its history limit can be
+      // shorter than the cache). Joins are answered from the backend's history: once a join
+      // got a snapshot because the ops after its revision were gone, a copy of an op based on
+      // a revision that old must be refused here too, or it commits after the snapshot and
+      // the edits the client rebased and resent under the same seq are dropped as its duplicate.
+      const oldest = await this.backend.getOldestKeptRevision(doc.docId);
+      if (base + 1 < oldest) throw new HistoryTrimmedError(doc.docId, base + 1, oldest);
+      return doc.recent.slice(base + 1 - first.revision);
+    }
     const ops = await this.backend.getOps(doc.docId, base + 1, doc.revision);
     if (ops.length !== doc.revision - base) {
       throw new OTError("internal", `backend returned ${ops.length} ops for revisions ${base + 1}..${doc.revision}`, {
