@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Hub, MemoryBackend, Server as OTServer } from "@open-ot/server";
+import { waitUntil } from "@open-ot/testing";
 import { createSseHandler, type SseHandler, type SseHandlerOptions } from "../src/server.js";
 
 export interface TestServer {
@@ -30,13 +31,9 @@ export async function startSseServer(options: SseHandlerOptions): Promise<TestSe
   };
 }
 
-/** Poll `condition` until it holds, failing after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** Poll `condition` until it holds, failing after `timeoutMs` (@open-ot/testing's `waitUntil`). */
+export function waitFor(condition: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+  return waitUntil(condition, what, timeoutMs);
 }
 
 /** A port on 127.0.0.1 that nothing listens on (it was bound, then released). */
