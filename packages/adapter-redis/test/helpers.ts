@@ -2,15 +2,11 @@
 import { Redis } from "ioredis";
 import { TextType } from "@open-ot/core";
 import type { CommitRequest } from "@open-ot/server";
+import { waitUntil } from "@open-ot/testing";
 
 /** Resolve once `condition()` holds (it may be async); fail after `ms`, naming `what`. Polls, never sleeps blindly. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise<void>((resolve) => setTimeout(resolve, 5));
-  }
+export function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  return waitUntil(condition, what, ms);
 }
 
 /** A plain ioredis client to look at what the adapter stored, that never retries. */
