@@ -2,7 +2,7 @@
 // They live here because the proxy exists for this package's real-network tests.
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { startFaultProxy, type FaultProxy } from "@open-ot/testing";
+import { startFaultProxy, waitUntil, type FaultProxy } from "@open-ot/testing";
 
 interface Echo {
   server: net.Server;
@@ -60,14 +60,6 @@ async function connectClient(port: number): Promise<Client> {
   };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 describe("startFaultProxy", () => {
   let echo: Echo | undefined;
   let proxy: FaultProxy | undefined;
@@ -108,7 +100,7 @@ describe("startFaultProxy", () => {
     expect(proxy.connectionCount).toBe(2);
     expect(proxy.acceptedCount).toBe(2);
     a.socket.destroy();
-    await until(() => proxy.connectionCount === 1, "the closed connection to be forgotten");
+    await waitUntil(() => proxy.connectionCount === 1, "the closed connection to be forgotten");
   });
 
   it("cutAll() drops every connection on both sides, and new connections work", async () => {
@@ -122,7 +114,7 @@ describe("startFaultProxy", () => {
     expect(echo.sockets.size).toBe(2);
     proxy.cutAll();
     await Promise.all([a.closed, b.closed]);
-    await until(() => echo.sockets.size === 0, "the server side to be closed");
+    await waitUntil(() => echo.sockets.size === 0, "the server side to be closed");
     expect(proxy.connectionCount).toBe(0);
     const c = await client(proxy.port);
     c.socket.write("after cut");
@@ -172,7 +164,7 @@ describe("startFaultProxy", () => {
     await new Promise((resolve) => echo.server.close(resolve));
     const c = await client(proxy.port);
     await c.closed;
-    await until(() => proxy.connectionCount === 0, "the pair to be forgotten");
+    await waitUntil(() => proxy.connectionCount === 0, "the pair to be forgotten");
   });
 
   it("rejects a bad target port", async () => {

@@ -1,15 +1,12 @@
 // Waiting for editors to settle, and the checks every fault test ends with.
 import type { MemoryBackend } from "@open-ot/server";
+import { waitUntil } from "@open-ot/testing";
 import { expect } from "vitest";
 import type { Editor } from "./editor.js";
 
-/** Poll `condition` (which may be async) until it holds; fail after `timeoutMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** Poll `condition` (which may be async) every 10 ms until it holds; fail after `timeoutMs`. */
+export function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  return waitUntil(condition, what, timeoutMs, 10);
 }
 
 /** Wait until every editor is live, has nothing pending and holds the server's revision and text. */
