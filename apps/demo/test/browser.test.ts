@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { RedisAdapter } from "@open-ot/adapter-redis";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { startRedisServer, waitUntil, type RedisServer } from "@open-ot/testing";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
@@ -11,12 +11,9 @@ const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOT = "/tmp/open-ot-demo-browser.png";
 const DOC = "browser-test";
 
-async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Poll the page every 100 ms (each check is a round trip to the browser). */
+function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  return waitUntil(condition, what, timeoutMs, 100);
 }
 
 async function openEditor(browser: Browser, url: string): Promise<Page> {

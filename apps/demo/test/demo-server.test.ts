@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
 import { HttpSseTransport } from "@open-ot/transport-http-sse";
+import { waitUntil } from "@open-ot/testing";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
 import { DEMO_DEFAULTS, type DemoConfig } from "../src/demo-config.js";
@@ -42,12 +43,8 @@ async function json(url: string): Promise<{ status: number; body: Record<string,
   return { status: response.status, body: (await response.json()) as Record<string, unknown>, headers: response.headers };
 }
 
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
+  return waitUntil(condition, what, timeoutMs, 20);
 }
 
 describe("startDemoServer", () => {

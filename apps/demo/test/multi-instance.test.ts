@@ -1,7 +1,7 @@
 import { RedisAdapter } from "@open-ot/adapter-redis";
 import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
-import { randomTextEdit, seededRandom, startRedisServer, type RedisServer } from "@open-ot/testing";
+import { randomTextEdit, seededRandom, startRedisServer, waitUntil, type RedisServer } from "@open-ot/testing";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEditorTransport } from "../src/browser/editor-transport.js";
@@ -14,12 +14,8 @@ const EDIT_MS = 10_000;
 const RESTART_AT_MS = 3_500;
 const DOC = "scale-test";
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  return waitUntil(condition, what, timeoutMs, 50);
 }
 
 describe("two demo instances sharing Redis", () => {
