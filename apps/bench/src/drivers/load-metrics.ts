@@ -15,6 +15,9 @@ export interface LoadMetricsData {
   readonly orderViolations: number;
   /** `error` messages and other failures seen by clients, by code. */
   readonly errors: Readonly<Record<string, number>>;
+  /** Frames received inside the window, and the messages they held (batches hold several). */
+  readonly frames: number;
+  readonly messages: number;
   /** The first few error descriptions, for diagnosis. */
   readonly errorSamples: readonly string[];
   /** CPU share of one core used by the driver process in the window. */
@@ -32,6 +35,8 @@ export class LoadMetrics {
   readonly #errors: Record<string, number> = {};
   readonly #errorSamples: string[] = [];
   #acks = 0;
+  #frames = 0;
+  #messages = 0;
   #orderViolations = 0;
   #from = Infinity;
   #to = Infinity;
@@ -82,6 +87,13 @@ export class LoadMetrics {
     (stamp.instance === instance ? this.#same : this.#cross).record(now - stamp.sentAt);
   }
 
+  /** A frame holding `messages` messages arrived. */
+  frame(messages: number): void {
+    if (!this.#inWindow(wallClock())) return;
+    this.#frames += 1;
+    this.#messages += messages;
+  }
+
   /** A revision arrived out of order. */
   orderViolation(): void {
     this.#orderViolations += 1;
@@ -101,6 +113,8 @@ export class LoadMetrics {
       broadcastSame: this.#same.toJSON(),
       broadcastCross: this.#cross.toJSON(),
       orderViolations: this.#orderViolations,
+      frames: this.#frames,
+      messages: this.#messages,
       errors: { ...this.#errors },
       errorSamples: [...this.#errorSamples],
       driverCpu: this.#cpu,

@@ -127,8 +127,10 @@ export class OpenOtLoadClient implements LoadClient {
   #onFrame(data: Buffer): void {
     const parsed = JSON.parse(data.toString()) as Incoming | Incoming[];
     if (Array.isArray(parsed)) {
+      this.#metrics.frame(parsed.length);
       for (const m of parsed) this.#handle(m);
     } else {
+      this.#metrics.frame(1);
       this.#handle(parsed);
     }
   }

@@ -63,6 +63,7 @@ export class RelayLoadClient implements LoadClient {
 
   #onFrame(data: Buffer): void {
     const m = JSON.parse(data.toString()) as Relayed;
+    this.#metrics.frame(1);
     this.#received += 1;
     if (m.clientId === this.#clientId) {
       const done = this.#inFlight;

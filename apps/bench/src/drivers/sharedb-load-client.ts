@@ -65,6 +65,8 @@ export class ShareDbLoadClient implements LoadClient {
     const { Connection } = loadShareDbClient();
     const socket = new WebSocket(this.#spec.url, { perMessageDeflate: false });
     this.#socket = socket;
+    // Counted beside ShareDB's own handler (it sets socket.onmessage), which parses the frame.
+    socket.on("message", () => this.#metrics.frame(1));
     const connection = new Connection(socket);
     this.#connection = connection;
     const doc = connection.get(SHAREDB_COLLECTION, this.docId);

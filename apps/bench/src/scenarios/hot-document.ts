@@ -66,7 +66,7 @@ function find(result: HotDocumentResult, system: SystemName, clients: number): L
 /** The table of workload 1: one row per run, ratios of OpenOT to ShareDB and to the relay. */
 export function formatHotDocument(result: HotDocumentResult): string {
   const headers = [
-    "N / system", "ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "srv cpu", "srv µs/op", "drv cpu", "vs ShareDB", "vs relay",
+    "N / system", "ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "msg/frame", "srv cpu", "srv µs/op", "drv cpu", "vs ShareDB", "vs relay",
   ];
   const rows = result.runs.map((r) => {
     const sharedb = find(result, "sharedb", r.clients);
@@ -83,6 +83,7 @@ export function formatHotDocument(result: HotDocumentResult): string {
       num(r.broadcastCross.p50, 2),
       num(r.broadcastCross.p99, 2),
       r.converged === null ? "n/a" : r.converged ? "yes" : "NO",
+      num(r.messagesPerFrame, 2),
       r.serverCpu.map((c) => num(c, 2)).join("+"),
       num(r.serverCpuUsPerOp, 0),
       r.driverCpu.map((c) => num(c, 2)).join("+"),

@@ -71,6 +71,8 @@ export interface LoadRunResult {
   readonly serverLoopDelayP99: number[];
   /** CPU share of one core per driver process. */
   readonly driverCpu: number[];
+  /** Messages per frame the clients received (above 1 only where the server batches). */
+  readonly messagesPerFrame: number;
   /** OpenOT only: server-side time in Server.submitOperation, merged over instances. */
   readonly commit?: LatencySummary;
 }
@@ -157,6 +159,8 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
     const same = new Histogram();
     const cross = new Histogram();
     let acks = 0;
+    let frames = 0;
+    let messages = 0;
     let orderViolations = 0;
     const errors: Record<string, number> = {};
     for (const r of runs) {
@@ -164,6 +168,8 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       same.merge(r.metrics.broadcastSame);
       cross.merge(r.metrics.broadcastCross);
       acks += r.metrics.acks;
+      frames += r.metrics.frames;
+      messages += r.metrics.messages;
       orderViolations += r.metrics.orderViolations;
       for (const [code, n] of Object.entries(r.metrics.errors)) errors[code] = (errors[code] ?? 0) + n;
     }
@@ -194,6 +200,7 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       errorSamples: runs.flatMap((r) => r.metrics.errorSamples),
       serverCpu: serverStats.map((s) => s.cpu),
       serverCpuUsPerOp: acks === 0 ? Number.NaN : (serverStats.reduce((sum, s) => sum + s.cpu, 0) * 1e6) / (acks / params.seconds),
+      messagesPerFrame: frames === 0 ? Number.NaN : messages / frames,
       serverLoopDelayP99: serverStats.map((s) => s.loopDelay.p99),
       driverCpu: runs.map((r) => r.metrics.driverCpu),
       ...(hasCommit ? { commit: commit.summary() } : {}),
