@@ -10,3 +10,4 @@ export * from "./diff-text.js";
 export * from "./logger.js";
 export { decodeFrame, type DecodedFrame } from "./decode-frame.js";
 export { findLoneSurrogate, isHighSurrogate, isLowSurrogate, splitsSurrogatePair } from "./surrogates.js";
+export * from "./encode-message.js";

@@ -511,10 +511,7 @@ export class ConnectionSession implements HubSession {
       );
       return;
     }
-    const message: ServerMessage = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
-    // Internal ids of clients that named none stay on the server.
-    if (isValidClientId(notice.clientId)) message.clientId = notice.clientId;
-    this.reply(message);
+    this.reply(remoteOpMessage(notice));
   }
 
   private isOwn(clientId: string | undefined): boolean {
@@ -525,6 +522,25 @@ export class ConnectionSession implements HubSession {
   private isClosed(): boolean {
     return this.state === "closed";
   }
+}
+
+/**
+ * The `op` message for a committed op, built once per commit notice and shared by every
+ * connection it goes to: the sequencer hands all of them the same notice object, and the
+ * bindings' `encodeMessage` (core) then serialises the shared message once per op instead of
+ * once per recipient. Messages are never changed after they are built.
+ */
+const remoteOpMessages = new WeakMap<CommitNotice, ServerMessage>();
+
+function remoteOpMessage(notice: CommitNotice): ServerMessage {
+  let message = remoteOpMessages.get(notice);
+  if (message === undefined) {
+    message = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
+    // Internal ids of clients that named none stay on the server.
+    if (isValidClientId(notice.clientId)) message.clientId = notice.clientId;
+    remoteOpMessages.set(notice, message);
+  }
+  return message;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

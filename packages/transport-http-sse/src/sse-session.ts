@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { Logger, ServerMessage } from "@open-ot/core";
+import { encodeMessage, type Logger, type ServerMessage } from "@open-ot/core";
 import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
 import { eventIdFor } from "./event-id.js";
 import { formatSseComment, formatSseEvent } from "./sse-event.js";
@@ -142,7 +142,7 @@ export class SseSession {
     if (this.state !== "open") return;
     let data: string;
     try {
-      data = JSON.stringify(message);
+      data = encodeMessage(message);
     } catch (error) {
       // A message that cannot be encoded would leave a hole in the client's revision sequence;
       // ending the stream with 1011 makes it rejoin instead of silently missing an op.

@@ -1,6 +1,7 @@
 import {
   CloseCode,
   decodeFrame,
+  encodeMessage,
   errorMessage,
   isValidDocId,
   isValidSeq,
@@ -99,7 +100,7 @@ export class WebSocketConnection implements HubConnection {
     if (this.state !== "open") return;
     let text: string;
     try {
-      text = JSON.stringify(message);
+      text = encodeMessage(message);
     } catch (error) {
       this.settings.logger?.error?.("Could not encode an outbound message", { session: this.session?.id, error });
       this.close(CloseCode.INTERNAL_ERROR, "internal error: could not encode a message");
