@@ -133,6 +133,9 @@ export class OpenOtLoadClient implements LoadClient {
       this.#metrics.frame(1);
       this.#handle(parsed);
     }
+    // The next op goes out after the whole frame was applied: a batch often holds the ack and
+    // the ops committed after it, and an op based on the newest revision needs no transform.
+    this.#next();
   }
 
   #handle(m: Incoming): void {
@@ -156,7 +159,6 @@ export class OpenOtLoadClient implements LoadClient {
         if (done === undefined) this.#metrics.error("ack_without_op");
         else this.#metrics.ack(done.sentAt);
         this.#waiters.notify(this.#revision);
-        this.#next();
         return;
       }
       case "op": {
@@ -199,7 +201,6 @@ export class OpenOtLoadClient implements LoadClient {
           // Refused for good: the document is unchanged on the server but not here, so this
           // client will show as diverged at the end, which is the honest outcome.
           this.#inFlight = undefined;
-          this.#next();
         }
         return;
       case "pong":

@@ -32,6 +32,8 @@ export interface ProfileSummary {
   readonly bySelf: readonly ProfileEntry[];
   /** Functions by inclusive time, largest first. */
   readonly byTotal: readonly ProfileEntry[];
+  /** Self time per source file (package files, dependencies, `node:` internals), largest first. */
+  readonly byFile: readonly { readonly file: string; readonly selfMs: number }[];
 }
 
 function shortUrl(url: string): string {
@@ -59,6 +61,12 @@ export function summariseProfile(file: string): ProfileSummary {
     const where = shortUrl(f.url);
     return `${f.functionName || "(anonymous)"}${where === "" ? "" : ` (${where}:${f.lineNumber + 1})`}`;
   };
+  const fileOf = (id: number): string => {
+    const f = byId.get(id)?.callFrame;
+    if (f === undefined) return "?";
+    return shortUrl(f.url) || f.functionName || "(native)";
+  };
+  const byFile = new Map<string, number>();
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   let totalMs = 0;
@@ -66,6 +74,8 @@ export function summariseProfile(file: string): ProfileSummary {
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
     totalMs += ms;
     const own = nameOf(id);
+    const file = fileOf(id);
+    byFile.set(file, (byFile.get(file) ?? 0) + ms);
     self.set(own, (self.get(own) ?? 0) + ms);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
@@ -82,6 +92,10 @@ export function summariseProfile(file: string): ProfileSummary {
     gcMs: self.get("(garbage collector)") ?? 0,
     bySelf: [...entries].sort((a, b) => b.selfMs - a.selfMs),
     byTotal: entries.filter((e) => !e.name.startsWith("(")).sort((a, b) => b.totalMs - a.totalMs),
+    byFile: [...byFile.entries()]
+      .filter(([file]) => file !== "(idle)")
+      .map(([file, selfMs]) => ({ file, selfMs }))
+      .sort((a, b) => b.selfMs - a.selfMs),
   };
 }
 
@@ -100,6 +114,9 @@ export function formatProfileSummary(file: string, summary: ProfileSummary, top 
     "",
     "inclusive time:",
     ...summary.byTotal.slice(0, top).map((e) => `  ${pct(e.totalMs)}  ${e.name}`),
+    "",
+    "self time by file:",
+    ...summary.byFile.slice(0, top).map((e) => `  ${pct(e.selfMs)}  ${e.file}`),
   ];
   return lines.join("\n");
 }
