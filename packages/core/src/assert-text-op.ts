@@ -1,6 +1,6 @@
 import { describeValue as describe } from "./message-fields.js";
 import { InvalidOpError } from "./ot-type.js";
-import { findLoneSurrogate, splitsSurrogatePair } from "./surrogates.js";
+import { findLoneSurrogate, splitsSurrogatePair, type CodeUnits } from "./surrogates.js";
 import type { TextOp } from "./text-op.js";
 
 const KIND_NAME = { r: "retain", i: "insert", d: "delete" } as const;
@@ -21,8 +21,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * ended, so that covers inserts too). Boundaries are judged on the op as sent, so
  * `[{d:1},{d:1}]` across one pair is refused even though it would merge into `{d:2}`: no
  * editor produces such an op, and refusing it keeps the rule simple to state.
+ *
+ * `doc` is read only through `length` and `charCodeAt` at those boundaries, so a
+ * {@link LazyText} is judged exactly as its string would be, without building the string.
  */
-export function assertTextOp(op: unknown, doc?: string): asserts op is TextOp {
+export function assertTextOp(op: unknown, doc?: CodeUnits): asserts op is TextOp {
   if (!Array.isArray(op)) {
     throw new InvalidOpError(`A text op must be an array of {r: n}, {i: "text"} or {d: n} components, got ${describe(op)}.`);
   }

@@ -9,5 +9,6 @@ export * from "./transform-cursor.js";
 export * from "./diff-text.js";
 export * from "./logger.js";
 export { decodeFrame, type DecodedFrame } from "./decode-frame.js";
-export { findLoneSurrogate, isHighSurrogate, isLowSurrogate, splitsSurrogatePair } from "./surrogates.js";
+export { findLoneSurrogate, isHighSurrogate, isLowSurrogate, splitsSurrogatePair, type CodeUnits } from "./surrogates.js";
+export { LazyText } from "./lazy-text.js";
 export * from "./encode-message.js";

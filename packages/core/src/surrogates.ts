@@ -10,8 +10,19 @@ export function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
+/**
+ * Read access to a sequence of UTF-16 code units. A string is one; so is a {@link LazyText},
+ * which answers without building the whole document.
+ */
+export interface CodeUnits {
+  /** The number of code units. */
+  readonly length: number;
+  /** The code unit at `index` (`0 <= index < length`). */
+  charCodeAt(index: number): number;
+}
+
 /** True when index `pos` of `text` falls between the two halves of a surrogate pair. */
-export function splitsSurrogatePair(text: string, pos: number): boolean {
+export function splitsSurrogatePair(text: CodeUnits, pos: number): boolean {
   return (
     pos > 0 &&
     pos < text.length &&

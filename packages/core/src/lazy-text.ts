@@ -1,0 +1,173 @@
+import { assertTextOp } from "./assert-text-op.js";
+import type { CodeUnits } from "./surrogates.js";
+import { isInsert, isRetain, textOpLengthDelta, type TextOp } from "./text-op.js";
+import { TextType } from "./text-type.js";
+
+/** Fewest ops kept pending before they are applied to the string (small documents). */
+const MIN_PENDING_OPS = 32;
+/** Most ops kept pending (huge documents): bounds the walk of {@link LazyText.charCodeAt}. */
+const MAX_PENDING_OPS = 512;
+/** Components per pending op allowed on average before the pending ops are applied. */
+const COMPONENTS_PER_OP = 8;
+/**
+ * Judging an op reads the document at each of its boundaries, each read walking the pending
+ * ops' components: past this product of the two, building the string first is cheaper.
+ */
+const MAX_JUDGING_STEPS = 1 << 16;
+
+/**
+ * How many ops may stay pending on a document of `length` code units. Building the string costs
+ * O(length); doing it once per `length / 8192` ops (within the bounds) keeps that share of each
+ * commit roughly constant while reads through the pending ops stay short.
+ */
+function pendingBound(length: number): number {
+  return Math.min(MAX_PENDING_OPS, Math.max(MIN_PENDING_OPS, length >> 13));
+}
+
+/**
+ * A text document kept as a flat string plus the ops applied to it since, so that applying an
+ * op costs what the op holds, not what the document holds.
+ *
+ * Why: `TextType.apply` copies the whole string, which for a 1 MB document dominated a server's
+ * commit. Judging an op against a document needs only its length and the code units at the op's
+ * boundaries (see `assertTextOp`); a `LazyText` answers `charCodeAt` by mapping the position back
+ * through the pending ops to an inserted text or to the flat string. The pending ops are applied
+ * (composed, then applied in one copy) when their number reaches a bound that grows with the
+ * document, or when {@link LazyText.toString} asks for the string; the result is memoised.
+ *
+ * Values are immutable: `apply` returns a new `LazyText` and leaves this one as it was, so a
+ * caller may keep several versions. Ops passed to `apply` are kept and must not be mutated
+ * afterwards (ops are values throughout this package).
+ *
+ * ```ts
+ * const doc = LazyText.of("hello").apply([{ r: 5 }, { i: " world" }]);
+ * doc.length; // 11
+ * doc.charCodeAt(6); // "w".charCodeAt(0), read from the insert
+ * doc.toString(); // "hello world"
+ * ```
+ */
+export class LazyText implements CodeUnits {
+  /** The document's length in UTF-16 code units. */
+  readonly length: number;
+  /** The whole document, once built. */
+  private flat: string | undefined;
+  /** Until built: the document `op` was applied to. */
+  private parent: LazyText | undefined;
+  private op: TextOp | undefined;
+  /** Ops and their components between this document and the nearest built one (0 once built). */
+  private pendingOps: number;
+  private pendingComponents: number;
+
+  private constructor(length: number, flat: string | undefined, parent: LazyText | undefined, op: TextOp | undefined) {
+    this.length = length;
+    this.flat = flat;
+    this.parent = parent;
+    this.op = op;
+    this.pendingOps = parent === undefined || op === undefined ? 0 : parent.pendingOps + 1;
+    this.pendingComponents = parent === undefined || op === undefined ? 0 : parent.pendingComponents + op.length;
+  }
+
+  /** The document `text`. */
+  static of(text: string): LazyText {
+    if (typeof text !== "string") throw new TypeError("LazyText.of: the document must be a string.");
+    return new LazyText(text.length, text, undefined, undefined);
+  }
+
+  /**
+   * The code unit at the integer `index`, as `String.prototype.charCodeAt` would give it (`NaN`
+   * outside `0 .. length - 1`), without building the string: O(components of the pending ops).
+   */
+  charCodeAt(index: number): number {
+    if (!(Number.isInteger(index) && index >= 0 && index < this.length)) return NaN;
+    let p = index;
+    // Walk towards the flat string: at each level, `p` is a position in that level's document.
+    let node: LazyText = this; // the walk starts here
+    for (;;) {
+      if (node.flat !== undefined) return node.flat.charCodeAt(p);
+      const op = node.op as TextOp;
+      let out = 0; // position in this level's document
+      let from = 0; // the same position in the parent's document
+      for (const c of op) {
+        if (isRetain(c)) {
+          if (p < out + c.r) break;
+          out += c.r;
+          from += c.r;
+        } else if (isInsert(c)) {
+          // Inside an insert: the code unit is in the op.
+          if (p < out + c.i.length) return c.i.charCodeAt(p - out);
+          out += c.i.length;
+        } else {
+          from += c.d;
+        }
+      }
+      // Inside a retain or in the implicit tail: the same offset past the parent's position.
+      p = from + (p - out);
+      node = node.parent as LazyText;
+    }
+  }
+
+  /**
+   * Check untrusted input against this document and return its normal form: exactly what
+   * `TextType.validate(op, this.toString())` does, refusals and messages included.
+   */
+  validate(op: unknown): TextOp {
+    assertTextOp(op, this.forJudging(op));
+    return TextType.normalize(op);
+  }
+
+  /**
+   * This document with `op` applied. Refuses (with `InvalidOpError`) exactly what
+   * `TextType.apply(this.toString(), op)` refuses. Costs O(op) plus, once per bound of
+   * pending ops, building the string.
+   */
+  apply(op: TextOp): LazyText {
+    assertTextOp(op, this.forJudging(op));
+    const next = new LazyText(this.length + textOpLengthDelta(op), undefined, this, op);
+    const bound = pendingBound(next.length);
+    if (next.pendingOps >= bound || next.pendingComponents > bound * COMPONENTS_PER_OP) next.build();
+    return next;
+  }
+
+  /** The document as a string: built once (one copy of the document), then kept. */
+  toString(): string {
+    return this.build();
+  }
+
+  /** The document to judge `op` against: this one, or its built form when reads would cost more. */
+  private forJudging(op: unknown): CodeUnits {
+    if (this.flat !== undefined) return this.flat;
+    const components = Array.isArray(op) ? op.length : 0;
+    return components * this.pendingComponents > MAX_JUDGING_STEPS ? this.build() : this;
+  }
+
+  private build(): string {
+    if (this.flat !== undefined) return this.flat;
+    const ops: TextOp[] = [];
+    let node: LazyText = this; // the walk starts here
+    while (node.flat === undefined) {
+      ops.push(node.op as TextOp);
+      node = node.parent as LazyText;
+    }
+    ops.reverse();
+    // Compose pairwise, as a balanced tree, so each component is composed O(log ops) times,
+    // then copy the document once. The ops were judged against the document, so neither step
+    // can refuse them.
+    let level = ops;
+    while (level.length > 1) {
+      const next: TextOp[] = [];
+      for (let i = 0; i < level.length; i += 2) {
+        const second = level[i + 1];
+        next.push(second === undefined ? (level[i] as TextOp) : TextType.compose(level[i] as TextOp, second));
+      }
+      level = next;
+    }
+    const text = TextType.apply(node.flat, level[0] ?? []);
+    this.flat = text;
+    // Drop the chain: older versions stay reachable only through whoever holds them.
+    this.parent = undefined;
+    this.op = undefined;
+    this.pendingOps = 0;
+    this.pendingComponents = 0;
+    return text;
+  }
+}
