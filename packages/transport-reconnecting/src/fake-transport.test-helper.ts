@@ -9,6 +9,8 @@ export interface FakeOptions {
   autoOpen?: boolean;
   /** Answer every `{type: "ping", t}` sent with `{type: "pong", t}` on the next microtask. */
   answerPings?: boolean;
+  /** Called with each message handed over, before `send()` returns (a server answering at once). */
+  onSend?: (fake: FakeTransport, message: unknown) => void;
 }
 
 export class FakeTransport implements TransportAdapter<unknown> {
@@ -35,6 +37,7 @@ export class FakeTransport implements TransportAdapter<unknown> {
     if (this.state !== "open") return Promise.reject(new Error(`fake: send while ${this.state}`));
     if (this.failSends) return Promise.reject(this.failSends);
     this.sent.push(message);
+    this.options.onSend?.(this, message);
     const m = message as { type?: unknown; t?: unknown };
     if (this.options.answerPings && m.type === "ping") {
       queueMicrotask(() => this.deliver({ type: "pong", t: m.t }));
@@ -96,10 +99,12 @@ export class FakeTransport implements TransportAdapter<unknown> {
 /** Hands out a new FakeTransport per attempt and keeps them all. */
 export class FakeNetwork {
   readonly transports: FakeTransport[] = [];
+  /** Given to the transports created from now on (see {@link FakeOptions.onSend}). */
+  onSend: FakeOptions["onSend"];
   constructor(readonly options: FakeOptions = {}) {}
 
   readonly factory = (): FakeTransport => {
-    const transport = new FakeTransport(this.options);
+    const transport = new FakeTransport({ ...this.options, ...(this.onSend ? { onSend: this.onSend } : {}) });
     this.transports.push(transport);
     return transport;
   };

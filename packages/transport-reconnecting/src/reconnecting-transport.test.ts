@@ -1,4 +1,5 @@
-import type { TransportCloseEvent } from "@open-ot/core";
+import { OTClient } from "@open-ot/client";
+import { TextType, type TextOp, type TransportCloseEvent } from "@open-ot/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeNetwork, type FakeOptions } from "./fake-transport.test-helper.js";
 import { ReconnectingTransport, type ReconnectingStatus, type ReconnectingTransportOptions } from "./reconnecting-transport.js";
@@ -519,13 +520,72 @@ describe("ReconnectingTransport", () => {
       expect(closes).toHaveLength(1);
     });
 
-    it("with the queue off, send while not open rejects with offline", async () => {
+    it("with the queue off, send between attempts rejects with offline", async () => {
       const { transport, network, onReceive } = setup({ queue: false });
       await transport.connect(onReceive);
       network.last.drop(1006);
+      expect(transport.status.state).toBe("reconnecting");
       const error = await transport.send(1).catch((e: unknown) => e);
       expect((error as ReconnectingTransportError).code).toBe("offline");
       expect((error as Error).message).toMatch(/queue: false/);
+      await transport.disconnect();
+    });
+
+    // The answer to a handshake's join can arrive before the handshake's own send has settled
+    // (an SSE stream event can beat the 202 of the POST that carried the join). What the
+    // receiver sends in reply belongs on that connection; rejecting it left an OT client live
+    // with its op in flight never resent, waiting for an ack until the next reconnection.
+    it("with the queue off, what is sent during an attempt goes on that connection after its handshake", async () => {
+      const { transport, network } = setup({ queue: false }, {});
+      const replies: Promise<void>[] = [];
+      const onReceive = (message: unknown): void => {
+        if (message === "answer") replies.push(transport.send("reply"));
+      };
+      let release = (): void => undefined;
+      transport.setHandshake(async (send) => {
+        await send("join");
+        network.last.deliver("answer"); // before the handshake is done
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      const connected = transport.connect(onReceive);
+      network.last.open();
+      await flush();
+      expect(transport.status.state).toBe("connecting");
+      expect(network.last.sent).toEqual(["join"]);
+      const reply = settled(replies[0]!);
+      await flush();
+      expect(reply.value()).toBe("pending");
+      release();
+      await connected;
+      await flush();
+      expect(network.last.sent).toEqual(["join", "reply"]);
+      expect(reply.value()).toBe("resolved");
+      await transport.disconnect();
+    });
+
+    it("with the queue off, what waited for an attempt that fails rejects with offline and is not sent later", async () => {
+      const { transport, network } = setup({ queue: false }, {});
+      const replies: Promise<unknown>[] = [];
+      let attempt = 0;
+      transport.setHandshake(async (send) => {
+        attempt += 1;
+        await send(`join ${attempt}`);
+        if (attempt > 1) return;
+        replies.push(transport.send("reply").catch((e: unknown) => e));
+        throw new Error("no answer");
+      });
+      transport.connect(() => undefined).catch(() => undefined);
+      network.last.open();
+      await flush();
+      const error = await replies[0]!;
+      expect((error as ReconnectingTransportError).code).toBe("offline");
+      expect((error as Error).message).toMatch(/queue: false/);
+      await vi.advanceTimersByTimeAsync(backoffFor(1));
+      expect(network.transports).toHaveLength(2);
+      network.last.open();
+      await flush();
+      expect(transport.status.state).toBe("open");
+      expect(network.transports.map((t) => t.sent)).toEqual([["join 1"], ["join 2"]]);
       await transport.disconnect();
     });
 
@@ -650,6 +710,33 @@ describe("ReconnectingTransport", () => {
       expect(transport.status.state).toBe("open");
       expect(errors.length).toBeGreaterThan(0);
       await transport.disconnect();
+    });
+  });
+
+  describe("under an OT client", () => {
+    it("with the queue off, the op in flight is resent on a connection whose join was answered before its handshake settled", async () => {
+      const network = new FakeNetwork({ autoOpen: true });
+      const transport = new ReconnectingTransport<unknown>(network.factory, { queue: false, heartbeat: false, random: () => RANDOM });
+      const client = new OTClient<string, TextOp>({ type: TextType, transport, docId: "d", clientId: "c", snapshot: "", revision: 0 });
+      const connected = client.connect();
+      await flush();
+      network.last.deliver({ type: "joined", docId: "d", revision: 0 });
+      await connected;
+      client.submit([{ i: "x" }]);
+      network.last.drop(1006);
+      // The next server answers the join as it arrives, before the send that carried it settled.
+      network.onSend = (fake, message) => {
+        const m = message as { type?: unknown; revision?: number };
+        if (m.type === "join") fake.deliver({ type: "joined", docId: "d", revision: m.revision });
+      };
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(transport.status.state).toBe("open");
+      const ops = network.last.sent.filter((m) => (m as { type?: unknown }).type === "op");
+      expect(ops).toEqual([{ type: "op", docId: "d", clientId: "c", seq: 1, revision: 0, op: [{ i: "x" }] }]);
+      network.last.deliver({ type: "ack", docId: "d", revision: 1, seq: 1 });
+      await flush();
+      expect(client.synced).toBe(true);
+      await client.disconnect();
     });
   });
 

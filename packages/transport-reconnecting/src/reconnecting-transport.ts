@@ -86,7 +86,8 @@ export interface ReconnectingTransportOptions {
   heartbeat?: HeartbeatOptions | false;
   /**
    * Keep messages sent while not open and send them, in order, after the next handshake.
-   * `false`: `send()` while not open rejects with `offline`.
+   * `false`: `send()` between attempts rejects with `offline`; during an attempt it waits for
+   * that attempt (sent after its handshake, or rejected with `offline` if it fails).
    * @default { maxMessages: 1000, maxBytes: 1048576 }
    */
   queue?: OfflineQueueOptions | false;
@@ -146,6 +147,13 @@ type Phase<M> =
       readonly inner: TransportAdapter<M>;
       readonly timer: Timer;
       readonly unsubscribe: () => void;
+      /**
+       * With the offline queue off: what was sent during this attempt, sent after its handshake
+       * or rejected when it fails. Messages of the attempt's connection reach `onReceive`
+       * before the handshake has settled (a join answered before its POST returned 202), and
+       * what the receiver sends in reply belongs on that same connection.
+       */
+      readonly held: OfflineQueue<M> | undefined;
     }
   | {
       readonly kind: "open";
@@ -300,8 +308,10 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
    * Send one message. Open: handed straight to the inner transport; if that fails, the promise
    * rejects with the inner transport's error and the connection counts as dropped (status
    * `reconnecting`, close code from the error's HTTP status, else 1006). Connecting or reconnecting:
-   * queued (resolves when handed to the next connection after its handshake), or rejected with
-   * `offline` when the queue is off, or `queue_full`. Closed: rejects with `not_connected`.
+   * queued (resolves when handed to the next connection after its handshake), or `queue_full`.
+   * With the queue off: during an attempt, held for that attempt's connection (rejected with
+   * `offline` if it fails); between attempts, rejected with `offline`. Closed: rejects with
+   * `not_connected`.
    */
   send(message: M): Promise<void> {
     const phase = this.#phase;
@@ -316,6 +326,9 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
       }
       case "attempting":
       case "waiting":
+        if (this.#queue === undefined && phase.kind === "attempting" && phase.held !== undefined) {
+          return phase.held.enqueue(message);
+        }
         if (this.#queue === undefined) {
           return Promise.reject(
             new ReconnectingTransportError(
@@ -412,7 +425,8 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
         local: false,
       });
     }, this.#connectTimeout);
-    this.#setPhase({ kind: "attempting", session, epoch, inner, timer, unsubscribe });
+    const held = this.#queue === undefined ? new OfflineQueue<M>() : undefined;
+    this.#setPhase({ kind: "attempting", session, epoch, inner, timer, unsubscribe, held });
     this.#logger.debug?.("reconnecting-transport: attempt", { attempt: session.attempt });
     // A status listener may have called disconnect() during that transition.
     if (epoch !== this.#epoch) return;
@@ -461,6 +475,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     const { session, epoch, inner } = phase;
     // Flush before the state says open: a status listener that sends must not overtake the queue.
     this.#queue?.flush((message) => this.#sendOn(epoch, inner, message));
+    phase.held?.flush((message) => this.#sendOn(epoch, inner, message));
     const heartbeat = this.#heartbeat
       ? new Heartbeat(this.#heartbeat, this.#pingPrefix, {
           sendPing: (ping: PingMessage) => this.#sendOn(epoch, inner, ping as unknown as M),
@@ -599,6 +614,13 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
   #releaseConnection(phase: LivePhase<M>): Promise<void> {
     if (phase.kind === "attempting") {
       clearTimeout(phase.timer);
+      phase.held?.rejectAll(
+        new ReconnectingTransportError(
+          "offline",
+          "The connection attempt this send waited for did not open, and the offline queue is off (queue: false): " +
+            "send again once status is \"open\" (onStatus), or turn the queue on.",
+        ),
+      );
     } else {
       clearTimeout(phase.uptimeTimer);
       phase.heartbeat?.stop();
