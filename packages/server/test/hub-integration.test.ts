@@ -180,7 +180,8 @@ afterEach(async () => {
 async function runSimulation(seed: number, clients: number, steps: number, instances = 1): Promise<void> {
   const random = seededRandom(seed);
   // Lose ~3% of pub/sub messages: the sequencer must fill every gap from history.
-  const pubsub = new InProcessPubSub({ dropIf: () => random() < 0.03 });
+  const chaos = { on: true };
+  const pubsub = new InProcessPubSub({ dropIf: () => chaos.on && random() < 0.03 });
   const backend = new MemoryBackend({ pubsub });
   await backend.createDocument("doc", "text", "start");
   // Count what the servers saw, to show the run exercised stale bases and duplicates.
@@ -233,6 +234,14 @@ async function runSimulation(seed: number, clients: number, steps: number, insta
     }
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  if (instances > 1) {
+    // A lost notice of the last commit leaves no gap to notice on the instances that did not
+    // commit it (the committing one reads it from history after lostNoticeDelayMs). Redis
+    // loses pub/sub messages only when the subscriber's connection drops, and after its
+    // reconnect every sequencer catches up: end the chaos that way.
+    chaos.on = false;
+    pubsub.simulateResubscribe();
+  }
   for (const sim of sims) if (sim.state === "down") await sim.connect();
   await waitFor(() => sims.every((s) => s.settled), "every client to be settled", 15_000);
   const record = await backend.getRecord("doc");
@@ -256,7 +265,10 @@ async function runSimulation(seed: number, clients: number, steps: number, insta
   expect(history.reduce((doc, o) => TextType.apply(doc, o.op as TextOp), "start")).toBe(record.data);
   expect(drops, context).toBeGreaterThan(0);
   expect(seen.stale, context).toBeGreaterThan(record.v / 4);
-  expect(seen.duplicates, context).toBeGreaterThanOrEqual(resends);
+  // Not one duplicate per resend: a resend followed by a drop in the same burst never reaches
+  // the server (the session closes with it still queued). That no resend was committed twice is
+  // checked above (distinct clientId/seq); here, that the path was exercised.
+  expect(seen.duplicates, context).toBeGreaterThan(0);
   expect(resends, context).toBeGreaterThan(0);
 }
 
