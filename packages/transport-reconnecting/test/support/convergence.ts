@@ -62,6 +62,15 @@ export async function expectExactlyOnce(editors: readonly Editor[], backend: Mem
     markerChars += editor.markers.reduce((sum, marker) => sum + marker.length, 0);
   }
   expect(text.length, "the text holds the markers and nothing else").toBe(markerChars);
+  for (const editor of editors) {
+    // Every edit here is valid and the whole history is kept, so a refusal, a resync from a
+    // snapshot or a protocol violation is a bug even when the texts agree. It is also the path
+    // where an old copy of an op still on its way can commit after the client rebased its
+    // edits under the same seq (see the client README on refusals): fail on the cause, not
+    // only on a missing marker.
+    const incidents = editor.incidents.filter((i) => !i.startsWith("error send_failed"));
+    expect(incidents, `${editor.options.name}: refusals, resyncs or protocol violations`).toEqual([]);
+  }
 
   const ops = await backend.getOps(docId, 1);
   expect(ops.map((op) => op.revision)).toEqual(Array.from({ length: record.v }, (_, i) => i + 1));
