@@ -28,6 +28,11 @@ export interface CommitRequest<Snapshot = unknown, Op = unknown> {
   /**
    * The document after the op. A backend may store it on every commit or only every N revisions
    * (it must then rebuild the snapshot from an older one plus history when loading).
+   *
+   * It may be an accessor that builds the document when read (the Server passes one for text
+   * documents, so a commit does not copy the whole string): read it only when it is needed, and
+   * keep the request rather than the value when storing it for later.
+   * A plain value may be read at once (the caller may reuse its object afterwards).
    */
   snapshot: Snapshot;
   clientId?: string;

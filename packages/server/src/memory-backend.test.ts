@@ -34,6 +34,26 @@ describe("MemoryBackend", () => {
     await expect(backend.getRecord("d")).resolves.toMatchObject({ data: { text: "xa" } });
   });
 
+  it("reads a snapshot accessor only when the document is loaded, and once", async () => {
+    const backend = new MemoryBackend();
+    await backend.createDocument("d", "text", "");
+    const reads: number[] = [];
+    const lazily = (revision: number, text: string) => ({
+      revision,
+      op: [{ i: text }],
+      get snapshot(): string {
+        reads.push(revision);
+        return text;
+      },
+    });
+    await backend.commit("d", lazily(1, "a"));
+    await backend.commit("d", lazily(2, "b"));
+    expect(reads).toEqual([]);
+    await expect(backend.getRecord("d")).resolves.toEqual({ type: "text", v: 2, data: "b" });
+    await expect(backend.getRecord("d")).resolves.toEqual({ type: "text", v: 2, data: "b" });
+    expect(reads).toEqual([2]);
+  });
+
   it("publishes each commit on its pub/sub, and saveOperation too", async () => {
     const backend = new MemoryBackend();
     const got: CommitNotice[] = [];

@@ -38,7 +38,8 @@ interface SeqEntry {
 interface StoredDocument {
   readonly type: string;
   revision: number;
-  snapshot: unknown;
+  /** Reads the current snapshot (see {@link keepSnapshot}). */
+  snapshot: () => unknown;
   /** The kept ops, oldest first; `history[i]` made revision `oldestKept + i`. */
   history: CommittedOp[];
   oldestKept: number;
@@ -84,7 +85,7 @@ export class MemoryBackend implements IBackendAdapter {
       this.docs.set(docId, {
         type,
         revision: 0,
-        snapshot: cloneValue(snapshot),
+        snapshot: keepValue(snapshot),
         history: [],
         oldestKept: 1,
         seqs: new Map(),
@@ -95,7 +96,7 @@ export class MemoryBackend implements IBackendAdapter {
   getRecord(docId: string): Promise<DocumentRecord> {
     return run(() => {
       const doc = this.get(docId);
-      return { type: doc.type, v: doc.revision, data: doc.snapshot };
+      return { type: doc.type, v: doc.revision, data: doc.snapshot() };
     });
   }
 
@@ -140,8 +141,8 @@ export class MemoryBackend implements IBackendAdapter {
         );
       }
       const stored = cloneValue(op);
-      const snapshot = type.apply(doc.snapshot, stored);
-      this.append(docId, doc, { revision: newRevision, op: stored }, snapshot);
+      const snapshot = type.apply(doc.snapshot(), stored);
+      this.append(docId, doc, { revision: newRevision, op: stored }, () => snapshot);
     });
   }
 
@@ -167,7 +168,7 @@ export class MemoryBackend implements IBackendAdapter {
         entry.seq = seq;
         doc.seqs.set(clientId, { seq, revision: request.revision });
       }
-      this.append(docId, doc, entry, cloneValue(request.snapshot));
+      this.append(docId, doc, entry, keepSnapshot(request));
       return { status: "committed", revision: request.revision };
     });
   }
@@ -199,7 +200,7 @@ export class MemoryBackend implements IBackendAdapter {
     return doc.history.slice(first - doc.oldestKept, last - doc.oldestKept + 1);
   }
 
-  private append(docId: string, doc: StoredDocument, entry: CommittedOp, snapshot: unknown): void {
+  private append(docId: string, doc: StoredDocument, entry: CommittedOp, snapshot: () => unknown): void {
     doc.history.push(entry);
     doc.revision = entry.revision;
     doc.snapshot = snapshot;
@@ -224,6 +225,27 @@ function run<T>(body: () => T): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** A reader of a private copy of `value`, taken now. */
+function keepValue(value: unknown): () => unknown {
+  const copy = cloneValue(value);
+  return () => copy;
+}
+
+/**
+ * A reader of the request's snapshot. A plain value is copied now, since the caller may reuse
+ * its object. An accessor (the Server passes one for text documents, whose string it builds on
+ * demand) is read when the document is first loaded, and then kept: read on every commit, it
+ * would copy a large document per commit, most of them never loaded.
+ */
+function keepSnapshot(request: CommitRequest): () => unknown {
+  if (Object.getOwnPropertyDescriptor(request, "snapshot")?.get === undefined) return keepValue(request.snapshot);
+  let read: { value: unknown } | undefined;
+  return () => {
+    read ??= { value: cloneValue(request.snapshot) };
+    return read.value;
+  };
 }
 
 /**

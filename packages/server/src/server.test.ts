@@ -1,6 +1,7 @@
 import { TextType, type TextOp } from "@open-ot/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { IBackendAdapter } from "./backend.js";
+import type { CommitRequest, IBackendAdapter } from "./backend.js";
 import { MemoryBackend } from "./memory-backend.js";
 import { OTError } from "./ot-error.js";
 import { Server } from "./server.js";
@@ -347,6 +348,95 @@ describe("Server.submitOperation", () => {
         revision: 1,
       });
     });
+  });
+});
+
+describe("Server text documents held lazily", () => {
+  /** Characters of one or two code units; several astral ones share a high surrogate. */
+  const char = fc.constantFrom("a", "b", " ", "\u{1F600}", "\u{1F601}", "\u{10000}");
+  const text = (maxLength: number) => fc.array(char, { maxLength }).map((chars) => chars.join(""));
+  type Step = { kind: "r" | "d" | "i"; chars: number; insert: string };
+  const step: fc.Arbitrary<Step> = fc.record({ kind: fc.constantFrom("r", "r", "d", "i"), chars: fc.nat({ max: 5 }), insert: text(3) });
+  const rawComponent = fc.oneof(
+    fc.record({ r: fc.nat({ max: 12 }) }),
+    fc.record({ d: fc.nat({ max: 3 }) }),
+    fc.record({ i: fc.oneof(text(2), fc.constantFrom("\uD83D", "\uDE00")) }),
+  );
+  /** A submit: `back` revisions behind, through one of two servers, as whole-character steps or raw code units. */
+  const submit = fc.record({
+    back: fc.constantFrom(0, 0, 0, 1, 2, 4),
+    via: fc.constantFrom(0, 0, 0, 1),
+    steps: fc.array(step, { maxLength: 5 }),
+    raw: fc.option(fc.array(rawComponent, { maxLength: 4 }), { freq: 4 }),
+  });
+
+  function opFromSteps(base: string, steps: readonly Step[]): TextOp {
+    const chars = Array.from(base);
+    let at = 0;
+    const op: TextOp = [];
+    for (const s of steps) {
+      if (s.kind === "i") {
+        op.push({ i: s.insert });
+        continue;
+      }
+      const n = Math.min(s.chars, chars.length - at);
+      const units = chars.slice(at, at + n).join("").length;
+      at += n;
+      op.push(s.kind === "r" ? { r: units } : { d: units });
+    }
+    return op;
+  }
+
+  async function outcome(promise: Promise<unknown>): Promise<unknown> {
+    return promise.then(
+      (result) => result,
+      (error: unknown) => (error instanceof OTError ? { code: error.code, message: error.message } : error),
+    );
+  }
+
+  it("commits and refuses exactly as the eager path does, across instances, and stores the same documents", async () => {
+    // A copy of TextType is another type to the Server: it takes the generic path, applying
+    // every op to the string at once. The lazy path must be indistinguishable from it.
+    const eagerText = { ...TextType };
+    await fc.assert(
+      fc.asyncProperty(text(12), fc.array(submit, { minLength: 1, maxLength: 70 }), async (initial, submits) => {
+        const lazyBackend = new MemoryBackend();
+        const eagerBackend = new MemoryBackend();
+        await lazyBackend.createDocument("doc", "text", initial);
+        await eagerBackend.createDocument("doc", "text", initial);
+        const lazy = [new Server(lazyBackend), new Server(lazyBackend)];
+        const eager = [new Server(eagerBackend, { types: [eagerText] }), new Server(eagerBackend, { types: [eagerText] })];
+        const history = [initial];
+        for (const s of submits) {
+          const revision = Math.max(0, history.length - 1 - s.back);
+          const op = s.raw ?? opFromSteps(history[revision] as string, s.steps);
+          const expected = await outcome((eager[s.via] as Server).submitOperation("doc", op, revision));
+          expect(await outcome((lazy[s.via] as Server).submitOperation("doc", op, revision))).toEqual(expected);
+          const record = await eagerBackend.getRecord("doc");
+          if (record.v === history.length) history.push(record.data as string);
+        }
+        for (const server of lazy) await expect(server.getDocument("doc")).resolves.toMatchObject({ revision: history.length - 1, snapshot: history.at(-1) });
+        await expect(lazyBackend.getRecord("doc")).resolves.toEqual(await eagerBackend.getRecord("doc"));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("hands the backend the snapshot as an accessor that builds the document when read", async () => {
+    const memory = new MemoryBackend();
+    await memory.createDocument("doc", "text", "abc");
+    const requests: CommitRequest[] = [];
+    const backend = wrap(memory, {
+      commit: (docId, request) => {
+        requests.push(request);
+        return memory.commit(docId, request);
+      },
+    });
+    const server = new Server(backend);
+    await server.submitOperation("doc", [{ r: 3 }, { i: "\u{1F600}" }], 0);
+    await server.submitOperation("doc", [{ d: 1 }], 1);
+    expect(requests.map((r) => typeof Object.getOwnPropertyDescriptor(r, "snapshot")?.get)).toEqual(["function", "function"]);
+    expect(requests.map((r) => r.snapshot)).toEqual(["abc\u{1F600}", "bc\u{1F600}"]);
   });
 });
 
