@@ -6,3 +6,4 @@ export * from "./redis-server.js";
 export * from "./seeded-random.js";
 export * from "./random-text-edit.js";
 export * from "./wait-until.js";
+export * from "./free-port.js";

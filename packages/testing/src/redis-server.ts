@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port.js";
 
 /** Options for {@link startRedisServer}. */
 export interface RedisServerOptions {
@@ -89,19 +90,6 @@ function installExitHook(): void {
       server.killNow();
       rmSync(server.dir, { recursive: true, force: true });
     }
-  });
-}
-
-/** Ask the OS for a free loopback port. */
-async function freePort(): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error("could not read the probe port"))));
-    });
   });
 }
 
