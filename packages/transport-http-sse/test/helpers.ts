@@ -37,13 +37,7 @@ export function waitFor(condition: () => boolean, timeoutMs = 5000, what = "cond
 }
 
 /** A port on 127.0.0.1 that nothing listens on (it was bound, then released). */
-export async function deadPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+export { freePort as deadPort } from "@open-ot/testing";
 
 /** A real hub over an in-memory backend, served by the SSE binding; `doc` exists with `text`. */
 export async function startHubServer(

@@ -1,22 +1,12 @@
 // The transport conformance suite (packages/testing), run against the wrapper over both
 // transports, through the real hub and bindings.
-import { createServer, type AddressInfo } from "node:net";
-import { describeTransportConformance } from "@open-ot/testing";
+import { describeTransportConformance, freePort } from "@open-ot/testing";
 import { HttpSseTransport } from "@open-ot/transport-http-sse";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { createClosePolicy, ReconnectingTransport } from "../src/index.js";
 import { startServerInstance } from "./support/server-instance.js";
 
 const CONNECT_TIMEOUT_MS = 2_000;
-
-/** A port on 127.0.0.1 where nothing listens (taken, then released). */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 for (const wire of ["ws", "sse"] as const) {
   const inner = (base: string) =>
@@ -28,7 +18,8 @@ for (const wire of ["ws", "sse"] as const) {
     `ReconnectingTransport over ${wire === "ws" ? "WebSocketTransport" : "HttpSseTransport"}`,
     async () => {
       const instance = await startServerInstance();
-      const dead = `http://127.0.0.1:${await deadPort()}`;
+      // Nothing listens there (the port was bound, then released).
+      const dead = `http://127.0.0.1:${await freePort()}`;
       return {
         // The suite's close-code case closes with 4001 once; the wrapper reports it through
         // onClose only when it stops, so this policy stops on the first 4001.

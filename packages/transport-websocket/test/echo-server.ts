@@ -71,10 +71,4 @@ export async function startEchoServer(): Promise<EchoServer> {
 }
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
-export async function deadPort(): Promise<number> {
-  const http = createServer();
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const { port } = http.address() as AddressInfo;
-  await new Promise<void>((resolve) => http.close(() => resolve()));
-  return port;
-}
+export { freePort as deadPort } from "@open-ot/testing";
