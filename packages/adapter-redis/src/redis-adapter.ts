@@ -19,7 +19,7 @@ import { documentKeys, type DocumentKeys } from "./document-keys.js";
 import { COMMIT_SCRIPT, CREATE_SCRIPT, LOAD_SCRIPT, RANGE_SCRIPT } from "./lua-scripts.js";
 import { RedisSubscriber } from "./redis-subscriber.js";
 import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-error.js";
-import { SnapshotCache } from "./snapshot-cache.js";
+import { SnapshotCache, type CachedSnapshot } from "./snapshot-cache.js";
 
 /** Options of {@link RedisAdapter}. */
 export interface RedisAdapterOptions {
@@ -126,6 +126,22 @@ function checkClientId(clientId: unknown, where: string): string {
     throw new TypeError(`${where}: clientId must be a string of 1 to ${MAX_STORED_CLIENT_ID_LENGTH} characters, got ${JSON.stringify(clientId)}`);
   }
   return clientId;
+}
+
+/**
+ * The cache entry for a committed request. A snapshot accessor (the Server passes one for text
+ * documents: it builds the whole string when read) is read only when the entry is used, so
+ * commits that are not followed by a load never build it; a plain value is taken now.
+ */
+function cachedSnapshot(nonce: string, revision: number, request: { snapshot?: unknown }): CachedSnapshot {
+  if (Object.getOwnPropertyDescriptor(request, "snapshot")?.get === undefined) return { nonce, revision, data: request.snapshot };
+  return {
+    nonce,
+    revision,
+    get data(): unknown {
+      return request.snapshot;
+    },
+  };
 }
 
 function checkLimit(value: number, name: string, min: number): number {
@@ -438,7 +454,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
       case "conflict":
         return { status: "conflict", current: Number(reply[1]) };
       case "committed":
-        if ("snapshot" in request) this.cache.set(docId, { nonce: replyString(reply[2], "commit"), revision, data: request.snapshot });
+        if ("snapshot" in request) this.cache.set(docId, cachedSnapshot(replyString(reply[2], "commit"), revision, request));
         return { status: "committed", revision };
       default:
         throw new Error(`RedisAdapter: unexpected reply to commit: ${JSON.stringify(reply)}`);

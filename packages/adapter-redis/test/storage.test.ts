@@ -75,6 +75,30 @@ describe("snapshots", () => {
     expect(wire).toContain("SNAPSHOT-THREE");
   });
 
+  it("reads a snapshot accessor only when a snapshot is due or the document is loaded", async () => {
+    const backend = adapter({ snapshotEvery: 3 });
+    await backend.createDocument("doc", "text", "");
+    const reads: number[] = [];
+    let text = "";
+    for (let revision = 1; revision <= 4; revision++) {
+      const previous = text;
+      text = `${previous}${revision}`;
+      const snapshot = text;
+      await backend.commit("doc", {
+        revision,
+        op: [{ r: previous.length }, { i: `${revision}` }],
+        get snapshot(): string {
+          reads.push(revision);
+          return snapshot;
+        },
+      });
+    }
+    // Revision 3 was due for storing; the others were never built.
+    expect(reads).toEqual([3]);
+    expect(await backend.getRecord("doc")).toEqual({ type: "text", v: 4, data: "1234" });
+    expect(reads).toEqual([3, 4]);
+  });
+
   it("loads a document from its last snapshot plus the ops after it, on an instance with nothing cached", async () => {
     const writer = adapter({ snapshotEvery: 4 });
     await writer.createDocument("doc", "text", "seed:");
