@@ -81,9 +81,13 @@ describe("LazyText", () => {
         const versions: [LazyText, string][] = [];
         for (const e of edits) {
           const op = e.whole ? opFromSteps(flat, e.steps) : e.op;
-          expect(outcome(() => lazy.validate(op))).toEqual(outcome(() => TextType.validate(op, flat)));
+          const normal = outcome(() => lazy.validate(op));
+          expect(normal).toEqual(outcome(() => TextType.validate(op, flat)));
+          // Validating the normal form again gives it back; applying it (as the server does)
+          // or the op as sent must give the same document.
+          if (Array.isArray(normal)) expect(lazy.validate(normal)).toEqual(normal);
           const expected = outcome(() => TextType.apply(flat, op));
-          const got = outcome(() => lazy.apply(op));
+          const got = outcome(() => lazy.apply(Array.isArray(normal) && e.whole && e.steps.length % 2 === 0 ? normal : op));
           if (typeof expected === "string") {
             expect(got).toBeInstanceOf(LazyText);
             lazy = got as LazyText;
@@ -119,6 +123,12 @@ describe("LazyText", () => {
     expect(() => doc.apply([{ r: 2 }, { i: "z" }])).toThrow(/between the two halves of a surrogate pair/);
     expect(() => doc.apply([{ r: 5 }])).toThrow(/past the end of the document \(length 4\)/);
     expect(doc.apply([{ r: 3 }, { i: "z" }]).toString()).toBe("x\u{1F600}zy");
+  });
+
+  it("judges undefined as TextType does, even before anything was validated", () => {
+    const doc = LazyText.of("ab");
+    expect(() => doc.validate(undefined)).toThrow(InvalidOpError);
+    expect(() => doc.apply(undefined as unknown as TextOp)).toThrow(InvalidOpError);
   });
 
   it("refuses a document that is not a string", () => {

@@ -57,6 +57,8 @@ export class LazyText implements CodeUnits {
   /** Ops and their components between this document and the nearest built one (0 once built). */
   private pendingOps: number;
   private pendingComponents: number;
+  /** The op {@link LazyText.validate} last returned: known to fit this document. */
+  private validated: TextOp | undefined;
 
   private constructor(length: number, flat: string | undefined, parent: LazyText | undefined, op: TextOp | undefined) {
     this.length = length;
@@ -111,8 +113,14 @@ export class LazyText implements CodeUnits {
    * `TextType.validate(op, this.toString())` does, refusals and messages included.
    */
   validate(op: unknown): TextOp {
+    // A server validates an op, validates the result again and applies it, all against one
+    // document: the normal form of an op that fits fits too (its boundaries are a subset of
+    // the op's) and normalises to itself, so that op is not read through the document again.
+    if (op !== undefined && op === this.validated) return op as TextOp;
     assertTextOp(op, this.forJudging(op));
-    return TextType.normalize(op);
+    const normal = TextType.normalize(op);
+    this.validated = normal;
+    return normal;
   }
 
   /**
@@ -121,7 +129,7 @@ export class LazyText implements CodeUnits {
    * pending ops, building the string.
    */
   apply(op: TextOp): LazyText {
-    assertTextOp(op, this.forJudging(op));
+    if (op === undefined || op !== this.validated) assertTextOp(op, this.forJudging(op));
     const next = new LazyText(this.length + textOpLengthDelta(op), undefined, this, op);
     const bound = pendingBound(next.length);
     if (next.pendingOps >= bound || next.pendingComponents > bound * COMPONENTS_PER_OP) next.build();
