@@ -18,7 +18,7 @@ export interface LoadMetricsData {
   /** Frames received inside the window, and the messages they held (batches hold several). */
   readonly frames: number;
   readonly messages: number;
-  /** The first few error descriptions, for diagnosis. */
+  /** The first description of each error code, for diagnosis. */
   readonly errorSamples: readonly string[];
   /** CPU share of one core used by the driver process in the window. */
   readonly driverCpu: number;
@@ -102,7 +102,8 @@ export class LoadMetrics {
   /** A client met an error (`code`: a protocol error code or a short failure name; `detail`: what happened). */
   error(code: string, detail?: string): void {
     this.#errors[code] = (this.#errors[code] ?? 0) + 1;
-    if (detail !== undefined && this.#errorSamples.length < 5) this.#errorSamples.push(`${code}: ${detail}`);
+    // One sample per code is enough to tell what happened; a run may see thousands.
+    if (detail !== undefined && this.#errors[code] === 1) this.#errorSamples.push(`${code}: ${detail}`);
   }
 
   /** The serialisable figures. */

@@ -60,12 +60,14 @@ export function formatLargeDocument(result: LargeDocumentResult): string {
       ratio(r.commit?.p50, smallest?.commit?.p50),
       num(r.ack.p50, 2),
       num(r.ack.p99, 2),
+      r.serverCpu.map((c) => num(c, 2)).join("+"),
+      r.driverCpu.map((c) => num(c, 2)).join("+"),
       r.converged === true ? "yes" : "NO",
     ];
   });
   return [
     "Workload 5, large document: 1 client, one op in flight (server commit time = Server.submitOperation, ms)",
-    formatTable(["system / size", "ops/s", "commit mean", "p50", "p99", "p50 vs smallest", "ack p50", "ack p99", "conv"], rows),
+    formatTable(["system / size", "ops/s", "commit mean", "p50", "p99", "p50 vs smallest", "ack p50", "ack p99", "srv cpu", "drv cpu", "conv"], rows),
   ].join("\n");
 }
 

@@ -58,7 +58,7 @@ export interface LoadRunResult {
   readonly convergenceNote: string;
   readonly orderViolations: number;
   readonly errors: Readonly<Record<string, number>>;
-  /** The first few error descriptions of each driver. */
+  /** The first description of each error code, per driver. */
   readonly errorSamples: readonly string[];
   /** Server CPU per instance as a share of one core. */
   readonly serverCpu: number[];
@@ -82,7 +82,7 @@ export function troubleNote(run: LoadRunResult): string {
   const errors = Object.entries(run.errors);
   const trouble = [
     ...(run.orderViolations > 0 ? [`${run.orderViolations} out-of-order revisions`] : []),
-    ...(errors.length > 0 ? [`errors: ${errors.map(([k, v]) => `${k} x${v}`).join(", ")} (${run.errorSamples.join(" | ")})`] : []),
+    ...(errors.length > 0 ? [`errors: ${errors.map(([k, v]) => `${k} x${v}`).join(", ")} (first: ${run.errorSamples[0]?.slice(0, 200) ?? "?"})`] : []),
   ];
   return trouble.length > 0 ? `; ${trouble.join("; ")}` : "";
 }
