@@ -157,19 +157,7 @@ export class LazyText implements CodeUnits {
       node = node.parent as LazyText;
     }
     ops.reverse();
-    // Compose pairwise, as a balanced tree, so each component is composed O(log ops) times,
-    // then copy the document once. The ops were judged against the document, so neither step
-    // can refuse them.
-    let level = ops;
-    while (level.length > 1) {
-      const next: TextOp[] = [];
-      for (let i = 0; i < level.length; i += 2) {
-        const second = level[i + 1];
-        next.push(second === undefined ? (level[i] as TextOp) : TextType.compose(level[i] as TextOp, second));
-      }
-      level = next;
-    }
-    const text = TextType.apply(node.flat, level[0] ?? []);
+    const text = applyAll(node.flat, ops);
     this.flat = text;
     // Drop the chain: older versions stay reachable only through whoever holds them.
     this.parent = undefined;
@@ -178,4 +166,59 @@ export class LazyText implements CodeUnits {
     this.pendingComponents = 0;
     return text;
   }
+}
+
+/** A stretch `start .. end` of `text`. */
+interface Piece {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * `ops` applied in turn to `base`, copying the text once: each op rewrites a list of pieces
+ * (stretches of `base` and of inserted texts), and the last list is joined. Composing the ops
+ * first costs several times more (compose re-validates and re-normalises its inputs).
+ * The ops were judged against the documents they apply to, so they always fit.
+ */
+function applyAll(base: string, ops: readonly TextOp[]): string {
+  let pieces: Piece[] = [{ text: base, start: 0, end: base.length }];
+  for (const op of ops) {
+    const out: Piece[] = [];
+    let index = 0; // the piece being read
+    let offset = 0; // code units of it already read
+    const take = (count: number, keep: boolean): void => {
+      let n = count;
+      while (n > 0) {
+        const piece = pieces[index];
+        if (piece === undefined) throw new Error("LazyText: a pending op reaches past the end of its document (a bug).");
+        const from = piece.start + offset;
+        const k = Math.min(piece.end - from, n);
+        if (keep) out.push({ text: piece.text, start: from, end: from + k });
+        n -= k;
+        offset += k;
+        if (piece.start + offset === piece.end) {
+          index++;
+          offset = 0;
+        }
+      }
+    };
+    for (const c of op) {
+      if (isRetain(c)) take(c.r, true);
+      else if (isInsert(c)) {
+        if (c.i.length > 0) out.push({ text: c.i, start: 0, end: c.i.length });
+      } else take(c.d, false);
+    }
+    // The implicit tail.
+    const current = pieces[index];
+    if (current !== undefined && offset > 0) {
+      out.push({ text: current.text, start: current.start + offset, end: current.end });
+      index++;
+    }
+    for (; index < pieces.length; index++) out.push(pieces[index] as Piece);
+    pieces = out;
+  }
+  const parts: string[] = [];
+  for (const piece of pieces) if (piece.end > piece.start) parts.push(piece.text.slice(piece.start, piece.end));
+  return parts.join("");
 }
