@@ -119,17 +119,30 @@ export class ServerFleet {
 
   /**
    * Stop instance `index` gracefully (its clients get 1001) and start a new process on the same
-   * port, `downMs` after the old one exited; resolves when the new one listens.
+   * port, `downMs` after the old one exited; resolves when the new one listens. A close that
+   * has not finished within `closeTimeoutMs` is cut short by killing the process.
    */
-  async restart(index: number, downMs = 0): Promise<void> {
+  async restart(index: number, downMs = 0, closeTimeoutMs = 30_000): Promise<RestartReport> {
     const old = this.servers[index];
     if (old === undefined) throw new Error(`no instance ${index}`);
     const port = old.ready.port;
-    await old.request("close");
+    const started = performance.now();
+    let report: RestartReport;
+    try {
+      const steps = await old.request<Record<string, number> | undefined>("close", {}, closeTimeoutMs);
+      report = { closeMs: performance.now() - started, closeSteps: steps ?? {}, closeHungIn: undefined };
+    } catch {
+      // A graceful close that does not finish is a finding, not a reason to stop the bench:
+      // note where it hung and kill the process, as an orchestrator would after its grace period.
+      const hungIn = await old.request<string | undefined>("closingStep", {}, 5_000).catch(() => "unknown");
+      report = { closeMs: performance.now() - started, closeSteps: {}, closeHungIn: hungIn ?? "unknown" };
+      await old.kill();
+    }
     await old.stop();
     if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
     this.#restarts += 1;
     this.servers[index] = await this.#spawn(index, port);
+    return report;
   }
 
   /** Stop every process (servers first, then Redis). */
@@ -137,6 +150,15 @@ export class ServerFleet {
     await Promise.all(this.servers.map((s) => s.stop()));
     await this.redis?.stop();
   }
+}
+
+/** How a restart went: how long the graceful close took, and where it hung if it did not finish. */
+export interface RestartReport {
+  readonly closeMs: number;
+  /** Milliseconds per close step (OpenOT: bindings, hub, http, backend). */
+  readonly closeSteps: Record<string, number>;
+  /** The step a close that did not finish within the timeout was waiting on. */
+  readonly closeHungIn: string | undefined;
 }
 
 /** The directory results and profiles go to: apps/bench/results/. */

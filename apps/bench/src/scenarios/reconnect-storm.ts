@@ -29,6 +29,11 @@ export interface ReconnectStormResult {
   readonly medianResyncSeconds: number;
   /** How long the restart itself took (close, exit, new process listening), seconds. */
   readonly restartSeconds: number;
+  /** How long the old instance's graceful close took, seconds, and its steps (ms). */
+  readonly closeSeconds: number;
+  readonly closeSteps: Record<string, number>;
+  /** Where the graceful close hung, if it did not finish within 30 s (the process was then killed). */
+  readonly closeHungIn: string | undefined;
   /** Connections the new instance accepted per second, from the second it listened. */
   readonly perSecond: number[];
   /** Largest second / average second over the span in which clients came back. */
@@ -52,7 +57,7 @@ export async function runReconnectStorm(options: ReconnectStormOptions, log: (li
     log(`  storm: ${options.clients} clients live at revision ${revision}; restarting the instance`);
     await driver.request("arm", { revision });
     const stoppedAt = wallClock();
-    await fleet.restart(0, options.downMs);
+    const restart = await fleet.restart(0, options.downMs);
     const listeningAt = wallClock();
     const storm = await driver.request<StormResult>("awaitResynced", { timeoutMs: options.timeoutSeconds * 1000 });
     const [stats] = await fleet.windowStats();
@@ -75,6 +80,9 @@ export async function runReconnectStorm(options: ReconnectStormOptions, log: (li
       afterListenSeconds: (lastBack - listeningAt) / 1000,
       medianResyncSeconds: (median - stoppedAt) / 1000,
       restartSeconds: (listeningAt - stoppedAt) / 1000,
+      closeSeconds: restart.closeMs / 1000,
+      closeSteps: restart.closeSteps,
+      closeHungIn: restart.closeHungIn,
       perSecond,
       peakToAverage: average === 0 ? Number.NaN : Math.max(...perSecond) / average,
       errors: storm.errors,
@@ -109,6 +117,10 @@ export function formatReconnectStorm(result: ReconnectStormResult): string {
     ),
     "connections accepted per second after the new instance listened:",
     ...bars,
+    `graceful close of the old instance: ${num(result.closeSeconds, 2)} s` +
+      (result.closeHungIn !== undefined
+        ? ` -- DID NOT FINISH, hung in "${result.closeHungIn}"; the process was killed`
+        : ` (${Object.entries(result.closeSteps).map(([k, v]) => `${k} ${num(v / 1000, 2)} s`).join(", ")})`),
     ...(errors.length === 0 ? [] : [`client errors: ${errors.map(([k, v]) => `${k} x${v}`).join(", ")}`]),
   ].join("\n");
 }

@@ -63,6 +63,7 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
   const ws = attachWebSocketServer({ hub, server: http, rateLimit: false });
   // Counted beside the binding's own listener, which alone answers the request.
   let upgrades: number[] = [];
+  let pendingStep: string | undefined;
   http.on("upgrade", () => {
     upgrades.push(wallClock());
   });
@@ -90,11 +91,21 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
       upgrades = [];
     },
     close: async () => {
-      await Promise.all([ws.close(), sse.close()]);
-      await hub.close();
+      const steps: Record<string, number> = {};
+      const step = async (name: string, run: () => Promise<unknown>): Promise<void> => {
+        const started = performance.now();
+        pendingStep = name;
+        await run();
+        steps[name] = performance.now() - started;
+      };
+      await step("bindings", () => Promise.all([ws.close(), sse.close()]));
+      await step("hub", () => hub.close());
       http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await closeBackend();
+      await step("http", () => new Promise<void>((resolve) => http.close(() => resolve())));
+      await step("backend", closeBackend);
+      pendingStep = undefined;
+      return steps;
     },
+    closingStep: () => pendingStep,
   };
 }

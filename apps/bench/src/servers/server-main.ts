@@ -36,7 +36,7 @@ async function start(config: ServerConfig): Promise<ServerUnderTest> {
 const config = JSON.parse(process.argv[2] ?? "{}") as ServerConfig;
 const stats = new ProcessStats();
 const server = await start(config);
-let closing: Promise<void> | undefined;
+let closing: Promise<void | Record<string, number>> | undefined;
 
 serveParent({
   createDocuments: (params: { ids: string[]; text: string }) => server.createDocuments(params.ids, params.text),
@@ -49,6 +49,7 @@ serveParent({
   windowStats: () => ({ ...stats.window(), ...server.extraStats() }),
   memory: () => stats.memoryAfterGc(),
   close: () => (closing ??= server.close()),
+  closingStep: () => server.closingStep?.(),
   stop: async () => {
     await (closing ??= server.close());
   },

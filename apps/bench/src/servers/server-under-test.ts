@@ -12,6 +12,11 @@ export interface ServerUnderTest {
   extraStats(): Record<string, unknown>;
   /** Clear the figures of {@link extraStats}. */
   resetExtraStats(): void;
-  /** Stop accepting, close every connection (1001 where the server supports it), release resources. */
-  close(): Promise<void>;
+  /**
+   * Stop accepting, close every connection (1001 where the server supports it), release
+   * resources. May resolve to the milliseconds each step took.
+   */
+  close(): Promise<void | Record<string, number>>;
+  /** The step `close()` is waiting on, while it waits (for a diagnosis when it hangs). */
+  closingStep?(): string | undefined;
 }
