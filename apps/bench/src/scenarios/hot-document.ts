@@ -82,7 +82,7 @@ export function formatHotDocument(result: HotDocumentResult): string {
       num(r.broadcastSame.p99, 2),
       num(r.broadcastCross.p50, 2),
       num(r.broadcastCross.p99, 2),
-      r.converged === null ? "n/a" : r.converged ? "yes" : "NO",
+      r.converged === false ? "NO" : r.convergenceShort,
       num(r.messagesPerFrame, 2),
       r.serverCpu.map((c) => num(c, 2)).join("+"),
       num(r.serverCpuUsPerOp, 0),
@@ -91,9 +91,15 @@ export function formatHotDocument(result: HotDocumentResult): string {
       ours ? ratio(r.opsPerSec, relay?.opsPerSec) : "",
     ];
   });
+  const notes = result.runs.flatMap((r) => {
+    const trouble = troubleNote(r).replace(/^; /, "");
+    const lines = r.converged === false ? [`N=${r.clients} ${r.system} not converged: ${r.convergenceNote}`] : [];
+    return trouble === "" ? lines : [...lines, `N=${r.clients} ${r.system}: ${trouble}`];
+  });
   return [
     "Workload 1, hot document (latencies in ms; cpu as share of one core; ratios are ops/s)",
     formatTable(headers, rows),
+    ...notes,
   ].join("\n");
 }
 

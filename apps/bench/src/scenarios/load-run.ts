@@ -56,6 +56,8 @@ export interface LoadRunResult {
   readonly converged: boolean | null;
   /** Why not converged (documents that differ, clients that lagged), empty when converged. */
   readonly convergenceNote: string;
+  /** `yes`, `n/a`, or `NO (3/100 docs differ, 12 lagging)`, for tables. */
+  readonly convergenceShort: string;
   readonly orderViolations: number;
   readonly errors: Readonly<Record<string, number>>;
   /** The first description of each error code, per driver. */
@@ -195,6 +197,7 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       broadcastCross: cross.summary(),
       converged: convergence.converged,
       convergenceNote: convergence.note,
+      convergenceShort: convergence.short,
       orderViolations,
       errors,
       errorSamples: runs.flatMap((r) => r.metrics.errorSamples),
@@ -216,8 +219,8 @@ async function checkConvergence(
   docIds: readonly string[],
   converges: readonly DriverConvergeResult[],
   runs: readonly DriverRunResult[],
-): Promise<{ converged: boolean | null; note: string }> {
-  if (fleet.system === "relay") return { converged: null, note: "" };
+): Promise<{ converged: boolean | null; note: string; short: string }> {
+  if (fleet.system === "relay") return { converged: null, note: "", short: "n/a" };
   const problems: string[] = [];
   const lagging = converges.reduce((n, c) => n + c.lagging, 0);
   const stuck = runs.reduce((n, r) => n + r.stuck, 0);
@@ -238,5 +241,10 @@ async function checkConvergence(
     }
   }
   if (diverged > 0) problems.push(`${diverged} of ${docIds.length} documents differ between clients or from the server${detail}`);
-  return { converged: problems.length === 0, note: problems.join("; ") };
+  const short = [
+    ...(diverged > 0 ? [`${diverged}/${docIds.length} docs differ`] : []),
+    ...(lagging > 0 ? [`${lagging} lagging`] : []),
+    ...(stuck > 0 ? [`${stuck} stuck`] : []),
+  ].join(", ");
+  return { converged: problems.length === 0, note: problems.join("; "), short: short === "" ? "yes" : `NO (${short})` };
 }

@@ -52,12 +52,14 @@ export function formatManyDocuments(run: LoadRunResult): string {
           num(run.broadcastSame.p99, 2),
           num(run.broadcastCross.p50, 2),
           num(run.broadcastCross.p99, 2),
-          run.converged === true ? "yes" : `NO ${run.convergenceNote}`,
+          run.convergenceShort,
           run.serverCpu.map((c) => num(c, 2)).join("+"),
           run.driverCpu.map((c) => num(c, 2)).join("+"),
         ],
       ],
     ),
+    ...(run.converged === false ? [`not converged: ${run.convergenceNote}`] : []),
+    ...(Object.keys(run.errors).length > 0 ? [troubleNote(run).replace(/^; /, "")] : []),
   ].join("\n");
 }
 
@@ -67,7 +69,7 @@ export function manyDocumentsTargets(run: LoadRunResult): TargetCheck[] {
     {
       name: `many documents: all ${run.docs} documents converged`,
       target: "all",
-      measured: run.converged === true ? "all" : run.convergenceNote,
+      measured: run.converged === true ? "all" : run.convergenceShort,
       met: run.converged === true,
     },
   ];
