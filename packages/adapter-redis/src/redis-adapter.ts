@@ -220,7 +220,10 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     this.redis.defineCommand("otRange", RANGE_SCRIPT);
     this.scripts = this.redis as unknown as ScriptCommands;
     this.subscriber = new RedisSubscriber(
-      () => this.redis.duplicate({ autoResubscribe: false }),
+      // No ready check on the subscriber: its INFO can reach Redis after a SUBSCRIBE and is then
+      // refused ("only (P|S)SUBSCRIBE ... allowed in this context"), which made ioredis drop the
+      // connection together with the subscriptions it had just confirmed.
+      () => this.redis.duplicate({ autoResubscribe: false, enableReadyCheck: false }),
       this.where,
       this.logger,
     );

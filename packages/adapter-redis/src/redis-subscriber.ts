@@ -4,7 +4,8 @@ import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-
 
 /**
  * Lifecycle of the subscriber connection (one state, changed only in `setState`):
- * `idle -> connecting -> ready -> interrupted -> ready -> ...`, and from any state `closed`.
+ * `idle -> connecting -> ready -> interrupted -> ready -> ...` (a drop while `connecting` also goes to
+ * `interrupted`), and from any state `closed`.
  * `interrupted` means messages may have been lost: when it is `ready` again, every channel is
  * subscribed anew and then the resubscribe listeners are told to catch up from history.
  */
@@ -132,7 +133,12 @@ export class RedisSubscriber {
     connection.on("message", (channel: string, text: string) => this.dispatch(channel, text));
     connection.on("ready", () => this.onReady(connection));
     connection.on("close", () => {
-      if (this.state === "ready") this.setState("interrupted");
+      // A drop before the first "ready" counts too: SUBSCRIBEs may already have been confirmed
+      // on the socket that just closed, and they died with it. Marking it interrupted makes the
+      // next "ready" subscribe every channel again and tell the listeners to catch up; leaving
+      // it "connecting" let those channels go silent for good (found by the bench's many-docs
+      // workload under CPU load).
+      if (this.state === "ready" || this.state === "connecting") this.setState("interrupted");
     });
     connection.on("error", (error: Error) => {
       this.logger.warn?.("RedisAdapter subscriber connection error", { where: this.where, error: error.message });
