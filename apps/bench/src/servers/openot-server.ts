@@ -64,9 +64,10 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
   // Counted beside the binding's own listener, which alone answers the request.
   let upgrades: number[] = [];
   let pendingStep: string | undefined;
-  http.on("upgrade", () => {
+  const countUpgrade = (): void => {
     upgrades.push(wallClock());
-  });
+  };
+  http.on("upgrade", countUpgrade);
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port ?? 0, "127.0.0.1", () => resolve());
@@ -98,6 +99,10 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
         await run();
         steps[name] = performance.now() - started;
       };
+      // The counter goes first: once the binding has released its `upgrade` listener, a
+      // request that found only this one would never be answered (Node leaves an upgrade to its
+      // listeners), and `http.close()` would wait for that socket forever.
+      http.off("upgrade", countUpgrade);
       await step("bindings", () => Promise.all([ws.close(), sse.close()]));
       await step("hub", () => hub.close());
       http.closeAllConnections();
