@@ -1,7 +1,8 @@
 import WebSocket from "ws";
 import { randomClientId, TextType, type TextOp } from "@open-ot/core";
 import { makeStamp, nextEdit, wallClock, type Edit } from "./edit-generator.js";
-import { RevisionWaiters, type LoadClient, type LoadClientSpec } from "./load-client.js";
+import type { LoadClient, LoadClientSpec } from "./load-client.js";
+import { RevisionWaiters } from "./revision-waiters.js";
 import type { LoadMetrics } from "./load-metrics.js";
 
 /** Options of {@link OpenOtLoadClient}. */

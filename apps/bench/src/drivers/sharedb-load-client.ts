@@ -1,7 +1,8 @@
 import WebSocket from "ws";
 import { loadShareDbClient, type ShareDbConnection, type ShareDbDoc, type UnicodeTextOp } from "../reference/sharedb-modules.js";
 import { makeStamp, nextEdit, wallClock, type Edit } from "./edit-generator.js";
-import { RevisionWaiters, type LoadClient, type LoadClientSpec } from "./load-client.js";
+import type { LoadClient, LoadClientSpec } from "./load-client.js";
+import { RevisionWaiters } from "./revision-waiters.js";
 import type { LoadMetrics } from "./load-metrics.js";
 
 /** The collection every ShareDB document of the bench lives in. */
