@@ -69,9 +69,12 @@ export interface RedisAdapterOptions {
  * issued while Redis is unreachable fails after two reconnect attempts instead of waiting
  * through twenty (the ioredis default); calls made while the connection is known to be down
  * fail at once without being sent (see `RedisAdapter.call`). The offline queue stays enabled so
- * calls made right after construction wait for the first connection.
+ * calls made right after construction wait for the first connection. `enableAutoPipelining`:
+ * the commands issued in one event-loop turn (the reads and commits of many connections' ops)
+ * go to Redis in one write instead of one syscall each; replies and order per connection are
+ * unchanged (the bench's profile showed those writes as a quarter of the server's CPU).
  */
-const CONNECTION_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
+const CONNECTION_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1, enableAutoPipelining: true };
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 /** The scripts, as ioredis `defineCommand` adds them to the connection. */
