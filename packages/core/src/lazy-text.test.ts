@@ -3,6 +3,7 @@
 // enough to cross the bound where pending ops are applied to the string.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { opFromSteps, type Step } from "../test/op-from-steps.js";
 import { LazyText } from "./lazy-text.js";
 import { InvalidOpError } from "./ot-type.js";
 import type { TextComponent, TextOp } from "./text-op.js";
@@ -12,7 +13,6 @@ import { TextType } from "./text-type.js";
 const char = fc.constantFrom("a", "b", " ", "é", "\u{1F600}", "\u{1F601}", "\u{10000}", "\u{10FFFF}");
 const text = (maxLength: number) => fc.array(char, { maxLength }).map((chars) => chars.join(""));
 
-type Step = { kind: "r" | "d" | "i"; chars: number; insert: string };
 const step: fc.Arbitrary<Step> = fc.record({
   kind: fc.constantFrom("r", "r", "d", "i"),
   chars: fc.nat({ max: 6 }),
@@ -38,22 +38,6 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
   },
 );
 
-function opFromSteps(base: string, steps: readonly Step[]): TextOp {
-  const chars = Array.from(base);
-  let at = 0;
-  const op: TextComponent[] = [];
-  for (const s of steps) {
-    if (s.kind === "i") {
-      op.push({ i: s.insert });
-      continue;
-    }
-    const n = Math.min(s.chars, chars.length - at);
-    const units = chars.slice(at, at + n).join("").length;
-    at += n;
-    op.push(s.kind === "r" ? { r: units } : { d: units });
-  }
-  return op;
-}
 
 /** The value `run` returns, or the message of the InvalidOpError it throws. */
 function outcome<T>(run: () => T): T | { refused: string } {

@@ -4,6 +4,7 @@
 // retains) so that every function also meets ops that are valid but not normalised.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { opFromSteps, type Step } from "../test/op-from-steps.js";
 import { diffText } from "./diff-text.js";
 import { InvalidOpError } from "./ot-type.js";
 import { findLoneSurrogate } from "./surrogates.js";
@@ -19,30 +20,12 @@ const char = fc.constantFrom("a", "b", "c", " ", "\n", "é", "\u{1F600}", "\u{1F
 const text = (maxLength: number) => fc.array(char, { maxLength }).map((chars) => chars.join(""));
 const doc = text(24);
 
-type Step = { kind: "r" | "d" | "i"; chars: number; insert: string };
 const step: fc.Arbitrary<Step> = fc.record({
   kind: fc.constantFrom("r", "r", "d", "i"),
   chars: fc.nat({ max: 6 }),
   insert: text(4),
 });
 
-/** Interpret random steps as an op on `base`, counting whole characters so pairs stay whole. */
-function opFromSteps(base: string, steps: readonly Step[]): TextOp {
-  const chars = Array.from(base);
-  let at = 0;
-  const op: TextComponent[] = [];
-  for (const s of steps) {
-    if (s.kind === "i") {
-      op.push({ i: s.insert });
-      continue;
-    }
-    const n = Math.min(s.chars, chars.length - at);
-    const units = chars.slice(at, at + n).join("").length;
-    at += n;
-    op.push(s.kind === "r" ? { r: units } : { d: units });
-  }
-  return op;
-}
 
 const opOn = (base: string) => fc.array(step, { maxLength: 8 }).map((steps) => opFromSteps(base, steps));
 

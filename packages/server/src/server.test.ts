@@ -1,6 +1,7 @@
 import { TextType, type TextOp } from "@open-ot/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { opFromSteps, type Step } from "../../core/test/op-from-steps.js";
 import type { CommitRequest, IBackendAdapter } from "./backend.js";
 import { MemoryBackend } from "./memory-backend.js";
 import { OTError } from "./ot-error.js";
@@ -355,7 +356,6 @@ describe("Server text documents held lazily", () => {
   /** Characters of one or two code units; several astral ones share a high surrogate. */
   const char = fc.constantFrom("a", "b", " ", "\u{1F600}", "\u{1F601}", "\u{10000}");
   const text = (maxLength: number) => fc.array(char, { maxLength }).map((chars) => chars.join(""));
-  type Step = { kind: "r" | "d" | "i"; chars: number; insert: string };
   const step: fc.Arbitrary<Step> = fc.record({ kind: fc.constantFrom("r", "r", "d", "i"), chars: fc.nat({ max: 5 }), insert: text(3) });
   const rawComponent = fc.oneof(
     fc.record({ r: fc.nat({ max: 12 }) }),
@@ -370,22 +370,6 @@ describe("Server text documents held lazily", () => {
     raw: fc.option(fc.array(rawComponent, { maxLength: 4 }), { freq: 4 }),
   });
 
-  function opFromSteps(base: string, steps: readonly Step[]): TextOp {
-    const chars = Array.from(base);
-    let at = 0;
-    const op: TextOp = [];
-    for (const s of steps) {
-      if (s.kind === "i") {
-        op.push({ i: s.insert });
-        continue;
-      }
-      const n = Math.min(s.chars, chars.length - at);
-      const units = chars.slice(at, at + n).join("").length;
-      at += n;
-      op.push(s.kind === "r" ? { r: units } : { d: units });
-    }
-    return op;
-  }
 
   async function outcome(promise: Promise<unknown>): Promise<unknown> {
     return promise.then(
