@@ -20,6 +20,13 @@ describe("parseCliOptions", () => {
     expect(o.batch).toBe(false);
   });
 
+  it("takes the server's frame hold in milliseconds, 0 included, and leaves it to the Hub by default", () => {
+    expect(parseCliOptions([]).frameHoldMs).toBeUndefined();
+    expect(parseCliOptions(["--frame-hold", "0"]).frameHoldMs).toBe(0);
+    expect(parseCliOptions(["--frame-hold", "2.5"]).frameHoldMs).toBe(2.5);
+    expect(() => parseCliOptions(["--frame-hold", "-1"])).toThrow(/--frame-hold/);
+  });
+
   it("refuses unknown scenarios, systems and bad numbers with a message naming them", () => {
     expect(() => parseCliOptions(["hott"])).toThrow(/unknown scenario hott/);
     expect(() => parseCliOptions(["--systems", "yjs"])).toThrow(/unknown system yjs/);

@@ -31,6 +31,8 @@ export interface CliOptions {
   readonly idleSeconds: number;
   readonly drivers: number;
   readonly batch: boolean;
+  /** Our server's `Hub` `frameHoldMs`; undefined: the Hub's default. */
+  readonly frameHoldMs: number | undefined;
   readonly profile: boolean;
   readonly baseline: string | undefined;
   readonly out: string | undefined;
@@ -63,6 +65,8 @@ Options:
   --idle-seconds <s>    idle: seconds the event loop is watched (default 5)
   --drivers <n>         load-driver processes the clients are spread over (default 1)
   --no-batch            OpenOT clients do not opt in to batched frames
+  --frame-hold <ms>     our server's frame pacing for batching connections (Hub frameHoldMs;
+                        default: the Hub's default; 0 = one frame per event-loop turn)
   --profile             CPU-profile every server process (results/profiles/<run>/) and summarise
   --baseline <file>     compare with an earlier results file and print the changes
   --out <file>          where to write the results (default results/<date>.json)
@@ -82,6 +86,13 @@ function positive(value: string | undefined, name: string, fallback: number): nu
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} takes a positive number, got "${value}"`);
+  return n;
+}
+
+function frameHold(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--frame-hold takes a number of milliseconds ≥ 0, got "${value}"`);
   return n;
 }
 
@@ -113,6 +124,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       "idle-seconds": { type: "string" },
       drivers: { type: "string" },
       "no-batch": { type: "boolean" },
+      "frame-hold": { type: "string" },
       profile: { type: "boolean" },
       baseline: { type: "string" },
       out: { type: "string" },
@@ -144,6 +156,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     idleSeconds: positive(values["idle-seconds"], "idle-seconds", 5),
     drivers: positive(values.drivers, "drivers", 1),
     batch: values["no-batch"] !== true,
+    frameHoldMs: frameHold(values["frame-hold"]),
     profile: values.profile === true,
     baseline: values.baseline,
     out: values.out,

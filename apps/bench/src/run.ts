@@ -18,6 +18,7 @@ import { formatLargeDocument, largeDocumentMetrics, largeDocumentTargets, runLar
 import { formatManyDocuments, manyDocumentsMetrics, manyDocumentsTargets, runManyDocuments } from "./scenarios/many-documents.js";
 import { formatReconnectStorm, reconnectStormMetrics, reconnectStormTargets, runReconnectStorm } from "./scenarios/reconnect-storm.js";
 import { resultsDir } from "./server-fleet.js";
+import { FRAME_HOLD_ENV } from "./servers/frame-hold.js";
 
 const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
@@ -41,6 +42,8 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
   const m = report.machine;
   print(`OpenOT bench, ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, load average ${m.loadAverageStart.toFixed(2)}`);
   const tables: string[] = [];
+  // Every OpenOT server process of the run reads it (see servers/openot-server.ts).
+  if (options.frameHoldMs !== undefined) process.env[FRAME_HOLD_ENV] = String(options.frameHoldMs);
   const common = { seconds: options.seconds, warmupSeconds: options.warmupSeconds, ...(profileRoot === undefined ? {} : { profileDir: profileRoot }) };
 
   for (const scenario of options.scenarios) {
@@ -118,7 +121,7 @@ function printProfiles(dir: string): void {
     const text = formatProfileSummary(path, summariseProfile(path), 15);
     writeFileSync(`${path}.txt`, `${text}\n`);
   }
-  print(`\nCPU profiles of the server processes: ${dir} (summaries of the OpenOT ones in *.cpuprofile.txt; open the profiles in Chrome DevTools)`);
+  print(`\nCPU profiles of the server and driver processes: ${dir} (summaries of the OpenOT ones in *.cpuprofile.txt; open the profiles in Chrome DevTools)`);
 }
 
 async function main(): Promise<void> {

@@ -40,6 +40,8 @@ export interface HubContext {
   readonly logger: Logger;
   readonly maxQueuedMessages: number;
   readonly maxBufferedCommits: number;
+  /** Frame pacing of batching connections (see {@link HubOptions.frameHoldMs}). */
+  readonly frameHoldMs: number;
   /** Called once when the session ends. */
   onSessionClosed(session: ConnectionSession): void;
 }
@@ -86,7 +88,7 @@ export class ConnectionSession implements HubSession {
     this.internalId = `${INTERNAL_ID_PREFIX}${this.id}`;
     this.ctx = ctx;
     this.connection = connection;
-    this.outbox = new Outbox(connection, batch, ctx.logger);
+    this.outbox = new Outbox(connection, { batch, holdMs: ctx.frameHoldMs, logger: ctx.logger });
     if (autoJoin !== undefined) this.enqueue({ kind: "auto-join", docId: autoJoin });
   }
 

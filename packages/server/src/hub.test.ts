@@ -491,6 +491,50 @@ describe("Hub: batching", () => {
   });
 });
 
+describe("Hub: frame pacing (frameHoldMs)", () => {
+  it("holds other clients' ops for a batching connection but never its own acks", async () => {
+    const { open } = await setup({ hub: { frameHoldMs: 300 } });
+    const writer = open({ batch: true });
+    const reader = open({ batch: true });
+    await joined(writer, { clientId: "writer" });
+    await joined(reader, { clientId: "reader" });
+    const readerFramesAfterJoin = reader.conn.frames.length;
+    // The writer submits one op at a time, each after the ack of the one before: acks are
+    // replies to its own messages and come back without waiting for the hold.
+    const started = performance.now();
+    for (let k = 0; k < 5; k++) {
+      writer.send({ type: "op", op: [{ r: k }, { i: "x" }], revision: k, seq: k + 1 });
+      expect(await writer.conn.next(`ack ${k + 1}`)).toMatchObject({ type: "ack", revision: k + 1 });
+    }
+    const acksTook = performance.now() - started;
+    // The reader's ops are held: its join answer went out less than 300 ms ago (unless this
+    // machine was too slow to tell, in which case there is nothing to assert about holding).
+    if (acksTook < 250) expect(reader.conn.frames.length).toBe(readerFramesAfterJoin);
+    const ops = await reader.conn.take(5, "the five ops");
+    expect(ops.map((m) => (m.type === "op" ? m.revision : m.type))).toEqual([1, 2, 3, 4, 5]);
+    // ...and they arrive in fewer frames than ops (one, when the machine kept up).
+    expect(reader.conn.frames.length - readerFramesAfterJoin).toBeLessThan(5);
+  });
+
+  it("frameHoldMs 0 sends a batching connection each turn's ops at the end of that turn", async () => {
+    const { open } = await setup({ hub: { frameHoldMs: 0 } });
+    const writer = open({ batch: true });
+    const reader = open({ batch: true });
+    await joined(writer, { clientId: "writer" });
+    await joined(reader, { clientId: "reader" });
+    writer.send({ type: "op", op: [{ i: "x" }], revision: 0, seq: 1 });
+    await writer.conn.next("the ack");
+    // The op reached the reader in the same turn as the ack reached the writer.
+    expect(reader.conn.unread()).toEqual([{ type: "op", docId: "doc", op: [{ i: "x" }], revision: 1, clientId: "writer" }]);
+  });
+
+  it("refuses a negative frameHoldMs", async () => {
+    const pubsub = new InProcessPubSub();
+    const server = new Server(new MemoryBackend({ pubsub }));
+    expect(() => new Hub({ server, pubsub, frameHoldMs: -1 })).toThrow(/frameHoldMs/);
+  });
+});
+
 describe("Hub: bad input", () => {
   it("answers every kind of bad input with the protocol's code and leaves the document unchanged", async () => {
     const { open, backend } = await setup({ text: "a😀b" });

@@ -35,9 +35,22 @@ export interface HubOptions {
    * are read from history instead. @default 10000
    */
   maxBufferedCommits?: number;
+  /**
+   * Frame pacing for connections that opted in to batching, in milliseconds: other clients'
+   * ops due to a connection within this long of its previous frame wait and share its next
+   * frame, so a busy document costs each connection at most one broadcast frame per
+   * `frameHoldMs` instead of one per commit. Replies to the connection's own messages (`ack`,
+   * `error`, `snapshot`, `joined`, `pong`) are never held, and a quiet document's ops go out at
+   * once. 0: one frame per event-loop turn. Connections that did not opt in are not affected.
+   * @default 4
+   */
+  frameHoldMs?: number;
   /** Tuning of the per-document sequencers. @default the sequencer's defaults */
   sequencer?: Pick<DocumentSequencerOptions, "lostNoticeDelayMs" | "retryDelayMs" | "maxRetryDelayMs">;
 }
+
+/** See {@link HubOptions.frameHoldMs}. */
+const DEFAULT_FRAME_HOLD_MS = 4;
 
 /** RedisAdapter is its own pub/sub; MemoryBackend carries one in `pubsub`. */
 function defaultPubSub(backend: IBackendAdapter): PubSub | undefined {
@@ -99,6 +112,7 @@ export class Hub {
       logger,
       maxQueuedMessages: positive("maxQueuedMessages", options.maxQueuedMessages ?? 1000),
       maxBufferedCommits: positive("maxBufferedCommits", options.maxBufferedCommits ?? 10_000),
+      frameHoldMs: nonNegative("frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS),
       onSessionClosed: (session) => {
         this.sessions.delete(session);
       },
@@ -140,5 +154,10 @@ export class Hub {
 
 function positive(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`Hub: ${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`Hub: ${name} must be a non-negative number of milliseconds, got ${String(value)}`);
   return value;
 }

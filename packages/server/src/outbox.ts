@@ -1,24 +1,58 @@
 import { silentLogger, type Logger, type ServerMessage } from "@open-ot/core";
 import type { HubConnection } from "./hub-types.js";
 
+/** Options of {@link Outbox}. */
+export interface OutboxOptions {
+  /** The connection opted in to batching from the start. @default false */
+  batch?: boolean;
+  /**
+   * Frame pacing of a batching connection, in milliseconds: other clients' ops (`op`
+   * broadcasts) due to it within this long of its previous frame wait for the next frame
+   * instead of getting one each. Replies to the connection itself (`ack`, `error`, `snapshot`,
+   * `joined`, `pong`) never wait. 0 turns pacing off (one frame per event-loop turn).
+   * @default 0
+   */
+  holdMs?: number;
+  /** @default silent */
+  logger?: Logger;
+}
+
 /**
  * What a connection is sent, in order. A connection that opted in to batching gets everything
  * due to it within one turn of the event loop as one array (a single message stays a single
  * object); others get one message per `send`. Batching, once on, stays on for the connection
  * (PROTOCOL.md, "Batching").
+ *
+ * Pacing (batching connections, `holdMs > 0`): a frame that holds only other clients' ops is
+ * sent at once when the connection's previous frame is at least `holdMs` old, else when it
+ * becomes that old, so a busy document costs each connection at most one such frame per
+ * `holdMs` however many ops are committed, while a quiet one delivers at once. A reply to the
+ * connection's own request (its `ack` first of all) goes out in the current turn and takes
+ * everything held before it along, in order. Nothing is ever reordered or merged: the frame is
+ * the same messages, in the same order, in fewer writes.
  */
 export class Outbox {
   private readonly connection: HubConnection;
   private readonly logger: Logger;
+  private readonly holdMs: number;
   /** `single -> batching -> closed`, or `single -> closed`. */
   private mode: "single" | "batching" | "closed";
   private pending: ServerMessage[] = [];
-  private flushScheduled: ReturnType<typeof setImmediate> | undefined;
+  /** A flush at the end of this turn. */
+  private immediate: ReturnType<typeof setImmediate> | undefined;
+  /** A paced flush, when the previous frame is `holdMs` old. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the previous frame went out (`performance.now()`), or -Infinity. */
+  private lastSentAt = Number.NEGATIVE_INFINITY;
 
-  constructor(connection: HubConnection, batch: boolean, logger: Logger = silentLogger) {
+  constructor(connection: HubConnection, options: OutboxOptions = {}) {
     this.connection = connection;
-    this.logger = logger;
-    this.mode = batch ? "batching" : "single";
+    this.logger = options.logger ?? silentLogger;
+    this.holdMs = options.holdMs ?? 0;
+    if (!(Number.isFinite(this.holdMs) && this.holdMs >= 0)) {
+      throw new RangeError(`Outbox: holdMs must be a non-negative number, got ${String(options.holdMs)}`);
+    }
+    this.mode = options.batch === true ? "batching" : "single";
   }
 
   /** True once the connection opted in to batching. */
@@ -41,19 +75,27 @@ export class Outbox {
         return;
       case "batching":
         this.pending.push(message);
-        // setImmediate runs after the current turn's I/O callbacks and microtasks, so
-        // everything produced by one inbound frame or one pub/sub burst shares one frame.
-        this.flushScheduled ??= setImmediate(() => this.flush());
+        if (this.immediate !== undefined) return;
+        if (message.type !== "op" || this.holdMs === 0) {
+          this.flushThisTurn();
+          return;
+        }
+        if (this.timer !== undefined) return;
+        {
+          const wait = this.lastSentAt + this.holdMs - performance.now();
+          if (wait <= 0) this.flushThisTurn();
+          else this.timer = setTimeout(() => this.flush(), wait);
+        }
     }
   }
 
   /** Send whatever is pending now. */
   flush(): void {
-    if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
-    this.flushScheduled = undefined;
+    this.cancelScheduled();
     if (this.mode === "closed" || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    this.lastSentAt = performance.now();
     this.deliver(batch.length === 1 ? (batch[0] as ServerMessage) : batch);
   }
 
@@ -61,8 +103,24 @@ export class Outbox {
   close(): void {
     this.mode = "closed";
     this.pending = [];
-    if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
-    this.flushScheduled = undefined;
+    this.cancelScheduled();
+  }
+
+  /**
+   * Flush after this turn's I/O callbacks and microtasks (setImmediate), so everything produced
+   * by one inbound frame or one pub/sub burst shares one frame.
+   */
+  private flushThisTurn(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.immediate = setImmediate(() => this.flush());
+  }
+
+  private cancelScheduled(): void {
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private deliver(message: ServerMessage | readonly ServerMessage[]): void {

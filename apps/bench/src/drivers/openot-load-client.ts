@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import { randomClientId, TextType, type TextOp } from "@open-ot/core";
+import { LazyText, randomClientId, TextType, type TextOp } from "@open-ot/core";
 import { makeStamp, nextEdit, wallClock, type Edit } from "./edit-generator.js";
 import type { LoadClient, LoadClientSpec } from "./load-client.js";
 import { RevisionWaiters } from "./revision-waiters.js";
@@ -72,7 +72,12 @@ export class OpenOtLoadClient implements LoadClient {
   readonly #waiters = new RevisionWaiters();
   #socket: WebSocket | undefined;
   #phase: Phase = "idle";
-  #text = "";
+  /**
+   * The client's document. A `LazyText` (core's op-cost text, what the server holds too) rather
+   * than a string: applying each of N clients' ops to a copied string made the driver, not the
+   * server, the bound of every run at N >= 50, as an editor's rope would not be.
+   */
+  #text = LazyText.of("");
   #revision = -1;
   #seq = 0;
   #joinAttempts = 0;
@@ -142,7 +147,7 @@ export class OpenOtLoadClient implements LoadClient {
   #handle(m: Incoming): void {
     switch (m.type) {
       case "snapshot":
-        this.#text = m.data;
+        this.#text = LazyText.of(m.data);
         this.#revision = m.revision;
         this.#setPhase("live");
         this.#onJoined?.resolve();
@@ -171,7 +176,7 @@ export class OpenOtLoadClient implements LoadClient {
           mine.op = TextType.transform(mine.op, remote, "right");
           remote = transformed;
         }
-        this.#text = TextType.apply(this.#text, remote);
+        this.#text = this.#text.apply(remote);
         this.#revision = m.revision;
         this.#metrics.broadcast(firstInsert(m.op), this.#spec.instance);
         this.#waiters.notify(this.#revision);
@@ -222,7 +227,7 @@ export class OpenOtLoadClient implements LoadClient {
     const sentAt = wallClock();
     const edit = nextEdit(this.#text.length, this.#options.targetSize, makeStamp(this.#spec.instance, sentAt), this.#options.random);
     const op = editToTextOp(edit);
-    this.#text = TextType.apply(this.#text, op);
+    this.#text = this.#text.apply(op);
     this.#seq += 1;
     this.#inFlight = { op, seq: this.#seq, sentAt, resends: 0 };
     this.#send(this.#inFlight);
@@ -246,7 +251,7 @@ export class OpenOtLoadClient implements LoadClient {
   }
 
   text(): string {
-    return this.#text;
+    return this.#text.toString();
   }
 
   waitForRevision(revision: number): Promise<void> {

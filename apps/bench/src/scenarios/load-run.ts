@@ -124,7 +124,15 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       const instance = Math.floor(index / docs) % urls.length;
       return { index, instance, url: urls[instance] as string, docId: docIds[index % docs] as string };
     });
-    for (let d = 0; d < driverCount; d++) drivers.push(await ChildHandle.start("./drivers/driver-main.js", []));
+    for (let d = 0; d < driverCount; d++) {
+      // With --profile the drivers are profiled too: on two cores they share the machine with
+      // the servers, and a driver's cost per message bounds the ops/s every system can reach.
+      const execArgv =
+        params.profileDir === undefined
+          ? []
+          : ["--cpu-prof", `--cpu-prof-dir=${params.profileDir}`, `--cpu-prof-name=${params.profileName ?? "server"}-driver${d}.cpuprofile`];
+      drivers.push(await ChildHandle.start("./drivers/driver-main.js", [], { execArgv }));
+    }
     await Promise.all(
       drivers.map((driver, d) => {
         const setup: DriverSetup = {

@@ -7,6 +7,7 @@ import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
 import { Histogram } from "../histogram.js";
 import { wallClock } from "../drivers/edit-generator.js";
+import { FRAME_HOLD_ENV } from "./frame-hold.js";
 import type { ServerUnderTest } from "./server-under-test.js";
 
 /** How the OpenOT server under test is put together. */
@@ -54,7 +55,8 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
     }
   }) as typeof server.submitOperation;
 
-  const hub = new Hub({ server });
+  const hold = process.env[FRAME_HOLD_ENV];
+  const hub = new Hub({ server, ...(hold === undefined ? {} : { frameHoldMs: Number(hold) }) });
   const http = createServer();
   const sse = createSseHandler({ hub });
   http.on("request", (req, res) => {
