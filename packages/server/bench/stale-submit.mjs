@@ -4,21 +4,11 @@
 // stamp at a random position; once the document holds `size` characters, delete as many).
 // Build first (`pnpm build`), then: node packages/server/bench/stale-submit.mjs [N ...]
 // Prints server time per submit (µs); run it several times, the machine is shared.
+import { seededRandom } from "../../testing/dist/seeded-random.js";
 import { MemoryBackend, Server } from "../dist/index.js";
 
 const size = 1000;
 const seconds = 2;
-
-function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function run(n) {
   const server = new Server(new MemoryBackend());
