@@ -1,7 +1,7 @@
 import { assertTextOp } from "./assert-text-op.js";
 import type { CodeUnits } from "./surrogates.js";
 import { isInsert, isRetain, textOpLengthDelta, type TextOp } from "./text-op.js";
-import { TextType } from "./text-type.js";
+import { normalizeWellFormed } from "./text-op-builder.js";
 
 /** Fewest ops kept pending before they are applied to the string (small documents). */
 const MIN_PENDING_OPS = 32;
@@ -118,7 +118,7 @@ export class LazyText implements CodeUnits {
     // the op's) and normalises to itself, so that op is not read through the document again.
     if (op !== undefined && op === this.validated) return op as TextOp;
     assertTextOp(op, this.forJudging(op));
-    const normal = TextType.normalize(op);
+    const normal = normalizeWellFormed(op);
     this.validated = normal;
     return normal;
   }

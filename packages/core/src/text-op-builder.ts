@@ -13,18 +13,25 @@ import { isDelete, isInsert, isRetain, type TextComponent, type TextOp } from ".
  */
 export class TextOpBuilder {
   private readonly components: TextComponent[] = [];
+  /**
+   * A retain appended but not yet written out: consecutive retains only add to it, so a run of
+   * them allocates one component (or none, when nothing follows: a trailing retain is dropped).
+   */
+  private pendingRetain = 0;
 
   /** Append a retain of `n` code units. */
   retain(n: number): void {
-    if (n === 0) return;
-    const last = this.components[this.components.length - 1];
-    if (last !== undefined && isRetain(last)) this.components[this.components.length - 1] = { r: last.r + n };
-    else this.components.push({ r: n });
+    this.pendingRetain += n;
   }
 
   /** Append an insert of `text`. */
   insert(text: string): void {
     if (text.length === 0) return;
+    if (this.pendingRetain > 0) {
+      this.flushRetain();
+      this.components.push({ i: text });
+      return;
+    }
     const n = this.components.length;
     const last = this.components[n - 1];
     if (last !== undefined && isInsert(last)) {
@@ -42,6 +49,11 @@ export class TextOpBuilder {
   /** Append a delete of `n` code units. */
   delete(n: number): void {
     if (n === 0) return;
+    if (this.pendingRetain > 0) {
+      this.flushRetain();
+      this.components.push({ d: n });
+      return;
+    }
     const last = this.components[this.components.length - 1];
     if (last !== undefined && isDelete(last)) this.components[this.components.length - 1] = { d: last.d + n };
     else this.components.push({ d: n });
@@ -56,9 +68,25 @@ export class TextOpBuilder {
 
   /** The op built so far, in normal form (trailing retain dropped). */
   result(): TextOp {
-    const out = this.components.slice();
-    const last = out[out.length - 1];
-    if (last !== undefined && isRetain(last)) out.pop();
-    return out;
+    return this.components.slice();
   }
+
+  /**
+   * Write out the pending retain. Never merges with the last component: the pending retain
+   * already holds every retain appended since the last insert or delete.
+   */
+  private flushRetain(): void {
+    this.components.push({ r: this.pendingRetain });
+    this.pendingRetain = 0;
+  }
+}
+
+/**
+ * The normal form of `op`, which must be well-formed (see `assertTextOp`); not checked. For
+ * callers that have just checked the op, so it is not checked twice.
+ */
+export function normalizeWellFormed(op: readonly TextComponent[]): TextOp {
+  const out = new TextOpBuilder();
+  for (const c of op) out.push(c);
+  return out.result();
 }

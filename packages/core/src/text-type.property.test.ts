@@ -5,12 +5,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { opFromSteps, type Step } from "../test/op-from-steps.js";
+import { referenceTransform } from "../test/reference-text-transform.js";
 import { diffText } from "./diff-text.js";
 import { InvalidOpError } from "./ot-type.js";
 import { findLoneSurrogate } from "./surrogates.js";
 import type { Side } from "./ot-type.js";
 import { type TextComponent, type TextOp } from "./text-op.js";
-import { TextType } from "./text-type.js";
+import { TextType, transformNormalTextOp } from "./text-type.js";
 import { transformCursor } from "./transform-cursor.js";
 
 const RUNS = { numRuns: 3000 };
@@ -57,6 +58,16 @@ function outcome(run: () => string | TextOp): string | TextOp | "refused" {
     expect(error).toBeInstanceOf(InvalidOpError);
     return "refused";
   }
+}
+
+/** True when `op` is in the normal form `TextType.normalize` documents. */
+function isNormal(op: TextOp): boolean {
+  const kinds = op.map((c) => ("r" in c ? "r" : "i" in c ? "i" : "d"));
+  return op.every((c, k) => {
+    const length = "r" in c ? c.r : "i" in c ? c.i.length : c.d;
+    const before = kinds[k - 1];
+    return length > 0 && before !== kinds[k] && !(before === "d" && kinds[k] === "i");
+  }) && kinds.at(-1) !== "r";
 }
 
 function insertedText(op: TextOp): string {
@@ -131,6 +142,69 @@ describe("TextType properties", () => {
       }),
       RUNS,
     );
+  });
+
+  it("normalize and validate return ops in normal form", () => {
+    fc.assert(
+      fc.property(doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
+        expect(isNormal(TextType.normalize(a))).toBe(true);
+        expect(isNormal(TextType.validate(a, s))).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it("transform and transformNormalTextOp give what the reference transform gives, also over a chain of ops", () => {
+    // A document, an op on it, and up to four ops applied one after the other on it (the
+    // history a stale op is transformed over, one op at a time).
+    const chain = doc.chain((s) =>
+      fc.tuple(
+        fc.constant(s),
+        opOn(s),
+        fc.array(fc.array(step, { maxLength: 8 }), { maxLength: 4 }).map((stepsList) => {
+          const ops: TextOp[] = [];
+          let current = s;
+          for (const steps of stepsList) {
+            const op = opFromSteps(current, steps);
+            ops.push(op);
+            current = TextType.apply(current, op);
+          }
+          return ops;
+        }),
+      ),
+    );
+    fc.assert(
+      fc.property(chain, side, ([, a, ops], sd) => {
+        let reference = a;
+        let checked = a;
+        let fast = TextType.normalize(a);
+        const input = structuredClone(fast);
+        for (const b of ops) {
+          const normal = TextType.normalize(b);
+          reference = referenceTransform(reference, b, sd);
+          checked = TextType.transform(checked, b, sd);
+          fast = transformNormalTextOp(fast, normal, sd);
+          expect(checked).toEqual(reference);
+          expect(fast).toEqual(reference);
+          expect(isNormal(fast)).toBe(true);
+        }
+        expect(TextType.normalize(a)).toEqual(input);
+      }),
+      RUNS,
+    );
+  });
+
+  it("transform over a composition is not transform over its parts (why a server transforms one op at a time)", () => {
+    // "a" -> "aX" (insert after the a) -> "X" (the a deleted). A concurrent insert at 0 stays
+    // before X when transformed over the two ops in turn, but the composition [{i:"X"},{d:1}]
+    // inserts X at 0 too, and the tie puts the concurrent insert after it.
+    const b1: TextOp = [{ r: 1 }, { i: "X" }];
+    const b2: TextOp = [{ d: 1 }];
+    const a: TextOp = [{ i: "y" }];
+    const inTurn = TextType.transform(TextType.transform(a, b1, "right"), b2, "right");
+    const overComposition = TextType.transform(a, TextType.compose(b1, b2), "right");
+    expect(TextType.apply(TextType.apply("a", TextType.compose(b1, b2)), inTurn)).toBe("yX");
+    expect(TextType.apply(TextType.apply("a", TextType.compose(b1, b2)), overComposition)).toBe("Xy");
   });
 
   it("transformCursor stays in bounds and lands where transform puts a marker", () => {

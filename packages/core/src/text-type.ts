@@ -1,15 +1,13 @@
 import { assertTextOp } from "./assert-text-op.js";
 import type { OTType, Side } from "./ot-type.js";
-import { isDelete, isInsert, isRetain, type TextOp } from "./text-op.js";
-import { TextOpBuilder } from "./text-op-builder.js";
+import { isDelete, isInsert, isRetain, type TextComponent, type TextOp } from "./text-op.js";
+import { TextOpBuilder, normalizeWellFormed } from "./text-op-builder.js";
 import { TextOpReader } from "./text-op-reader.js";
 
 /** Check an op's shape and return its normal form (see {@link TextType.normalize}). */
 function normalizeChecked(op: unknown): TextOp {
   assertTextOp(op);
-  const out = new TextOpBuilder();
-  for (const c of op) out.push(c);
-  return out.result();
+  return normalizeWellFormed(op);
 }
 
 function checkSide(side: unknown): asserts side is Side {
@@ -46,35 +44,72 @@ function apply(doc: string, op: TextOp): string {
 
 function transform(op: TextOp, other: TextOp, side: Side): TextOp {
   checkSide(side);
-  const a = normalizeChecked(op);
-  const b = normalizeChecked(other);
+  return transformNormalTextOp(normalizeChecked(op), normalizeChecked(other), side);
+}
+
+/**
+ * `TextType.transform(op, other, side)` for ops already in normal form, without checking them:
+ * for callers that validated or built the ops themselves (a server transforming a validated op
+ * over its own committed history). Gives exactly what `TextType.transform` gives for such ops;
+ * on anything else (malformed ops, ops not in normal form, a bad `side`) the result is
+ * unspecified. Never mutates its inputs; linear in the number of components.
+ */
+export function transformNormalTextOp(op: readonly TextComponent[], other: readonly TextComponent[], side: Side): TextOp {
   const out = new TextOpBuilder();
-  const reader = new TextOpReader(a);
-  for (const c of b) {
-    if (isRetain(c)) {
-      // Copy `a` across the stretch `b` keeps; `a`'s inserts do not use up the stretch.
-      let n = c.r;
-      while (n > 0) {
-        const piece = reader.take(n, "i");
-        out.push(piece);
-        if (!isInsert(piece)) n -= isRetain(piece) ? piece.r : piece.d;
+  const n = op.length;
+  let index = 0; // the component of `op` being read
+  let used = 0; // code units of it already read (inserts are always read whole)
+  for (const c of other) {
+    if (isInsert(c)) {
+      // A tie: both insert here. On the left, `op`'s insert goes first.
+      const next = op[index];
+      if (side === "left" && next !== undefined && isInsert(next)) {
+        out.insert(next.i);
+        index++;
       }
-    } else if (isInsert(c)) {
-      // A tie: both insert here. On the left, `a`'s insert goes first.
-      if (side === "left" && reader.peekKind() === "i") out.push(reader.take(Infinity, "i"));
       out.retain(c.i.length);
-    } else {
-      // `b` deleted this stretch: `a`'s inserts inside it survive, its retains and deletes of
-      // the stretch have nothing left to act on.
-      let n = c.d;
-      while (n > 0) {
-        const piece = reader.take(n, "i");
-        if (isInsert(piece)) out.push(piece);
-        else n -= isRetain(piece) ? piece.r : piece.d;
+      continue;
+    }
+    // `other` keeps (retain) or removes (delete) a stretch: copy `op` across it, with `op`'s
+    // inserts inside it kept and not using up the stretch. Over a deleted stretch, `op`'s
+    // retains and deletes have nothing left to act on.
+    const kept = isRetain(c);
+    let left = kept ? c.r : c.d;
+    while (left > 0) {
+      const x = op[index];
+      if (x === undefined) {
+        // Past `op`'s last component: its implicit retain of the tail.
+        if (kept) out.retain(left);
+        break;
+      }
+      if (isInsert(x)) {
+        out.insert(x.i);
+        index++;
+        continue;
+      }
+      const retain = isRetain(x);
+      const rest = (retain ? x.r : x.d) - used;
+      const k = rest < left ? rest : left;
+      if (kept) {
+        if (retain) out.retain(k);
+        else out.delete(k);
+      }
+      left -= k;
+      if (k === rest) {
+        index++;
+        used = 0;
+      } else {
+        used += k;
       }
     }
   }
-  while (!reader.done()) out.push(reader.take(Infinity, "i"));
+  for (; index < n; index++) {
+    const x = op[index] as TextComponent;
+    if (isInsert(x)) out.insert(x.i);
+    else if (isRetain(x)) out.retain(x.r - used);
+    else out.delete(x.d - used);
+    used = 0;
+  }
   return out.result();
 }
 
@@ -145,7 +180,7 @@ function normalize(op: TextOp): TextOp {
 
 function validate(op: unknown, doc?: string): TextOp {
   assertTextOp(op, doc);
-  return normalizeChecked(op);
+  return normalizeWellFormed(op);
 }
 
 /**

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../test/wait-for.js";
 import { documentChannel, type CommitNotice } from "./backend.js";
@@ -32,6 +33,50 @@ describe("MemoryBackend", () => {
     op.push({ i: "y" });
     await expect(backend.getOps("d", 1)).resolves.toEqual([{ revision: 1, op: [{ i: "x" }] }]);
     await expect(backend.getRecord("d")).resolves.toMatchObject({ data: { text: "xa" } });
+  });
+
+  it("stores a private copy equal to what structuredClone makes, of plain data and of anything else", async () => {
+    const cyclic: Record<string, unknown> = { a: [1] };
+    cyclic.self = cyclic;
+    let deep: unknown = [{ i: "x" }];
+    for (let level = 0; level < 40; level++) deep = { level, deep };
+    const odd = fc.constantFrom<unknown>(
+      new Date(0),
+      new Map([["k", { v: 1 }]]),
+      Object.assign(Object.create(null) as object, { r: 1 }),
+      [1, , 3], // eslint-disable-line no-sparse-arrays
+      cyclic,
+      deep,
+      -0,
+      10n,
+      JSON.parse('{"__proto__": {"polluted": true}, "d": 1}') as unknown,
+    );
+    const value = fc.oneof(fc.jsonValue(), odd, fc.array(fc.oneof(fc.jsonValue({ maxDepth: 2 }), odd), { maxLength: 4 }));
+    /** Every object reachable from `value`. */
+    const objects = (value: unknown, seen = new Set<object>()): Set<object> => {
+      if (typeof value === "object" && value !== null && !seen.has(value)) {
+        seen.add(value);
+        for (const item of value instanceof Map ? value.values() : Object.values(value)) objects(item, seen);
+      }
+      return seen;
+    };
+    let docs = 0;
+    await fc.assert(
+      fc.asyncProperty(value, value, async (snapshot, op) => {
+        const backend = new MemoryBackend();
+        const docId = `d${docs++}`;
+        await backend.createDocument(docId, "json", snapshot);
+        await backend.commit(docId, { revision: 1, op, snapshot });
+        const [stored] = await backend.getOps(docId, 1);
+        const record = await backend.getRecord(docId);
+        expect(stored?.op).toStrictEqual(structuredClone(op));
+        expect(record.data).toStrictEqual(structuredClone(snapshot));
+        const given = objects([op, snapshot]);
+        for (const kept of objects([stored?.op, record.data])) expect(given.has(kept)).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+    await expect(new MemoryBackend().createDocument("f", "json", { f: () => 1 })).rejects.toMatchObject({ name: "DataCloneError" });
   });
 
   it("reads a snapshot accessor only when the document is loaded, and once", async () => {

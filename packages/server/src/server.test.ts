@@ -364,7 +364,7 @@ describe("Server text documents held lazily", () => {
   );
   /** A submit: `back` revisions behind, through one of two servers, as whole-character steps or raw code units. */
   const submit = fc.record({
-    back: fc.constantFrom(0, 0, 0, 1, 2, 4),
+    back: fc.constantFrom(0, 0, 0, 1, 2, 4, 9, 17),
     via: fc.constantFrom(0, 0, 0, 1),
     steps: fc.array(step, { maxLength: 5 }),
     raw: fc.option(fc.array(rawComponent, { maxLength: 4 }), { freq: 4 }),

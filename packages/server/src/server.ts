@@ -20,6 +20,7 @@ import {
   type CommittedOp,
   type IBackendAdapter,
 } from "./backend.js";
+import { transformOverCommitted } from "./committed-text-ops.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import { OTError } from "./ot-error.js";
 
@@ -349,6 +350,9 @@ export class Server {
   }
 
   private transformAll(doc: CachedDocument, refusal: { docId: string; seq?: number }, op: unknown, against: CommittedOp[]): unknown {
+    // TextType (by identity, as in `held`) validated `op` into normal form: transform it
+    // without checking it again at every step.
+    if (doc.type === (TextType as AnyOTType)) return this.judge(doc, refusal, () => transformOverCommitted(op as TextOp, against));
     let current = op;
     for (const committed of against) {
       // The incoming op is on the right: at a tie, what was committed first comes first.
