@@ -25,6 +25,10 @@ export interface DriverSetup {
   readonly seed: number;
   /** OpenOT only: opt in to batched frames. @default true */
   readonly batch?: boolean;
+  /** OpenOT only: ops per second per client (see `OpenOtLoadClientOptions`). @default unpaced */
+  readonly opsPerSecond?: number;
+  /** OpenOT only: clients hold their document as a `LazyText`. @default false */
+  readonly lazyText?: boolean;
   /** How many clients connect at the same time. @default 50 */
   readonly connectConcurrency?: number;
 }
@@ -70,7 +74,13 @@ function createClient(setup: DriverSetup, spec: LoadClientSpec): LoadClient {
   const random = seededRandom(setup.seed * 100_003 + spec.index);
   switch (setup.system) {
     case "openot":
-      return new OpenOtLoadClient(spec, metrics, { targetSize: setup.targetSize, random, batch: setup.batch ?? true });
+      return new OpenOtLoadClient(spec, metrics, {
+        targetSize: setup.targetSize,
+        random,
+        batch: setup.batch ?? true,
+        ...(setup.opsPerSecond === undefined ? {} : { opsPerSecond: setup.opsPerSecond }),
+        lazyText: setup.lazyText ?? false,
+      });
     case "sharedb":
       return new ShareDbLoadClient(spec, metrics, { targetSize: setup.targetSize, random });
     case "relay":

@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import { randomClientId, TextType, type TextOp } from "@open-ot/core";
+import { LazyText, randomClientId, TextType, type TextOp } from "@open-ot/core";
 import { makeStamp, nextEdit, wallClock, type Edit } from "./edit-generator.js";
 import type { LoadClient, LoadClientSpec } from "./load-client.js";
 import { RevisionWaiters } from "./revision-waiters.js";
@@ -13,6 +13,19 @@ export interface OpenOtLoadClientOptions {
   readonly random: () => number;
   /** Opt in to batched frames (`?batch=1` and `"batch": true` in the join). @default true */
   readonly batch?: boolean;
+  /**
+   * Submit at most this many ops per second: op k goes out at `k * 1000 / opsPerSecond` ms
+   * after the first (a grid, so that late timers do not lower the rate), or when the ack of
+   * op k - 1 is in, whichever is later; a client more than a few steps behind the grid starts
+   * a new one. @default unpaced
+   */
+  readonly opsPerSecond?: number;
+  /**
+   * Hold the document as a {@link LazyText} rather than a string, so that applying an op costs
+   * what the op holds (a string copies the whole document per op: at 1 MB that, not the server,
+   * limits the rate). @default false
+   */
+  readonly lazyText?: boolean;
 }
 
 interface InFlight {
@@ -35,6 +48,9 @@ type Incoming =
 /** Resends of one op after transient refusals before the client gives the op up. */
 const MAX_RESENDS = 10;
 
+/** Paced clients: how many steps behind the grid a client may catch up on. */
+const PACE_CATCH_UP = 5;
+
 /** Refusals after which the same op may simply be sent again (the server's state is unchanged). */
 const TRANSIENT = new Set(["internal", "rate_limited"]);
 
@@ -48,6 +64,11 @@ export function editToTextOp(edit: Edit): TextOp {
   if (edit.deleteCount > 0) op.push({ d: edit.deleteCount });
   op.push({ i: edit.text });
   return op;
+}
+
+/** `op` applied to a document held either way; the result is held the same way. */
+function applyTo(text: string | LazyText, op: TextOp): string | LazyText {
+  return typeof text === "string" ? TextType.apply(text, op) : text.apply(op);
 }
 
 function firstInsert(op: TextOp): string {
@@ -72,7 +93,10 @@ export class OpenOtLoadClient implements LoadClient {
   readonly #waiters = new RevisionWaiters();
   #socket: WebSocket | undefined;
   #phase: Phase = "idle";
-  #text = "";
+  #text: string | LazyText = "";
+  /** Paced: when the next op may go out, and the timer that sends it then. */
+  #dueAt = -Infinity;
+  #paceTimer: ReturnType<typeof setTimeout> | undefined;
   #revision = -1;
   #seq = 0;
   #joinAttempts = 0;
@@ -142,7 +166,7 @@ export class OpenOtLoadClient implements LoadClient {
   #handle(m: Incoming): void {
     switch (m.type) {
       case "snapshot":
-        this.#text = m.data;
+        this.#text = this.#options.lazyText === true ? LazyText.of(m.data) : m.data;
         this.#revision = m.revision;
         this.#setPhase("live");
         this.#onJoined?.resolve();
@@ -171,7 +195,7 @@ export class OpenOtLoadClient implements LoadClient {
           mine.op = TextType.transform(mine.op, remote, "right");
           remote = transformed;
         }
-        this.#text = TextType.apply(this.#text, remote);
+        this.#text = applyTo(this.#text, remote);
         this.#revision = m.revision;
         this.#metrics.broadcast(firstInsert(m.op), this.#spec.instance);
         this.#waiters.notify(this.#revision);
@@ -218,11 +242,26 @@ export class OpenOtLoadClient implements LoadClient {
       }
       return;
     }
-    if (this.#inFlight !== undefined) return;
+    if (this.#inFlight !== undefined || this.#paceTimer !== undefined) return;
+    const rate = this.#options.opsPerSecond;
+    if (rate !== undefined) {
+      const now = wallClock();
+      const wait = this.#dueAt - now;
+      if (wait > 0) {
+        this.#paceTimer = setTimeout(() => {
+          this.#paceTimer = undefined;
+          this.#next();
+        }, wait);
+        return;
+      }
+      // Late (timers fire on whole milliseconds, an ack was slow): catch up, sending on the
+      // ack, by at most PACE_CATCH_UP steps, so the rate holds without a burst after a stall.
+      this.#dueAt = Math.max(this.#dueAt, now - PACE_CATCH_UP * (1000 / rate)) + 1000 / rate;
+    }
     const sentAt = wallClock();
     const edit = nextEdit(this.#text.length, this.#options.targetSize, makeStamp(this.#spec.instance, sentAt), this.#options.random);
     const op = editToTextOp(edit);
-    this.#text = TextType.apply(this.#text, op);
+    this.#text = applyTo(this.#text, op);
     this.#seq += 1;
     this.#inFlight = { op, seq: this.#seq, sentAt, resends: 0 };
     this.#send(this.#inFlight);
@@ -239,6 +278,8 @@ export class OpenOtLoadClient implements LoadClient {
 
   stop(): Promise<void> {
     this.#running = false;
+    clearTimeout(this.#paceTimer);
+    this.#paceTimer = undefined;
     if (this.#inFlight === undefined || this.#phase !== "live") return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.#onIdle = resolve;
@@ -246,7 +287,7 @@ export class OpenOtLoadClient implements LoadClient {
   }
 
   text(): string {
-    return this.#text;
+    return this.#text.toString();
   }
 
   waitForRevision(revision: number): Promise<void> {
