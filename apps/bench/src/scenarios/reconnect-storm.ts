@@ -50,9 +50,11 @@ export interface ReconnectStormResult {
 
 /**
  * Workload 4: `clients` OTClients (ReconnectingTransport, default policy: a 1001 means
- * "reconnect at once, with up to 1 s of jitter", refused attempts back off with full jitter)
- * on one instance whose process is stopped gracefully (1001) and started again on the same
- * port. The document lives in Redis, as it would for any instance that may restart.
+ * "reconnect at once, with up to 1 s of jitter", and so do the next 8 failed attempts, the 503s
+ * of the closing instance and the refused connections while the new one starts; only then the
+ * exponential backoff) on one instance whose process is stopped gracefully (1001) and started
+ * again on the same port. The document lives in Redis, as it would for any instance that may
+ * restart.
  */
 export async function runReconnectStorm(options: ReconnectStormOptions, log: (line: string) => void): Promise<ReconnectStormResult> {
   const fleet = await ServerFleet.start({ system: "openot-redis", instances: 1 });
