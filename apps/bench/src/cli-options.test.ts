@@ -34,6 +34,13 @@ describe("parseCliOptions", () => {
     expect(() => parseCliOptions(["--seconds", "0"])).toThrow(/--seconds/);
   });
 
+  it("paces large-doc at 500 ops/s unless told otherwise; 0 means unpaced", () => {
+    expect(parseCliOptions([]).largeRate).toBe(500);
+    expect(parseCliOptions(["large-doc", "--large-rate", "0"]).largeRate).toBe(0);
+    expect(parseCliOptions(["large-doc", "--large-rate", "2000"]).largeRate).toBe(2000);
+    expect(() => parseCliOptions(["--large-rate", "-1"])).toThrow(/--large-rate/);
+  });
+
   it("recognises the profile command and its files", () => {
     const o = parseCliOptions(["profile", "a.cpuprofile", "b.cpuprofile"]);
     expect(o.command).toBe("profile");

@@ -26,6 +26,8 @@ export interface CliOptions {
   readonly docSize: number;
   readonly sizes: readonly number[];
   readonly largeSystems: readonly SystemName[];
+  /** large-doc: ops per second the client submits at, every size alike; 0 for "next op on the ack". */
+  readonly largeRate: number;
   readonly ws: number;
   readonly sse: number;
   readonly idleSeconds: number;
@@ -60,6 +62,7 @@ Options:
   --doc-size <chars>    hot, many-docs: document size kept by the edits (default 1000)
   --sizes <n,...>       large-doc: document sizes in characters (default 1000,100000,1000000)
   --large-systems <a,.> large-doc: systems (default openot,openot-redis)
+  --large-rate <ops/s>  large-doc: the fixed op rate of every size (default 500); 0: next op on the ack
   --ws <n>              idle: WebSocket connections (default 10000)
   --sse <n>             idle: SSE streams (default 2000)
   --idle-seconds <s>    idle: seconds the event loop is watched (default 5)
@@ -89,10 +92,10 @@ function positive(value: string | undefined, name: string, fallback: number): nu
   return n;
 }
 
-function frameHold(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
+function nonNegative(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--frame-hold takes a number of milliseconds ≥ 0, got "${value}"`);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} takes a number ≥ 0, got "${value}"`);
   return n;
 }
 
@@ -119,6 +122,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       "doc-size": { type: "string" },
       sizes: { type: "string" },
       "large-systems": { type: "string" },
+      "large-rate": { type: "string" },
       ws: { type: "string" },
       sse: { type: "string" },
       "idle-seconds": { type: "string" },
@@ -151,12 +155,13 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     docSize: positive(values["doc-size"], "doc-size", 1000),
     sizes: numberList(values.sizes, "sizes") ?? [1000, 100_000, 1_000_000],
     largeSystems: systemList(values["large-systems"], "large-systems", ["openot", "openot-redis"]),
+    largeRate: nonNegative(values["large-rate"], "large-rate", 500),
     ws: positive(values.ws, "ws", 10_000),
     sse: positive(values.sse, "sse", 2000),
     idleSeconds: positive(values["idle-seconds"], "idle-seconds", 5),
     drivers: positive(values.drivers, "drivers", 1),
     batch: values["no-batch"] !== true,
-    frameHoldMs: frameHold(values["frame-hold"]),
+    frameHoldMs: values["frame-hold"] === undefined ? undefined : nonNegative(values["frame-hold"], "frame-hold", 0),
     profile: values.profile === true,
     baseline: values.baseline,
     out: values.out,

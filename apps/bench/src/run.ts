@@ -88,7 +88,7 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
         break;
       }
       case "large-doc": {
-        const result = await runLargeDocument({ ...common, sizes: options.sizes, systems: options.largeSystems }, print);
+        const result = await runLargeDocument({ ...common, sizes: options.sizes, systems: options.largeSystems, opsPerSecond: options.largeRate }, print);
         report.scenarios.largeDoc = result;
         report.targets.push(...largeDocumentTargets(result));
         Object.assign(report.metrics, largeDocumentMetrics(result));

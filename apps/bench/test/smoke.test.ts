@@ -60,8 +60,11 @@ describe("bench smoke", () => {
 
     const large = report.scenarios.largeDoc?.runs ?? [];
     expect(large.map((r) => r.docSize)).toEqual([1000, 20000]);
+    expect(report.scenarios.largeDoc?.opsPerSecond).toBe(500);
     for (const run of large) {
       expect(run.commit?.count).toBeGreaterThan(0);
+      // Paced: unpaced, one client makes thousands of ops per second on a 1 KB document.
+      expect(run.opsPerSec).toBeLessThanOrEqual(500 * 1.1);
       expect(run.converged).toBe(true);
     }
     expect(report.targets.length).toBeGreaterThan(0);

@@ -2,7 +2,7 @@
 // same length, same refusals with the same messages. Random edits run over astral text, long
 // enough to cross the bound where pending ops are applied to the string.
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { opFromSteps, type Step } from "../test/op-from-steps.js";
 import { LazyText } from "./lazy-text.js";
 import { InvalidOpError } from "./ot-type.js";
@@ -12,6 +12,8 @@ import { TextType } from "./text-type.js";
 /** Characters of one or two code units; several astral ones share a high surrogate. */
 const char = fc.constantFrom("a", "b", " ", "é", "\u{1F600}", "\u{1F601}", "\u{10000}", "\u{10FFFF}");
 const text = (maxLength: number) => fc.array(char, { maxLength }).map((chars) => chars.join(""));
+/** Text without surrogates, until an edit inserts some. */
+const bmpText = (maxLength: number) => fc.array(fc.constantFrom("a", "b", " ", "é"), { maxLength }).map((chars) => chars.join(""));
 
 const step: fc.Arbitrary<Step> = fc.record({
   kind: fc.constantFrom("r", "r", "d", "i"),
@@ -57,9 +59,12 @@ function expectSameText(lazy: LazyText, flat: string): void {
 }
 
 describe("LazyText", () => {
-  it("reads, validates and applies exactly as TextType does on the string, through many edits", () => {
+  it.each([
+    ["astral text", text(40)],
+    ["text without surrogates (judged without reads until an insert brings some)", bmpText(40)],
+  ])("reads, validates and applies exactly as TextType does on the string, through many edits: %s", (_, initialText) => {
     fc.assert(
-      fc.property(text(40), fc.array(edit, { minLength: 1, maxLength: 90 }), (initial, edits) => {
+      fc.property(initialText, fc.array(edit, { minLength: 1, maxLength: 90 }), (initial, edits) => {
         let flat = initial;
         let lazy = LazyText.of(initial);
         const versions: [LazyText, string][] = [];
@@ -107,6 +112,18 @@ describe("LazyText", () => {
     expect(() => doc.apply([{ r: 2 }, { i: "z" }])).toThrow(/between the two halves of a surrogate pair/);
     expect(() => doc.apply([{ r: 5 }])).toThrow(/past the end of the document \(length 4\)/);
     expect(doc.apply([{ r: 3 }, { i: "z" }]).toString()).toBe("x\u{1F600}zy");
+  });
+
+  it("judges an op on a document without surrogates without reading it, pending ops and all", () => {
+    let doc = LazyText.of("The quick brown fox. ".repeat(5000));
+    for (let k = 0; k < 20; k++) doc = doc.apply([{ r: 7 * k }, { d: 2 }, { i: `~${k}|` }]);
+    const read = vi.spyOn(doc, "charCodeAt");
+    expect(doc.validate([{ r: 50 }, { d: 3 }, { i: "x" }])).toEqual([{ r: 50 }, { i: "x" }, { d: 3 }]);
+    expect(() => doc.validate([{ r: doc.length + 1 }])).toThrow(/past the end of the document/);
+    expect(read).not.toHaveBeenCalled();
+    // Once an insert brings a surrogate pair, boundaries are read again.
+    const astral = doc.apply([{ r: 10 }, { i: "\u{1F600}" }]);
+    expect(() => astral.validate([{ r: 11 }, { i: "z" }])).toThrow(/between the two halves of a surrogate pair/);
   });
 
   it("judges undefined as TextType does, even before anything was validated", () => {

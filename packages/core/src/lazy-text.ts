@@ -15,6 +15,9 @@ const COMPONENTS_PER_OP = 8;
  */
 const MAX_JUDGING_STEPS = 1 << 16;
 
+/** A code unit of either half of a surrogate pair. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /**
  * How many ops may stay pending on a document of `length` code units. Building the string costs
  * O(length); doing it once per `length / 8192` ops (within the bounds) keeps that share of each
@@ -59,9 +62,21 @@ export class LazyText implements CodeUnits {
   private pendingComponents: number;
   /** The op {@link LazyText.validate} last returned: known to fit this document. */
   private validated: TextOp | undefined;
+  /**
+   * False when the document holds no surrogate code unit (checked once on the flat string, then
+   * kept up by the inserts), so no op boundary can split a pair and judging needs no reads.
+   */
+  private readonly surrogates: boolean;
 
-  private constructor(length: number, flat: string | undefined, parent: LazyText | undefined, op: TextOp | undefined) {
+  private constructor(
+    length: number,
+    flat: string | undefined,
+    parent: LazyText | undefined,
+    op: TextOp | undefined,
+    surrogates: boolean,
+  ) {
     this.length = length;
+    this.surrogates = surrogates;
     this.flat = flat;
     this.parent = parent;
     this.op = op;
@@ -72,7 +87,7 @@ export class LazyText implements CodeUnits {
   /** The document `text`. */
   static of(text: string): LazyText {
     if (typeof text !== "string") throw new TypeError("LazyText.of: the document must be a string.");
-    return new LazyText(text.length, text, undefined, undefined);
+    return new LazyText(text.length, text, undefined, undefined, SURROGATE.test(text));
   }
 
   /**
@@ -130,7 +145,7 @@ export class LazyText implements CodeUnits {
    */
   apply(op: TextOp): LazyText {
     if (op === undefined || op !== this.validated) assertTextOp(op, this.forJudging(op));
-    const next = new LazyText(this.length + textOpLengthDelta(op), undefined, this, op);
+    const next = new LazyText(this.length + textOpLengthDelta(op), undefined, this, op, this.surrogates || insertsSurrogate(op));
     const bound = pendingBound(next.length);
     if (next.pendingOps >= bound || next.pendingComponents > bound * COMPONENTS_PER_OP) next.build();
     return next;
@@ -141,9 +156,13 @@ export class LazyText implements CodeUnits {
     return this.build();
   }
 
-  /** The document to judge `op` against: this one, or its built form when reads would cost more. */
+  /**
+   * The document to judge `op` against: this one, its built form when reads would cost more,
+   * or, when it holds no surrogate, a stand-in that answers without reading it.
+   */
   private forJudging(op: unknown): CodeUnits {
     if (this.flat !== undefined) return this.flat;
+    if (!this.surrogates) return withoutSurrogates(this.length);
     const components = Array.isArray(op) ? op.length : 0;
     return components * this.pendingComponents > MAX_JUDGING_STEPS ? this.build() : this;
   }
@@ -166,6 +185,27 @@ export class LazyText implements CodeUnits {
     this.pendingComponents = 0;
     return text;
   }
+}
+
+/** Whether an insert of `op` holds a surrogate code unit. */
+function insertsSurrogate(op: TextOp): boolean {
+  for (const c of op) if (isInsert(c) && SURROGATE.test(c.i)) return true;
+  return false;
+}
+
+/** What {@link withoutSurrogates} answers for every code unit: a space, not a surrogate. */
+const NOT_A_SURROGATE = 0x20;
+
+/**
+ * A stand-in for a document of `length` code units that holds no surrogate, to judge an op
+ * against. `assertTextOp` reads a document's code units only to see whether an op boundary
+ * splits a surrogate pair, which cannot happen in such a document, so any code unit that is not
+ * a surrogate gives the same verdict and message; reading the real one walks the pending ops at
+ * every boundary (about 60 of them on average at 1 MB: validating and applying a one-stamp edit
+ * took 1.5 µs at p50 there against 0.8 µs at 1 KB, and 0.5 µs at both without the reads).
+ */
+function withoutSurrogates(length: number): CodeUnits {
+  return { length, charCodeAt: () => NOT_A_SURROGATE };
 }
 
 /** A stretch `start .. end` of `text`. */

@@ -61,6 +61,73 @@ describe("defaultClosePolicy", () => {
   });
 });
 
+describe("after a 1001: retrying soon for goingAwayRetries failures, then the backoff", () => {
+  const { goingAwayMaxDelay, goingAwayRetries } = DEFAULT_CLOSE_POLICY;
+
+  it("defaults to 8 retries below 1 s", () => {
+    expect([goingAwayMaxDelay, goingAwayRetries]).toEqual([1000, 8]);
+  });
+
+  it.each([1006, 1011, 4500])("retries a %i within goingAwayMaxDelay (full jitter) for goingAwayRetries failures, without the backoff", (code) => {
+    for (let since = 1; since <= goingAwayRetries; since++) {
+      for (const random of [0, 0.25, 0.999]) {
+        const ctx = context({ attempt: since, sinceGoingAway: since, random: () => random });
+        expect(defaultClosePolicy(event(code), ctx)).toEqual({ action: "reconnect", delay: random * goingAwayMaxDelay });
+        expect(ctx.backoff).not.toHaveBeenCalled();
+      }
+    }
+  });
+
+  it("then backs off from the first step: backoff(attempt - goingAwayRetries)", () => {
+    for (let k = 1; k <= 4; k++) {
+      const since = goingAwayRetries + k;
+      const ctx = context({ attempt: since, sinceGoingAway: since });
+      expect(defaultClosePolicy(event(1006), ctx)).toEqual({ action: "reconnect", delay: k * 1000 + 7 });
+      expect(ctx.backoff).toHaveBeenCalledWith(k);
+    }
+  });
+
+  it("keeps the growth of failures that came before the 1001", () => {
+    // The 1001 came at attempt 5 of a streak: the first backoff after the soon retries is step 5.
+    const since = goingAwayRetries + 1;
+    const ctx = context({ attempt: 4 + since, sinceGoingAway: since });
+    defaultClosePolicy(event(1006), ctx);
+    expect(ctx.backoff).toHaveBeenCalledWith(5);
+  });
+
+  it("backs off as before when there was no 1001 in the streak (sinceGoingAway undefined or absent)", () => {
+    const ctx = context({ attempt: 3, sinceGoingAway: undefined });
+    expect(defaultClosePolicy(event(1006), ctx)).toEqual({ action: "reconnect", delay: 3007 });
+    const absent = context({ attempt: 3 });
+    expect(defaultClosePolicy(event(1006), absent)).toEqual({ action: "reconnect", delay: 3007 });
+  });
+
+  it("leaves 4001, 4029 and the codes that stop to their own handling", () => {
+    const soon = { attempt: 1, sinceGoingAway: 1 };
+    expect(defaultClosePolicy(event(4029), context(soon))).toEqual({ action: "reconnect", delay: DEFAULT_CLOSE_POLICY.rateLimitedDelay + 1007 });
+    expect(defaultClosePolicy(event(4001), context({ ...soon, sameCodeCount: 1 }))).toEqual({ action: "reconnect", delay: 1007 });
+    expect(defaultClosePolicy(event(4003), context(soon)).action).toBe("stop");
+    expect(defaultClosePolicy(event(1000), context(soon)).action).toBe("stop");
+  });
+
+  it("goingAwayRetries: 0 backs off right after the first retry, as before the option existed", () => {
+    const policy = createClosePolicy({ goingAwayRetries: 0 });
+    const ctx = context({ attempt: 1, sinceGoingAway: 1 });
+    expect(policy(event(1006), ctx)).toEqual({ action: "reconnect", delay: 1007 });
+    expect(policy(event(1001), context({ sinceGoingAway: 0, random: () => 0.5 }))).toEqual({ action: "reconnect", delay: 500 });
+  });
+
+  it("takes goingAwayRetries and goingAwayMaxDelay together", () => {
+    const policy = createClosePolicy({ goingAwayRetries: 2, goingAwayMaxDelay: 200 });
+    const delays = [1, 2, 3].map((n) => policy(event(1006), context({ attempt: n, sinceGoingAway: n, random: () => 0.5 })));
+    expect(delays).toEqual([
+      { action: "reconnect", delay: 100 },
+      { action: "reconnect", delay: 100 },
+      { action: "reconnect", delay: 1007 },
+    ]);
+  });
+});
+
 describe("createClosePolicy", () => {
   it("takes its options", () => {
     const policy = createClosePolicy({ goingAwayMaxDelay: 10, notFoundRetries: 0, rateLimitedDelay: 99 });
@@ -72,5 +139,7 @@ describe("createClosePolicy", () => {
   it("refuses bad options", () => {
     expect(() => createClosePolicy({ notFoundRetries: -1 })).toThrow(/notFoundRetries/);
     expect(() => createClosePolicy({ rateLimitedDelay: Infinity })).toThrow(/rateLimitedDelay/);
+    expect(() => createClosePolicy({ goingAwayRetries: -1 })).toThrow(/goingAwayRetries/);
+    expect(() => createClosePolicy({ goingAwayRetries: Number.NaN })).toThrow(/goingAwayRetries/);
   });
 });

@@ -15,6 +15,15 @@ export interface ClosePolicyContext {
   backoff(attempt: number): number;
   /** A uniform random draw in `[0, 1)` from the transport's random source. */
   random(): number;
+  /**
+   * Failures since the server last closed a connection with 1001 (going away), in the current
+   * streak of failures: 0 for the 1001 itself, 1 for the first attempt after it that failed,
+   * and so on. `undefined` when no 1001 ended a connection since the counters were last reset
+   * (a connection that stayed up for `minUptime`, or `connect()`). Optional so that policies
+   * called with contexts built elsewhere keep working; `ReconnectingTransport` always
+   * sets it.
+   */
+  readonly sinceGoingAway?: number | undefined;
 }
 
 /** The policy's answer: reconnect after `delay` milliseconds, or stop for good saying why. */
@@ -37,6 +46,19 @@ export interface ClosePolicyOptions {
    * @default 1000
    */
   goingAwayMaxDelay?: number;
+  /**
+   * After a 1001, this many failed attempts in a row that would otherwise back off (a refused
+   * or reset connection, an HTTP 503 from the instance that is shutting down, 1011) are also
+   * retried after a random delay below `goingAwayMaxDelay` (full jitter), rather than with the
+   * growing backoff: a server going away is most often being restarted or replaced, and is back
+   * within seconds. Retrying soon spreads a crowd of clients evenly over the seconds the server
+   * takes, instead of leaving a tail of clients that backed off for several seconds more. Once
+   * these retries are used up, the backoff takes over at its first step. 4001, 4029 and the
+   * codes that stop keep their own handling. 0: only the 1001's own retry is soon, the failures
+   * after it back off (the behaviour before this option).
+   * @default 8 (with the default `goingAwayMaxDelay`, about 4.5 s of retries on average, at most 9 s)
+   */
+  goingAwayRetries?: number;
   /** After 4001 (document or session not found), retry this many times, then stop. @default 3 */
   notFoundRetries?: number;
   /** After 4029 (rate limited), wait at least this many milliseconds (plus the backoff). @default 10000 */
@@ -46,6 +68,7 @@ export interface ClosePolicyOptions {
 /** The defaults of {@link ClosePolicyOptions}. */
 export const DEFAULT_CLOSE_POLICY: Readonly<Required<ClosePolicyOptions>> = {
   goingAwayMaxDelay: 1000,
+  goingAwayRetries: 8,
   notFoundRetries: 3,
   rateLimitedDelay: 10_000,
 };
@@ -58,6 +81,7 @@ export const DEFAULT_CLOSE_POLICY: Readonly<Required<ClosePolicyOptions>> = {
  * |---|---|
  * | 1000, 1008, 1009, 4003 | stop, with a reason that says what to change |
  * | 1001 | reconnect at once, after a small random delay (`goingAwayMaxDelay`) |
+ * | 1006, 1011, anything else, within `goingAwayRetries` failures after a 1001 | the same small random delay |
  * | 4001 | reconnect with backoff `notFoundRetries` times in a row, then stop |
  * | 4029 | reconnect after `rateLimitedDelay` plus the backoff |
  * | 1006, 1011, anything else | reconnect with backoff |
@@ -71,6 +95,7 @@ export const DEFAULT_CLOSE_POLICY: Readonly<Required<ClosePolicyOptions>> = {
  */
 export function createClosePolicy(options: ClosePolicyOptions = {}): ClosePolicy {
   const goingAwayMaxDelay = nonNegative("goingAwayMaxDelay", options.goingAwayMaxDelay ?? DEFAULT_CLOSE_POLICY.goingAwayMaxDelay);
+  const goingAwayRetries = nonNegative("goingAwayRetries", options.goingAwayRetries ?? DEFAULT_CLOSE_POLICY.goingAwayRetries);
   const notFoundRetries = nonNegative("notFoundRetries", options.notFoundRetries ?? DEFAULT_CLOSE_POLICY.notFoundRetries);
   const rateLimitedDelay = nonNegative("rateLimitedDelay", options.rateLimitedDelay ?? DEFAULT_CLOSE_POLICY.rateLimitedDelay);
 
@@ -94,8 +119,15 @@ export function createClosePolicy(options: ClosePolicyOptions = {}): ClosePolicy
         return { action: "reconnect", delay: context.backoff(Math.max(context.attempt, context.sameCodeCount)) };
       case "backoff-long":
         return { action: "reconnect", delay: rateLimitedDelay + context.backoff(context.attempt) };
-      case "backoff":
-        return { action: "reconnect", delay: context.backoff(context.attempt) };
+      case "backoff": {
+        const since = context.sinceGoingAway;
+        if (since === undefined) return { action: "reconnect", delay: context.backoff(context.attempt) };
+        // A server that went away is expected back soon: keep retrying within the small jitter,
+        // then back off from the first step (attempts before the 1001 still count, so a server
+        // that keeps going away and failing does not reset the backoff's growth).
+        if (since <= goingAwayRetries) return { action: "reconnect", delay: context.random() * goingAwayMaxDelay };
+        return { action: "reconnect", delay: context.backoff(Math.max(1, context.attempt - goingAwayRetries)) };
+      }
     }
   };
 }

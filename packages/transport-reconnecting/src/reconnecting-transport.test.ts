@@ -2,6 +2,7 @@ import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp, type TransportCloseEvent } from "@open-ot/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeNetwork, type FakeOptions } from "./fake-transport.test-helper.js";
+import { createClosePolicy } from "./close-policy.js";
 import { ReconnectingTransport, type ReconnectingStatus, type ReconnectingTransportOptions } from "./reconnecting-transport.js";
 import { ReconnectingTransportError } from "./reconnecting-transport-error.js";
 
@@ -283,6 +284,99 @@ describe("ReconnectingTransport", () => {
       expect(network.transports).toHaveLength(2);
       expect(transport.status.state).toBe("open");
       await transport.disconnect();
+    });
+
+    describe("after a 1001 the next goingAwayRetries failures retry within the 1001's jitter, then back off", () => {
+      /** Open for a while, then the server goes away (1001). */
+      async function goneAway(options: ReconnectingTransportOptions = {}) {
+        const ctx = setup(options, {});
+        const connected = ctx.transport.connect(ctx.onReceive);
+        ctx.network.last.open();
+        await connected;
+        await vi.advanceTimersByTimeAsync(1000); // minUptime: a connection that had been up a while
+        ctx.network.last.drop(1001, "server shutting down");
+        return ctx;
+      }
+
+      /** The waits before each attempt, refusing each one, `count` times. */
+      async function refusedWaits(ctx: Awaited<ReturnType<typeof goneAway>>, count: number, error: () => Error): Promise<number[]> {
+        const waits: number[] = [];
+        for (let i = 0; i < count; i++) {
+          const wait = ctx.transport.status.nextRetryAt! - Date.now();
+          waits.push(wait);
+          await vi.advanceTimersByTimeAsync(wait);
+          ctx.network.last.refuse(error());
+          await flush();
+        }
+        return waits;
+      }
+
+      it("refused connections (1006) and 503s: 1 + 8 waits of random * 1000, then backoff(1), backoff(2), ...", async () => {
+        const ctx = await goneAway();
+        const waits = await refusedWaits(ctx, 12, () => Object.assign(new Error("upgrade refused: 503"), { status: 503 }));
+        const soon = RANDOM * 1000;
+        expect(waits).toEqual([soon, ...Array<number>(8).fill(soon), backoffFor(1), backoffFor(2), backoffFor(3)]);
+        expect(ctx.network.transports).toHaveLength(13);
+        await ctx.transport.disconnect();
+      });
+
+      it("reaches a server that took several seconds to come back without a backoff tail", async () => {
+        const ctx = await goneAway();
+        // Down for 3 s after the 1001: with the default backoff (initial 100 ms here) and a draw of
+        // 0.5 the client would have waited 0.5 + 0.05 + 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s (3.65 s) and
+        // then 3.2 s more; retrying soon it is back within one jittered second of the server.
+        const start = Date.now();
+        while (Date.now() - start < 3000) {
+          await vi.advanceTimersByTimeAsync(ctx.transport.status.nextRetryAt! - Date.now());
+          if (Date.now() - start < 3000) ctx.network.last.refuse(new Error("connect ECONNREFUSED"));
+          else ctx.network.last.open();
+          await flush();
+        }
+        expect(ctx.transport.status.state).toBe("open");
+        expect(Date.now() - start).toBeLessThanOrEqual(3000 + RANDOM * 1000);
+        await ctx.transport.disconnect();
+      });
+
+      it("goingAwayRetries: 0 in the close policy gives the plain backoff after the first retry", async () => {
+        const ctx = await goneAway({ closePolicy: createClosePolicy({ goingAwayRetries: 0 }) });
+        const waits = await refusedWaits(ctx, 4, () => new Error("connect ECONNREFUSED"));
+        expect(waits).toEqual([RANDOM * 1000, backoffFor(1), backoffFor(2), backoffFor(3)]);
+        await ctx.transport.disconnect();
+      });
+
+      it("a connection that stays up minUptime ends the regime: its later drop backs off", async () => {
+        const ctx = await goneAway();
+        await vi.advanceTimersByTimeAsync(ctx.transport.status.nextRetryAt! - Date.now());
+        ctx.network.last.open();
+        await flush();
+        expect(ctx.transport.status.state).toBe("open");
+        await vi.advanceTimersByTimeAsync(1000); // minUptime
+        ctx.network.last.drop(1006);
+        expect(ctx.transport.status.nextRetryAt! - Date.now()).toBe(backoffFor(1));
+        await ctx.transport.disconnect();
+      });
+
+      it("a connection that drops before minUptime stays in the regime, and a new 1001 starts it again", async () => {
+        const ctx = await goneAway();
+        const soon = RANDOM * 1000;
+        // 5 refused, then open briefly and dropped (1006): failures 6 and 7 after the 1001.
+        await refusedWaits(ctx, 5, () => new Error("connect ECONNREFUSED"));
+        await vi.advanceTimersByTimeAsync(ctx.transport.status.nextRetryAt! - Date.now());
+        ctx.network.last.open();
+        await flush();
+        ctx.network.last.drop(1006);
+        const waits = await refusedWaits(ctx, 4, () => new Error("connect ECONNREFUSED"));
+        // Waits before attempts 7..10 after the 1001: failures 6, 7, 8 retry soon, 9 backs off.
+        expect(waits).toEqual([soon, soon, soon, backoffFor(1)]);
+        // The server goes away again: the count starts over.
+        await vi.advanceTimersByTimeAsync(ctx.transport.status.nextRetryAt! - Date.now());
+        ctx.network.last.open();
+        await flush();
+        ctx.network.last.drop(1001);
+        const again = await refusedWaits(ctx, 9, () => new Error("connect ECONNREFUSED"));
+        expect(again.slice(0, 9)).toEqual(Array<number>(9).fill(soon));
+        await ctx.transport.disconnect();
+      });
     });
 
     it("retries 4001 three times with growing delays, then stops", async () => {

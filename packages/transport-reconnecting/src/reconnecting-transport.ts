@@ -3,6 +3,7 @@
  * and keeps a connection up across drops, server restarts and half-open sockets.
  */
 import {
+  describeCloseCode,
   randomClientId,
   silentLogger,
   type HandshakeCapable,
@@ -119,6 +120,8 @@ interface Session<M> {
   /** The close code of the last failure and how many failures in a row had it. */
   lastCode: number | undefined;
   sameCodeCount: number;
+  /** Failures since the last 1001 of this streak (0 for the 1001 itself), if there was one. */
+  sinceGoingAway: number | undefined;
   readonly removeBrowserListeners: () => void;
 }
 
@@ -298,6 +301,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
       attempt: 0,
       lastCode: undefined,
       sameCodeCount: 0,
+      sinceGoingAway: undefined,
       removeBrowserListeners: this.#addBrowserListeners(),
     };
     this.#startAttempt(session);
@@ -488,6 +492,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
       session.attempt = 0;
       session.lastCode = undefined;
       session.sameCodeCount = 0;
+      session.sinceGoingAway = undefined;
       this.#publishStatus();
     }, this.#minUptime);
     const first = session.firstOpen;
@@ -547,10 +552,13 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     this.#lastClose = { code: event.code, reason: event.reason };
     session.sameCodeCount = session.lastCode === event.code ? session.sameCodeCount + 1 : 1;
     session.lastCode = event.code;
+    session.sinceGoingAway =
+      describeCloseCode(event.code).advice === "reconnect-now" ? 0 : session.sinceGoingAway === undefined ? undefined : session.sinceGoingAway + 1;
     const attempt = Math.max(1, session.attempt);
     let decision = this.#closePolicy(event, {
       attempt,
       sameCodeCount: session.sameCodeCount,
+      sinceGoingAway: session.sinceGoingAway,
       backoff: (n) => this.#backoff(n, this.#random()),
       random: this.#random,
     });

@@ -25,6 +25,8 @@ export interface DriverSetup {
   readonly seed: number;
   /** OpenOT only: opt in to batched frames. @default true */
   readonly batch?: boolean;
+  /** OpenOT only: ops per second per client (see `OpenOtLoadClientOptions`). @default unpaced */
+  readonly opsPerSecond?: number;
   /** How many clients connect at the same time. @default 50 */
   readonly connectConcurrency?: number;
 }
@@ -70,7 +72,12 @@ function createClient(setup: DriverSetup, spec: LoadClientSpec): LoadClient {
   const random = seededRandom(setup.seed * 100_003 + spec.index);
   switch (setup.system) {
     case "openot":
-      return new OpenOtLoadClient(spec, metrics, { targetSize: setup.targetSize, random, batch: setup.batch ?? true });
+      return new OpenOtLoadClient(spec, metrics, {
+        targetSize: setup.targetSize,
+        random,
+        batch: setup.batch ?? true,
+        ...(setup.opsPerSecond === undefined ? {} : { opsPerSecond: setup.opsPerSecond }),
+      });
     case "sharedb":
       return new ShareDbLoadClient(spec, metrics, { targetSize: setup.targetSize, random });
     case "relay":

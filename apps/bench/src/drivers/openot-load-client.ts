@@ -13,6 +13,13 @@ export interface OpenOtLoadClientOptions {
   readonly random: () => number;
   /** Opt in to batched frames (`?batch=1` and `"batch": true` in the join). @default true */
   readonly batch?: boolean;
+  /**
+   * Submit at most this many ops per second: op k goes out at `k * 1000 / opsPerSecond` ms
+   * after the first (a grid, so that late timers do not lower the rate), or when the ack of
+   * op k - 1 is in, whichever is later; a client more than a few steps behind the grid starts
+   * a new one. @default unpaced
+   */
+  readonly opsPerSecond?: number;
 }
 
 interface InFlight {
@@ -34,6 +41,9 @@ type Incoming =
 
 /** Resends of one op after transient refusals before the client gives the op up. */
 const MAX_RESENDS = 10;
+
+/** Paced clients: how many steps behind the grid a client may catch up on. */
+const PACE_CATCH_UP = 5;
 
 /** Refusals after which the same op may simply be sent again (the server's state is unchanged). */
 const TRANSIENT = new Set(["internal", "rate_limited"]);
@@ -75,9 +85,13 @@ export class OpenOtLoadClient implements LoadClient {
   /**
    * The client's document. A `LazyText` (core's op-cost text, what the server holds too) rather
    * than a string: applying each of N clients' ops to a copied string made the driver, not the
-   * server, the bound of every run at N >= 50, as an editor's rope would not be.
+   * server, the bound of every run at N >= 50 (and of the 1 MB large-document run), as an
+   * editor's rope would not be.
    */
   #text = LazyText.of("");
+  /** Paced: when the next op may go out, and the timer that sends it then. */
+  #dueAt = -Infinity;
+  #paceTimer: ReturnType<typeof setTimeout> | undefined;
   #revision = -1;
   #seq = 0;
   #joinAttempts = 0;
@@ -223,7 +237,22 @@ export class OpenOtLoadClient implements LoadClient {
       }
       return;
     }
-    if (this.#inFlight !== undefined) return;
+    if (this.#inFlight !== undefined || this.#paceTimer !== undefined) return;
+    const rate = this.#options.opsPerSecond;
+    if (rate !== undefined) {
+      const now = wallClock();
+      const wait = this.#dueAt - now;
+      if (wait > 0) {
+        this.#paceTimer = setTimeout(() => {
+          this.#paceTimer = undefined;
+          this.#next();
+        }, wait);
+        return;
+      }
+      // Late (timers fire on whole milliseconds, an ack was slow): catch up, sending on the
+      // ack, by at most PACE_CATCH_UP steps, so the rate holds without a burst after a stall.
+      this.#dueAt = Math.max(this.#dueAt, now - PACE_CATCH_UP * (1000 / rate)) + 1000 / rate;
+    }
     const sentAt = wallClock();
     const edit = nextEdit(this.#text.length, this.#options.targetSize, makeStamp(this.#spec.instance, sentAt), this.#options.random);
     const op = editToTextOp(edit);
@@ -244,6 +273,8 @@ export class OpenOtLoadClient implements LoadClient {
 
   stop(): Promise<void> {
     this.#running = false;
+    clearTimeout(this.#paceTimer);
+    this.#paceTimer = undefined;
     if (this.#inFlight === undefined || this.#phase !== "live") return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.#onIdle = resolve;

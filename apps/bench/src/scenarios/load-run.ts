@@ -25,6 +25,8 @@ export interface LoadRunParams {
   readonly drivers?: number;
   /** OpenOT only: clients opt in to batched frames. @default true */
   readonly batch?: boolean;
+  /** OpenOT only: ops per second per client, a fixed pace instead of "next op on the ack". @default unpaced */
+  readonly opsPerSecond?: number;
   /** Seed of the edit positions. @default 1 */
   readonly seed?: number;
   /** Write server CPU profiles into this directory. @default undefined */
@@ -141,6 +143,7 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
           targetSize: docSize,
           seed: params.seed ?? 1,
           batch: params.batch ?? true,
+          ...(params.opsPerSecond === undefined ? {} : { opsPerSecond: params.opsPerSecond }),
         };
         return driver.request("setup", setup);
       }),

@@ -36,16 +36,25 @@ export interface ReconnectStormResult {
   readonly closeHungIn: string | undefined;
   /** Connections the new instance accepted per second, from the second it listened. */
   readonly perSecond: number[];
+  /** The same per 100 ms. */
+  readonly perTenth: number[];
   /** Largest second / average second over the span in which clients came back. */
   readonly peakToAverage: number;
+  /**
+   * The same at a finer grain, for how even the spread is within the seconds: connections in
+   * the busiest 100 ms / the mean over the 100-ms slices of the same span. Not a target.
+   */
+  readonly peakToAverageTenths: number;
   readonly errors: Record<string, number>;
 }
 
 /**
  * Workload 4: `clients` OTClients (ReconnectingTransport, default policy: a 1001 means
- * "reconnect at once, with up to 1 s of jitter", refused attempts back off with full jitter)
- * on one instance whose process is stopped gracefully (1001) and started again on the same
- * port. The document lives in Redis, as it would for any instance that may restart.
+ * "reconnect at once, with up to 1 s of jitter", and so do the next 8 failed attempts, the 503s
+ * of the closing instance and the refused connections while the new one starts; only then the
+ * exponential backoff) on one instance whose process is stopped gracefully (1001) and started
+ * again on the same port. The document lives in Redis, as it would for any instance that may
+ * restart.
  */
 export async function runReconnectStorm(options: ReconnectStormOptions, log: (line: string) => void): Promise<ReconnectStormResult> {
   const fleet = await ServerFleet.start({ system: "openot-redis", instances: 1 });
@@ -63,11 +72,8 @@ export async function runReconnectStorm(options: ReconnectStormOptions, log: (li
     const [stats] = await fleet.windowStats();
     const upgrades = ((stats?.upgrades as number[] | undefined) ?? []).filter((t) => t >= listeningAt);
     const last = upgrades.length === 0 ? listeningAt : Math.max(...upgrades);
-    const perSecond = Array.from({ length: Math.floor((last - listeningAt) / 1000) + 1 }, () => 0);
-    for (const t of upgrades) {
-      const bin = Math.floor((t - listeningAt) / 1000);
-      perSecond[bin] = (perSecond[bin] ?? 0) + 1;
-    }
+    const perSecond = binned(upgrades, listeningAt, last, 1000);
+    const perTenth = binned(upgrades, listeningAt, last, 100);
     const average = upgrades.length / perSecond.length;
     const lastBack = storm.resyncTimes[storm.resyncTimes.length - 1] ?? Number.NaN;
     const median = storm.resyncTimes[Math.floor(storm.resyncTimes.length / 2)] ?? Number.NaN;
@@ -84,13 +90,25 @@ export async function runReconnectStorm(options: ReconnectStormOptions, log: (li
       closeSteps: restart.closeSteps,
       closeHungIn: restart.closeHungIn,
       perSecond,
+      perTenth,
       peakToAverage: average === 0 ? Number.NaN : Math.max(...perSecond) / average,
+      peakToAverageTenths: upgrades.length === 0 ? Number.NaN : Math.max(...perTenth) / (upgrades.length / perTenth.length),
       errors: storm.errors,
     };
   } finally {
     await driver.stop();
     await fleet.stop();
   }
+}
+
+/** How many of `times` fall in each `width`-ms slice from `from` to `last` (both included). */
+function binned(times: readonly number[], from: number, last: number, width: number): number[] {
+  const bins = Array.from({ length: Math.floor((last - from) / width) + 1 }, () => 0);
+  for (const t of times) {
+    const bin = Math.floor((t - from) / width);
+    bins[bin] = (bins[bin] ?? 0) + 1;
+  }
+  return bins;
 }
 
 /** The table and per-second histogram of workload 4. */
@@ -117,6 +135,7 @@ export function formatReconnectStorm(result: ReconnectStormResult): string {
     ),
     "connections accepted per second after the new instance listened:",
     ...bars,
+    `per 100 ms: ${result.perTenth.join(" ")}; busiest / mean ${num(result.peakToAverageTenths, 2)} (how even the spread is within the seconds)`,
     `graceful close of the old instance: ${num(result.closeSeconds, 2)} s` +
       (result.closeHungIn !== undefined
         ? ` -- DID NOT FINISH, hung in "${result.closeHungIn}"; the process was killed`
