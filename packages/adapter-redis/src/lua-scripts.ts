@@ -42,10 +42,18 @@ return 1
  * KEYS: doc, history, seqs.
  * ARGV: 1 revision, 2 history entry JSON (`{"revision":..,"op":..,...}`), 3 clientId or "",
  * 4 seq or "", 5 snapshot JSON or "" (not due), 6 channel, 7 notice prefix (`{"docId":"..",`),
- * 8 history limit (-1: keep all), 9 max clients in the seq table (-1: keep all).
+ * 8 history limit (-1: keep all), 9 max clients in the seq table (-1: keep all), 10 the
+ * revision the op was based on or "" (no kept-history check).
+ *
+ * Checks in this order: existence, duplicate, kept history (the ops after the base revision
+ * must still be kept: a join may already have been answered with a snapshot because they were
+ * not), revision.
  *
  * Returns `{'missing'}`, `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`,
- * `{'conflict', current}` or `{'committed', revision, nonce}`.
+ * `{'trimmed', oldest}`, `{'conflict', current, entries}` or `{'committed', revision, nonce}`.
+ * A conflict's `entries` are the history entries of revisions `revision .. current`, so the
+ * caller can transform and retry in one round trip; `false` (nil in the reply) when the
+ * document is not ahead or they are no longer all kept.
  *
  * A second run of the same commit (ioredis re-sends a command whose reply was lost in a
  * reconnect) finds its own `(clientId, seq)` recorded and answers `duplicate` with the revision
@@ -74,7 +82,14 @@ if tracked then
   end
 end
 
-if tonumber(doc[1]) ~= revision - 1 then return {'conflict', doc[1]} end
+if ARGV[10] ~= '' and tonumber(ARGV[10]) + 1 < tonumber(doc[3]) then return {'trimmed', doc[3]} end
+
+local current = tonumber(doc[1])
+if current ~= revision - 1 then
+  local oldest = tonumber(doc[3])
+  if current < revision or revision < oldest then return {'conflict', doc[1], false} end
+  return {'conflict', doc[1], redis.call('LRANGE', KEYS[2], revision - oldest, current - oldest)}
+end
 
 redis.call('RPUSH', KEYS[2], ARGV[2])
 local snapv = tonumber(doc[2])

@@ -312,8 +312,15 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   }
 
   /**
+   * `commit` honours {@link CommitRequest.base}: the kept-history check of a submit runs inside
+   * the commit script, so the server need not ask {@link getOldestKeptRevision} first.
+   */
+  readonly checksKeptHistory = true;
+
+  /**
    * Commit one op atomically (see {@link IBackendAdapter.commit}). The snapshot is sent to
-   * Redis only on revisions that are multiples of `snapshotEvery`.
+   * Redis only on revisions that are multiples of `snapshotEvery`. A conflict carries the ops
+   * committed since `request.revision - 1` when they are still kept (read in the same script).
    *
    * A commit that rejects with {@link RedisUnavailableError} after it was sent may have been
    * applied: resend it with the same `(clientId, seq)` and it comes back as `duplicate`.
@@ -423,9 +430,10 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     snapshot: string | undefined,
   ): Promise<CommitResult> {
     const keys: DocumentKeys = documentKeys(docId);
-    const { revision, op, clientId, seq } = request;
+    const { revision, op, clientId, seq, base } = request;
     if (clientId !== undefined) checkClientId(clientId, "commit");
     if (seq !== undefined && !isValidSeq(seq)) throw new TypeError(`commit: seq must be a positive safe integer, got ${String(seq)}`);
+    if (base !== undefined) checkRevision(base, "commit: request.base", 0);
     const entry = this.encode({ revision, op, clientId, seq }, "op");
     // The notice is the history entry with the docId in front: built in the script, so the op
     // travels to Redis once. A valid docId needs no JSON escaping.
@@ -445,6 +453,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
           noticePrefix,
           this.historyLimit === Infinity ? -1 : this.historyLimit,
           this.maxClients === Infinity ? -1 : this.maxClients,
+          base === undefined ? "" : String(base),
         ),
       ),
       "commit",
@@ -457,8 +466,13 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
         const at = Number(reply[2]);
         return at >= 0 ? { status: "duplicate", revision: at, lastSeq } : { status: "duplicate", lastSeq };
       }
-      case "conflict":
-        return { status: "conflict", current: Number(reply[1]) };
+      case "trimmed":
+        throw new HistoryTrimmedError(docId, (base ?? 0) + 1, Number(reply[1]));
+      case "conflict": {
+        const current = Number(reply[1]);
+        if (reply[2] === null || reply[2] === undefined) return { status: "conflict", current };
+        return { status: "conflict", current, ops: replyArray(reply[2], "commit").map(decodeEntry) };
+      }
       case "committed":
         if ("snapshot" in request) this.cache.set(docId, cachedSnapshot(replyString(reply[2], "commit"), revision, request));
         return { status: "committed", revision };
