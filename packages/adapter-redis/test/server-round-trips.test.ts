@@ -2,11 +2,10 @@
 // op's base against the kept history and returns the ops of a lost race, so a submit that
 // commits costs one script run (two after a conflict) and no other reads; refusals still follow
 // the protocol's check order (a duplicate is dropped, whatever its base or content).
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Server, type CommitRequest, type CommitResult, type CommittedOp } from "@open-ot/server";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
 import { RedisAdapter, type RedisAdapterOptions } from "../src/index.js";
-import { append } from "./helpers.js";
+import { append, redisPerTest } from "./helpers.js";
 
 /** A RedisAdapter that counts the IBackendAdapter calls made on it. */
 class CountingAdapter extends RedisAdapter {
@@ -46,23 +45,7 @@ class CountingAdapter extends RedisAdapter {
   }
 }
 
-let redis: RedisServer;
-const adapters: RedisAdapter[] = [];
-
-beforeEach(async () => {
-  redis = await startRedisServer();
-});
-
-afterEach(async () => {
-  for (const a of adapters.splice(0)) await a.close();
-  await redis.stop();
-});
-
-function adapter(options: RedisAdapterOptions = {}): CountingAdapter {
-  const created = new CountingAdapter(redis.url, options);
-  adapters.push(created);
-  return created;
-}
+const { adapter } = redisPerTest((url, options) => new CountingAdapter(url, options));
 
 /** Every call counted so far, by name (names never called are left out). */
 function calls(backend: CountingAdapter): Record<string, number> {

@@ -1,29 +1,13 @@
 // Fairness on a hot document: an instance that lost the commit race four times in a row holds the
 // next revision for a few milliseconds, so another instance that commits back to back cannot
 // starve it (bench finding 4: submits failed with `internal` after 20 lost races).
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Server, type CommitRequest, type CommitResult } from "@open-ot/server";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
-import { RedisAdapter, type RedisAdapterOptions } from "../src/index.js";
-import { append } from "./helpers.js";
+import { RedisAdapter } from "../src/index.js";
+import { append, redisPerTest } from "./helpers.js";
 
-let redis: RedisServer;
-const adapters: RedisAdapter[] = [];
-
-beforeEach(async () => {
-  redis = await startRedisServer();
-});
-
-afterEach(async () => {
-  for (const a of adapters.splice(0)) await a.close();
-  await redis.stop();
-});
-
-function adapter(options: RedisAdapterOptions = {}): RedisAdapter {
-  const created = new RedisAdapter(redis.url, options);
-  adapters.push(created);
-  return created;
-}
+const redis = redisPerTest((url, options) => new RedisAdapter(url, options));
+const adapter = redis.adapter;
 
 /** `writer` commits `count` appends of its own, reading the document before each. */
 async function commitSome(writer: RedisAdapter, count: number): Promise<void> {
@@ -93,7 +77,7 @@ describe("holding the next revision for an instance that keeps losing", () => {
 
   it("refuses a turnHoldMs that is not an integer from 0 to 1000, naming the option", () => {
     for (const turnHoldMs of [-1, 1.5, 1001, Number.NaN]) {
-      expect(() => new RedisAdapter(redis.url, { turnHoldMs })).toThrow(/turnHoldMs/);
+      expect(() => new RedisAdapter(redis.url(), { turnHoldMs })).toThrow(/turnHoldMs/);
     }
   });
 

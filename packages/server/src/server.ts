@@ -265,14 +265,7 @@ export class Server {
       try {
         concurrent = await this.opsSince(doc, revision);
       } catch (error) {
-        if (error instanceof HistoryTrimmedError) {
-          throw new OTError(
-            "resync_required",
-            `revision ${revision} is older than the history kept for document "${docId}" (oldest kept: ${error.oldestKept}): join again`,
-            refusal,
-          );
-        }
-        throw error;
+        throw baseTrimmed(error, revision, refusal);
       }
     }
 
@@ -297,14 +290,7 @@ export class Server {
         result = await this.backend.commit(docId, commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision));
       } catch (error) {
         // A backend that checks kept history itself (see opsSince) refuses a base no longer kept.
-        if (error instanceof HistoryTrimmedError) {
-          throw new OTError(
-            "resync_required",
-            `revision ${revision} is older than the history kept for document "${docId}" (oldest kept: ${error.oldestKept}): join again`,
-            refusal,
-          );
-        }
-        throw error;
+        throw baseTrimmed(error, revision, refusal);
       }
       switch (result.status) {
         case "committed": {
@@ -576,6 +562,16 @@ function commitRequest(
   if (seq !== undefined) request.seq = seq;
   request.base = base;
   return request;
+}
+
+/** The refusal for an op whose base `revision` is older than the kept history (`error` itself when it is another failure). */
+function baseTrimmed(error: unknown, revision: number, refusal: { docId: string; seq?: number }): unknown {
+  if (!(error instanceof HistoryTrimmedError)) return error;
+  return new OTError(
+    "resync_required",
+    `revision ${revision} is older than the history kept for document "${refusal.docId}" (oldest kept: ${error.oldestKept}): join again`,
+    refusal,
+  );
 }
 
 function positiveInteger(name: string, value: number, allowZero = false): number {
