@@ -42,10 +42,28 @@ return 1
  * KEYS: doc, history, seqs.
  * ARGV: 1 revision, 2 history entry JSON (`{"revision":..,"op":..,...}`), 3 clientId or "",
  * 4 seq or "", 5 snapshot JSON or "" (not due), 6 channel, 7 notice prefix (`{"docId":"..",`),
- * 8 history limit (-1: keep all), 9 max clients in the seq table (-1: keep all).
+ * 8 history limit (-1: keep all), 9 max clients in the seq table (-1: keep all), 10 the
+ * revision the op was based on or "" (no kept-history check), 11 the caller's id (one per
+ * adapter), 12 how many milliseconds to hold the next revision for the caller if this commit
+ * conflicts ("0": do not).
+ *
+ * Checks in this order: existence, duplicate, kept history (the ops after the base revision
+ * must still be kept: a join may already have been answered with a snapshot because they were
+ * not), the turn, revision.
+ *
+ * The turn: an instance that keeps losing the race for a hot document (another commits back
+ * to back, and gets its reply, hence its next commit, in first) asks for the next revision on
+ * a conflict. The field `turn` (`"revision:callerId:untilMs"`, Redis's clock) then holds it for
+ * that caller; another caller's commit of that revision answers `reserved` and is sent again
+ * (by the adapter) until the holder committed or the hold ran out. Only commits that would
+ * otherwise succeed wait, so a turn never lets anything commit that the revision check alone
+ * would refuse.
  *
  * Returns `{'missing'}`, `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`,
- * `{'conflict', current}` or `{'committed', revision, nonce}`.
+ * `{'trimmed', oldest}`, `{'reserved', msLeft}`, `{'conflict', current, entries}` or
+ * `{'committed', revision, nonce}`. A conflict's `entries` are the history entries of
+ * revisions `revision .. current`, so the caller can transform and retry in one round trip;
+ * `false` (nil in the reply) when the document is not ahead or they are no longer all kept.
  *
  * A second run of the same commit (ioredis re-sends a command whose reply was lost in a
  * reconnect) finds its own `(clientId, seq)` recorded and answers `duplicate` with the revision
@@ -54,7 +72,7 @@ return 1
 export const COMMIT_SCRIPT: LuaScript = {
   numberOfKeys: 3,
   lua: `
-local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce')
+local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce', 'turn')
 if not doc[1] then return {'missing'} end
 local revision = tonumber(ARGV[1])
 local clientId, seq = ARGV[3], ARGV[4]
@@ -74,7 +92,39 @@ if tracked then
   end
 end
 
-if tonumber(doc[1]) ~= revision - 1 then return {'conflict', doc[1]} end
+if ARGV[10] ~= '' and tonumber(ARGV[10]) + 1 < tonumber(doc[3]) then return {'trimmed', doc[3]} end
+
+local current = tonumber(doc[1])
+local now = nil
+local function millis()
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
+end
+-- Another caller's hold on revision current + 1 that has not run out.
+local heldBy = nil
+if doc[5] then
+  local a = string.find(doc[5], ':', 1, true)
+  local b = string.find(doc[5], ':', a + 1, true)
+  local untilMs = tonumber(string.sub(doc[5], b + 1))
+  if tonumber(string.sub(doc[5], 1, a - 1)) == current + 1 and string.sub(doc[5], a + 1, b - 1) ~= ARGV[11] and untilMs > millis() then
+    heldBy = untilMs
+  end
+end
+
+if current ~= revision - 1 then
+  if current >= revision and heldBy == nil and tonumber(ARGV[12]) > 0 then
+    redis.call('HSET', KEYS[1], 'turn', tostring(current + 1) .. ':' .. ARGV[11] .. ':' .. tostring(millis() + tonumber(ARGV[12])))
+  end
+  local oldest = tonumber(doc[3])
+  if current < revision or revision < oldest then return {'conflict', doc[1], false} end
+  return {'conflict', doc[1], redis.call('LRANGE', KEYS[2], revision - oldest, current - oldest)}
+end
+if heldBy ~= nil then return {'reserved', tostring(heldBy - millis())} end
+-- The next revision is taken: whoever held it (or a hold that ran out) is done.
+if doc[5] then redis.call('HDEL', KEYS[1], 'turn') end
 
 redis.call('RPUSH', KEYS[2], ARGV[2])
 local snapv = tonumber(doc[2])

@@ -1,8 +1,10 @@
 // Small helpers shared by this package's tests.
 import { Redis } from "ioredis";
+import { afterEach, beforeEach } from "vitest";
 import { TextType } from "@open-ot/core";
 import type { CommitRequest } from "@open-ot/server";
-import { waitUntil } from "@open-ot/testing";
+import { startRedisServer, waitUntil, type RedisServer } from "@open-ot/testing";
+import type { RedisAdapter, RedisAdapterOptions } from "../src/index.js";
 
 /** Resolve once `condition()` holds (it may be async); fail after `ms`, naming `what`. Polls, never sleeps blindly. */
 export function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
@@ -23,4 +25,41 @@ export function append(doc: string, text: string, revision: number, clientId?: s
   if (clientId !== undefined) request.clientId = clientId;
   if (seq !== undefined) request.seq = seq;
   return request;
+}
+
+/** What {@link redisPerTest} gives a test file. */
+export interface RedisPerTest<A extends RedisAdapter> {
+  /** The URL of the current test's redis-server. */
+  url(): string;
+  /** An adapter on it, closed after the test. */
+  adapter(options?: RedisAdapterOptions): A;
+}
+
+/**
+ * A redis-server of its own for every test of the calling file (call at its top level), and
+ * adapters on it made by `make`, closed after the test before the server stops.
+ */
+export function redisPerTest<A extends RedisAdapter>(make: (url: string, options: RedisAdapterOptions) => A): RedisPerTest<A> {
+  let redis: RedisServer | undefined;
+  const adapters: A[] = [];
+  beforeEach(async () => {
+    redis = await startRedisServer();
+  });
+  afterEach(async () => {
+    for (const a of adapters.splice(0)) await a.close();
+    await redis?.stop();
+    redis = undefined;
+  });
+  const url = (): string => {
+    if (redis === undefined) throw new Error("redisPerTest: no redis-server outside a test");
+    return redis.url;
+  };
+  return {
+    url,
+    adapter(options = {}) {
+      const created = make(url(), options);
+      adapters.push(created);
+      return created;
+    },
+  };
 }

@@ -37,14 +37,27 @@ export interface CommitRequest<Snapshot = unknown, Op = unknown> {
   snapshot: Snapshot;
   clientId?: string;
   seq?: number;
+  /**
+   * The revision the op was written against, before it was transformed up to `revision - 1`.
+   * A backend whose {@link IBackendAdapter.checksKeptHistory} is true refuses the commit with
+   * {@link HistoryTrimmedError} when the ops after `base` are no longer kept (`base + 1` is
+   * older than the oldest kept revision), checked inside the atomic commit after the duplicate
+   * check and before the revision. Other backends ignore it.
+   */
+  base?: number;
 }
 
 /** Outcome of {@link IBackendAdapter.commit}. */
 export type CommitResult =
   /** Committed as `revision`; the committed op was published on the document's channel. */
   | { status: "committed"; revision: number }
-  /** The document is no longer at `revision - 1`; nothing was written. `current` is its revision now. */
-  | { status: "conflict"; current: number }
+  /**
+   * The document is no longer at `revision - 1`; nothing was written. `current` is its revision now.
+   * A backend may add `ops`: every op committed after `revision - 1` through `current`, in order
+   * (all of them, or the field is left out), read in the same atomic step, so the caller can
+   * transform and retry without reading them.
+   */
+  | { status: "conflict"; current: number; ops?: CommittedOp[] }
   /** `(clientId, seq)` was already committed (at `revision`, when the backend still knows it); nothing was written. */
   | { status: "duplicate"; revision?: number; lastSeq: number };
 
@@ -116,7 +129,8 @@ export interface IBackendAdapter {
    * Atomically: compare the revision, check and record `(clientId, seq)`, append the op, store
    * the snapshot (or not, see {@link CommitRequest.snapshot}), bump the revision, and publish a
    * {@link CommitNotice} on the document's channel, so that publication order is revision order.
-   * Checks run in this order: existence (rejects with DocumentNotFoundError), duplicate, revision.
+   * Checks run in this order: existence (rejects with DocumentNotFoundError), duplicate, kept
+   * history of `base` (when {@link checksKeptHistory}; rejects with HistoryTrimmedError), revision.
    */
   commit(docId: string, request: CommitRequest): Promise<CommitResult>;
   /**
@@ -131,6 +145,12 @@ export interface IBackendAdapter {
   getLastSeq(docId: string, clientId: string): Promise<number | undefined>;
   /** The current revision, or rejects with DocumentNotFoundError. */
   getRevision(docId: string): Promise<number>;
+  /**
+   * Optional: true when `commit` honours {@link CommitRequest.base} (refuses, atomically, an op
+   * based on a revision older than the kept history). The Server then leaves the kept-history
+   * check of a submit to the commit instead of asking {@link getOldestKeptRevision} first.
+   */
+  readonly checksKeptHistory?: boolean;
   /** Release connections and timers. */
   close(): Promise<void>;
 }

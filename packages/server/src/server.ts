@@ -234,27 +234,39 @@ export class Server {
     }
 
     // De-duplication before anything else about the op: a resend is dropped whatever its base
-    // revision or content. The backend checks again inside the atomic commit; this early check
-    // only keeps a duplicate from being refused for reasons that no longer matter.
+    // revision or content. The backend's commit checks it first, atomically, so an op that gets
+    // as far as the commit needs no read of its own (one Redis round trip per submit less).
+    // Only a refusal for a later reason (kept history, the op itself) looks first: a duplicate
+    // must not be refused for reasons that no longer matter.
     const dedupe = clientId !== undefined && seq !== undefined;
-    if (dedupe) {
-      const lastSeq = await this.backend.getLastSeq(docId, clientId);
-      if (lastSeq !== undefined && seq <= lastSeq) return this.duplicate(doc, clientId, seq, lastSeq);
+    try {
+      return await this.commitChecked(doc, refusal, op, revision, clientId, seq);
+    } catch (error) {
+      if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op")) {
+        const lastSeq = await this.backend.getLastSeq(docId, clientId);
+        if (lastSeq !== undefined && seq <= lastSeq) return this.duplicate(doc, clientId, seq, lastSeq);
+      }
+      throw error;
     }
+  }
 
+  /** The rest of a submit after de-duplication's place in the check order: kept history, the op, the commit loop. */
+  private async commitChecked(
+    doc: CachedDocument,
+    refusal: { docId: string; seq?: number },
+    op: unknown,
+    revision: number,
+    clientId: string | undefined,
+    seq: number | undefined,
+  ): Promise<SubmitResult | DuplicateResult> {
+    const docId = doc.docId;
+    const dedupe = clientId !== undefined && seq !== undefined;
     let concurrent: CommittedOp[] = [];
     if (revision < doc.revision) {
       try {
         concurrent = await this.opsSince(doc, revision);
       } catch (error) {
-        if (error instanceof HistoryTrimmedError) {
-          throw new OTError(
-            "resync_required",
-            `revision ${revision} is older than the history kept for document "${docId}" (oldest kept: ${error.oldestKept}): join again`,
-            refusal,
-          );
-        }
-        throw error;
+        throw baseTrimmed(error, revision, refusal);
       }
     }
 
@@ -274,22 +286,32 @@ export class Server {
       const base = doc.snapshot;
       const fitted = this.judge(doc, refusal, () => validateOn(doc.type, base, candidate));
       const snapshot = this.judge(doc, refusal, () => applyOn(doc.type, base, fitted));
-      const result: CommitResult = await this.backend.commit(
-        docId,
-        commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined),
-      );
+      let result: CommitResult;
+      try {
+        result = await this.backend.commit(docId, commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision));
+      } catch (error) {
+        // A backend that checks kept history itself (see opsSince) refuses a base no longer kept.
+        throw baseTrimmed(error, revision, refusal);
+      }
       switch (result.status) {
         case "committed": {
           this.remember(doc, { revision: result.revision, op: fitted, ...(clientId === undefined ? {} : { clientId }), ...(dedupe ? { seq } : {}) }, snapshot);
           return { op: fitted, revision: result.revision };
         }
         case "duplicate":
+          if (result.revision === undefined && dedupe) return this.duplicate(doc, clientId, seq, result.lastSeq);
           return { duplicate: true, lastSeq: result.lastSeq, ...(result.revision === undefined ? {} : { revision: result.revision }) };
         case "conflict": {
           // Another instance committed first: catch up and transform over what it committed.
           this.logger.debug?.("commit conflict; transforming again", { docId, attempt, current: result.current });
           const before = doc.revision;
           let fresh: CommittedOp[];
+          if (result.ops !== undefined && result.current > before && result.ops.length === result.current - before) {
+            // The backend sent what was committed since, with the conflict: no reads before retrying.
+            this.catchUp(doc, result.ops);
+            candidate = this.transformAll(doc, refusal, fitted, result.ops);
+            break;
+          }
           try {
             await this.refresh(doc);
             if (doc.revision < before) {
@@ -428,6 +450,11 @@ export class Server {
       await this.reload(doc);
       return;
     }
+    this.catchUp(doc, ops);
+  }
+
+  /** Apply ops committed elsewhere to the cached document; they must continue its revisions. */
+  private catchUp(doc: CachedDocument, ops: CommittedOp[]): void {
     for (const committed of ops) {
       if (committed.revision !== doc.revision + 1) {
         throw new OTError("internal", `backend returned revision ${committed.revision} where ${doc.revision + 1} was expected`, {
@@ -458,8 +485,12 @@ export class Server {
       // got a snapshot because the ops after its revision were gone, a copy of an op based on
       // a revision that old must be refused here too, or it commits after the snapshot and
       // the edits the client rebased and resent under the same seq are dropped as its duplicate.
-      const oldest = await this.backend.getOldestKeptRevision(doc.docId);
-      if (base + 1 < oldest) throw new HistoryTrimmedError(doc.docId, base + 1, oldest);
+      // A backend that checksKeptHistory does this inside the commit, atomically (the op's base
+      // goes with every attempt as `CommitRequest.base`), so there is nothing to ask here.
+      if (this.backend.checksKeptHistory !== true) {
+        const oldest = await this.backend.getOldestKeptRevision(doc.docId);
+        if (base + 1 < oldest) throw new HistoryTrimmedError(doc.docId, base + 1, oldest);
+      }
       return doc.recent.slice(base + 1 - first.revision);
     }
     const ops = await this.backend.getOps(doc.docId, base + 1, doc.revision);
@@ -513,7 +544,14 @@ function applyOn(type: AnyOTType, snapshot: unknown, op: unknown): unknown {
  * when first read, so backends that read the snapshot only now and then (a Redis snapshot every
  * N revisions, a memory backend when the document is loaded) never pay for the other commits.
  */
-function commitRequest(revision: number, op: unknown, snapshot: unknown, clientId: string | undefined, seq: number | undefined): CommitRequest {
+function commitRequest(
+  revision: number,
+  op: unknown,
+  snapshot: unknown,
+  clientId: string | undefined,
+  seq: number | undefined,
+  base: number,
+): CommitRequest {
   const request: CommitRequest =
     snapshot instanceof LazyText
       ? {
@@ -526,7 +564,18 @@ function commitRequest(revision: number, op: unknown, snapshot: unknown, clientI
       : { revision, op, snapshot };
   if (clientId !== undefined) request.clientId = clientId;
   if (seq !== undefined) request.seq = seq;
+  request.base = base;
   return request;
+}
+
+/** The refusal for an op whose base `revision` is older than the kept history (`error` itself when it is another failure). */
+function baseTrimmed(error: unknown, revision: number, refusal: { docId: string; seq?: number }): unknown {
+  if (!(error instanceof HistoryTrimmedError)) return error;
+  return new OTError(
+    "resync_required",
+    `revision ${revision} is older than the history kept for document "${refusal.docId}" (oldest kept: ${error.oldestKept}): join again`,
+    refusal,
+  );
 }
 
 function positiveInteger(name: string, value: number, allowZero = false): number {

@@ -51,7 +51,8 @@ function appendRequest(doc: string, text: string, revision: number, clientId?: s
 /**
  * The behaviour every {@link IBackendAdapter} must show (MemoryBackend and RedisAdapter both
  * run it): documents and their records, legacy `saveOperation`/`getHistory`, the atomic
- * `commit` with its check order (existence, duplicate, revision), publication of every commit
+ * `commit` with its check order (existence, duplicate, kept history of the op's base when the
+ * backend `checksKeptHistory`, revision), publication of every commit
  * in revision order, `getOps` ranges, trimmed history, `getLastSeq`, not-found errors, and
  * concurrent commits racing for one revision. Nothing here depends on timing.
  *
@@ -224,14 +225,13 @@ export function describeBackendContract(name: string, factory: BackendContractFa
         await backend.createDocument(docId, "text", "");
         await commitAppends(backend, docId, 2);
         const before = await backend.getRecord(docId);
-        await expect(backend.commit(docId, appendRequest("x", "stale", 2, "late", 1))).resolves.toEqual({
-          status: "conflict",
-          current: 2,
-        });
-        await expect(backend.commit(docId, appendRequest("x", "ahead", 4, "early", 1))).resolves.toEqual({
-          status: "conflict",
-          current: 2,
-        });
+        const stale = await backend.commit(docId, appendRequest("x", "stale", 2, "late", 1));
+        expect(stale).toMatchObject({ status: "conflict", current: 2 });
+        // A backend may send the ops committed since the request's base with the conflict: then all of them.
+        if (stale.status === "conflict" && stale.ops !== undefined) expect(stale.ops).toEqual(await backend.getOps(docId, 2));
+        const ahead = await backend.commit(docId, appendRequest("x", "ahead", 4, "early", 1));
+        expect(ahead).toMatchObject({ status: "conflict", current: 2 });
+        if (ahead.status === "conflict" && ahead.ops !== undefined) expect(ahead.ops).toEqual([]);
         await expect(backend.getRecord(docId)).resolves.toEqual(before);
         expect((await backend.getOps(docId, 1)).length).toBe(2);
         // A refused commit does not record its seq: the same (clientId, seq) can still commit.
@@ -451,6 +451,41 @@ export function describeBackendContract(name: string, factory: BackendContractFa
         await expect(backend.commit(docId, appendRequest(text, "again", total + 1, "appender", 1))).resolves.toMatchObject({
           status: "duplicate",
           lastSeq: total,
+        });
+      });
+
+      it("with checksKeptHistory, commit refuses a base older than the kept history, after the duplicate check and before the revision", async (ctx) => {
+        const { backend } = await open({ historyLimit: 5 });
+        if (backend.checksKeptHistory !== true) ctx.skip();
+        const docId = freshDocId("trim-base");
+        await backend.createDocument(docId, "text", "");
+        // Enough commits that the backend trims, however often it stores a snapshot (at most every 100).
+        const total = 120;
+        const text = await commitAppends(backend, docId, total);
+        const oldest = await backend.getOldestKeptRevision(docId);
+        expect(oldest).toBeGreaterThan(2);
+        const trimmed = { name: "HistoryTrimmedError", docId, oldestKept: oldest };
+        const withBase = (request: CommitRequest, base: number): CommitRequest => Object.assign(request, { base });
+
+        await expect(backend.commit(docId, withBase(appendRequest(text, "old", total + 1, "late", 1), oldest - 2))).rejects.toMatchObject(trimmed);
+        // Refused before the revision is compared: a stale revision gets the same answer.
+        await expect(backend.commit(docId, withBase(appendRequest(text, "old", total, "late", 1), oldest - 2))).rejects.toMatchObject(trimmed);
+        // Nothing was written, not even the seq.
+        await expect(backend.getRevision(docId)).resolves.toBe(total);
+        await expect(backend.getLastSeq(docId, "late")).resolves.toBeUndefined();
+        // A duplicate is recognised first, whatever its base.
+        await expect(backend.commit(docId, withBase(appendRequest(text, "again", total + 1, "appender", 1), 0))).resolves.toMatchObject({
+          status: "duplicate",
+          lastSeq: total,
+        });
+        // A base whose following ops are all kept passes to the revision check.
+        await expect(backend.commit(docId, withBase(appendRequest(text, "stale", total, "late", 1), oldest - 1))).resolves.toMatchObject({
+          status: "conflict",
+          current: total,
+        });
+        await expect(backend.commit(docId, withBase(appendRequest(text, "new", total + 1, "late", 1), oldest - 1))).resolves.toEqual({
+          status: "committed",
+          revision: total + 1,
         });
       });
 
