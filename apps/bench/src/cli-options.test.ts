@@ -25,6 +25,7 @@ describe("parseCliOptions", () => {
     expect(parseCliOptions(["--frame-hold", "0"]).frameHoldMs).toBe(0);
     expect(parseCliOptions(["--frame-hold", "2.5"]).frameHoldMs).toBe(2.5);
     expect(() => parseCliOptions(["--frame-hold", "-1"])).toThrow(/--frame-hold/);
+    expect(parseCliOptions(["--server-node-flags=--max-semi-space-size=2"]).serverNodeFlags).toBe("--max-semi-space-size=2");
   });
 
   it("refuses unknown scenarios, systems and bad numbers with a message naming them", () => {

@@ -33,6 +33,8 @@ export interface CliOptions {
   readonly idleSeconds: number;
   readonly drivers: number;
   readonly batch: boolean;
+  /** Extra `node` flags for every server process (all systems alike), space-separated. */
+  readonly serverNodeFlags: string | undefined;
   /** Our server's `Hub` `frameHoldMs`; undefined: the Hub's default. */
   readonly frameHoldMs: number | undefined;
   readonly profile: boolean;
@@ -70,6 +72,8 @@ Options:
   --no-batch            OpenOT clients do not opt in to batched frames
   --frame-hold <ms>     our server's frame pacing for batching connections (Hub frameHoldMs;
                         default: the Hub's default; 0 = one frame per event-loop turn)
+  --server-node-flags=<f>  extra node flags for every server process of every system
+                        (note the "="), e.g. --server-node-flags=--max-semi-space-size=2
   --profile             CPU-profile every server process (results/profiles/<run>/) and summarise
   --baseline <file>     compare with an earlier results file and print the changes
   --out <file>          where to write the results (default results/<date>.json)
@@ -129,6 +133,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       drivers: { type: "string" },
       "no-batch": { type: "boolean" },
       "frame-hold": { type: "string" },
+      "server-node-flags": { type: "string" },
       profile: { type: "boolean" },
       baseline: { type: "string" },
       out: { type: "string" },
@@ -161,6 +166,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     idleSeconds: positive(values["idle-seconds"], "idle-seconds", 5),
     drivers: positive(values.drivers, "drivers", 1),
     batch: values["no-batch"] !== true,
+    serverNodeFlags: values["server-node-flags"],
     frameHoldMs: values["frame-hold"] === undefined ? undefined : nonNegative(values["frame-hold"], "frame-hold", 0),
     profile: values.profile === true,
     baseline: values.baseline,

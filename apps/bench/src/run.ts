@@ -18,7 +18,7 @@ import { formatLargeDocument, largeDocumentMetrics, largeDocumentTargets, runLar
 import { formatManyDocuments, manyDocumentsMetrics, manyDocumentsTargets, runManyDocuments } from "./scenarios/many-documents.js";
 import { formatReconnectStorm, reconnectStormMetrics, reconnectStormTargets, runReconnectStorm } from "./scenarios/reconnect-storm.js";
 import { resultsDir } from "./server-fleet.js";
-import { FRAME_HOLD_ENV } from "./servers/frame-hold.js";
+import { FRAME_HOLD_ENV, SERVER_NODE_FLAGS_ENV } from "./servers/server-env.js";
 
 const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
@@ -44,6 +44,7 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
   const tables: string[] = [];
   // Every OpenOT server process of the run reads it (see servers/openot-server.ts).
   if (options.frameHoldMs !== undefined) process.env[FRAME_HOLD_ENV] = String(options.frameHoldMs);
+  if (options.serverNodeFlags !== undefined) process.env[SERVER_NODE_FLAGS_ENV] = options.serverNodeFlags;
   const common = { seconds: options.seconds, warmupSeconds: options.warmupSeconds, ...(profileRoot === undefined ? {} : { profileDir: profileRoot }) };
 
   for (const scenario of options.scenarios) {

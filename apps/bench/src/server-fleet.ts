@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { ChildHandle } from "./child-handle.js";
 import { startRedis, type RedisProcess } from "./redis-process.js";
 import type { ServerConfig, ServerReady } from "./servers/server-main.js";
+import { serverNodeFlags } from "./servers/server-env.js";
 import type { MemoryAfterGc, WindowStats } from "./servers/process-stats.js";
 
 /** The systems compared, as the table names them. */
@@ -67,7 +68,7 @@ export class ServerFleet {
   }
 
   #spawn(instance: number, port?: number): Promise<ChildHandle<ServerReady>> {
-    const execArgv = ["--expose-gc"];
+    const execArgv = ["--expose-gc", ...serverNodeFlags()];
     const dir = this.#options.profileDir;
     if (dir !== undefined) {
       const name = `${this.#options.profileName ?? "server"}-i${instance}${this.#restarts > 0 ? `-r${this.#restarts}` : ""}.cpuprofile`;

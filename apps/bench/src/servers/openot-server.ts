@@ -7,7 +7,7 @@ import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
 import { Histogram } from "../histogram.js";
 import { wallClock } from "../drivers/edit-generator.js";
-import { FRAME_HOLD_ENV } from "./frame-hold.js";
+import { FRAME_HOLD_ENV } from "./server-env.js";
 import type { ServerUnderTest } from "./server-under-test.js";
 
 /** How the OpenOT server under test is put together. */
