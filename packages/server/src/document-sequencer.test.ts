@@ -1,6 +1,7 @@
 import { TextType } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../test/wait-for.js";
+import { HeldPubSub } from "../test/held-pub-sub.js";
+import { settle, waitFor } from "../test/wait-for.js";
 import { documentChannel, type CommitNotice, type IBackendAdapter } from "./backend.js";
 import { DocumentSequencer, type DocumentSequencerOptions } from "./document-sequencer.js";
 import { InProcessPubSub } from "./in-process-pub-sub.js";
@@ -274,6 +275,185 @@ describe("DocumentSequencer", () => {
     await expect(sequencer.start()).rejects.toMatchObject({ name: "DocumentNotFoundError" });
     expect(sequencer.status).toBe("closed");
     expect(pubsub.channelCount).toBe(0);
+  });
+});
+
+/**
+ * A sequencer whose notices go through a {@link HeldPubSub} (held or lost at will), counting
+ * its history reads; commits are made on the backend directly, as a Server would.
+ */
+async function setupHeld(options: { drop?: Set<number>; sequencer?: Partial<DocumentSequencerOptions> } = {}): Promise<{
+  backend: MemoryBackend;
+  inner: InProcessPubSub;
+  held: HeldPubSub;
+  sequencer: DocumentSequencer;
+  reads: { count: number };
+}> {
+  const inner = lossyPubSub(options.drop ?? new Set());
+  const backend = new MemoryBackend({ pubsub: inner });
+  await backend.createDocument(DOC, "text", "");
+  const held = new HeldPubSub(inner);
+  const reads = { count: 0 };
+  const counting: IBackendAdapter = Object.create(backend) as IBackendAdapter;
+  counting.getOps = (docId, from, to) => {
+    reads.count += 1;
+    return backend.getOps(docId, from, to);
+  };
+  const sequencer = new DocumentSequencer({ docId: DOC, backend: counting, pubsub: held, ...options.sequencer });
+  closers.push(() => inner.close(), () => held.close(), () => sequencer.close());
+  await sequencer.start();
+  return { backend, inner, held, sequencer, reads };
+}
+
+/** Commit the next revision and give the local notice a server would make of it. */
+async function commitLocal(backend: IBackendAdapter, clientId: string, seq: number): Promise<CommitNotice> {
+  const revision = await commitNext(backend, DOC, clientId);
+  // The stored op carries no seq (commitNext sends none): add the one a server would have sent.
+  const [stored] = await backend.getOps(DOC, revision, revision);
+  return { docId: DOC, revision, op: stored!.op, clientId, seq };
+}
+
+describe("DocumentSequencer: local commits (acceptLocal)", () => {
+  it("delivers a local commit at once, before its notice, and drops the notice when it arrives", async () => {
+    const { backend, held, sequencer, reads } = await setupHeld();
+    const rec = recorder();
+    sequencer.add(rec.listener);
+    held.hold();
+    const local = await commitLocal(backend, "me", 1);
+    await settle();
+    expect(held.heldCount).toBe(1); // its notice is on the way, not delivered
+    sequencer.acceptLocal(local);
+    // Synchronously: the ack does not wait for the pub/sub.
+    expect(rec.revisions).toEqual([1]);
+    expect(rec.notices[0]).toBe(local);
+    held.release();
+    await settle();
+    expect(held.delivered).toBe(1);
+    expect(rec.revisions).toEqual([1]); // the late notice was a repeat
+    // The channel keeps working for later commits, and a second acceptLocal is a repeat too.
+    sequencer.acceptLocal(local);
+    await commitNext(backend, DOC, "other");
+    await waitFor(() => rec.revisions.length === 2, "revision 2 by pub/sub");
+    expect(rec.revisions).toEqual([1, 2]);
+    expect(reads.count).toBe(0);
+  });
+
+  it("drops a local commit whose notice came first", async () => {
+    const { backend, sequencer } = await setupHeld();
+    const rec = recorder();
+    sequencer.add(rec.listener);
+    const local = await commitLocal(backend, "me", 1);
+    await waitFor(() => rec.revisions.length === 1, "the notice of revision 1");
+    const byNotice = rec.notices[0];
+    sequencer.acceptLocal(local);
+    expect(rec.revisions).toEqual([1]);
+    expect(rec.notices[0]).toBe(byNotice);
+  });
+
+  it("holds a local commit ahead of a missing revision until that revision's notice arrives, without reading history", async () => {
+    const { backend, held, sequencer, reads } = await setupHeld({ sequencer: { lostNoticeDelayMs: 60_000 } });
+    const rec = recorder();
+    sequencer.add(rec.listener);
+    held.hold();
+    await commitNext(backend, DOC, "other"); // another instance's commit, notice on the way
+    const local = await commitLocal(backend, "me", 1);
+    sequencer.acceptLocal(local);
+    await settle();
+    expect(rec.revisions).toEqual([]); // never ahead of revision 1
+    expect(reads.count).toBe(0); // revision 1's notice is on the way: no history read yet
+    held.release();
+    await waitFor(() => rec.revisions.length === 2, "revisions 1-2");
+    await settle();
+    expect(rec.revisions).toEqual([1, 2]);
+    expect(rec.notices[1]).toBe(local);
+    expect(reads.count).toBe(0);
+  });
+
+  it("fills the gap below a local commit from history when the missing notice is lost", async () => {
+    const { backend, held, sequencer, reads } = await setupHeld({ sequencer: { lostNoticeDelayMs: 5 } });
+    const rec = recorder();
+    sequencer.add(rec.listener);
+    held.hold();
+    await commitNext(backend, DOC, "other");
+    const local = await commitLocal(backend, "me", 1);
+    await settle();
+    held.discardHeld(); // both notices lost
+    held.release();
+    sequencer.acceptLocal(local);
+    expect(rec.revisions).toEqual([]);
+    await waitFor(() => rec.revisions.length === 2, "revision 1 from history, then 2");
+    expect(rec.revisions).toEqual([1, 2]);
+    expect(rec.notices[0]).toEqual({ docId: DOC, ...(await backend.getOps(DOC, 1, 1))[0] });
+    expect(reads.count).toBeGreaterThan(0);
+    // Nothing is left held back: the next commit comes straight through.
+    await commitNext(backend, DOC, "other");
+    await waitFor(() => rec.revisions.length === 3, "revision 3");
+    expect(rec.revisions).toEqual([1, 2, 3]);
+  });
+
+  it("fills the gap at once when a later notice reveals it, delivering the held local commit after it", async () => {
+    // Revision 1's notice is lost; the local revision 2 waits; revision 3's notice shows the gap.
+    const { backend, sequencer } = await setupHeld({ drop: new Set([1, 2]), sequencer: { lostNoticeDelayMs: 60_000 } });
+    const rec = recorder();
+    sequencer.add(rec.listener);
+    await commitNext(backend, DOC, "other");
+    const local = await commitLocal(backend, "me", 1);
+    sequencer.acceptLocal(local);
+    await commitNext(backend, DOC, "other");
+    await waitFor(() => rec.revisions.length === 3, "revisions 1-3");
+    expect(rec.revisions).toEqual([1, 2, 3]);
+    expect(rec.notices[1]).toBe(local);
+  });
+
+  it("catches up after a resubscribe with a local commit held ahead", async () => {
+    const inner = lossyPubSub(new Set());
+    const backend = new MemoryBackend({ pubsub: inner });
+    await backend.createDocument(DOC, "text", "");
+    const held = new HeldPubSub(inner);
+    const pool = new SequencerPool({ backend, pubsub: held, sequencer: { lostNoticeDelayMs: 60_000 } });
+    closers.push(() => inner.close(), () => held.close(), () => pool.close());
+    const sequencer = await pool.acquire(DOC);
+    const rec = recorder();
+    sequencer.add(rec.listener);
+    pool.acceptLocal(await commitLocal(backend, "me", 1));
+    expect(rec.revisions).toEqual([1]);
+    held.hold();
+    await commitNext(backend, DOC, "other");
+    await commitNext(backend, DOC, "other");
+    const local = await commitLocal(backend, "me", 2);
+    await settle();
+    held.discardHeld(); // the subscriber connection dropped: the notices of 2-4 are lost
+    held.release();
+    pool.acceptLocal(local);
+    await settle();
+    expect(rec.revisions).toEqual([1]);
+    inner.simulateResubscribe();
+    await waitFor(() => rec.revisions.length === 4, "revisions 2-4 after the resubscribe");
+    expect(rec.revisions).toEqual([1, 2, 3, 4]);
+    expect(rec.notices[3]).toBe(local);
+  });
+
+  it("ignores a local commit for a document it has no sequencer for, and before start", async () => {
+    const pubsub = new InProcessPubSub();
+    const backend = new MemoryBackend({ pubsub });
+    await backend.createDocument(DOC, "text", "");
+    const pool = new SequencerPool({ backend, pubsub });
+    closers.push(() => pool.close());
+    const local = await commitLocal(backend, "me", 1);
+    pool.acceptLocal(local); // no sequencer: nothing to do
+    const sequencer = new DocumentSequencer({ docId: DOC, backend, pubsub });
+    closers.push(() => sequencer.close());
+    sequencer.acceptLocal(local); // idle: ignored
+    await sequencer.start();
+    expect(sequencer.revision).toBe(1);
+    const rec = recorder();
+    sequencer.add(rec.listener);
+    sequencer.acceptLocal(local); // already part of its start revision
+    const next = await commitLocal(backend, "me", 2);
+    sequencer.acceptLocal(next);
+    expect(rec.revisions).toEqual([2]);
+    await settle();
+    expect(rec.revisions).toEqual([2]);
   });
 });
 

@@ -58,6 +58,8 @@ type FillState = "idle" | "running" | "rerun" | "waiting";
  * revision above the next expected one is held back while the missing ones are read from the
  * backend's history (the log is the truth, pub/sub only a hint); a revision already delivered
  * is dropped; after the pub/sub reports a resubscribe it reads whatever it may have missed.
+ * A commit made on this instance counts as its own notice ({@link acceptLocal}), whichever of
+ * the two comes first.
  */
 export class DocumentSequencer {
   readonly docId: string;
@@ -150,6 +152,37 @@ export class DocumentSequencer {
   /** The number of listeners (for tests and the pool). */
   get listenerCount(): number {
     return this.listeners.size;
+  }
+
+  /**
+   * A commit made on this instance, with everything its notice carries (the op as committed,
+   * what `Server.submitOperation` resolved with, and the submitter's `clientId` and `seq` as
+   * passed to the backend's commit). It stands for its own notice, so the submitter's ack does
+   * not wait for the pub/sub round trip:
+   *
+   * - the next expected revision is delivered at once (and whatever it unblocks after it);
+   * - a revision ahead of a gap is held like an early notice until the gap is filled, by the
+   *   missing notices or, after `lostNoticeDelayMs`, from history (see {@link noteCommitted});
+   * - a revision already delivered (its notice came first) is dropped.
+   *
+   * The notice that arrives later is then a repeat and is dropped, so every revision is
+   * delivered once, in order, whichever of the two comes first. The caller must pass what was
+   * committed, exactly: the log holds it at `notice.revision`, and listeners cannot tell it
+   * from the notice.
+   */
+  acceptLocal(notice: CommitNotice): void {
+    const r = notice.revision;
+    if (this.state !== "live" || r <= this.last) return;
+    if (r === this.last + 1) {
+      if (r > this.known) this.known = r;
+      this.deliver(notice);
+      this.drainAhead();
+      return;
+    }
+    // Ahead of a gap: the missing revisions' notices are normally on the way (their commits
+    // came first, so were published first); read history only if they do not come.
+    if (!this.ahead.has(r)) this.ahead.set(r, notice);
+    this.noteCommitted(r);
   }
 
   /**

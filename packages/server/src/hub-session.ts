@@ -426,7 +426,10 @@ export class ConnectionSession implements HubSession {
       const result = await this.ctx.server.submitOperation(docId, message.op, message.revision, meta);
       if (message.clientId !== undefined) this.clientId = message.clientId;
       // A duplicate gets no answer: its one ack went (or goes) out through the replay.
-      if (result.duplicate !== true) this.feeds.get(docId)?.sequencer.noteCommitted(result.revision);
+      // A commit is its own notice on this instance: the sequencer delivers it (the ack, and
+      // the op to this instance's other connections) without waiting for the pub/sub, in
+      // revision order; the notice that arrives later is dropped as a repeat.
+      if (result.duplicate !== true) this.ctx.pool.acceptLocal(committedNotice(docId, result, meta));
     } catch (error) {
       if (error instanceof OTError) {
         this.reply(error.toErrorMessage());
@@ -543,6 +546,17 @@ function remoteOpMessage(notice: CommitNotice): ServerMessage {
     remoteOpMessages.set(notice, message);
   }
   return message;
+}
+
+/**
+ * The notice of a commit this instance made: what the backend committed and published, that
+ * is the op and revision `submitOperation` resolved with and the identity it was given (the
+ * seq goes with a clientId only, as the Server commits it).
+ */
+function committedNotice(docId: string, result: { op: unknown; revision: number }, meta: { clientId: string; seq?: number }): CommitNotice {
+  const notice: CommitNotice = { docId, revision: result.revision, op: result.op, clientId: meta.clientId };
+  if (meta.seq !== undefined) notice.seq = meta.seq;
+  return notice;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,8 @@
 import type { ServerMessage } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { HeldPubSub } from "../test/held-pub-sub.js";
 import { RecordingConnection } from "../test/recording-connection.js";
-import { waitFor } from "../test/wait-for.js";
+import { settle, waitFor } from "../test/wait-for.js";
 import type { CommitNotice, IBackendAdapter } from "./backend.js";
 import { Hub, type HubOptions } from "./hub.js";
 import type { ConnectOptions, HubSession } from "./hub-types.js";
@@ -411,6 +412,121 @@ describe("Hub: ops", () => {
     c.send({ type: "ping", t: "abc" });
     c.send({ type: "ping" });
     expect(await c.conn.take(3)).toEqual([{ type: "pong", t: 42 }, { type: "pong", t: "abc" }, { type: "pong" }]);
+  });
+});
+
+/**
+ * Instances sharing one MemoryBackend, each with its own Server and Hub, and its own view of
+ * the pub/sub whose notices a test can hold back or lose, as with a Redis subscriber.
+ */
+async function instances(count: number, hub: Partial<HubOptions> = {}): Promise<{
+  backend: MemoryBackend;
+  views: HeldPubSub[];
+  open(instance: number): Client;
+}> {
+  const inner = new InProcessPubSub();
+  const backend = new MemoryBackend({ pubsub: inner });
+  await backend.createDocument("doc", "text", "");
+  const hubs = Array.from({ length: count }, () => {
+    const view = new HeldPubSub(inner);
+    const h = new Hub({ server: new Server(backend), pubsub: view, ...hub });
+    closers.push(() => view.close(), () => h.close());
+    return { hub: h, view };
+  });
+  return {
+    backend,
+    views: hubs.map((h) => h.view),
+    open(instance) {
+      const conn = new RecordingConnection();
+      const session = (hubs[instance] as { hub: Hub }).hub.connect(conn);
+      return { conn, session, send: (m) => session.receive(typeof m === "string" ? m : JSON.stringify(m)) };
+    },
+  };
+}
+
+/** Alice joined on instance 0 and bob on the last of `count` instances (see {@link instances}). */
+async function aliceAndBob(count: number, hub: Partial<HubOptions> = {}): Promise<{ backend: MemoryBackend; views: HeldPubSub[]; alice: Client; bob: Client }> {
+  const { backend, views, open } = await instances(count, hub);
+  const alice = open(0);
+  const bob = open(count - 1);
+  await joined(alice, { clientId: "alice" });
+  await joined(bob, { clientId: "bob" });
+  return { backend, views, alice, bob };
+}
+
+function summary(messages: ServerMessage[]): string[] {
+  return messages.map((m) => `${m.type}:${"revision" in m ? m.revision : ""}`);
+}
+
+describe("Hub: own commits without waiting for their notice", () => {
+  it("acks an own commit (and relays it on this instance) before its notice arrives, and never twice", async () => {
+    const { backend, views, alice, bob } = await aliceAndBob(1);
+    const view = views[0] as HeldPubSub;
+    view.hold();
+    alice.send({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 0, seq: 1 });
+    expect(await alice.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1, seq: 1 });
+    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, clientId: "alice" });
+    expect(view.heldCount).toBe(1); // the notice had not arrived
+    expect(view.delivered).toBe(0);
+    view.release();
+    await settle();
+    expect(view.delivered).toBe(1);
+    expect(alice.conn.unread()).toEqual([]);
+    expect(bob.conn.unread()).toEqual([]);
+    // And on with the notices arriving normally.
+    bob.send({ type: "op", op: [{ r: 2 }, { i: "!" }], revision: 1, seq: 1 });
+    expect(await bob.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2, seq: 1 });
+    expect(await alice.conn.next()).toMatchObject({ type: "op", revision: 2, clientId: "bob" });
+    await settle();
+    expect(alice.conn.unread()).toEqual([]);
+    expect(bob.conn.unread()).toEqual([]);
+    await expectDoc(backend, 2, "hi!");
+  });
+
+  it("acks a connection without a clientId at once too", async () => {
+    const { views, open } = await instances(1);
+    const anon = open(0);
+    await joined(anon);
+    (views[0] as HeldPubSub).hold();
+    anon.send({ type: "op", op: [{ i: "x" }], revision: 0 });
+    expect(await anon.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1 });
+  });
+
+  /**
+   * Alice (instance 0) commits revision 1; bob (instance 1), whose notices are held, commits an
+   * op based on 0 as revision 2, ahead of revision 1 on his instance.
+   */
+  async function bobAhead(lostNoticeDelayMs: number): Promise<{ alice: Client; bob: Client; bobsView: HeldPubSub; backend: MemoryBackend }> {
+    const { backend, views, alice, bob } = await aliceAndBob(2, { sequencer: { lostNoticeDelayMs } });
+    const bobsView = views[1] as HeldPubSub;
+    bobsView.hold();
+    alice.send({ type: "op", op: [{ i: "a" }], revision: 0, seq: 1 });
+    expect(await alice.conn.next()).toMatchObject({ type: "ack", revision: 1 });
+    bob.send({ type: "op", op: [{ i: "b" }], revision: 0, seq: 1 });
+    await bob.session.idle();
+    await settle();
+    return { alice, bob, bobsView, backend };
+  }
+
+  it("holds an own commit's ack until the other instance's lower commit has arrived", async () => {
+    const { alice, bob, bobsView, backend } = await bobAhead(60_000);
+    await expectDoc(backend, 2, "ab");
+    expect(bob.conn.unread()).toEqual([]);
+    bobsView.release();
+    expect(summary(await bob.conn.take(2))).toEqual(["op:1", "ack:2"]);
+    expect(await alice.conn.next()).toMatchObject({ type: "op", revision: 2, clientId: "bob" });
+    await settle();
+    expect(bob.conn.unread()).toEqual([]);
+    expect(alice.conn.unread()).toEqual([]);
+  });
+
+  it("reads the lower commit from history when its notice is lost, then acks", async () => {
+    const { bob, bobsView } = await bobAhead(5);
+    bobsView.discardHeld();
+    bobsView.release();
+    expect(summary(await bob.conn.take(2))).toEqual(["op:1", "ack:2"]);
+    await settle();
+    expect(bob.conn.unread()).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
-import type { DocumentSequencerOptions } from "./document-sequencer.js";
+import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
 import { ConnectionSession, type HubContext } from "./hub-session.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
 import { SequencerPool } from "./sequencer-pool.js";
@@ -72,7 +72,9 @@ function isPubSub(value: unknown): value is PubSub {
  * refusals are answered with `error` and change nothing. Joins get a snapshot or `joined` plus
  * the replay; ops go to {@link Server.submitOperation}; committed ops come back through the
  * document's sequencer (never straight from the submit), as `ack` to the submitting client and
- * `op` to everyone else, in revision order per connection.
+ * `op` to everyone else, in revision order per connection. The sequencer takes a commit made on
+ * this instance as its own notice, so it does not wait for the pub/sub round trip when it is
+ * the next revision (see {@link DocumentSequencer.acceptLocal}).
  *
  * Lifecycle: `open -> closed`.
  */

@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from "@open-ot/core";
-import type { IBackendAdapter, PubSub } from "./backend.js";
+import type { CommitNotice, IBackendAdapter, PubSub } from "./backend.js";
 import { DocumentSequencer, type DocumentSequencerOptions } from "./document-sequencer.js";
 
 /** Options of {@link SequencerPool}. */
@@ -95,6 +95,15 @@ export class SequencerPool {
     void closed.then(() => {
       if (this.closing.get(docId) === closed) this.closing.delete(docId);
     });
+  }
+
+  /**
+   * A commit made on this instance: hand it to the document's sequencer, if this instance has
+   * one, as its own notice (see {@link DocumentSequencer.acceptLocal}). Does nothing otherwise;
+   * the notice still comes by pub/sub.
+   */
+  acceptLocal(notice: CommitNotice): void {
+    this.entries.get(notice.docId)?.sequencer.acceptLocal(notice);
   }
 
   /** The number of documents with a sequencer (for leak checks in tests). */

@@ -12,6 +12,7 @@ import { Server } from "../src/server.js";
 // By path: @open-ot/testing depends on this package, so it cannot be a dependency of it.
 import { randomTextEdit } from "../../testing/src/random-text-edit.js";
 import { seededRandom } from "../../testing/src/seeded-random.js";
+import { HeldPubSub } from "./held-pub-sub.js";
 import { waitFor } from "./wait-for.js";
 
 /** A random valid op on `doc`: an insert, a delete, or a delete with an insert. */
@@ -177,8 +178,11 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function runSimulation(seed: number, clients: number, steps: number, instances = 1): Promise<void> {
+async function runSimulation(seed: number, clients: number, steps: number, instances = 1, lateNotices = false): Promise<void> {
   const random = seededRandom(seed);
+  // Notices that arrive 0-3 ms late, in order (a Redis subscriber connection read after the
+  // commit replies): each instance's own commits then usually beat their notices.
+  const delays = seededRandom(seed + 1000);
   // Lose ~3% of pub/sub messages: the sequencer must fill every gap from history.
   const chaos = { on: true };
   const pubsub = new InProcessPubSub({ dropIf: () => chaos.on && random() < 0.03 });
@@ -196,8 +200,10 @@ async function runSimulation(seed: number, clients: number, steps: number, insta
       else if ((result.revision ?? 0) > revision + 1) seen.stale += 1;
       return result;
     };
-    const hub = new Hub({ server, pubsub, sequencer: { lostNoticeDelayMs: 10 } });
+    const view = lateNotices ? new HeldPubSub(pubsub, { delayMs: () => delays() * 3 }) : pubsub;
+    const hub = new Hub({ server, pubsub: view, sequencer: { lostNoticeDelayMs: 10 } });
     closers.push(() => hub.close());
+    if (view !== pubsub) closers.push(() => view.close());
     return hub;
   });
 
@@ -281,6 +287,11 @@ describe("Hub integration: protocol-level clients", () => {
   for (const seed of [4, 5]) {
     it(`the same across 3 instances (own Server and Hub each, shared storage), reconnects moving between them (seed ${seed})`, async () => {
       await runSimulation(seed, 20, 120, 3);
+    });
+  }
+  for (const seed of [6, 7]) {
+    it(`the same with notices arriving late, so that each instance's own commits come first (seed ${seed})`, async () => {
+      await runSimulation(seed, 20, 120, seed === 6 ? 1 : 3, true);
     });
   }
 });
