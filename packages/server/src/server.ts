@@ -137,8 +137,12 @@ interface PreparedSubmit {
  * instance committed first it transforms again and retries, a bounded number of times.
  * Refusals reject with an {@link OTError}; the document is then unchanged.
  *
- * Submits to one document are serialised on this instance. The current snapshot of recently
- * used documents is cached, so a commit neither reloads nor re-applies history.
+ * Submits to one document are serialised on this instance. With a backend that has
+ * `commitBatch`, the submits queued on a document are judged in order against the document as
+ * the earlier ones leave it and committed together, in one backend call (at most 64 per call);
+ * any not committed by it take the normal path, one by one, so refusals and de-duplication are
+ * exactly those of single submits. The current snapshot of recently used documents is cached,
+ * so a commit neither reloads nor re-applies history.
  */
 export class Server {
   /** The storage this server commits to. */
