@@ -608,12 +608,18 @@ describe("Hub: batching", () => {
 });
 
 describe("Hub: frame pacing (frameHoldMs)", () => {
-  it("holds other clients' ops for a batching connection but never its own acks", async () => {
-    const { open } = await setup({ hub: { frameHoldMs: 300 } });
+  /** A writer and a reader, both batching and joined to `doc`, on a hub with `frameHoldMs`. */
+  async function writerAndReader(frameHoldMs: number): Promise<{ writer: Client; reader: Client }> {
+    const { open } = await setup({ hub: { frameHoldMs } });
     const writer = open({ batch: true });
     const reader = open({ batch: true });
     await joined(writer, { clientId: "writer" });
     await joined(reader, { clientId: "reader" });
+    return { writer, reader };
+  }
+
+  it("holds other clients' ops for a batching connection but never its own acks", async () => {
+    const { writer, reader } = await writerAndReader(300);
     const readerFramesAfterJoin = reader.conn.frames.length;
     // The writer submits one op at a time, each after the ack of the one before: acks are
     // replies to its own messages and come back without waiting for the hold.
@@ -633,11 +639,7 @@ describe("Hub: frame pacing (frameHoldMs)", () => {
   });
 
   it("frameHoldMs 0 sends a batching connection each turn's ops at the end of that turn", async () => {
-    const { open } = await setup({ hub: { frameHoldMs: 0 } });
-    const writer = open({ batch: true });
-    const reader = open({ batch: true });
-    await joined(writer, { clientId: "writer" });
-    await joined(reader, { clientId: "reader" });
+    const { writer, reader } = await writerAndReader(0);
     writer.send({ type: "op", op: [{ i: "x" }], revision: 0, seq: 1 });
     await writer.conn.next("the ack");
     // The op reached the reader in the same turn as the ack reached the writer.

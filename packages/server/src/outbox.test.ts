@@ -66,10 +66,10 @@ describe("Outbox pacing (holdMs)", () => {
   });
 
   /** Fake clocks for setImmediate, setTimeout and performance.now(), so holds are exact. */
-  function paced(holdMs: number): { frames: unknown[]; outbox: Outbox; turn(): void; advance(ms: number): void } {
+  function paced(holdMs: number, batch = true): { frames: unknown[]; outbox: Outbox; turn(): void; advance(ms: number): void } {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setImmediate", "clearImmediate", "performance"] });
     const { frames, connection } = recorder();
-    const outbox = new Outbox(connection, { batch: true, holdMs });
+    const outbox = new Outbox(connection, { batch, holdMs });
     return {
       frames,
       outbox,
@@ -144,9 +144,7 @@ describe("Outbox pacing (holdMs)", () => {
   });
 
   it("does not hold anything on a connection that did not opt in", () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setImmediate", "clearImmediate", "performance"] });
-    const { frames, connection } = recorder();
-    const outbox = new Outbox(connection, { holdMs: 10 });
+    const { frames, outbox } = paced(10, false);
     outbox.push(ack(1));
     outbox.push(op(2));
     expect(frames).toEqual([ack(1), op(2)]);

@@ -75,17 +75,7 @@ export class Outbox {
         return;
       case "batching":
         this.pending.push(message);
-        if (this.immediate !== undefined) return;
-        if (message.type !== "op" || this.holdMs === 0) {
-          this.flushThisTurn();
-          return;
-        }
-        if (this.timer !== undefined) return;
-        {
-          const wait = this.lastSentAt + this.holdMs - performance.now();
-          if (wait <= 0) this.flushThisTurn();
-          else this.timer = setTimeout(() => this.flush(), wait);
-        }
+        this.schedule(message);
     }
   }
 
@@ -104,6 +94,22 @@ export class Outbox {
     this.mode = "closed";
     this.pending = [];
     this.cancelScheduled();
+  }
+
+  /**
+   * When the frame holding `message` goes out: this turn for a reply or without pacing, else
+   * when the previous frame is `holdMs` old. A flush already due this turn covers it.
+   */
+  private schedule(message: ServerMessage): void {
+    if (this.immediate !== undefined) return;
+    if (message.type !== "op" || this.holdMs === 0) {
+      this.flushThisTurn();
+      return;
+    }
+    if (this.timer !== undefined) return;
+    const wait = this.lastSentAt + this.holdMs - performance.now();
+    if (wait <= 0) this.flushThisTurn();
+    else this.timer = setTimeout(() => this.flush(), wait);
   }
 
   /**
