@@ -161,14 +161,26 @@ function checkClientId(clientId: unknown, where: string): string {
  */
 function cachedSnapshot(nonce: string, revision: number, request: { snapshot?: unknown }): CachedSnapshot {
   if (Object.getOwnPropertyDescriptor(request, "snapshot")?.get === undefined) return { nonce, revision, data: request.snapshot };
-  return {
-    nonce,
-    revision,
-    get data(): unknown {
-      return request.snapshot;
-    },
-  };
+  // One shared getter, not an object literal with its own: a new closure per commit made a new
+  // hidden class per commit, kept in V8's old generation with the commit's document and ops
+  // reachable from it (see `commitRequest` in @open-ot/server).
+  const entry = { nonce, revision } as CachedSnapshot;
+  Object.defineProperty(entry, DEFERRED_REQUEST, { value: request });
+  Object.defineProperty(entry, "data", DEFERRED_DATA_ACCESSOR);
+  return entry;
 }
+
+/** Where a cache entry keeps the request whose snapshot its `data` accessor reads (not enumerable). */
+const DEFERRED_REQUEST: unique symbol = Symbol("deferred request");
+
+/** The `data` accessor of every cache entry taken from a snapshot accessor: the same getter each time. */
+const DEFERRED_DATA_ACCESSOR: PropertyDescriptor = {
+  get(this: { [DEFERRED_REQUEST]: { snapshot?: unknown } }): unknown {
+    return this[DEFERRED_REQUEST].snapshot;
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 function checkLimit(value: number, name: string, min: number): number {
   if (value === Infinity || (Number.isSafeInteger(value) && value >= min)) return value;

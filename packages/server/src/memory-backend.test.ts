@@ -23,6 +23,33 @@ describe("MemoryBackend", () => {
     await expect(backend.getLastSeq("d", "c")).resolves.toBe(7);
   });
 
+  it("keeps exactly the newest historyLimit ops after every commit, across the trimmed entries' release", async () => {
+    const backend = new MemoryBackend({ historyLimit: 3 });
+    await backend.createDocument("d", "text", "");
+    for (let r = 1; r <= 20; r++) {
+      await backend.commit("d", { revision: r, op: [{ i: `${r}` }], snapshot: `${r}` });
+      const oldest = Math.max(1, r - 2);
+      await expect(backend.getOldestKeptRevision("d")).resolves.toBe(oldest);
+      const kept = await backend.getOps("d", oldest);
+      expect(kept.map((c) => c.revision)).toEqual(Array.from({ length: r - oldest + 1 }, (_, i) => oldest + i));
+      expect(kept.map((c) => c.op)).toEqual(kept.map((c) => [{ i: `${c.revision}` }]));
+      await expect(backend.getHistory("d", r - 1)).resolves.toEqual([[{ i: `${r}` }]]);
+    }
+  });
+
+  it("keeps 1,000 ops per document by default, as RedisAdapter does; Infinity keeps all", async () => {
+    const bounded = new MemoryBackend();
+    const unbounded = new MemoryBackend({ historyLimit: Infinity });
+    for (const backend of [bounded, unbounded]) {
+      await backend.createDocument("d", "text", "");
+      for (let r = 1; r <= 1005; r++) await backend.commit("d", { revision: r, op: [{ i: "x" }], snapshot: "x".repeat(r) });
+    }
+    await expect(bounded.getOldestKeptRevision("d")).resolves.toBe(6);
+    await expect(bounded.getOps("d", 5)).rejects.toMatchObject({ name: "HistoryTrimmedError", oldestKept: 6 });
+    await expect(unbounded.getOldestKeptRevision("d")).resolves.toBe(1);
+    await expect(unbounded.getOps("d", 1)).resolves.toHaveLength(1005);
+  });
+
   it("stores copies: callers may reuse the objects they passed", async () => {
     const backend = new MemoryBackend();
     const snapshot = { text: "a" };

@@ -24,7 +24,9 @@ export interface MemoryBackendOptions {
   types?: OTType<unknown, unknown>[];
   /**
    * Keep only the newest `historyLimit` ops of each document; older ones are dropped and
-   * resumes from before them get a snapshot. @default Infinity (keep everything)
+   * resumes from before them get a snapshot. The same default as `RedisAdapter`'s: a
+   * long-running process must not keep every op of every document it ever served. `Infinity`
+   * keeps everything (tests that replay a whole history). @default 1000
    */
   historyLimit?: number;
 }
@@ -40,8 +42,12 @@ interface StoredDocument {
   revision: number;
   /** Reads the current snapshot (see {@link keepSnapshot}). */
   snapshot: () => unknown;
-  /** The kept ops, oldest first; `history[i]` made revision `oldestKept + i`. */
+  /**
+   * The kept ops, oldest first, from index `first`: `history[first + i]` made revision
+   * `oldestKept + i`. Entries before `first` are trimmed ones not yet let go (see `append`).
+   */
   history: CommittedOp[];
+  first: number;
   oldestKept: number;
   readonly seqs: Map<string, SeqEntry>;
 }
@@ -67,7 +73,7 @@ export class MemoryBackend implements IBackendAdapter {
   constructor(options: MemoryBackendOptions = {}) {
     this.pubsub = options.pubsub ?? new InProcessPubSub();
     for (const type of options.types ?? [TextType as OTType<unknown, unknown>]) this.types.set(type.name, type);
-    const limit = options.historyLimit ?? Infinity;
+    const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 1))) {
       throw new RangeError(`MemoryBackend: historyLimit must be a positive integer or Infinity, got ${String(limit)}`);
     }
@@ -87,6 +93,7 @@ export class MemoryBackend implements IBackendAdapter {
         revision: 0,
         snapshot: keepValue(snapshot),
         history: [],
+        first: 0,
         oldestKept: 1,
         seqs: new Map(),
       });
@@ -116,7 +123,7 @@ export class MemoryBackend implements IBackendAdapter {
   getOldestKeptRevision(docId: string): Promise<number> {
     return run(() => {
       const doc = this.get(docId);
-      return doc.history.length === 0 ? doc.revision + 1 : doc.oldestKept;
+      return doc.history.length === doc.first ? doc.revision + 1 : doc.oldestKept;
     });
   }
 
@@ -197,17 +204,23 @@ export class MemoryBackend implements IBackendAdapter {
     const last = Math.min(doc.revision, to ?? doc.revision);
     if (first > last) return [];
     if (first < doc.oldestKept) throw new HistoryTrimmedError(docId, first, doc.oldestKept);
-    return doc.history.slice(first - doc.oldestKept, last - doc.oldestKept + 1);
+    return doc.history.slice(doc.first + first - doc.oldestKept, doc.first + last - doc.oldestKept + 1);
   }
 
   private append(docId: string, doc: StoredDocument, entry: CommittedOp, snapshot: () => unknown): void {
     doc.history.push(entry);
     doc.revision = entry.revision;
     doc.snapshot = snapshot;
-    const excess = doc.history.length - this.historyLimit;
+    const excess = doc.history.length - doc.first - this.historyLimit;
     if (excess > 0) {
-      doc.history = doc.history.slice(excess);
+      doc.first += excess;
       doc.oldestKept += excess;
+      // Let go of the trimmed entries in one copy once they are as many as the kept ones:
+      // copying the kept window on every commit cost O(historyLimit) per commit.
+      if (doc.first >= this.historyLimit) {
+        doc.history = doc.history.slice(doc.first);
+        doc.first = 0;
+      }
     }
     const notice: CommitNotice = { docId, revision: entry.revision, op: entry.op };
     if (entry.clientId !== undefined) notice.clientId = entry.clientId;
@@ -217,6 +230,9 @@ export class MemoryBackend implements IBackendAdapter {
     this.pubsub.publishNow(documentChannel(docId), notice);
   }
 }
+
+/** How many ops per document {@link MemoryBackend} keeps unless told otherwise (as `RedisAdapter`). */
+const DEFAULT_HISTORY_LIMIT = 1000;
 
 /** Run `body` now and turn its result or exception into a promise. */
 function run<T>(body: () => T): Promise<T> {

@@ -421,6 +421,13 @@ describe("Server text documents held lazily", () => {
     await server.submitOperation("doc", [{ d: 1 }], 1);
     expect(requests.map((r) => typeof Object.getOwnPropertyDescriptor(r, "snapshot")?.get)).toEqual(["function", "function"]);
     expect(requests.map((r) => r.snapshot)).toEqual(["abc\u{1F600}", "bc\u{1F600}"]);
+    // One getter for every request, not a closure per commit: a new closure per request made
+    // V8 build a hidden class per commit, and those kept each commit's document alive through
+    // young-generation GCs (see `commitRequest`).
+    const getters = new Set(requests.map((r) => Object.getOwnPropertyDescriptor(r, "snapshot")?.get));
+    expect(getters.size).toBe(1);
+    // What a backend sees of the request is the protocol's fields and the snapshot, nothing else.
+    expect(Object.keys(requests[0] as object).sort()).toEqual(["base", "op", "revision", "snapshot"]);
   });
 });
 

@@ -19,7 +19,7 @@ describe(`server killed and restarted on the same port (seed ${seed})`, () => {
   });
 
   it("every client converges on the server's text, every op committed exactly once, revisions in order", async () => {
-    const backend = new MemoryBackend();
+    const backend = new MemoryBackend({ historyLimit: Infinity }); // the whole history is audited
     instance = await startServerInstance({ backend });
     const port = instance.port;
     editors = await startCast({ baseUrl: () => `http://127.0.0.1:${port}`, docId: "restart-doc", seed });

@@ -40,7 +40,8 @@ export interface InstanceOptions {
 }
 
 export async function startServerInstance(options: InstanceOptions = {}): Promise<ServerInstance> {
-  const backend = options.backend ?? new MemoryBackend();
+  // Every op is kept: the tests audit the whole history for exactly-once (the default keeps 1,000).
+  const backend = options.backend ?? new MemoryBackend({ historyLimit: Infinity });
   const hub = new Hub({ server: new Server(backend), backend, pubsub: backend.pubsub, createOnJoin: true });
   const tracked: TrackedConnection[] = [];
   // The bindings see the hub through this, so that tests can close connections with a code.
