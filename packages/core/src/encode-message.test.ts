@@ -29,6 +29,19 @@ describe("encodeMessage", () => {
     expect(reads).toBe(1);
   });
 
+  it("keeps the text where neither keys, JSON, spreads nor structuredClone see it, and encodes frozen messages too", () => {
+    const message: ServerMessage = { type: "ack", docId: "d", revision: 2, seq: 1 };
+    const text = encodeMessage(message);
+    expect(Object.keys(message)).toEqual(["type", "docId", "revision", "seq"]);
+    expect(JSON.stringify(message)).toBe(text);
+    expect({ ...message }).toEqual(message);
+    expect(Object.getOwnPropertySymbols({ ...message })).toEqual([]);
+    expect(Object.getOwnPropertySymbols(structuredClone(message))).toEqual([]);
+    const frozen = Object.freeze({ type: "pong", t: 5 }) as ServerMessage;
+    expect(encodeMessage(frozen)).toBe('{"type":"pong","t":5}');
+    expect(encodeMessage(frozen)).toBe('{"type":"pong","t":5}');
+  });
+
   it("throws for a value JSON cannot encode", () => {
     const bad = { type: "pong", t: 1n } as unknown as ServerMessage;
     expect(() => encodeMessage(bad)).toThrow(TypeError);

@@ -2,21 +2,24 @@ import { TextType, transformNormalTextOp, type TextOp } from "@open-ot/core";
 import type { CommittedOp } from "./backend.js";
 
 /**
- * Normal forms of committed text ops, by the op's identity. Committed ops are values nobody
- * mutates (the server never does; backends hand out shared read-only values), and a server
- * transforms each of them once per stale submit: at N clients on one document, N times. Their
- * normal form is found (and their shape checked) once instead. Weak keys: an op leaves the map
- * when the server's cache and the backend's read results drop it.
+ * Where a committed text op keeps its normal form once found (a non-enumerable property, which
+ * neither JSON, spreads, `structuredClone` nor the backends' copies carry). Committed ops are
+ * values nobody mutates (the server never does; backends hand out shared read-only values), and
+ * a server transforms each of them once per stale submit: at N clients on one document, N times.
+ * Their normal form is found (and their shape checked) once instead.
+ *
+ * Not a `WeakMap` keyed by the op: with a new key per commit, V8's young-generation GC kept the
+ * map's entries alive until the next full GC (see `encodeMessage` in core).
  */
-const normalForms = new WeakMap<object, TextOp>();
+const NORMAL_FORM: unique symbol = Symbol("normal form");
 
 /** `TextType.normalize(op)`, remembered; throws as it does on a malformed op. */
 function normalForm(op: unknown): TextOp {
-  const key = typeof op === "object" && op !== null ? op : undefined;
-  const known = key === undefined ? undefined : normalForms.get(key);
+  const holder = typeof op === "object" && op !== null ? (op as { [NORMAL_FORM]?: TextOp }) : undefined;
+  const known = holder?.[NORMAL_FORM];
   if (known !== undefined) return known;
   const normal = TextType.normalize(op as TextOp);
-  if (key !== undefined) normalForms.set(key, normal);
+  if (holder !== undefined && Object.isExtensible(holder)) Object.defineProperty(holder, NORMAL_FORM, { value: normal });
   return normal;
 }
 

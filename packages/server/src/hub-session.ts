@@ -534,17 +534,20 @@ export class ConnectionSession implements HubSession {
  * connection it goes to: the sequencer hands all of them the same notice object, and the
  * bindings' `encodeMessage` (core) then serialises the shared message once per op instead of
  * once per recipient. Messages are never changed after they are built.
+ *
+ * The message is kept on the notice itself (a non-enumerable property), not in a `WeakMap`
+ * keyed by notices: a weak map with a new key per commit kept its entries alive through V8's
+ * young-generation GCs (see `encodeMessage` in core).
  */
-const remoteOpMessages = new WeakMap<CommitNotice, ServerMessage>();
+const REMOTE_OP_MESSAGE: unique symbol = Symbol("remote op message");
 
-function remoteOpMessage(notice: CommitNotice): ServerMessage {
-  let message = remoteOpMessages.get(notice);
-  if (message === undefined) {
-    message = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
-    // Internal ids of clients that named none stay on the server.
-    if (isValidClientId(notice.clientId)) message.clientId = notice.clientId;
-    remoteOpMessages.set(notice, message);
-  }
+function remoteOpMessage(notice: CommitNotice & { [REMOTE_OP_MESSAGE]?: ServerMessage }): ServerMessage {
+  const known = notice[REMOTE_OP_MESSAGE];
+  if (known !== undefined) return known;
+  const message: ServerMessage = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
+  // Internal ids of clients that named none stay on the server.
+  if (isValidClientId(notice.clientId)) message.clientId = notice.clientId;
+  if (Object.isExtensible(notice)) Object.defineProperty(notice, REMOTE_OP_MESSAGE, { value: message });
   return message;
 }
 

@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import { LazyText, randomClientId, TextType, type TextOp } from "@open-ot/core";
+import { LazyText, randomClientId, TextType, transformNormalTextOp, type TextOp } from "@open-ot/core";
 import { makeStamp, nextEdit, wallClock, type Edit } from "./edit-generator.js";
 import type { LoadClient, LoadClientSpec } from "./load-client.js";
 import { RevisionWaiters } from "./revision-waiters.js";
@@ -183,11 +183,14 @@ export class OpenOtLoadClient implements LoadClient {
       }
       case "op": {
         if (m.revision !== this.#revision + 1) this.#metrics.orderViolation();
-        let remote = m.op;
+        // The op's shape is checked once, here; the op in flight is in normal form (see #next),
+        // so both transforms skip the checks TextType.transform repeats on every call, and the
+        // apply judges the result against the document (what a real client must do).
+        let remote = TextType.normalize(m.op);
         const mine = this.#inFlight;
         if (mine !== undefined) {
-          const transformed = TextType.transform(remote, mine.op, "left");
-          mine.op = TextType.transform(mine.op, remote, "right");
+          const transformed = transformNormalTextOp(remote, mine.op, "left");
+          mine.op = transformNormalTextOp(mine.op, remote, "right");
           remote = transformed;
         }
         this.#text = this.#text.apply(remote);
@@ -255,7 +258,8 @@ export class OpenOtLoadClient implements LoadClient {
     }
     const sentAt = wallClock();
     const edit = nextEdit(this.#text.length, this.#options.targetSize, makeStamp(this.#spec.instance, sentAt), this.#options.random);
-    const op = editToTextOp(edit);
+    // In normal form (the edit puts its delete before its insert), judged against the document once.
+    const op = this.#text.validate(editToTextOp(edit));
     this.#text = this.#text.apply(op);
     this.#seq += 1;
     this.#inFlight = { op, seq: this.#seq, sentAt, resends: 0 };
