@@ -37,17 +37,17 @@ describe("MemoryBackend", () => {
     }
   });
 
-  it("keeps 1,000 ops per document by default, as RedisAdapter does; Infinity keeps all", async () => {
+  it("keeps 10,000 ops per document by default; Infinity keeps all", async () => {
     const bounded = new MemoryBackend();
     const unbounded = new MemoryBackend({ historyLimit: Infinity });
     for (const backend of [bounded, unbounded]) {
       await backend.createDocument("d", "text", "");
-      for (let r = 1; r <= 1005; r++) await backend.commit("d", { revision: r, op: [{ i: "x" }], snapshot: "x".repeat(r) });
+      for (let r = 1; r <= 10_005; r++) await backend.commit("d", { revision: r, op: [{ i: "x" }], snapshot: "x" });
     }
     await expect(bounded.getOldestKeptRevision("d")).resolves.toBe(6);
     await expect(bounded.getOps("d", 5)).rejects.toMatchObject({ name: "HistoryTrimmedError", oldestKept: 6 });
     await expect(unbounded.getOldestKeptRevision("d")).resolves.toBe(1);
-    await expect(unbounded.getOps("d", 1)).resolves.toHaveLength(1005);
+    await expect(unbounded.getOps("d", 1)).resolves.toHaveLength(10_005);
   });
 
   it("stores copies: callers may reuse the objects they passed", async () => {

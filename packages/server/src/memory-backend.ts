@@ -24,9 +24,12 @@ export interface MemoryBackendOptions {
   types?: OTType<unknown, unknown>[];
   /**
    * Keep only the newest `historyLimit` ops of each document; older ones are dropped and
-   * resumes from before them get a snapshot. The same default as `RedisAdapter`'s: a
-   * long-running process must not keep every op of every document it ever served. `Infinity`
-   * keeps everything (tests that replay a whole history). @default 1000
+   * resumes from before them get a snapshot, and ops based on them are refused with
+   * `resync_required`. A long-running process must not keep every op of every document it ever
+   * served; 10,000 ops of a text document are a few megabytes, and a client must fall that far
+   * behind before it has to resync (at 2,000 ops/s on one document, 5 s). `RedisAdapter` keeps
+   * 1,000 by default, since Redis memory is dearer. `Infinity` keeps everything (tests that
+   * audit a whole history). @default 10000
    */
   historyLimit?: number;
 }
@@ -231,8 +234,8 @@ export class MemoryBackend implements IBackendAdapter {
   }
 }
 
-/** How many ops per document {@link MemoryBackend} keeps unless told otherwise (as `RedisAdapter`). */
-const DEFAULT_HISTORY_LIMIT = 1000;
+/** How many ops per document {@link MemoryBackend} keeps unless told otherwise. */
+const DEFAULT_HISTORY_LIMIT = 10_000;
 
 /** Run `body` now and turn its result or exception into a promise. */
 function run<T>(body: () => T): Promise<T> {
