@@ -234,7 +234,9 @@ function applyAll(base: string, ops: readonly TextOp[]): string {
         if (piece === undefined) throw new Error("LazyText: a pending op reaches past the end of its document (a bug).");
         const from = piece.start + offset;
         const k = Math.min(piece.end - from, n);
-        if (keep) out.push({ text: piece.text, start: from, end: from + k });
+        // A piece kept whole is kept as it is (pieces are never changed): rewriting every piece
+        // before an edit as a new object was most of what building a document allocated.
+        if (keep) out.push(offset === 0 && k === piece.end - piece.start ? piece : { text: piece.text, start: from, end: from + k });
         n -= k;
         offset += k;
         if (piece.start + offset === piece.end) {
