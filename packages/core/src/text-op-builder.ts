@@ -12,7 +12,7 @@ import { isDelete, isInsert, isRetain, type TextComponent, type TextOp } from ".
  * Never mutates a component it was given: merged components are new objects.
  */
 export class TextOpBuilder {
-  private readonly components: TextComponent[] = [];
+  private components: TextComponent[] = [];
   /**
    * A retain appended but not yet written out: consecutive retains only add to it, so a run of
    * them allocates one component (or none, when nothing follows: a trailing retain is dropped).
@@ -66,9 +66,15 @@ export class TextOpBuilder {
     else this.delete(c.d);
   }
 
-  /** The op built so far, in normal form (trailing retain dropped). */
+  /**
+   * The op built so far, in normal form (trailing retain dropped). The builder hands its array
+   * over (no copy: every caller builds one op and returns it) and starts again empty.
+   */
   result(): TextOp {
-    return this.components.slice();
+    const op = this.components;
+    this.components = [];
+    this.pendingRetain = 0;
+    return op;
   }
 
   /**
