@@ -40,7 +40,7 @@ export interface InstanceOptions {
 }
 
 export async function startServerInstance(options: InstanceOptions = {}): Promise<ServerInstance> {
-  // Every op is kept: the tests audit the whole history for exactly-once (the default keeps 1,000).
+  // Every op is kept: the tests audit the whole history for exactly-once (the default keeps 10,000).
   const backend = options.backend ?? new MemoryBackend({ historyLimit: Infinity });
   const hub = new Hub({ server: new Server(backend), backend, pubsub: backend.pubsub, createOnJoin: true });
   const tracked: TrackedConnection[] = [];
