@@ -46,11 +46,11 @@ interface StoredDocument {
   /** Reads the current snapshot (see {@link keepSnapshot}). */
   snapshot: () => unknown;
   /**
-   * The kept ops, oldest first, from index `first`: `history[first + i]` made revision
-   * `oldestKept + i`. Entries before `first` are trimmed ones not yet let go (see `append`).
+   * The kept ops, oldest first, from index `keptFrom`: `history[keptFrom + i]` made revision
+   * `oldestKept + i`. Entries before `keptFrom` are trimmed ones not yet let go (see `append`).
    */
   history: CommittedOp[];
-  first: number;
+  keptFrom: number;
   oldestKept: number;
   readonly seqs: Map<string, SeqEntry>;
 }
@@ -96,7 +96,7 @@ export class MemoryBackend implements IBackendAdapter {
         revision: 0,
         snapshot: keepValue(snapshot),
         history: [],
-        first: 0,
+        keptFrom: 0,
         oldestKept: 1,
         seqs: new Map(),
       });
@@ -126,7 +126,7 @@ export class MemoryBackend implements IBackendAdapter {
   getOldestKeptRevision(docId: string): Promise<number> {
     return run(() => {
       const doc = this.get(docId);
-      return doc.history.length === doc.first ? doc.revision + 1 : doc.oldestKept;
+      return doc.history.length === doc.keptFrom ? doc.revision + 1 : doc.oldestKept;
     });
   }
 
@@ -207,22 +207,22 @@ export class MemoryBackend implements IBackendAdapter {
     const last = Math.min(doc.revision, to ?? doc.revision);
     if (first > last) return [];
     if (first < doc.oldestKept) throw new HistoryTrimmedError(docId, first, doc.oldestKept);
-    return doc.history.slice(doc.first + first - doc.oldestKept, doc.first + last - doc.oldestKept + 1);
+    return doc.history.slice(doc.keptFrom + first - doc.oldestKept, doc.keptFrom + last - doc.oldestKept + 1);
   }
 
   private append(docId: string, doc: StoredDocument, entry: CommittedOp, snapshot: () => unknown): void {
     doc.history.push(entry);
     doc.revision = entry.revision;
     doc.snapshot = snapshot;
-    const excess = doc.history.length - doc.first - this.historyLimit;
+    const excess = doc.history.length - doc.keptFrom - this.historyLimit;
     if (excess > 0) {
-      doc.first += excess;
+      doc.keptFrom += excess;
       doc.oldestKept += excess;
       // Let go of the trimmed entries in one copy once they are as many as the kept ones:
       // copying the kept window on every commit cost O(historyLimit) per commit.
-      if (doc.first >= this.historyLimit) {
-        doc.history = doc.history.slice(doc.first);
-        doc.first = 0;
+      if (doc.keptFrom >= this.historyLimit) {
+        doc.history = doc.history.slice(doc.keptFrom);
+        doc.keptFrom = 0;
       }
     }
     const notice: CommitNotice = { docId, revision: entry.revision, op: entry.op };
