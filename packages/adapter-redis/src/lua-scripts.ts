@@ -35,6 +35,111 @@ return 1
 };
 
 /**
+ * The commit of one op (see {@link COMMIT_SCRIPT}) as a Lua function of the per-op arguments
+ * (revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "");
+ * the shared ones are read from ARGV 6-9, 11 and 12 as COMMIT_SCRIPT numbers them.
+ */
+const COMMIT_ONE = `
+local function commitOne(revisionArg, entry, clientId, seq, snapshot, base)
+  local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce', 'turn')
+  if not doc[1] then return {'missing'} end
+  local revision = tonumber(revisionArg)
+  local tracked = clientId ~= '' and seq ~= ''
+
+  if tracked then
+    local last = redis.call('HGET', KEYS[3], clientId)
+    if last then
+      local sep = string.find(last, ':', 1, true)
+      local lastSeq = string.sub(last, 1, sep - 1)
+      if tonumber(seq) <= tonumber(lastSeq) then
+        -- Only the last seq's revision is stored; an older duplicate's revision is unknown.
+        local at = '-1'
+        if tonumber(seq) == tonumber(lastSeq) then at = string.sub(last, sep + 1) end
+        return {'duplicate', lastSeq, at}
+      end
+    end
+  end
+
+  if base ~= '' and tonumber(base) + 1 < tonumber(doc[3]) then return {'trimmed', doc[3]} end
+
+  local current = tonumber(doc[1])
+  local now = nil
+  local function millis()
+    if not now then
+      local t = redis.call('TIME')
+      now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    end
+    return now
+  end
+  -- Another caller's hold on revision current + 1 that has not run out.
+  local heldBy = nil
+  if doc[5] then
+    local a = string.find(doc[5], ':', 1, true)
+    local b = string.find(doc[5], ':', a + 1, true)
+    local untilMs = tonumber(string.sub(doc[5], b + 1))
+    if tonumber(string.sub(doc[5], 1, a - 1)) == current + 1 and string.sub(doc[5], a + 1, b - 1) ~= ARGV[11] and untilMs > millis() then
+      heldBy = untilMs
+    end
+  end
+
+  if current ~= revision - 1 then
+    if current >= revision and heldBy == nil and tonumber(ARGV[12]) > 0 then
+      redis.call('HSET', KEYS[1], 'turn', tostring(current + 1) .. ':' .. ARGV[11] .. ':' .. tostring(millis() + tonumber(ARGV[12])))
+    end
+    local oldest = tonumber(doc[3])
+    if current < revision or revision < oldest then return {'conflict', doc[1], false} end
+    return {'conflict', doc[1], redis.call('LRANGE', KEYS[2], revision - oldest, current - oldest)}
+  end
+  if heldBy ~= nil then return {'reserved', tostring(heldBy - millis())} end
+  -- The next revision is taken: whoever held it (or a hold that ran out) is done.
+  if doc[5] then redis.call('HDEL', KEYS[1], 'turn') end
+
+  redis.call('RPUSH', KEYS[2], entry)
+  local snapv = tonumber(doc[2])
+  if snapshot ~= '' then
+    redis.call('HSET', KEYS[1], 'v', revisionArg, 'snapshot', snapshot, 'snapv', revisionArg)
+    snapv = revision
+  else
+    redis.call('HSET', KEYS[1], 'v', revisionArg)
+  end
+
+  if tracked then
+    redis.call('HSET', KEYS[3], clientId, seq .. ':' .. revisionArg)
+    local maxClients = tonumber(ARGV[9])
+    if maxClients >= 0 and redis.call('HLEN', KEYS[3]) > maxClients then
+      -- Forget the clients that committed least recently, down to 90% of the limit, so this
+      -- O(n log n) pass runs once per tenth of the limit rather than on every commit.
+      local all = redis.call('HGETALL', KEYS[3])
+      local entries = {}
+      for i = 1, #all, 2 do
+        local value = all[i + 1]
+        local sep = string.find(value, ':', 1, true)
+        entries[#entries + 1] = { all[i], tonumber(string.sub(value, sep + 1)) }
+      end
+      table.sort(entries, function(a, b) return a[2] < b[2] end)
+      local keep = math.max(1, math.floor(maxClients * 0.9))
+      for i = 1, #entries - keep do redis.call('HDEL', KEYS[3], entries[i][1]) end
+    end
+  end
+
+  local historyLimit = tonumber(ARGV[8])
+  if historyLimit >= 0 then
+    local oldest = tonumber(doc[3])
+    local keepFrom = revision - historyLimit + 1
+    -- Ops after the stored snapshot are needed to load the document: never trim them.
+    if keepFrom > snapv + 1 then keepFrom = snapv + 1 end
+    if keepFrom > oldest then
+      redis.call('LTRIM', KEYS[2], keepFrom - oldest, -1)
+      redis.call('HSET', KEYS[1], 'oldest', tostring(keepFrom))
+    end
+  end
+
+  redis.call('PUBLISH', ARGV[6], ARGV[7] .. string.sub(entry, 2))
+  return {'committed', revisionArg, doc[4]}
+end
+`;
+
+/**
  * Commit one op atomically: existence, duplicate `(clientId, seq)`, compare-and-set on the
  * revision, append to history, record the seq, store the snapshot when one is passed, trim
  * history and the seq table, and PUBLISH the commit notice, so publication order is commit order.
@@ -72,102 +177,35 @@ return 1
 export const COMMIT_SCRIPT: LuaScript = {
   numberOfKeys: 3,
   lua: `
-local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce', 'turn')
-if not doc[1] then return {'missing'} end
-local revision = tonumber(ARGV[1])
-local clientId, seq = ARGV[3], ARGV[4]
-local tracked = clientId ~= '' and seq ~= ''
+${COMMIT_ONE}
+return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10])
+`,
+};
 
-if tracked then
-  local last = redis.call('HGET', KEYS[3], clientId)
-  if last then
-    local sep = string.find(last, ':', 1, true)
-    local lastSeq = string.sub(last, 1, sep - 1)
-    if tonumber(seq) <= tonumber(lastSeq) then
-      -- Only the last seq's revision is stored; an older duplicate's revision is unknown.
-      local at = '-1'
-      if tonumber(seq) == tonumber(lastSeq) then at = string.sub(last, sep + 1) end
-      return {'duplicate', lastSeq, at}
-    end
-  end
+/**
+ * Commit several ops to one document atomically, in order, as consecutive revisions: each is
+ * committed exactly as {@link COMMIT_SCRIPT} would commit it alone (same checks in the same
+ * order, same notice published, so publication order is revision order), and the script stops
+ * at the first that is not committed; nothing after it is tried.
+ *
+ * KEYS: doc, history, seqs. ARGV: 1-5 and 10 unused (""), 6-9, 11, 12 as for COMMIT_SCRIPT; then
+ * six per op from 13 on: revision, history entry JSON, clientId or "", seq or "", snapshot JSON
+ * or "", base or "".
+ *
+ * Returns the list of the replies COMMIT_SCRIPT would give, one per op tried: every one but the
+ * last is `committed`; the last is the reason the script stopped when it is not.
+ */
+export const COMMIT_BATCH_SCRIPT: LuaScript = {
+  numberOfKeys: 3,
+  lua: `
+${COMMIT_ONE}
+local out = {}
+for a = 13, #ARGV - 5, 6 do
+  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  out[#out + 1] = reply
+  if reply[1] ~= 'committed' then return out end
 end
-
-if ARGV[10] ~= '' and tonumber(ARGV[10]) + 1 < tonumber(doc[3]) then return {'trimmed', doc[3]} end
-
-local current = tonumber(doc[1])
-local now = nil
-local function millis()
-  if not now then
-    local t = redis.call('TIME')
-    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
-  return now
-end
--- Another caller's hold on revision current + 1 that has not run out.
-local heldBy = nil
-if doc[5] then
-  local a = string.find(doc[5], ':', 1, true)
-  local b = string.find(doc[5], ':', a + 1, true)
-  local untilMs = tonumber(string.sub(doc[5], b + 1))
-  if tonumber(string.sub(doc[5], 1, a - 1)) == current + 1 and string.sub(doc[5], a + 1, b - 1) ~= ARGV[11] and untilMs > millis() then
-    heldBy = untilMs
-  end
-end
-
-if current ~= revision - 1 then
-  if current >= revision and heldBy == nil and tonumber(ARGV[12]) > 0 then
-    redis.call('HSET', KEYS[1], 'turn', tostring(current + 1) .. ':' .. ARGV[11] .. ':' .. tostring(millis() + tonumber(ARGV[12])))
-  end
-  local oldest = tonumber(doc[3])
-  if current < revision or revision < oldest then return {'conflict', doc[1], false} end
-  return {'conflict', doc[1], redis.call('LRANGE', KEYS[2], revision - oldest, current - oldest)}
-end
-if heldBy ~= nil then return {'reserved', tostring(heldBy - millis())} end
--- The next revision is taken: whoever held it (or a hold that ran out) is done.
-if doc[5] then redis.call('HDEL', KEYS[1], 'turn') end
-
-redis.call('RPUSH', KEYS[2], ARGV[2])
-local snapv = tonumber(doc[2])
-if ARGV[5] ~= '' then
-  redis.call('HSET', KEYS[1], 'v', ARGV[1], 'snapshot', ARGV[5], 'snapv', ARGV[1])
-  snapv = revision
-else
-  redis.call('HSET', KEYS[1], 'v', ARGV[1])
-end
-
-if tracked then
-  redis.call('HSET', KEYS[3], clientId, seq .. ':' .. ARGV[1])
-  local maxClients = tonumber(ARGV[9])
-  if maxClients >= 0 and redis.call('HLEN', KEYS[3]) > maxClients then
-    -- Forget the clients that committed least recently, down to 90% of the limit, so this
-    -- O(n log n) pass runs once per tenth of the limit rather than on every commit.
-    local all = redis.call('HGETALL', KEYS[3])
-    local entries = {}
-    for i = 1, #all, 2 do
-      local value = all[i + 1]
-      local sep = string.find(value, ':', 1, true)
-      entries[#entries + 1] = { all[i], tonumber(string.sub(value, sep + 1)) }
-    end
-    table.sort(entries, function(a, b) return a[2] < b[2] end)
-    local keep = math.max(1, math.floor(maxClients * 0.9))
-    for i = 1, #entries - keep do redis.call('HDEL', KEYS[3], entries[i][1]) end
-  end
-end
-
-local historyLimit = tonumber(ARGV[8])
-if historyLimit >= 0 then
-  local oldest = tonumber(doc[3])
-  local keepFrom = revision - historyLimit + 1
-  -- Ops after the stored snapshot are needed to load the document: never trim them.
-  if keepFrom > snapv + 1 then keepFrom = snapv + 1 end
-  if keepFrom > oldest then
-    redis.call('LTRIM', KEYS[2], keepFrom - oldest, -1)
-    redis.call('HSET', KEYS[1], 'oldest', tostring(keepFrom))
-  end
-end
-
-redis.call('PUBLISH', ARGV[6], ARGV[7] .. string.sub(ARGV[2], 2))
-return {'committed', ARGV[1], doc[4]}
+return out
 `,
 };
 

@@ -5,6 +5,7 @@ import {
   DocumentExistsError,
   DocumentNotFoundError,
   HistoryTrimmedError,
+  type CommitBatchResult,
   type CommitNotice,
   type CommitRequest,
   type CommitResult,
@@ -16,7 +17,7 @@ import {
   type PubSubListener,
 } from "@open-ot/server";
 import { documentKeys, type DocumentKeys } from "./document-keys.js";
-import { COMMIT_SCRIPT, CREATE_SCRIPT, LOAD_SCRIPT, RANGE_SCRIPT } from "./lua-scripts.js";
+import { COMMIT_BATCH_SCRIPT, COMMIT_SCRIPT, CREATE_SCRIPT, LOAD_SCRIPT, RANGE_SCRIPT } from "./lua-scripts.js";
 import { RedisSubscriber } from "./redis-subscriber.js";
 import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-error.js";
 import { SnapshotCache, type CachedSnapshot } from "./snapshot-cache.js";
@@ -105,6 +106,7 @@ const MAX_TURN_WAITS = 100_000;
 interface ScriptCommands {
   otCreate: Script;
   otCommit: Script;
+  otCommitBatch: Script;
   otLoad: Script;
   otRange: Script;
 }
@@ -264,6 +266,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     });
     this.redis.defineCommand("otCreate", CREATE_SCRIPT);
     this.redis.defineCommand("otCommit", COMMIT_SCRIPT);
+    this.redis.defineCommand("otCommitBatch", COMMIT_BATCH_SCRIPT);
     this.redis.defineCommand("otLoad", LOAD_SCRIPT);
     this.redis.defineCommand("otRange", RANGE_SCRIPT);
     this.scripts = this.redis as unknown as ScriptCommands;
@@ -378,6 +381,61 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   }
 
   /**
+   * Commit several ops atomically, in order, in one script run (see
+   * {@link IBackendAdapter.commitBatch}): each is checked and committed as `commit` would, and
+   * the run stops at the first that is not committed. Like `commit`, a run that rejects with
+   * {@link RedisUnavailableError} after it was sent may have committed some of them.
+   */
+  async commitBatch(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult> {
+    if (requests.length === 0) return { committed: [] };
+    const keys: DocumentKeys = documentKeys(docId);
+    const args: (string | number)[] = [];
+    for (const [i, request] of requests.entries()) {
+      checkRevision(request.revision, "commitBatch: request.revision", 1);
+      if (i > 0 && request.revision !== requests[i - 1]!.revision + 1) {
+        throw new TypeError("commitBatch: the requests' revisions must be consecutive");
+      }
+      const snapshot = this.snapshotDue(request.revision) ? this.encode(request.snapshot, "request.snapshot") : undefined;
+      args.push(...this.commitArgs(request, snapshot));
+    }
+    const first = requests[0]!;
+    const lost = this.lostRaces.get(docId) ?? 0;
+    this.lostRaces.delete(docId);
+    const hold = lost >= LOSSES_BEFORE_HOLD ? this.turnHoldMs : 0;
+    const run = async (): Promise<unknown[]> =>
+      replyArray(
+        await this.call("commitBatch", true, () =>
+          this.scripts.otCommitBatch(keys.doc, keys.history, keys.seqs, "", "", "", "", "", ...this.sharedCommitArgs(docId, keys), "", this.callerId, hold, ...args),
+        ),
+        "commitBatch",
+      );
+    let replies = await run();
+    // Only the first op can find its revision held (see `commit`): send again until it is free.
+    for (let waits = 1; replyArray(replies[0], "commitBatch")[0] === "reserved"; waits++) {
+      if (waits > MAX_TURN_WAITS) {
+        throw new Error(`RedisAdapter: document "${docId}": revision ${first.revision} stayed held by another instance through ${MAX_TURN_WAITS} tries`);
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      replies = await run();
+    }
+    const committed: number[] = [];
+    for (const [i, item] of replies.entries()) {
+      const reply = replyArray(item, "commitBatch");
+      const request = requests[i]!;
+      if (reply[0] === "committed") {
+        this.commitReply(docId, reply, lost, request); // keeps the snapshot cache
+        committed.push(request.revision);
+        continue;
+      }
+      if (reply[0] === "trimmed") return { committed, stop: { status: "trimmed", oldestKept: Number(reply[1]) } };
+      const stop = this.commitReply(docId, reply, lost, request);
+      if (stop.status === "committed") throw new Error(`RedisAdapter: unexpected reply to commitBatch: ${JSON.stringify(reply)}`);
+      return { committed, stop };
+    }
+    return { committed };
+  }
+
+  /**
    * Committed ops with revisions `from .. to` inclusive (`to` defaults to and is clamped to the
    * current revision; `from` below 1 counts as 1). Rejects with {@link HistoryTrimmedError} when
    * `from` is older than the oldest kept revision.
@@ -475,14 +533,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     snapshot: string | undefined,
   ): Promise<CommitResult> {
     const keys: DocumentKeys = documentKeys(docId);
-    const { revision, op, clientId, seq, base } = request;
-    if (clientId !== undefined) checkClientId(clientId, "commit");
-    if (seq !== undefined && !isValidSeq(seq)) throw new TypeError(`commit: seq must be a positive safe integer, got ${String(seq)}`);
-    if (base !== undefined) checkRevision(base, "commit: request.base", 0);
-    const entry = this.encode({ revision, op, clientId, seq }, "op");
-    // The notice is the history entry with the docId in front: built in the script, so the op
-    // travels to Redis once. A valid docId needs no JSON escaping.
-    const noticePrefix = `{"docId":"${docId}",`;
+    const [revisionArg, entry, clientIdArg, seqArg, snapshotArg, baseArg] = this.commitArgs(request, snapshot);
     const lost = this.lostRaces.get(docId) ?? 0;
     this.lostRaces.delete(docId);
     const hold = lost >= LOSSES_BEFORE_HOLD ? this.turnHoldMs : 0;
@@ -490,35 +541,75 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
       replyArray(
         await this.call("commit", true, () =>
           this.scripts.otCommit(
-          keys.doc,
-          keys.history,
-          keys.seqs,
-          String(revision),
-          entry,
-          clientId ?? "",
-          clientId !== undefined && seq !== undefined ? String(seq) : "",
-          snapshot ?? "",
-          keys.channel,
-          noticePrefix,
-          this.historyLimit === Infinity ? -1 : this.historyLimit,
-          this.maxClients === Infinity ? -1 : this.maxClients,
-          base === undefined ? "" : String(base),
-          this.callerId,
-          hold,
+            keys.doc,
+            keys.history,
+            keys.seqs,
+            revisionArg,
+            entry,
+            clientIdArg,
+            seqArg,
+            snapshotArg,
+            ...this.sharedCommitArgs(docId, keys),
+            baseArg,
+            this.callerId,
+            hold,
+          ),
         ),
-      ),
-      "commit",
-    );
+        "commit",
+      );
     let reply = await run();
     // Another instance holds this revision (it kept losing the race): send again until it has
     // committed or its hold ran out, a few milliseconds at most by Redis's clock.
     for (let waits = 1; reply[0] === "reserved"; waits++) {
       if (waits > MAX_TURN_WAITS) {
-        throw new Error(`RedisAdapter: document "${docId}": revision ${revision} stayed held by another instance through ${MAX_TURN_WAITS} tries`);
+        throw new Error(`RedisAdapter: document "${docId}": revision ${request.revision} stayed held by another instance through ${MAX_TURN_WAITS} tries`);
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
       reply = await run();
     }
+    if (reply[0] === "trimmed") throw new HistoryTrimmedError(docId, (request.base ?? 0) + 1, Number(reply[1]));
+    return this.commitReply(docId, reply, lost, request);
+  }
+
+  /** The per-op arguments of the commit scripts: revision, entry, clientId, seq, snapshot, base (checked). */
+  private commitArgs(
+    request: Omit<CommitRequest, "snapshot">,
+    snapshot: string | undefined,
+  ): [string, string, string, string, string, string] {
+    const { revision, op, clientId, seq, base } = request;
+    if (clientId !== undefined) checkClientId(clientId, "commit");
+    if (seq !== undefined && !isValidSeq(seq)) throw new TypeError(`commit: seq must be a positive safe integer, got ${String(seq)}`);
+    if (base !== undefined) checkRevision(base, "commit: request.base", 0);
+    const entry = this.encode({ revision, op, clientId, seq }, "op");
+    return [
+      String(revision),
+      entry,
+      clientId ?? "",
+      clientId !== undefined && seq !== undefined ? String(seq) : "",
+      snapshot ?? "",
+      base === undefined ? "" : String(base),
+    ];
+  }
+
+  /** ARGV 6-9 of the commit scripts: channel, notice prefix, history limit, max clients. */
+  private sharedCommitArgs(docId: string, keys: DocumentKeys): [string, string, number, number] {
+    // The notice is the history entry with the docId in front: built in the script, so the op
+    // travels to Redis once. A valid docId needs no JSON escaping.
+    return [
+      keys.channel,
+      `{"docId":"${docId}",`,
+      this.historyLimit === Infinity ? -1 : this.historyLimit,
+      this.maxClients === Infinity ? -1 : this.maxClients,
+    ];
+  }
+
+  /** The result of one op's reply of a commit script (not `reserved` nor `trimmed`). */
+  private commitReply(
+    docId: string,
+    reply: unknown[],
+    lost: number,
+    request: Omit<CommitRequest, "snapshot"> & { snapshot?: unknown },
+  ): CommitResult {
     switch (reply[0]) {
       case "missing":
         throw new DocumentNotFoundError(docId);
@@ -527,8 +618,6 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
         const at = Number(reply[2]);
         return at >= 0 ? { status: "duplicate", revision: at, lastSeq } : { status: "duplicate", lastSeq };
       }
-      case "trimmed":
-        throw new HistoryTrimmedError(docId, (base ?? 0) + 1, Number(reply[1]));
       case "conflict": {
         this.lostRaces.set(docId, lost + 1);
         const current = Number(reply[1]);
@@ -536,8 +625,8 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
         return { status: "conflict", current, ops: replyArray(reply[2], "commit").map(decodeEntry) };
       }
       case "committed":
-        if ("snapshot" in request) this.cache.set(docId, cachedSnapshot(replyString(reply[2], "commit"), revision, request));
-        return { status: "committed", revision };
+        if ("snapshot" in request) this.cache.set(docId, cachedSnapshot(replyString(reply[2], "commit"), request.revision, request));
+        return { status: "committed", revision: request.revision };
       default:
         throw new Error(`RedisAdapter: unexpected reply to commit: ${JSON.stringify(reply)}`);
     }

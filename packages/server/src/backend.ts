@@ -61,6 +61,20 @@ export type CommitResult =
   /** `(clientId, seq)` was already committed (at `revision`, when the backend still knows it); nothing was written. */
   | { status: "duplicate"; revision?: number; lastSeq: number };
 
+/**
+ * Outcome of {@link IBackendAdapter.commitBatch}: `committed[i]` is the revision `requests[i]`
+ * was committed at, for the requests committed (a prefix of them, in order); `stop` is why the
+ * next request was not committed, when not all were. Nothing after that request was tried.
+ */
+export interface CommitBatchResult {
+  committed: number[];
+  /**
+   * Why `requests[committed.length]` was not committed, as `commit` would have answered it
+   * (`trimmed`: `commit` would have rejected it with {@link HistoryTrimmedError}).
+   */
+  stop?: Exclude<CommitResult, { status: "committed" }> | { status: "trimmed"; oldestKept: number };
+}
+
 /** The message published on a document's channel for every committed op. */
 export interface CommitNotice<Op = unknown> {
   docId: string;
@@ -145,6 +159,15 @@ export interface IBackendAdapter {
   getLastSeq(docId: string, clientId: string): Promise<number | undefined>;
   /** The current revision, or rejects with DocumentNotFoundError. */
   getRevision(docId: string): Promise<number>;
+  /**
+   * Optional: commit `requests` (consecutive revisions, in order) in one atomic step, each
+   * exactly as {@link commit} would commit it alone (same checks in the same order, one
+   * {@link CommitNotice} per op, in revision order), stopping at the first that `commit` would
+   * not have committed. A document that does not exist rejects with DocumentNotFoundError
+   * (nothing committed). The Server uses it, when present, to commit several queued submits
+   * to one document in one round trip.
+   */
+  commitBatch?(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult>;
   /**
    * Optional: true when `commit` honours {@link CommitRequest.base} (refuses, atomically, an op
    * based on a revision older than the kept history). The Server then leaves the kept-history

@@ -15,6 +15,7 @@ import {
 import {
   DocumentNotFoundError,
   HistoryTrimmedError,
+  type CommitBatchResult,
   type CommitRequest,
   type CommitResult,
   type CommittedOp,
@@ -99,6 +100,32 @@ interface CachedDocument {
 
 const MAX_META_CLIENT_ID_LENGTH = 128;
 
+/** The most ops committed in one {@link IBackendAdapter.commitBatch} call. */
+const MAX_BATCH = 64;
+
+/**
+ * A submit waiting on its document's queue, for a backend with `commitBatch`. A run of them
+ * queued back to back (nothing else queued between them) forms a `group`.
+ */
+interface QueuedSubmit {
+  readonly op: unknown;
+  readonly revision: number;
+  readonly clientId: string | undefined;
+  readonly seq: number | undefined;
+  /** The submits of the group not yet taken by a batch, in queue order (this one among them until taken). */
+  readonly group: QueuedSubmit[];
+  readonly result: Promise<SubmitResult | DuplicateResult>;
+  resolve(result: SubmitResult): void;
+  reject(error: unknown): void;
+}
+
+/** A submit of a batch, judged and ready to commit. */
+interface PreparedSubmit {
+  readonly request: CommitRequest;
+  readonly committed: CommittedOp;
+  readonly snapshot: unknown;
+}
+
 /**
  * Commits ops by revision with exactly-once semantics (ARCHITECTURE.md, "Commit path").
  *
@@ -110,8 +137,12 @@ const MAX_META_CLIENT_ID_LENGTH = 128;
  * instance committed first it transforms again and retries, a bounded number of times.
  * Refusals reject with an {@link OTError}; the document is then unchanged.
  *
- * Submits to one document are serialised on this instance. The current snapshot of recently
- * used documents is cached, so a commit neither reloads nor re-applies history.
+ * Submits to one document are serialised on this instance. With a backend that has
+ * `commitBatch`, the submits queued on a document are judged in order against the document as
+ * the earlier ones leave it and committed together, in one backend call (at most 64 per call);
+ * any not committed by it take the normal path, one by one, so refusals and de-duplication are
+ * exactly those of single submits. The current snapshot of recently used documents is cached,
+ * so a commit neither reloads nor re-applies history.
  */
 export class Server {
   /** The storage this server commits to. */
@@ -119,6 +150,8 @@ export class Server {
   private readonly types = new Map<string, AnyOTType>();
   private readonly cache = new Map<string, CachedDocument>();
   private readonly queue = new KeyedQueue();
+  /** Per document, the group later submits join (see {@link QueuedSubmit}). */
+  private readonly groups = new Map<string, QueuedSubmit[]>();
   private readonly maxCommitAttempts: number;
   private readonly cacheSize: number;
   private readonly recentOps: number;
@@ -166,6 +199,8 @@ export class Server {
   /** The document's current revision and snapshot. Rejects with an `OTError` (not_found) for an unknown document. */
   getDocument(docId: string): Promise<DocumentState> {
     if (!isValidDocId(docId)) return Promise.reject(badDocId(docId));
+    // Submits queued after this read must not be committed before it by an earlier batch.
+    this.groups.delete(docId);
     return this.queue.run(docId, async () => {
       const doc = await this.load(docId);
       await this.refresh(doc);
@@ -200,7 +235,160 @@ export class Server {
     if (seq !== undefined && !isValidSeq(seq)) {
       return Promise.reject(new OTError("bad_message", "seq must be a positive safe integer", { docId }));
     }
-    return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq));
+    if (this.backend.commitBatch === undefined) return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq));
+    let group = this.groups.get(docId);
+    if (group === undefined) {
+      group = [];
+      this.groups.set(docId, group);
+    }
+    let resolve!: (result: SubmitResult) => void;
+    let reject!: (error: unknown) => void;
+    const result = new Promise<SubmitResult | DuplicateResult>((done, fail) => {
+      resolve = done;
+      reject = fail;
+    });
+    // Settled by a batch before its own turn awaits it: its turn passes a failure on.
+    result.catch(() => undefined);
+    const entry: QueuedSubmit = { op, revision, clientId, seq, group, result, resolve, reject };
+    group.push(entry);
+    return this.queue.run(docId, () => this.runQueued(docId, entry));
+  }
+
+  /**
+   * The queue's turn of `entry`. Unless an earlier batch committed it already, it heads its
+   * group: commit it with the submits queued right behind it in one `commitBatch` call. Those
+   * not committed go back to the group (their own turns re-judge them from scratch), and the
+   * head, when not committed, takes the normal path, so refusals, duplicates and retries are
+   * exactly those of a single submit.
+   */
+  private async runQueued(docId: string, entry: QueuedSubmit): Promise<SubmitResult | DuplicateResult> {
+    const group = entry.group;
+    if (group[0] !== entry) return await entry.result;
+    if (group.length > 1) {
+      const batch = group.splice(0, MAX_BATCH);
+      const done = await this.commitBatched(docId, batch);
+      group.unshift(...batch.slice(Math.max(done, 1)));
+      if (group.length === 0 && this.groups.get(docId) === group) this.groups.delete(docId);
+      if (done > 0) return await entry.result;
+    } else {
+      group.shift();
+      if (this.groups.get(docId) === group) this.groups.delete(docId);
+    }
+    return await this.submitNow(docId, entry.op, entry.revision, entry.clientId, entry.seq);
+  }
+
+  /**
+   * Judge `batch` in order against the document as the ones before them leave it, and commit
+   * them with one `commitBatch` call (again after a lost race, with what won it caught up).
+   * Stops at the first that would be refused or that the backend did not commit. Resolves with
+   * how many of them, from the first, were settled: committed (and resolved), or sent in a
+   * `commitBatch` call that failed (and rejected with its error, as a single commit's caller
+   * is: they may have been committed). Never rejects.
+   */
+  private async commitBatched(docId: string, batch: QueuedSubmit[]): Promise<number> {
+    const commitBatch = this.backend.commitBatch!.bind(this.backend);
+    let doc: CachedDocument;
+    try {
+      doc = await this.load(docId);
+    } catch {
+      return 0; // The head's normal path refuses it as a single submit would.
+    }
+    let done = 0;
+    for (let attempt = 1; attempt <= this.maxCommitAttempts && done < batch.length; attempt++) {
+      const remaining = batch.length - done;
+      const prepared: PreparedSubmit[] = [];
+      const view: CachedDocument = { docId, type: doc.type, revision: doc.revision, snapshot: doc.snapshot, recent: [] };
+      for (let i = done; i < batch.length; i++) {
+        const next = await this.prepare(doc, view, batch[i]!, prepared);
+        if (next === undefined) break;
+        prepared.push(next);
+        view.revision = next.committed.revision;
+        view.snapshot = next.snapshot;
+      }
+      if (prepared.length === 0) break;
+      let result: CommitBatchResult;
+      try {
+        result = await commitBatch(docId, prepared.map((p) => p.request));
+        const wrong = result.committed.findIndex((revision, i) => revision !== prepared[i]?.committed.revision);
+        if (wrong >= 0) {
+          throw new OTError("internal", `backend committed revision ${result.committed[wrong]} where ${prepared[wrong]?.committed.revision} was expected`, { docId });
+        }
+      } catch (error) {
+        for (let i = 0; i < prepared.length; i++) batch[done + i]!.reject(error);
+        return done + prepared.length;
+      }
+      for (const [i, revision] of result.committed.entries()) {
+        const p = prepared[i]!;
+        this.remember(doc, p.committed, p.snapshot);
+        batch[done + i]!.resolve({ op: p.committed.op, revision });
+      }
+      done += result.committed.length;
+      const stop = result.stop;
+      if (stop === undefined) {
+        // All committed, or the next one would be refused: its turn refuses it on the normal path.
+        if (prepared.length === remaining) continue;
+        break;
+      }
+      // Only a lost race on the first is retried here, with the ops that won it caught up.
+      if (
+        stop.status !== "conflict" ||
+        result.committed.length > 0 ||
+        stop.ops === undefined ||
+        stop.current <= doc.revision ||
+        stop.ops.length !== stop.current - doc.revision
+      ) {
+        break;
+      }
+      try {
+        this.catchUp(doc, stop.ops);
+      } catch {
+        break;
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Judge `entry` as the normal path would once the `prepared` ones are committed (`view` is
+   * the document then): the revision, kept history (when the backend does not check it in the
+   * commit), the op, transformed over what is committed after its base and over `prepared`.
+   * `undefined` when it would be refused: the normal path then refuses it with its own message.
+   */
+  private async prepare(
+    doc: CachedDocument,
+    view: CachedDocument,
+    entry: QueuedSubmit,
+    prepared: PreparedSubmit[],
+  ): Promise<PreparedSubmit | undefined> {
+    const { op, revision, clientId, seq } = entry;
+    if (!isValidRevision(revision) || revision > doc.revision) return undefined;
+    const refusal = { docId: doc.docId, ...(seq === undefined ? {} : { seq }) };
+    const dedupe = clientId !== undefined && seq !== undefined;
+    try {
+      let since = revision < doc.revision ? await this.opsSince(doc, revision) : [];
+      if (prepared.length > 0) since = since.concat(prepared.map((p) => p.committed));
+      let candidate: unknown;
+      if (since.length === 0) {
+        const current = view.snapshot;
+        candidate = this.judge(view, refusal, () => validateOn(view.type, current, op));
+      } else {
+        candidate = this.judge(view, refusal, () => (view.type.validate ? view.type.validate(op) : op));
+        this.checkTextReach(view, refusal, op, since);
+        candidate = this.transformAll(view, refusal, candidate, since);
+      }
+      const base = view.snapshot;
+      const fitted = this.judge(view, refusal, () => validateOn(view.type, base, candidate));
+      const snapshot = this.judge(view, refusal, () => applyOn(view.type, base, fitted));
+      const committed: CommittedOp = {
+        revision: view.revision + 1,
+        op: fitted,
+        ...(clientId === undefined ? {} : { clientId }),
+        ...(dedupe ? { seq } : {}),
+      };
+      return { request: commitRequest(committed.revision, fitted, snapshot, clientId, dedupe ? seq : undefined, revision), committed, snapshot };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Forget every cached document (they are reloaded on next use). */

@@ -496,5 +496,108 @@ export function describeBackendContract(name: string, factory: BackendContractFa
         await expect(backend.getOldestKeptRevision(docId)).resolves.toBe(1);
       });
     });
+
+    describe("commitBatch (optional)", () => {
+      /** Appends `texts` to `doc` as consecutive requests from `revision` on, by `clientId` with seqs from `seq`. */
+      function appends(doc: string, texts: string[], revision: number, clientId: string, seq: number): CommitRequest[] {
+        const requests: CommitRequest[] = [];
+        for (const [k, text] of texts.entries()) {
+          const request = appendRequest(doc, text, revision + k, clientId, seq + k);
+          requests.push(request);
+          doc = request.snapshot as string;
+        }
+        return requests;
+      }
+
+      it("commits every request as consecutive revisions, records each seq and publishes each op in revision order", async (ctx) => {
+        const { backend, pubsub } = await open();
+        if (backend.commitBatch === undefined) ctx.skip();
+        const docId = freshDocId("batch-all");
+        await backend.createDocument(docId, "text", "");
+        const published: CommitNotice[] = [];
+        const unsubscribe = await pubsub.subscribe(documentChannel(docId), (m) => published.push(m));
+        await commitAppends(backend, docId, 1);
+        const requests = [...appends("<1>", ["a", "b"], 2, "x", 1), ...appends("<1>ab", ["c"], 4, "y", 7)];
+        await expect(backend.commitBatch!(docId, requests)).resolves.toEqual({ committed: [2, 3, 4] });
+        const record = await backend.getRecord(docId);
+        expect(record.v).toBe(4);
+        expect(record.data).toBe("<1>abc");
+        const ops = await backend.getOps(docId, 2);
+        expect(ops).toEqual(requests.map((r) => ({ revision: r.revision, op: r.op, clientId: r.clientId, seq: r.seq })));
+        await expect(backend.getLastSeq(docId, "x")).resolves.toBe(2);
+        await expect(backend.getLastSeq(docId, "y")).resolves.toBe(7);
+        await waitUntil(() => published.length >= 4, "4 published commits");
+        expect(published.map((m) => m.revision)).toEqual([1, 2, 3, 4]);
+        expect(published.slice(1).map((m) => m.op)).toEqual(requests.map((r) => r.op));
+        await unsubscribe();
+      });
+
+      it("stops at a duplicate in the middle: the ones before it are committed, nothing after it is tried", async (ctx) => {
+        const { backend } = await open();
+        if (backend.commitBatch === undefined) ctx.skip();
+        const docId = freshDocId("batch-dup");
+        await backend.createDocument(docId, "text", "");
+        const first = appends("", ["a"], 1, "x", 1);
+        await expect(backend.commit(docId, first[0]!)).resolves.toEqual({ status: "committed", revision: 1 });
+        const requests = [
+          ...appends("a", ["b"], 2, "y", 1),
+          appendRequest("ab", "again", 3, "x", 1), // x's seq 1 is committed already
+          appendRequest("abagain", "c", 4, "z", 1),
+        ];
+        await expect(backend.commitBatch!(docId, requests)).resolves.toEqual({
+          committed: [2],
+          stop: { status: "duplicate", revision: 1, lastSeq: 1 },
+        });
+        await expect(backend.getRecord(docId)).resolves.toMatchObject({ v: 2, data: "ab" });
+        await expect(backend.getLastSeq(docId, "z")).resolves.toBeUndefined();
+        // Two of one client in one batch: the second must have a higher seq, checked against the first.
+        const same = [appendRequest("ab", "c", 3, "w", 5), appendRequest("abc", "d", 4, "w", 5)];
+        await expect(backend.commitBatch!(docId, same)).resolves.toEqual({
+          committed: [3],
+          stop: { status: "duplicate", revision: 3, lastSeq: 5 },
+        });
+        await expect(backend.getRecord(docId)).resolves.toMatchObject({ v: 3, data: "abc" });
+      });
+
+      it("stops at a conflict on the first request, writing nothing, with the missed ops when given", async (ctx) => {
+        const { backend } = await open();
+        if (backend.commitBatch === undefined) ctx.skip();
+        const docId = freshDocId("batch-conflict");
+        await backend.createDocument(docId, "text", "");
+        const text = await commitAppends(backend, docId, 2);
+        const stale = appends("<1>", ["a", "b"], 2, "x", 1);
+        const result = await backend.commitBatch!(docId, stale);
+        expect(result.committed).toEqual([]);
+        expect(result.stop).toMatchObject({ status: "conflict", current: 2 });
+        if (result.stop?.status === "conflict" && result.stop.ops !== undefined) {
+          expect(result.stop.ops.map((o) => o.revision)).toEqual([2]);
+        }
+        await expect(backend.getRecord(docId)).resolves.toMatchObject({ v: 2, data: text });
+        await expect(backend.getLastSeq(docId, "x")).resolves.toBeUndefined();
+        // A missing document rejects as commit does.
+        await expect(backend.commitBatch!(freshDocId("batch-missing"), stale)).rejects.toMatchObject({ name: "DocumentNotFoundError" });
+      });
+
+      it("with checksKeptHistory, stops at a request whose base is older than the kept history", async (ctx) => {
+        const { backend } = await open({ historyLimit: 5 });
+        if (backend.commitBatch === undefined || backend.checksKeptHistory !== true) ctx.skip();
+        const docId = freshDocId("batch-trim");
+        await backend.createDocument(docId, "text", "");
+        const total = 120;
+        const text = await commitAppends(backend, docId, total);
+        const oldest = await backend.getOldestKeptRevision(docId);
+        expect(oldest).toBeGreaterThan(2);
+        const requests = appends(text, ["a", "b", "c"], total + 1, "x", 1);
+        requests[0]!.base = total;
+        requests[1]!.base = oldest - 2; // trimmed
+        requests[2]!.base = total;
+        const result = await backend.commitBatch!(docId, requests);
+        expect(result).toMatchObject({ committed: [total + 1], stop: { status: "trimmed" } });
+        // The first commit may have trimmed further.
+        expect(result.stop?.status === "trimmed" ? result.stop.oldestKept : 0).toBeGreaterThanOrEqual(oldest);
+        await expect(backend.getRecord(docId)).resolves.toMatchObject({ v: total + 1, data: `${text}a` });
+        await expect(backend.getLastSeq(docId, "x")).resolves.toBe(1);
+      });
+    });
   });
 }

@@ -1,0 +1,206 @@
+// Group commit: a Server whose backend has commitBatch commits the submits queued on one
+// document in one script run. Checked on a real redis-server with two Server instances sharing
+// it: no op lost, duplicated or reordered, exactly once by (clientId, seq), refusals unchanged.
+import { describe, expect, it } from "vitest";
+import { TextType, type TextOp } from "@open-ot/core";
+import { OTError, Server, type CommitBatchResult, type CommitRequest, type CommitResult, type DuplicateResult, type SubmitResult } from "@open-ot/server";
+import { randomInt, seededRandom } from "@open-ot/testing";
+import { RedisAdapter } from "../src/index.js";
+import { redisPerTest } from "./helpers.js";
+
+/** A RedisAdapter that counts its commit script runs (one per `commit` or `commitBatch` call). */
+class CountingAdapter extends RedisAdapter {
+  commits = 0;
+  batches = 0;
+  batchedOps = 0;
+
+  override commit(docId: string, request: CommitRequest): Promise<CommitResult> {
+    this.commits += 1;
+    return super.commit(docId, request);
+  }
+
+  override commitBatch(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult> {
+    this.batches += 1;
+    this.batchedOps += requests.length;
+    return super.commitBatch(docId, requests);
+  }
+}
+
+const { adapter } = redisPerTest((url, options) => new CountingAdapter(url, options));
+
+type Outcome = { ok: SubmitResult | DuplicateResult } | { error: unknown };
+
+async function settle(promise: Promise<SubmitResult | DuplicateResult>): Promise<Outcome> {
+  try {
+    return { ok: await promise };
+  } catch (error) {
+    return { error };
+  }
+}
+
+describe("group commit (Server + RedisAdapter.commitBatch)", () => {
+  it("commits submits queued on one document in fewer script runs than submits, each op once and in order", async () => {
+    const backend = adapter();
+    const server = new Server(backend);
+    await server.createDocument("doc", "text", "");
+    const count = 30;
+    const submits: Promise<SubmitResult | DuplicateResult>[] = [];
+    for (let k = 0; k < count; k++) submits.push(server.submitOperation("doc", [{ i: `<${k}>` }], 0, { clientId: `c${k}`, seq: 1 }));
+    const results = await Promise.all(submits);
+    expect(backend.batches).toBeGreaterThan(0);
+    expect(backend.commits + backend.batches).toBeLessThan(count);
+    const revisions = results.map((r) => r.revision);
+    expect(revisions).toEqual(Array.from({ length: count }, (_, k) => k + 1));
+    // Queue order is revision order; every op was transformed over the earlier ones of the batch.
+    let text = "";
+    for (const result of results) text = TextType.apply(text, (result as SubmitResult<TextOp>).op);
+    const record = await backend.getRecord("doc");
+    expect(record.v).toBe(count);
+    expect(record.data).toBe(text);
+    // At a tie the op committed first comes first.
+    expect(text).toBe(Array.from({ length: count }, (_, k) => `<${k}>`).join(""));
+  });
+
+  it("keeps each refusal, and a duplicate's precedence over it, for one submit of a batch without touching the others", async () => {
+    const backend = adapter();
+    const server = new Server(backend);
+    await server.createDocument("doc", "text", "ab");
+    await server.submitOperation("doc", [{ i: "x" }], 0, { clientId: "old", seq: 1 });
+    const outcomes = await Promise.all([
+      settle(server.submitOperation("doc", [{ i: "1" }], 1, { clientId: "a", seq: 1 })),
+      settle(server.submitOperation("doc", [{ r: 50 }, { i: "bad" }], 1, { clientId: "b", seq: 1 })),
+      settle(server.submitOperation("doc", [{ r: 50 }, { i: "resend" }], 0, { clientId: "old", seq: 1 })),
+      settle(server.submitOperation("doc", [{ i: "2" }], 9, { clientId: "c", seq: 1 })),
+      settle(server.submitOperation("doc", [{ i: "3" }], 1, { clientId: "a", seq: 2 })),
+      settle(server.submitOperation("doc", [{ i: "4" }], 1, { clientId: "a", seq: 2 })),
+      settle(server.submitOperation("doc", [{ i: "5" }], 0, { clientId: "d", seq: 1 })),
+    ]);
+    expect(outcomes[0]).toEqual({ ok: { op: [{ i: "1" }], revision: 2 } });
+    expect(outcomes[1]).toMatchObject({ error: { code: "invalid_op", seq: 1 } });
+    expect(outcomes[2]).toEqual({ ok: { duplicate: true, lastSeq: 1, revision: 1 } });
+    expect(outcomes[3]).toMatchObject({ error: { code: "bad_revision", seq: 1 } });
+    expect((outcomes[3] as { error: OTError }).error.message).toBe('revision 9 is ahead of document "doc", which is at revision 2');
+    expect(outcomes[4]).toEqual({ ok: { op: [{ r: 1 }, { i: "3" }], revision: 3 } });
+    expect(outcomes[5]).toEqual({ ok: { duplicate: true, lastSeq: 2, revision: 3 } });
+    expect(outcomes[6]).toEqual({ ok: { op: [{ r: 3 }, { i: "5" }], revision: 4 } });
+    await expect(backend.getRecord("doc")).resolves.toMatchObject({ v: 4, data: "13x5ab" });
+  });
+
+  it("two instances sharing Redis: concurrent submits with resends and invalid ops commit each (clientId, seq) once, contiguously", async () => {
+    const backends = [adapter(), adapter()];
+    const servers = backends.map((b) => new Server(b));
+    await servers[0]!.createDocument("doc", "text", "seed");
+    const random = seededRandom(20261122);
+    /** An integer from `min` to `max` inclusive. */
+    const int = (min: number, max: number): number => min + randomInt(random, max - min + 1);
+    const clients = 6;
+    const rounds = 8;
+    const nextSeq = Array.from({ length: clients }, () => 1);
+    const acked: { clientId: string; seq: number; op: TextOp; revision: number }[] = [];
+    const committedOnce = new Map<string, number>();
+    let submits = 0;
+    /** The newest seq of each client committed in an earlier round. */
+    const lastCommitted = new Map<string, number>();
+    const valid: { key: string; outcomes: Outcome[] }[] = [];
+
+    for (let round = 0; round < rounds; round++) {
+      // Each client writes against a snapshot one of the instances had at the start of the round.
+      const views = await Promise.all(servers.map((s) => s.getDocument("doc")));
+      const pending: { key: string; clientId: string; seq: number; kind: "valid" | "invalid" | "resend-invalid"; outcome: Promise<Outcome> }[] = [];
+      for (let c = 0; c < clients; c++) {
+        const clientId = `client-${c}`;
+        const home = c % 2;
+        const view = views[int(0, 1)]!;
+        const length = (view.snapshot as string).length;
+        let earlierOp: Promise<unknown> = Promise.resolve();
+        for (let k = 0; k < 2; k++) {
+          const seq = nextSeq[c]!++;
+          const key = `${clientId}:${seq}`;
+          const at = int(0, length);
+          const op: TextOp = at === 0 ? [{ i: `[${key}]` }] : [{ r: at }, { i: `[${key}]` }];
+          const server = servers[home]!;
+          const outcome = settle(server.submitOperation("doc", op, view.revision, { clientId, seq }));
+          pending.push({ key, clientId, seq, kind: "valid", outcome });
+          submits += 1;
+          if (int(0, 2) === 0) {
+            // A resend of the same op under the same (clientId, seq), racing the original. On the
+            // other instance it is sent once the client's earlier op is answered, as a client
+            // does: sent sooner it could commit first, and the earlier op would then rightly be a
+            // duplicate (seqs must rise). On the same instance its queue keeps the order.
+            const to = servers[int(0, 1)]!;
+            const resend = to === server ? settle(to.submitOperation("doc", op, view.revision, { clientId, seq })) : earlierOp.then(() => settle(to.submitOperation("doc", op, view.revision, { clientId, seq })));
+            pending.push({ key, clientId, seq, kind: "valid", outcome: resend });
+            submits += 1;
+          }
+          earlierOp = outcome;
+        }
+        if (int(0, 3) === 0) {
+          const seq = nextSeq[c]!++;
+          pending.push({
+            key: `${clientId}:${seq}`,
+            clientId,
+            seq,
+            kind: "invalid",
+            outcome: settle(servers[home]!.submitOperation("doc", [{ r: length + 1000 }, { i: "!" }], view.revision, { clientId, seq })),
+          });
+          submits += 1;
+        }
+        const earlier = lastCommitted.get(clientId);
+        if (earlier !== undefined && int(0, 3) === 0) {
+          // A resend of an op committed in an earlier round, with content that would be refused now.
+          const seq = earlier;
+          pending.push({
+            key: `${clientId}:${seq}`,
+            clientId,
+            seq,
+            kind: "resend-invalid",
+            outcome: settle(servers[1 - home]!.submitOperation("doc", [{ r: length + 1000 }], 0, { clientId, seq })),
+          });
+          submits += 1;
+        }
+      }
+      const byKey = new Map<string, Outcome[]>();
+      for (const p of pending) {
+        const outcome = await p.outcome;
+        if (p.kind === "invalid") {
+          expect(outcome).toMatchObject({ error: { code: "invalid_op", seq: p.seq } });
+          continue;
+        }
+        if (p.kind === "resend-invalid") {
+          expect(outcome).toMatchObject({ ok: { duplicate: true } });
+          continue;
+        }
+        if ("error" in outcome) throw outcome.error;
+        byKey.set(p.key, [...(byKey.get(p.key) ?? []), outcome]);
+        if (outcome.ok.duplicate !== true) {
+          committedOnce.set(p.key, (committedOnce.get(p.key) ?? 0) + 1);
+          lastCommitted.set(p.clientId, Math.max(lastCommitted.get(p.clientId) ?? 0, p.seq));
+          acked.push({ clientId: p.clientId, seq: p.seq, op: outcome.ok.op as TextOp, revision: outcome.ok.revision });
+        }
+      }
+      for (const [key, outcomes] of byKey) valid.push({ key, outcomes });
+    }
+
+    // Every valid (clientId, seq) committed exactly once; its resends were answered as duplicates.
+    for (const { key, outcomes } of valid) expect(committedOnce.get(key), `${key}: ${JSON.stringify(outcomes)}`).toBe(1);
+    expect([...committedOnce.values()].every((n) => n === 1)).toBe(true);
+    // Revisions contiguous from 1; the text is the acked ops applied in revision order.
+    acked.sort((a, b) => a.revision - b.revision);
+    expect(acked.map((a) => a.revision)).toEqual(Array.from({ length: acked.length }, (_, k) => k + 1));
+    let text = "seed";
+    for (const a of acked) text = TextType.apply(text, a.op);
+    const record = await backends[0]!.getRecord("doc");
+    expect(record.v).toBe(acked.length);
+    expect(record.data).toBe(text);
+    for (const server of servers) await expect(server.getDocument("doc")).resolves.toMatchObject({ revision: acked.length, snapshot: text });
+    // Storage holds exactly the acked ops, with their (clientId, seq).
+    const stored = await backends[1]!.getOps("doc", 1);
+    expect(stored).toEqual(acked.map((a) => ({ revision: a.revision, op: a.op, clientId: a.clientId, seq: a.seq })));
+    // Each committed op inserted its marker once: the text is the seed plus every marker's characters.
+    expect(text.length).toBe("seed".length + acked.reduce((n, a) => n + `[${a.clientId}:${a.seq}]`.length, 0));
+    // Batches happened: fewer script runs than submits.
+    const runs = backends.reduce((n, b) => n + b.commits + b.batches, 0);
+    expect(backends.reduce((n, b) => n + b.batches, 0)).toBeGreaterThan(0);
+    expect(runs).toBeLessThan(submits);
+  });
+});
