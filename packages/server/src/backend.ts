@@ -164,8 +164,8 @@ export interface IBackendAdapter {
    * exactly as {@link commit} would commit it alone (same checks in the same order, one
    * {@link CommitNotice} per op, in revision order), stopping at the first that `commit` would
    * not have committed. A document that does not exist rejects with DocumentNotFoundError
-   * (nothing committed). The Server uses it, when present, to commit several queued submits
-   * to one document in one round trip.
+   * (nothing committed). The Server uses it, when present and {@link checksKeptHistory} is
+   * true, to commit several queued submits to one document in one round trip.
    */
   commitBatch?(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult>;
   /**

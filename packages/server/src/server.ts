@@ -117,6 +117,16 @@ interface QueuedSubmit {
   readonly result: Promise<SubmitResult | DuplicateResult>;
   resolve(result: SubmitResult): void;
   reject(error: unknown): void;
+  /**
+   * The op as judged by an earlier batch and transformed over everything committed up to
+   * revision `at` (not over that batch's other ops). A batch that lost the race or stopped
+   * before this submit carries it on from there instead of from the base revision: a submit that
+   * waits through many batches costs the ops committed since its last judgement, not all those
+   * since its base (re-judging from the base made a waiting batch ever slower to retry, so it
+   * kept losing: at 400 clients on two instances some submits waited past the kept history).
+   */
+  candidate?: unknown;
+  at?: number;
 }
 
 /** A submit of a batch, judged and ready to commit. */
@@ -235,7 +245,10 @@ export class Server {
     if (seq !== undefined && !isValidSeq(seq)) {
       return Promise.reject(new OTError("bad_message", "seq must be a positive safe integer", { docId }));
     }
-    if (this.backend.commitBatch === undefined) return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq));
+    // Batches leave the kept-history check of each op's base to the commit (see `prepare`).
+    if (this.backend.commitBatch === undefined || this.backend.checksKeptHistory !== true) {
+      return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq));
+    }
     let group = this.groups.get(docId);
     if (group === undefined) {
       group = [];
@@ -297,11 +310,14 @@ export class Server {
     for (let attempt = 1; attempt <= this.maxCommitAttempts && done < batch.length; attempt++) {
       const remaining = batch.length - done;
       const prepared: PreparedSubmit[] = [];
+      /** The ops of `prepared`, which each next one is transformed over. */
+      const ahead: CommittedOp[] = [];
       const view: CachedDocument = { docId, type: doc.type, revision: doc.revision, snapshot: doc.snapshot, recent: [] };
       for (let i = done; i < batch.length; i++) {
-        const next = await this.prepare(doc, view, batch[i]!, prepared);
+        const next = await this.prepare(doc, view, batch[i]!, ahead);
         if (next === undefined) break;
         prepared.push(next);
+        ahead.push(next.committed);
         view.revision = next.committed.revision;
         view.snapshot = next.snapshot;
       }
@@ -349,33 +365,46 @@ export class Server {
   }
 
   /**
-   * Judge `entry` as the normal path would once the `prepared` ones are committed (`view` is
-   * the document then): the revision, kept history (when the backend does not check it in the
-   * commit), the op, transformed over what is committed after its base and over `prepared`.
-   * `undefined` when it would be refused: the normal path then refuses it with its own message.
+   * Judge `entry` as the normal path would once the ops `ahead` (the batch's earlier ones) are
+   * committed (`view` is the document then): the revision, the op, transformed over what is
+   * committed after its base and over `ahead`. The kept history of its base is checked by the
+   * commit (`commitBatch` exists only with `checksKeptHistory`; see `runQueued`). What it was
+   * transformed into up to `doc.revision` is kept on the entry, so a later batch carries it on
+   * from there. `undefined` when it would be refused: the normal path then refuses it with its
+   * own message.
    */
   private async prepare(
     doc: CachedDocument,
     view: CachedDocument,
     entry: QueuedSubmit,
-    prepared: PreparedSubmit[],
+    ahead: CommittedOp[],
   ): Promise<PreparedSubmit | undefined> {
     const { op, revision, clientId, seq } = entry;
     if (!isValidRevision(revision) || revision > doc.revision) return undefined;
     const refusal = { docId: doc.docId, ...(seq === undefined ? {} : { seq }) };
     const dedupe = clientId !== undefined && seq !== undefined;
     try {
-      let since = revision < doc.revision ? await this.opsSince(doc, revision) : [];
-      if (prepared.length > 0) since = since.concat(prepared.map((p) => p.committed));
       let candidate: unknown;
-      if (since.length === 0) {
-        const current = view.snapshot;
-        candidate = this.judge(view, refusal, () => validateOn(view.type, current, op));
+      if (entry.at !== undefined && entry.at <= doc.revision) {
+        // Judged by an earlier batch: only what was committed since then is new to it.
+        candidate = entry.candidate;
+        if (entry.at < doc.revision) candidate = this.transformAll(doc, refusal, candidate, await this.opsSince(doc, entry.at));
+      } else if (revision < doc.revision) {
+        const since = await this.opsSince(doc, revision);
+        candidate = this.judge(doc, refusal, () => (doc.type.validate ? doc.type.validate(op) : op));
+        this.checkTextReach(doc, refusal, op, since);
+        candidate = this.transformAll(doc, refusal, candidate, since);
+      } else if (ahead.length === 0) {
+        // Based on the current revision with nothing before it: judged as sent, as on the normal path.
+        const current = doc.snapshot;
+        candidate = this.judge(doc, refusal, () => validateOn(doc.type, current, op));
       } else {
-        candidate = this.judge(view, refusal, () => (view.type.validate ? view.type.validate(op) : op));
-        this.checkTextReach(view, refusal, op, since);
-        candidate = this.transformAll(view, refusal, candidate, since);
+        candidate = this.judge(doc, refusal, () => (doc.type.validate ? doc.type.validate(op) : op));
+        this.checkTextReach(doc, refusal, op, []);
       }
+      entry.candidate = candidate;
+      entry.at = doc.revision;
+      if (ahead.length > 0) candidate = this.transformAll(view, refusal, candidate, ahead);
       const base = view.snapshot;
       const fitted = this.judge(view, refusal, () => validateOn(view.type, base, candidate));
       const snapshot = this.judge(view, refusal, () => applyOn(view.type, base, fitted));
