@@ -2,7 +2,7 @@
 // document in one script run. Checked on a real redis-server with two Server instances sharing
 // it: no op lost, duplicated or reordered, exactly once by (clientId, seq), refusals unchanged.
 import { describe, expect, it } from "vitest";
-import { TextType, type TextOp } from "@open-ot/core";
+import { TextType, type OTType, type TextOp } from "@open-ot/core";
 import { OTError, Server, type CommitBatchResult, type CommitRequest, type CommitResult, type DuplicateResult, type SubmitResult } from "@open-ot/server";
 import { randomInt, seededRandom } from "@open-ot/testing";
 import { RedisAdapter } from "../src/index.js";
@@ -19,12 +19,27 @@ class CountingAdapter extends RedisAdapter {
     return super.commit(docId, request);
   }
 
-  override commitBatch(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult> {
+  /** Run before each `commitBatch` is sent (a test makes another instance commit first). */
+  beforeBatch: ((requests: CommitRequest[]) => Promise<void>) | undefined;
+
+  override async commitBatch(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult> {
     this.batches += 1;
     this.batchedOps += requests.length;
-    return super.commitBatch(docId, requests);
+    await this.beforeBatch?.(requests);
+    return await super.commitBatch(docId, requests);
   }
 }
+
+/** Transforms done by {@link countingText}, the text type under another name (so the Server takes the generic path). */
+let transforms = 0;
+const countingText: OTType<string, TextOp> = {
+  ...(TextType as OTType<string, TextOp>),
+  name: "counting-text",
+  transform(op, other, side) {
+    transforms += 1;
+    return TextType.transform(op, other, side);
+  },
+};
 
 const { adapter } = redisPerTest((url, options) => new CountingAdapter(url, options));
 
@@ -202,5 +217,50 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
     const runs = backends.reduce((n, b) => n + b.commits + b.batches, 0);
     expect(backends.reduce((n, b) => n + b.batches, 0)).toBeGreaterThan(0);
     expect(runs).toBeLessThan(submits);
+  });
+
+  it("a batch that lost the race carries its ops on from their last judgement, not from their base revision", async () => {
+    const a = adapter({ types: [countingText] });
+    const b = adapter({ types: [countingText] });
+    const serverA = new Server(a, { types: [countingText] });
+    const serverB = new Server(b, { types: [countingText] });
+    await serverB.createDocument("doc", "counting-text", "");
+    // 200 revisions of history, so that ops based on revision 0 are far behind.
+    const history = 200;
+    for (let k = 0; k < history; k++) await serverB.submitOperation("doc", [{ i: "h" }], k, { clientId: "b", seq: k + 1 });
+    await serverA.getDocument("doc");
+
+    // Before A's first batch reaches Redis, B commits `winners` ops: the batch loses the race.
+    const winners = 5;
+    const calls: { size: number; transforms: number }[] = [];
+    a.beforeBatch = async (requests) => {
+      if (calls.length === 0) {
+        for (let k = 0; k < winners; k++) await serverB.submitOperation("doc", [{ i: "w" }], history + k, { clientId: "b", seq: history + k + 1 });
+      }
+      calls.push({ size: requests.length, transforms });
+    };
+    const queued = 20;
+    const submits: Promise<SubmitResult | DuplicateResult>[] = [];
+    for (let k = 0; k < queued; k++) submits.push(serverA.submitOperation("doc", [{ i: `<${k}>` }], 0, { clientId: `a${k}`, seq: 1 }));
+    const results = (await Promise.all(submits)) as SubmitResult<TextOp>[];
+
+    expect(calls.length).toBe(2);
+    const [lost, retried] = calls as [{ size: number; transforms: number }, { size: number; transforms: number }];
+    const k = lost.size;
+    expect(k).toBeGreaterThan(10);
+    expect(retried.size).toBe(k);
+    // The retry transformed each op over the winners, then over the batch's earlier ops, and
+    // nothing more. Judged again from revision 0, each would also have been transformed over the
+    // 200 ops committed before its first judgement (4,000 transforms more).
+    expect(retried.transforms - lost.transforms).toBe(k * winners + (k * (k - 1)) / 2);
+
+    // Every op committed once; the document is the history, the winners and the 20 ops.
+    expect(results.every((r) => !("duplicate" in r))).toBe(true);
+    expect(new Set(results.map((r) => r.revision)).size).toBe(queued);
+    const record = await a.getRecord("doc");
+    expect(record.v).toBe(history + winners + queued);
+    const text = record.data as string;
+    for (let i = 0; i < queued; i++) expect(text.split(`<${i}>`).length).toBe(2);
+    expect(text.length).toBe(history + winners + results.reduce((n, _r, i) => n + `<${i}>`.length, 0));
   });
 });
