@@ -277,6 +277,11 @@ export class Server {
   private async runQueued(docId: string, entry: QueuedSubmit): Promise<SubmitResult | DuplicateResult> {
     const group = entry.group;
     if (group[0] !== entry) return await entry.result;
+    // Alone in its group: let the rest of this event-loop turn's frames queue behind it first.
+    // Several clients' frames are usually read in one poll phase, and without this the first
+    // went alone and the others waited a round trip for it (bench, two instances + Redis, N = 10,
+    // four interleaved pairs: +18 % ops/s; a turn costs microseconds when nothing else is due).
+    if (group.length === 1) await new Promise<void>((resolve) => setImmediate(resolve));
     if (group.length > 1) {
       const batch = group.splice(0, MAX_BATCH);
       const done = await this.commitBatched(docId, batch);
