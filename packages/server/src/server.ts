@@ -126,6 +126,7 @@ interface QueuedSubmit {
    * kept losing: at 400 clients on two instances some submits waited past the kept history).
    */
   candidate?: unknown;
+  /** The revision `candidate` is based on (unset until a batch has judged this submit). */
   at?: number;
 }
 
@@ -148,7 +149,7 @@ interface PreparedSubmit {
  * Refusals reject with an {@link OTError}; the document is then unchanged.
  *
  * Submits to one document are serialised on this instance. With a backend that has
- * `commitBatch`, the submits queued on a document are judged in order against the document as
+ * `commitBatch` and `checksKeptHistory`, the submits queued on a document are judged in order against the document as
  * the earlier ones leave it and committed together, in one backend call (at most 64 per call);
  * any not committed by it take the normal path, one by one, so refusals and de-duplication are
  * exactly those of single submits. The current snapshot of recently used documents is cached,
