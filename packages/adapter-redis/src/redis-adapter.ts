@@ -398,41 +398,34 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
       const snapshot = this.snapshotDue(request.revision) ? this.encode(request.snapshot, "request.snapshot") : undefined;
       args.push(...this.commitArgs(request, snapshot));
     }
-    const first = requests[0]!;
-    const lost = this.lostRaces.get(docId) ?? 0;
-    this.lostRaces.delete(docId);
-    const hold = lost >= LOSSES_BEFORE_HOLD ? this.turnHoldMs : 0;
-    const run = async (): Promise<unknown[]> =>
-      replyArray(
-        await this.call("commitBatch", true, () =>
-          this.scripts.otCommitBatch(keys.doc, keys.history, keys.seqs, "", "", "", "", "", ...this.sharedCommitArgs(docId, keys), "", this.callerId, hold, ...args),
-        ),
-        "commitBatch",
-      );
-    let replies = await run();
-    // Only the first op can find its revision held (see `commit`): send again until it is free.
-    for (let waits = 1; replyArray(replies[0], "commitBatch")[0] === "reserved"; waits++) {
-      if (waits > MAX_TURN_WAITS) {
-        throw new Error(`RedisAdapter: document "${docId}": revision ${first.revision} stayed held by another instance through ${MAX_TURN_WAITS} tries`);
-      }
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      replies = await run();
-    }
+    const { reply: replies, lost } = await this.sendCommit("commitBatch", docId, requests[0]!.revision, (hold) =>
+      this.call("commitBatch", true, () =>
+        this.scripts.otCommitBatch(keys.doc, keys.history, keys.seqs, "", "", "", "", "", ...this.sharedCommitArgs(docId, keys), "", this.callerId, hold, ...args),
+      ),
+    );
     const committed: number[] = [];
-    for (const [i, item] of replies.entries()) {
+    let stop: CommitBatchResult["stop"];
+    let lastCommitted: unknown[] | undefined;
+    for (const item of replies) {
       const reply = replyArray(item, "commitBatch");
-      const request = requests[i]!;
+      const request = requests[committed.length]!;
       if (reply[0] === "committed") {
-        this.commitReply(docId, reply, lost, request); // keeps the snapshot cache
         committed.push(request.revision);
+        lastCommitted = reply;
         continue;
       }
-      if (reply[0] === "trimmed") return { committed, stop: { status: "trimmed", oldestKept: Number(reply[1]) } };
-      const stop = this.commitReply(docId, reply, lost, request);
-      if (stop.status === "committed") throw new Error(`RedisAdapter: unexpected reply to commitBatch: ${JSON.stringify(reply)}`);
-      return { committed, stop };
+      if (reply[0] === "trimmed") {
+        stop = { status: "trimmed", oldestKept: Number(reply[1]) };
+      } else {
+        const result = this.commitReply(docId, reply, lost, request);
+        if (result.status === "committed") throw new Error(`RedisAdapter: unexpected reply to commitBatch: ${JSON.stringify(reply)}`);
+        stop = result;
+      }
+      break;
     }
-    return { committed };
+    // Only the last committed op's document is worth caching: the earlier ones are behind it.
+    if (lastCommitted !== undefined) this.commitReply(docId, lastCommitted, lost, requests[committed.length - 1]!);
+    return stop === undefined ? { committed } : { committed, stop };
   }
 
   /**
@@ -534,41 +527,55 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   ): Promise<CommitResult> {
     const keys: DocumentKeys = documentKeys(docId);
     const [revisionArg, entry, clientIdArg, seqArg, snapshotArg, baseArg] = this.commitArgs(request, snapshot);
+    const { reply, lost } = await this.sendCommit("commit", docId, request.revision, (hold) =>
+      this.call("commit", true, () =>
+        this.scripts.otCommit(
+          keys.doc,
+          keys.history,
+          keys.seqs,
+          revisionArg,
+          entry,
+          clientIdArg,
+          seqArg,
+          snapshotArg,
+          ...this.sharedCommitArgs(docId, keys),
+          baseArg,
+          this.callerId,
+          hold,
+        ),
+      ),
+    );
+    if (reply[0] === "trimmed") throw new HistoryTrimmedError(docId, (request.base ?? 0) + 1, Number(reply[1]));
+    return this.commitReply(docId, reply, lost, request);
+  }
+
+  /**
+   * Send a commit script run (`send`, given how long to ask to hold the next revision if it loses
+   * the race: see `turnHoldMs`) and send it again while the revision it commits first,
+   * `revision`, is held by another instance (it kept losing the race) until that one has
+   * committed or its hold ran out, a few milliseconds at most by Redis's clock. Resolves with the
+   * reply (whose first op's reply is no longer `reserved`) and the lost races in a row before it.
+   */
+  private async sendCommit(
+    operation: "commit" | "commitBatch",
+    docId: string,
+    revision: number,
+    send: (hold: number) => Promise<unknown>,
+  ): Promise<{ reply: unknown[]; lost: number }> {
     const lost = this.lostRaces.get(docId) ?? 0;
     this.lostRaces.delete(docId);
     const hold = lost >= LOSSES_BEFORE_HOLD ? this.turnHoldMs : 0;
-    const run = async (): Promise<unknown[]> =>
-      replyArray(
-        await this.call("commit", true, () =>
-          this.scripts.otCommit(
-            keys.doc,
-            keys.history,
-            keys.seqs,
-            revisionArg,
-            entry,
-            clientIdArg,
-            seqArg,
-            snapshotArg,
-            ...this.sharedCommitArgs(docId, keys),
-            baseArg,
-            this.callerId,
-            hold,
-          ),
-        ),
-        "commit",
-      );
-    let reply = await run();
-    // Another instance holds this revision (it kept losing the race): send again until it has
-    // committed or its hold ran out, a few milliseconds at most by Redis's clock.
-    for (let waits = 1; reply[0] === "reserved"; waits++) {
+    let reply = replyArray(await send(hold), operation);
+    // A batch's reply is a list of per-op replies; only its first op can find its revision held.
+    const firstStatus = (): unknown => (Array.isArray(reply[0]) ? (reply[0] as unknown[])[0] : reply[0]);
+    for (let waits = 1; firstStatus() === "reserved"; waits++) {
       if (waits > MAX_TURN_WAITS) {
-        throw new Error(`RedisAdapter: document "${docId}": revision ${request.revision} stayed held by another instance through ${MAX_TURN_WAITS} tries`);
+        throw new Error(`RedisAdapter: document "${docId}": revision ${revision} stayed held by another instance through ${MAX_TURN_WAITS} tries`);
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
-      reply = await run();
+      reply = replyArray(await send(hold), operation);
     }
-    if (reply[0] === "trimmed") throw new HistoryTrimmedError(docId, (request.base ?? 0) + 1, Number(reply[1]));
-    return this.commitReply(docId, reply, lost, request);
+    return { reply, lost };
   }
 
   /** The per-op arguments of the commit scripts: revision, entry, clientId, seq, snapshot, base (checked). */
