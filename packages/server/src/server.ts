@@ -270,9 +270,10 @@ export class Server {
 
   /**
    * The queue's turn of `entry`. Unless an earlier batch committed it already, it heads its
-   * group: commit it with the submits queued right behind it in one `commitBatch` call. Those
-   * not committed go back to the group (their own turns re-judge them from scratch), and the
-   * head, when not committed, takes the normal path, so refusals, duplicates and retries are
+   * group (alone in it, after one event-loop turn that lets more join): commit it with the
+   * submits queued right behind it in one `commitBatch` call. Those not committed go back to the
+   * group (a later batch carries on their judgement, see {@link QueuedSubmit.candidate}), and
+   * the head, when not committed, takes the normal path, so refusals, duplicates and retries are
    * exactly those of a single submit.
    */
   private async runQueued(docId: string, entry: QueuedSubmit): Promise<SubmitResult | DuplicateResult> {
@@ -395,18 +396,10 @@ export class Server {
         // Judged by an earlier batch: only what was committed since then is new to it.
         candidate = entry.candidate;
         if (entry.at < doc.revision) candidate = this.transformAll(doc, refusal, candidate, await this.opsSince(doc, entry.at));
-      } else if (revision < doc.revision) {
-        const since = await this.opsSince(doc, revision);
-        candidate = this.judge(doc, refusal, () => (doc.type.validate ? doc.type.validate(op) : op));
-        this.checkTextReach(doc, refusal, op, since);
-        candidate = this.transformAll(doc, refusal, candidate, since);
-      } else if (ahead.length === 0) {
-        // Based on the current revision with nothing before it: judged as sent, as on the normal path.
-        const current = doc.snapshot;
-        candidate = this.judge(doc, refusal, () => validateOn(doc.type, current, op));
       } else {
-        candidate = this.judge(doc, refusal, () => (doc.type.validate ? doc.type.validate(op) : op));
-        this.checkTextReach(doc, refusal, op, []);
+        const since = revision < doc.revision ? await this.opsSince(doc, revision) : [];
+        // Judged as sent only with nothing before it, as the normal path judges it.
+        candidate = this.judgeIncoming(doc, refusal, op, since, since.length === 0 && ahead.length === 0);
       }
       entry.candidate = candidate;
       entry.at = doc.revision;
@@ -493,17 +486,7 @@ export class Server {
       }
     }
 
-    let candidate: unknown;
-    if (concurrent.length === 0) {
-      // Based on the current revision: judge the op as sent against the document it was
-      // written for (a trailing retain past the end is refused before normalisation drops it).
-      const current = doc.snapshot;
-      candidate = this.judge(doc, refusal, () => validateOn(doc.type, current, op));
-    } else {
-      candidate = this.judge(doc, refusal, () => (doc.type.validate ? doc.type.validate(op) : op));
-      this.checkTextReach(doc, refusal, op, concurrent);
-      candidate = this.transformAll(doc, refusal, candidate, concurrent);
-    }
+    let candidate = this.judgeIncoming(doc, refusal, op, concurrent, concurrent.length === 0);
 
     for (let attempt = 1; attempt <= this.maxCommitAttempts; attempt++) {
       const base = doc.snapshot;
@@ -558,6 +541,29 @@ export class Server {
         "resend the op (raise the server's maxCommitAttempts if this persists)",
       refusal,
     );
+  }
+
+  /**
+   * Judge an incoming `op` and transform it over `concurrent` (every op committed after its base
+   * revision, up to `doc.revision`). `asSent`: nothing is committed or to be committed before it,
+   * so it is judged as sent against the document it was written for (a trailing retain past the
+   * end is refused before normalisation drops it); otherwise its shape is checked, then its reach
+   * against the length of its base revision, and it is transformed.
+   */
+  private judgeIncoming(
+    doc: CachedDocument,
+    refusal: { docId: string; seq?: number },
+    op: unknown,
+    concurrent: CommittedOp[],
+    asSent: boolean,
+  ): unknown {
+    if (asSent) {
+      const current = doc.snapshot;
+      return this.judge(doc, refusal, () => validateOn(doc.type, current, op));
+    }
+    const candidate = this.judge(doc, refusal, () => (doc.type.validate ? doc.type.validate(op) : op));
+    this.checkTextReach(doc, refusal, op, concurrent);
+    return concurrent.length === 0 ? candidate : this.transformAll(doc, refusal, candidate, concurrent);
   }
 
   /** Run a type function on untrusted input; its failure is the op's fault (`invalid_op`). */
