@@ -7,7 +7,7 @@ describe("parseCliOptions", () => {
     expect(o.command).toBe("run");
     expect(o.scenarios).toEqual(SCENARIOS);
     expect(o.clients).toBeUndefined();
-    expect(o.systems).toEqual(["openot", "openot-redis", "sharedb", "relay"]);
+    expect(o.systems).toEqual(["openot", "openot-redis", "sharedb", "relay", "relay-redis"]);
     expect([o.ws, o.sse, o.batch]).toEqual([10_000, 2000, true]);
   });
 
@@ -31,6 +31,7 @@ describe("parseCliOptions", () => {
   it("refuses unknown scenarios, systems and bad numbers with a message naming them", () => {
     expect(() => parseCliOptions(["hott"])).toThrow(/unknown scenario hott/);
     expect(() => parseCliOptions(["--systems", "yjs"])).toThrow(/unknown system yjs/);
+    expect(() => parseCliOptions(["--large-systems", "relay-redis"])).toThrow(/unknown system relay-redis; choose from openot, openot-redis/);
     expect(() => parseCliOptions(["--clients", "10,x"])).toThrow(/--clients/);
     expect(() => parseCliOptions(["--seconds", "0"])).toThrow(/--seconds/);
   });

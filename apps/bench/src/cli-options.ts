@@ -7,7 +7,8 @@ export const SCENARIOS = ["hot", "many-docs", "idle", "storm", "large-doc"] as c
 /** One scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-const SYSTEMS: readonly SystemName[] = ["openot", "openot-redis", "sharedb", "relay"];
+const SYSTEMS: readonly SystemName[] = ["openot", "openot-redis", "sharedb", "relay", "relay-redis"];
+const LARGE_SYSTEMS: readonly SystemName[] = ["openot", "openot-redis"];
 
 /** Everything the command line can set, after defaults. */
 export interface CliOptions {
@@ -47,7 +48,7 @@ export const USAGE = `Usage: node dist/run.js [scenario ...] [options]
        node dist/run.js profile <file.cpuprofile> ...
 
 Scenarios (default: all of them, the standard set):
-  hot         N clients on one document: OpenOT (one instance; two + Redis), ShareDB, raw ws relay
+  hot         N clients on one document: OpenOT (one instance; two + Redis), ShareDB, raw ws relay (alone; two + Redis)
   many-docs   many clients over many documents, instances sharing Redis
   idle        idle WebSocket and SSE connections: server memory per connection, event-loop delay
   storm       reconnect storm: an instance restarted under its clients
@@ -58,7 +59,7 @@ Options:
   --warmup <s>          unmeasured seconds before each window (default 1)
   --clients <n,...>     hot: client counts (default 1,10,50,200); many-docs: total (default 1000);
                         storm: clients (default 1000)
-  --systems <a,...>     hot: systems (default openot,openot-redis,sharedb,relay)
+  --systems <a,...>     hot: systems (default openot,openot-redis,sharedb,relay,relay-redis)
   --docs <n>            many-docs: documents (default 100)
   --instances <n>       many-docs: OpenOT instances sharing Redis (default 2)
   --doc-size <chars>    hot, many-docs: document size kept by the edits (default 1000)
@@ -103,11 +104,11 @@ function nonNegative(value: string | undefined, name: string, fallback: number):
   return n;
 }
 
-function systemList(value: string | undefined, name: string, fallback: readonly SystemName[]): readonly SystemName[] {
-  if (value === undefined) return fallback;
+function systemList(value: string | undefined, name: string, allowed: readonly SystemName[]): readonly SystemName[] {
+  if (value === undefined) return allowed;
   const list = value.split(",").map((v) => v.trim());
-  const bad = list.filter((v) => !SYSTEMS.includes(v as SystemName));
-  if (bad.length > 0) throw new Error(`--${name}: unknown system ${bad.join(", ")}; choose from ${SYSTEMS.join(", ")}`);
+  const bad = list.filter((v) => !allowed.includes(v as SystemName));
+  if (bad.length > 0) throw new Error(`--${name}: unknown system ${bad.join(", ")}; choose from ${allowed.join(", ")}`);
   return list as SystemName[];
 }
 
@@ -159,7 +160,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     instances: positive(values.instances, "instances", 2),
     docSize: positive(values["doc-size"], "doc-size", 1000),
     sizes: numberList(values.sizes, "sizes") ?? [1000, 100_000, 1_000_000],
-    largeSystems: systemList(values["large-systems"], "large-systems", ["openot", "openot-redis"]),
+    largeSystems: systemList(values["large-systems"], "large-systems", LARGE_SYSTEMS),
     largeRate: nonNegative(values["large-rate"], "large-rate", 500),
     ws: positive(values.ws, "ws", 10_000),
     sse: positive(values.sse, "sse", 2000),

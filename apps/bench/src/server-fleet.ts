@@ -6,12 +6,17 @@ import { serverNodeFlags } from "./servers/server-env.js";
 import type { MemoryAfterGc, WindowStats } from "./servers/process-stats.js";
 
 /** The systems compared, as the table names them. */
-export type SystemName = "openot" | "openot-redis" | "sharedb" | "relay";
+export type SystemName = "openot" | "openot-redis" | "sharedb" | "relay" | "relay-redis";
+
+/** Systems that run as several instances sharing a redis-server. */
+export function sharesRedis(system: SystemName): boolean {
+  return system === "openot-redis" || system === "relay-redis";
+}
 
 /** Options for {@link ServerFleet.start}. */
 export interface FleetOptions {
   readonly system: SystemName;
-  /** Server processes; more than one only for `openot-redis`. @default 1 (2 for openot-redis) */
+  /** Server processes; more than one only for the systems that share Redis. @default 1 (2 for openot-redis and relay-redis) */
   readonly instances?: number;
   /** Write a CPU profile of every server process into this directory. @default undefined (no profile) */
   readonly profileDir?: string;
@@ -37,13 +42,14 @@ export class ServerFleet {
     this.#options = options;
   }
 
-  /** Start the servers of `options.system` (and Redis for `openot-redis`). */
+  /** Start the servers of `options.system` (and Redis for the systems that share it). */
   static async start(options: FleetOptions): Promise<ServerFleet> {
-    const instances = options.instances ?? (options.system === "openot-redis" ? 2 : 1);
-    if (instances > 1 && options.system !== "openot-redis") {
-      throw new Error(`${options.system} runs as one instance; only openot-redis has several (got instances=${instances})`);
+    const redisShared = sharesRedis(options.system);
+    const instances = options.instances ?? (redisShared ? 2 : 1);
+    if (instances > 1 && !redisShared) {
+      throw new Error(`${options.system} runs as one instance; only openot-redis and relay-redis have several (got instances=${instances})`);
     }
-    const redis = options.system === "openot-redis" ? await startRedis() : undefined;
+    const redis = redisShared ? await startRedis() : undefined;
     const fleet = new ServerFleet(options, [], redis);
     try {
       for (let i = 0; i < instances; i++) fleet.servers.push(await fleet.#spawn(i));
@@ -64,6 +70,8 @@ export class ServerFleet {
         return { kind: "sharedb" };
       case "relay":
         return { kind: "relay" };
+      case "relay-redis":
+        return { kind: "relay-redis", redisUrl: this.redis?.url ?? "", ...(port === undefined ? {} : { port }) };
     }
   }
 

@@ -66,11 +66,12 @@ function find(result: HotDocumentResult, system: SystemName, clients: number): L
 /** The table of workload 1: one row per run, ratios of OpenOT to ShareDB and to the relay. */
 export function formatHotDocument(result: HotDocumentResult): string {
   const headers = [
-    "N / system", "ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "msg/frame", "srv cpu", "srv µs/op", "drv cpu", "vs ShareDB", "vs relay",
+    "N / system", "ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "msg/frame", "srv cpu", "srv µs/op", "drv cpu", "vs ShareDB", "vs relay", "vs relay-redis",
   ];
   const rows = result.runs.map((r) => {
     const sharedb = find(result, "sharedb", r.clients);
     const relay = find(result, "relay", r.clients);
+    const relayRedis = find(result, "relay-redis", r.clients);
     const ours = r.system === "openot" || r.system === "openot-redis";
     return [
       `N=${r.clients} ${r.system}`,
@@ -89,6 +90,7 @@ export function formatHotDocument(result: HotDocumentResult): string {
       r.driverCpu.map((c) => num(c, 2)).join("+"),
       ours ? ratio(r.opsPerSec, sharedb?.opsPerSec) : "",
       ours ? ratio(r.opsPerSec, relay?.opsPerSec) : "",
+      r.system === "openot-redis" ? ratio(r.opsPerSec, relayRedis?.opsPerSec) : "",
     ];
   });
   const notes = result.runs.flatMap((r) => {
@@ -96,11 +98,46 @@ export function formatHotDocument(result: HotDocumentResult): string {
     const lines = r.converged === false ? [`N=${r.clients} ${r.system} not converged: ${r.convergenceNote}`] : [];
     return trouble === "" ? lines : [...lines, `N=${r.clients} ${r.system}: ${trouble}`];
   });
+  const floor = redisFloorRows(result);
   return [
     "Workload 1, hot document (latencies in ms; cpu as share of one core; ratios are ops/s)",
     formatTable(headers, rows),
     ...notes,
+    ...(floor.length === 0
+      ? []
+      : [
+          "",
+          "What sharing Redis costs the floor (relay-redis / relay) and us (openot-redis / openot); at N=1 (one op in flight, so",
+          "per-op times add) the most two instances + Redis can make of one instance, given the relay's cost of one Redis round trip",
+          formatTable(["N", "relay-redis / relay", "openot-redis / openot", "Redis ms per op (relay)", "N=1 bound on openot-redis / openot"], floor),
+        ]),
   ].join("\n");
+}
+
+/**
+ * The Redis floor rows: for each N with all four of openot, openot-redis, relay and relay-redis.
+ * At N=1 there is one op in flight in the whole run, so a run's time per op is the sum of its
+ * steps: the relay's extra time per op over Redis (`1/relayRedis - 1/relay`, one script round
+ * trip and its client-library work) is time that any server acking after a Redis commit adds to
+ * its one-instance time per op, which bounds openot-redis / openot from above.
+ */
+export function redisFloorRows(result: HotDocumentResult): string[][] {
+  const rows: string[][] = [];
+  const ns = [...new Set(result.runs.map((r) => r.clients))];
+  for (const n of ns) {
+    const [ours, oursRedis, relay, relayRedis] = (["openot", "openot-redis", "relay", "relay-redis"] as const).map((s) => find(result, s, n)?.opsPerSec);
+    if (relay === undefined || relayRedis === undefined) continue;
+    const redisMs = 1000 / relayRedis - 1000 / relay;
+    const bound = n === 1 && ours !== undefined && ours > 0 ? (1000 / ours) / (1000 / ours + Math.max(0, redisMs)) : undefined;
+    rows.push([
+      `N=${n}`,
+      ratio(relayRedis, relay),
+      ratio(oursRedis, ours),
+      n === 1 ? num(redisMs, 3) : "-",
+      bound === undefined ? "-" : `${bound.toFixed(2)}x`,
+    ]);
+  }
+  return rows;
 }
 
 /** The issue's targets for workload 1. */

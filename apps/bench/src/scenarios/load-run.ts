@@ -92,7 +92,8 @@ export function troubleNote(run: LoadRunResult): string {
 }
 
 function driverSystem(system: SystemName): SystemKind {
-  return system === "openot-redis" ? "openot" : system;
+  if (system === "openot-redis") return "openot";
+  return system === "relay-redis" ? "relay" : system;
 }
 
 function sha1(text: string): string {
@@ -231,7 +232,7 @@ async function checkConvergence(
   converges: readonly DriverConvergeResult[],
   runs: readonly DriverRunResult[],
 ): Promise<{ converged: boolean | null; note: string; short: string }> {
-  if (fleet.system === "relay") return { converged: null, note: "", short: "n/a" };
+  if (fleet.system === "relay" || fleet.system === "relay-redis") return { converged: null, note: "", short: "n/a" };
   const problems: string[] = [];
   const lagging = converges.reduce((n, c) => n + c.lagging, 0);
   const stuck = runs.reduce((n, r) => n + r.stuck, 0);

@@ -1,6 +1,5 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { WebSocketServer, type WebSocket } from "ws";
+import type { WebSocket } from "ws";
+import { plainWebSocketServer } from "./plain-websocket.js";
 import type { ServerUnderTest } from "./server-under-test.js";
 
 /**
@@ -10,10 +9,8 @@ import type { ServerUnderTest } from "./server-under-test.js";
  * unless it sends fewer frames (batching).
  */
 export async function startRelayServer(): Promise<ServerUnderTest> {
-  const http = createServer((_req, res) => {
-    res.writeHead(426).end();
-  });
-  const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+  const server = plainWebSocketServer();
+  const { wss } = server;
   const rooms = new Map<string, Set<WebSocket>>();
   wss.on("connection", (socket, req) => {
     const docId = new URL(req.url ?? "/", "http://x").searchParams.get("docId") ?? "doc-1";
@@ -29,18 +26,16 @@ export async function startRelayServer(): Promise<ServerUnderTest> {
     });
     socket.on("close", () => members.delete(socket));
   });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const port = await server.listen();
   return {
-    port: (http.address() as AddressInfo).port,
+    port,
     createDocuments: () => Promise.resolve(),
     documentText: () => Promise.resolve(undefined),
     connectionCount: () => wss.clients.size,
     extraStats: () => ({}),
     resetExtraStats: () => undefined,
     close: async () => {
-      for (const socket of wss.clients) socket.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await server.close();
     },
   };
 }

@@ -1,18 +1,20 @@
 /**
  * A server child process of the bench: starts one server under test (OpenOT, ShareDB or the
- * raw relay) on 127.0.0.1 and answers the parent's requests for documents, process figures and
+ * raw relay, alone or over Redis) on 127.0.0.1 and answers the parent's requests for documents, process figures and
  * shutdown. Run with `--expose-gc` so that memory is read after a full collection.
  */
 import { emitToParent, serveParent } from "../ipc.js";
 import type { OpenOtServerConfig } from "./openot-server.js";
 import { ProcessStats } from "./process-stats.js";
+import type { RedisRelayServerConfig } from "./redis-relay-server.js";
 import type { ServerUnderTest } from "./server-under-test.js";
 
 /** What the parent passes (as JSON in argv[2]). */
 export type ServerConfig =
   | ({ readonly kind: "openot" } & OpenOtServerConfig)
   | { readonly kind: "sharedb" }
-  | { readonly kind: "relay" };
+  | { readonly kind: "relay" }
+  | ({ readonly kind: "relay-redis" } & RedisRelayServerConfig);
 
 /** The `ready` event's payload. */
 export interface ServerReady {
@@ -30,6 +32,8 @@ async function start(config: ServerConfig): Promise<ServerUnderTest> {
       return (await import("./sharedb-server.js")).startShareDbServer();
     case "relay":
       return (await import("./relay-server.js")).startRelayServer();
+    case "relay-redis":
+      return (await import("./redis-relay-server.js")).startRedisRelayServer(config);
   }
 }
 

@@ -1,9 +1,7 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { WebSocketServer } from "ws";
 import { SHAREDB_COLLECTION } from "../drivers/sharedb-load-client.js";
 import { loadShareDb, textUnicode, type ShareDbDoc } from "../reference/sharedb-modules.js";
 import { WebSocketJsonStream } from "../reference/websocket-json-stream.js";
+import { plainWebSocketServer } from "./plain-websocket.js";
 import type { ServerUnderTest } from "./server-under-test.js";
 
 function call(run: (done: (error?: Error) => void) => void): Promise<void> {
@@ -18,21 +16,19 @@ export async function startShareDbServer(): Promise<ServerUnderTest> {
   const ShareDB = loadShareDb();
   const backend = new ShareDB();
   const local = backend.connect();
-  const http = createServer((_req, res) => {
-    res.writeHead(426).end();
-  });
-  const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+  const server = plainWebSocketServer();
+  const { wss } = server;
   wss.on("connection", (socket) => {
     backend.listen(new WebSocketJsonStream(socket));
   });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const port = await server.listen();
   const fetched = async (docId: string): Promise<ShareDbDoc> => {
     const doc = local.get(SHAREDB_COLLECTION, docId);
     await call((done) => doc.fetch(done));
     return doc;
   };
   return {
-    port: (http.address() as AddressInfo).port,
+    port,
     createDocuments: async (ids, text) => {
       for (const id of ids) {
         const doc = await fetched(id);
@@ -44,9 +40,7 @@ export async function startShareDbServer(): Promise<ServerUnderTest> {
     extraStats: () => ({}),
     resetExtraStats: () => undefined,
     close: async () => {
-      for (const socket of wss.clients) socket.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await server.close();
       await call((done) => backend.close(done));
     },
   };
