@@ -216,51 +216,80 @@ interface Piece {
 }
 
 /**
- * `ops` applied in turn to `base`, copying the text once: each op rewrites a list of pieces
- * (stretches of `base` and of inserted texts), and the last list is joined. Composing the ops
- * first costs several times more (compose re-validates and re-normalises its inputs).
+ * `ops` applied in turn to `base`, copying the text once: each op edits one list of pieces
+ * (stretches of `base` and of inserted texts) in place, and the last list is joined. Composing
+ * the ops first costs several times more (compose re-validates and re-normalises its inputs),
+ * and so did rewriting the list into a new one for each op (a new array and a closure per op,
+ * every piece before an edit copied across): 32 one-edit ops on 1,000 characters built in about
+ * a third of the time in place.
  * The ops were judged against the documents they apply to, so they always fit.
  */
 function applyAll(base: string, ops: readonly TextOp[]): string {
-  let pieces: Piece[] = [{ text: base, start: 0, end: base.length }];
+  const pieces: Piece[] = [{ text: base, start: 0, end: base.length }];
   for (const op of ops) {
-    const out: Piece[] = [];
-    let index = 0; // the piece being read
-    let offset = 0; // code units of it already read
-    const take = (count: number, keep: boolean): void => {
-      let n = count;
-      while (n > 0) {
-        const piece = pieces[index];
-        if (piece === undefined) throw new Error("LazyText: a pending op reaches past the end of its document (a bug).");
-        const from = piece.start + offset;
-        const k = Math.min(piece.end - from, n);
-        // A piece kept whole is kept as it is (pieces are never changed): rewriting every piece
-        // before an edit as a new object was most of what building a document allocated.
-        if (keep) out.push(offset === 0 && k === piece.end - piece.start ? piece : { text: piece.text, start: from, end: from + k });
-        n -= k;
-        offset += k;
-        if (piece.start + offset === piece.end) {
+    let index = 0; // the piece the cursor is in (pieces.length: at the end)
+    let offset = 0; // code units of pieces[index] before the cursor
+    for (const c of op) {
+      if (isRetain(c)) {
+        let n = c.r;
+        while (n > 0) {
+          const piece = pieceAt(pieces, index);
+          const left = piece.end - piece.start - offset;
+          if (n < left) {
+            offset += n;
+            break;
+          }
+          n -= left;
           index++;
           offset = 0;
         }
+      } else if (isInsert(c)) {
+        if (c.i.length === 0) continue;
+        const inserted: Piece = { text: c.i, start: 0, end: c.i.length };
+        if (offset > 0) {
+          const piece = pieceAt(pieces, index);
+          const cut = piece.start + offset;
+          pieces.splice(index, 1, { text: piece.text, start: piece.start, end: cut }, inserted, { text: piece.text, start: cut, end: piece.end });
+          index += 2;
+          offset = 0;
+        } else {
+          pieces.splice(index, 0, inserted);
+          index++;
+        }
+      } else {
+        let n = c.d;
+        if (n === 0) continue;
+        if (offset > 0) {
+          // Keep what is before the cursor as a piece of its own; the rest starts at the cursor.
+          const piece = pieceAt(pieces, index);
+          const cut = piece.start + offset;
+          pieces.splice(index, 1, { text: piece.text, start: piece.start, end: cut }, { text: piece.text, start: cut, end: piece.end });
+          index++;
+          offset = 0;
+        }
+        let whole = 0; // pieces from index on that the delete removes entirely
+        while (n > 0) {
+          const piece = pieceAt(pieces, index + whole);
+          const size = piece.end - piece.start;
+          if (n < size) {
+            pieces[index + whole] = { text: piece.text, start: piece.start + n, end: piece.end };
+            break;
+          }
+          n -= size;
+          whole++;
+        }
+        if (whole > 0) pieces.splice(index, whole);
       }
-    };
-    for (const c of op) {
-      if (isRetain(c)) take(c.r, true);
-      else if (isInsert(c)) {
-        if (c.i.length > 0) out.push({ text: c.i, start: 0, end: c.i.length });
-      } else take(c.d, false);
     }
-    // The implicit tail.
-    const current = pieces[index];
-    if (current !== undefined && offset > 0) {
-      out.push({ text: current.text, start: current.start + offset, end: current.end });
-      index++;
-    }
-    for (; index < pieces.length; index++) out.push(pieces[index] as Piece);
-    pieces = out;
   }
   const parts: string[] = [];
   for (const piece of pieces) if (piece.end > piece.start) parts.push(piece.text.slice(piece.start, piece.end));
   return parts.join("");
+}
+
+/** `pieces[index]`, which an op that fits its document always reaches. */
+function pieceAt(pieces: readonly Piece[], index: number): Piece {
+  const piece = pieces[index];
+  if (piece === undefined) throw new Error("LazyText: a pending op reaches past the end of its document (a bug).");
+  return piece;
 }
