@@ -7,7 +7,7 @@ describe("parseCliOptions", () => {
     expect(o.command).toBe("run");
     expect(o.scenarios).toEqual(SCENARIOS);
     expect(o.clients).toBeUndefined();
-    expect(o.systems).toEqual(["openot", "openot-redis", "sharedb", "relay", "relay-redis"]);
+    expect(o.systems).toEqual(["openot", "openot-redis", "sharedb", "relay", "relay-redis", "relay-redis-batch"]);
     expect([o.ws, o.sse, o.batch]).toEqual([10_000, 2000, true]);
   });
 

@@ -7,7 +7,7 @@ export const SCENARIOS = ["hot", "many-docs", "idle", "storm", "large-doc"] as c
 /** One scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-const SYSTEMS: readonly SystemName[] = ["openot", "openot-redis", "sharedb", "relay", "relay-redis"];
+const SYSTEMS: readonly SystemName[] = ["openot", "openot-redis", "sharedb", "relay", "relay-redis", "relay-redis-batch"];
 const LARGE_SYSTEMS: readonly SystemName[] = ["openot", "openot-redis"];
 
 /** Everything the command line can set, after defaults. */
@@ -48,7 +48,8 @@ export const USAGE = `Usage: node dist/run.js [scenario ...] [options]
        node dist/run.js profile <file.cpuprofile> ...
 
 Scenarios (default: all of them, the standard set):
-  hot         N clients on one document: OpenOT (one instance; two + Redis), ShareDB, raw ws relay (alone; two + Redis)
+  hot         N clients on one document: OpenOT (one instance; two + Redis), ShareDB, raw ws relay
+              (alone; two + Redis with one script run per message, or per event-loop turn's batch)
   many-docs   many clients over many documents, instances sharing Redis
   idle        idle WebSocket and SSE connections: server memory per connection, event-loop delay
   storm       reconnect storm: an instance restarted under its clients
@@ -59,7 +60,8 @@ Options:
   --warmup <s>          unmeasured seconds before each window (default 1)
   --clients <n,...>     hot: client counts (default 1,10,50,200); many-docs: total (default 1000);
                         storm: clients (default 1000)
-  --systems <a,...>     hot: systems (default openot,openot-redis,sharedb,relay,relay-redis)
+  --systems <a,...>     hot: systems (default openot,openot-redis,sharedb,relay,relay-redis,
+                        relay-redis-batch)
   --docs <n>            many-docs: documents (default 100)
   --instances <n>       many-docs: OpenOT instances sharing Redis (default 2)
   --doc-size <chars>    hot, many-docs: document size kept by the edits (default 1000)

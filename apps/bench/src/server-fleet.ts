@@ -6,17 +6,17 @@ import { serverNodeFlags } from "./servers/server-env.js";
 import type { MemoryAfterGc, WindowStats } from "./servers/process-stats.js";
 
 /** The systems compared, as the table names them. */
-export type SystemName = "openot" | "openot-redis" | "sharedb" | "relay" | "relay-redis";
+export type SystemName = "openot" | "openot-redis" | "sharedb" | "relay" | "relay-redis" | "relay-redis-batch";
 
 /** Systems that run as several instances sharing a redis-server. */
 export function sharesRedis(system: SystemName): boolean {
-  return system === "openot-redis" || system === "relay-redis";
+  return system === "openot-redis" || system === "relay-redis" || system === "relay-redis-batch";
 }
 
 /** Options for {@link ServerFleet.start}. */
 export interface FleetOptions {
   readonly system: SystemName;
-  /** Server processes; more than one only for the systems that share Redis. @default 1 (2 for openot-redis and relay-redis) */
+  /** Server processes; more than one only for the systems that share Redis. @default 1 (2 for the systems that share Redis) */
   readonly instances?: number;
   /** Write a CPU profile of every server process into this directory. @default undefined (no profile) */
   readonly profileDir?: string;
@@ -47,7 +47,7 @@ export class ServerFleet {
     const redisShared = sharesRedis(options.system);
     const instances = options.instances ?? (redisShared ? 2 : 1);
     if (instances > 1 && !redisShared) {
-      throw new Error(`${options.system} runs as one instance; only openot-redis and relay-redis have several (got instances=${instances})`);
+      throw new Error(`${options.system} runs as one instance; only openot-redis, relay-redis and relay-redis-batch have several (got instances=${instances})`);
     }
     const redis = redisShared ? await startRedis() : undefined;
     const fleet = new ServerFleet(options, [], redis);
@@ -72,6 +72,8 @@ export class ServerFleet {
         return { kind: "relay" };
       case "relay-redis":
         return { kind: "relay-redis", redisUrl: this.redis?.url ?? "", ...(port === undefined ? {} : { port }) };
+      case "relay-redis-batch":
+        return { kind: "relay-redis", redisUrl: this.redis?.url ?? "", batch: true, ...(port === undefined ? {} : { port }) };
     }
   }
 

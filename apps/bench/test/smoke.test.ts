@@ -38,7 +38,7 @@ describe("bench smoke", () => {
     const report = JSON.parse(readFileSync(out, "utf8")) as BenchReport;
 
     const hot = report.scenarios.hot?.runs ?? [];
-    expect(hot.map((r) => r.system).sort()).toEqual(["openot", "openot-redis", "relay", "relay-redis", "sharedb"]);
+    expect(hot.map((r) => r.system).sort()).toEqual(["openot", "openot-redis", "relay", "relay-redis", "relay-redis-batch", "sharedb"]);
     for (const run of hot) {
       expect(run.opsPerSec, run.system).toBeGreaterThan(0);
       expect(run.ack.p99, run.system).toBeGreaterThan(0);
@@ -47,7 +47,9 @@ describe("bench smoke", () => {
     }
     // Two clients on two instances: each hears the other's ops only through Redis.
     expect(hot.find((r) => r.system === "openot-redis")?.broadcastCross.count).toBeGreaterThan(0);
-    expect(hot.find((r) => r.system === "relay-redis")?.broadcastCross.count).toBeGreaterThan(0);
+    for (const system of ["relay-redis", "relay-redis-batch"]) {
+      expect(hot.find((r) => r.system === system)?.broadcastCross.count, system).toBeGreaterThan(0);
+    }
 
     expect(report.scenarios.manyDocs?.converged).toBe(true);
     expect(report.scenarios.manyDocs?.opsPerSec).toBeGreaterThan(0);

@@ -14,13 +14,19 @@ describe("redisFloorRows", () => {
     const result: HotDocumentResult = {
       runs: [runOf("openot", 1, 5000), runOf("openot-redis", 1, 2500), runOf("relay", 1, 8000), runOf("relay-redis", 1, 4000)],
     };
-    expect(redisFloorRows(result)).toEqual([["N=1", "0.50x", "0.50x", "0.125", "0.62x"]]);
+    expect(redisFloorRows(result)).toEqual([["N=1", "0.50x", "0.50x", "0.80x", "0.125", "0.62x"]]);
   });
 
   it("gives the ratios but no bound at N > 1, and skips an N without both relays", () => {
     const result: HotDocumentResult = {
       runs: [runOf("openot", 10, 10_000), runOf("openot-redis", 10, 4000), runOf("relay", 10, 8000), runOf("relay-redis", 10, 6000), runOf("relay", 50, 3000)],
     };
-    expect(redisFloorRows(result)).toEqual([["N=10", "0.75x", "0.40x", "-", "-"]]);
+    expect(redisFloorRows(result)).toEqual([["N=10", "0.75x", "0.40x", "0.60x", "-", "-"]]);
+  });
+
+  it("takes the batching floor as the best floor over Redis when it made more, and only then", () => {
+    const runs = [runOf("openot", 10, 10_000), runOf("openot-redis", 10, 4000), runOf("relay", 10, 8000), runOf("relay-redis", 10, 6000)];
+    expect(redisFloorRows({ runs: [...runs, runOf("relay-redis-batch", 10, 6500)] })[0]?.[3]).toBe("0.65x");
+    expect(redisFloorRows({ runs: [...runs, runOf("relay-redis-batch", 10, 5500)] })[0]?.[3]).toBe("0.60x");
   });
 });

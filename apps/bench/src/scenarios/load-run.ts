@@ -93,7 +93,7 @@ export function troubleNote(run: LoadRunResult): string {
 
 function driverSystem(system: SystemName): SystemKind {
   if (system === "openot-redis") return "openot";
-  return system === "relay-redis" ? "relay" : system;
+  return system === "relay-redis" || system === "relay-redis-batch" ? "relay" : system;
 }
 
 function sha1(text: string): string {
@@ -232,7 +232,7 @@ async function checkConvergence(
   converges: readonly DriverConvergeResult[],
   runs: readonly DriverRunResult[],
 ): Promise<{ converged: boolean | null; note: string; short: string }> {
-  if (fleet.system === "relay" || fleet.system === "relay-redis") return { converged: null, note: "", short: "n/a" };
+  if (fleet.system === "relay" || fleet.system === "relay-redis" || fleet.system === "relay-redis-batch") return { converged: null, note: "", short: "n/a" };
   const problems: string[] = [];
   const lagging = converges.reduce((n, c) => n + c.lagging, 0);
   const stuck = runs.reduce((n, r) => n + r.stuck, 0);
