@@ -32,7 +32,7 @@ interface InFlight {
 
 /** Wire messages this client reads (PROTOCOL.md, "Server to client"); fields it does not use are left out. */
 type Incoming =
-  | { type: "snapshot"; revision: number; data: string }
+  | { type: "snapshot"; revision: number; data: string; lastSeq?: number }
   | { type: "joined"; revision: number }
   | { type: "ack"; revision: number; seq?: number }
   | { type: "op"; revision: number; op: TextOp }
@@ -48,8 +48,11 @@ const PACE_CATCH_UP = 5;
 /** Refusals after which the same op may simply be sent again (the server's state is unchanged). */
 const TRANSIENT = new Set(["internal", "rate_limited"]);
 
-/** Lifecycle: `idle -> joining -> live -> closed`. */
-type Phase = "idle" | "joining" | "live" | "closed";
+/**
+ * Lifecycle: `idle -> joining -> live -> closed`, and `live -> rejoining -> live` after a
+ * `resync_required` refusal of the op in flight.
+ */
+type Phase = "idle" | "joining" | "live" | "rejoining" | "closed";
 
 /** Convert an {@link Edit} to a text op of the OpenOT wire format. */
 export function editToTextOp(edit: Edit): TextOp {
@@ -138,10 +141,12 @@ export class OpenOtLoadClient implements LoadClient {
     });
   }
 
-  #sendJoin(): void {
+  #sendJoin(revision?: number): void {
     this.#joinAttempts += 1;
     const batch = this.#options.batch ?? true;
-    this.#socket?.send(JSON.stringify({ type: "join", docId: this.docId, clientId: this.#clientId, ...(batch ? { batch: true } : {}) }));
+    this.#socket?.send(
+      JSON.stringify({ type: "join", docId: this.docId, clientId: this.#clientId, ...(revision === undefined ? {} : { revision }), ...(batch ? { batch: true } : {}) }),
+    );
   }
 
   #onFrame(data: Buffer): void {
@@ -159,18 +164,33 @@ export class OpenOtLoadClient implements LoadClient {
   }
 
   #handle(m: Incoming): void {
+    // PROTOCOL.md, "Joining": a client ignores the acks and ops of a document between sending
+    // a join that replaces the earlier one and its answer; they come again after `joined`.
+    if (this.#phase === "rejoining" && (m.type === "ack" || m.type === "op")) return;
     switch (m.type) {
       case "snapshot":
+        if (this.#phase === "rejoining") {
+          this.#resyncFromSnapshot(m);
+          return;
+        }
         this.#text = LazyText.of(m.data);
         this.#revision = m.revision;
         this.#setPhase("live");
         this.#onJoined?.resolve();
         this.#onJoined = undefined;
         return;
-      case "joined":
-        // This client never rejoins with a revision; a `joined` here means the server misread the join.
-        this.#metrics.error("unexpected_joined");
+      case "joined": {
+        // Only a rejoin after `resync_required` names a revision: the ops after it follow, and
+        // the op in flight (transformed over every op received so far) goes again under its seq.
+        const inFlight = this.#inFlight;
+        if (this.#phase !== "rejoining" || m.revision !== this.#revision) {
+          this.#metrics.error("unexpected_joined");
+          return;
+        }
+        this.#setPhase("live");
+        if (inFlight !== undefined) this.#send(inFlight);
         return;
+      }
       case "ack": {
         if (m.revision !== this.#revision + 1) this.#metrics.orderViolation();
         this.#revision = m.revision;
@@ -201,6 +221,13 @@ export class OpenOtLoadClient implements LoadClient {
       }
       case "error":
         this.#metrics.error(m.code, `${m.message} (seq ${String(m.seq)}, in flight ${String(this.#inFlight?.seq)}, revision ${this.#revision})`);
+        if (this.#phase === "rejoining" && m.seq === undefined) {
+          // The rejoin was refused (the earlier join still holds, but this client ignored what
+          // it delivered meanwhile): join again while the refusal is transient, from the same
+          // revision. Otherwise the client stays behind and the run reports it.
+          if (TRANSIENT.has(m.code) && this.#joinAttempts < MAX_RESENDS) this.#sendJoin(this.#revision);
+          return;
+        }
         if (this.#phase === "joining") {
           // The join was refused. A transient refusal is retried as an application calling
           // OTClient.connect() again would; anything else fails the set-up with the reason.
@@ -213,6 +240,15 @@ export class OpenOtLoadClient implements LoadClient {
           return;
         }
         if (m.seq !== undefined && this.#inFlight?.seq === m.seq) {
+          if (m.code === "resync_required" && this.#inFlight.resends < MAX_RESENDS) {
+            // PROTOCOL.md: "join again". As OTClient does: rejoin from this client's revision
+            // (the newest it has, so the server still keeps what follows it) and resend the op
+            // in flight once the join is answered.
+            this.#inFlight.resends += 1;
+            this.#setPhase("rejoining");
+            this.#sendJoin(this.#revision);
+            return;
+          }
           if (TRANSIENT.has(m.code) && this.#inFlight.resends < MAX_RESENDS) {
             this.#inFlight.resends += 1;
             // PROTOCOL.md: a refusal changes nothing, and these say "try again". The op in
@@ -229,6 +265,25 @@ export class OpenOtLoadClient implements LoadClient {
       case "pong":
         return;
     }
+  }
+
+  /**
+   * A rejoin answered with a snapshot (the ops after this client's revision are no longer
+   * kept). `lastSeq` says whether the op in flight was committed; if it was not, this client
+   * cannot rebase it (it has no diff, unlike OTClient with its `diff` option) and gives it up,
+   * which shows as an error and, honestly, as a client whose edit is missing at the end.
+   */
+  #resyncFromSnapshot(m: { revision: number; data: string; lastSeq?: number }): void {
+    const inFlight = this.#inFlight;
+    this.#inFlight = undefined;
+    if (inFlight !== undefined) {
+      if (m.lastSeq !== undefined && m.lastSeq >= inFlight.seq) this.#metrics.ack(inFlight.sentAt);
+      else this.#metrics.error("resync_dropped_op");
+    }
+    this.#text = LazyText.of(m.data);
+    this.#revision = m.revision;
+    this.#setPhase("live");
+    this.#waiters.notify(this.#revision);
   }
 
   /** Submit the next op if the loop runs and nothing is in flight; otherwise settle `stop()`. */
@@ -279,7 +334,7 @@ export class OpenOtLoadClient implements LoadClient {
     this.#running = false;
     clearTimeout(this.#paceTimer);
     this.#paceTimer = undefined;
-    if (this.#inFlight === undefined || this.#phase !== "live") return Promise.resolve();
+    if (this.#inFlight === undefined || (this.#phase !== "live" && this.#phase !== "rejoining")) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.#onIdle = resolve;
     });
