@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from "node:http";
+import { createServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 
@@ -31,4 +31,9 @@ export function plainWebSocketServer(): PlainWebSocketServer {
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/** The document a relay connection is for: its `docId` query parameter (`doc-1` without one). */
+export function docIdOf(req: IncomingMessage): string {
+  return new URL(req.url ?? "/", "http://x").searchParams.get("docId") ?? "doc-1";
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import type { WebSocket } from "ws";
-import { plainWebSocketServer } from "./plain-websocket.js";
+import { docIdOf, plainWebSocketServer } from "./plain-websocket.js";
 import type { ServerUnderTest } from "./server-under-test.js";
 
 /** Messages kept per document, as many as RedisAdapter keeps by default. */
@@ -135,7 +135,7 @@ export async function startRedisRelayServer(config: RedisRelayServerConfig): Pro
   };
 
   wss.on("connection", (socket, req) => {
-    const docId = new URL(req.url ?? "/", "http://x").searchParams.get("docId") ?? "doc-1";
+    const docId = docIdOf(req);
     const room = roomOf(docId);
     room.members.add(socket);
     const keys = [`relay:{${docId}}:n`, `relay:{${docId}}:log`, channelOf(docId)] as const;

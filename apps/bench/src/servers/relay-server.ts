@@ -1,5 +1,5 @@
 import type { WebSocket } from "ws";
-import { plainWebSocketServer } from "./plain-websocket.js";
+import { docIdOf, plainWebSocketServer } from "./plain-websocket.js";
 import type { ServerUnderTest } from "./server-under-test.js";
 
 /**
@@ -13,7 +13,7 @@ export async function startRelayServer(): Promise<ServerUnderTest> {
   const { wss } = server;
   const rooms = new Map<string, Set<WebSocket>>();
   wss.on("connection", (socket, req) => {
-    const docId = new URL(req.url ?? "/", "http://x").searchParams.get("docId") ?? "doc-1";
+    const docId = docIdOf(req);
     let room = rooms.get(docId);
     if (room === undefined) {
       room = new Set();
