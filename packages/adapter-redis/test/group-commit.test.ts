@@ -101,6 +101,39 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
     await expect(backend.getRecord("doc")).resolves.toMatchObject({ v: 4, data: "13x5ab" });
   });
 
+  it("refuses a batched submit whose base is no longer kept within the batch, after its duplicate check, and commits the rest", async () => {
+    const backend = adapter({ historyLimit: 5, snapshotEvery: 5 });
+    const server = new Server(backend);
+    await server.createDocument("doc", "text", "");
+    for (let k = 0; k < 10; k++) await server.submitOperation("doc", [{ i: "h" }], k, { clientId: "h", seq: k + 1 });
+    const oldest = await backend.getOldestKeptRevision("doc");
+    expect(oldest).toBeGreaterThan(3);
+    backend.commits = 0;
+    backend.batches = 0;
+    const outcomes = await Promise.all([
+      // A resend of revision 1's op, based on 0: a duplicate, which comes before kept history.
+      settle(server.submitOperation("doc", [{ i: "dup" }], 0, { clientId: "h", seq: 1 })),
+      // Based on revisions whose next ops are no longer kept.
+      settle(server.submitOperation("doc", [{ i: "old" }], 1, { clientId: "s", seq: 1 })),
+      settle(server.submitOperation("doc", [{ i: "old2" }], 2, { clientId: "t", seq: 1 })),
+      settle(server.submitOperation("doc", [{ i: "A" }], 10, { clientId: "a", seq: 1 })),
+      settle(server.submitOperation("doc", [{ i: "B" }], 10, { clientId: "b", seq: 1 })),
+    ]);
+    expect(outcomes[0]).toMatchObject({ ok: { duplicate: true, lastSeq: 10 } });
+    for (const [i, base] of [[1, 1], [2, 2]] as const) {
+      expect(outcomes[i]).toMatchObject({ error: { code: "resync_required", seq: 1 } });
+      expect((outcomes[i] as { error: OTError }).error.message).toBe(
+        `revision ${base} is older than the history kept for document "doc" (oldest kept: ${oldest}): join again`,
+      );
+    }
+    expect(outcomes[3]).toEqual({ ok: { op: [{ i: "A" }], revision: 11 } });
+    expect(outcomes[4]).toEqual({ ok: { op: [{ r: 1 }, { i: "B" }], revision: 12 } });
+    await expect(backend.getRecord("doc")).resolves.toMatchObject({ v: 12, data: "ABhhhhhhhhhh" });
+    // The two stale submits were refused on their batch's reply: no script run of their own
+    // (the duplicate, which stops a batch, still takes one on its own turn).
+    expect(backend.commits).toBe(1);
+  });
+
   it("two instances sharing Redis: concurrent submits with resends and invalid ops commit each (clientId, seq) once, contiguously", async () => {
     const backends = [adapter(), adapter()];
     const servers = backends.map((b) => new Server(b));

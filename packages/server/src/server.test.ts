@@ -87,10 +87,17 @@ describe("Server.submitOperation", () => {
       revision: 1,
       lastSeq: 2,
     });
-    // A fresh server (empty cache) still recognises it, without the revision.
+    // A fresh server that keeps no recent ops still recognises it, without the revision.
+    const forgetful = new Server(server.backend, { recentOps: 0 });
+    await expect(forgetful.submitOperation("doc", [{ i: "a" }], 0, { clientId: "alice", seq: 1 })).resolves.toEqual({
+      duplicate: true,
+      lastSeq: 2,
+    });
+    // One that does keeps the ops it read to judge the resend, and names the revision from them.
     const fresh = new Server(server.backend);
     await expect(fresh.submitOperation("doc", [{ i: "a" }], 0, { clientId: "alice", seq: 1 })).resolves.toEqual({
       duplicate: true,
+      revision: 1,
       lastSeq: 2,
     });
   });
@@ -315,6 +322,47 @@ describe("Server.submitOperation", () => {
       // Stale by a few revisions: served from the recent ops kept in the cache.
       await server.submitOperation("doc", [{ i: "y" }], 15);
       expect(calls).toEqual({ getRecord: 1, getOps: 0 });
+    });
+
+    it("reads history once for stale submits past the recent ops, and keeps what they needed, up to 5x recentOps", async () => {
+      const memory = new MemoryBackend();
+      await memory.createDocument("doc", "text", "");
+      let reads = 0;
+      const backend = wrap(memory, {
+        getOps: (docId, from, to) => {
+          reads += 1;
+          return memory.getOps(docId, from, to);
+        },
+      });
+      const other = new Server(memory);
+      const commitElsewhere = async (count: number): Promise<void> => {
+        for (let k = 0; k < count; k++) await other.submitOperation("doc", [{ i: "o" }], (await memory.getRecord("doc")).v);
+      };
+      await commitElsewhere(30);
+      const server = new Server(backend, { recentOps: 4 });
+      await server.getDocument("doc");
+      reads = 0;
+      // 20 ops behind a cache that holds none: one read, and the ops read stay as the window.
+      await expect(server.submitOperation("doc", [{ i: "a" }], 10)).resolves.toMatchObject({ revision: 31 });
+      await expect(server.submitOperation("doc", [{ i: "b" }], 12)).resolves.toMatchObject({ revision: 32 });
+      expect(reads).toBe(1);
+      // Commits no longer trim the window to 4 ops but to the 20 that were needed.
+      for (let k = 0; k < 8; k++) await server.submitOperation("doc", [{ i: "c" }], 32 + k);
+      await expect(server.submitOperation("doc", [{ i: "d" }], 14)).resolves.toMatchObject({ revision: 41 });
+      expect(reads).toBe(1);
+      // It grows no further than 5 x recentOps: after a read of 50 ops, one commit trims it to 20.
+      await commitElsewhere(50);
+      await server.getDocument("doc"); // catches up (one read), keeping the 20 newest
+      expect(reads).toBe(2);
+      await expect(server.submitOperation("doc", [{ i: "e" }], 41)).resolves.toMatchObject({ revision: 92 });
+      expect(reads).toBe(3);
+      await expect(server.submitOperation("doc", [{ i: "f" }], 60)).resolves.toMatchObject({ revision: 93 });
+      expect(reads).toBe(4);
+      // Every op landed once, and the server's view is the stored document.
+      const record = await memory.getRecord("doc");
+      expect(record.v).toBe(93);
+      expect([...(record.data as string)].sort().join("")).toBe("abccccccccdef" + "o".repeat(80));
+      await expect(server.getDocument("doc")).resolves.toMatchObject({ revision: 93, snapshot: record.data });
     });
 
     it("catches up with commits made by another instance before judging the revision", async () => {

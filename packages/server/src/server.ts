@@ -41,7 +41,11 @@ export interface ServerOptions {
   maxCommitAttempts?: number;
   /** How many documents' current snapshots are kept in memory (least recently used are dropped). @default 1000 */
   cacheSize?: number;
-  /** How many recent ops per cached document are kept to transform stale ops without a history read. @default 200 */
+  /**
+   * How many recent ops per cached document are kept to transform stale ops without a history
+   * read. A document whose stale submits needed a longer read keeps that many instead, up to
+   * five times this. @default 200
+   */
   recentOps?: number;
   /** @default silent */
   logger?: Logger;
@@ -96,12 +100,23 @@ interface CachedDocument {
   snapshot: unknown;
   /** The newest committed ops, contiguous and ending at `revision` (may be empty). */
   recent: CommittedOp[];
+  /**
+   * How many of `recent` a commit keeps when it trims them: `recentOps`, grown (up to
+   * {@link RECENT_GROWTH} times) to the longest read a stale submit needed (see `opsSince`).
+   */
+  recentLimit?: number;
 }
 
 const MAX_META_CLIENT_ID_LENGTH = 128;
 
 /** The most ops committed in one {@link IBackendAdapter.commitBatch} call. */
 const MAX_BATCH = 64;
+
+/**
+ * How far a document's recent-op window may grow past `recentOps` for stale submits
+ * (`CachedDocument.recentLimit`): 5 x the default 200 is the 1,000 ops `RedisAdapter` keeps.
+ */
+const RECENT_GROWTH = 5;
 
 /**
  * A submit waiting on its document's queue, for a backend with `commitBatch`. A run of them
@@ -300,10 +315,12 @@ export class Server {
   /**
    * Judge `batch` in order against the document as the ones before them leave it, and commit
    * them with one `commitBatch` call (again after a lost race, with what won it caught up).
-   * Stops at the first that would be refused or that the backend did not commit. Resolves with
-   * how many of them, from the first, were settled: committed (and resolved), or sent in a
-   * `commitBatch` call that failed (and rejected with its error, as a single commit's caller
-   * is: they may have been committed). Never rejects.
+   * Stops at the first that would be refused or that the backend did not commit, except one
+   * whose base the backend no longer keeps: that one is refused (`resync_required`) and the rest
+   * go on. Resolves with how many of them, from the first, were settled: committed (and
+   * resolved), refused for a base no longer kept (and rejected), or sent in a `commitBatch` call
+   * that failed (and rejected with its error, as a single commit's caller is: they may have been
+   * committed). Never rejects.
    */
   private async commitBatched(docId: string, batch: QueuedSubmit[]): Promise<number> {
     const commitBatch = this.backend.commitBatch!.bind(this.backend);
@@ -347,6 +364,25 @@ export class Server {
       }
       done += result.committed.length;
       const stop = result.stop;
+      if (stop?.status === "trimmed") {
+        // The backend checked its (clientId, seq) first, in the same atomic step (see
+        // CommitRequest.base): not a duplicate, and its base is no longer kept. Refuse it here as
+        // its own turn would, without a round trip for that, and go on with the rest, judged
+        // again without it. Under load these ops sit at the head of the queue (they waited
+        // longest); sent each alone, behind a batch that stopped at it, they held up every
+        // submit behind them, so more of those aged past the kept history in turn (bench, two
+        // instances + Redis, 200 clients on two driver processes: one instance's batches
+        // committed 7 % of the ops they carried, and 176-568 submits were refused).
+        const refused = batch[done]!;
+        refused.reject(
+          baseTrimmed(new HistoryTrimmedError(docId, refused.revision + 1, stop.oldestKept), refused.revision, {
+            docId,
+            ...(refused.seq === undefined ? {} : { seq: refused.seq }),
+          }),
+        );
+        done += 1;
+        continue;
+      }
       if (stop === undefined) {
         // All committed, or the next one would be refused: its turn refuses it on the normal path.
         if (prepared.length === remaining) continue;
@@ -722,11 +758,23 @@ export class Server {
       }
       return doc.recent.slice(base + 1 - first.revision);
     }
-    const ops = await this.backend.getOps(doc.docId, base + 1, doc.revision);
-    if (ops.length !== doc.revision - base) {
-      throw new OTError("internal", `backend returned ${ops.length} ops for revisions ${base + 1}..${doc.revision}`, {
+    const end = doc.revision;
+    const ops = await this.backend.getOps(doc.docId, base + 1, end);
+    if (ops.length !== end - base) {
+      throw new OTError("internal", `backend returned ${ops.length} ops for revisions ${base + 1}..${end}`, {
         docId: doc.docId,
       });
+    }
+    // Keep them as the recent window when they still end at the document's revision: the other
+    // stale submits of a batch are then judged from memory, against the same op objects (whose
+    // normal form is found once), instead of with one read each. A batch of 64 submits read
+    // one by one took up to 230 ms to prepare (bench, two instances + Redis, 200 clients on two
+    // driver processes), long enough for the submits behind it to age out of the kept history.
+    // Its length becomes the window a commit trims to (up to RECENT_GROWTH x recentOps), so a
+    // hot document whose submits arrive that stale keeps what they need in memory.
+    if (this.recentOps > 0 && doc.revision === end && ops.length > doc.recent.length) {
+      doc.recent = ops.slice(); // its own array: commits push onto it, and the backend's or the caller's must stay as they are
+      doc.recentLimit = Math.min(Math.max(doc.recentLimit ?? this.recentOps, ops.length), this.recentOps * RECENT_GROWTH);
     }
     return ops;
   }
@@ -736,7 +784,8 @@ export class Server {
     doc.snapshot = snapshot;
     if (this.recentOps === 0) return;
     doc.recent.push(committed);
-    if (doc.recent.length > this.recentOps * 2) doc.recent = doc.recent.slice(-this.recentOps);
+    const limit = doc.recentLimit ?? this.recentOps;
+    if (doc.recent.length > limit * 2) doc.recent = doc.recent.slice(-limit);
   }
 }
 
