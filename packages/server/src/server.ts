@@ -375,10 +375,7 @@ export class Server {
         // committed 7 % of the ops they carried, and 176-568 submits were refused).
         const refused = batch[done]!;
         refused.reject(
-          baseTrimmed(new HistoryTrimmedError(docId, refused.revision + 1, stop.oldestKept), refused.revision, {
-            docId,
-            ...(refused.seq === undefined ? {} : { seq: refused.seq }),
-          }),
+          baseTrimmed(new HistoryTrimmedError(docId, refused.revision + 1, stop.oldestKept), refused.revision, refusalOf(docId, refused.seq)),
         );
         done += 1;
         continue;
@@ -424,7 +421,7 @@ export class Server {
   ): Promise<PreparedSubmit | undefined> {
     const { op, revision, clientId, seq } = entry;
     if (!isValidRevision(revision) || revision > doc.revision) return undefined;
-    const refusal = { docId: doc.docId, ...(seq === undefined ? {} : { seq }) };
+    const refusal = refusalOf(doc.docId, seq);
     const dedupe = clientId !== undefined && seq !== undefined;
     try {
       let candidate: unknown;
@@ -467,7 +464,7 @@ export class Server {
     clientId: string | undefined,
     seq: number | undefined,
   ): Promise<SubmitResult | DuplicateResult> {
-    const refusal = { docId, ...(seq === undefined ? {} : { seq }) };
+    const refusal = refusalOf(docId, seq);
     const doc = await this.load(docId, seq);
 
     if (!isValidRevision(revision)) {
@@ -667,10 +664,11 @@ export class Server {
       record = await this.backend.getRecord(docId);
     } catch (error) {
       if (error instanceof DocumentNotFoundError || (error as { name?: unknown } | null)?.name === "DocumentNotFoundError") {
-        throw new OTError("not_found", `document "${docId}" does not exist; join it on a server that creates documents, or create it first`, {
-          docId,
-          ...(seq === undefined ? {} : { seq }),
-        });
+        throw new OTError(
+          "not_found",
+          `document "${docId}" does not exist; join it on a server that creates documents, or create it first`,
+          refusalOf(docId, seq),
+        );
       }
       throw error;
     }
@@ -864,6 +862,11 @@ const HELD_TEXT_ACCESSOR: PropertyDescriptor = {
 };
 
 /** The refusal for an op whose base `revision` is older than the kept history (`error` itself when it is another failure). */
+/** The details of a refusal of a submit to `docId` (with its `seq`, when it has one). */
+function refusalOf(docId: string, seq: number | undefined): { docId: string; seq?: number } {
+  return { docId, ...(seq === undefined ? {} : { seq }) };
+}
+
 function baseTrimmed(error: unknown, revision: number, refusal: { docId: string; seq?: number }): unknown {
   if (!(error instanceof HistoryTrimmedError)) return error;
   return new OTError(
