@@ -1,4 +1,4 @@
-/** Protocol error codes carried by `{type: "error"}` messages (PROTOCOL.md, "Error codes"). */
+/** Protocol error codes carried by `{type: "error"}` messages (docs/protocol.md, "Error codes"). */
 export const ErrorCodes = {
   bad_message:
     "Not JSON, not an object, unknown type, a required field missing, a bad docId/clientId/seq, another clientId than the connection's, or an op for a document the connection has not joined.",
@@ -12,17 +12,46 @@ export const ErrorCodes = {
   unauthorized: "Missing or bad credentials.",
   forbidden: "The credentials do not allow this.",
   internal: "The server failed; the request was not applied.",
+  unavailable:
+    "The server's storage cannot be reached right now (or did not answer in time); the request was not applied or its outcome is unknown, and the same request can be sent again.",
 } as const;
 
 /** A protocol error code. */
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/**
+ * Whether a refused request may succeed later unchanged (`"transient"`: retry it with backoff
+ * while the connection is open) or is wrong or not allowed as it stands (`"final"`: never
+ * repeat it unchanged).
+ */
+export type ErrorClass = "transient" | "final";
+
+/** The class of every protocol error code (docs/protocol.md, "Error classes"). */
+export const ErrorClasses: Readonly<Record<ErrorCode, ErrorClass>> = {
+  bad_message: "final",
+  invalid_op: "final",
+  bad_revision: "final",
+  resync_required: "final",
+  not_found: "final",
+  too_large: "final",
+  rate_limited: "transient",
+  unauthorized: "final",
+  forbidden: "final",
+  internal: "transient",
+  unavailable: "transient",
+};
+
+/** The class of `code`; a code this version does not know is treated as final. */
+export function errorClassOf(code: string): ErrorClass {
+  return isErrorCode(code) ? ErrorClasses[code] : "final";
+}
 
 /** True when `value` is one of the protocol's error codes. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && Object.prototype.hasOwnProperty.call(ErrorCodes, value);
 }
 
-/** What a reconnecting client does after a close code (PROTOCOL.md, "Close codes"). */
+/** What a reconnecting client does after a close code (docs/protocol.md, "Close codes"). */
 export type ReconnectAdvice = "stop" | "reconnect-now" | "backoff" | "retry-few" | "backoff-long";
 
 /** Description of a WebSocket close code used by the protocol. */
@@ -46,7 +75,7 @@ export const CloseCode = {
   RATE_LIMITED: 4029,
 } as const;
 
-/** The close-code table of PROTOCOL.md: meaning and reconnect advice for each code. */
+/** The close-code table of docs/protocol.md: meaning and reconnect advice for each code. */
 export const CloseCodes: Readonly<Record<number, CloseCodeInfo>> = {
   1000: { code: 1000, name: "normal", meaning: "Normal closure.", advice: "stop" },
   1001: { code: 1001, name: "going_away", meaning: "Server going away (shutdown, deploy).", advice: "reconnect-now" },

@@ -14,3 +14,4 @@ export * from "./document-feed.js";
 export * from "./hub-session.js";
 export * from "./hub.js";
 export * from "./in-process-transport.js";
+export { authorLabel } from "./author-label.js";
