@@ -214,4 +214,5 @@ export const TextType: OTType<string, TextOp> & {
   invert,
   normalize,
   validate,
+  size: (doc: string) => doc.length,
 };

@@ -20,6 +20,10 @@ export interface ConnectOptions {
    * away, sending nothing until ops arrive. The document is created if the hub creates on demand.
    */
   autoJoin?: string;
+  /** The authenticated principal, undefined without auth. */
+  principal?: string;
+  /** The client's address (after the binding's trust-proxy setting), for logs. */
+  remoteAddress?: string;
 }
 
 /** The hub's handle on one connection; the binding feeds it what arrives and tells it when the connection ends. */

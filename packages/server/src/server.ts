@@ -47,6 +47,14 @@ export interface ServerOptions {
    * five times this. @default 200
    */
   recentOps?: number;
+  /**
+   * The largest a document may grow to, in the units of its type's `size` (text: UTF-16 code
+   * units; a type without `size`: characters of its JSON text). An op that would take a
+   * document past it, and make it larger than it was, is refused with `too_large`; the
+   * document stays as it was and usable. `Infinity` turns the limit off.
+   * @default 1048576 (about Google Docs' 1.02 million characters)
+   */
+  maxDocumentSize?: number;
   /** @default silent */
   logger?: Logger;
 }
@@ -108,6 +116,9 @@ interface CachedDocument {
 }
 
 const MAX_META_CLIENT_ID_LENGTH = 128;
+
+/** See {@link ServerOptions.maxDocumentSize}. */
+export const DEFAULT_MAX_DOCUMENT_SIZE = 1024 * 1024;
 
 /** The most ops committed in one {@link IBackendAdapter.commitBatch} call. */
 const MAX_BATCH = 64;
@@ -181,6 +192,7 @@ export class Server {
   private readonly maxCommitAttempts: number;
   private readonly cacheSize: number;
   private readonly recentOps: number;
+  private readonly maxDocumentSize: number;
   private readonly logger: Logger;
 
   constructor(backend: IBackendAdapter, options: ServerOptions = {}) {
@@ -189,6 +201,8 @@ export class Server {
     this.maxCommitAttempts = positiveInteger("maxCommitAttempts", options.maxCommitAttempts ?? 20);
     this.cacheSize = positiveInteger("cacheSize", options.cacheSize ?? 1000);
     this.recentOps = positiveInteger("recentOps", options.recentOps ?? 200, true);
+    const maxDocumentSize = options.maxDocumentSize ?? DEFAULT_MAX_DOCUMENT_SIZE;
+    this.maxDocumentSize = maxDocumentSize === Infinity ? Infinity : positiveInteger("maxDocumentSize", maxDocumentSize);
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -440,6 +454,7 @@ export class Server {
       const base = view.snapshot;
       const fitted = this.judge(view, refusal, () => validateOn(view.type, base, candidate));
       const snapshot = this.judge(view, refusal, () => applyOn(view.type, base, fitted));
+      this.checkSize(view, refusal, base, snapshot);
       const committed: CommittedOp = {
         revision: view.revision + 1,
         op: fitted,
@@ -491,7 +506,7 @@ export class Server {
     try {
       return await this.commitChecked(doc, refusal, op, revision, clientId, seq);
     } catch (error) {
-      if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op")) {
+      if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op" || error.code === "too_large")) {
         const lastSeq = await this.backend.getLastSeq(docId, clientId);
         if (lastSeq !== undefined && seq <= lastSeq) return this.duplicate(doc, clientId, seq, lastSeq);
       }
@@ -525,6 +540,7 @@ export class Server {
       const base = doc.snapshot;
       const fitted = this.judge(doc, refusal, () => validateOn(doc.type, base, candidate));
       const snapshot = this.judge(doc, refusal, () => applyOn(doc.type, base, fitted));
+      this.checkSize(doc, refusal, base, snapshot);
       let result: CommitResult;
       try {
         result = await this.backend.commit(docId, commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision));
@@ -610,6 +626,22 @@ export class Server {
       const reason = error instanceof Error ? error.message : String(error);
       throw new OTError("invalid_op", `the op does not fit document "${doc.docId}": ${reason}`, { ...refusal, cause: error });
     }
+  }
+
+  /**
+   * `too_large` when `after` passes the maximum document size and is larger than `before`: a
+   * document already over the maximum (the limit was lowered) may still shrink.
+   */
+  private checkSize(doc: CachedDocument, refusal: { docId: string; seq?: number }, before: unknown, after: unknown): void {
+    const max = this.maxDocumentSize;
+    if (max === Infinity) return;
+    const size = documentSize(doc.type, after);
+    if (size <= max || size <= documentSize(doc.type, before)) return;
+    throw new OTError(
+      "too_large",
+      `the op would make document "${doc.docId}" ${size} long, past its maximum of ${max} (the server's maxDocumentSize); it was not applied: delete something first`,
+      refusal,
+    );
   }
 
   /**
@@ -802,6 +834,16 @@ function held(type: AnyOTType, snapshot: unknown): unknown {
 /** The snapshot a held document stands for (builds a {@link LazyText}'s string, once). */
 function snapshotValue(snapshot: unknown): unknown {
   return snapshot instanceof LazyText ? snapshot.toString() : snapshot;
+}
+
+/** The size of a held document (see {@link ServerOptions.maxDocumentSize}); 0 when it cannot be measured. */
+function documentSize(type: AnyOTType, snapshot: unknown): number {
+  if (snapshot instanceof LazyText) return snapshot.length;
+  try {
+    return type.size !== undefined ? type.size(snapshot) : (JSON.stringify(snapshot)?.length ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** `type.validate(op, snapshot)` on a held document (the op as it is when the type has no validate). */
