@@ -121,7 +121,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 export class ConnectionPolicy {
   readonly limits: ResolvedLimits;
   readonly refuseInBand: boolean;
-  private readonly allowedOrigins: AllowedOrigins | undefined;
+  /** The origin setting (the SSE binding answers CORS from it). */
+  readonly allowedOrigins: AllowedOrigins | undefined;
   private readonly verifyToken: VerifyToken | undefined;
   private readonly resolveAddress: ClientAddressResolver;
   private readonly logger: Logger;
@@ -281,7 +282,8 @@ export class ConnectionPolicy {
     if (count.open === 0 && count.pending === 0 && count.admitting === 0 && this.byAddress.get(key) === count) this.byAddress.delete(key);
   }
 
-  private originAllowed(origin: string | undefined, request: IncomingMessage): boolean {
+  /** Whether `origin` may connect (see {@link AllowedOrigins}). */
+  originAllowed(origin: string | undefined, request: IncomingMessage): boolean {
     const allowed = this.allowedOrigins;
     if (allowed === undefined || allowed === "*") return true;
     if (typeof allowed === "function") {
@@ -393,6 +395,39 @@ export class ConnectionPolicy {
  */
 export function createConnectionPolicy(options: ConnectionPolicyOptions = {}): ConnectionPolicy {
   return new ConnectionPolicy(options, "createConnectionPolicy");
+}
+
+/** The names of {@link ConnectionPolicyOptions}, which a binding given a `policy` must not also be given. */
+const POLICY_OPTION_NAMES = [
+  "allowedOrigins",
+  "verifyToken",
+  "trustProxy",
+  "refuseInBand",
+  "maxMessageBytes",
+  "maxBatchMessages",
+  "rateLimit",
+  "maxBufferedBytes",
+  "maxConnections",
+  "maxConnectionsPerAddress",
+  "maxPendingPerAddress",
+  "maxPendingBytesPerAddress",
+  "authTimeoutMs",
+] as const satisfies ReadonlyArray<keyof ConnectionPolicyOptions>;
+
+/**
+ * The policy a binding applies: the shared `policy` it was given, else one built from its own
+ * options. `who` names the binding in error messages.
+ *
+ * @throws TypeError when both a `policy` and policy options are given (which would win is not obvious).
+ */
+export function policyFor(options: ConnectionPolicyOptions & { readonly policy?: ConnectionPolicy | undefined }, who: string): ConnectionPolicy {
+  if (options.policy === undefined) return new ConnectionPolicy(options, who);
+  if (!(options.policy instanceof ConnectionPolicy)) throw new TypeError(`${who}: \`policy\` must come from createConnectionPolicy().`);
+  const both = POLICY_OPTION_NAMES.filter((name) => options[name] !== undefined);
+  if (both.length > 0) {
+    throw new TypeError(`${who}: pass ${both.join(", ")} to createConnectionPolicy(), not beside \`policy\`.`);
+  }
+  return options.policy;
 }
 
 function readGrant(value: object): { principal: string | undefined; expiresAt: number | undefined } | undefined {

@@ -15,6 +15,7 @@ export { refusals, type Refusal } from "./refusal.js";
 export {
   ConnectionPolicy,
   createConnectionPolicy,
+  policyFor,
   type AdmitResult,
   type Admission,
   type AllowedOrigins,
