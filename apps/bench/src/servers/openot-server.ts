@@ -23,9 +23,11 @@ export interface OpenOtServerConfig {
 /**
  * Our server as a deployment would run it: `Server` + `Hub` + the WebSocket binding (`/ws`) and
  * the SSE binding (`/events`, `/messages`) on one node:http server, with the in-memory backend
- * or Redis. The bench turns the per-connection rate limit off (its clients submit as fast as
- * acks come back, far beyond the default 100 messages/s) and leaves every other option at its
- * default.
+ * or Redis. The bench turns off the WebSocket per-connection rate limit (its clients submit as
+ * fast as acks come back, far beyond the default 100 messages/s), the connection caps (every
+ * bench client comes from 127.0.0.1, and the idle scenario holds tens of thousands) and the
+ * document size limit (the large-document scenario edits a 1 MB document), and leaves every
+ * other option at its default. The attack scenario runs its own, default server.
  *
  * Commit cost is measured here, around `Server.submitOperation` (from the call to the commit's
  * resolution: transform, validation, apply and the backend's commit), so that it can be told
@@ -43,7 +45,7 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
     backend = new MemoryBackend();
     closeBackend = () => Promise.resolve();
   }
-  const server = new Server(backend);
+  const server = new Server(backend, { maxDocumentSize: Infinity });
   const commitTimes = new Histogram();
   const submit = server.submitOperation.bind(server);
   server.submitOperation = (async (...args: Parameters<typeof submit>) => {
@@ -58,11 +60,12 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
   const hold = process.env[FRAME_HOLD_ENV];
   const hub = new Hub({ server, ...(hold === undefined ? {} : { frameHoldMs: Number(hold) }) });
   const http = createServer();
-  const sse = createSseHandler({ hub });
+  const uncapped = { maxConnections: Infinity, maxConnectionsPerAddress: Infinity } as const;
+  const sse = createSseHandler({ hub, ...uncapped });
   http.on("request", (req, res) => {
     if (!sse(req, res)) res.writeHead(404).end();
   });
-  const ws = attachWebSocketServer({ hub, server: http, rateLimit: false });
+  const ws = attachWebSocketServer({ hub, server: http, rateLimit: false, ...uncapped });
   // Counted beside the binding's own listener, which alone answers the request.
   let upgrades: number[] = [];
   let pendingStep: string | undefined;
