@@ -244,6 +244,12 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
         refuse(res, { status: 400, code: "bad_message", message: "The body is not valid UTF-8." });
         return;
       }
+      // A batch over the cap is refused before it is parsed: parsing it would cost more than the body.
+      const oversized = session.judgeUnparsed(body.text);
+      if (oversized !== undefined) {
+        refuse(res, { status: 413, code: "too_large", message: oversized.message });
+        return;
+      }
       const parsed = parsePostBody(body.text);
       if (!parsed.ok) {
         refuse(res, parsed.refusal);

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { encodeMessage, type Logger, type ServerMessage } from "@open-ot/core";
-import { exceedsBacklog, type ConnectOptions, type GateVerdict, type HubConnection, type HubSession, type MessageGate } from "@open-ot/server";
+import { exceedsBacklog, type ConnectOptions, type GateRefusal, type GateVerdict, type HubConnection, type HubSession, type MessageGate } from "@open-ot/server";
 import { eventIdFor } from "./event-id.js";
 import { formatSseComment, formatSseEvent } from "./sse-event.js";
 
@@ -83,6 +83,11 @@ export class SseSession {
   /** Hand an inbound message (or array of them) to the hub. */
   receive(value: object): void {
     if (this.state === "open") this.hubSession?.receive(value);
+  }
+
+  /** The close verdict of a POST body holding a batch above the cap, judged before it is parsed; else undefined. */
+  judgeUnparsed(text: string): GateRefusal | undefined {
+    return this.options.gate.judgeUnparsed(text);
   }
 
   /** Judge a POST of `count` messages against the session's rate limit and batch cap, before any of it is handled. */

@@ -9,7 +9,7 @@ import {
   type Logger,
   type ServerMessage,
 } from "@open-ot/core";
-import { exceedsBacklog, type ConnectOptions, type GateVerdict, type HubConnection, type HubSession, type MessageGate } from "@open-ot/server";
+import { exceedsBacklog, type ConnectOptions, type GateRefusal, type HubConnection, type HubSession, type MessageGate } from "@open-ot/server";
 import type { HubLike } from "./hub-like.js";
 import type { RawData, WebSocket } from "ws";
 import { truncateCloseReason } from "./close-reason.js";
@@ -167,6 +167,12 @@ export class WebSocketConnection implements HubConnection {
   private receive(data: RawData): void {
     if (this.state !== "open") return;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    // A batch over the cap is refused before it is parsed: parsing it would cost more than the frame.
+    const oversized = this.gate.judgeUnparsed(bytes);
+    if (oversized !== undefined) {
+      this.refuse(oversized, undefined);
+      return;
+    }
     // The server runs ws with skipUTF8Validation, so invalid UTF-8 arrives here and is answered
     // with bad_message instead of closing the connection with 1007.
     const decoded = decodeFrame(bytes);
@@ -192,7 +198,7 @@ export class WebSocketConnection implements HubConnection {
   }
 
   /** One `error` for the whole frame, then the close the verdict names, if any. */
-  private refuse(verdict: Exclude<GateVerdict, { kind: "pass" }>, value: unknown): void {
+  private refuse(verdict: GateRefusal, value: unknown): void {
     const error: ErrorMessage = { type: "error", code: verdict.code, message: verdict.message };
     // Name the op that was dropped, so that its sender knows which one to resend.
     if (typeof value === "object" && value !== null && !Array.isArray(value)) {

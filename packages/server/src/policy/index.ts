@@ -10,7 +10,8 @@ export {
   type ResolvedRateLimit,
 } from "./connection-limits.js";
 export { TokenBucket } from "./token-bucket.js";
-export { MessageGate, type GateVerdict } from "./message-gate.js";
+export { MessageGate, type GateRefusal, type GateVerdict } from "./message-gate.js";
+export { batchLength } from "./batch-length.js";
 export { refusals, type Refusal } from "./refusal.js";
 export {
   ConnectionPolicy,

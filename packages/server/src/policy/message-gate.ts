@@ -1,4 +1,5 @@
 import { CloseCode } from "@open-ot/core";
+import { batchLength } from "./batch-length.js";
 import type { ResolvedLimits } from "./connection-limits.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -24,6 +25,9 @@ export type GateVerdict =
       readonly retryAfterMs?: number;
     };
 
+/** A verdict that refuses: every one but `pass`. */
+export type GateRefusal = Exclude<GateVerdict, { readonly kind: "pass" }>;
+
 const PASS: GateVerdict = { kind: "pass" };
 
 /**
@@ -46,17 +50,24 @@ export class MessageGate {
     this.bucket = rate === undefined ? undefined : new TokenBucket(rate.messagesPerSecond, rate.burst, now);
   }
 
+  /** The most messages one frame or POST may hold. */
+  get maxBatchMessages(): number {
+    return this.limits.maxBatchMessages;
+  }
+
+  /**
+   * Judge raw frame or body text before it is parsed: the close verdict of a batch above
+   * `maxBatchMessages` (counted by {@link batchLength}, without parsing), else undefined.
+   */
+  judgeUnparsed(data: string | Uint8Array): GateRefusal | undefined {
+    const count = batchLength(data, this.limits.maxBatchMessages);
+    return count > this.limits.maxBatchMessages ? this.tooLarge(count) : undefined;
+  }
+
   /** Judge a frame or POST holding `count` messages (1 for anything that is not a JSON array). */
   judge(count: number): GateVerdict {
     const cost = Math.max(1, count);
-    if (cost > this.limits.maxBatchMessages) {
-      return {
-        kind: "close",
-        code: "too_large",
-        closeCode: CloseCode.MESSAGE_TOO_BIG,
-        message: `The batch holds ${cost} messages; the server takes at most ${this.limits.maxBatchMessages} in one frame or POST. Nothing of it was applied: send smaller batches.`,
-      };
-    }
+    if (cost > this.limits.maxBatchMessages) return this.tooLarge(cost);
     const rate = this.limits.rateLimit;
     if (this.bucket === undefined || rate === undefined || this.bucket.take(cost)) {
       this.refusedInARow = 0;
@@ -71,5 +82,15 @@ export class MessageGate {
       return { kind: "close", code: "rate_limited", closeCode: CloseCode.RATE_LIMITED, message: `${message} The connection is closed after ${rate.maxRefused + 1} refusals in a row.`, retryAfterMs };
     }
     return { kind: "refuse", code: "rate_limited", message, retryAfterMs };
+  }
+
+  private tooLarge(count: number): GateRefusal {
+    const max = this.limits.maxBatchMessages;
+    return {
+      kind: "close",
+      code: "too_large",
+      closeCode: CloseCode.MESSAGE_TOO_BIG,
+      message: `The batch holds ${count > max + 1 ? count : `more than ${max}`} messages; the server takes at most ${max} in one frame or POST. Nothing of it was applied: send smaller batches.`,
+    };
   }
 }
