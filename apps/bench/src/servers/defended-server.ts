@@ -1,10 +1,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { TextType } from "@open-ot/core";
 import { createConnectionPolicy, Hub, MemoryBackend, Server } from "@open-ot/server";
 import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
-import type { ServerUnderTest } from "./server-under-test.js";
+import { createTextDocuments, type ServerUnderTest } from "./server-under-test.js";
 
 /** Documents the defended server creates on join at most, as the demo does. */
 const MAX_CREATED_DOCUMENTS = 10_000;
@@ -32,12 +31,7 @@ export async function startDefendedServer(): Promise<ServerUnderTest & { socketC
   });
   return {
     port: (http.address() as AddressInfo).port,
-    createDocuments: async (ids, text) => {
-      for (const id of ids) {
-        if ((await backend.getRecord(id).catch(() => undefined)) !== undefined) continue;
-        await backend.createDocument(id, TextType.name, text);
-      }
-    },
+    createDocuments: (ids, text) => createTextDocuments(backend, ids, text),
     documentText: async (docId) => (await backend.getRecord(docId)).data as string,
     connectionCount: () => ws.connectionCount + sse.sessionCount,
     socketCount: () => new Promise((resolve, reject) => http.getConnections((error, count) => (error ? reject(error) : resolve(count)))),

@@ -1,14 +1,13 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RedisAdapter } from "@open-ot/adapter-redis";
-import { TextType } from "@open-ot/core";
 import { Hub, MemoryBackend, Server, type IBackendAdapter } from "@open-ot/server";
 import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
 import { Histogram } from "../histogram.js";
 import { wallClock } from "../drivers/edit-generator.js";
 import { FRAME_HOLD_ENV } from "./server-env.js";
-import type { ServerUnderTest } from "./server-under-test.js";
+import { createTextDocuments, type ServerUnderTest } from "./server-under-test.js";
 
 /** How the OpenOT server under test is put together. */
 export interface OpenOtServerConfig {
@@ -80,12 +79,7 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
 
   return {
     port: (http.address() as AddressInfo).port,
-    createDocuments: async (ids, text) => {
-      for (const id of ids) {
-        if ((await backend.getRecord(id).catch(() => undefined)) !== undefined) continue;
-        await backend.createDocument(id, TextType.name, text);
-      }
-    },
+    createDocuments: (ids, text) => createTextDocuments(backend, ids, text),
     documentText: async (docId) => {
       const record = await backend.getRecord(docId);
       return record.data as string;
