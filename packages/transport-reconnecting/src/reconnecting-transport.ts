@@ -76,7 +76,7 @@ export interface ReconnectingTransportOptions {
    * @default 5000
    */
   minUptime?: number;
-  /** Decides what each close code leads to. @default defaultClosePolicy (PROTOCOL.md's close-code table) */
+  /** Decides what each close code leads to. @default defaultClosePolicy (the close-code table of docs/protocol.md) */
   closePolicy?: ClosePolicy;
   /**
    * Application-level `{type: "ping", t}` heartbeat on every open connection; a missing pong

@@ -37,6 +37,8 @@ export interface InstanceOptions {
   backend?: MemoryBackend;
   /** @default 0 */
   port?: number;
+  /** Token check of both bindings. @default undefined (no authentication) */
+  verifyToken?: (token: string) => boolean | Promise<boolean>;
 }
 
 export async function startServerInstance(options: InstanceOptions = {}): Promise<ServerInstance> {
@@ -83,8 +85,9 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  sse = createSseHandler({ hub: trackingHub, keepAliveInterval: 5_000, rateLimit: false });
-  const ws: WebSocketBinding = attachWebSocketServer({ hub: trackingHub, server: http, rateLimit: false, closeTimeoutMs: 1_000 });
+  const auth = options.verifyToken === undefined ? {} : { verifyToken: options.verifyToken };
+  sse = createSseHandler({ hub: trackingHub, keepAliveInterval: 5_000, rateLimit: false, ...auth });
+  const ws: WebSocketBinding = attachWebSocketServer({ hub: trackingHub, server: http, rateLimit: false, closeTimeoutMs: 1_000, ...auth });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(options.port ?? 0, "127.0.0.1", () => {
