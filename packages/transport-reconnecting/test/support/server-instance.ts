@@ -30,6 +30,8 @@ export interface ServerInstance {
 export interface TrackedConnection {
   readonly connection: HubConnection;
   open: boolean;
+  /** The close the hub asked for (the superseding of a connection, say), if any. */
+  closedByHub?: { code: number; reason: string };
 }
 
 export interface InstanceOptions {
@@ -51,7 +53,15 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
     connect(connection: HubConnection, connectOptions?: ConnectOptions): HubSession {
       const entry: TrackedConnection = { connection, open: true };
       tracked.push(entry);
-      const session = hub.connect(connection, connectOptions);
+      const recording: HubConnection = {
+        send: (message) => connection.send(message),
+        close: (code, reason) => {
+          entry.open = false;
+          entry.closedByHub = { code, reason };
+          connection.close(code, reason);
+        },
+      };
+      const session = hub.connect(recording, connectOptions);
       if (instance.closeOnConnect) {
         const { code, reason } = instance.closeOnConnect;
         // After the binding has finished plugging the connection in.
