@@ -98,6 +98,19 @@ describe("Hub: a clientId is bound to the principal that first commits under it"
     await expect(backend.getRecord("doc")).resolves.toMatchObject({ v: 2, data: "ab" });
   });
 
+  it("answers another principal's invalid copy of a committed op with forbidden, not as a silent duplicate", async () => {
+    const { open } = await instances();
+    const owner = open({ principal: "alice" });
+    await join(owner, "victim-client-0000001");
+    owner.send({ type: "op", op: [{ i: "a" }], revision: 0, seq: 1 });
+    await owner.conn.next("the owner's ack");
+    // A connection joined without a clientId names the owner's in an op: a garbage copy of seq 1.
+    const thief = open({ principal: "mallory" });
+    await join(thief, undefined);
+    thief.send({ type: "op", op: "garbage", revision: 1, seq: 1, clientId: "victim-client-0000001" });
+    expect(await thief.conn.next()).toMatchObject({ type: "error", code: "forbidden", seq: 1 });
+  });
+
   it("binds nothing without authentication", async () => {
     const { open, backend } = await instances();
     const first = open();

@@ -521,6 +521,10 @@ export class Server {
       return await this.commitChecked(doc, refusal, op, revision, clientId, seq, principal);
     } catch (error) {
       if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op")) {
+        // The client's principal comes before de-duplication too: another principal's copy of
+        // the client's op is refused as such, and does not learn whether it was a duplicate.
+        const bound = await this.backend.getClientPrincipal?.(docId, clientId);
+        if (bound !== undefined && bound !== principal) throw forbiddenClient(refusal);
         const lastSeq = await this.backend.getLastSeq(docId, clientId);
         if (lastSeq !== undefined && seq <= lastSeq) return this.duplicate(doc, clientId, seq, lastSeq);
       }
@@ -572,11 +576,7 @@ export class Server {
           if (result.revision === undefined && dedupe) return this.duplicate(doc, clientId, seq, result.lastSeq);
           return { duplicate: true, lastSeq: result.lastSeq, ...(result.revision === undefined ? {} : { revision: result.revision }) };
         case "forbidden":
-          throw new OTError(
-            "forbidden",
-            `this clientId belongs to another user in document "${docId}": use a clientId of your own (a fresh random one per session)`,
-            refusal,
-          );
+          throw forbiddenClient(refusal);
         case "seq_too_far":
           throw new OTError(
             "bad_message",
@@ -910,12 +910,21 @@ const HELD_TEXT_ACCESSOR: PropertyDescriptor = {
   configurable: true,
 };
 
-/** The refusal for an op whose base `revision` is older than the kept history (`error` itself when it is another failure). */
 /** The details of a refusal of a submit to `docId` (with its `seq`, when it has one). */
 function refusalOf(docId: string, seq: number | undefined): { docId: string; seq?: number } {
   return { docId, ...(seq === undefined ? {} : { seq }) };
 }
 
+/** The refusal of an op whose client is bound to another principal in the document. */
+function forbiddenClient(refusal: { docId: string; seq?: number }): OTError {
+  return new OTError(
+    "forbidden",
+    `this clientId belongs to another user in document "${refusal.docId}": use a clientId of your own (a fresh random one per session)`,
+    refusal,
+  );
+}
+
+/** The refusal for an op whose base `revision` is older than the kept history (`error` itself when it is another failure). */
 function baseTrimmed(error: unknown, revision: number, refusal: { docId: string; seq?: number }): unknown {
   if (!(error instanceof HistoryTrimmedError)) return error;
   return new OTError(
