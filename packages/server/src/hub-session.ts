@@ -83,7 +83,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
    */
   readonly openedAt = performance.timeOrigin + performance.now();
   readonly serial: number;
-  /** The authenticated principal (see {@link ConnectOptions.principal}). */
+  /** The authenticated principal (see {@link ConnectOptions.principal}), for the binding's own use (logs, revocation). */
   readonly principal: string | undefined;
   /** Its digest: what the backend binds clientIds to, and what other instances compare. */
   readonly principalKey: string | undefined;
@@ -482,9 +482,9 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     const named = message.clientId ?? this.clientId;
     if (message.clientId !== undefined && this.clientId === undefined) this.pendingClientId = message.clientId;
     try {
-      // An op without a clientId and seq commits under the connection's internal id (so its
-      // ack finds this connection) and without de-duplication: it identifies nothing beyond
-      // this connection. Its ack must not reach the client's other connections either: an ack
+      // An op without a clientId, or without a seq, commits under the connection's internal id
+      // (so its ack finds this connection) and without de-duplication: it identifies nothing
+      // beyond this connection. Its ack must not reach the client's other connections either: an ack
       // without a seq would be taken there for the ack of their own op in flight.
       const meta: SubmitMeta & { clientId: string } =
         named === undefined || seq === undefined

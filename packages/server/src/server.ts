@@ -47,7 +47,7 @@ export interface ServerOptions {
    * in a document may carry any `seq`. Clients count `seq` up by one per op, across all the
    * documents they edit, so this only has to exceed the ops a client commits elsewhere between
    * two commits to one document; what it stops is one op that spends the rest of a client's seq
-   * range (docs/protocol.md, "Seq jumps"). @default 1000000
+   * range (docs/protocol.md, "Client ids are secrets"). @default 1000000
    */
   maxSeqJump?: number;
   /**
