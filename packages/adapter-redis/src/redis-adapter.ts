@@ -2,10 +2,13 @@ import { randomUUID } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
 import { isValidSeq, TextType, type OTType } from "@open-ot/core";
 import {
+  CLIENT_NOTICE_CHANNEL,
   DocumentExistsError,
   DocumentNotFoundError,
   HistoryTrimmedError,
   type CommitBatchResult,
+  isClientNotice,
+  type ClientNotice,
   type CommitNotice,
   type CommitRequest,
   type CommitResult,
@@ -185,6 +188,22 @@ const DEFERRED_DATA_ACCESSOR: PropertyDescriptor = {
   configurable: true,
 };
 
+/** Longest principal stored (the hub passes a short digest; the bound keeps a runaway caller from filling memory). */
+const MAX_STORED_PRINCIPAL_LENGTH = 1024;
+
+function checkPrincipal(principal: unknown): void {
+  if (typeof principal !== "string" || principal.length === 0 || principal.length > MAX_STORED_PRINCIPAL_LENGTH) {
+    throw new TypeError(`commit: principal must be a string of 1 to ${MAX_STORED_PRINCIPAL_LENGTH} characters, got ${JSON.stringify(principal)}`);
+  }
+}
+
+/** ARGV 14 of the commit scripts: the largest seq jump allowed, or "" for none. */
+function seqJumpArg(maxSeqJump: number | undefined): string {
+  if (maxSeqJump === undefined) return "";
+  if (!Number.isSafeInteger(maxSeqJump) || maxSeqJump < 1) throw new TypeError(`commit: maxSeqJump must be a positive integer, got ${String(maxSeqJump)}`);
+  return String(maxSeqJump);
+}
+
 function checkLimit(value: number, name: string, min: number): number {
   if (value === Infinity || (Number.isSafeInteger(value) && value >= min)) return value;
   throw new TypeError(`RedisAdapter option ${name} must be an integer of at least ${min} or Infinity, got ${String(value)}`);
@@ -293,7 +312,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     const data = snapshot === undefined ? otType.create() : snapshot;
     const nonce = randomUUID();
     const created = await this.call("createDocument", false, () =>
-      this.scripts.otCreate(keys.doc, keys.history, keys.seqs, type, this.encode(data, "snapshot"), nonce),
+      this.scripts.otCreate(keys.doc, keys.history, keys.seqs, keys.owners, type, this.encode(data, "snapshot"), nonce),
     );
     if (created !== 1) throw new DocumentExistsError(docId);
     this.cache.set(docId, { nonce, revision: 0, data });
@@ -390,17 +409,36 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     if (requests.length === 0) return { committed: [] };
     const keys: DocumentKeys = documentKeys(docId);
     const args: (string | number)[] = [];
+    const maxSeqJump = requests[0]!.maxSeqJump;
     for (const [i, request] of requests.entries()) {
       checkRevision(request.revision, "commitBatch: request.revision", 1);
       if (i > 0 && request.revision !== requests[i - 1]!.revision + 1) {
         throw new TypeError("commitBatch: the requests' revisions must be consecutive");
       }
+      if (request.maxSeqJump !== maxSeqJump) throw new TypeError("commitBatch: the requests must have the same maxSeqJump");
       const snapshot = this.snapshotDue(request.revision) ? this.encode(request.snapshot, "request.snapshot") : undefined;
       args.push(...this.commitArgs(request, snapshot));
     }
     const { reply: replies, lost } = await this.sendCommit("commitBatch", docId, requests[0]!.revision, (hold) =>
       this.call("commitBatch", true, () =>
-        this.scripts.otCommitBatch(keys.doc, keys.history, keys.seqs, "", "", "", "", "", ...this.sharedCommitArgs(docId, keys), "", this.callerId, hold, ...args),
+        this.scripts.otCommitBatch(
+          keys.doc,
+          keys.history,
+          keys.seqs,
+          keys.owners,
+          "",
+          "",
+          "",
+          "",
+          "",
+          ...this.sharedCommitArgs(docId, keys),
+          "",
+          this.callerId,
+          hold,
+          "",
+          seqJumpArg(maxSeqJump),
+          ...args,
+        ),
       ),
     );
     const committed: number[] = [];
@@ -463,6 +501,14 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     return Number(value.slice(0, value.indexOf(":")));
   }
 
+  /** The principal `clientId` is bound to in the document, if any (and while its seq is remembered, see `maxClientsPerDocument`). */
+  async getClientPrincipal(docId: string, clientId: string): Promise<string | undefined> {
+    const keys = documentKeys(docId);
+    checkClientId(clientId, "getClientPrincipal");
+    const value = await this.call("getClientPrincipal", false, () => this.redis.hget(keys.owners, clientId));
+    return value ?? undefined;
+  }
+
   /** The current revision, or rejects with {@link DocumentNotFoundError}. */
   async getRevision(docId: string): Promise<number> {
     const keys = documentKeys(docId);
@@ -490,6 +536,21 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   async subscribe(channel: string, onMessage: PubSubListener): Promise<() => Promise<void>> {
     this.assertOpen();
     return await this.subscriber.subscribe(channel, onMessage);
+  }
+
+  /**
+   * Publish `notice` to every instance's {@link subscribeClientNotices} listener (on the
+   * channel `ot:clients`), so that an older connection of a client elsewhere is closed.
+   */
+  async publishClientNotice(notice: ClientNotice): Promise<void> {
+    const text = this.encode(notice, "notice");
+    await this.call("publishClientNotice", false, () => this.redis.publish(CLIENT_NOTICE_CHANNEL, text));
+  }
+
+  /** Receive every client notice published from now on; resolves once Redis confirmed the subscription. */
+  async subscribeClientNotices(listener: (notice: ClientNotice) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    return await this.subscriber.subscribe(CLIENT_NOTICE_CHANNEL, listener, isClientNotice);
   }
 
   /**
@@ -526,13 +587,14 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     snapshot: string | undefined,
   ): Promise<CommitResult> {
     const keys: DocumentKeys = documentKeys(docId);
-    const [revisionArg, entry, clientIdArg, seqArg, snapshotArg, baseArg] = this.commitArgs(request, snapshot);
+    const [revisionArg, entry, clientIdArg, seqArg, snapshotArg, baseArg, principalArg] = this.commitArgs(request, snapshot);
     const { reply, lost } = await this.sendCommit("commit", docId, request.revision, (hold) =>
       this.call("commit", true, () =>
         this.scripts.otCommit(
           keys.doc,
           keys.history,
           keys.seqs,
+          keys.owners,
           revisionArg,
           entry,
           clientIdArg,
@@ -542,6 +604,8 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
           baseArg,
           this.callerId,
           hold,
+          principalArg,
+          seqJumpArg(request.maxSeqJump),
         ),
       ),
     );
@@ -578,23 +642,26 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     return { reply, lost };
   }
 
-  /** The per-op arguments of the commit scripts: revision, entry, clientId, seq, snapshot, base (checked). */
+  /** The per-op arguments of the commit scripts: revision, entry, clientId, seq, snapshot, base, principal (checked). */
   private commitArgs(
     request: Omit<CommitRequest, "snapshot">,
     snapshot: string | undefined,
-  ): [string, string, string, string, string, string] {
-    const { revision, op, clientId, seq, base } = request;
+  ): [string, string, string, string, string, string, string] {
+    const { revision, op, clientId, seq, base, principal } = request;
     if (clientId !== undefined) checkClientId(clientId, "commit");
     if (seq !== undefined && !isValidSeq(seq)) throw new TypeError(`commit: seq must be a positive safe integer, got ${String(seq)}`);
     if (base !== undefined) checkRevision(base, "commit: request.base", 0);
+    if (principal !== undefined) checkPrincipal(principal);
     const entry = this.encode({ revision, op, clientId, seq }, "op");
+    const tracked = clientId !== undefined && seq !== undefined;
     return [
       String(revision),
       entry,
       clientId ?? "",
-      clientId !== undefined && seq !== undefined ? String(seq) : "",
+      tracked ? String(seq) : "",
       snapshot ?? "",
       base === undefined ? "" : String(base),
+      tracked && principal !== undefined ? principal : "",
     ];
   }
 
@@ -625,6 +692,10 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
         const at = Number(reply[2]);
         return at >= 0 ? { status: "duplicate", revision: at, lastSeq } : { status: "duplicate", lastSeq };
       }
+      case "forbidden":
+        return { status: "forbidden" };
+      case "seq_too_far":
+        return { status: "seq_too_far", lastSeq: Number(reply[1]) };
       case "conflict": {
         this.lostRaces.set(docId, lost + 1);
         const current = Number(reply[1]);

@@ -275,4 +275,24 @@ describe("the seq table", () => {
       lastSeq: 1,
     });
   });
+
+  it("keeps clientId -> principal in the owners hash, and forgets it with the client's seq", async () => {
+    const backend = adapter({ maxClientsPerDocument: 10 });
+    await backend.createDocument("doc", "text", "");
+    let text = "";
+    for (let k = 1; k <= 11; k++) {
+      const request = Object.assign(append(text, `${k},`, k, `client-${k}`, 1), { principal: `user-${k}` });
+      expect((await backend.commit("doc", request)).status).toBe("committed");
+      text = request.snapshot as string;
+    }
+    const owners = await raw.hgetall("ot:{doc}:owners");
+    expect(Object.keys(owners).sort()).toEqual(Object.keys(await raw.hgetall("ot:{doc}:seqs")).sort());
+    expect(owners["client-11"]).toBe("user-11");
+    await expect(backend.getClientPrincipal("doc", "client-11")).resolves.toBe("user-11");
+    await expect(backend.getClientPrincipal("doc", "client-1")).resolves.toBeUndefined();
+    // Recreating a document whose hash was deleted by hand leaves no owners behind.
+    await raw.del("ot:{doc}:doc");
+    await backend.createDocument("doc", "text", "");
+    expect(await raw.exists("ot:{doc}:owners")).toBe(0);
+  });
 });

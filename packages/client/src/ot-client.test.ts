@@ -47,7 +47,7 @@ const snapshot = (revision: number, data: string, lastSeq?: number) => ({
 });
 const joined = (revision: number) => ({ type: "joined", docId: DOC, revision });
 const ack = (revision: number, seq: number) => ({ type: "ack", docId: DOC, revision, seq });
-const remote = (revision: number, op: TextOp, clientId = "client_B") => ({ type: "op", docId: DOC, revision, op, clientId });
+const remote = (revision: number, op: TextOp, author = "author_B") => ({ type: "op", docId: DOC, revision, op, author });
 const opMsg = (revision: number, seq: number, op: TextOp) => ({ type: "op", docId: DOC, clientId: ME, seq, revision, op });
 
 /** A client joined to DOC at `revision` with `text`. */
@@ -238,10 +238,10 @@ describe("remote ops", () => {
   it("applies a remote op when synchronized and emits it with its revision and author", async () => {
     const { client, t } = await live("hello", 5);
     const events = record(client);
-    t.deliver(remote(6, [{ i: ">" }], "client_B"));
+    t.deliver(remote(6, [{ i: ">" }], "author_B"));
     expect(client.snapshot).toBe(">hello");
     expect(client.revision).toBe(6);
-    expect(ofType(events, "remoteOp")).toEqual([{ op: [{ i: ">" }], revision: 6, clientId: "client_B" }]);
+    expect(ofType(events, "remoteOp")).toEqual([{ op: [{ i: ">" }], revision: 6, author: "author_B" }]);
   });
 
   it("transforms a remote op against the op in flight and the buffer; the remote insert wins a tie", async () => {

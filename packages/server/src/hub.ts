@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
+import { ClientRegistry } from "./client-registry.js";
 import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
 import { ConnectionSession, type HubContext } from "./hub-session.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
@@ -83,6 +85,7 @@ export class Hub {
   readonly defaultDocId: string;
   private readonly ctx: HubContext;
   private readonly pool: SequencerPool;
+  private readonly clients: ClientRegistry;
   private readonly sessions = new Set<ConnectionSession>();
   private state: "open" | "closed" = "open";
 
@@ -105,6 +108,7 @@ export class Hub {
     }
     const logger = options.logger ?? silentLogger;
     this.pool = new SequencerPool({ backend, pubsub, logger, ...(options.sequencer ? { sequencer: options.sequencer } : {}) });
+    this.clients = new ClientRegistry(pubsub, randomUUID(), logger);
     this.ctx = {
       server,
       backend,
@@ -115,6 +119,7 @@ export class Hub {
       maxQueuedMessages: positive("maxQueuedMessages", options.maxQueuedMessages ?? 1000),
       maxBufferedCommits: positive("maxBufferedCommits", options.maxBufferedCommits ?? 10_000),
       frameHoldMs: nonNegative("frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS),
+      clients: this.clients,
       onSessionClosed: (session) => {
         this.sessions.delete(session);
       },
@@ -127,7 +132,7 @@ export class Hub {
    */
   connect(connection: HubConnection, options: ConnectOptions = {}): HubSession {
     if (this.state === "closed") throw new Error("Hub: connect() after close()");
-    const session = new ConnectionSession(this.ctx, connection, options.batch ?? false, options.autoJoin);
+    const session = new ConnectionSession(this.ctx, connection, options);
     this.sessions.add(session);
     return session;
   }
@@ -150,7 +155,7 @@ export class Hub {
     if (this.state === "closed") return;
     this.state = "closed";
     for (const session of [...this.sessions]) session.closeConnection(CloseCode.GOING_AWAY, "server shutting down");
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.clients.close()]);
   }
 }
 

@@ -127,6 +127,46 @@ describe("HttpSseTransport: connect", () => {
     ]);
   });
 
+  it("asks a token function on every connect() and uses its token on that connection's stream and POSTs", async () => {
+    const seen: Array<{ method?: string; token: string }> = [];
+    const { srv } = await serve({
+      verifyToken: (token, req) => {
+        seen.push({ method: req.method, token });
+        return token.startsWith("fresh-");
+      },
+    });
+    let calls = 0;
+    const t = transport(srv.baseUrl, {
+      token: async () => {
+        calls += 1;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return `fresh-${calls}`;
+      },
+    });
+    await t.connect(() => undefined);
+    await t.send({ type: "ping" });
+    await t.disconnect();
+    await t.connect(() => undefined);
+    await t.send({ type: "ping" });
+    expect(calls).toBe(2);
+    expect(seen).toEqual([
+      { method: "GET", token: "fresh-1" },
+      { method: "POST", token: "fresh-1" },
+      { method: "GET", token: "fresh-2" },
+      { method: "POST", token: "fresh-2" },
+    ]);
+  });
+
+  it("rejects connect() with kind token, requesting nothing, when the token function fails", async () => {
+    const { srv, hub } = await serve();
+    const t = transport(srv.baseUrl, { token: () => Promise.reject(new Error("token service down")) });
+    const error = await rejection(t.connect(() => undefined));
+    expect(error.kind).toBe("token");
+    expect(error.message).toMatch(/token service down/);
+    expect(error.message).not.toMatch(/token=/);
+    expect(hub.sessions).toHaveLength(0);
+  });
+
   it("puts docId, clientId, revision and batch on the stream URL when asked", async () => {
     const { srv, hub } = await serve();
     let revision = 4;

@@ -21,25 +21,39 @@ for (const wire of ["ws", "sse"] as const) {
       instance = await startServerInstance();
       const server = instance;
       let attempts = 0;
+      let tokens = 0;
+      const token = (): string => `token-${++tokens}`;
       const closes: TransportCloseEvent[] = [];
       transport = new ReconnectingTransport(() => {
         attempts++;
-        return wire === "ws" ? new WebSocketTransport(server.wsUrl) : new HttpSseTransport(server.httpUrl);
+        return wire === "ws" ? new WebSocketTransport(server.wsUrl, { token }) : new HttpSseTransport(server.httpUrl, { token });
       }, options);
       transport.onClose((e) => closes.push(e));
       await transport.connect(() => undefined);
-      return { server, transport, closes, attempts: () => attempts };
+      return { server, transport, closes, attempts: () => attempts, tokens: () => tokens };
     }
 
-    it("4003 stops for good after one attempt and says why", async () => {
-      const { server, transport, closes, attempts } = await open({ backoff: { initialDelay: 10 } });
+    it("4003 asks for a token once more, and stops for good when that connection is closed with 4003 too", async () => {
+      const { server, transport, closes, attempts, tokens } = await open({ backoff: { initialDelay: 10 } });
+      server.closeOnConnect = { code: 4003, reason: "token revoked" };
       server.closeAll(4003, "token revoked");
       await until(() => closes.length === 1, "the final close");
-      expect(attempts()).toBe(1);
+      expect(attempts()).toBe(2);
+      expect(tokens()).toBe(2);
       expect(closes[0]).toMatchObject({ code: 4003, reason: "token revoked", local: false });
       expect(closes[0]?.error).toBeInstanceOf(ReconnectingTransportError);
-      expect(closes[0]?.error?.message).toMatch(/fresh token/);
+      expect(closes[0]?.error?.message).toMatch(/token function/);
       expect(transport.status).toMatchObject({ state: "closed", lastCloseCode: 4003 });
+    });
+
+    it("4009 (superseded) stops at once and says another tab holds the clientId", async () => {
+      const { server, transport, closes, attempts } = await open({ backoff: { initialDelay: 10 } });
+      server.closeAll(4009, "a newer connection of this client joined one of its documents");
+      await until(() => closes.length === 1, "the final close");
+      expect(attempts()).toBe(1);
+      expect(closes[0]).toMatchObject({ code: 4009, local: false });
+      expect(closes[0]?.error?.message).toMatch(/clientId/);
+      expect(transport.status).toMatchObject({ state: "closed", lastCloseCode: 4009 });
     });
 
     it("4001 retries notFoundRetries times, then gives up", async () => {

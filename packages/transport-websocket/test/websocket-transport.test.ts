@@ -149,6 +149,44 @@ describe("WebSocketTransport", () => {
     expect(new URL(url, "http://x").searchParams.has("token")).toBe(false);
   });
 
+  it("asks a token function on every connect(), and puts what it returns on that connection only", async () => {
+    let calls = 0;
+    const transport = make(`${server.url}?docId=a`, {
+      token: async () => {
+        calls += 1;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return `fresh-${calls}`;
+      },
+    });
+    await transport.connect(() => {});
+    await transport.disconnect();
+    await transport.connect(() => {});
+    expect(calls).toBe(2);
+    expect(server.upgrades.map((u) => new URL(u.url, "http://x").searchParams.get("token"))).toEqual(["fresh-1", "fresh-2"]);
+    expect(new URL(server.upgrades[1]!.url, "http://x").searchParams.get("docId")).toBe("a");
+  });
+
+  it("sends a token function's token as an Authorization header with tokenPlacement header; undefined sends none", async () => {
+    const tokens = ["abc", undefined];
+    const transport = make(server.url, { token: () => tokens.shift(), tokenPlacement: "header" });
+    await transport.connect(() => {});
+    await transport.disconnect();
+    await transport.connect(() => {});
+    expect(server.upgrades.map((u) => u.headers.authorization)).toEqual(["Bearer abc", undefined]);
+  });
+
+  it("rejects connect() with kind token, opening nothing, when the token function fails or returns garbage", async () => {
+    const failing = make(server.url, { token: () => Promise.reject(new Error("token service down")) });
+    const error = await rejection(failing.connect(() => {}));
+    expect(error.kind).toBe("token");
+    expect(error.message).toMatch(/token service down/);
+    expect(error.cause).toBeInstanceOf(Error);
+    expect(failing.status).toBe("closed");
+    const empty = make(server.url, { token: () => "" });
+    expect((await rejection(empty.connect(() => {}))).message).toMatch(/empty string/);
+    expect(server.upgrades).toHaveLength(0);
+  });
+
   it("offers the given subprotocols", async () => {
     const transport = make(server.url, { protocols: ["openot.v1"] });
     await transport.connect(() => {});
