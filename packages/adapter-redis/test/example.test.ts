@@ -1,6 +1,6 @@
 // The README's example runs, against a private redis-server, and does what the README says.
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { startRedisServer, type RedisServer } from "@open-ot/harness";
 // @ts-expect-error -- a plain JavaScript example without type declarations
 import { twoInstances } from "../examples/two-instances.mjs";
 

@@ -20,3 +20,14 @@ export async function waitUntil(
     await new Promise<void>((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Let the callbacks already queued run: `turns` turns of the event loop. For asserting that
+ * something did NOT happen after in-process deliveries (microtasks and immediates) had their
+ * chance; to wait for something that should happen, use {@link waitUntil}.
+ *
+ * @param turns How many event-loop turns to yield. @default 1
+ */
+export async function settle(turns = 1): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+}

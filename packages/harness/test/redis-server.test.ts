@@ -1,8 +1,7 @@
-// Tests of the redis-server launcher of @open-ot/testing (it lives there; its tests live here,
-// beside the only package that needs a real Redis).
+// Tests of the redis-server launcher against a real redis-server.
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { startRedisServer, type RedisServer } from "../src/index.js";
 
 function isAlive(pid: number): boolean {
   try {

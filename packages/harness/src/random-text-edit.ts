@@ -1,5 +1,10 @@
-import type { TextOp } from "@open-ot/core";
 import { pick, randomInt } from "./seeded-random.js";
+
+/**
+ * A text op as @open-ot/core's `TextOp` spells it (retain `r`, insert `i`, delete `d`), written
+ * out here so that this package depends on nothing and core's own tests can use it too.
+ */
+export type RandomTextOp = Array<{ r: number } | { i: string } | { d: number }>;
 
 /**
  * What {@link randomTextEdit} inserts by default: letters, an accent, a CJK character, an emoji
@@ -36,14 +41,14 @@ export interface RandomTextEditOptions {
  * delete of 1 to `maxDelete` code points, possibly followed by an insert. Positions fall on
  * code-point boundaries, so an op never splits a surrogate pair (core refuses those).
  */
-export function randomTextEdit(random: () => number, text: string, options: RandomTextEditOptions = {}): TextOp {
+export function randomTextEdit(random: () => number, text: string, options: RandomTextEditOptions = {}): RandomTextOp {
   const insert = options.insert ?? defaultInsert;
   const points = Array.from(text);
   const index = randomInt(random, points.length + 1);
   if (points.length > 0 && random() < (options.deleteChance ?? 0.3)) {
     const from = Math.min(index, points.length - 1);
     const count = 1 + randomInt(random, Math.min(options.maxDelete ?? 3, points.length - from));
-    const op: TextOp = [{ r: utf16Length(points, 0, from) }, { d: utf16Length(points, from, from + count) }];
+    const op: RandomTextOp = [{ r: utf16Length(points, 0, from) }, { d: utf16Length(points, from, from + count) }];
     const replaceChance = options.replaceChance ?? 0;
     if (replaceChance > 0 && random() < replaceChance) op.push({ i: insert(random) });
     return op;

@@ -1,8 +1,7 @@
-// Tests of the TCP fault proxy (packages/testing/src/fault-proxy.ts) against a plain echo server.
-// They live here because the proxy exists for this package's real-network tests.
+// Tests of the TCP fault proxy against a plain echo server.
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { startFaultProxy, waitUntil, type FaultProxy } from "@open-ot/testing";
+import { startFaultProxy, waitUntil, type FaultProxy } from "../src/index.js";
 
 interface Echo {
   server: net.Server;

@@ -1,9 +1,8 @@
 // The backend and pub/sub contract suites (shared with the Redis adapter) against the in-memory
-// reference implementations. Imported by path: @open-ot/testing depends on this package.
-import { describeBackendContract } from "../../testing/src/backend-contract.js";
-import { describePubSubContract } from "../../testing/src/pubsub-contract.js";
-import { InProcessPubSub } from "../src/in-process-pub-sub.js";
-import { MemoryBackend } from "../src/memory-backend.js";
+// reference implementations.
+import { describeBackendContract } from "../src/backend-contract.js";
+import { describePubSubContract } from "../src/pubsub-contract.js";
+import { InProcessPubSub, MemoryBackend } from "@open-ot/server";
 
 describeBackendContract("MemoryBackend", async ({ historyLimit }) => {
   const backend = new MemoryBackend(historyLimit === undefined ? {} : { historyLimit });
