@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
-import { isValidSeq, TextType, type OTType } from "@open-ot/core";
+import { checkNumberOption, isValidSeq, TextType, type OTType } from "@open-ot/core";
 import {
   DocumentExistsError,
   DocumentNotFoundError,
@@ -185,10 +185,8 @@ const DEFERRED_DATA_ACCESSOR: PropertyDescriptor = {
   configurable: true,
 };
 
-function checkLimit(value: number, name: string, min: number): number {
-  if (value === Infinity || (Number.isSafeInteger(value) && value >= min)) return value;
-  throw new TypeError(`RedisAdapter option ${name} must be an integer of at least ${min} or Infinity, got ${String(value)}`);
-}
+/** A count option where Infinity means "no limit". */
+const LIMIT = { min: 0, integer: true, infinite: true } as const;
 
 /**
  * The Redis backend and pub/sub of @open-ot/server, on ioredis.
@@ -232,15 +230,11 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
    * @default "redis://127.0.0.1:6379"
    */
   constructor(connection: string | RedisOptions = "redis://127.0.0.1:6379", options: RedisAdapterOptions = {}) {
-    this.snapshotEvery = checkLimit(options.snapshotEvery ?? 100, "snapshotEvery", 1);
-    if (this.snapshotEvery === Infinity) throw new TypeError("RedisAdapter option snapshotEvery must be finite");
-    this.historyLimit = checkLimit(options.historyLimit ?? 1000, "historyLimit", 0);
-    this.maxClients = checkLimit(options.maxClientsPerDocument ?? 10_000, "maxClientsPerDocument", 1);
-    this.turnHoldMs = options.turnHoldMs ?? 5;
-    if (!Number.isSafeInteger(this.turnHoldMs) || this.turnHoldMs < 0 || this.turnHoldMs > 1000) {
-      throw new TypeError(`RedisAdapter option turnHoldMs must be an integer from 0 to 1000, got ${String(options.turnHoldMs)}`);
-    }
-    this.cache = new SnapshotCache(checkLimit(options.snapshotCacheSize ?? 1000, "snapshotCacheSize", 0));
+    this.snapshotEvery = checkNumberOption("RedisAdapter", "snapshotEvery", options.snapshotEvery ?? 100, { min: 1, integer: true });
+    this.historyLimit = checkNumberOption("RedisAdapter", "historyLimit", options.historyLimit ?? 1000, LIMIT);
+    this.maxClients = checkNumberOption("RedisAdapter", "maxClientsPerDocument", options.maxClientsPerDocument ?? 10_000, { ...LIMIT, min: 1 });
+    this.turnHoldMs = checkNumberOption("RedisAdapter", "turnHoldMs", options.turnHoldMs ?? 5, { min: 0, max: 1000, integer: true });
+    this.cache = new SnapshotCache(checkNumberOption("RedisAdapter", "snapshotCacheSize", options.snapshotCacheSize ?? 1000, LIMIT));
     this.logger = options.logger ?? {};
     this.types = new Map((options.types ?? [TextType as OTType<unknown, unknown>]).map((type) => [type.name, type]));
 

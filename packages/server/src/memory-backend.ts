@@ -1,4 +1,4 @@
-import { TextType, type OTType } from "@open-ot/core";
+import { checkNumberOption, TextType, type OTType } from "@open-ot/core";
 import {
   DocumentExistsError,
   DocumentNotFoundError,
@@ -76,11 +76,11 @@ export class MemoryBackend implements IBackendAdapter {
   constructor(options: MemoryBackendOptions = {}) {
     this.pubsub = options.pubsub ?? new InProcessPubSub();
     for (const type of options.types ?? [TextType as OTType<unknown, unknown>]) this.types.set(type.name, type);
-    const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-    if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 1))) {
-      throw new RangeError(`MemoryBackend: historyLimit must be a positive integer or Infinity, got ${String(limit)}`);
-    }
-    this.historyLimit = limit;
+    this.historyLimit = checkNumberOption("MemoryBackend", "historyLimit", options.historyLimit ?? DEFAULT_HISTORY_LIMIT, {
+      min: 1,
+      integer: true,
+      infinite: true,
+    });
   }
 
   /** Add a type the legacy `saveOperation` can apply. */
