@@ -2,3 +2,5 @@
 export function sourceAliases(): Promise<Record<string, string>>;
 /** Bundle the editor page (editor.js, index.html, editor.css) into `outdir`; resolves to it. @default outdir dist/public */
 export function buildEditorPage(outdir?: string): Promise<string>;
+/** Bundle the demo's Node entry points (main.js, scale.js) into `outdir`; resolves to it. @default outdir dist */
+export function buildDemoServer(outdir?: string, entries?: readonly string[]): Promise<string>;
