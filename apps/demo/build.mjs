@@ -52,13 +52,12 @@ export async function buildEditorPage(outdir = join(appDir, "dist", "public")) {
 }
 
 /**
- * Bundle the demo's Node entry points (`main`, and `scale` unless left out) into `outdir`
- * (default dist), each with every dependency, as ES modules for Node 20.
+ * esbuild options for a Node 20 ES-module bundle of TypeScript sources with every dependency:
+ * what `buildDemoServer` uses, and what the tests use to run README examples. `extra` is
+ * merged over them (entry points, output, plugins).
  */
-export async function buildDemoServer(outdir = join(appDir, "dist"), entries = ["main", "scale"]) {
-  await build({
-    entryPoints: entries.map((name) => join(appDir, "src", `${name}.ts`)),
-    outdir,
+export async function nodeBundleOptions(extra) {
+  return {
     bundle: true,
     platform: "node",
     format: "esm",
@@ -69,9 +68,17 @@ export async function buildDemoServer(outdir = join(appDir, "dist"), entries = [
     // Bundled CommonJS dependencies (ws, ioredis) call require() for Node's built-ins, which an
     // ES module does not have.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    sourcemap: true,
     logLevel: "warning",
-  });
+    ...extra,
+  };
+}
+
+/**
+ * Bundle the demo's Node entry points (`main`, and `scale` unless left out) into `outdir`
+ * (default dist), each with every dependency, as ES modules for Node 20.
+ */
+export async function buildDemoServer(outdir = join(appDir, "dist"), entries = ["main", "scale"]) {
+  await build(await nodeBundleOptions({ entryPoints: entries.map((name) => join(appDir, "src", `${name}.ts`)), outdir, sourcemap: true }));
   return outdir;
 }
 
