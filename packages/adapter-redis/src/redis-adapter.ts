@@ -63,12 +63,11 @@ export interface RedisAdapterOptions {
   snapshotCacheSize?: number;
   /**
    * Fairness on a hot document shared by several instances. An instance whose commit to a
-   * document lost the race four times in a row (another instance committed first each time:
-   * the winner gets its reply, hence sends its next commit, first, so it tends to win again;
-   * before this, 1 in 1000 commits in the bench lost 20 times in a row) holds the next revision for
-   * this many milliseconds: other instances' commits of it wait until the holder committed
-   * (or the time ran out). Without it a loser could lose `maxCommitAttempts` times in a row
-   * and its submit fail with `internal`. 0 turns holding off; at most 1000.
+   * document lost the race four times in a row (the winner gets its reply, hence sends its next
+   * commit, first, so it tends to win again) holds the next revision for this many
+   * milliseconds: other instances' commits of it wait until the holder committed (or the time
+   * ran out). Without it a loser could lose `maxCommitAttempts` times in a row and its submit
+   * fail with `internal` (docs/decisions/006). 0 turns holding off; at most 1000.
    * @default 5
    */
   turnHoldMs?: number;
@@ -82,10 +81,9 @@ export interface RedisAdapterOptions {
  * through twenty (the ioredis default); calls made while the connection is known to be down
  * fail at once without being sent (see `RedisAdapter.call`). The offline queue stays enabled so
  * calls made right after construction wait for the first connection. Auto-pipelining stays
- * off (ioredis's default): a commit is one script run, and a pipeline per command deferred each
- * commit's write and cost more than the writes it saved. The bench measured with it off: two
- * instances on one hot document 1.1-1.4x the ops/s at 1 to 200 clients, 100 documents the same.
- * Pass `enableAutoPipelining: true` in the ioredis options to turn it on.
+ * off (ioredis's default): a commit is one script run, and a pipeline per command only deferred
+ * each commit's write (docs/decisions/005). Pass `enableAutoPipelining: true` in the ioredis
+ * options to turn it on.
  */
 const CONNECTION_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
 
@@ -93,8 +91,8 @@ type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
  * Conflicts in a row after which a commit asks to hold the next revision (see `turnHoldMs`).
- * Not fewer: a waiting commit re-sends until the hold ends, and holding after every loss made
- * 2.4 script runs per commit in the bench against 1.6 with this value.
+ * Not fewer: a waiting commit re-sends until the hold ends, so holding sooner costs more script
+ * runs than it saves (docs/decisions/006).
  */
 const LOSSES_BEFORE_HOLD = 3;
 /**
@@ -166,7 +164,7 @@ function cachedSnapshot(nonce: string, revision: number, request: { snapshot?: u
   if (Object.getOwnPropertyDescriptor(request, "snapshot")?.get === undefined) return { nonce, revision, data: request.snapshot };
   // One shared getter, not an object literal with its own: a new closure per commit made a new
   // hidden class per commit, kept in V8's old generation with the commit's document and ops
-  // reachable from it (see `commitRequest` in @open-ot/server).
+  // reachable from it (docs/decisions/002).
   const entry = { nonce, revision } as CachedSnapshot;
   Object.defineProperty(entry, DEFERRED_REQUEST, { value: request });
   Object.defineProperty(entry, "data", DEFERRED_DATA_ACCESSOR);

@@ -268,11 +268,10 @@ function keepSnapshot(request: CommitRequest): () => unknown {
 }
 
 /**
- * A private copy of a caller's value. Primitives are immutable and returned as they are: a text
- * document is a string, and `structuredClone` of a 1 MB string copied it on every commit (the
- * large-document benchmark's profile showed it as a quarter of the server's time). Plain data
- * (see {@link copyPlain}) is copied by hand: `structuredClone` of a three-component text op was
- * 30 % of a commit. Anything else goes to `structuredClone`.
+ * A private copy of a caller's value. Primitives are immutable and returned as they are (a text
+ * document is a string, which must not be copied per commit); plain data (see
+ * {@link copyPlain}) is copied by hand, which costs a fraction of `structuredClone`; anything
+ * else goes to `structuredClone` (docs/decisions/003).
  */
 function cloneValue<T>(value: T): T {
   if (typeof value !== "object" || value === null) return value;
