@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFaultProxy, waitUntil, type FaultProxy } from "@open-ot/testing";
+import { startFaultProxy, waitUntil, type FaultProxy } from "@open-ot/harness";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_DEFAULTS } from "../src/demo-config.js";
@@ -28,8 +28,8 @@ class RawClient {
     await this.#transport.connect((message) => void this.received.push(message));
   }
 
-  send(message: Record<string, unknown>): Promise<void> {
-    return this.#transport.send({ clientId: this.clientId, ...message } as Message);
+  send(message: Message): Promise<void> {
+    return this.#transport.send({ ...message, clientId: this.clientId });
   }
 
   /** The first message of `type` (and `revision`, when given) that arrived, waiting for it. */

@@ -9,7 +9,7 @@ import { RedisAdapter } from "@open-ot/adapter-redis";
 import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
 import { Hub, Server, type ConnectOptions, type HubConnection } from "@open-ot/server";
-import { startFaultProxy, startRedisServer, waitUntil, type FaultProxy, type RedisServer } from "@open-ot/testing";
+import { startFaultProxy, startRedisServer, waitUntil, type FaultProxy, type RedisServer } from "@open-ot/harness";
 import { ReconnectingTransport } from "@open-ot/transport-reconnecting";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";

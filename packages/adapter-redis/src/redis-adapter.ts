@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
-import { isValidSeq, TextType, type OTType } from "@open-ot/core";
+import { checkNumberOption, isValidSeq, TextType, type OTType } from "@open-ot/core";
 import {
   CLIENT_NOTICE_CHANNEL,
   DocumentExistsError,
@@ -66,12 +66,11 @@ export interface RedisAdapterOptions {
   snapshotCacheSize?: number;
   /**
    * Fairness on a hot document shared by several instances. An instance whose commit to a
-   * document lost the race four times in a row (another instance committed first each time:
-   * the winner gets its reply, hence sends its next commit, first, so it tends to win again;
-   * before this, 1 in 1000 commits in the bench lost 20 times in a row) holds the next revision for
-   * this many milliseconds: other instances' commits of it wait until the holder committed
-   * (or the time ran out). Without it a loser could lose `maxCommitAttempts` times in a row
-   * and its submit fail with `internal`. 0 turns holding off; at most 1000.
+   * document lost the race four times in a row (the winner gets its reply, hence sends its next
+   * commit, first, so it tends to win again) holds the next revision for this many
+   * milliseconds: other instances' commits of it wait until the holder committed (or the time
+   * ran out). Without it a loser could lose `maxCommitAttempts` times in a row and its submit
+   * fail with `internal` (docs/decisions/006). 0 turns holding off; at most 1000.
    * @default 5
    */
   turnHoldMs?: number;
@@ -85,10 +84,9 @@ export interface RedisAdapterOptions {
  * through twenty (the ioredis default); calls made while the connection is known to be down
  * fail at once without being sent (see `RedisAdapter.call`). The offline queue stays enabled so
  * calls made right after construction wait for the first connection. Auto-pipelining stays
- * off (ioredis's default): a commit is one script run, and a pipeline per command deferred each
- * commit's write and cost more than the writes it saved. The bench measured with it off: two
- * instances on one hot document 1.1-1.4x the ops/s at 1 to 200 clients, 100 documents the same.
- * Pass `enableAutoPipelining: true` in the ioredis options to turn it on.
+ * off (ioredis's default): a commit is one script run, and a pipeline per command only deferred
+ * each commit's write (docs/decisions/005). Pass `enableAutoPipelining: true` in the ioredis
+ * options to turn it on.
  */
 const CONNECTION_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
 
@@ -96,8 +94,8 @@ type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
  * Conflicts in a row after which a commit asks to hold the next revision (see `turnHoldMs`).
- * Not fewer: a waiting commit re-sends until the hold ends, and holding after every loss made
- * 2.4 script runs per commit in the bench against 1.6 with this value.
+ * Not fewer: a waiting commit re-sends until the hold ends, so holding sooner costs more script
+ * runs than it saves (docs/decisions/006).
  */
 const LOSSES_BEFORE_HOLD = 3;
 /**
@@ -169,7 +167,7 @@ function cachedSnapshot(nonce: string, revision: number, request: { snapshot?: u
   if (Object.getOwnPropertyDescriptor(request, "snapshot")?.get === undefined) return { nonce, revision, data: request.snapshot };
   // One shared getter, not an object literal with its own: a new closure per commit made a new
   // hidden class per commit, kept in V8's old generation with the commit's document and ops
-  // reachable from it (see `commitRequest` in @open-ot/server).
+  // reachable from it (docs/decisions/002).
   const entry = { nonce, revision } as CachedSnapshot;
   Object.defineProperty(entry, DEFERRED_REQUEST, { value: request });
   Object.defineProperty(entry, "data", DEFERRED_DATA_ACCESSOR);
@@ -204,10 +202,8 @@ function seqJumpArg(maxSeqJump: number | undefined): string {
   return String(maxSeqJump);
 }
 
-function checkLimit(value: number, name: string, min: number): number {
-  if (value === Infinity || (Number.isSafeInteger(value) && value >= min)) return value;
-  throw new TypeError(`RedisAdapter option ${name} must be an integer of at least ${min} or Infinity, got ${String(value)}`);
-}
+/** A count option where Infinity means "no limit". */
+const LIMIT = { min: 0, integer: true, infinite: true } as const;
 
 /**
  * The Redis backend and pub/sub of @open-ot/server, on ioredis.
@@ -251,15 +247,11 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
    * @default "redis://127.0.0.1:6379"
    */
   constructor(connection: string | RedisOptions = "redis://127.0.0.1:6379", options: RedisAdapterOptions = {}) {
-    this.snapshotEvery = checkLimit(options.snapshotEvery ?? 100, "snapshotEvery", 1);
-    if (this.snapshotEvery === Infinity) throw new TypeError("RedisAdapter option snapshotEvery must be finite");
-    this.historyLimit = checkLimit(options.historyLimit ?? 1000, "historyLimit", 0);
-    this.maxClients = checkLimit(options.maxClientsPerDocument ?? 10_000, "maxClientsPerDocument", 1);
-    this.turnHoldMs = options.turnHoldMs ?? 5;
-    if (!Number.isSafeInteger(this.turnHoldMs) || this.turnHoldMs < 0 || this.turnHoldMs > 1000) {
-      throw new TypeError(`RedisAdapter option turnHoldMs must be an integer from 0 to 1000, got ${String(options.turnHoldMs)}`);
-    }
-    this.cache = new SnapshotCache(checkLimit(options.snapshotCacheSize ?? 1000, "snapshotCacheSize", 0));
+    this.snapshotEvery = checkNumberOption("RedisAdapter", "snapshotEvery", options.snapshotEvery ?? 100, { min: 1, integer: true });
+    this.historyLimit = checkNumberOption("RedisAdapter", "historyLimit", options.historyLimit ?? 1000, LIMIT);
+    this.maxClients = checkNumberOption("RedisAdapter", "maxClientsPerDocument", options.maxClientsPerDocument ?? 10_000, { ...LIMIT, min: 1 });
+    this.turnHoldMs = checkNumberOption("RedisAdapter", "turnHoldMs", options.turnHoldMs ?? 5, { min: 0, max: 1000, integer: true });
+    this.cache = new SnapshotCache(checkNumberOption("RedisAdapter", "snapshotCacheSize", options.snapshotCacheSize ?? 1000, LIMIT));
     this.logger = options.logger ?? {};
     this.types = new Map((options.types ?? [TextType as OTType<unknown, unknown>]).map((type) => [type.name, type]));
 

@@ -154,8 +154,7 @@ export class RedisSubscriber {
       // A drop before the first "ready" counts too: SUBSCRIBEs may already have been confirmed
       // on the socket that just closed, and they died with it. Marking it interrupted makes the
       // next "ready" subscribe every channel again and tell the listeners to catch up; leaving
-      // it "connecting" let those channels go silent for good (found by the bench's many-docs
-      // workload under CPU load).
+      // it "connecting" let those channels go silent for good (docs/decisions/011).
       if (this.state === "ready" || this.state === "connecting") this.setState("interrupted");
     });
     connection.on("error", (error: Error) => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { OTClient } from "./ot-client.js";
 import { OtTextUnicodeType } from "./test-support/ot-text-unicode-type.js";
 import { ReferenceServer } from "./test-support/reference-server.js";
-import { pick, randomInt, seededRandom } from "./test-support/seeded-random.js";
+import { pick, randomInt, seededRandom } from "@open-ot/harness";
 import { SimTransport } from "./test-support/sim-transport.js";
 
 const DOC = "mixed-doc";

@@ -4,7 +4,7 @@
 import { CloseCode, type ServerMessage } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { RecordingConnection } from "../test/recording-connection.js";
-import { settle, waitFor } from "../test/wait-for.js";
+import { settle, waitUntil } from "@open-ot/harness";
 import { authorLabel } from "./author-label.js";
 import { Hub } from "./hub.js";
 import type { ConnectOptions, HubSession } from "./hub-types.js";
@@ -89,12 +89,12 @@ describe("Hub: a clientId is bound to the principal that first commits under it"
     // The thief joins before the owner's first commit, when nothing is bound yet.
     await join(thief, "victim-client-0000001", "doc");
     owner.send({ type: "op", op: [{ i: "a" }], revision: 0, seq: 1 });
-    await waitFor(() => owner.conn.messages.some((m) => m.type === "ack"), "the owner's ack");
+    await waitUntil(() => owner.conn.messages.some((m) => m.type === "ack"), "the owner's ack");
     thief.send({ type: "op", op: [], revision: 1, seq: 9_007_199_254_740_991 });
-    await waitFor(() => thief.conn.messages.some((m) => m.type === "error"), "the thief's refusal");
+    await waitUntil(() => thief.conn.messages.some((m) => m.type === "error"), "the thief's refusal");
     expect(thief.conn.messages.find((m) => m.type === "error")).toMatchObject({ code: "forbidden", seq: 9_007_199_254_740_991 });
     owner.send({ type: "op", op: [{ r: 1 }, { i: "b" }], revision: 1, seq: 2 });
-    await waitFor(() => owner.conn.messages.filter((m) => m.type === "ack").length === 2, "the owner's second ack");
+    await waitUntil(() => owner.conn.messages.filter((m) => m.type === "ack").length === 2, "the owner's second ack");
     await expect(backend.getRecord("doc")).resolves.toMatchObject({ v: 2, data: "ab" });
   });
 
@@ -202,7 +202,7 @@ describe("Hub: one connection per client and document", () => {
     await join(old, "client-0000000000001");
     const fresh = open({}, 1);
     await join(fresh, "client-0000000000001");
-    await waitFor(() => old.conn.closed !== undefined, "the older connection's close");
+    await waitUntil(() => old.conn.closed !== undefined, "the older connection's close");
     expect(old.conn.closed).toMatchObject({ code: CloseCode.SUPERSEDED });
 
     // The older one joining last is closed too: the newer one's instance answers its notice.
@@ -210,7 +210,7 @@ describe("Hub: one connection per client and document", () => {
     const newer = open({}, 1);
     await join(newer, "client-0000000000002");
     await join(older, "client-0000000000002");
-    await waitFor(() => older.conn.closed !== undefined, "the older connection's close");
+    await waitUntil(() => older.conn.closed !== undefined, "the older connection's close");
     expect(older.conn.closed).toMatchObject({ code: CloseCode.SUPERSEDED });
     expect([fresh, newer].map((c) => c.conn.closed)).toEqual([undefined, undefined]);
   });

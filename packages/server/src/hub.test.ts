@@ -2,7 +2,7 @@ import type { ServerMessage } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { HeldPubSub } from "../test/held-pub-sub.js";
 import { RecordingConnection } from "../test/recording-connection.js";
-import { settle, waitFor } from "../test/wait-for.js";
+import { settle, waitUntil } from "@open-ot/harness";
 import type { CommitNotice, IBackendAdapter } from "./backend.js";
 import { authorLabel } from "./author-label.js";
 import { Hub, type HubOptions } from "./hub.js";
@@ -557,7 +557,7 @@ describe("Hub: root-path connections", () => {
     const { open } = await setup();
     const legacy = open({ autoJoin: "missing" });
     expect(await legacy.conn.next()).toMatchObject({ type: "error", code: "not_found", docId: "missing" });
-    await waitFor(() => legacy.conn.closed !== undefined, "the close");
+    await waitUntil(() => legacy.conn.closed !== undefined, "the close");
     expect(legacy.conn.closed?.code).toBe(4001);
   });
 

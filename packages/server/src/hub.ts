@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
+import { checkNumberOption, CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
 import { ClientRegistry } from "./client-registry.js";
 import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
@@ -116,9 +116,9 @@ export class Hub {
       createOnJoin: options.createOnJoin ?? false,
       docType,
       logger,
-      maxQueuedMessages: positive("maxQueuedMessages", options.maxQueuedMessages ?? 1000),
-      maxBufferedCommits: positive("maxBufferedCommits", options.maxBufferedCommits ?? 10_000),
-      frameHoldMs: nonNegative("frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS),
+      maxQueuedMessages: checkNumberOption("Hub", "maxQueuedMessages", options.maxQueuedMessages ?? 1000, POSITIVE_INTEGER),
+      maxBufferedCommits: checkNumberOption("Hub", "maxBufferedCommits", options.maxBufferedCommits ?? 10_000, POSITIVE_INTEGER),
+      frameHoldMs: checkNumberOption("Hub", "frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS, { min: 0 }),
       clients: this.clients,
       onSessionClosed: (session) => {
         this.sessions.delete(session);
@@ -159,12 +159,4 @@ export class Hub {
   }
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`Hub: ${name} must be a positive integer, got ${String(value)}`);
-  return value;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`Hub: ${name} must be a non-negative number of milliseconds, got ${String(value)}`);
-  return value;
-}
+const POSITIVE_INTEGER = { min: 1, integer: true } as const;

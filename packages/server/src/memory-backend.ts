@@ -1,4 +1,4 @@
-import { TextType, type OTType } from "@open-ot/core";
+import { checkNumberOption, TextType, type OTType } from "@open-ot/core";
 import {
   DocumentExistsError,
   DocumentNotFoundError,
@@ -77,11 +77,11 @@ export class MemoryBackend implements IBackendAdapter {
   constructor(options: MemoryBackendOptions = {}) {
     this.pubsub = options.pubsub ?? new InProcessPubSub();
     for (const type of options.types ?? [TextType as OTType<unknown, unknown>]) this.types.set(type.name, type);
-    const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-    if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 1))) {
-      throw new RangeError(`MemoryBackend: historyLimit must be a positive integer or Infinity, got ${String(limit)}`);
-    }
-    this.historyLimit = limit;
+    this.historyLimit = checkNumberOption("MemoryBackend", "historyLimit", options.historyLimit ?? DEFAULT_HISTORY_LIMIT, {
+      min: 1,
+      integer: true,
+      infinite: true,
+    });
   }
 
   /** Add a type the legacy `saveOperation` can apply. */
@@ -277,11 +277,10 @@ function keepSnapshot(request: CommitRequest): () => unknown {
 }
 
 /**
- * A private copy of a caller's value. Primitives are immutable and returned as they are: a text
- * document is a string, and `structuredClone` of a 1 MB string copied it on every commit (the
- * large-document benchmark's profile showed it as a quarter of the server's time). Plain data
- * (see {@link copyPlain}) is copied by hand: `structuredClone` of a three-component text op was
- * 30 % of a commit. Anything else goes to `structuredClone`.
+ * A private copy of a caller's value. Primitives are immutable and returned as they are (a text
+ * document is a string, which must not be copied per commit); plain data (see
+ * {@link copyPlain}) is copied by hand, which costs a fraction of `structuredClone`; anything
+ * else goes to `structuredClone` (docs/decisions/003).
  */
 function cloneValue<T>(value: T): T {
   if (typeof value !== "object" || value === null) return value;

@@ -1,4 +1,5 @@
 import {
+  checkNumberOption,
   InvalidOpError,
   LazyText,
   TextType,
@@ -208,10 +209,10 @@ export class Server {
   constructor(backend: IBackendAdapter, options: ServerOptions = {}) {
     this.backend = backend;
     for (const type of options.types ?? [TextType as AnyOTType]) this.registerType(type);
-    this.maxCommitAttempts = positiveInteger("maxCommitAttempts", options.maxCommitAttempts ?? 20);
-    this.cacheSize = positiveInteger("cacheSize", options.cacheSize ?? 1000);
-    this.recentOps = positiveInteger("recentOps", options.recentOps ?? 200, true);
-    this.maxSeqJump = positiveInteger("maxSeqJump", options.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP);
+    this.maxCommitAttempts = checkNumberOption("Server", "maxCommitAttempts", options.maxCommitAttempts ?? 20, { min: 1, integer: true });
+    this.cacheSize = checkNumberOption("Server", "cacheSize", options.cacheSize ?? 1000, { min: 1, integer: true });
+    this.recentOps = checkNumberOption("Server", "recentOps", options.recentOps ?? 200, { min: 0, integer: true });
+    this.maxSeqJump = checkNumberOption("Server", "maxSeqJump", options.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP, { min: 1, integer: true });
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -932,13 +933,6 @@ function baseTrimmed(error: unknown, revision: number, refusal: { docId: string;
     `revision ${revision} is older than the history kept for document "${refusal.docId}" (oldest kept: ${error.oldestKept}): join again`,
     refusal,
   );
-}
-
-function positiveInteger(name: string, value: number, allowZero = false): number {
-  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new RangeError(`Server: ${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${String(value)}`);
-  }
-  return value;
 }
 
 function badDocId(docId: unknown, seq?: number): OTError {

@@ -8,7 +8,7 @@ import {
   type PubSub,
 } from "@open-ot/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@open-ot/harness";
 
 /** What {@link describeBackendContract} needs for each test. */
 export interface BackendContractSetup {

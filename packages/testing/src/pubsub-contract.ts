@@ -1,6 +1,6 @@
 import type { ClientNotice, CommitNotice, PubSub } from "@open-ot/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@open-ot/harness";
 
 /** What {@link describePubSubContract} needs for each test. */
 export interface PubSubContractSetup {

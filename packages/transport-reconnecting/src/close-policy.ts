@@ -3,7 +3,7 @@
  * a function that callers can replace or wrap (partysocket's `shouldReconnectOnClose`, with a
  * delay in the answer).
  */
-import { CloseCode, describeCloseCode, type TransportCloseEvent } from "@open-ot/core";
+import { checkNumberOption, CloseCode, describeCloseCode, type TransportCloseEvent } from "@open-ot/core";
 
 /** What the policy knows besides the close event itself. */
 export interface ClosePolicyContext {
@@ -175,6 +175,5 @@ function stopReason(event: TransportCloseEvent, times = 1): string {
 }
 
 function nonNegative(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`closePolicy ${name} must be a finite number >= 0, got ${value}`);
-  return value;
+  return checkNumberOption("closePolicy", name, value, { min: 0 });
 }

@@ -3,6 +3,7 @@
  * and keeps a connection up across drops, server restarts and half-open sockets.
  */
 import {
+  checkNumberOption,
   describeCloseCode,
   randomClientId,
   silentLogger,
@@ -746,6 +747,5 @@ function handOver<M>(inner: TransportAdapter<M>, message: M): Promise<void> {
 }
 
 function atLeast(name: string, value: number, min: number): number {
-  if (Number.isNaN(value) || value < min) throw new RangeError(`${name} must be a number >= ${min}, got ${value}`);
-  return value;
+  return checkNumberOption("ReconnectingTransport", name, value, { min, infinite: true });
 }

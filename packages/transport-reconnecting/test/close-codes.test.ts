@@ -4,7 +4,7 @@ import { WebSocketTransport } from "@open-ot/transport-websocket";
 import type { TransportCloseEvent } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { ReconnectingTransport, ReconnectingTransportError, type ReconnectingTransportOptions } from "../src/index.js";
-import { until } from "./support/convergence.js";
+import { waitUntil } from "@open-ot/harness";
 import { startServerInstance, type ServerInstance } from "./support/server-instance.js";
 
 for (const wire of ["ws", "sse"] as const) {
@@ -37,7 +37,7 @@ for (const wire of ["ws", "sse"] as const) {
       const { server, transport, closes, attempts, tokens } = await open({ backoff: { initialDelay: 10 } });
       server.closeOnConnect = { code: 4003, reason: "token revoked" };
       server.closeAll(4003, "token revoked");
-      await until(() => closes.length === 1, "the final close");
+      await waitUntil(() => closes.length === 1, "the final close", 10_000);
       expect(attempts()).toBe(2);
       expect(tokens()).toBe(2);
       expect(closes[0]).toMatchObject({ code: 4003, reason: "token revoked", local: false });
@@ -49,7 +49,7 @@ for (const wire of ["ws", "sse"] as const) {
     it("4009 (superseded) stops at once and says another tab holds the clientId", async () => {
       const { server, transport, closes, attempts } = await open({ backoff: { initialDelay: 10 } });
       server.closeAll(4009, "a newer connection of this client joined one of its documents");
-      await until(() => closes.length === 1, "the final close");
+      await waitUntil(() => closes.length === 1, "the final close", 10_000);
       expect(attempts()).toBe(1);
       expect(closes[0]).toMatchObject({ code: 4009, local: false });
       expect(closes[0]?.error?.message).toMatch(/clientId/);
@@ -62,7 +62,7 @@ for (const wire of ["ws", "sse"] as const) {
       });
       server.closeOnConnect = { code: 4001, reason: "no such document" };
       server.closeAll(4001, "no such document");
-      await until(() => closes.length === 1, "the final close");
+      await waitUntil(() => closes.length === 1, "the final close", 10_000);
       // The first connection, then 3 retries (the default notFoundRetries), each closed with 4001.
       expect(attempts()).toBe(4);
       expect(closes[0]).toMatchObject({ code: 4001, reason: "no such document" });
@@ -78,7 +78,7 @@ for (const wire of ["ws", "sse"] as const) {
       const statuses: string[] = [];
       transport.onStatus((s) => statuses.push(s.state));
       server.closeAll(1001, "server going away");
-      await until(() => attempts() === 2 && transport.status.state === "open", "the reconnection", 5_000);
+      await waitUntil(() => attempts() === 2 && transport.status.state === "open", "the reconnection", 5_000);
       expect(statuses).toContain("reconnecting");
       expect(transport.status.lastCloseCode).toBe(1001);
       expect(closes).toEqual([]);

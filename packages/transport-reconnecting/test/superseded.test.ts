@@ -9,7 +9,7 @@ import { HttpSseTransport } from "@open-ot/transport-http-sse";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterEach, describe, expect, it } from "vitest";
 import { ReconnectingTransport } from "../src/index.js";
-import { until } from "./support/convergence.js";
+import { waitUntil } from "@open-ot/harness";
 import { startServerInstance, type ServerInstance } from "./support/server-instance.js";
 
 const DOC = "superseded-doc";
@@ -39,7 +39,7 @@ for (const wire of ["ws", "sse"] as const) {
 
     async function type(client: OTClient<string, TextOp>, text: string): Promise<void> {
       client.submit([{ r: client.snapshot.length }, { i: text }]);
-      await until(() => client.synced, `"${text}" acknowledged`);
+      await waitUntil(() => client.synced, `"${text}" acknowledged`, 10_000);
     }
 
     // Over SSE the proxy cannot hold a stream half-open: the client's POSTs share its pooled,
@@ -50,7 +50,7 @@ for (const wire of ["ws", "sse"] as const) {
       proxy = await startFaultProxy({ target: { port: server.port } });
       const { client } = editor(proxy.port);
       await client.connect();
-      await until(() => client.hasDocument, "the snapshot");
+      await waitUntil(() => client.hasDocument, "the snapshot", 10_000);
       await type(client, "before");
       const first = server.connections.filter((c) => c.open);
       expect(first).toHaveLength(1);
@@ -58,9 +58,9 @@ for (const wire of ["ws", "sse"] as const) {
       proxy.stallAll();
       // The heartbeat gives the stalled connection up and the client rejoins on a new one; the
       // server, which still sees the old one open, closes it then, not at its own ping's timeout.
-      await until(() => first[0]!.closedByHub !== undefined, "the server to close the old connection", 5_000);
+      await waitUntil(() => first[0]!.closedByHub !== undefined, "the server to close the old connection", 5_000);
       expect(first[0]!.closedByHub).toEqual({ code: 4009, reason: expect.stringMatching(/newer connection/) as unknown });
-      await until(() => client.synced && client.connectionState === "live", "the client live again");
+      await waitUntil(() => client.synced && client.connectionState === "live", "the client live again", 10_000);
       await type(client, " after");
       expect(server.connections.filter((c) => c.open)).toHaveLength(1);
       await expect(server.backend.getRecord(DOC)).resolves.toMatchObject({ data: "before after" });
@@ -71,10 +71,10 @@ for (const wire of ["ws", "sse"] as const) {
       const server = instance;
       const older = editor(server.port, "shared-client-id-000001");
       await older.client.connect();
-      await until(() => older.client.hasDocument, "the older tab's snapshot");
+      await waitUntil(() => older.client.hasDocument, "the older tab's snapshot", 10_000);
       const newer = editor(server.port, "shared-client-id-000001");
       await newer.client.connect();
-      await until(() => older.transport.status.state === "closed", "the older tab to stop");
+      await waitUntil(() => older.transport.status.state === "closed", "the older tab to stop", 10_000);
       expect(older.transport.status.lastCloseCode).toBe(4009);
       expect(older.transport.status.lastCloseReason).toMatch(/clientId/);
       await type(newer.client, "newer");

@@ -5,7 +5,7 @@ import { HttpSseTransport } from "@open-ot/transport-http-sse";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterEach, describe, expect, it } from "vitest";
 import { ReconnectingTransport, ReconnectingTransportError } from "../src/index.js";
-import { until } from "./support/convergence.js";
+import { waitUntil } from "@open-ot/harness";
 import { startServerInstance, type ServerInstance } from "./support/server-instance.js";
 
 for (const wire of ["ws", "sse"] as const) {
@@ -66,10 +66,10 @@ for (const wire of ["ws", "sse"] as const) {
       expect(ctx.asked).toEqual(["t1"]);
       ctx.valid.delete("t1");
       ctx.server.closeAll(4003, "token expired");
-      await until(() => ctx.asked.length === 2 && ctx.transport.status.state === "open", "the reconnection with t2");
+      await waitUntil(() => ctx.asked.length === 2 && ctx.transport.status.state === "open", "the reconnection with t2", 10_000);
       expect(ctx.verified.at(-1)).toBe("t2");
       await ctx.transport.send({ type: "ping", t: "after renewal" });
-      await until(() => ctx.pongs.length === 1, "the pong on the renewed connection");
+      await waitUntil(() => ctx.pongs.length === 1, "the pong on the renewed connection", 10_000);
       expect(ctx.closes).toEqual([]);
     });
 
@@ -78,7 +78,7 @@ for (const wire of ["ws", "sse"] as const) {
       const ctx = await open();
       ctx.valid.delete("t1");
       ctx.server.closeAll(4003, "token revoked");
-      await until(() => ctx.closes.length === 1, "the final stop");
+      await waitUntil(() => ctx.closes.length === 1, "the final stop", 10_000);
       expect(ctx.asked).toEqual(["t1", "t2"]);
       expect(ctx.verified).toEqual(["t1", "t2"]);
       expect(ctx.closes[0]?.code).toBe(4003);
@@ -92,7 +92,7 @@ for (const wire of ["ws", "sse"] as const) {
       valid = ctx.valid;
       ctx.failTokenOnce();
       ctx.server.closeAll(1011, "internal error");
-      await until(() => ctx.asked.length === 2 && ctx.transport.status.state === "open", "the reconnection after the failed token call");
+      await waitUntil(() => ctx.asked.length === 2 && ctx.transport.status.state === "open", "the reconnection after the failed token call", 10_000);
       expect(ctx.verified.at(-1)).toBe("t2");
       expect(ctx.closes).toEqual([]);
     });

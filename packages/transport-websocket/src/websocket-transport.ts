@@ -1,4 +1,4 @@
-import { checkTokenSource, resolveToken, type Logger, type TokenSource, type TransportAdapter, type TransportCloseEvent } from "@open-ot/core";
+import { checkNumberOption, checkTokenSource, resolveToken, type Logger, type TokenSource, type TransportAdapter, type TransportCloseEvent } from "@open-ot/core";
 import type { WebSocketConstructor } from "./native-socket.js";
 import type { HttpRefusal, Socket, SocketEvents } from "./socket.js";
 import { resolveSocketFactory } from "./socket-factory.js";
@@ -106,8 +106,8 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     this.tokenPlacement = placement;
     this.token = checkTokenSource(options.token, "WebSocketTransport");
     this.headers = options.headers === undefined ? undefined : { ...options.headers };
-    this.connectTimeoutMs = positiveOption("connectTimeoutMs", options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
-    this.closeTimeoutMs = positiveOption("closeTimeoutMs", options.closeTimeoutMs, DEFAULT_CLOSE_TIMEOUT_MS);
+    this.connectTimeoutMs = checkNumberOption("WebSocketTransport", "connectTimeoutMs", options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, POSITIVE);
+    this.closeTimeoutMs = checkNumberOption("WebSocketTransport", "closeTimeoutMs", options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS, POSITIVE);
   }
 
   /** Where the transport is in its lifecycle (for logs and tests). */
@@ -403,13 +403,7 @@ function parseEndpoint(url: string | URL): URL {
   return parsed;
 }
 
-function positiveOption(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`WebSocketTransport: ${name} must be a positive number of milliseconds, got ${String(value)}.`);
-  }
-  return value;
-}
+const POSITIVE = { min: 0, aboveMin: true } as const;
 
 function refusalHint(status: number): string {
   switch (status) {

@@ -10,7 +10,7 @@ import { WebSocketTransport } from "../../src/index.js";
 import type { HubLike } from "../../src/hub-like.js";
 import { startBindingServer, type BindingServer } from "../binding-server.js";
 import { openRawWsClient, type Answer, type RawWsClient } from "../raw-ws-client.js";
-import { waitFor } from "../wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 
 const DOC = "victim-doc";
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
@@ -45,7 +45,7 @@ describe("a participant cannot void another's edits with its identity", () => {
     const client = new OTClient<string, TextOp>({ type: TextType, docId: DOC, transport: new WebSocketTransport(url) });
     closers.push(() => client.disconnect());
     await client.connect();
-    await waitFor(() => client.hasDocument, 5_000, "the client's snapshot");
+    await waitUntil(() => client.hasDocument, "the client's snapshot", 5_000);
     return client;
   }
 
@@ -58,14 +58,14 @@ describe("a participant cannot void another's edits with its identity", () => {
   }
 
   async function answer(client: RawWsClient, from: number, what: string): Promise<Answer> {
-    await waitFor(() => client.answers.length > from, 5_000, what);
+    await waitUntil(() => client.answers.length > from, what, 5_000);
     return client.answers[from]!;
   }
 
   /** Append `text` to the victim's document and wait until it is acknowledged. */
   async function type(victim: OTClient<string, TextOp>, text: string): Promise<void> {
     victim.submit([{ r: victim.snapshot.length }, { i: text }]);
-    await waitFor(() => victim.synced, 5_000, `the victim's "${text}" to be acknowledged (its edits were dropped)`);
+    await waitUntil(() => victim.synced, `the victim's "${text}" to be acknowledged (its edits were dropped)`, 5_000);
   }
 
   /**
@@ -100,7 +100,7 @@ describe("a participant cannot void another's edits with its identity", () => {
     await attack(victim, attackerUrl);
     await type(victim, "!!!");
     await type(victim, " still here");
-    await waitFor(() => reader.revision === victim.revision, 5_000, "the reader to catch up");
+    await waitUntil(() => reader.revision === victim.revision, "the reader to catch up", 5_000);
     expect(victim.snapshot).toBe("hello world!!! still here");
     expect(reader.snapshot).toBe(victim.snapshot);
     await expect(backend.getRecord(DOC)).resolves.toMatchObject({ data: victim.snapshot });
