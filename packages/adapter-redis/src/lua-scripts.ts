@@ -9,8 +9,9 @@
  * wrote them.
  *
  * Layout of a document (see `DocumentKeys`): the hash `doc` (`type`, `v`, `snapv`, `snapshot`,
- * `oldest`, `nonce`), the list `history` (entry `i` is the op of revision `oldest + i`) and the
- * hash `seqs` (clientId -> `"seq:revision"`).
+ * `oldest`, `nonce`), the list `history` (entry `i` is the op of revision `oldest + i`), the
+ * hash `seqs` (clientId -> `"seq:revision"`) and the hash `owners` (clientId -> the principal
+ * the client is bound to; an entry only for clients in `seqs`).
  */
 
 /** A script as ioredis `defineCommand` takes it. */
@@ -21,14 +22,14 @@ export interface LuaScript {
 
 /**
  * Create a document at revision 0 unless it exists.
- * KEYS: doc, history, seqs. ARGV: type, snapshot JSON, nonce. Returns 1 if created, 0 if it existed.
+ * KEYS: doc, history, seqs, owners. ARGV: type, snapshot JSON, nonce. Returns 1 if created, 0 if it existed.
  */
 export const CREATE_SCRIPT: LuaScript = {
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 -- Leftovers of a document whose hash was deleted by hand would corrupt the new one.
-redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 redis.call('HSET', KEYS[1], 'type', ARGV[1], 'v', '0', 'snapv', '0', 'snapshot', ARGV[2], 'oldest', '1', 'nonce', ARGV[3])
 return 1
 `,
@@ -36,17 +37,23 @@ return 1
 
 /**
  * The commit of one op (see {@link COMMIT_SCRIPT}) as a Lua function of the per-op arguments
- * (revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "");
- * the shared ones are read from ARGV 6-9, 11 and 12 as COMMIT_SCRIPT numbers them.
+ * (revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "",
+ * principal or ""); the shared ones are read from ARGV 6-9, 11, 12 and 14 as COMMIT_SCRIPT
+ * numbers them.
  */
 const COMMIT_ONE = `
-local function commitOne(revisionArg, entry, clientId, seq, snapshot, base)
+local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, principal)
   local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce', 'turn')
   if not doc[1] then return {'missing'} end
   local revision = tonumber(revisionArg)
   local tracked = clientId ~= '' and seq ~= ''
+  local owner = false
 
   if tracked then
+    -- The principal first: another principal's copy of a committed op must not even learn
+    -- that it is a duplicate.
+    owner = redis.call('HGET', KEYS[4], clientId)
+    if owner and owner ~= principal then return {'forbidden'} end
     local last = redis.call('HGET', KEYS[3], clientId)
     if last then
       local sep = string.find(last, ':', 1, true)
@@ -57,6 +64,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base)
         if tonumber(seq) == tonumber(lastSeq) then at = string.sub(last, sep + 1) end
         return {'duplicate', lastSeq, at}
       end
+      if ARGV[14] ~= '' and tonumber(seq) - tonumber(lastSeq) > tonumber(ARGV[14]) then return {'seq_too_far', lastSeq} end
     end
   end
 
@@ -105,6 +113,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base)
 
   if tracked then
     redis.call('HSET', KEYS[3], clientId, seq .. ':' .. revisionArg)
+    if principal ~= '' and not owner then redis.call('HSET', KEYS[4], clientId, principal) end
     local maxClients = tonumber(ARGV[9])
     if maxClients >= 0 and redis.call('HLEN', KEYS[3]) > maxClients then
       -- Forget the clients that committed least recently, down to 90% of the limit, so this
@@ -118,7 +127,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base)
       end
       table.sort(entries, function(a, b) return a[2] < b[2] end)
       local keep = math.max(1, math.floor(maxClients * 0.9))
-      for i = 1, #entries - keep do redis.call('HDEL', KEYS[3], entries[i][1]) end
+      for i = 1, #entries - keep do redis.call('HDEL', KEYS[3], entries[i][1]) redis.call('HDEL', KEYS[4], entries[i][1]) end
     end
   end
 
@@ -140,19 +149,23 @@ end
 `;
 
 /**
- * Commit one op atomically: existence, duplicate `(clientId, seq)`, compare-and-set on the
- * revision, append to history, record the seq, store the snapshot when one is passed, trim
- * history and the seq table, and PUBLISH the commit notice, so publication order is commit order.
+ * Commit one op atomically: existence, the client's principal, duplicate `(clientId, seq)`, how
+ * far the seq jumps, compare-and-set on the revision, append to history, record the seq (and the
+ * principal, on the client's first commit with one), store the snapshot when one is passed,
+ * trim history and the seq table, and PUBLISH the commit notice, so publication order is commit
+ * order.
  *
- * KEYS: doc, history, seqs.
+ * KEYS: doc, history, seqs, owners.
  * ARGV: 1 revision, 2 history entry JSON (`{"revision":..,"op":..,...}`), 3 clientId or "",
  * 4 seq or "", 5 snapshot JSON or "" (not due), 6 channel, 7 notice prefix (`{"docId":"..",`),
  * 8 history limit (-1: keep all), 9 max clients in the seq table (-1: keep all), 10 the
  * revision the op was based on or "" (no kept-history check), 11 the caller's id (one per
  * adapter), 12 how many milliseconds to hold the next revision for the caller if this commit
- * conflicts ("0": do not).
+ * conflicts ("0": do not), 13 the submitter's principal or "", 14 the most a seq may jump above
+ * the client's last committed one or "" (no limit).
  *
- * Checks in this order: existence, duplicate, kept history (the ops after the base revision
+ * Checks in this order: existence, principal (a client bound to another principal), duplicate,
+ * seq jump, kept history (the ops after the base revision
  * must still be kept: a join may already have been answered with a snapshot because they were
  * not), the turn, revision.
  *
@@ -164,8 +177,8 @@ end
  * otherwise succeed wait, so a turn never lets anything commit that the revision check alone
  * would refuse.
  *
- * Returns `{'missing'}`, `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`,
- * `{'trimmed', oldest}`, `{'reserved', msLeft}`, `{'conflict', current, entries}` or
+ * Returns `{'missing'}`, `{'forbidden'}`, `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`,
+ * `{'seq_too_far', lastSeq}`, `{'trimmed', oldest}`, `{'reserved', msLeft}`, `{'conflict', current, entries}` or
  * `{'committed', revision, nonce}`. A conflict's `entries` are the history entries of
  * revisions `revision .. current`, so the caller can transform and retry in one round trip;
  * `false` (nil in the reply) when the document is not ahead or they are no longer all kept.
@@ -175,10 +188,10 @@ end
  * of the first run.
  */
 export const COMMIT_SCRIPT: LuaScript = {
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
 ${COMMIT_ONE}
-return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10])
+return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13])
 `,
 };
 
@@ -188,20 +201,20 @@ return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10])
  * order, same notice published, so publication order is revision order), and the script stops
  * at the first that is not committed; nothing after it is tried.
  *
- * KEYS: doc, history, seqs. ARGV: 1-5 and 10 unused (""), 6-9, 11, 12 as for COMMIT_SCRIPT; then
- * six per op from 13 on: revision, history entry JSON, clientId or "", seq or "", snapshot JSON
- * or "", base or "".
+ * KEYS: doc, history, seqs, owners. ARGV: 1-5, 10 and 13 unused (""), 6-9, 11, 12 and 14 as for
+ * COMMIT_SCRIPT; then seven per op from 15 on: revision, history entry JSON, clientId or "",
+ * seq or "", snapshot JSON or "", base or "", principal or "".
  *
  * Returns the list of the replies COMMIT_SCRIPT would give, one per op tried: every one but the
  * last is `committed`; the last is the reason the script stopped when it is not.
  */
 export const COMMIT_BATCH_SCRIPT: LuaScript = {
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
 ${COMMIT_ONE}
 local out = {}
-for a = 13, #ARGV - 5, 6 do
-  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+for a = 15, #ARGV - 6, 7 do
+  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6])
   out[#out + 1] = reply
   if reply[1] ~= 'committed' then return out end
 end

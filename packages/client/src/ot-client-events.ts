@@ -56,8 +56,11 @@ export interface RemoteOpEvent<Op> {
   readonly op: Op;
   /** The revision the op was committed at. */
   readonly revision: number;
-  /** The client that made it, when the server said. */
-  readonly clientId: string | undefined;
+  /**
+   * An opaque label of the client that made it, stable for that client in this document, when
+   * the server said (servers never reveal another client's `clientId`).
+   */
+  readonly author: string | undefined;
 }
 
 /** The events of {@link OTClient} and their payloads. */

@@ -616,7 +616,7 @@ export class OTClient<Snapshot, Op> {
     }
     this.#doc = { server, view, revision: message.revision };
     this.#setSync(next);
-    this.#emit("remoteOp", { op: viewOp, revision: message.revision, clientId: message.clientId });
+    this.#emit("remoteOp", { op: viewOp, revision: message.revision, author: message.author });
   }
 
   #onError(message: ErrorMessage): void {

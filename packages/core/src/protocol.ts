@@ -55,6 +55,8 @@ export interface SnapshotMessage<Snapshot = unknown> {
   docType: string;
   /** The last committed `seq` of the joining client in this document, when it has one. */
   lastSeq?: number;
+  /** The joining client's own `author` label in this document (what others see on its ops), when it named a `clientId`. */
+  author?: string;
 }
 
 /** The join is accepted; the ops committed after `revision` follow in order. */
@@ -62,6 +64,8 @@ export interface JoinedMessage {
   type: "joined";
   docId: string;
   revision: number;
+  /** The joining client's own `author` label in this document, when it named a `clientId`. */
+  author?: string;
 }
 
 /** The receiver's own op was committed at `revision`. */
@@ -78,7 +82,11 @@ export interface RemoteOpMessage<Op = unknown> {
   docId: string;
   op: Op;
   revision: number;
-  clientId?: string;
+  /**
+   * An opaque label of the client that made the op, stable for that client in this document
+   * (never its `clientId`, which is a secret of its client).
+   */
+  author?: string;
 }
 
 /** A request was refused; the document is unchanged. */
@@ -114,6 +122,8 @@ export type ProtocolMessage<Op = unknown, Snapshot = unknown> = ClientMessage<Op
 export const MAX_DOC_ID_LENGTH = 256;
 /** Longest client id the protocol allows. */
 export const MAX_CLIENT_ID_LENGTH = 64;
+/** Longest `author` label a client accepts. */
+export const MAX_AUTHOR_LENGTH = 256;
 
 const DOC_ID = /^[A-Za-z0-9._~:-]{1,256}$/;
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -126,6 +136,11 @@ export function isValidDocId(value: unknown): value is string {
 /** True for a valid client id: 1 to 64 characters from `[A-Za-z0-9_-]`. */
 export function isValidClientId(value: unknown): value is string {
   return typeof value === "string" && CLIENT_ID.test(value);
+}
+
+/** True for a valid `author` label: a non-empty string of at most 256 characters (its content is opaque). */
+export function isValidAuthor(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_AUTHOR_LENGTH;
 }
 
 /** True for a valid `seq`: a positive safe integer. */

@@ -23,12 +23,15 @@ import {
   type CommittedOp,
   type IBackendAdapter,
 } from "./backend.js";
+import { authorLabel } from "./author-label.js";
+import type { ClientRegistry, RegisteredConnection } from "./client-registry.js";
 import { DocumentFeed } from "./document-feed.js";
-import type { HubConnection, HubSession } from "./hub-types.js";
+import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
+import { clientKey, principalKey } from "./identity-keys.js";
 import { OTError } from "./ot-error.js";
 import { Outbox } from "./outbox.js";
 import type { SequencerPool } from "./sequencer-pool.js";
-import type { Server } from "./server.js";
+import type { Server, SubmitMeta } from "./server.js";
 
 /** What every session of a hub shares. */
 export interface HubContext {
@@ -46,6 +49,8 @@ export interface HubContext {
   readonly maxBufferedCommits: number;
   /** Frame pacing of batching connections (see {@link HubOptions.frameHoldMs}). */
   readonly frameHoldMs: number;
+  /** Keeps one connection per client and document, on every instance. */
+  readonly clients: ClientRegistry;
   /** Called once when the session ends. */
   onSessionClosed(session: ConnectionSession): void;
 }
@@ -64,14 +69,30 @@ const INTERNAL_ID_PREFIX = "#";
 
 let sessionCounter = 0;
 
+/** Close reason of a connection that a newer one of its client replaced (at most 123 bytes). */
+const SUPERSEDED_REASON = "a newer connection of this client joined one of its documents";
+
 /**
  * The hub's side of one connection: parses what arrives, handles it in order, and sends the
  * answers and the documents' commits through one {@link Outbox}.
  *
  * Lifecycle: `open -> closed` (by the binding, by the hub, or after a fatal feed error).
  */
-export class ConnectionSession implements HubSession {
+export class ConnectionSession implements HubSession, RegisteredConnection {
   readonly id: string;
+  /**
+   * When the connection opened (epoch milliseconds, with sub-millisecond precision, from the
+   * monotonic clock), and its number on this instance: newer connections of a client replace
+   * older ones.
+   */
+  readonly openedAt = performance.timeOrigin + performance.now();
+  readonly serial: number;
+  /** The authenticated principal (see {@link ConnectOptions.principal}), for the binding's own use (logs, revocation). */
+  readonly principal: string | undefined;
+  /** Its digest: what the backend binds clientIds to, and what other instances compare. */
+  readonly principalKey: string | undefined;
+  /** Digest of the bound clientId (empty until one is bound), for the registry. */
+  clientKey = "";
   private readonly internalId: string;
   private readonly connection: HubConnection;
   private readonly ctx: HubContext;
@@ -86,14 +107,17 @@ export class ConnectionSession implements HubSession {
   /** The loop that works through {@link queue}; undefined when idle. */
   private draining: Promise<void> | undefined;
 
-  constructor(ctx: HubContext, connection: HubConnection, batch: boolean, autoJoin: string | undefined) {
+  constructor(ctx: HubContext, connection: HubConnection, options: ConnectOptions) {
     sessionCounter += 1;
+    this.serial = sessionCounter;
     this.id = `s${sessionCounter.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     this.internalId = `${INTERNAL_ID_PREFIX}${this.id}`;
     this.ctx = ctx;
     this.connection = connection;
-    this.outbox = new Outbox(connection, { batch, holdMs: ctx.frameHoldMs, logger: ctx.logger });
-    if (autoJoin !== undefined) this.enqueue({ kind: "auto-join", docId: autoJoin });
+    this.principal = options.principal;
+    this.principalKey = options.principal === undefined ? undefined : principalKey(options.principal);
+    this.outbox = new Outbox(connection, { batch: options.batch ?? false, holdMs: ctx.frameHoldMs, logger: ctx.logger });
+    if (options.autoJoin !== undefined) this.enqueue({ kind: "auto-join", docId: options.autoJoin });
   }
 
   /** The clientId bound to this connection, if any. */
@@ -104,6 +128,15 @@ export class ConnectionSession implements HubSession {
   /** The documents this connection receives. */
   get documents(): string[] {
     return [...this.feeds.keys()];
+  }
+
+  receives(docId: string): boolean {
+    return this.feeds.has(docId);
+  }
+
+  supersede(): void {
+    this.ctx.logger.debug?.("closing a connection replaced by a newer one of its client", { session: this.id });
+    this.closeConnection(CloseCode.SUPERSEDED, SUPERSEDED_REASON);
   }
 
   receive(frame: unknown): void {
@@ -146,6 +179,7 @@ export class ConnectionSession implements HubSession {
     for (const feed of this.feeds.values()) this.releaseFeed(feed);
     this.feeds.clear();
     this.outbox.close();
+    if (this.clientKey !== "") this.ctx.clients.remove(this);
     this.ctx.onSessionClosed(this);
   }
 
@@ -247,6 +281,7 @@ export class ConnectionSession implements HubSession {
       });
     }
     const clientId = message.clientId ?? this.clientId;
+    if (clientId !== undefined) await this.checkPrincipal(docId, clientId);
     // Register for live commits before reading anything, so nothing falls in between.
     const feed = await this.openFeed(docId);
     let opening: { kind: "snapshot"; message: SnapshotMessage } | { kind: "joined"; revision: number; replay: CommittedOp[] };
@@ -262,18 +297,45 @@ export class ConnectionSession implements HubSession {
       return;
     }
     // Accepted.
-    if (message.clientId !== undefined) this.clientId = message.clientId;
+    if (message.clientId !== undefined) this.bindClient(message.clientId);
     if (message.batch === true) this.outbox.enableBatching();
     const previous = this.feeds.get(docId);
     this.feeds.set(docId, feed);
     if (previous) this.releaseFeed(previous);
+    // One connection per client and document: an older one of this client is closed (or this
+    // one, when it is the older).
+    if (clientId !== undefined && !this.ctx.clients.joined(this, docId)) return;
+    const author = clientId === undefined ? undefined : authorLabel(docId, clientId);
     if (opening.kind === "snapshot") {
-      this.reply(opening.message);
+      this.reply(author === undefined ? opening.message : { ...opening.message, author });
       await this.startFeed(feed, opening.message.revision);
     } else {
-      this.reply({ type: "joined", docId, revision: opening.revision });
+      this.reply(author === undefined ? { type: "joined", docId, revision: opening.revision } : { type: "joined", docId, revision: opening.revision, author });
       await this.startFeed(feed, opening.revision, opening.replay);
     }
+  }
+
+  /**
+   * `forbidden` when `clientId` is bound to another principal in `docId` (docs/protocol.md,
+   * "Client ids are secrets"). Only authenticated connections ask: without a principal nothing
+   * is bound, and an op of a connection without one is still refused by the commit itself.
+   */
+  private async checkPrincipal(docId: string, clientId: string): Promise<void> {
+    const getPrincipal = this.ctx.backend.getClientPrincipal?.bind(this.ctx.backend);
+    if (this.principalKey === undefined || getPrincipal === undefined) return;
+    const bound = await getPrincipal(docId, clientId);
+    if (bound !== undefined && bound !== this.principalKey) {
+      this.refuse("forbidden", `This clientId belongs to another user in document "${docId}": use a clientId of your own (a fresh random one per session).`, {
+        docId,
+      });
+    }
+  }
+
+  /** Bind this connection to `clientId` (once: a connection speaks for one client). */
+  private bindClient(clientId: string): void {
+    if (this.clientId !== undefined) return;
+    this.clientId = clientId;
+    this.clientKey = clientKey(clientId);
   }
 
   /**
@@ -431,11 +493,16 @@ export class ConnectionSession implements HubSession {
     const named = message.clientId ?? this.clientId;
     if (message.clientId !== undefined && this.clientId === undefined) this.pendingClientId = message.clientId;
     try {
-      // A connection without a clientId commits under its internal id (so its acks find it)
-      // and without de-duplication: its seq would identify nothing beyond this connection.
-      const meta = named === undefined ? { clientId: this.internalId } : { clientId: named, ...(seq === undefined ? {} : { seq }) };
+      // An op without a clientId, or without a seq, commits under the connection's internal id
+      // (so its ack finds this connection) and without de-duplication: it identifies nothing
+      // beyond this connection. Its ack must not reach the client's other connections either: an ack
+      // without a seq would be taken there for the ack of their own op in flight.
+      const meta: SubmitMeta & { clientId: string } =
+        named === undefined || seq === undefined
+          ? { clientId: this.internalId }
+          : { clientId: named, seq, ...(this.principalKey === undefined ? {} : { principal: this.principalKey }) };
       const result = await this.ctx.server.submitOperation(docId, message.op, message.revision, meta);
-      if (message.clientId !== undefined) this.clientId = message.clientId;
+      if (message.clientId !== undefined) this.bindClient(message.clientId);
       // A duplicate gets no answer: its one ack went (or goes) out through the replay.
       // A commit is its own notice on this instance: the sequencer delivers it (the ack, and
       // the op to this instance's other connections) without waiting for the pub/sub, in
@@ -556,8 +623,9 @@ function remoteOpMessage(notice: CommitNotice & { [REMOTE_OP_MESSAGE]?: ServerMe
   const known = notice[REMOTE_OP_MESSAGE];
   if (known !== undefined) return known;
   const message: ServerMessage = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
-  // Internal ids of clients that named none stay on the server.
-  if (isValidClientId(notice.clientId)) message.clientId = notice.clientId;
+  // Never the clientId itself: it is its client's secret (whoever holds it can submit in that
+  // client's name). Internal ids of connections that named none get no author at all.
+  if (isValidClientId(notice.clientId)) message.author = authorLabel(notice.docId, notice.clientId);
   if (Object.isExtensible(notice)) Object.defineProperty(notice, REMOTE_OP_MESSAGE, { value: message });
   return message;
 }

@@ -1,5 +1,7 @@
-import { CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
+import { randomUUID } from "node:crypto";
+import { checkNumberOption, CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
+import { ClientRegistry } from "./client-registry.js";
 import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
 import { ConnectionSession, type HubContext } from "./hub-session.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
@@ -96,6 +98,7 @@ export class Hub {
   readonly defaultDocId: string;
   private readonly ctx: HubContext;
   private readonly pool: SequencerPool;
+  private readonly clients: ClientRegistry;
   private readonly sessions = new Set<ConnectionSession>();
   private state: "open" | "closed" = "open";
 
@@ -117,10 +120,10 @@ export class Hub {
       throw new TypeError(`Hub: docType "${docType}" is not registered with the server; call server.registerType() first`);
     }
     const logger = options.logger ?? silentLogger;
-    const maxCreated = options.maxCreatedDocuments ?? Infinity;
-    if (maxCreated !== Infinity) nonNegativeInteger("maxCreatedDocuments", maxCreated);
+    const maxCreated = checkNumberOption("Hub", "maxCreatedDocuments", options.maxCreatedDocuments ?? Infinity, { min: 0, integer: true, infinite: true });
     let created = 0;
     this.pool = new SequencerPool({ backend, pubsub, logger, ...(options.sequencer ? { sequencer: options.sequencer } : {}) });
+    this.clients = new ClientRegistry(pubsub, randomUUID(), logger);
     this.ctx = {
       server,
       backend,
@@ -132,12 +135,13 @@ export class Hub {
           created--;
         },
       },
-      maxDocumentsPerConnection: positive("maxDocumentsPerConnection", options.maxDocumentsPerConnection ?? 100),
+      maxDocumentsPerConnection: checkNumberOption("Hub", "maxDocumentsPerConnection", options.maxDocumentsPerConnection ?? 100, POSITIVE_INTEGER),
       docType,
       logger,
-      maxQueuedMessages: positive("maxQueuedMessages", options.maxQueuedMessages ?? 1000),
-      maxBufferedCommits: positive("maxBufferedCommits", options.maxBufferedCommits ?? 10_000),
-      frameHoldMs: nonNegative("frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS),
+      maxQueuedMessages: checkNumberOption("Hub", "maxQueuedMessages", options.maxQueuedMessages ?? 1000, POSITIVE_INTEGER),
+      maxBufferedCommits: checkNumberOption("Hub", "maxBufferedCommits", options.maxBufferedCommits ?? 10_000, POSITIVE_INTEGER),
+      frameHoldMs: checkNumberOption("Hub", "frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS, { min: 0 }),
+      clients: this.clients,
       onSessionClosed: (session) => {
         this.sessions.delete(session);
       },
@@ -150,7 +154,7 @@ export class Hub {
    */
   connect(connection: HubConnection, options: ConnectOptions = {}): HubSession {
     if (this.state === "closed") throw new Error("Hub: connect() after close()");
-    const session = new ConnectionSession(this.ctx, connection, options.batch ?? false, options.autoJoin);
+    const session = new ConnectionSession(this.ctx, connection, options);
     this.sessions.add(session);
     return session;
   }
@@ -173,21 +177,8 @@ export class Hub {
     if (this.state === "closed") return;
     this.state = "closed";
     for (const session of [...this.sessions]) session.closeConnection(CloseCode.GOING_AWAY, "server shutting down");
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.clients.close()]);
   }
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`Hub: ${name} must be a positive integer, got ${String(value)}`);
-  return value;
-}
-
-function nonNegativeInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Hub: ${name} must be a non-negative integer (or Infinity), got ${String(value)}`);
-  return value;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`Hub: ${name} must be a non-negative number of milliseconds, got ${String(value)}`);
-  return value;
-}
+const POSITIVE_INTEGER = { min: 1, integer: true } as const;

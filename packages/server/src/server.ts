@@ -1,4 +1,5 @@
 import {
+  checkNumberOption,
   InvalidOpError,
   LazyText,
   TextType,
@@ -42,6 +43,15 @@ export interface ServerOptions {
   /** How many documents' current snapshots are kept in memory (least recently used are dropped). @default 1000 */
   cacheSize?: number;
   /**
+   * The most a client's `seq` may rise above its last committed `seq` in a document; an op
+   * that jumps further is refused with `bad_message` and changes nothing. A client's first op
+   * in a document may carry any `seq`. Clients count `seq` up by one per op, across all the
+   * documents they edit, so this only has to exceed the ops a client commits elsewhere between
+   * two commits to one document; what it stops is one op that spends the rest of a client's seq
+   * range (docs/protocol.md, "Client ids are secrets"). @default 1000000
+   */
+  maxSeqJump?: number;
+  /**
    * How many recent ops per cached document are kept to transform stale ops without a history
    * read. A document whose stale submits needed a longer read keeps that many instead, up to
    * five times this. @default 200
@@ -68,6 +78,13 @@ export interface SubmitMeta {
   clientId?: string;
   /** The op's sequence number for `clientId` (a positive safe integer); used only with a clientId. */
   seq?: number;
+  /**
+   * The authenticated principal submitting the op, as an opaque key of 1 to 1024 characters
+   * (the hub passes a digest); used only with a clientId and a seq. The first such commit of
+   * a client with a principal binds the client to it in the document; an op of that client from
+   * another principal, or from none, is then refused with `forbidden`.
+   */
+  principal?: string;
 }
 
 /** The op was committed (published OpenOT shape). */
@@ -116,12 +133,16 @@ interface CachedDocument {
 }
 
 const MAX_META_CLIENT_ID_LENGTH = 128;
+const MAX_PRINCIPAL_LENGTH = 1024;
 
 /** See {@link ServerOptions.maxDocumentSize}. */
 export const DEFAULT_MAX_DOCUMENT_SIZE = 1024 * 1024;
 
 /** The most ops committed in one {@link IBackendAdapter.commitBatch} call. */
 const MAX_BATCH = 64;
+
+/** See {@link ServerOptions.maxSeqJump}. */
+const DEFAULT_MAX_SEQ_JUMP = 1_000_000;
 
 /**
  * How far a document's recent-op window may grow past `recentOps` for stale submits
@@ -138,6 +159,7 @@ interface QueuedSubmit {
   readonly revision: number;
   readonly clientId: string | undefined;
   readonly seq: number | undefined;
+  readonly principal: string | undefined;
   /** The submits of the group not yet taken by a batch, in queue order (this one among them until taken). */
   readonly group: QueuedSubmit[];
   readonly result: Promise<SubmitResult | DuplicateResult>;
@@ -192,17 +214,18 @@ export class Server {
   private readonly maxCommitAttempts: number;
   private readonly cacheSize: number;
   private readonly recentOps: number;
+  private readonly maxSeqJump: number;
   private readonly maxDocumentSize: number;
   private readonly logger: Logger;
 
   constructor(backend: IBackendAdapter, options: ServerOptions = {}) {
     this.backend = backend;
     for (const type of options.types ?? [TextType as AnyOTType]) this.registerType(type);
-    this.maxCommitAttempts = positiveInteger("maxCommitAttempts", options.maxCommitAttempts ?? 20);
-    this.cacheSize = positiveInteger("cacheSize", options.cacheSize ?? 1000);
-    this.recentOps = positiveInteger("recentOps", options.recentOps ?? 200, true);
-    const maxDocumentSize = options.maxDocumentSize ?? DEFAULT_MAX_DOCUMENT_SIZE;
-    this.maxDocumentSize = maxDocumentSize === Infinity ? Infinity : positiveInteger("maxDocumentSize", maxDocumentSize);
+    this.maxCommitAttempts = checkNumberOption("Server", "maxCommitAttempts", options.maxCommitAttempts ?? 20, { min: 1, integer: true });
+    this.cacheSize = checkNumberOption("Server", "cacheSize", options.cacheSize ?? 1000, { min: 1, integer: true });
+    this.recentOps = checkNumberOption("Server", "recentOps", options.recentOps ?? 200, { min: 0, integer: true });
+    this.maxSeqJump = checkNumberOption("Server", "maxSeqJump", options.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP, { min: 1, integer: true });
+    this.maxDocumentSize = checkNumberOption("Server", "maxDocumentSize", options.maxDocumentSize ?? DEFAULT_MAX_DOCUMENT_SIZE, { min: 1, integer: true, infinite: true });
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -275,9 +298,13 @@ export class Server {
     if (seq !== undefined && !isValidSeq(seq)) {
       return Promise.reject(new OTError("bad_message", "seq must be a positive safe integer", { docId }));
     }
+    const principal = clientId !== undefined && seq !== undefined ? meta.principal : undefined;
+    if (principal !== undefined && !(typeof principal === "string" && principal.length > 0 && principal.length <= MAX_PRINCIPAL_LENGTH)) {
+      return Promise.reject(new OTError("bad_message", `principal must be a string of 1 to ${MAX_PRINCIPAL_LENGTH} characters`, { docId }));
+    }
     // Batches leave the kept-history check of each op's base to the commit (see `prepare`).
     if (this.backend.commitBatch === undefined || this.backend.checksKeptHistory !== true) {
-      return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq));
+      return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq, principal));
     }
     let group = this.groups.get(docId);
     if (group === undefined) {
@@ -292,7 +319,7 @@ export class Server {
     });
     // Settled by a batch before its own turn awaits it: its turn passes a failure on.
     result.catch(() => undefined);
-    const entry: QueuedSubmit = { op, revision, clientId, seq, group, result, resolve, reject };
+    const entry: QueuedSubmit = { op, revision, clientId, seq, principal, group, result, resolve, reject };
     group.push(entry);
     return this.queue.run(docId, () => this.runQueued(docId, entry));
   }
@@ -323,7 +350,7 @@ export class Server {
       group.shift();
       if (this.groups.get(docId) === group) this.groups.delete(docId);
     }
-    return await this.submitNow(docId, entry.op, entry.revision, entry.clientId, entry.seq);
+    return await this.submitNow(docId, entry.op, entry.revision, entry.clientId, entry.seq, entry.principal);
   }
 
   /**
@@ -433,7 +460,7 @@ export class Server {
     entry: QueuedSubmit,
     ahead: CommittedOp[],
   ): Promise<PreparedSubmit | undefined> {
-    const { op, revision, clientId, seq } = entry;
+    const { op, revision, clientId, seq, principal } = entry;
     if (!isValidRevision(revision) || revision > doc.revision) return undefined;
     const refusal = refusalOf(doc.docId, seq);
     const dedupe = clientId !== undefined && seq !== undefined;
@@ -461,7 +488,8 @@ export class Server {
         ...(clientId === undefined ? {} : { clientId }),
         ...(dedupe ? { seq } : {}),
       };
-      return { request: commitRequest(committed.revision, fitted, snapshot, clientId, dedupe ? seq : undefined, revision), committed, snapshot };
+      const request = commitRequest(committed.revision, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, principal, this.maxSeqJump);
+      return { request, committed, snapshot };
     } catch {
       return undefined;
     }
@@ -478,6 +506,7 @@ export class Server {
     revision: number,
     clientId: string | undefined,
     seq: number | undefined,
+    principal: string | undefined,
   ): Promise<SubmitResult | DuplicateResult> {
     const refusal = refusalOf(docId, seq);
     const doc = await this.load(docId, seq);
@@ -504,9 +533,13 @@ export class Server {
     // must not be refused for reasons that no longer matter.
     const dedupe = clientId !== undefined && seq !== undefined;
     try {
-      return await this.commitChecked(doc, refusal, op, revision, clientId, seq);
+      return await this.commitChecked(doc, refusal, op, revision, clientId, seq, principal);
     } catch (error) {
       if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op" || error.code === "too_large")) {
+        // The client's principal comes before de-duplication too: another principal's copy of
+        // the client's op is refused as such, and does not learn whether it was a duplicate.
+        const bound = await this.backend.getClientPrincipal?.(docId, clientId);
+        if (bound !== undefined && bound !== principal) throw forbiddenClient(refusal);
         const lastSeq = await this.backend.getLastSeq(docId, clientId);
         if (lastSeq !== undefined && seq <= lastSeq) return this.duplicate(doc, clientId, seq, lastSeq);
       }
@@ -522,6 +555,7 @@ export class Server {
     revision: number,
     clientId: string | undefined,
     seq: number | undefined,
+    principal: string | undefined,
   ): Promise<SubmitResult | DuplicateResult> {
     const docId = doc.docId;
     const dedupe = clientId !== undefined && seq !== undefined;
@@ -543,7 +577,8 @@ export class Server {
       this.checkSize(doc, refusal, base, snapshot);
       let result: CommitResult;
       try {
-        result = await this.backend.commit(docId, commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision));
+        const request = commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, principal, this.maxSeqJump);
+        result = await this.backend.commit(docId, request);
       } catch (error) {
         // A backend that checks kept history itself (see opsSince) refuses a base no longer kept.
         throw baseTrimmed(error, revision, refusal);
@@ -556,6 +591,14 @@ export class Server {
         case "duplicate":
           if (result.revision === undefined && dedupe) return this.duplicate(doc, clientId, seq, result.lastSeq);
           return { duplicate: true, lastSeq: result.lastSeq, ...(result.revision === undefined ? {} : { revision: result.revision }) };
+        case "forbidden":
+          throw forbiddenClient(refusal);
+        case "seq_too_far":
+          throw new OTError(
+            "bad_message",
+            `seq ${String(seq)} is more than ${this.maxSeqJump} above this client's last committed seq (${result.lastSeq}) in document "${docId}"; seq rises by one per op`,
+            refusal,
+          );
         case "conflict": {
           // Another instance committed first: catch up and transform over what it committed.
           this.logger.debug?.("commit conflict; transforming again", { docId, attempt, current: result.current });
@@ -876,6 +919,8 @@ function commitRequest(
   clientId: string | undefined,
   seq: number | undefined,
   base: number,
+  principal: string | undefined,
+  maxSeqJump: number,
 ): CommitRequest {
   let request: CommitRequest;
   if (snapshot instanceof LazyText) {
@@ -886,7 +931,11 @@ function commitRequest(
     request = { revision, op, snapshot };
   }
   if (clientId !== undefined) request.clientId = clientId;
-  if (seq !== undefined) request.seq = seq;
+  if (seq !== undefined) {
+    request.seq = seq;
+    request.maxSeqJump = maxSeqJump;
+    if (principal !== undefined) request.principal = principal;
+  }
   request.base = base;
   return request;
 }
@@ -903,12 +952,21 @@ const HELD_TEXT_ACCESSOR: PropertyDescriptor = {
   configurable: true,
 };
 
-/** The refusal for an op whose base `revision` is older than the kept history (`error` itself when it is another failure). */
 /** The details of a refusal of a submit to `docId` (with its `seq`, when it has one). */
 function refusalOf(docId: string, seq: number | undefined): { docId: string; seq?: number } {
   return { docId, ...(seq === undefined ? {} : { seq }) };
 }
 
+/** The refusal of an op whose client is bound to another principal in the document. */
+function forbiddenClient(refusal: { docId: string; seq?: number }): OTError {
+  return new OTError(
+    "forbidden",
+    `this clientId belongs to another user in document "${refusal.docId}": use a clientId of your own (a fresh random one per session)`,
+    refusal,
+  );
+}
+
+/** The refusal for an op whose base `revision` is older than the kept history (`error` itself when it is another failure). */
 function baseTrimmed(error: unknown, revision: number, refusal: { docId: string; seq?: number }): unknown {
   if (!(error instanceof HistoryTrimmedError)) return error;
   return new OTError(
@@ -916,13 +974,6 @@ function baseTrimmed(error: unknown, revision: number, refusal: { docId: string;
     `revision ${revision} is older than the history kept for document "${refusal.docId}" (oldest kept: ${error.oldestKept}): join again`,
     refusal,
   );
-}
-
-function positiveInteger(name: string, value: number, allowZero = false): number {
-  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new RangeError(`Server: ${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${String(value)}`);
-  }
-  return value;
 }
 
 function badDocId(docId: unknown, seq?: number): OTError {

@@ -11,7 +11,7 @@ import { build } from "esbuild";
 import { Hub, MemoryBackend, Server } from "@open-ot/server";
 import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
-import { waitUntil } from "@open-ot/testing";
+import { waitUntil } from "@open-ot/harness";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sourceAliases } from "../../build.mjs";

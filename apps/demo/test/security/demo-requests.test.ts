@@ -1,7 +1,7 @@
 // Issue 16, findings 1, 3 and 6 against the demo as `pnpm demo` runs it (a child process): one
 // request target used to kill it, unserved upgrades stayed open until descriptors ran out, and
 // documents created on join had no cap.
-import { rawHttpExchange, upgradeRequest, waitUntil } from "@open-ot/testing";
+import { rawHttpExchange, upgradeRequest, waitUntil } from "@open-ot/harness";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "../support/demo-bundle.js";

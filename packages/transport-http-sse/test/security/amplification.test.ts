@@ -1,7 +1,8 @@
 // Issue 16, finding 4, over SSE: a POST is charged whole before any of it is handled and
 // answered once, whatever it holds.
+import { waitUntil } from "@open-ot/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { startHubServer, waitFor } from "../helpers.js";
+import { startHubServer } from "../helpers.js";
 import { openRawStream, post, type RawStream } from "../raw-stream.js";
 
 type Srv = Awaited<ReturnType<typeof startHubServer>>;
@@ -19,7 +20,7 @@ describe("batch amplification over SSE", () => {
     stream = await openRawStream(`${server.baseUrl}/events?docId=doc-1`);
     const sessionId = await stream.sessionId();
     const s = stream;
-    await waitFor(() => s.events.length === 2, 5_000, "the snapshot");
+    await waitUntil(() => s.events.length === 2, "the snapshot", 5_000);
     const ones = await post(`${server.baseUrl}/messages`, `[${Array.from({ length: 524_287 }, () => "1").join(",")}]`, { "X-Session-Id": sessionId });
     expect(ones.status).toBe(413);
     expect(ones.body).toMatchObject({ code: "too_large" });
@@ -28,7 +29,7 @@ describe("batch amplification over SSE", () => {
     expect(pings.body).toMatchObject({ code: "too_large" });
     // The session is still there and answers its next POST; nothing else came on the stream.
     expect((await post(`${server.baseUrl}/messages`, { type: "ping", t: "after" }, { "X-Session-Id": sessionId })).status).toBe(202);
-    await waitFor(() => s.events.length === 3, 5_000, "the pong");
+    await waitUntil(() => s.events.length === 3, "the pong", 5_000);
     expect(JSON.parse(s.events[2]!.data)).toEqual({ type: "pong", t: "after" });
   });
 
@@ -44,7 +45,7 @@ describe("batch amplification over SSE", () => {
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect((await send(pings(120, 40))).status).toBe(202);
     const s = stream;
-    await waitFor(() => s.events.length === 101, 5_000, "100 pongs");
+    await waitUntil(() => s.events.length === 101, "100 pongs", 5_000);
     expect(s.events.slice(1).map((e) => (JSON.parse(e.data) as { t: number }).t)).toEqual([...pings(0, 60), ...pings(120, 40)].map((p) => p.t));
   });
 });

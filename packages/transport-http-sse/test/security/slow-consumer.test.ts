@@ -4,7 +4,8 @@ import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { ServerMessage } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { startSseServer, waitFor, type TestServer } from "../helpers.js";
+import { waitUntil } from "@open-ot/testing";
+import { startSseServer, type TestServer } from "../helpers.js";
 import { StubHub } from "../stub-hub.js";
 
 let server: TestServer | undefined;
@@ -26,7 +27,7 @@ describe("slow consumer over SSE", () => {
     const { port } = server.server.address() as AddressInfo;
     const socket = connect(port, "127.0.0.1");
     socket.write("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-    await waitFor(() => hub.sessions.length === 1, 5_000, "the session");
+    await waitUntil(() => hub.sessions.length === 1, "the session", 5_000);
     socket.pause(); // never reads again
     const t = "x".repeat(64 * 1024);
     for (let i = 0; i < 512 && server.handler.sessionCount === 1; i++) hub.sessions[0]!.connection.send({ type: "pong", t } as ServerMessage);

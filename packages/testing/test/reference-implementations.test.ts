@@ -1,0 +1,22 @@
+// The backend and pub/sub contract suites (shared with the Redis adapter) against the in-memory
+// reference implementations.
+import { describeBackendContract } from "../src/backend-contract.js";
+import { describePubSubContract } from "../src/pubsub-contract.js";
+import { InProcessPubSub, MemoryBackend } from "@open-ot/server";
+
+describeBackendContract("MemoryBackend", async ({ historyLimit }) => {
+  const backend = new MemoryBackend(historyLimit === undefined ? {} : { historyLimit });
+  return {
+    backend,
+    pubsub: backend.pubsub,
+    cleanup: async () => {
+      await backend.close();
+      await backend.pubsub.close();
+    },
+  };
+});
+
+describePubSubContract("InProcessPubSub", async () => {
+  const pubsub = new InProcessPubSub();
+  return { publisher: pubsub, subscriber: pubsub, cleanup: () => pubsub.close() };
+});
