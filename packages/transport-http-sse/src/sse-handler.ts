@@ -97,12 +97,7 @@ const CORS_REQUEST_HEADERS = "Authorization, Content-Type, Last-Event-ID, X-Sess
 export function createSseHandler(options: SseHandlerOptions): SseHandler {
   const eventsPath = options.eventsPath ?? "/events";
   const messagesPath = options.messagesPath ?? "/messages";
-  const policy = policyFor(
-    options.maxMessageSize !== undefined && options.maxMessageBytes === undefined && options.policy === undefined
-      ? { ...options, maxMessageBytes: options.maxMessageSize }
-      : options,
-    "createSseHandler",
-  );
+  const policy = policyFor({ ...options, maxMessageBytes: options.maxMessageBytes ?? options.maxMessageSize }, "createSseHandler");
   const { maxMessageBytes } = policy.limits;
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? options.keepAliveInterval ?? 15_000;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
