@@ -1,4 +1,4 @@
-import { StateEffect, StateField, type Extension, type Range } from "@codemirror/state";
+import { StateEffect, StateField, type EditorState, type Extension, type Range } from "@codemirror/state";
 import { Decoration, EditorView, WidgetType, type DecorationSet } from "@codemirror/view";
 
 /** Another person's selection, as presence reports it, in positions of the current document. */
@@ -43,7 +43,7 @@ export const remoteSelectionsField = StateField.define<readonly RemoteSelection[
       ? { ...s, anchor: clamp(s.anchor, length), head: clamp(s.head, length) }
       : s));
   },
-  provide: (field) => EditorView.decorations.from(field, decorate),
+  provide: (field) => EditorView.decorations.compute([field], (state) => decorate(state.field(field), state)),
 });
 
 function clamp(pos: number, length: number): number {
@@ -51,18 +51,19 @@ function clamp(pos: number, length: number): number {
 }
 
 class CaretWidget extends WidgetType {
-  constructor(readonly name: string, readonly color: string) {
+  constructor(readonly name: string, readonly color: string, readonly below: boolean) {
     super();
   }
   override eq(other: CaretWidget): boolean {
-    return other.name === this.name && other.color === this.color;
+    return other.name === this.name && other.color === this.color && other.below === this.below;
   }
   toDOM(): HTMLElement {
     const caret = document.createElement("span");
     caret.className = "cm-ot-caret";
     caret.style.borderLeftColor = this.color;
     const label = document.createElement("span");
-    label.className = "cm-ot-caret-label";
+    // On the first line there is no room above the caret inside the scroller.
+    label.className = this.below ? "cm-ot-caret-label cm-ot-caret-label-below" : "cm-ot-caret-label";
     label.style.backgroundColor = this.color;
     label.textContent = this.name;
     caret.appendChild(label);
@@ -73,7 +74,7 @@ class CaretWidget extends WidgetType {
   }
 }
 
-function decorate(selections: readonly RemoteSelection[]): DecorationSet {
+function decorate(selections: readonly RemoteSelection[], state: EditorState): DecorationSet {
   const ranges: Range<Decoration>[] = [];
   for (const s of selections) {
     const from = Math.min(s.anchor, s.head);
@@ -84,7 +85,7 @@ function decorate(selections: readonly RemoteSelection[]): DecorationSet {
         attributes: { style: `background-color: color-mix(in srgb, ${s.color} 25%, transparent)`, "data-ot-id": s.id },
       }).range(from, to));
     }
-    ranges.push(Decoration.widget({ widget: new CaretWidget(s.name, s.color), side: 1 }).range(s.head));
+    ranges.push(Decoration.widget({ widget: new CaretWidget(s.name, s.color, state.doc.lineAt(s.head).number === 1), side: 1 }).range(s.head));
   }
   return Decoration.set(ranges, true);
 }
@@ -93,8 +94,9 @@ const theme = EditorView.baseTheme({
   ".cm-ot-caret": { position: "relative", borderLeft: "2px solid", marginLeft: "-1px", marginRight: "-1px" },
   ".cm-ot-caret-label": {
     position: "absolute", top: "-1.3em", left: "-2px", fontSize: "0.75em", lineHeight: "1.2em",
-    padding: "0 3px", color: "white", whiteSpace: "nowrap", borderRadius: "2px", pointerEvents: "none",
+    padding: "0 3px", color: "white", whiteSpace: "nowrap", borderRadius: "2px", pointerEvents: "none", zIndex: "1",
   },
+  ".cm-ot-caret-label-below": { top: "1.2em" },
 });
 
 /**
