@@ -13,7 +13,7 @@ import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
 import { afterEach, describe, expect, it } from "vitest";
 import NodeWebSocket from "ws";
-import { JsonType, type JsonDoc, type JsonOp } from "../src/index.js";
+import { editOp, insertOp, JsonType, type JsonDoc, type JsonOp } from "../src/index.js";
 import { opFromChoices } from "./random-json.js";
 
 const TYPES = [TextType, JsonType] as OTType<unknown, unknown>[];
@@ -119,6 +119,39 @@ describe("JSON documents on the real server and client", () => {
     const { client } = jsonClient(instance.url, "list");
     await client.connect();
     expect(client.snapshot).toEqual(INITIAL);
+  });
+
+  it("a client resyncing from a snapshot keeps its offline edits (the type's diff rebases them)", async () => {
+    // A history of 2 ops: a client 4 revisions behind gets a snapshot when it rejoins.
+    const backend = new MemoryBackend({ types: TYPES, historyLimit: 2 });
+    cleanups.push(() => backend.close());
+    const instance = await startInstance(backend);
+    await instance.server.createDocument("list", "json1", INITIAL);
+    const { client: away, errors } = jsonClient(instance.url, "list");
+    const { client: here } = jsonClient(instance.url, "list");
+    await Promise.all([away.connect(), here.connect()]);
+
+    await away.disconnect();
+    away.submit(insertOp(["items", 1], { text: "offline", done: false }));
+    away.submit(editOp(["title"], "text-unicode", [8, "!"]));
+    for (let k = 0; k < 4; k++) {
+      here.submit(insertOp(["items", 0], { text: `online ${k}`, done: false }));
+      await waitUntil(() => here.synced, "the online edit acknowledged");
+    }
+    const resyncs: { dropped: unknown }[] = [];
+    away.on("resync", (event) => resyncs.push(event));
+    await away.connect();
+    await waitUntil(async () => away.synced && here.synced && away.revision === here.revision &&
+      (await backend.getRecord("list")).v === away.revision, "both synced", 10_000);
+    expect(resyncs).toEqual([expect.objectContaining({ dropped: undefined })]);
+    expect(errors).toEqual([]);
+    const { data } = await backend.getRecord("list");
+    expect(away.snapshot).toEqual(data);
+    expect(data).toEqual({
+      ...INITIAL,
+      title: "Shopping!",
+      items: [3, 2, 1, 0].map((k) => ({ text: `online ${k}`, done: false })).concat(INITIAL.items, [{ text: "offline", done: false }]),
+    });
   });
 
   it("RedisAdapter: clients on two instances converge; snapshots and replays use the JSON type", async () => {
