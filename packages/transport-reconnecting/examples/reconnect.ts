@@ -4,8 +4,8 @@ import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { ReconnectingTransport } from "@open-ot/transport-reconnecting";
 
 const transport = new ReconnectingTransport(
-  // Called for every attempt: a token read here is fresh after a long outage.
-  () => new WebSocketTransport("ws://127.0.0.1:3000/ws", { token: process.env.OT_TOKEN }),
+  // A token function is asked on every attempt: a reconnect after the token expired gets a fresh one.
+  () => new WebSocketTransport("ws://127.0.0.1:3000/ws", { token: async () => process.env.OT_TOKEN }),
   { backoff: { initialDelay: 500, maxDelay: 30_000 }, heartbeat: { interval: 25_000, timeout: 10_000 } },
 );
 
