@@ -24,6 +24,7 @@ describe("parseDemoConfig", () => {
       RATE_LIMIT: "0",
       RATE_BURST: "7",
       HISTORY_LIMIT: "50",
+      MAX_DOCUMENTS: "20",
       PUBLIC_DIR: "/srv/page",
     });
     expect(config).toEqual({
@@ -35,6 +36,7 @@ describe("parseDemoConfig", () => {
       rateLimit: 0,
       rateBurst: 7,
       historyLimit: 50,
+      maxDocuments: 20,
       publicDir: "/srv/page",
       verbose: false,
     });

@@ -19,6 +19,12 @@ export interface DemoConfig {
   readonly rateBurst: number;
   /** Ops kept per document for resuming clients; older resumes get a snapshot. @default 1000 */
   readonly historyLimit: number;
+  /**
+   * Documents this instance creates on join, at most; joins of further unknown documents are
+   * refused with `not_found`. Bounds the memory (or Redis keys) visitors can make it hold.
+   * @default 10000
+   */
+  readonly maxDocuments: number;
   /** Folder holding the editor page (index.html, editor.js). @default undefined (the build's dist/public) */
   readonly publicDir: string | undefined;
   /** Log every connection and request failure, not only errors. @default false */
@@ -43,6 +49,7 @@ export const DEMO_DEFAULTS: DemoConfig = {
   rateLimit: 100,
   rateBurst: 1000,
   historyLimit: 1000,
+  maxDocuments: 10_000,
   publicDir: undefined,
   verbose: false,
 };
@@ -63,6 +70,7 @@ const SETTINGS = {
   rateLimit: { flag: "rate-limit", env: "RATE_LIMIT", help: "messages per second per connection (0: no limit)" },
   rateBurst: { flag: "rate-burst", env: "RATE_BURST", help: "messages a connection may send at once above the rate" },
   historyLimit: { flag: "history", env: "HISTORY_LIMIT", help: "ops kept per document for resuming clients" },
+  maxDocuments: { flag: "max-documents", env: "MAX_DOCUMENTS", help: "documents this instance creates on join, at most" },
   publicDir: { flag: "public-dir", env: "PUBLIC_DIR", help: "folder with the editor page (default: the build's dist/public)" },
 } as const satisfies Record<Exclude<keyof DemoConfig, "verbose">, Setting>;
 
@@ -149,6 +157,7 @@ export function parseDemoConfig(argv: readonly string[], env: Readonly<Record<st
       rateLimit: integer(SETTINGS.rateLimit, DEMO_DEFAULTS.rateLimit, 0),
       rateBurst: integer(SETTINGS.rateBurst, DEMO_DEFAULTS.rateBurst, 1),
       historyLimit: integer(SETTINGS.historyLimit, DEMO_DEFAULTS.historyLimit, 1),
+      maxDocuments: integer(SETTINGS.maxDocuments, DEMO_DEFAULTS.maxDocuments, 1),
       publicDir: raw(SETTINGS.publicDir)?.text,
       verbose: values["verbose"] === true,
     },

@@ -218,4 +218,5 @@ export const TextType: OTType<string, TextOp> & {
   invert,
   normalize,
   validate,
+  size: (doc: string) => doc.length,
 };

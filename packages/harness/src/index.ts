@@ -5,6 +5,7 @@ export * from "./fault-proxy.js";
 export * from "./free-port.js";
 export * from "./prerequisite.js";
 export * from "./random-text-edit.js";
+export * from "./raw-http.js";
 export * from "./redis-server.js";
 export * from "./seeded-random.js";
 export * from "./wait-until.js";

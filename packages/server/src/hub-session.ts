@@ -39,6 +39,10 @@ export interface HubContext {
   readonly backend: IBackendAdapter;
   readonly pool: SequencerPool;
   readonly createOnJoin: boolean;
+  /** Documents this hub may still create on join (see {@link HubOptions.maxCreatedDocuments}). */
+  readonly creations: { take(): boolean; giveBack(): void };
+  /** See {@link HubOptions.maxDocumentsPerConnection}. */
+  readonly maxDocumentsPerConnection: number;
   readonly docType: string;
   readonly logger: Logger;
   readonly maxQueuedMessages: number;
@@ -267,6 +271,9 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
   private async join(message: JoinMessage): Promise<void> {
     const { docId } = message;
     this.checkClientId(message.clientId, docId);
+    if (!this.feeds.has(docId) && this.feeds.size >= this.ctx.maxDocumentsPerConnection) {
+      this.refuse("too_large", `This connection has joined ${this.feeds.size} documents, the most it may: leave one before joining "${docId}".`, { docId });
+    }
     const current = await this.documentRevision(docId, message.revision);
     if (message.revision !== undefined && message.revision > current) {
       this.refuse("bad_revision", `revision ${message.revision} is ahead of document "${docId}", which is at revision ${current}.`, {
@@ -396,9 +403,13 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
       if (joinRevision !== undefined && joinRevision > 0) {
         this.refuse("bad_revision", `revision ${joinRevision} is ahead of document "${docId}", which does not exist yet.`, { docId });
       }
+      if (!this.ctx.creations.take()) {
+        this.refuse("not_found", `Document "${docId}" does not exist, and this server has created as many documents on join as it may.`, { docId });
+      }
       try {
         await this.ctx.server.createDocument(docId, this.ctx.docType);
       } catch (createError) {
+        this.ctx.creations.giveBack();
         // Another connection (or instance) created it first: that is the same outcome.
         if (!(createError instanceof DocumentExistsError || nameOf(createError) === "DocumentExistsError")) throw createError;
       }

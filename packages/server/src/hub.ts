@@ -21,6 +21,19 @@ export interface HubOptions {
   pubsub?: PubSub;
   /** Create an empty document on the first valid `join` of an unknown one (else `not_found`). @default false */
   createOnJoin?: boolean;
+  /**
+   * With `createOnJoin`: the most documents this hub creates on join. Past it, a join of an
+   * unknown document is refused with `not_found`, as on a server that does not create them.
+   * Counted per hub (per process); an application that creates documents on join should set it
+   * (or create documents through its own API instead). @default Infinity
+   */
+  maxCreatedDocuments?: number;
+  /**
+   * The most documents one connection may have joined at once; a join of one more is refused
+   * with `too_large` (leave one first). Bounds what one connection makes the server hold.
+   * @default 100
+   */
+  maxDocumentsPerConnection?: number;
   /** The document of root-path connections that name none (see {@link Hub.defaultDocId}). @default "doc-1" */
   defaultDocId?: string;
   /** The type of documents created on join; must be registered with the server. @default "text" */
@@ -107,6 +120,8 @@ export class Hub {
       throw new TypeError(`Hub: docType "${docType}" is not registered with the server; call server.registerType() first`);
     }
     const logger = options.logger ?? silentLogger;
+    const maxCreated = checkNumberOption("Hub", "maxCreatedDocuments", options.maxCreatedDocuments ?? Infinity, { min: 0, integer: true, infinite: true });
+    let created = 0;
     this.pool = new SequencerPool({ backend, pubsub, logger, ...(options.sequencer ? { sequencer: options.sequencer } : {}) });
     this.clients = new ClientRegistry(pubsub, randomUUID(), logger);
     this.ctx = {
@@ -114,6 +129,13 @@ export class Hub {
       backend,
       pool: this.pool,
       createOnJoin: options.createOnJoin ?? false,
+      creations: {
+        take: () => (created < maxCreated ? (created++, true) : false),
+        giveBack: () => {
+          created--;
+        },
+      },
+      maxDocumentsPerConnection: checkNumberOption("Hub", "maxDocumentsPerConnection", options.maxDocumentsPerConnection ?? 100, POSITIVE_INTEGER),
       docType,
       logger,
       maxQueuedMessages: checkNumberOption("Hub", "maxQueuedMessages", options.maxQueuedMessages ?? 1000, POSITIVE_INTEGER),

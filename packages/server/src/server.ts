@@ -57,6 +57,14 @@ export interface ServerOptions {
    * five times this. @default 200
    */
   recentOps?: number;
+  /**
+   * The largest a document may grow to, in the units of its type's `size` (text: UTF-16 code
+   * units; a type without `size`: characters of its JSON text). An op that would take a
+   * document past it, and make it larger than it was, is refused with `too_large`; the
+   * document stays as it was and usable. `Infinity` turns the limit off.
+   * @default 1048576 (about Google Docs' 1.02 million characters)
+   */
+  maxDocumentSize?: number;
   /** @default silent */
   logger?: Logger;
 }
@@ -126,6 +134,9 @@ interface CachedDocument {
 
 const MAX_META_CLIENT_ID_LENGTH = 128;
 const MAX_PRINCIPAL_LENGTH = 1024;
+
+/** See {@link ServerOptions.maxDocumentSize}. */
+export const DEFAULT_MAX_DOCUMENT_SIZE = 1024 * 1024;
 
 /** The most ops committed in one {@link IBackendAdapter.commitBatch} call. */
 const MAX_BATCH = 64;
@@ -204,6 +215,7 @@ export class Server {
   private readonly cacheSize: number;
   private readonly recentOps: number;
   private readonly maxSeqJump: number;
+  private readonly maxDocumentSize: number;
   private readonly logger: Logger;
 
   constructor(backend: IBackendAdapter, options: ServerOptions = {}) {
@@ -213,6 +225,7 @@ export class Server {
     this.cacheSize = checkNumberOption("Server", "cacheSize", options.cacheSize ?? 1000, { min: 1, integer: true });
     this.recentOps = checkNumberOption("Server", "recentOps", options.recentOps ?? 200, { min: 0, integer: true });
     this.maxSeqJump = checkNumberOption("Server", "maxSeqJump", options.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP, { min: 1, integer: true });
+    this.maxDocumentSize = checkNumberOption("Server", "maxDocumentSize", options.maxDocumentSize ?? DEFAULT_MAX_DOCUMENT_SIZE, { min: 1, integer: true, infinite: true });
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -468,6 +481,7 @@ export class Server {
       const base = view.snapshot;
       const fitted = this.judge(view, refusal, () => validateOn(view.type, base, candidate));
       const snapshot = this.judge(view, refusal, () => applyOn(view.type, base, fitted));
+      this.checkSize(view, refusal, base, snapshot);
       const committed: CommittedOp = {
         revision: view.revision + 1,
         op: fitted,
@@ -521,7 +535,7 @@ export class Server {
     try {
       return await this.commitChecked(doc, refusal, op, revision, clientId, seq, principal);
     } catch (error) {
-      if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op")) {
+      if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op" || error.code === "too_large")) {
         // The client's principal comes before de-duplication too: another principal's copy of
         // the client's op is refused as such, and does not learn whether it was a duplicate.
         const bound = await this.backend.getClientPrincipal?.(docId, clientId);
@@ -560,6 +574,7 @@ export class Server {
       const base = doc.snapshot;
       const fitted = this.judge(doc, refusal, () => validateOn(doc.type, base, candidate));
       const snapshot = this.judge(doc, refusal, () => applyOn(doc.type, base, fitted));
+      this.checkSize(doc, refusal, base, snapshot);
       let result: CommitResult;
       try {
         const request = commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, principal, this.maxSeqJump);
@@ -654,6 +669,22 @@ export class Server {
       const reason = error instanceof Error ? error.message : String(error);
       throw new OTError("invalid_op", `the op does not fit document "${doc.docId}": ${reason}`, { ...refusal, cause: error });
     }
+  }
+
+  /**
+   * `too_large` when `after` passes the maximum document size and is larger than `before`: a
+   * document already over the maximum (the limit was lowered) may still shrink.
+   */
+  private checkSize(doc: CachedDocument, refusal: { docId: string; seq?: number }, before: unknown, after: unknown): void {
+    const max = this.maxDocumentSize;
+    if (max === Infinity) return;
+    const size = documentSize(doc.type, after);
+    if (size <= max || size <= documentSize(doc.type, before)) return;
+    throw new OTError(
+      "too_large",
+      `the op would make document "${doc.docId}" ${size} long, past its maximum of ${max} (the server's maxDocumentSize); it was not applied: delete something first`,
+      refusal,
+    );
   }
 
   /**
@@ -846,6 +877,16 @@ function held(type: AnyOTType, snapshot: unknown): unknown {
 /** The snapshot a held document stands for (builds a {@link LazyText}'s string, once). */
 function snapshotValue(snapshot: unknown): unknown {
   return snapshot instanceof LazyText ? snapshot.toString() : snapshot;
+}
+
+/** The size of a held document (see {@link ServerOptions.maxDocumentSize}); 0 when it cannot be measured. */
+function documentSize(type: AnyOTType, snapshot: unknown): number {
+  if (snapshot instanceof LazyText) return snapshot.length;
+  try {
+    return type.size !== undefined ? type.size(snapshot) : (JSON.stringify(snapshot)?.length ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** `type.validate(op, snapshot)` on a held document (the op as it is when the type has no validate). */

@@ -145,25 +145,29 @@ describe("limits and credentials", () => {
     await expectStillServing(srv);
   });
 
-  it("a burst of 5,000 messages: the rate limit refuses what is over it, the rest is answered", async () => {
+  it("a burst of 5,000 messages: the rate limit refuses what is over it, then ends the session with 4029", async () => {
     const srv = await start();
     const a = await attacker(srv);
     // In one POST: more than the burst could ever allow.
     const oneBody = await a.send(Array.from({ length: 5_000 }, (_, i) => ({ type: "ping", t: i })));
     expect(oneBody.status).toBe(413);
-    // As 25 concurrent POSTs of 200: the bucket (burst 200) and the POST queue refuse most.
+    // As 25 concurrent POSTs of 200: the bucket (burst 200) lets one through and refuses the
+    // rest, each once; after 10 refusals in a row the 11th ends the session with 4029, and the
+    // POSTs after it find no session.
     const answers = await Promise.all(
       Array.from({ length: 25 }, (_, p) => a.send(Array.from({ length: 200 }, (_, i) => ({ type: "ping", t: p * 200 + i })))),
     );
     const accepted = answers.filter((r) => r.status === 202).length;
     const limited = answers.filter((r) => r.status === 429);
     expect(accepted).toBeGreaterThanOrEqual(1);
-    expect(accepted + limited.length).toBe(25);
+    expect(limited.length).toBeLessThanOrEqual(11);
+    expect(answers.filter((r) => r.status === 404).length).toBe(25 - accepted - limited.length);
     for (const r of limited) {
       expect(r.body).toMatchObject({ code: "rate_limited" });
       expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     }
     await waitUntil(() => messagesOf(a.s).filter((m) => m.type === "pong").length === accepted * 200, "every accepted ping's pong", 10_000);
+    expect(a.s.events.find((e) => e.event === "close")?.data).toContain("4029");
     await expectStillServing(srv);
   });
 

@@ -42,7 +42,7 @@ describe("GET /events", () => {
     await (await stream(`${srv.baseUrl}/events?docId=doc-1&clientId=abcdefghijklmnop&revision=5&batch=1`)).sessionId();
     await waitUntil(() => hub.sessions[0]?.received.length === 1, "hub.sessions[0]?.received.length === 1");
     expect(hub.sessions[0]!.received[0]).toEqual({ type: "join", docId: "doc-1", clientId: "abcdefghijklmnop", revision: 5 });
-    expect(hub.sessions[0]!.options).toEqual({ batch: true });
+    expect(hub.sessions[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1" });
   });
 
   it("treats Last-Event-ID like revision, and over it", async () => {

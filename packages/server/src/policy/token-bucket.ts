@@ -1,10 +1,7 @@
 /**
- * A token bucket: `capacity` tokens, refilled continuously at `ratePerSecond`. Each message
- * takes one token; a batch takes one per element.
- *
- * A cost larger than the capacity would never fit, so a take succeeds whenever the bucket
- * holds `min(cost, capacity)` tokens and then subtracts the whole cost, leaving the bucket in
- * debt: a large batch passes once, and the sender then waits until the debt is repaid.
+ * A token bucket: `capacity` tokens, refilled continuously at `ratePerSecond`. A take succeeds
+ * only when the whole cost is there (a batch of n messages costs n, charged before any of them
+ * is handled), so nothing passes on credit. Time comes from `now` so that tests can drive it.
  */
 export class TokenBucket {
   private tokens: number;
@@ -30,18 +27,20 @@ export class TokenBucket {
     this.updatedAt = now();
   }
 
-  /** Take `cost` tokens if they are there; false (and nothing taken) if not. */
+  /** Take `cost` tokens if they are all there; false (and nothing taken) if not. */
   take(cost = 1): boolean {
     this.refill();
-    if (this.tokens < Math.min(cost, this.capacity)) return false;
+    if (cost > this.tokens) return false;
     this.tokens -= cost;
     return true;
   }
 
-  /** Tokens available now (negative while in debt). */
-  available(): number {
+  /** Milliseconds until `cost` tokens are there: 0 when they are now, Infinity above the capacity. */
+  waitFor(cost = 1): number {
+    if (cost > this.capacity) return Infinity;
     this.refill();
-    return this.tokens;
+    const missing = cost - this.tokens;
+    return missing <= 0 ? 0 : Math.ceil((missing * 1000) / this.ratePerSecond);
   }
 
   private refill(): void {
