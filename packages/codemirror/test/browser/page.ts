@@ -1,6 +1,6 @@
 // The browser test's page: the README's example, plus a small API on `window` for the test.
 import { collabStatus, setRemoteSelections, type RemoteSelection } from "../../src/index.js";
-import { client, view } from "../../examples/editor.js";
+import { client, view } from "../../examples/editor.browser.js";
 
 const api = {
   text: () => view.state.doc.toString(),
