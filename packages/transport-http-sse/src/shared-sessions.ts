@@ -239,7 +239,7 @@ export class SharedSessions {
     }
     if (submit === undefined || ops === undefined) {
       const answer = await this.relay.request(remote.holder, { kind: "post", session: remote.id, token: tokenDigest, body: text });
-      answerPost(res, answer === undefined ? GONE : postRefusal(answer));
+      answerPost(res, outcome(answer));
       return;
     }
     const verdict = remote.gate.judge(ops.length);
@@ -254,9 +254,10 @@ export class SharedSessions {
     }
     if (refusals.length > 0) {
       const answer = await this.relay.request(remote.holder, { kind: "deliver", session: remote.id, token: tokenDigest, messages: refusals });
-      if (answer === undefined || answer.status !== 202) {
+      const refused = outcome(answer);
+      if (refused !== undefined) {
         logger?.debug?.("SSE: a refusal could not reach its session's stream", { sessionId: remote.id });
-        answerPost(res, answer === undefined ? GONE : postRefusal(answer));
+        answerPost(res, refused);
         return;
       }
     }
@@ -368,9 +369,14 @@ function readFacts(value: unknown): SessionFacts | undefined {
   return { docs, ...(client === undefined ? {} : { client }), ...(principal === undefined ? {} : { principal }) };
 }
 
-/** A holder's answer as this instance's answer to the POST. */
+/** What to answer a POST that was handed to the holder: its refusal, undefined for 202, or {@link GONE} when it did not answer. */
+function outcome(answer: RelayAnswer | undefined): PostRefusal | undefined {
+  if (answer === undefined) return GONE;
+  return answer.status === 202 ? undefined : postRefusal(answer);
+}
+
+/** A holder's refusal as this instance's answer to the POST. */
 function postRefusal(answer: RelayAnswer): PostRefusal {
-  if (answer.status === 202 || answer.status === 200) return { status: 500, code: "internal", message: "The server failed; the request was not applied." };
   const code = typeof answer.code === "string" ? answer.code : "internal";
   return {
     status: answer.status >= 400 && answer.status <= 599 ? answer.status : 500,
