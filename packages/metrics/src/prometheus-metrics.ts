@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerMetrics } from "@open-ot/server";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { AckClock } from "./ack-clock.js";
 
 /** Options of {@link createPrometheusMetrics}. */
 export interface PrometheusMetricsOptions {
@@ -50,8 +51,8 @@ const GROUP_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
  * - `openot_joins_total`, `openot_ops_committed_total`, `openot_ops_delivered_total{kind}`
  * - `openot_refusals_total{code,where}` (`where`: `message` for an `error` sent on a
  *   connection, `request` for an HTTP or upgrade request refused by a binding)
- * - `openot_ack_latency_seconds` (histogram): from the commit to the delivery of its `ack`,
- *   for ops whose submitter is connected to this process
+ * - `openot_ack_latency_seconds` (histogram): from sending a commit to the store to delivering
+ *   its `ack`, for ops committed by this process whose submitter is connected to it
  * - `openot_commit_retries_total`, `openot_group_commit_size` (histogram of ops per commit call)
  * - `openot_gap_repairs_total` and `openot_gap_repaired_ops_total`
  * - `openot_backend_call_duration_seconds{method}` (histogram) and `openot_backend_errors_total{method}`
@@ -76,7 +77,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   const refusals = new Counter({ name: `${prefix}refusals_total`, help: "Refusals, by protocol error code; where: message (an error sent) or request (an HTTP or upgrade request refused).", labelNames: ["code", "where"], registers });
   const ackLatency = new Histogram({
     name: `${prefix}ack_latency_seconds`,
-    help: "Time from an op's commit to the delivery of its ack, for submitters connected to this process.",
+    help: "Time from sending an op's commit to the store to delivering its ack, for ops committed by this process whose submitter is connected to it.",
     buckets: [...(options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS)],
     registers,
   });
@@ -112,9 +113,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     },
   });
 
-  // Commit times by document and revision, oldest first, until their ack is delivered.
-  const commitTimes = new Map<string, number>();
-  const key = (docId: string, revision: number): string => `${revision} ${docId}`;
+  const clock = new AckClock(maxTracked, (_docId, _revision, startedAt, deliveredAt) => ackLatency.observe((deliveredAt - startedAt) / 1000));
 
   const text = (): Promise<string> => registry.metrics();
   const handler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): boolean => {
@@ -156,20 +155,13 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     refused(code, where) {
       refusals.inc({ code, where });
     },
-    committed(docId, revision) {
+    committed(docId, revision, startedAt) {
       committed.inc();
-      if (maxTracked === 0) return;
-      if (commitTimes.size >= maxTracked) commitTimes.delete(commitTimes.keys().next().value as string);
-      commitTimes.set(key(docId, revision), performance.now());
+      clock.committed(docId, revision, startedAt);
     },
     delivered(docId, revision, kind) {
       delivered.inc({ kind });
-      if (kind !== "ack") return;
-      const k = key(docId, revision);
-      const at = commitTimes.get(k);
-      if (at === undefined) return;
-      commitTimes.delete(k);
-      ackLatency.observe((performance.now() - at) / 1000);
+      if (kind === "ack") clock.acked(docId, revision, performance.now());
     },
     commitRetried() {
       retries.inc();

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import type { ServerMetrics } from "@open-ot/server";
+import { AckClock } from "./ack-clock.js";
 
 /** Options of {@link createTracingMetrics}. */
 export interface TracingMetricsOptions {
@@ -17,7 +18,8 @@ export interface TracingMetricsOptions {
  * - `openot.commit` around every submit, with `openot.doc_id`, and `openot.revision` when
  *   committed, `openot.duplicate` for a duplicate, `openot.refusal` (the error code) for a
  *   refused op; an error status only for failures that are not refusals.
- * - `openot.deliver` from a commit to the delivery of its `ack`, when both happen in this process.
+ * - `openot.deliver` from sending a commit to the store to delivering its `ack`, when both happen
+ *   in this process.
  *
  * Combine it with the Prometheus sink with `combineMetrics` of @open-ot/server.
  */
@@ -27,8 +29,12 @@ export function createTracingMetrics(options: TracingMetricsOptions = {}): Serve
   if (!Number.isInteger(maxTracked) || maxTracked < 0) {
     throw new TypeError(`createTracingMetrics: maxTrackedCommits must be a non-negative integer, got ${String(maxTracked)}`);
   }
-  const commitTimes = new Map<string, number>();
-  const key = (docId: string, revision: number): string => `${revision} ${docId}`;
+  const clock = new AckClock(maxTracked, (docId, revision, startedAt, deliveredAt) => {
+    const origin = performance.timeOrigin;
+    tracer
+      .startSpan("openot.deliver", { kind: SpanKind.INTERNAL, startTime: origin + startedAt, attributes: { "openot.doc_id": docId, "openot.revision": revision } })
+      .end(origin + deliveredAt);
+  });
   return {
     startCommit(docId) {
       const span = tracer.startSpan("openot.commit", { kind: SpanKind.INTERNAL, attributes: { "openot.doc_id": docId } });
@@ -49,20 +55,11 @@ export function createTracingMetrics(options: TracingMetricsOptions = {}): Serve
         span.end();
       };
     },
-    committed(docId, revision) {
-      if (maxTracked === 0) return;
-      if (commitTimes.size >= maxTracked) commitTimes.delete(commitTimes.keys().next().value as string);
-      commitTimes.set(key(docId, revision), Date.now());
+    committed(docId, revision, startedAt) {
+      clock.committed(docId, revision, startedAt);
     },
     delivered(docId, revision, kind) {
-      if (kind !== "ack") return;
-      const k = key(docId, revision);
-      const startTime = commitTimes.get(k);
-      if (startTime === undefined) return;
-      commitTimes.delete(k);
-      tracer
-        .startSpan("openot.deliver", { kind: SpanKind.INTERNAL, startTime, attributes: { "openot.doc_id": docId, "openot.revision": revision } })
-        .end();
+      if (kind === "ack") clock.acked(docId, revision, performance.now());
     },
   };
 }

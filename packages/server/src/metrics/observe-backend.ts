@@ -47,12 +47,12 @@ export function observeBackend<B extends IBackendAdapter>(backend: B, metrics: S
       return Promise.resolve(pending).then(
         (result) => {
           settle(false);
-          if (name === "commit") reportCommit(metrics, args[0] as string, result as CommitResult);
-          else if (name === "commitBatch") reportBatch(metrics, args[0] as string, (args[1] as unknown[]).length, result as CommitBatchResult);
+          if (name === "commit") reportCommit(metrics, args[0] as string, result as CommitResult, started);
+          else if (name === "commitBatch") reportBatch(metrics, args[0] as string, (args[1] as unknown[]).length, result as CommitBatchResult, started);
           return result;
         },
         (error: unknown) => {
-          settle(true);
+          settle(!isAnswer(error));
           throw error;
         },
       );
@@ -93,18 +93,25 @@ function observe<B extends object>(backend: B, mark: ServerMetrics | undefined, 
   });
 }
 
-function reportCommit(metrics: ServerMetrics, docId: string, result: CommitResult): void {
+/** Errors that are the store's answer about a document (missing, existing, history trimmed), not a failure of the store. */
+const ANSWERS: ReadonlySet<unknown> = new Set(["DocumentNotFoundError", "DocumentExistsError", "HistoryTrimmedError"]);
+
+function isAnswer(error: unknown): boolean {
+  return typeof error === "object" && error !== null && ANSWERS.has((error as { name?: unknown }).name);
+}
+
+function reportCommit(metrics: ServerMetrics, docId: string, result: CommitResult, startedAt: number): void {
   if (result.status === "committed") {
     tryReport(() => metrics.groupCommitted?.(1));
-    tryReport(() => metrics.committed?.(docId, result.revision));
+    tryReport(() => metrics.committed?.(docId, result.revision, startedAt));
   } else if (result.status === "conflict") {
     tryReport(() => metrics.commitRetried?.(docId));
   }
 }
 
-function reportBatch(metrics: ServerMetrics, docId: string, size: number, result: CommitBatchResult): void {
+function reportBatch(metrics: ServerMetrics, docId: string, size: number, result: CommitBatchResult, startedAt: number): void {
   tryReport(() => metrics.groupCommitted?.(size));
-  for (const revision of result.committed) tryReport(() => metrics.committed?.(docId, revision));
+  for (const revision of result.committed) tryReport(() => metrics.committed?.(docId, revision, startedAt));
   // The server retries a batch only when it lost the race on its first op.
   if (result.stop?.status === "conflict" && result.committed.length === 0) tryReport(() => metrics.commitRetried?.(docId));
 }

@@ -20,11 +20,16 @@ export interface ServerMetrics {
    * `"request"` for an HTTP or upgrade request a binding refused before it reached the hub.
    */
   refused?(code: string, where: "message" | "request"): void;
-  /** An op was committed at `revision` by this process (the start of its ack latency). */
-  committed?(docId: string, revision: number): void;
+  /**
+   * An op was committed at `revision` by this process; `startedAt` is when the commit was sent
+   * to the store (`performance.now()`), where its ack latency starts.
+   */
+  committed?(docId: string, revision: number, startedAt: number): void;
   /**
    * The commit at `revision` went to a connection of this process: as `ack` to its submitter,
-   * as `op` to everyone else. Ack latency is the time from {@link committed} to the first `ack`.
+   * as `op` to everyone else. Ack latency runs from the commit's `startedAt` to its `ack`. The
+   * delivery may be reported before the commit (the store's notice can come back before its
+   * reply to the commit).
    */
   delivered?(docId: string, revision: number, kind: "ack" | "op"): void;
   /** A commit lost the race to another writer and is tried again, transformed over what won. */
@@ -33,7 +38,10 @@ export interface ServerMetrics {
   groupCommitted?(size: number): void;
   /** A document's sequencer read `ops` missing ops from history (a lost or late notice, a resubscribe). */
   gapRepaired?(docId: string, ops: number): void;
-  /** A call to the store finished after `durationMs`, `failed` when it threw. */
+  /**
+   * A call to the store finished after `durationMs`; `failed` when it threw something other
+   * than an answer about a document (not found, exists already, history trimmed).
+   */
   backendCall?(method: string, durationMs: number, failed: boolean): void;
   /**
    * A submit starts (`Server.submitOperation` through the hub); the function returned, if any,
