@@ -1,5 +1,6 @@
 // Scrapes the Prometheus endpoint of a real server (WebSocket and SSE bindings, a second
 // instance on the same store) after a known workload, and checks the counts.
+import { readFile } from "node:fs/promises";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { OTClient } from "@open-ot/client";
@@ -156,6 +157,14 @@ describe("Prometheus metrics", () => {
     expect(value("openot_queued_bytes", { transport: "websocket" })).toBeGreaterThanOrEqual(0);
     expect(value("openot_queued_bytes", { transport: "sse" })).toBeGreaterThanOrEqual(0);
     expect(value("openot_presence_entries")).toBe(0);
+  });
+
+  it("has every metric the Grafana dashboard in docs/ queries", async () => {
+    const dashboard = await readFile(new URL("../../../docs/grafana-dashboard.json", import.meta.url), "utf8");
+    const queried = new Set([...dashboard.matchAll(/\bopenot_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, "")));
+    expect(queried.size).toBeGreaterThan(10);
+    const names = (await createPrometheusMetrics().registry.getMetricsAsJSON()).map((metric) => metric.name);
+    for (const name of queried) expect(names, name).toContain(name);
   });
 
   it("reads registered gauges when scraped, and stops reading them once unregistered", async () => {
