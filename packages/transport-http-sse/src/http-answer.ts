@@ -45,28 +45,25 @@ export interface BodyLimits {
   readonly logger: Logger | undefined;
 }
 
-/**
- * Read a POST body within the limits; on failure the refusal is answered here (and the
- * connection closed when the body was left unread) and undefined returned.
- */
-export async function readPostBody(req: IncomingMessage, res: ServerResponse, limits: BodyLimits, context: object): Promise<string | undefined> {
+/** What {@link readPostBody} found: the text, the refusal to answer (closing the connection when `close`), or nothing (the client left). */
+export type PostBody = { readonly text: string } | { readonly refusal: PostRefusal; readonly close: boolean } | undefined;
+
+/** Read a POST body within the limits. */
+export async function readPostBody(req: IncomingMessage, limits: BodyLimits, context: object): Promise<PostBody> {
   const { maxMessageBytes, bodyTimeoutMs } = limits;
   const body = await readBody(req, maxMessageBytes, bodyTimeoutMs);
   switch (body.kind) {
     case "ok":
-      return body.text;
+      return { text: body.text };
     case "aborted":
       return undefined;
     case "too_large":
       // Reading stopped at the limit, so the connection cannot carry another request.
-      refuse(res, { status: 413, code: "too_large", message: `The body holds ${body.bytes} bytes; the limit is ${maxMessageBytes}. Send smaller messages.` }, closeConnection);
-      return undefined;
+      return { refusal: { status: 413, code: "too_large", message: `The body holds ${body.bytes} bytes; the limit is ${maxMessageBytes}. Send smaller messages.` }, close: true };
     case "timeout":
       limits.logger?.warn?.("SSE POST body too slow; answered 408", { ...context, bytes: body.bytes });
-      refuse(res, { status: 408, code: "bad_message", message: `The body did not arrive whole within ${bodyTimeoutMs} ms; nothing of it was applied.` }, closeConnection);
-      return undefined;
+      return { refusal: { status: 408, code: "bad_message", message: `The body did not arrive whole within ${bodyTimeoutMs} ms; nothing of it was applied.` }, close: true };
     case "bad_utf8":
-      refuse(res, { status: 400, code: "bad_message", message: "The body is not valid UTF-8." });
-      return undefined;
+      return { refusal: { status: 400, code: "bad_message", message: "The body is not valid UTF-8." }, close: false };
   }
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkNumberOption, errorMessage, parseClientFrame, type Logger, type ServerMessage } from "@open-ot/core";
 import type { ClientSubmit, ConnectionPolicy, MessageGate, PubSub } from "@open-ot/server";
-import { answerPost, closeConnection, readPostBody, refuse, type PostRefusal } from "./http-answer.js";
+import { closeConnection, readPostBody, type PostRefusal } from "./http-answer.js";
 import { parsePostBody } from "./parse-post-body.js";
 import { newInstanceName, SessionRelay, type RelayAnswer, type RelayRequest, type SessionFacts } from "./session-relay.js";
 import type { SseHub, SseSession } from "./sse-session.js";
@@ -41,6 +41,8 @@ export interface SharedSessionsSettings {
   readonly maxQueuedPosts: number;
   readonly bodyTimeoutMs: number;
   readonly logger: Logger | undefined;
+  /** Answer a POST (202 when `refusal` is undefined), counting refusals as the handler does. */
+  readonly answer: (res: ServerResponse, refusal: PostRefusal | undefined, beforeWrite?: (res: ServerResponse) => void) => void;
 }
 
 /** A session id: the name of the instance holding its stream, a dot, and 32 random base64url characters. */
@@ -168,12 +170,12 @@ export class SharedSessions {
   acceptPost(req: IncomingMessage, res: ServerResponse, sessionId: string, token: string | undefined): void {
     const remote = this.remote(sessionId);
     if (remote === undefined) {
-      answerPost(res, BUSY, closeConnection);
+      this.settings.answer(res, BUSY, closeConnection);
       return;
     }
     const accepted = remote.enqueue(() => this.handlePost(req, res, remote, token), this.settings.maxQueuedPosts, this.settings.logger);
     if (!accepted) {
-      answerPost(
+      this.settings.answer(
         res,
         { status: 429, code: "rate_limited", message: `More than ${this.settings.maxQueuedPosts} POSTs of this session are waiting; send them one after another.`, retryAfterMs: 1000 },
         closeConnection,
@@ -196,12 +198,12 @@ export class SharedSessions {
   private async handlePost(req: IncomingMessage, res: ServerResponse, remote: RemoteSession, token: string | undefined): Promise<void> {
     const { policy, logger } = this.settings;
     if (!this.settings.local.serving()) {
-      answerPost(res, { status: 503, code: "unavailable", message: "The server is shutting down; POST to another instance." }, closeConnection);
+      this.settings.answer(res, { status: 503, code: "unavailable", message: "The server is shutting down; POST to another instance." }, closeConnection);
       return;
     }
     const authorized = await policy.authorize(req, token);
     if (!authorized.ok) {
-      answerPost(res, { ...authorized.refusal }, closeConnection);
+      this.settings.answer(res, { ...authorized.refusal }, closeConnection);
       return;
     }
     const tokenDigest = policy.authenticates ? digestOrNull("token", token) : null;
@@ -210,19 +212,24 @@ export class SharedSessions {
     let known = await this.facts(remote, tokenDigest, false);
     // Every refusal before the body is read closes the connection (see the handler's acceptPost).
     if ("status" in known) {
-      answerPost(res, known, closeConnection);
+      this.settings.answer(res, known, closeConnection);
       return;
     }
     if ((known.principal ?? null) !== principal) {
-      answerPost(res, { status: 403, code: "forbidden", message: "This token is not the one the session's stream was opened with; POST with the same token." }, closeConnection);
+      this.settings.answer(res, { status: 403, code: "forbidden", message: "This token is not the one the session's stream was opened with; POST with the same token." }, closeConnection);
       return;
     }
-    const text = await readPostBody(req, res, { maxMessageBytes: policy.limits.maxMessageBytes, ...this.settings }, { sessionId: remote.id, remoteAddress: policy.clientAddress(req) });
-    if (text === undefined) return;
+    const body = await readPostBody(req, { maxMessageBytes: policy.limits.maxMessageBytes, ...this.settings }, { sessionId: remote.id, remoteAddress: policy.clientAddress(req) });
+    if (body === undefined) return;
+    if ("refusal" in body) {
+      this.settings.answer(res, body.refusal, body.close ? closeConnection : undefined);
+      return;
+    }
+    const { text } = body;
     // A batch over the cap is refused before it is parsed, as the holder would refuse it.
     const oversized = remote.gate.judgeUnparsed(text);
     if (oversized !== undefined) {
-      answerPost(res, { status: 413, code: "too_large", message: oversized.message });
+      this.settings.answer(res, { status: 413, code: "too_large", message: oversized.message });
       return;
     }
     const submit = this.settings.hub.submit?.bind(this.settings.hub);
@@ -231,7 +238,7 @@ export class SharedSessions {
       // What the holder said may be out of date (a join since): ask again before handing it over.
       const fresh = await this.facts(remote, tokenDigest, true);
       if ("status" in fresh) {
-        answerPost(res, fresh);
+        this.settings.answer(res, fresh);
         return;
       }
       known = fresh;
@@ -239,12 +246,12 @@ export class SharedSessions {
     }
     if (submit === undefined || ops === undefined) {
       const answer = await this.relay.request(remote.holder, { kind: "post", session: remote.id, token: tokenDigest, body: text });
-      answerPost(res, outcome(answer));
+      this.settings.answer(res, outcome(answer));
       return;
     }
     const verdict = remote.gate.judge(ops.length);
     if (verdict.kind !== "pass") {
-      answerPost(res, verdict.code === "too_large" ? { status: 413, code: "too_large", message: verdict.message } : { status: 429, code: "rate_limited", message: verdict.message, retryAfterMs: verdict.retryAfterMs });
+      this.settings.answer(res, verdict.code === "too_large" ? { status: 413, code: "too_large", message: verdict.message } : { status: 429, code: "rate_limited", message: verdict.message, retryAfterMs: verdict.retryAfterMs });
       return;
     }
     const refusals: ServerMessage[] = [];
@@ -257,11 +264,11 @@ export class SharedSessions {
       const refused = outcome(answer);
       if (refused !== undefined) {
         logger?.debug?.("SSE: a refusal could not reach its session's stream", { sessionId: remote.id });
-        answerPost(res, refused);
+        this.settings.answer(res, refused);
         return;
       }
     }
-    answerPost(res, undefined);
+    this.settings.answer(res, undefined);
   }
 
   /** The holder's facts about a session (cached for `factsTtlMs` per token), or the refusal to answer. */

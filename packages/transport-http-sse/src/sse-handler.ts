@@ -131,6 +131,7 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
           maxQueuedPosts,
           bodyTimeoutMs,
           logger,
+          answer: (res, refusal, beforeWrite) => answer(res, refusal, beforeWrite),
           local: {
             get: (sessionId) => sessions.get(sessionId),
             serving: () => state === "serving",
@@ -282,9 +283,13 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
         refuse(res, { status: 403, code: "forbidden", message: "This token is not the one the session's stream was opened with; POST with the same token." }, closeConnection);
         return;
       }
-      const text = await readPostBody(req, res, { maxMessageBytes, bodyTimeoutMs, logger }, { sessionId: session.id, remoteAddress: policy.clientAddress(req) });
-      if (text === undefined) return;
-      answer(res, await applyBody(session, text));
+      const body = await readPostBody(req, { maxMessageBytes, bodyTimeoutMs, logger }, { sessionId: session.id, remoteAddress: policy.clientAddress(req) });
+      if (body === undefined) return;
+      if ("refusal" in body) {
+        answer(res, body.refusal, body.close ? closeConnection : undefined);
+        return;
+      }
+      answer(res, await applyBody(session, body.text));
     });
     if (!accepted) {
       res.setHeader("Retry-After", "1");
