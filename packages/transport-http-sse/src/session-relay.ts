@@ -171,7 +171,11 @@ export class SessionRelay {
       return;
     }
     const { id, from } = frame;
-    void this.options.onRequest(frame.request).then((answer) => {
+    const failed = (error: unknown): RelayAnswer => {
+      this.options.logger?.error?.("SSE relay: answering a request failed", { error });
+      return { status: 500, code: "internal", message: "The server failed; the request was not applied." };
+    };
+    void this.options.onRequest(frame.request).catch(failed).then((answer) => {
       if (this.state === "closed") return;
       this.send(from, { t: "answer", id, answer }).catch((error: unknown) => {
         this.options.logger?.warn?.("SSE relay: an answer could not be published", { instance: from, error });
