@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { RedisAdapter } from "@open-ot/adapter-redis";
 import { isValidDocId } from "@open-ot/core";
+import { createPrometheusMetrics } from "@open-ot/metrics";
 import {
   createConnectionPolicy,
   DocumentNotFoundError,
@@ -50,8 +51,8 @@ const REDIS_START_TIMEOUT_MS = 5_000;
 
 /**
  * Start the demo on one port (node:http): the WebSocket endpoints `/ws` and `/`, the SSE
- * endpoints `/events` and `/messages`, the editor page at `/`, `GET /healthz` and
- * `GET /stats?doc=ID`. Documents are text and created on their first join. With
+ * endpoints `/events` and `/messages` (any instance takes any session's POSTs), the editor page
+ * at `/`, `GET /healthz`, `GET /metrics` (Prometheus) and `GET /stats?doc=ID`. Documents are text and created on their first join. With
  * `config.redisUrl` the documents live in Redis (backend and pub/sub), so several instances
  * can serve the same documents; otherwise in memory.
  *
@@ -64,10 +65,11 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   if (!site.built) logger.warn?.(`The editor page is missing from ${publicDir}: build the demo (pnpm demo builds it). The endpoints work without it.`);
 
   const storage = config.redisUrl === undefined ? memoryStorage(config) : await redisStorage(config.redisUrl, config, logger);
-  const server = new Server(storage.backend, { logger });
+  // Prometheus metrics of this instance at /metrics, with the process's own (CPU, memory, event loop).
+  const metrics = createPrometheusMetrics({ defaultMetrics: true });
+  const server = new Server(storage.backend, { logger, metrics });
   const hub = new Hub({
     server,
-    backend: storage.backend,
     pubsub: storage.pubsub,
     createOnJoin: true,
     // Documents are created by whoever joins them: without a cap, one visitor could create
@@ -78,6 +80,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   });
   const presence = new PresenceCounter();
   const presenceHub = presence.wrap(hub);
+  metrics.watchPresenceEntries?.(() => presence.total);
 
   const http = createServer();
   // 0 turns the limit off: useful for load tests against the demo.
@@ -93,7 +96,9 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
     logger,
   });
   const ws = attachWebSocketServer({ hub: presenceHub, server: http, defaultDocId: config.defaultDoc, policy, logger });
-  const sse = createSseHandler({ hub: presenceHub, policy, logger });
+  // Any instance takes any SSE session's POSTs (docs/deploying.md): a balancer in front of
+  // several instances needs no sticky sessions for them.
+  const sse = createSseHandler({ hub: presenceHub, policy, logger, sharedSessions: { pubsub: storage.pubsub } });
 
   http.on("request", (req: IncomingMessage, res: ServerResponse) => {
     // Any request target a client can send must be answered, never thrown on: new URL() throws
@@ -118,9 +123,10 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
       sendJson(res, 200, { docId, connections: presence.count(docId) });
       return;
     }
+    if (metrics.handler(req, res)) return;
     if (sse(req, res)) return;
     if (site.handle(req, res)) return;
-    sendJson(res, 404, { type: "error", code: "not_found", message: `Nothing at ${url.pathname.slice(0, 100)}: the page is at /, WebSockets at /ws, SSE at /events and /messages.` });
+    sendJson(res, 404, { type: "error", code: "not_found", message: `Nothing at ${url.pathname.slice(0, 100)}: the page is at /, WebSockets at /ws, SSE at /events and /messages, metrics at /metrics.` });
   });
 
   try {

@@ -1,10 +1,15 @@
 import type { ServerMessage } from "@open-ot/core";
-import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
+import type { ProtocolError } from "@open-ot/core";
+import type { ClientSubmit, ConnectOptions, HubConnection, HubSession, ServerMetrics } from "@open-ot/server";
 
 /** The part of the hub the bindings use (`Hub` from @open-ot/server fits). */
 export interface ConnectableHub {
   connect(connection: HubConnection, options?: ConnectOptions): HubSession;
   readonly defaultDocId?: string;
+  /** Passed through: the bindings report there. */
+  readonly metrics?: ServerMetrics | undefined;
+  /** Passed through: the SSE binding commits ops of sessions held by other instances with it. */
+  submit?(request: ClientSubmit): Promise<ProtocolError | undefined>;
 }
 
 /**
@@ -20,6 +25,13 @@ export interface ConnectableHub {
 export class PresenceCounter {
   readonly #byDoc = new Map<string, Set<object>>();
 
+  /** Presence entries on this instance: connections counted in a document, summed over documents. */
+  get total(): number {
+    let total = 0;
+    for (const set of this.#byDoc.values()) total += set.size;
+    return total;
+  }
+
   /** Connections on this instance in `docId`. */
   count(docId: string): number {
     return this.#byDoc.get(docId)?.size ?? 0;
@@ -29,6 +41,8 @@ export class PresenceCounter {
   wrap<H extends ConnectableHub>(hub: H): ConnectableHub {
     return {
       defaultDocId: hub.defaultDocId,
+      metrics: hub.metrics,
+      ...(hub.submit === undefined ? {} : { submit: hub.submit.bind(hub) }),
       connect: (connection, options) => {
         const key = {};
         const docs = new Set<string>();
@@ -58,6 +72,12 @@ export class PresenceCounter {
         );
         return {
           id: session.id,
+          get boundClientId() {
+            return session.boundClientId;
+          },
+          get documents() {
+            return session.documents;
+          },
           receive: (frame) => session.receive(frame),
           close: () => {
             forget();

@@ -90,6 +90,13 @@ describe("startDemoServer", () => {
     expect(await stats("room")).toBe(2);
     expect(await stats("elsewhere")).toBe(1);
     expect((await json(`${server.url}/healthz`)).body["connections"]).toBe(3);
+    // The same people on /metrics: connections by transport, joins, presence entries.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^openot_connections\{transport="websocket"\} 2$/m);
+    expect(metrics).toMatch(/^openot_connections\{transport="sse"\} 1$/m);
+    expect(metrics).toMatch(/^openot_joins_total 3$/m);
+    expect(metrics).toMatch(/^openot_presence_entries 3$/m);
+    expect(metrics).toMatch(/^openot_process_cpu_user_seconds_total /m);
     const withCors = await json(`${server.url}/stats?doc=room`);
     expect(withCors.headers.get("access-control-allow-origin")).toBe("*");
     await ws.disconnect();

@@ -29,6 +29,8 @@ export interface ConnectOptions {
   principal?: string;
   /** The client's network address, as the binding determined it (for logs and per-address limits). @default undefined */
   remoteAddress?: string;
+  /** The binding's name for its transport ("websocket", "sse"), for connection counts in metrics. @default "unknown" */
+  transport?: string;
 }
 
 /** The hub's handle on one connection; the binding feeds it what arrives and tells it when the connection ends. */
@@ -44,4 +46,8 @@ export interface HubSession {
   close(): void;
   /** Resolves when everything received so far has been handled (for tests and graceful shutdown). */
   idle(): Promise<void>;
+  /** The clientId the connection speaks for, once an accepted `join` or `op` named one. */
+  readonly boundClientId?: string | undefined;
+  /** The documents the connection receives (its accepted joins). */
+  readonly documents?: readonly string[];
 }

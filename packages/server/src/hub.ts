@@ -1,10 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { checkNumberOption, CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
+import { checkNumberOption, CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger, type ProtocolError } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
 import { ClientRegistry } from "./client-registry.js";
 import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
+import { submitForClient, type ClientSubmit } from "./hub-submit.js";
 import { ConnectionSession, type HubContext } from "./hub-session.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
+import { observeBackend, observeGapRepairs } from "./metrics/observe-backend.js";
+import { observeConnection, observeServer } from "./metrics/observe-hub.js";
+import { tryReport, type ServerMetrics } from "./metrics/server-metrics.js";
 import { SequencerPool } from "./sequencer-pool.js";
 import type { Server } from "./server.js";
 
@@ -62,6 +66,8 @@ export interface HubOptions {
   frameHoldMs?: number;
   /** Tuning of the per-document sequencers. @default the sequencer's defaults */
   sequencer?: Pick<DocumentSequencerOptions, "lostNoticeDelayMs" | "retryDelayMs" | "maxRetryDelayMs">;
+  /** Where to report connections, joins, refusals, deliveries and gap repairs (see `ServerMetrics`). @default server.metrics */
+  metrics?: ServerMetrics;
 }
 
 /** See {@link HubOptions.frameHoldMs}. */
@@ -96,15 +102,21 @@ function isPubSub(value: unknown): value is PubSub {
 export class Hub {
   /** The document of root-path connections that name none. */
   readonly defaultDocId: string;
+  /** The sink this hub reports to; the bindings attached to it report there too. */
+  readonly metrics: ServerMetrics | undefined;
   private readonly ctx: HubContext;
   private readonly pool: SequencerPool;
   private readonly clients: ClientRegistry;
   private readonly sessions = new Set<ConnectionSession>();
+  /** The transport of each session, for the connection counts of {@link metrics}. */
+  private readonly transports = new WeakMap<ConnectionSession, string>();
   private state: "open" | "closed" = "open";
 
   constructor(options: HubOptions) {
     const { server } = options;
-    const backend = options.backend ?? server.backend;
+    const metrics = options.metrics ?? server.metrics;
+    this.metrics = metrics;
+    const backend = metrics === undefined || options.backend === undefined ? (options.backend ?? server.backend) : observeBackend(options.backend, metrics);
     const pubsub = options.pubsub ?? defaultPubSub(backend);
     if (!pubsub) {
       throw new TypeError(
@@ -122,10 +134,15 @@ export class Hub {
     const logger = options.logger ?? silentLogger;
     const maxCreated = checkNumberOption("Hub", "maxCreatedDocuments", options.maxCreatedDocuments ?? Infinity, { min: 0, integer: true, infinite: true });
     let created = 0;
-    this.pool = new SequencerPool({ backend, pubsub, logger, ...(options.sequencer ? { sequencer: options.sequencer } : {}) });
+    this.pool = new SequencerPool({
+      backend: metrics === undefined ? backend : observeGapRepairs(backend, metrics),
+      pubsub,
+      logger,
+      ...(options.sequencer ? { sequencer: options.sequencer } : {}),
+    });
     this.clients = new ClientRegistry(pubsub, randomUUID(), logger);
     this.ctx = {
-      server,
+      server: metrics === undefined ? server : observeServer(server, metrics),
       backend,
       pool: this.pool,
       createOnJoin: options.createOnJoin ?? false,
@@ -143,7 +160,7 @@ export class Hub {
       frameHoldMs: checkNumberOption("Hub", "frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS, { min: 0 }),
       clients: this.clients,
       onSessionClosed: (session) => {
-        this.sessions.delete(session);
+        if (this.sessions.delete(session) && metrics !== undefined) tryReport(() => metrics.connectionClosed?.(this.transports.get(session) ?? "unknown"));
       },
     };
   }
@@ -154,9 +171,29 @@ export class Hub {
    */
   connect(connection: HubConnection, options: ConnectOptions = {}): HubSession {
     if (this.state === "closed") throw new Error("Hub: connect() after close()");
-    const session = new ConnectionSession(this.ctx, connection, options);
+    const metrics = this.metrics;
+    const session = new ConnectionSession(this.ctx, metrics === undefined ? connection : observeConnection(connection, metrics), options);
     this.sessions.add(session);
+    if (metrics !== undefined) {
+      const transport = options.transport ?? "unknown";
+      this.transports.set(session, transport);
+      tryReport(() => metrics.connectionOpened?.(transport));
+    }
     return session;
+  }
+
+  /**
+   * Commit an op for a client whose connection is elsewhere (an SSE session whose stream
+   * another instance holds): exactly as an `op` on one of the client's connections would be
+   * committed, with `(clientId, seq)` de-duplication and the clientId's principal binding.
+   * Its `ack` reaches the client through the document's delivery path, wherever the client's
+   * connection is. Resolves with the refusal (as the `error` its connection would have got), or
+   * undefined when the op was committed or was a duplicate. The caller checks that the client
+   * is the one it speaks for and has joined the document.
+   */
+  submit(request: ClientSubmit): Promise<ProtocolError | undefined> {
+    if (this.state === "closed") return Promise.reject(new Error("Hub: submit() after close()"));
+    return submitForClient(this.ctx, request);
   }
 
   /** The number of open sessions. */

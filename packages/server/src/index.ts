@@ -16,3 +16,6 @@ export * from "./hub.js";
 export * from "./in-process-transport.js";
 export { authorLabel } from "./author-label.js";
 export * from "./policy/index.js";
+export { combineMetrics, tryReport, type CommitOutcome, type ServerMetrics } from "./metrics/server-metrics.js";
+export { observeBackend } from "./metrics/observe-backend.js";
+export type { ClientSubmit } from "./hub-submit.js";

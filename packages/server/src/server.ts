@@ -24,6 +24,8 @@ import {
 } from "./backend.js";
 import { transformOverCommitted } from "./committed-text-ops.js";
 import { KeyedQueue } from "./keyed-queue.js";
+import { observeBackend } from "./metrics/observe-backend.js";
+import type { ServerMetrics } from "./metrics/server-metrics.js";
 import { OTError } from "./ot-error.js";
 
 /** An OT type of any snapshot and op (the server handles them as opaque values). */
@@ -67,6 +69,11 @@ export interface ServerOptions {
   maxDocumentSize?: number;
   /** @default silent */
   logger?: Logger;
+  /**
+   * Where to report store calls and commits; a `Hub` on this server (and its bindings) reports
+   * there too. See `ServerMetrics`. @default undefined (nothing reported)
+   */
+  metrics?: ServerMetrics;
 }
 
 /** Who submits an op: the `(clientId, seq)` pair de-duplication works on. */
@@ -204,8 +211,10 @@ interface PreparedSubmit {
  * so a commit neither reloads nor re-applies history.
  */
 export class Server {
-  /** The storage this server commits to. */
+  /** The storage this server commits to (observed, when the server reports {@link metrics}). */
   readonly backend: IBackendAdapter;
+  /** The sink given as `options.metrics`. */
+  readonly metrics: ServerMetrics | undefined;
   private readonly types = new Map<string, AnyOTType>();
   private readonly cache = new Map<string, CachedDocument>();
   private readonly queue = new KeyedQueue();
@@ -219,7 +228,8 @@ export class Server {
   private readonly logger: Logger;
 
   constructor(backend: IBackendAdapter, options: ServerOptions = {}) {
-    this.backend = backend;
+    this.metrics = options.metrics;
+    this.backend = options.metrics === undefined ? backend : observeBackend(backend, options.metrics);
     for (const type of options.types ?? [TextType as AnyOTType]) this.registerType(type);
     this.maxCommitAttempts = checkNumberOption("Server", "maxCommitAttempts", options.maxCommitAttempts ?? 20, { min: 1, integer: true });
     this.cacheSize = checkNumberOption("Server", "cacheSize", options.cacheSize ?? 1000, { min: 1, integer: true });

@@ -1,18 +1,21 @@
-import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CloseCode, type ErrorCode, type Logger } from "@open-ot/core";
+import { CloseCode, type Logger } from "@open-ot/core";
 import {
   parseRequestTarget,
   policyFor,
   refusals,
+  tryReport,
   type ConnectionPolicy,
   type ConnectionPolicyOptions,
   type Refusal,
   type RequestTarget,
+  type ServerMetrics,
 } from "@open-ot/server";
+import { answerPost, closeConnection, readPostBody, refuse as answerRefusal, retryAfterSeconds, type PostRefusal } from "./http-answer.js";
 import { parsePostBody } from "./parse-post-body.js";
-import { readBody } from "./read-body.js";
 import { extractSessionId, extractToken, parseStreamRequest, type RequestRefusal } from "./request-params.js";
+import { newInstanceName } from "./session-relay.js";
+import { newSessionId, SharedSessions, type SharedSessionsOptions } from "./shared-sessions.js";
 import { formatSseEvent } from "./sse-event.js";
 import { SseSession, type SseHub } from "./sse-session.js";
 
@@ -58,6 +61,15 @@ export interface SseHandlerOptions extends ConnectionPolicyOptions {
   readonly closeTimeout?: number;
   /** Where to report refusals, dropped sessions and internal failures, with client addresses. @default undefined (silent) */
   readonly logger?: Logger;
+  /**
+   * Let every instance take every session's POSTs, so that a load balancer needs no sticky
+   * sessions for them (only each event stream stays on the instance that opened it, as any
+   * long-lived response does). Give every instance the same pub/sub (the backend's). See
+   * docs/deploying.md. @default undefined (a POST must reach the instance holding its stream; elsewhere it is answered 404)
+   */
+  readonly sharedSessions?: SharedSessionsOptions;
+  /** Where to report connections, refused requests and queued bytes (see `ServerMetrics` of @open-ot/server). @default hub.metrics */
+  readonly metrics?: ServerMetrics;
 }
 
 /**
@@ -80,7 +92,6 @@ export interface SseHandler {
   close(): Promise<void>;
 }
 
-const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" } as const;
 const STREAM_HEADERS = {
   "Content-Type": "text/event-stream; charset=utf-8",
   "Cache-Control": "no-cache, no-transform",
@@ -104,11 +115,50 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   const maxQueuedPosts = options.maxQueuedPosts ?? 32;
   const closeTimeoutMs = options.closeTimeoutMs ?? options.closeTimeout ?? 5_000;
   const { hub, logger } = options;
+  const metrics = options.metrics ?? hub.metrics;
   const sessions = new Map<string, SseSession>();
   // Handler lifecycle: serving -> closing -> closed. From closing on, new streams and POSTs get
   // 503; in closed, no stream is left.
   let state: "serving" | "closing" | "closed" = "serving";
   let closing: Promise<void> | undefined;
+  const shared =
+    options.sharedSessions === undefined
+      ? undefined
+      : new SharedSessions({
+          options: options.sharedSessions,
+          hub,
+          policy,
+          maxQueuedPosts,
+          bodyTimeoutMs,
+          logger,
+          answer: (res, refusal, beforeWrite) => answer(res, refusal, beforeWrite),
+          local: {
+            get: (sessionId) => sessions.get(sessionId),
+            serving: () => state === "serving",
+            apply: (session, text) => applyBody(session, text),
+          },
+        });
+  const instance = shared?.instance ?? newInstanceName();
+  const unwatchQueued = tryReport(() =>
+    metrics?.watchQueuedBytes?.("sse", () => {
+      let bytes = 0;
+      for (const session of sessions.values()) bytes += session.bufferedBytes;
+      return bytes;
+    }),
+  );
+
+  /** Answer a refused request, counting it in the metrics. */
+  function refuse(res: ServerResponse, refusal: RequestRefusal, beforeWrite?: (res: ServerResponse) => void): void {
+    if (res.headersSent || res.destroyed) return;
+    tryReport(() => metrics?.refused?.(refusal.code, "request"));
+    answerRefusal(res, refusal, beforeWrite);
+  }
+
+  /** Answer a POST: 202, or its refusal (counted in the metrics). */
+  function answer(res: ServerResponse, refusal: PostRefusal | undefined, beforeWrite?: (res: ServerResponse) => void): void {
+    if (refusal !== undefined && !res.headersSent) tryReport(() => metrics?.refused?.(refusal.code, "request"));
+    answerPost(res, refusal, beforeWrite);
+  }
 
   const handler = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): boolean => {
     const target = parseRequestTarget(req.url);
@@ -154,6 +204,12 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
       return;
     }
     const { admission } = result;
+    // Other instances must be able to reach this one before it hands out a session id.
+    if (shared !== undefined && !(await shared.ready)) {
+      admission.abandon();
+      refuseStream(res, { ...refusals.shuttingDown(), message: "This instance cannot reach the other instances; open the stream on another one." });
+      return;
+    }
     // The client may have left while the token was being checked; opening a session then would
     // leak it, since its 'close' event has already fired.
     if (req.destroyed || res.destroyed || state !== "serving") {
@@ -166,13 +222,13 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     res.flushHeaders();
     // Events are small and latency matters more than packet count.
     req.socket.setNoDelay(true);
-    const id = randomBytes(24).toString("base64url");
+    const id = newSessionId(instance);
     const { remoteAddress, principal } = admission;
     let release: (() => void) | undefined;
     const session = new SseSession(
       hub,
       res,
-      { batch, remoteAddress, ...(principal === undefined ? {} : { principal }) },
+      { batch, remoteAddress, transport: "sse", ...(principal === undefined ? {} : { principal }) },
       {
         id,
         token,
@@ -208,6 +264,10 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     }
     const token = extractToken(target.query, req.headers);
     const sessionId = extractSessionId(target.query, req.headers);
+    if (sessionId !== undefined && shared?.isRemote(sessionId) === true) {
+      shared.acceptPost(req, res, sessionId, token);
+      return;
+    }
     const session = sessionId === undefined ? undefined : sessions.get(sessionId);
     // Every refusal before the body is read closes the connection: Node would otherwise read and
     // discard the whole unread body to keep the connection usable, however large it is.
@@ -223,59 +283,46 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
         refuse(res, { status: 403, code: "forbidden", message: "This token is not the one the session's stream was opened with; POST with the same token." }, closeConnection);
         return;
       }
-      const body = await readBody(req, maxMessageBytes, bodyTimeoutMs);
-      if (body.kind === "aborted") return;
-      if (body.kind === "too_large") {
-        // Reading stopped at the limit, so the connection cannot carry another request.
-        refuse(res, { status: 413, code: "too_large", message: `The body holds ${body.bytes} bytes; the limit is ${maxMessageBytes}. Send smaller messages.` }, closeConnection);
+      const body = await readPostBody(req, { maxMessageBytes, bodyTimeoutMs, logger }, { sessionId: session.id, remoteAddress: policy.clientAddress(req) });
+      if (body === undefined) return;
+      if ("refusal" in body) {
+        answer(res, body.refusal, body.close ? closeConnection : undefined);
         return;
       }
-      if (body.kind === "timeout") {
-        logger?.warn?.("SSE POST body too slow; answered 408", { sessionId: session.id, remoteAddress: policy.clientAddress(req), bytes: body.bytes });
-        refuse(res, { status: 408, code: "bad_message", message: `The body did not arrive whole within ${bodyTimeoutMs} ms; nothing of it was applied.` }, closeConnection);
-        return;
-      }
-      if (body.kind === "bad_utf8") {
-        refuse(res, { status: 400, code: "bad_message", message: "The body is not valid UTF-8." });
-        return;
-      }
-      // A batch over the cap is refused before it is parsed: parsing it would cost more than the body.
-      const oversized = session.judgeUnparsed(body.text);
-      if (oversized !== undefined) {
-        refuse(res, { status: 413, code: "too_large", message: oversized.message });
-        return;
-      }
-      const parsed = parsePostBody(body.text);
-      if (!parsed.ok) {
-        refuse(res, parsed.refusal);
-        return;
-      }
-      // The whole body is charged before any of it is handled, and refused whole.
-      const verdict = session.judge(parsed.params.count);
-      if (verdict.kind !== "pass") {
-        if (verdict.code === "too_large") {
-          refuse(res, { status: 413, code: "too_large", message: verdict.message });
-          return;
-        }
-        res.setHeader("Retry-After", retryAfterSeconds(verdict.retryAfterMs));
-        refuse(res, { status: 429, code: "rate_limited", message: verdict.message });
-        if (verdict.kind === "close") session.close(verdict.closeCode, "rate limited: too many messages");
-        return;
-      }
-      // Checked again here: the stream may have ended while this POST waited its turn.
-      if (session.status !== "open") {
-        refuse(res, { status: 404, code: "not_found", message: "Unknown session: it ended; open the event stream again." });
-        return;
-      }
-      session.receive(parsed.params.value);
-      // The hub's answers travel on the stream, never here, so that they stay in order with
-      // every other ack and op of the session.
-      res.writeHead(202, { "Cache-Control": "no-store", "Content-Length": "0" }).end();
+      answer(res, await applyBody(session, body.text));
     });
     if (!accepted) {
       res.setHeader("Retry-After", "1");
       refuse(res, { status: 429, code: "rate_limited", message: `More than ${maxQueuedPosts} POSTs of this session are waiting; send them one after another.` }, closeConnection);
     }
+  }
+
+  /**
+   * Hand a POST body to its session, in its turn, after the token check: the batch cap, the
+   * shape, the rate limit, then the hub. Resolves with the refusal, or undefined for 202. With
+   * shared sessions it resolves only once the hub has handled the body, so that a client that
+   * sends its next POST after this one's answer keeps its order across instances.
+   */
+  async function applyBody(session: SseSession, text: string): Promise<PostRefusal | undefined> {
+    // A batch over the cap is refused before it is parsed: parsing it would cost more than the body.
+    const oversized = session.judgeUnparsed(text);
+    if (oversized !== undefined) return { status: 413, code: "too_large", message: oversized.message };
+    const parsed = parsePostBody(text);
+    if (!parsed.ok) return parsed.refusal;
+    // The whole body is charged before any of it is handled, and refused whole.
+    const verdict = session.judge(parsed.params.count);
+    if (verdict.kind !== "pass") {
+      if (verdict.code === "too_large") return { status: 413, code: "too_large", message: verdict.message };
+      if (verdict.kind === "close") session.close(verdict.closeCode, "rate limited: too many messages");
+      return { status: 429, code: "rate_limited", message: verdict.message, retryAfterMs: verdict.retryAfterMs ?? 1000 };
+    }
+    // Checked again here: the stream may have ended while this POST waited its turn.
+    if (session.status !== "open") return { status: 404, code: "not_found", message: "Unknown session: it ended; open the event stream again." };
+    session.receive(parsed.params.value);
+    // The hub's answers travel on the stream, never here, so that they stay in order with
+    // every other ack and op of the session.
+    if (shared !== undefined) await session.handled();
+    return undefined;
   }
 
   /** Check a POST's token with the policy; answers the refusal (closing the connection) and returns false when the request may not go on. */
@@ -331,29 +378,14 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, closeTimeoutMs)));
       // Ops already accepted (202) are committed before the streams end, and most of their acks
       // go out ahead of the close event, so fewer clients need to resend after they reconnect.
-      await Promise.race([Promise.allSettled(open.map((session) => session.idle())), deadline]);
+      await Promise.race([Promise.allSettled([...open.map((session) => session.idle()), shared?.idle()]), deadline]);
       clearTimeout(timer);
       state = "closed";
       for (const session of [...sessions.values()]) session.close(CloseCode.GOING_AWAY, "server going away");
+      unwatchQueued?.();
+      await shared?.close();
     })();
     return closing;
   };
   return handler;
-}
-
-/** `Retry-After` in whole seconds, at least 1. */
-function retryAfterSeconds(ms: number | undefined): string {
-  return String(Math.max(1, Math.ceil((ms ?? 1000) / 1000)));
-}
-
-function closeConnection(res: ServerResponse): void {
-  res.setHeader("Connection", "close");
-}
-
-/** Answer with an HTTP error status and a protocol error as the JSON body. */
-function refuse(res: ServerResponse, refusal: RequestRefusal, beforeWrite?: (res: ServerResponse) => void): void {
-  if (res.headersSent || res.destroyed) return;
-  beforeWrite?.(res);
-  const body: { type: "error"; code: ErrorCode; message: string } = { type: "error", code: refusal.code, message: refusal.message };
-  res.writeHead(refusal.status, JSON_HEADERS).end(JSON.stringify(body));
 }

@@ -1,12 +1,29 @@
 import type { ServerResponse } from "node:http";
-import { encodeMessage, type Logger, type ServerMessage } from "@open-ot/core";
-import { exceedsBacklog, type ConnectOptions, type GateRefusal, type GateVerdict, type HubConnection, type HubSession, type MessageGate } from "@open-ot/server";
+import { encodeMessage, type Logger, type ProtocolError, type ServerMessage } from "@open-ot/core";
+import {
+  exceedsBacklog,
+  type ClientSubmit,
+  type ConnectOptions,
+  type GateRefusal,
+  type GateVerdict,
+  type HubConnection,
+  type HubSession,
+  type MessageGate,
+  type ServerMetrics,
+} from "@open-ot/server";
 import { eventIdFor } from "./event-id.js";
 import { formatSseComment, formatSseEvent } from "./sse-event.js";
 
-/** The part of the hub a binding uses: hand it a connection, get the session that feeds it. */
+/**
+ * The part of the hub a binding uses: hand it a connection, get the session that feeds it.
+ * With `submit` (as `Hub` has), an instance commits the ops POSTed for sessions of other
+ * instances itself (see `sharedSessions`); without it, it hands them to the holding instance.
+ */
 export interface SseHub {
   connect(connection: HubConnection, options?: ConnectOptions): HubSession;
+  submit?(request: ClientSubmit): Promise<ProtocolError | undefined>;
+  /** Where the hub reports; the binding reports there too unless given its own `metrics`. */
+  readonly metrics?: ServerMetrics | undefined;
 }
 
 /** Settings of one {@link SseSession}. */
@@ -45,6 +62,8 @@ export type SseSessionState = "open" | "closed";
 export class SseSession {
   readonly id: string;
   readonly token: string | undefined;
+  /** The principal the stream's token granted, if any. */
+  readonly principal: string | undefined;
   private state: SseSessionState = "open";
   // Both are set once the session event is out; a stream cut off while writing that event
   // never gets a hub session or a timer.
@@ -61,6 +80,7 @@ export class SseSession {
   ) {
     this.id = options.id;
     this.token = options.token;
+    this.principal = connectOptions.principal;
     res.on("close", () => this.drop("the client closed the event stream"));
     // The session event goes out before the hub can say anything, so it is always first.
     this.write(formatSseEvent({ event: "session", data: JSON.stringify({ sessionId: this.id }) }));
@@ -78,6 +98,31 @@ export class SseSession {
   /** The current lifecycle state. */
   get status(): SseSessionState {
     return this.state;
+  }
+
+  /** The clientId the session speaks for, once an accepted join or op named one. */
+  get boundClientId(): string | undefined {
+    return this.hubSession?.boundClientId;
+  }
+
+  /** The documents the session has joined. */
+  get documents(): readonly string[] {
+    return this.hubSession?.documents ?? [];
+  }
+
+  /** Bytes written to the stream and not yet sent. */
+  get bufferedBytes(): number {
+    return this.res.writableLength;
+  }
+
+  /** Write server messages on the stream that did not come from this session's hub session (refusals of ops another instance handled). */
+  push(messages: readonly ServerMessage[]): void {
+    for (const message of messages) this.deliver(message);
+  }
+
+  /** Resolves when the hub has handled every message handed to it so far. */
+  async handled(): Promise<void> {
+    await this.hubSession?.idle();
   }
 
   /** Hand an inbound message (or array of them) to the hub. */

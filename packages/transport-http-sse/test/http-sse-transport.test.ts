@@ -167,7 +167,7 @@ describe("HttpSseTransport: connect", () => {
     await t.connect(() => undefined);
     await waitUntil(() => (hub.sessions[0]?.received.length ?? 0) > 0, "(hub.sessions[0]?.received.length ?? 0) > 0");
     expect(hub.sessions[0]!.received[0]).toEqual({ type: "join", docId: "doc-9", clientId: "client_1", revision: 4 });
-    expect(hub.sessions[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1" });
+    expect(hub.sessions[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1", transport: "sse" });
     await t.disconnect();
     revision = 11;
     await t.connect(() => undefined);

@@ -30,7 +30,8 @@ describe("GET /events", () => {
     const idA = await a.sessionId();
     const idB = await b.sessionId();
     expect(a.events[0]!.event).toBe("session");
-    expect(idA).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+    // The instance holding the stream, then 24 random bytes.
+    expect(idA).toMatch(/^[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{32}$/);
     expect(idB).not.toBe(idA);
     expect(srv.handler.sessionCount).toBe(2);
     // Without docId nothing is joined.
@@ -42,7 +43,7 @@ describe("GET /events", () => {
     await (await stream(`${srv.baseUrl}/events?docId=doc-1&clientId=abcdefghijklmnop&revision=5&batch=1`)).sessionId();
     await waitUntil(() => hub.sessions[0]?.received.length === 1, "hub.sessions[0]?.received.length === 1");
     expect(hub.sessions[0]!.received[0]).toEqual({ type: "join", docId: "doc-1", clientId: "abcdefghijklmnop", revision: 5 });
-    expect(hub.sessions[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1" });
+    expect(hub.sessions[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1", transport: "sse" });
   });
 
   it("treats Last-Event-ID like revision, and over it", async () => {

@@ -10,6 +10,8 @@ import {
   type ConnectionPolicyOptions,
   type Refusal,
   type RequestTarget,
+  tryReport,
+  type ServerMetrics,
 } from "@open-ot/server";
 import { WebSocketServer, type WebSocket } from "ws";
 import { BoundedWebSocket } from "./bounded-websocket.js";
@@ -63,6 +65,8 @@ export interface WebSocketServerOptions extends ConnectionPolicyOptions {
   closeTimeoutMs?: number;
   /** Receives refusals, dropped connections and lifecycle details, with client addresses. @default undefined (silent) */
   logger?: Logger;
+  /** Where to report connections, refused upgrades and queued bytes (see `ServerMetrics` of @open-ot/server). @default hub.metrics */
+  metrics?: ServerMetrics;
 }
 
 /** A running WebSocket binding; see {@link attachWebSocketServer}. */
@@ -137,6 +141,8 @@ class WebSocketServerBinding implements WebSocketBinding {
   private readonly defaultDocId: string;
   private readonly closeTimeoutMs: number;
   private readonly settings: WebSocketConnectionSettings;
+  private readonly metrics: ServerMetrics | undefined;
+  private readonly unwatchQueued: (() => void) | undefined;
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
     this.handleUpgrade(request, socket, head);
 
@@ -157,6 +163,14 @@ class WebSocketServerBinding implements WebSocketBinding {
       throw new TypeError(`attachWebSocketServer: defaultDocId "${this.defaultDocId}" is not a valid docId (1-256 of [A-Za-z0-9._~:-]).`);
     }
     this.policy = policyFor(options, "attachWebSocketServer");
+    this.metrics = options.metrics ?? options.hub.metrics;
+    this.unwatchQueued = tryReport(() =>
+      this.metrics?.watchQueuedBytes?.("websocket", () => {
+        let bytes = 0;
+        for (const connection of this.connections) bytes += connection.bufferedBytes;
+        return bytes;
+      }),
+    );
     const maxMessageFragments = positiveInteger("maxMessageFragments", options.maxMessageFragments, DEFAULTS.maxMessageFragments);
     const pingIntervalMs = nonNegative("pingIntervalMs", options.pingIntervalMs, DEFAULTS.pingIntervalMs);
     this.closeTimeoutMs = nonNegative("closeTimeoutMs", options.closeTimeoutMs, DEFAULTS.closeTimeoutMs);
@@ -229,6 +243,7 @@ class WebSocketServerBinding implements WebSocketBinding {
     socket.on("error", (error: Error) => this.options.logger?.debug?.("Upgrade socket error", { error: error.message }));
     this.admit(request, socket, head, target as RequestTarget, route).catch((error: unknown) => {
       this.options.logger?.error?.("WebSocket upgrade failed", { error });
+      this.report(refusals.tokenCheckFailed());
       refuseUpgrade(socket, refusals.tokenCheckFailed());
     });
   }
@@ -248,6 +263,7 @@ class WebSocketServerBinding implements WebSocketBinding {
     socket.on("error", () => undefined);
     const refusal = target === undefined ? refusals.badTarget() : refusals.notServed(target.pathname);
     this.options.logger?.debug?.("Unserved upgrade refused", { status: refusal.status, remoteAddress: this.policy.clientAddress(request) });
+    this.report(refusal);
     refuseUpgrade(socket, refusal);
   }
 
@@ -295,6 +311,7 @@ class WebSocketServerBinding implements WebSocketBinding {
    * at once with the refusal's close code, which is all a browser can read.
    */
   private refuse(request: IncomingMessage, socket: Duplex, head: Buffer, refusal: Refusal): void {
+    this.report(refusal);
     if (!this.policy.refuseInBand || socket.destroyed) {
       refuseUpgrade(socket, refusal);
       return;
@@ -306,6 +323,11 @@ class WebSocketServerBinding implements WebSocketBinding {
       timer.unref?.();
       ws.once("close", () => clearTimeout(timer));
     });
+  }
+
+  /** Count a refused upgrade in the metrics. */
+  private report(refusal: Refusal): void {
+    tryReport(() => this.metrics?.refused?.(refusal.code, "request"));
   }
 
   private accept(ws: WebSocket, admission: Admission, connect: { batch: boolean; autoJoin: string | undefined }): void {
@@ -323,6 +345,7 @@ class WebSocketServerBinding implements WebSocketBinding {
       release();
     });
     connection.start(this.options.hub, {
+      transport: "websocket",
       batch: connect.batch,
       remoteAddress,
       ...(connect.autoJoin === undefined ? {} : { autoJoin: connect.autoJoin }),
@@ -333,6 +356,7 @@ class WebSocketServerBinding implements WebSocketBinding {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.pingTimer);
+    this.unwatchQueued?.();
     const connections = [...this.connections];
     for (const connection of connections) connection.close(CloseCode.GOING_AWAY, "server going away");
     const allClosed = Promise.all(connections.map((c) => c.closed)).then(() => true);

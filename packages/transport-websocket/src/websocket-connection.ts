@@ -80,6 +80,11 @@ export class WebSocketConnection implements HubConnection {
     }
   }
 
+  /** Bytes written to the socket and not yet sent. */
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
   /** The hub session's id, for logs. */
   get id(): string | undefined {
     return this.session?.id;

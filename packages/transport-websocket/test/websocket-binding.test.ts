@@ -64,7 +64,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     await waitUntil(() => c.received.length === 1, "pong");
     expect(c.received).toEqual([{ type: "pong", t: "a" }]);
     expect(hub.connections).toHaveLength(1);
-    expect(hub.connections[0]!.options).toEqual({ batch: false, remoteAddress: "127.0.0.1" });
+    expect(hub.connections[0]!.options).toEqual({ batch: false, remoteAddress: "127.0.0.1", transport: "websocket" });
     expect(s.binding.connectionCount).toBe(1);
   });
 
@@ -79,7 +79,7 @@ describe("attachWebSocketServer (stub hub)", () => {
   it("sets the hub's batch option from ?batch=1", async () => {
     const s = await start();
     await client(s.url("/ws?batch=1"));
-    expect(hub.connections[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1" });
+    expect(hub.connections[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1", transport: "websocket" });
   });
 
   it("leaves upgrades on other paths to other listeners", async () => {
@@ -99,13 +99,13 @@ describe("attachWebSocketServer (stub hub)", () => {
     it("auto-joins the docId in the URL", async () => {
       const s = await start();
       await client(s.url("/?docId=notes.v2"));
-      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "notes.v2", remoteAddress: "127.0.0.1" });
+      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "notes.v2", remoteAddress: "127.0.0.1", transport: "websocket" });
     });
 
     it("auto-joins the hub's default document when the URL names none", async () => {
       const s = await start({}, "main-doc");
       await client(s.url("/"));
-      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "main-doc", remoteAddress: "127.0.0.1" });
+      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "main-doc", remoteAddress: "127.0.0.1", transport: "websocket" });
     });
 
     it("auto-joins doc-1 when neither the options nor the hub name a default", async () => {

@@ -1,0 +1,158 @@
+// SSE without sticky sessions: OTClients over the reconnecting SSE transport, behind a balancer
+// that sends every request to a random one of two instances on one real redis-server, while
+// their streams are cut. (The POST-level checks are in packages/transport-http-sse/test/
+// shared-sessions.test.ts.)
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { RedisAdapter } from "@open-ot/adapter-redis";
+import { OTClient } from "@open-ot/client";
+import { TextType, type TextOp } from "@open-ot/core";
+import { randomTextEdit, seededRandom, startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
+import { Hub, Server } from "@open-ot/server";
+import { HttpSseTransport } from "@open-ot/transport-http-sse";
+import { createSseHandler } from "@open-ot/transport-http-sse/server";
+import { ReconnectingTransport } from "@open-ot/transport-reconnecting";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startRandomBalancer, type RandomBalancer } from "./support/random-balancer.js";
+
+interface Instance {
+  readonly url: string;
+  readonly adapter: RedisAdapter;
+  close(): Promise<void>;
+}
+
+async function startInstance(redisUrl: string): Promise<Instance> {
+  const adapter = new RedisAdapter(redisUrl);
+  const hub = new Hub({ server: new Server(adapter), createOnJoin: true });
+  const handler = createSseHandler({ hub, sharedSessions: { pubsub: adapter, requestTimeoutMs: 2000 } });
+  const http: HttpServer = createServer((req, res) => {
+    if (!handler(req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const { port } = http.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    adapter,
+    async close() {
+      await handler.close();
+      await hub.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await adapter.close();
+    },
+  };
+}
+
+describe("SSE sessions shared by two instances behind a random balancer", () => {
+  let redis: RedisServer;
+  const open: { close(): Promise<void> | void }[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  }, 30_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  afterEach(async () => {
+    for (const thing of open.splice(0).reverse()) await thing.close();
+  });
+
+  async function twoInstances(): Promise<[Instance, Instance]> {
+    const pair = await Promise.all([startInstance(redis.url), startInstance(redis.url)]);
+    open.push(...pair);
+    return pair;
+  }
+
+  it("OTClients behind a random balancer converge, each op committed and acked exactly once, while their streams are cut", async () => {
+    const [a, b] = await twoInstances();
+    const seed = Date.now() % 1_000_000;
+    const random = seededRandom(seed);
+    const context = `(seed ${seed})`;
+    const balancer: RandomBalancer = await startRandomBalancer([a.url, b.url], seededRandom(seed + 1));
+    open.push(balancer);
+    const DOC = "shared-sse";
+    const clients = Array.from({ length: 8 }, (_, index) => {
+      const transport = new ReconnectingTransport<unknown>(() => new HttpSseTransport<unknown>(balancer.url, { sendTimeout: 10_000 }), {
+        backoff: { initialDelay: 20, maxDelay: 200 },
+        connectTimeout: 5_000,
+        // Pings go through the balancer too, so some of them are relayed to the stream's instance.
+        heartbeat: { interval: 250, timeout: 5_000 },
+        browserEvents: false,
+      });
+      const client = new OTClient<string, TextOp>({ type: TextType, transport, docId: DOC });
+      const acks = new Map<number, number>();
+      client.on("ack", ({ seq }) => acks.set(seq, (acks.get(seq) ?? 0) + 1));
+      const problems: string[] = [];
+      client.on("resync", (event) => problems.push(`resync ${event.reason}`));
+      client.on("error", (error) => {
+        // A send queued when its stream was cut fails, or is answered 404 (the session ended),
+        // as with sticky sessions: the op stays pending and is resent after the next join.
+        if (error.code === "send_failed") return;
+        problems.push(`error ${error.code}: ${error.message}`);
+      });
+      return { client, acks, problems, index };
+    });
+    await Promise.all(clients.map(({ client }) => client.connect()));
+
+    let edits = 0;
+    const started = Date.now();
+    let nextCut = 600;
+    while (Date.now() - started < 4_000) {
+      if (Date.now() - started >= nextCut) {
+        balancer.cutStreams();
+        nextCut += 600 + Math.floor(random() * 400);
+      }
+      const target = clients[Math.floor(random() * clients.length)]!;
+      if (target.client.hasDocument) {
+        target.client.submit(randomTextEdit(random, target.client.snapshot, { insert: () => `<${target.index}.${edits}>` }));
+        edits++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    const store = a.adapter;
+    let revision = -1;
+    await waitUntil(
+      async () => {
+        revision = await store.getRevision(DOC);
+        return clients.every(({ client }) => client.synced && client.connectionState === "live" && client.revision === revision);
+      },
+      `every client synced at Redis's revision ${context}`,
+      30_000,
+      50,
+    );
+    const record = await store.getRecord(DOC);
+    for (const { client, index, problems } of clients) {
+      expect(client.snapshot, `client ${index} text ${context}`).toBe(record.data);
+      expect(problems, `client ${index} ${context}`).toEqual([]);
+    }
+    const committed = await store.getOps(DOC, 1);
+    const pairs = committed.map((c) => `${c.clientId}/${c.seq}`);
+    expect(new Set(pairs).size, `no op committed twice ${context}`).toBe(pairs.length);
+    expect(committed.reduce<string>((text, c) => TextType.apply(text, c.op as TextOp), "")).toBe(record.data);
+    const acked: string[] = [];
+    for (const { client, acks, index } of clients) {
+      for (const [seq, count] of acks) {
+        expect(count, `client ${index} seq ${seq} acked once ${context}`).toBe(1);
+        acked.push(`${client.clientId}/${seq}`);
+      }
+      expect(acks.size, `client ${index}: every seq it used was acked ${context}`).toBe(client.lastSeq);
+    }
+    expect(new Set(acked)).toEqual(new Set(pairs));
+    // The client composes edits made while an op is in flight, so there are fewer commits than edits.
+    expect(revision).toBeGreaterThan(clients.length);
+    expect(revision).toBeLessThanOrEqual(edits);
+
+    // The balancer did its job: streams on both instances, cut and reopened, and many POSTs
+    // (joins, ops, pings) reached the instance that does not hold their stream.
+    const { crossPosts, streams, cuts } = balancer.counts;
+    expect(streams.every((n) => n > 0), `streams per instance ${JSON.stringify(streams)}`).toBe(true);
+    expect(cuts).toBeGreaterThan(0);
+    const cross = (type: string): number => [...crossPosts].filter(([key]) => key.split("+").includes(type)).reduce((sum, [, n]) => sum + n, 0);
+    expect(cross("op"), JSON.stringify([...crossPosts])).toBeGreaterThan(10);
+    expect(cross("join"), JSON.stringify([...crossPosts])).toBeGreaterThan(0);
+    expect(cross("ping"), JSON.stringify([...crossPosts])).toBeGreaterThan(0);
+    await Promise.all(clients.map(({ client }) => client.disconnect()));
+  }, 60_000);
+
+});
