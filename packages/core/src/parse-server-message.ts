@@ -2,7 +2,7 @@ import { isErrorCode } from "./codes.js";
 import { decodeFrame } from "./decode-frame.js";
 import { describeValue, has, isMessageObject } from "./message-fields.js";
 import type { ParseResult, ProtocolError } from "./protocol-error.js";
-import { isValidClientId, isValidDocId, isValidRevision, isValidSeq, type ServerMessage } from "./protocol.js";
+import { isValidClientId, isValidDocId, isValidEpoch, isValidRevision, isValidSeq, type ServerMessage } from "./protocol.js";
 
 /** A field check: true when the value is acceptable. */
 type Check = (value: unknown) => boolean;
@@ -27,6 +27,7 @@ const DOC_ID = req(isValidDocId, "a valid document id");
 const REVISION = req(isValidRevision, "a non-negative integer");
 const COMMIT_REVISION = req(isCommitRevision, "a positive integer");
 const SEQ = opt(isValidSeq, "a positive safe integer");
+const EPOCH = opt(isValidEpoch, "1 to 64 characters from [A-Za-z0-9_-]");
 
 /** The fields of each server message type; a message keeps only these. */
 const SERVER_FIELDS: Readonly<Record<ServerMessage["type"], Readonly<Record<string, FieldRule>>>> = {
@@ -36,20 +37,24 @@ const SERVER_FIELDS: Readonly<Record<ServerMessage["type"], Readonly<Record<stri
     data: req(isPresent, "the document"),
     docType: req(isNonEmptyString, "a type name"),
     lastSeq: SEQ,
+    epoch: EPOCH,
   },
-  joined: { docId: DOC_ID, revision: REVISION },
+  joined: { docId: DOC_ID, revision: REVISION, epoch: EPOCH },
   ack: { docId: DOC_ID, revision: COMMIT_REVISION, seq: SEQ },
   op: {
     docId: DOC_ID,
     op: req(isPresent, "the op"),
     revision: COMMIT_REVISION,
     clientId: opt(isValidClientId, "a valid client id"),
+    author: opt(isValidEpoch, "an author label"),
+    seq: SEQ,
   },
   error: {
     code: req(isErrorCode, "a protocol error code"),
     message: req(isString, "a string"),
     docId: opt(isValidDocId, "a valid document id"),
     seq: SEQ,
+    serverRevision: opt((v) => v === null || isValidRevision(v), "a non-negative integer or null"),
   },
   pong: { t: opt(isPing, "a number or a string") },
 };
