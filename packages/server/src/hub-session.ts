@@ -12,6 +12,7 @@ import {
   type OpMessage,
   type ParseResult,
   type ProtocolError,
+  type RemoteOpMessage,
   type ServerMessage,
   type SnapshotMessage,
 } from "@open-ot/core";
@@ -19,10 +20,14 @@ import {
   DocumentExistsError,
   DocumentNotFoundError,
   HistoryTrimmedError,
+  isBackendUnavailable,
   type CommitNotice,
   type CommittedOp,
+  type DocumentLineage,
   type IBackendAdapter,
 } from "./backend.js";
+import { authorLabel } from "./author-label.js";
+import { judgeJoin } from "./join-lineage.js";
 import { DocumentFeed } from "./document-feed.js";
 import type { HubConnection, HubSession } from "./hub-types.js";
 import { OTError } from "./ot-error.js";
@@ -54,6 +59,12 @@ type Work =
 /** A marker that the rest of the handling must stop: the answer was already sent. */
 class Refused extends Error {}
 
+/**
+ * Seq-table keys of the author seqs a restore copy carried: `@` is outside the clientId
+ * alphabet (as `#` of internal ids is), so they never collide with a client's own entry.
+ */
+const RESTORED_AUTHOR_PREFIX = "@";
+
 // Commit clientIds of connections that named none: `#` is outside the protocol's clientId
 // alphabet, so they can never collide with a real client, and they are never sent on the wire.
 const INTERNAL_ID_PREFIX = "#";
@@ -73,6 +84,8 @@ export class ConnectionSession implements HubSession {
   private readonly ctx: HubContext;
   private readonly outbox: Outbox;
   private readonly feeds = new Map<string, DocumentFeed>();
+  /** The epoch each joined document was in when its join was answered (backends with epochs); ops carry it. */
+  private readonly epochs = new Map<string, string>();
   private state: "open" | "closed" = "open";
   /** The client this connection speaks for, once an accepted join or op named it. */
   private clientId: string | undefined;
@@ -177,9 +190,16 @@ export class ConnectionSession implements HubSession {
           else await this.handle(work.result, work.raw);
         } catch (error) {
           if (error instanceof Refused) continue;
+          const ids = work.kind === "message" ? this.identity(work.result) : { docId: work.docId };
+          if (isBackendUnavailable(error)) {
+            // The store is down or did not answer in time: a transient refusal, and the
+            // connection and its documents stay as they are.
+            this.ctx.logger.warn?.("the store could not serve a message", { session: this.id, error: error.message });
+            this.reply(errorMessage({ code: "unavailable", message: `The server's storage cannot be reached right now (${error.message}). Nothing was applied, or an op's outcome is unknown: send the same request again later (an op after rejoining with your revision, under the same seq).`, ...ids }));
+            continue;
+          }
           // A bug or a failing backend: answer `internal`, keep the connection and the document.
           this.ctx.logger.error?.("handling a message failed", { session: this.id, error });
-          const ids = work.kind === "message" ? this.identity(work.result) : { docId: work.docId };
           this.reply(errorMessage({ code: "internal", message: "The server failed while handling this message. An op may or may not have been committed: rejoin with your revision and resend it with the same seq (de-duplication makes that safe).", ...ids }));
         }
       }
@@ -233,18 +253,13 @@ export class ConnectionSession implements HubSession {
   private async join(message: JoinMessage): Promise<void> {
     const { docId } = message;
     this.checkClientId(message.clientId, docId);
-    const current = await this.documentRevision(docId, message.revision);
-    if (message.revision !== undefined && message.revision > current) {
-      this.refuse("bad_revision", `revision ${message.revision} is ahead of document "${docId}", which is at revision ${current}.`, {
-        docId,
-      });
-    }
     const clientId = message.clientId ?? this.clientId;
+    const life = await this.openDocument(message, clientId);
     // Register for live commits before reading anything, so nothing falls in between.
     const feed = await this.openFeed(docId);
     let opening: { kind: "snapshot"; message: SnapshotMessage } | { kind: "joined"; revision: number; replay: CommittedOp[] };
     try {
-      opening = await this.readOpening(docId, message.revision, clientId);
+      opening = await this.readOpening(docId, life.from, clientId, life.restored);
     } catch (error) {
       // A refused (failed) join changes nothing: the earlier join of this document holds.
       this.releaseFeed(feed);
@@ -260,12 +275,104 @@ export class ConnectionSession implements HubSession {
     const previous = this.feeds.get(docId);
     this.feeds.set(docId, feed);
     if (previous) this.releaseFeed(previous);
+    if (life.epoch === undefined) this.epochs.delete(docId);
+    else this.epochs.set(docId, life.epoch);
     if (opening.kind === "snapshot") {
+      if (life.epoch !== undefined) opening.message.epoch = life.epoch;
       this.reply(opening.message);
       await this.startFeed(feed, opening.message.revision);
     } else {
-      this.reply({ type: "joined", docId, revision: opening.revision });
+      this.reply(life.epoch === undefined ? { type: "joined", docId, revision: opening.revision } : { type: "joined", docId, revision: opening.revision, epoch: life.epoch });
       await this.startFeed(feed, opening.revision, opening.replay);
+    }
+  }
+
+  /**
+   * Judge the join against the document's lineage (see {@link judgeJoin}), creating or
+   * restoring the document when it says so, and resolve with what to answer from: the epoch,
+   * the revision to replay after (`undefined`: a snapshot), and whether the document was ever
+   * restored (its snapshots then look up restored author seqs). Refuses (`not_found`,
+   * `bad_revision` with `serverRevision`) otherwise.
+   */
+  private async openDocument(
+    message: JoinMessage,
+    clientId: string | undefined,
+  ): Promise<{ epoch: string | undefined; from: number | undefined; restored: boolean }> {
+    const { docId } = message;
+    const store = this.ctx.backend;
+    const canRestore = store.restoreDocument !== undefined && store.getLineage !== undefined;
+    let mayRestore = message.restore !== undefined;
+    // A create or a lost restore race changes what is there: look again (a few rounds at most).
+    for (let round = 0; round < 4; round++) {
+      const lineage = await this.readLineage(docId);
+      const decision = judgeJoin(
+        lineage,
+        { revision: message.revision, epoch: message.epoch, restore: mayRestore },
+        { createOnJoin: this.ctx.createOnJoin, canRestore },
+      );
+      switch (decision.kind) {
+        case "not_found":
+          this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, { docId });
+        case "lost": {
+          const where = decision.serverRevision === null ? "which does not exist (any more)" : `which is at revision ${decision.serverRevision}${message.epoch !== undefined && lineage?.epoch !== undefined && lineage.epoch !== message.epoch ? " of another life of it (it was created anew)" : ""}`;
+          this.reply({
+            type: "error",
+            code: "bad_revision",
+            message: `revision ${String(message.revision ?? "(none)")}${message.epoch === undefined ? "" : ` of epoch ${message.epoch}`} is ahead of document "${docId}", ${where}: the server lost commits. Keep your copy; join with "restore" to recreate the document from it (docs/protocol.md, "Lost documents and restore").`,
+            docId,
+            serverRevision: decision.serverRevision,
+          });
+          throw new Refused("lost document");
+        }
+        case "create":
+          try {
+            await this.ctx.server.createDocument(docId, this.ctx.docType);
+          } catch (createError) {
+            // Another connection (or instance) created it first: that is the same outcome.
+            if (!(createError instanceof DocumentExistsError || nameOf(createError) === "DocumentExistsError")) throw createError;
+          }
+          continue;
+        case "restore": {
+          mayRestore = false;
+          const restore = message.restore!;
+          const type = lineage === undefined ? this.ctx.docType : (await this.ctx.server.getDocument(docId)).type.name;
+          const seqs: Record<string, number> = {};
+          for (const [author, seq] of Object.entries(restore.seqs ?? {})) seqs[`${RESTORED_AUTHOR_PREFIX}${author}`] = seq;
+          const result = await this.ctx.server.restoreDocument(docId, {
+            type,
+            snapshot: restore.data,
+            revision: message.revision!,
+            ...(message.epoch === undefined ? {} : { fromEpoch: message.epoch }),
+            seqs,
+            ...(decision.ifEpoch === undefined ? {} : { ifEpoch: decision.ifEpoch }),
+          });
+          if (result.status === "refused") continue; // another copy won: judge again, without restoring
+          this.ctx.logger.info?.("restored a lost document from a client's copy", { session: this.id, docId, revision: message.revision });
+          // Every follower of the document's older life starts over (this session's own too).
+          const own = this.feeds.get(docId);
+          if (own !== undefined) {
+            this.feeds.delete(docId);
+            this.releaseFeed(own);
+          }
+          this.ctx.pool.reset(docId, `document "${docId}" was restored from a client's copy`);
+          return { epoch: result.epoch, from: undefined, restored: true };
+        }
+        case "open":
+          return { epoch: lineage?.epoch, from: decision.revision, restored: lineage?.restoredFrom !== undefined };
+      }
+    }
+    throw new Error(`the join of "${docId}" found the document changing under it four times in a row`);
+  }
+
+  /** The document's lineage (its epoch `undefined` on a backend without them), `undefined` when it does not exist. */
+  private async readLineage(docId: string): Promise<DocumentLineage | { revision: number; epoch: undefined; restoredFrom?: undefined } | undefined> {
+    const store = this.ctx.backend;
+    try {
+      if (store.getLineage !== undefined) return await store.getLineage(docId);
+      return { revision: await store.getRevision(docId), epoch: undefined };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
     }
   }
 
@@ -277,6 +384,7 @@ export class ConnectionSession implements HubSession {
     docId: string,
     revision: number | undefined,
     clientId: string | undefined,
+    restored: boolean,
   ): Promise<{ kind: "snapshot"; message: SnapshotMessage } | { kind: "joined"; revision: number; replay: CommittedOp[] }> {
     if (revision !== undefined) {
       try {
@@ -287,20 +395,27 @@ export class ConnectionSession implements HubSession {
         // Too old to replay: fall through to a snapshot.
       }
     }
-    return { kind: "snapshot", message: await this.readSnapshot(docId, clientId) };
+    return { kind: "snapshot", message: await this.readSnapshot(docId, clientId, restored) };
   }
 
   /**
    * The snapshot, with the client's last committed seq as of the snapshot's revision. The
    * seq is read before the snapshot and completed from the ops in between, so it never
    * claims a commit the snapshot does not contain (the client would then drop an edit).
+   *
+   * In a restored document the copy's author seqs count too: an op whose ack its client never
+   * got may be in the copy (the restoring client saw it), and resending it would apply it twice.
    */
-  private async readSnapshot(docId: string, clientId: string | undefined): Promise<SnapshotMessage> {
+  private async readSnapshot(docId: string, clientId: string | undefined, restored: boolean): Promise<SnapshotMessage> {
     let before = 0;
     let lastSeq: number | undefined;
     if (clientId !== undefined) {
       before = await this.ctx.backend.getRevision(docId);
       lastSeq = await this.ctx.backend.getLastSeq(docId, clientId);
+      if (restored) {
+        const inCopy = await this.ctx.backend.getLastSeq(docId, `${RESTORED_AUTHOR_PREFIX}${authorLabel(docId, clientId)}`);
+        if (inCopy !== undefined && inCopy > (lastSeq ?? 0)) lastSeq = inCopy;
+      }
     }
     const doc = await this.ctx.server.getDocument(docId);
     if (clientId !== undefined && doc.revision > before) {
@@ -408,7 +523,7 @@ export class ConnectionSession implements HubSession {
 
   private releaseFeed(feed: DocumentFeed): void {
     feed.close();
-    this.ctx.pool.release(feed.docId);
+    this.ctx.pool.release(feed.docId, feed.sequencer);
   }
 
   // ------------------------------------------------------------------ op, leave
@@ -422,7 +537,11 @@ export class ConnectionSession implements HubSession {
     try {
       // A connection without a clientId commits under its internal id (so its acks find it)
       // and without de-duplication: its seq would identify nothing beyond this connection.
-      const meta = named === undefined ? { clientId: this.internalId } : { clientId: named, ...(seq === undefined ? {} : { seq }) };
+      const epoch = this.epochs.get(docId);
+      const meta = {
+        ...(named === undefined ? { clientId: this.internalId } : { clientId: named, ...(seq === undefined ? {} : { seq }) }),
+        ...(epoch === undefined ? {} : { epoch }),
+      };
       const result = await this.ctx.server.submitOperation(docId, message.op, message.revision, meta);
       if (message.clientId !== undefined) this.clientId = message.clientId;
       // A duplicate gets no answer: its one ack went (or goes) out through the replay.
@@ -445,6 +564,7 @@ export class ConnectionSession implements HubSession {
     const feed = this.feeds.get(message.docId);
     if (!feed) return; // leaving what was not joined changes nothing
     this.feeds.delete(message.docId);
+    this.epochs.delete(message.docId);
     this.releaseFeed(feed);
   }
 
@@ -544,9 +664,13 @@ const REMOTE_OP_MESSAGE: unique symbol = Symbol("remote op message");
 function remoteOpMessage(notice: CommitNotice & { [REMOTE_OP_MESSAGE]?: ServerMessage }): ServerMessage {
   const known = notice[REMOTE_OP_MESSAGE];
   if (known !== undefined) return known;
-  const message: ServerMessage = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
-  // Internal ids of clients that named none stay on the server.
-  if (isValidClientId(notice.clientId)) message.clientId = notice.clientId;
+  const message: RemoteOpMessage = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
+  // Others see an author label, never the clientId (a bearer secret); internal ids of clients
+  // that named none stay on the server. The seq lets a restoring client say which ops its copy holds.
+  if (isValidClientId(notice.clientId)) {
+    message.author = authorLabel(notice.docId, notice.clientId);
+    if (notice.seq !== undefined) message.seq = notice.seq;
+  }
   if (Object.isExtensible(notice)) Object.defineProperty(notice, REMOTE_OP_MESSAGE, { value: message });
   return message;
 }

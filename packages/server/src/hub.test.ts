@@ -4,6 +4,7 @@ import { HeldPubSub } from "../test/held-pub-sub.js";
 import { RecordingConnection } from "../test/recording-connection.js";
 import { settle, waitFor } from "../test/wait-for.js";
 import type { CommitNotice, IBackendAdapter } from "./backend.js";
+import { authorLabel } from "./author-label.js";
 import { Hub, type HubOptions } from "./hub.js";
 import type { ConnectOptions, HubSession } from "./hub-types.js";
 import { InProcessPubSub } from "./in-process-pub-sub.js";
@@ -71,6 +72,7 @@ describe("Hub: joining", () => {
       revision: 0,
       data: "hello",
       docType: "text",
+      epoch: expect.any(String),
     });
   });
 
@@ -89,6 +91,7 @@ describe("Hub: joining", () => {
       data: "ab",
       docType: "text",
       lastSeq: 2,
+      epoch: expect.any(String),
     });
     // Another client has none.
     expect(await joined(open(), { clientId: "bob" })).not.toHaveProperty("lastSeq");
@@ -122,6 +125,7 @@ describe("Hub: joining", () => {
       data: "ab",
       docType: "text",
       lastSeq: 2,
+      epoch: expect.any(String),
     });
   });
 
@@ -141,8 +145,8 @@ describe("Hub: joining", () => {
     const resumed = open();
     resumed.send({ type: "join", docId: "doc", clientId: "alice", revision: 1 });
     expect(await resumed.conn.take(3)).toEqual([
-      { type: "joined", docId: "doc", revision: 1 },
-      { type: "op", docId: "doc", op: [{ r: 1 }, { i: "b" }], revision: 2, clientId: "bob" },
+      { type: "joined", docId: "doc", revision: 1, epoch: expect.any(String) },
+      { type: "op", docId: "doc", op: [{ r: 1 }, { i: "b" }], revision: 2, author: authorLabel("doc", "bob"), seq: 1 },
       { type: "ack", docId: "doc", revision: 3, seq: 2 },
     ]);
     bob.send({ type: "op", op: [{ i: "!" }], revision: 3, seq: 2 });
@@ -151,7 +155,8 @@ describe("Hub: joining", () => {
       docId: "doc",
       op: [{ i: "!" }],
       revision: 4,
-      clientId: "bob",
+      author: authorLabel("doc", "bob"),
+      seq: 2,
     });
   });
 
@@ -167,6 +172,7 @@ describe("Hub: joining", () => {
       data: "43210",
       docType: "text",
       lastSeq: 5,
+      epoch: expect.any(String),
     });
     // The oldest kept revision's predecessor can still be replayed.
     const bob = open();
@@ -210,9 +216,9 @@ describe("Hub: joining", () => {
     expect(await c.conn.next()).toMatchObject({ type: "error", code: "bad_revision", docId: "later" });
     await expect(backend.getRecord("later")).rejects.toMatchObject({ name: "DocumentNotFoundError" });
     c.send({ type: "join", docId: "fresh" });
-    expect(await c.conn.next()).toEqual({ type: "snapshot", docId: "fresh", revision: 0, data: "", docType: "text" });
+    expect(await c.conn.next()).toEqual({ type: "snapshot", docId: "fresh", revision: 0, data: "", docType: "text", epoch: expect.any(String) });
     c.send({ type: "join", docId: "fresh0", revision: 0 });
-    expect(await c.conn.next()).toEqual({ type: "joined", docId: "fresh0", revision: 0 });
+    expect(await c.conn.next()).toEqual({ type: "joined", docId: "fresh0", revision: 0, epoch: expect.any(String) });
     await expect(backend.getRecord("fresh")).resolves.toEqual({ type: "text", v: 0, data: "" });
   });
 
@@ -276,7 +282,7 @@ describe("Hub: ops", () => {
     await joined(bob, { clientId: "bob" });
     alice.send({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 0, seq: 1, clientId: "alice" });
     expect(await alice.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1, seq: 1 });
-    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, clientId: "alice" });
+    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, author: authorLabel("doc", "alice"), seq: 1 });
     // Concurrent ops: bob's is based on 0 and comes back transformed.
     bob.send({ type: "op", op: [{ i: "yo" }], revision: 0, seq: 1 });
     expect(await bob.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2, seq: 1 });
@@ -285,7 +291,8 @@ describe("Hub: ops", () => {
       docId: "doc",
       op: [{ r: 2 }, { i: "yo" }],
       revision: 2,
-      clientId: "bob",
+      author: authorLabel("doc", "bob"),
+      seq: 1,
     });
     await expectDoc(backend, 2, "hiyo");
   });
@@ -319,7 +326,7 @@ describe("Hub: ops", () => {
     // Over another connection too, even with a garbage op or an old base.
     const second = open();
     second.send({ type: "join", docId: "doc", clientId: "alice", revision: 1 });
-    expect(await second.conn.next()).toEqual({ type: "joined", docId: "doc", revision: 1 });
+    expect(await second.conn.next()).toEqual({ type: "joined", docId: "doc", revision: 1, epoch: expect.any(String) });
     second.send({ type: "op", op: "garbage", revision: 0, seq: 1 });
     second.send({ type: "op", op: [{ r: 1 }, { i: "b" }], revision: 1, seq: 2 });
     expect(await second.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2, seq: 2 });
@@ -465,7 +472,7 @@ describe("Hub: own commits without waiting for their notice", () => {
     view.hold();
     alice.send({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 0, seq: 1 });
     expect(await alice.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1, seq: 1 });
-    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, clientId: "alice" });
+    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, author: authorLabel("doc", "alice"), seq: 1 });
     expect(view.heldCount).toBe(1); // the notice had not arrived
     expect(view.delivered).toBe(0);
     view.release();
@@ -476,7 +483,7 @@ describe("Hub: own commits without waiting for their notice", () => {
     // And on with the notices arriving normally.
     bob.send({ type: "op", op: [{ r: 2 }, { i: "!" }], revision: 1, seq: 1 });
     expect(await bob.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2, seq: 1 });
-    expect(await alice.conn.next()).toMatchObject({ type: "op", revision: 2, clientId: "bob" });
+    expect(await alice.conn.next()).toMatchObject({ type: "op", revision: 2, author: authorLabel("doc", "bob") });
     await settle();
     expect(alice.conn.unread()).toEqual([]);
     expect(bob.conn.unread()).toEqual([]);
@@ -514,7 +521,7 @@ describe("Hub: own commits without waiting for their notice", () => {
     expect(bob.conn.unread()).toEqual([]);
     bobsView.release();
     expect(summary(await bob.conn.take(2))).toEqual(["op:1", "ack:2"]);
-    expect(await alice.conn.next()).toMatchObject({ type: "op", revision: 2, clientId: "bob" });
+    expect(await alice.conn.next()).toMatchObject({ type: "op", revision: 2, author: authorLabel("doc", "bob") });
     await settle();
     expect(bob.conn.unread()).toEqual([]);
     expect(alice.conn.unread()).toEqual([]);
@@ -543,7 +550,7 @@ describe("Hub: root-path connections", () => {
     expect(await legacy.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2 });
     expect(await modern.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ r: 5 }, { i: "!" }], revision: 2 });
     modern.send({ type: "op", op: [{ i: "<" }], revision: 2, seq: 1 });
-    expect(await legacy.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "<" }], revision: 3, clientId: "mod" });
+    expect(await legacy.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "<" }], revision: 3, author: authorLabel("doc", "mod"), seq: 1 });
     await expectDoc(backend, 3, "<>seed!");
   });
 
@@ -643,7 +650,7 @@ describe("Hub: frame pacing (frameHoldMs)", () => {
     writer.send({ type: "op", op: [{ i: "x" }], revision: 0, seq: 1 });
     await writer.conn.next("the ack");
     // The op reached the reader in the same turn as the ack reached the writer.
-    expect(reader.conn.unread()).toEqual([{ type: "op", docId: "doc", op: [{ i: "x" }], revision: 1, clientId: "writer" }]);
+    expect(reader.conn.unread()).toEqual([{ type: "op", docId: "doc", op: [{ i: "x" }], revision: 1, author: authorLabel("doc", "writer"), seq: 1 }]);
   });
 
   it("refuses a negative frameHoldMs", async () => {

@@ -1,5 +1,6 @@
 import { CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
+import { BackendGuard, type BackendHealth } from "./backend-guard.js";
 import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
 import { ConnectionSession, type HubContext } from "./hub-session.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
@@ -10,7 +11,10 @@ import type { Server } from "./server.js";
 export interface HubOptions {
   /** Commits the ops. */
   server: Server;
-  /** Where history is read from for replays and gap fills. @default server.backend */
+  /**
+   * Where history is read from for replays and gap fills. @default server.backend (read
+   * through `server.store`, with the server's deadlines)
+   */
   backend?: IBackendAdapter;
   /**
    * Where the backend publishes its commits. @default the backend itself when it is a PubSub
@@ -83,14 +87,15 @@ export class Hub {
   readonly defaultDocId: string;
   private readonly ctx: HubContext;
   private readonly pool: SequencerPool;
+  private readonly guard: BackendGuard;
   private readonly sessions = new Set<ConnectionSession>();
   private state: "open" | "closed" = "open";
 
   constructor(options: HubOptions) {
     const { server } = options;
-    const backend = options.backend ?? server.backend;
-    const pubsub = options.pubsub ?? defaultPubSub(backend);
-    if (!pubsub) {
+    const raw = options.backend ?? server.backend;
+    const rawPubSub = options.pubsub ?? defaultPubSub(raw);
+    if (!rawPubSub) {
       throw new TypeError(
         "Hub: no pub/sub to receive commits from; pass options.pubsub (the one your backend publishes to)",
       );
@@ -104,6 +109,11 @@ export class Hub {
       throw new TypeError(`Hub: docType "${docType}" is not registered with the server; call server.registerType() first`);
     }
     const logger = options.logger ?? silentLogger;
+    // Every store call of the hub has the server's deadline and health (a backend of its own
+    // gets a guard of its own with the same deadline).
+    this.guard = raw === server.backend ? server.guard : new BackendGuard(raw, { timeoutMs: server.guard.timeoutMs, logger });
+    const backend = this.guard.backend;
+    const pubsub = this.guard.guardPubSub(rawPubSub);
     this.pool = new SequencerPool({ backend, pubsub, logger, ...(options.sequencer ? { sequencer: options.sequencer } : {}) });
     this.ctx = {
       server,
@@ -132,6 +142,20 @@ export class Hub {
     return session;
   }
 
+  /**
+   * Whether the store answers: ask it now, within the deadline. For a `/healthz` route (200 when
+   * `reachable`, 503 otherwise), so that a load balancer routes around an instance that cannot
+   * reach its store. Connections stay open meanwhile; joins and ops are answered `unavailable`.
+   */
+  checkHealth(): Promise<BackendHealth> {
+    return this.guard.check();
+  }
+
+  /** The store's health as last seen, without asking it. */
+  get health(): BackendHealth {
+    return this.guard.health;
+  }
+
   /** The number of open sessions. */
   get sessionCount(): number {
     return this.sessions.size;
@@ -151,6 +175,7 @@ export class Hub {
     this.state = "closed";
     for (const session of [...this.sessions]) session.closeConnection(CloseCode.GOING_AWAY, "server shutting down");
     await this.pool.close();
+    if (this.guard !== this.ctx.server.guard) this.guard.close();
   }
 }
 

@@ -14,14 +14,18 @@ import {
 } from "@open-ot/core";
 import {
   DocumentNotFoundError,
+  DocumentReplacedError,
   HistoryTrimmedError,
   type CommitBatchResult,
   type CommitRequest,
   type CommitResult,
   type CommittedOp,
+  type DocumentLineage,
   type IBackendAdapter,
+  type RestoreRequest,
 } from "./backend.js";
 import { transformOverCommitted } from "./committed-text-ops.js";
+import { BackendGuard, type BackendHealth } from "./backend-guard.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import { OTError } from "./ot-error.js";
 
@@ -47,6 +51,15 @@ export interface ServerOptions {
    * five times this. @default 200
    */
   recentOps?: number;
+  /**
+   * The deadline of every backend call, in milliseconds. A call that takes longer is answered
+   * `unavailable` (the client retries), and the store counts as unreachable until it answers a
+   * probe again. Keep it well above the store's slowest healthy answer.
+   * @default 5000
+   */
+  backendTimeoutMs?: number;
+  /** While the store is unreachable, probe it this often, in milliseconds. @default 250 */
+  healthProbeIntervalMs?: number;
   /** @default silent */
   logger?: Logger;
 }
@@ -60,6 +73,11 @@ export interface SubmitMeta {
   clientId?: string;
   /** The op's sequence number for `clientId` (a positive safe integer); used only with a clientId. */
   seq?: number;
+  /**
+   * The document's epoch the op's revision belongs to (the one its connection joined). An op of
+   * another epoch is refused with `resync_required`: its revision names other content now.
+   */
+  epoch?: string;
 }
 
 /** The op was committed (published OpenOT shape). */
@@ -91,6 +109,8 @@ export interface DocumentState {
 interface CachedDocument {
   readonly docId: string;
   readonly type: AnyOTType;
+  /** The backend's epoch of the document when it was loaded (backends with epochs); commits carry it. */
+  epoch: string | undefined;
   revision: number;
   /**
    * The current document. For {@link TextType} documents a {@link LazyText}, so a commit costs
@@ -127,6 +147,7 @@ interface QueuedSubmit {
   readonly revision: number;
   readonly clientId: string | undefined;
   readonly seq: number | undefined;
+  readonly epoch: string | undefined;
   /** The submits of the group not yet taken by a batch, in queue order (this one among them until taken). */
   readonly group: QueuedSubmit[];
   readonly result: Promise<SubmitResult | DuplicateResult>;
@@ -171,8 +192,16 @@ interface PreparedSubmit {
  * so a commit neither reloads nor re-applies history.
  */
 export class Server {
-  /** The storage this server commits to. */
+  /** The storage this server commits to, as it was given. */
   readonly backend: IBackendAdapter;
+  /**
+   * The same storage as the server calls it: every call has a deadline of `backendTimeoutMs`
+   * and fails at once while the store is known to be unreachable (see {@link BackendGuard}).
+   * A {@link Hub} reads history through it too.
+   */
+  readonly store: IBackendAdapter;
+  /** The deadlines and health of {@link store}. */
+  readonly guard: BackendGuard;
   private readonly types = new Map<string, AnyOTType>();
   private readonly cache = new Map<string, CachedDocument>();
   private readonly queue = new KeyedQueue();
@@ -185,6 +214,12 @@ export class Server {
 
   constructor(backend: IBackendAdapter, options: ServerOptions = {}) {
     this.backend = backend;
+    this.guard = new BackendGuard(backend, {
+      timeoutMs: options.backendTimeoutMs ?? 5_000,
+      probeIntervalMs: options.healthProbeIntervalMs ?? 250,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    this.store = this.guard.backend;
     for (const type of options.types ?? [TextType as AnyOTType]) this.registerType(type);
     this.maxCommitAttempts = positiveInteger("maxCommitAttempts", options.maxCommitAttempts ?? 20);
     this.cacheSize = positiveInteger("cacheSize", options.cacheSize ?? 1000);
@@ -219,7 +254,7 @@ export class Server {
         docId,
       });
     }
-    await this.backend.createDocument(docId, type.name, snapshot === undefined ? type.create() : type.create(snapshot));
+    await this.store.createDocument(docId, type.name, snapshot === undefined ? type.create() : type.create(snapshot));
   }
 
   /** The document's current revision and snapshot. Rejects with an `OTError` (not_found) for an unknown document. */
@@ -262,8 +297,8 @@ export class Server {
       return Promise.reject(new OTError("bad_message", "seq must be a positive safe integer", { docId }));
     }
     // Batches leave the kept-history check of each op's base to the commit (see `prepare`).
-    if (this.backend.commitBatch === undefined || this.backend.checksKeptHistory !== true) {
-      return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq));
+    if (this.store.commitBatch === undefined || this.store.checksKeptHistory !== true) {
+      return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq, meta.epoch));
     }
     let group = this.groups.get(docId);
     if (group === undefined) {
@@ -278,7 +313,7 @@ export class Server {
     });
     // Settled by a batch before its own turn awaits it: its turn passes a failure on.
     result.catch(() => undefined);
-    const entry: QueuedSubmit = { op, revision, clientId, seq, group, result, resolve, reject };
+    const entry: QueuedSubmit = { op, revision, clientId, seq, epoch: meta.epoch, group, result, resolve, reject };
     group.push(entry);
     return this.queue.run(docId, () => this.runQueued(docId, entry));
   }
@@ -309,7 +344,7 @@ export class Server {
       group.shift();
       if (this.groups.get(docId) === group) this.groups.delete(docId);
     }
-    return await this.submitNow(docId, entry.op, entry.revision, entry.clientId, entry.seq);
+    return await this.submitNow(docId, entry.op, entry.revision, entry.clientId, entry.seq, entry.epoch);
   }
 
   /**
@@ -323,7 +358,7 @@ export class Server {
    * committed). Never rejects.
    */
   private async commitBatched(docId: string, batch: QueuedSubmit[]): Promise<number> {
-    const commitBatch = this.backend.commitBatch!.bind(this.backend);
+    const commitBatch = this.store.commitBatch!.bind(this.backend);
     let doc: CachedDocument;
     try {
       doc = await this.load(docId);
@@ -336,7 +371,7 @@ export class Server {
       const prepared: PreparedSubmit[] = [];
       /** The ops of `prepared`, which each next one is transformed over. */
       const ahead: CommittedOp[] = [];
-      const view: CachedDocument = { docId, type: doc.type, revision: doc.revision, snapshot: doc.snapshot, recent: [] };
+      const view: CachedDocument = { docId, type: doc.type, epoch: doc.epoch, revision: doc.revision, snapshot: doc.snapshot, recent: [] };
       for (let i = done; i < batch.length; i++) {
         const next = await this.prepare(doc, view, batch[i]!, ahead);
         if (next === undefined) break;
@@ -354,7 +389,11 @@ export class Server {
           throw new OTError("internal", `backend committed revision ${result.committed[wrong]} where ${prepared[wrong]?.committed.revision} was expected`, { docId });
         }
       } catch (error) {
-        for (let i = 0; i < prepared.length; i++) batch[done + i]!.reject(error);
+        const refused = this.lostRefusal(error, refusalOf(docId, undefined));
+        for (let i = 0; i < prepared.length; i++) {
+          const entry = batch[done + i]!;
+          entry.reject(refused instanceof OTError ? new OTError(refused.code, refused.message, refusalOf(docId, entry.seq)) : refused);
+        }
         return done + prepared.length;
       }
       for (const [i, revision] of result.committed.entries()) {
@@ -421,6 +460,7 @@ export class Server {
   ): Promise<PreparedSubmit | undefined> {
     const { op, revision, clientId, seq } = entry;
     if (!isValidRevision(revision) || revision > doc.revision) return undefined;
+    if (entry.epoch !== undefined && doc.epoch !== undefined && entry.epoch !== doc.epoch) return undefined;
     const refusal = refusalOf(doc.docId, seq);
     const dedupe = clientId !== undefined && seq !== undefined;
     try {
@@ -446,7 +486,7 @@ export class Server {
         ...(clientId === undefined ? {} : { clientId }),
         ...(dedupe ? { seq } : {}),
       };
-      return { request: commitRequest(committed.revision, fitted, snapshot, clientId, dedupe ? seq : undefined, revision), committed, snapshot };
+      return { request: commitRequest(committed.revision, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, view.epoch), committed, snapshot };
     } catch {
       return undefined;
     }
@@ -457,15 +497,97 @@ export class Server {
     this.cache.clear();
   }
 
+  /** Forget one cached document (it is reloaded on next use). */
+  forgetDocument(docId: string): void {
+    this.cache.delete(docId);
+  }
+
+  /** Whether the store answers, as last seen (see {@link ServerOptions.backendTimeoutMs}). */
+  get health(): BackendHealth {
+    return this.guard.health;
+  }
+
+  /**
+   * Ask the store now, within the deadline, and resolve with its health. Answer a load
+   * balancer's `/healthz` with it: 200 when `reachable`, 503 otherwise, so that it routes
+   * around an instance that cannot reach its store.
+   */
+  checkHealth(): Promise<BackendHealth> {
+    return this.guard.check();
+  }
+
+  /** Be told when the store becomes unreachable or answers again. Returns a function that removes the listener. */
+  onHealthChange(listener: (health: BackendHealth) => void): () => void {
+    return this.guard.onChange(listener);
+  }
+
+  /**
+   * Recreate a lost document from a client's copy (the restore extension, docs/protocol.md
+   * "Lost documents and restore"), atomically under the condition of `request.ifEpoch`: of
+   * many concurrent restores exactly one wins. The copy must be a valid document of the type
+   * (`bad_message` otherwise). Resolves with the backend's answer; rejects with an OTError
+   * (`bad_message`) when the backend cannot restore.
+   */
+  async restoreDocument(docId: string, request: RestoreRequest): Promise<{ status: "restored"; epoch: string } | { status: "refused" }> {
+    if (!isValidDocId(docId)) throw badDocId(docId);
+    const restore = this.store.restoreDocument;
+    if (restore === undefined) throw new OTError("bad_message", "this server's backend cannot restore documents", { docId });
+    const type = this.types.get(request.type);
+    if (!type) throw new OTError("bad_message", `No type "${request.type}" is registered; call server.registerType() with it first`, { docId });
+    let snapshot: unknown;
+    try {
+      snapshot = type.create(request.snapshot);
+    } catch (error) {
+      throw new OTError("bad_message", `the restore copy is not a "${type.name}" document: ${error instanceof Error ? error.message : String(error)}`, { docId });
+    }
+    this.groups.delete(docId);
+    return await this.queue.run(docId, async () => {
+      const result = await restore.call(this.store, docId, { ...request, snapshot });
+      // Whatever the answer, the cached document may be of an older life now.
+      this.cache.delete(docId);
+      return result;
+    });
+  }
+
+  /**
+   * A commit that found the document gone or replaced (the store lost it, or it was restored
+   * since it was cached): forget it, and ask the client to join again, which tells it what
+   * happened. Other errors pass through.
+   */
+  private lostRefusal(error: unknown, refusal: { docId: string; seq?: number }): unknown {
+    const name = (error as { name?: unknown } | null)?.name;
+    if (!(error instanceof DocumentReplacedError || error instanceof DocumentNotFoundError || name === "DocumentReplacedError" || name === "DocumentNotFoundError")) {
+      return error;
+    }
+    this.cache.delete(refusal.docId);
+    return new OTError(
+      "resync_required",
+      `document "${refusal.docId}" was lost or created anew in storage while this op was on its way: join again`,
+      refusal,
+    );
+  }
+
   private async submitNow(
     docId: string,
     op: unknown,
     revision: number,
     clientId: string | undefined,
     seq: number | undefined,
+    epoch: string | undefined,
   ): Promise<SubmitResult | DuplicateResult> {
     const refusal = refusalOf(docId, seq);
     const doc = await this.load(docId, seq);
+    if (epoch !== undefined && doc.epoch !== undefined && epoch !== doc.epoch) {
+      // The cache may be of the older life: look before refusing.
+      await this.refresh(doc);
+      if (epoch !== doc.epoch) {
+        throw new OTError(
+          "resync_required",
+          `document "${docId}" was restored or created anew since this connection joined it (revision ${revision} belongs to an earlier life of it): join again`,
+          refusal,
+        );
+      }
+    }
 
     if (!isValidRevision(revision)) {
       throw new OTError("bad_revision", `revision must be a non-negative integer, got ${show(revision)}`, refusal);
@@ -492,7 +614,7 @@ export class Server {
       return await this.commitChecked(doc, refusal, op, revision, clientId, seq);
     } catch (error) {
       if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op")) {
-        const lastSeq = await this.backend.getLastSeq(docId, clientId);
+        const lastSeq = await this.store.getLastSeq(docId, clientId);
         if (lastSeq !== undefined && seq <= lastSeq) return this.duplicate(doc, clientId, seq, lastSeq);
       }
       throw error;
@@ -527,10 +649,13 @@ export class Server {
       const snapshot = this.judge(doc, refusal, () => applyOn(doc.type, base, fitted));
       let result: CommitResult;
       try {
-        result = await this.backend.commit(docId, commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision));
+        result = await this.store.commit(
+          docId,
+          commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, doc.epoch),
+        );
       } catch (error) {
         // A backend that checks kept history itself (see opsSince) refuses a base no longer kept.
-        throw baseTrimmed(error, revision, refusal);
+        throw this.lostRefusal(baseTrimmed(error, revision, refusal), refusal);
       }
       switch (result.status) {
         case "committed": {
@@ -551,9 +676,10 @@ export class Server {
             candidate = this.transformAll(doc, refusal, fitted, result.ops);
             break;
           }
+          const epochBefore = doc.epoch;
           try {
             await this.refresh(doc);
-            if (doc.revision < before) {
+            if (doc.revision < before || doc.epoch !== epochBefore) {
               throw new OTError("resync_required", `document "${docId}" went back to revision ${doc.revision} in storage: join again`, refusal);
             }
             fresh = await this.opsSince(doc, before);
@@ -660,8 +786,12 @@ export class Server {
       return cached;
     }
     let record;
+    let epoch: string | undefined;
     try {
-      record = await this.backend.getRecord(docId);
+      // The epoch first: should the document be replaced between the two reads, commits carry
+      // the older epoch and are refused, rather than the newer one with the older content.
+      if (this.store.getLineage !== undefined) epoch = (await this.store.getLineage(docId)).epoch;
+      record = await this.store.getRecord(docId);
     } catch (error) {
       if (error instanceof DocumentNotFoundError || (error as { name?: unknown } | null)?.name === "DocumentNotFoundError") {
         throw new OTError(
@@ -680,7 +810,7 @@ export class Server {
         { docId },
       );
     }
-    const doc: CachedDocument = { docId, type, revision: record.v, snapshot: held(type, record.data), recent: [] };
+    const doc: CachedDocument = { docId, type, epoch, revision: record.v, snapshot: held(type, record.data), recent: [] };
     this.cache.set(docId, doc);
     while (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value as string;
@@ -691,7 +821,18 @@ export class Server {
 
   /** Bring a cached document up to the backend's current revision. */
   private async refresh(doc: CachedDocument): Promise<void> {
-    const current = await this.backend.getRevision(doc.docId);
+    let current: number;
+    if (this.store.getLineage !== undefined) {
+      // Same revision, other epoch: the document was restored or created anew since it was cached.
+      const lineage: DocumentLineage = await this.store.getLineage(doc.docId);
+      if (doc.epoch !== undefined && lineage.epoch !== doc.epoch) {
+        await this.reload(doc);
+        return;
+      }
+      current = lineage.revision;
+    } else {
+      current = await this.store.getRevision(doc.docId);
+    }
     if (current === doc.revision) return;
     if (current < doc.revision) {
       // The backend is behind what this server saw committed (it lost data, e.g. a Redis
@@ -706,7 +847,7 @@ export class Server {
     }
     let ops: CommittedOp[];
     try {
-      ops = await this.backend.getOps(doc.docId, doc.revision + 1, current);
+      ops = await this.store.getOps(doc.docId, doc.revision + 1, current);
     } catch (error) {
       if (!(error instanceof HistoryTrimmedError)) throw error;
       // Too far behind to replay: take the stored snapshot instead.
@@ -729,7 +870,9 @@ export class Server {
   }
 
   private async reload(doc: CachedDocument): Promise<void> {
-    const record = await this.backend.getRecord(doc.docId);
+    const epoch = this.store.getLineage === undefined ? undefined : (await this.store.getLineage(doc.docId)).epoch;
+    const record = await this.store.getRecord(doc.docId);
+    doc.epoch = epoch;
     doc.revision = record.v;
     doc.snapshot = held(doc.type, record.data);
     doc.recent = [];
@@ -750,14 +893,14 @@ export class Server {
       // the edits the client rebased and resent under the same seq are dropped as its duplicate.
       // A backend that checksKeptHistory does this inside the commit, atomically (the op's base
       // goes with every attempt as `CommitRequest.base`), so there is nothing to ask here.
-      if (this.backend.checksKeptHistory !== true) {
-        const oldest = await this.backend.getOldestKeptRevision(doc.docId);
+      if (this.store.checksKeptHistory !== true) {
+        const oldest = await this.store.getOldestKeptRevision(doc.docId);
         if (base + 1 < oldest) throw new HistoryTrimmedError(doc.docId, base + 1, oldest);
       }
       return doc.recent.slice(base + 1 - first.revision);
     }
     const end = doc.revision;
-    const ops = await this.backend.getOps(doc.docId, base + 1, end);
+    const ops = await this.store.getOps(doc.docId, base + 1, end);
     if (ops.length !== end - base) {
       throw new OTError("internal", `backend returned ${ops.length} ops for revisions ${base + 1}..${end}`, {
         docId: doc.docId,
@@ -834,6 +977,7 @@ function commitRequest(
   clientId: string | undefined,
   seq: number | undefined,
   base: number,
+  epoch: string | undefined,
 ): CommitRequest {
   let request: CommitRequest;
   if (snapshot instanceof LazyText) {
@@ -846,6 +990,7 @@ function commitRequest(
   if (clientId !== undefined) request.clientId = clientId;
   if (seq !== undefined) request.seq = seq;
   request.base = base;
+  if (epoch !== undefined) request.epoch = epoch;
   return request;
 }
 
