@@ -9,8 +9,10 @@
  * wrote them.
  *
  * Layout of a document (see `DocumentKeys`): the hash `doc` (`type`, `v`, `snapv`, `snapshot`,
- * `oldest`, `nonce`), the list `history` (entry `i` is the op of revision `oldest + i`) and the
- * hash `seqs` (clientId -> `"seq:revision"`).
+ * `oldest`, `nonce`, and after a restore `rrev` and maybe `rfrom`), the list `history` (entry
+ * `i` is the op of revision `oldest + i`) and the hash `seqs` (clientId -> `"seq:revision"`).
+ * The `nonce` is set when the document is created (or restored) and never changes otherwise:
+ * it is the document's epoch.
  */
 
 /** A script as ioredis `defineCommand` takes it. */
@@ -36,13 +38,15 @@ return 1
 
 /**
  * The commit of one op (see {@link COMMIT_SCRIPT}) as a Lua function of the per-op arguments
- * (revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "");
+ * (revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "",
+ * expected epoch or "");
  * the shared ones are read from ARGV 6-9, 11 and 12 as COMMIT_SCRIPT numbers them.
  */
 const COMMIT_ONE = `
-local function commitOne(revisionArg, entry, clientId, seq, snapshot, base)
+local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, epoch)
   local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce', 'turn')
   if not doc[1] then return {'missing'} end
+  if epoch ~= '' and doc[4] ~= epoch then return {'replaced', doc[4]} end
   local revision = tonumber(revisionArg)
   local tracked = clientId ~= '' and seq ~= ''
 
@@ -150,9 +154,9 @@ end
  * 8 history limit (-1: keep all), 9 max clients in the seq table (-1: keep all), 10 the
  * revision the op was based on or "" (no kept-history check), 11 the caller's id (one per
  * adapter), 12 how many milliseconds to hold the next revision for the caller if this commit
- * conflicts ("0": do not).
+ * conflicts ("0": do not), 13 the epoch (nonce) the caller read the document in, or "" (no check).
  *
- * Checks in this order: existence, duplicate, kept history (the ops after the base revision
+ * Checks in this order: existence, epoch, duplicate, kept history (the ops after the base revision
  * must still be kept: a join may already have been answered with a snapshot because they were
  * not), the turn, revision.
  *
@@ -164,7 +168,7 @@ end
  * otherwise succeed wait, so a turn never lets anything commit that the revision check alone
  * would refuse.
  *
- * Returns `{'missing'}`, `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`,
+ * Returns `{'missing'}`, `{'replaced', nonce}`, `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`,
  * `{'trimmed', oldest}`, `{'reserved', msLeft}`, `{'conflict', current, entries}` or
  * `{'committed', revision, nonce}`. A conflict's `entries` are the history entries of
  * revisions `revision .. current`, so the caller can transform and retry in one round trip;
@@ -178,7 +182,7 @@ export const COMMIT_SCRIPT: LuaScript = {
   numberOfKeys: 3,
   lua: `
 ${COMMIT_ONE}
-return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10])
+return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13])
 `,
 };
 
@@ -188,9 +192,9 @@ return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10])
  * order, same notice published, so publication order is revision order), and the script stops
  * at the first that is not committed; nothing after it is tried.
  *
- * KEYS: doc, history, seqs. ARGV: 1-5 and 10 unused (""), 6-9, 11, 12 as for COMMIT_SCRIPT; then
- * six per op from 13 on: revision, history entry JSON, clientId or "", seq or "", snapshot JSON
- * or "", base or "".
+ * KEYS: doc, history, seqs. ARGV: 1 the epoch every op expects, or ""; 2-5 and 10 unused (""),
+ * 6-9, 11, 12 as for COMMIT_SCRIPT; then six per op from 13 on: revision, history entry JSON,
+ * clientId or "", seq or "", snapshot JSON or "", base or "".
  *
  * Returns the list of the replies COMMIT_SCRIPT would give, one per op tried: every one but the
  * last is `committed`; the last is the reason the script stopped when it is not.
@@ -201,7 +205,7 @@ export const COMMIT_BATCH_SCRIPT: LuaScript = {
 ${COMMIT_ONE}
 local out = {}
 for a = 13, #ARGV - 5, 6 do
-  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[1])
   out[#out + 1] = reply
   if reply[1] ~= 'committed' then return out end
 end
@@ -253,5 +257,45 @@ if ARGV[2] ~= '' and tonumber(ARGV[2]) < current then to = tonumber(ARGV[2]) end
 if to < from then return {'ok', {}} end
 if from < oldest then return {'trimmed', doc[2]} end
 return {'ok', redis.call('LRANGE', KEYS[2], from - oldest, to - oldest)}
+`,
+};
+
+/**
+ * Recreate a lost document from a client's copy, atomically, when it does not exist, or when it
+ * exists in the expected epoch (nonce) at a revision below the copy's. The document becomes the
+ * copy at its revision, with a new nonce, no history (the oldest kept revision is the next one),
+ * the copy's revision and epoch recorded (`rrev`, `rfrom`), and the given seq-table entries
+ * merged in (the higher seq wins); then the restore notice is published.
+ *
+ * KEYS: doc, history, seqs. ARGV: 1 type, 2 snapshot JSON, 3 revision, 4 new nonce, 5 the
+ * copy's epoch or "", 6 the expected epoch or "" (then only a missing document is restored),
+ * 7 channel, 8 notice JSON, 9 unused; then pairs of seq-table key and seq from 10 on.
+ * Returns 1 when restored, 0 when the condition did not hold (nothing written).
+ */
+export const RESTORE_SCRIPT: LuaScript = {
+  numberOfKeys: 3,
+  lua: `
+local doc = redis.call('HMGET', KEYS[1], 'v', 'nonce')
+if doc[1] then
+  if ARGV[6] == '' or doc[2] ~= ARGV[6] or tonumber(doc[1]) >= tonumber(ARGV[3]) then return 0 end
+else
+  -- Leftovers of a document whose hash is gone would corrupt the restored one.
+  redis.call('DEL', KEYS[3])
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+local rev = ARGV[3]
+redis.call('HSET', KEYS[1], 'type', ARGV[1], 'v', rev, 'snapv', rev, 'snapshot', ARGV[2], 'oldest', tostring(tonumber(rev) + 1), 'nonce', ARGV[4], 'rrev', rev)
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'rfrom', ARGV[5]) end
+for i = 10, #ARGV - 1, 2 do
+  local last = redis.call('HGET', KEYS[3], ARGV[i])
+  local keep = false
+  if last then
+    local sep = string.find(last, ':', 1, true)
+    keep = tonumber(string.sub(last, 1, sep - 1)) >= tonumber(ARGV[i + 1])
+  end
+  if not keep then redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1] .. ':' .. rev) end
+end
+redis.call('PUBLISH', ARGV[7], ARGV[8])
+return 1
 `,
 };

@@ -7,3 +7,4 @@ export * from "./seeded-random.js";
 export * from "./random-text-edit.js";
 export * from "./wait-until.js";
 export * from "./free-port.js";
+export * from "./lineage-contract.js";
