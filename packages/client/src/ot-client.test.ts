@@ -47,7 +47,7 @@ const snapshot = (revision: number, data: string, lastSeq?: number) => ({
 });
 const joined = (revision: number) => ({ type: "joined", docId: DOC, revision });
 const ack = (revision: number, seq: number) => ({ type: "ack", docId: DOC, revision, seq });
-const remote = (revision: number, op: TextOp, clientId = "client_B") => ({ type: "op", docId: DOC, revision, op, clientId });
+const remote = (revision: number, op: TextOp, author = "client_B") => ({ type: "op", docId: DOC, revision, op, author });
 const opMsg = (revision: number, seq: number, op: TextOp) => ({ type: "op", docId: DOC, clientId: ME, seq, revision, op });
 
 /** A client joined to DOC at `revision` with `text`. */
@@ -241,7 +241,7 @@ describe("remote ops", () => {
     t.deliver(remote(6, [{ i: ">" }], "client_B"));
     expect(client.snapshot).toBe(">hello");
     expect(client.revision).toBe(6);
-    expect(ofType(events, "remoteOp")).toEqual([{ op: [{ i: ">" }], revision: 6, clientId: "client_B" }]);
+    expect(ofType(events, "remoteOp")).toEqual([{ op: [{ i: ">" }], revision: 6, author: "client_B" }]);
   });
 
   it("transforms a remote op against the op in flight and the buffer; the remote insert wins a tie", async () => {
@@ -559,6 +559,12 @@ describe("resync from a snapshot", () => {
     const { client, t } = await live("ab", 1);
     client.submit([{ i: "x" }]);
     await nextSent(t);
+    // A first bad_revision may mean the document was lost: rejoin from the revision held...
+    t.deliver({ type: "error", code: "bad_revision", message: "ahead of the document", docId: DOC, seq: 1 });
+    expect(await nextSent(t)).toEqual([{ type: "join", docId: DOC, clientId: ME, revision: 1 }]);
+    t.deliver(joined(1));
+    expect(await nextSent(t)).toEqual([opMsg(1, 1, [{ i: "x" }])]);
+    // ...a second one for the same op, after the server accepted that revision, is about the op: resync.
     t.deliver({ type: "error", code: "bad_revision", message: "ahead of the document", docId: DOC, seq: 1 });
     expect(await nextSent(t)).toEqual([{ type: "join", docId: DOC, clientId: ME }]);
     t.deliver(snapshot(2, "xab", 1));
@@ -568,10 +574,11 @@ describe("resync from a snapshot", () => {
     expect(t.sent).toEqual([]);
   });
 
-  it.each(["resync_required", "internal", "rate_limited"])(
-    "rejoins from its revision and resends the same op after a transient refusal (%s)",
+  it.each(["resync_required", "internal", "rate_limited", "unavailable"])(
+    "rejoins from its revision and resends the same op after a refusal that says nothing against it (%s)",
     async (code) => {
-      const { client, t } = await live("ab", 1);
+      // Transient codes wait for a retry timer first; with no delay it fires on the next turn.
+      const { client, t } = await live("ab", 1, { retry: { initialDelay: 0, maxDelay: 0 } });
       client.submit([{ i: "x" }]);
       await nextSent(t);
       t.deliver(remote(2, [{ i: "0" }]));
