@@ -53,7 +53,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   if (!site.built) logger.warn?.(`The editor page is missing from ${publicDir}: build the demo (pnpm demo builds it). The endpoints work without it.`);
 
   const storage = config.redisUrl === undefined ? memoryStorage(config) : await redisStorage(config.redisUrl, config, logger);
-  const server = new Server(storage.backend, { logger });
+  const server = new Server(storage.backend, { logger, backendTimeoutMs: config.storageTimeoutMs });
   const hub = new Hub({ server, backend: storage.backend, pubsub: storage.pubsub, createOnJoin: true, defaultDocId: config.defaultDoc, logger });
   const presence = new PresenceCounter();
   const presenceHub = presence.wrap(hub);
@@ -80,10 +80,28 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
     logger,
   });
 
+  /**
+   * 200 while the storage answers, 503 while it does not (within the storage deadline), so that
+   * a load balancer routes around an instance that cannot save; the page shows it too.
+   */
+  const answerHealth = async (res: ServerResponse): Promise<void> => {
+    const health = await server.checkHealth();
+    // Read by pages of other instances (?servers=...), hence CORS; it holds no secret.
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    sendJson(res, health.reachable ? 200 : 503, {
+      ok: health.reachable,
+      backend: storage.kind,
+      storage: health.reachable ? "reachable" : "unreachable",
+      since: new Date(health.since).toISOString(),
+      ...(health.reachable || health.lastError === undefined ? {} : { error: health.lastError }),
+      connections: ws.connectionCount + sse.sessionCount,
+    });
+  };
+
   http.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/healthz") {
-      sendJson(res, 200, { ok: true, backend: storage.kind, connections: ws.connectionCount + sse.sessionCount });
+      void answerHealth(res);
       return;
     }
     if (url.pathname === "/stats") {
@@ -135,6 +153,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
         // Idle keep-alive connections (page and stats requests) would hold close() open.
         http.closeAllConnections();
         await stopped;
+        server.guard.close();
         await storage.close();
       })();
       return closing;
