@@ -198,7 +198,8 @@ describe("a lost document", () => {
     expect(await sent(t)).toEqual([join({ revision: 2, epoch: "e1", restore: { data: "Bab", seqs: { AUTHOR_b_0000000: 4 } } })]);
     expect(client.status).toMatchObject({ state: "joining", restoring: true });
     expect(client.snapshot).toBe("Bab!");
-    t.deliver(snapshot(2, "Bab", { epoch: "e2" }));
+    // Its copy won: the server resumes it from its own revision, in the document's new epoch.
+    t.deliver(joined(2, { epoch: "e2" }));
     expect(await sent(t)).toEqual([op(2, 1, [{ r: 3 }, { i: "!" }])]);
     expect(of("restored")).toEqual([{ outcome: "restored", revision: 2, previousRevision: 2 }]);
     expect(client.epoch).toBe("e2");

@@ -601,7 +601,7 @@ export class OTClient<Snapshot, Op> {
         this.#onSnapshot(message as SnapshotMessage<Snapshot>, connection.reason);
         return;
       case "joined":
-        this.#onJoined(message, connection.from);
+        this.#onJoined(message, connection);
         return;
       case "error":
         this.#onJoinRefused(message, connection);
@@ -670,8 +670,9 @@ export class OTClient<Snapshot, Op> {
     this.#setConnection(phase);
   }
 
-  #onJoined(message: JoinedMessage, from: number | undefined): void {
+  #onJoined(message: JoinedMessage, joining: Extract<Connection, { status: "joining" }>): void {
     const doc = this.#doc;
+    const from = joining.from;
     if (doc === undefined || from === undefined || message.revision > doc.revision) {
       // We asked for a snapshot, or to resume from an older revision: a server bug.
       const error = new OTClientError(
@@ -690,8 +691,10 @@ export class OTClient<Snapshot, Op> {
     if (message.epoch !== undefined) this.#docEpoch = message.epoch;
     // A revision below ours only means the replay repeats what we have; repeats are dropped.
     this.#setConnection({ status: "live" });
-    if (previousEpoch !== undefined && message.epoch !== undefined && message.epoch !== previousEpoch) {
-      this.#emit("restored", { outcome: "rebased", revision: doc.revision, previousRevision: doc.revision });
+    // A restore join answered `joined` in a new epoch: this copy won. An ordinary one: another
+    // copy at this very revision did.
+    if (message.epoch !== undefined && message.epoch !== previousEpoch && (joining.restoring || previousEpoch !== undefined)) {
+      this.#emit("restored", { outcome: joining.restoring ? "restored" : "rebased", revision: doc.revision, previousRevision: doc.revision });
     }
     // The op in flight may or may not have been committed while we were away. Resend it as it
     // stands (same seq, transformed so far, based on our revision): if it was committed, the

@@ -355,7 +355,8 @@ export class ConnectionSession implements HubSession {
             this.releaseFeed(own);
           }
           this.ctx.pool.reset(docId, `document "${docId}" was restored from a client's copy`);
-          return { epoch: result.epoch, from: undefined, restored: true };
+          // The copy won: the client resumes from its own revision, in the new epoch.
+          return { epoch: result.epoch, from: message.revision, restored: true };
         }
         case "open":
           return { epoch: lineage?.epoch, from: decision.revision, restored: lineage?.restoredFrom !== undefined };

@@ -103,10 +103,12 @@ describe("a lost document", () => {
     expect(record.v).toBe(3 + winner);
     const lineage = await memory.getLineage("doc");
     expect(lineage.restoredFrom).toEqual({ epoch: "old-life", revision: 3 + winner });
-    for (const answer of answers) {
-      // Every copy descends from the restored epoch: each tab gets the winner as a snapshot and rebases onto it.
-      expect(answer).toMatchObject({ type: "snapshot", data: copies[winner], revision: 3 + winner, epoch: lineage.epoch });
-    }
+    answers.forEach((answer, k) => {
+      // The winner resumes from its own revision in the new epoch; every other copy descends from
+      // the epoch the document was restored from, so each gets the winner as a snapshot to rebase onto.
+      if (k === winner) expect(answer).toEqual({ type: "joined", docId: "doc", revision: 3 + winner, epoch: lineage.epoch });
+      else expect(answer).toMatchObject({ type: "snapshot", data: copies[winner], revision: 3 + winner, epoch: lineage.epoch });
+    });
   });
 
   it("tells a rejoining client that its op whose ack was lost is in the winning copy (lastSeq), so it is not sent twice", async () => {
@@ -134,7 +136,7 @@ describe("a lost document", () => {
       epoch,
       restore: { data: "hello", seqs: { [authorLabel("doc", "writer")]: 1 } },
     });
-    expect(await watcherAgain.conn.next()).toMatchObject({ type: "snapshot", revision: 1, data: "hello" });
+    expect(await watcherAgain.conn.next()).toMatchObject({ type: "joined", revision: 1 });
     const writerAgain = after.open();
     writerAgain.send({ type: "join", docId: "doc", clientId: "writer", revision: 0, epoch });
     expect(await writerAgain.conn.next()).toMatchObject({ type: "snapshot", revision: 1, data: "hello", lastSeq: 1 });
@@ -150,7 +152,8 @@ describe("a lost document", () => {
     // The store loses its last commits: the document is behind what a tab holds (same epoch).
     const restorer = open();
     restorer.send({ type: "join", docId: "doc", clientId: "restorer", revision: 4, epoch, restore: { data: "abcd" } });
-    expect(await restorer.conn.next()).toMatchObject({ type: "snapshot", revision: 4, data: "abcd" });
+    expect(await restorer.conn.next()).toMatchObject({ type: "joined", revision: 4 });
+    expect(await memory.getRecord("doc")).toMatchObject({ v: 4, data: "abcd" });
     await waitFor(() => old.conn.closed !== undefined, "the follower of the older life to be closed");
     expect(old.conn.closed?.code).toBe(1011);
     expect(restorer.conn.closed).toBeUndefined();
