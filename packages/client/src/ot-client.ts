@@ -769,14 +769,10 @@ export class OTClient<Snapshot, Op> {
       );
     }
     this.#emit("snapshot", { snapshot: result.view, revision: message.revision });
+    // A snapshot never says that this client's copy won (`joined` in a new epoch does): after a
+    // restore, or in a new epoch, another copy did.
     if (reason === "restore" || reason === "adopt" || (previousEpoch !== undefined && message.epoch !== undefined && message.epoch !== previousEpoch)) {
-      // Ours won when the server holds exactly our copy at our revision.
-      const ours = reason === "restore" && message.revision === previous.revision && sameValue(message.data, previous.server);
-      this.#emit("restored", {
-        outcome: reason === "adopt" ? "adopted" : ours ? "restored" : "rebased",
-        revision: message.revision,
-        previousRevision: previous.revision,
-      });
+      this.#emit("restored", { outcome: reason === "adopt" ? "adopted" : "rebased", revision: message.revision, previousRevision: previous.revision });
     }
     this.#emit("resync", {
       reason,
@@ -1084,11 +1080,6 @@ const WAITING_REASONS: Partial<Record<ErrorCode, string>> = {
   rate_limited: "the server asked to slow down; edits are kept here and sent shortly",
 };
 
-/** Equal as JSON (snapshots are JSON values); strings compare directly. */
-function sameValue(a: unknown, b: unknown): boolean {
-  if (typeof a === "string" || typeof b === "string") return a === b;
-  return JSON.stringify(a) === JSON.stringify(b);
-}
 
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);

@@ -359,7 +359,13 @@ export class ConnectionSession implements HubSession {
           return { epoch: result.epoch, from: message.revision, restored: true };
         }
         case "open":
-          return { epoch: lineage?.epoch, from: decision.revision, restored: lineage?.restoredFrom !== undefined };
+          // A restorer whose copy did not win gets a snapshot (to rebase onto), never `joined`:
+          // `joined` in a new epoch tells the winner its copy won.
+          return {
+            epoch: lineage?.epoch,
+            from: message.restore !== undefined ? undefined : decision.revision,
+            restored: lineage?.restoredFrom !== undefined,
+          };
       }
     }
     throw new Error(`the join of "${docId}" found the document changing under it four times in a row`);

@@ -111,6 +111,18 @@ describe("a lost document", () => {
     });
   });
 
+  it("tells exactly one of two identical copies that it won (joined); the other gets a snapshot, even when it comes later", async () => {
+    const { open } = start(new MemoryBackend());
+    const [first, second, late] = [open(), open(), open()];
+    for (const [k, tab] of [first, second].entries()) {
+      tab.send({ type: "join", docId: "doc", clientId: `tab${k}`, revision: 2, epoch: "old-life", restore: { data: "ab" } });
+    }
+    const answers = [await first.conn.next(), await second.conn.next()];
+    expect(answers.map((a) => a.type).sort()).toEqual(["joined", "snapshot"]);
+    late.send({ type: "join", docId: "doc", clientId: "late", revision: 2, epoch: "old-life", restore: { data: "ab" } });
+    expect(await late.conn.next()).toMatchObject({ type: "snapshot", revision: 2, data: "ab" });
+  });
+
   it("tells a rejoining client that its op whose ack was lost is in the winning copy (lastSeq), so it is not sent twice", async () => {
     const before = new MemoryBackend();
     const first = start(before);

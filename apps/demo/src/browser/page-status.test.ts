@@ -39,6 +39,7 @@ describe("pageStatus", () => {
 
   it("while the connection is down: says edits are kept and offers to retry now; no banner on a page's first attempt", () => {
     const down = pageStatus({ ...base, synced: false, transport: { ...open, state: "reconnecting", attempt: 1, nextRetryAt: 11_000 } });
+    expect(down.sync).toEqual({ text: "not saved yet", saved: false });
     expect(down.banner).toMatchObject({ tone: "warning", button: "retry", text: expect.stringMatching(/connection to the server was lost.*kept.*Next try in 1 s/) });
     expect(pageStatus({ ...base, transport: { ...open, state: "connecting", attempt: 1 } }).banner).toBeUndefined();
     expect(pageStatus({ ...base, transport: { ...open, state: "closed", lastCloseReason: "token revoked" } }).banner).toMatchObject({

@@ -37,8 +37,10 @@ export interface PageStatus {
 export function pageStatus(input: PageStatusInput): PageStatus {
   const { transport, client, synced, now } = input;
   const kept = "Your edits are kept in this tab and will be sent";
-  // Unacknowledged edits are "sending" only while they are being sent (live); otherwise they wait here.
-  const sync = { text: synced ? "saved" : client.state === "live" ? "sending…" : "not saved yet", saved: synced };
+  // Unacknowledged edits are "sending" only while they are being sent (connected and live);
+  // otherwise they wait here.
+  const sending = transport.state === "open" && client.state === "live";
+  const sync = { text: synced ? "saved" : sending ? "sending…" : "not saved yet", saved: synced };
 
   if (transport.state === "closed") {
     return {
