@@ -41,6 +41,12 @@ export interface BackendGuardOptions {
   logger?: Logger;
 }
 
+/** A call awaiting its answer: when it times out, and how to fail it. */
+interface InFlight {
+  readonly deadline: number;
+  readonly expire: () => void;
+}
+
 /** Key under which a probe reads a revision, for backends without `ping`; it need not exist. */
 const PROBE_DOC_ID = "open-ot-health-probe";
 
@@ -66,6 +72,9 @@ export class BackendGuard {
   #health: BackendHealth = { reachable: true, since: Date.now(), lastError: undefined };
   readonly #listeners = new Set<(health: BackendHealth) => void>();
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Calls awaiting an answer, in the order they started (see `#timed`). */
+  readonly #inFlight = new Set<InFlight>();
+  #watchdog: ReturnType<typeof setInterval> | undefined;
   #probing: Promise<BackendHealth> | undefined;
 
   constructor(inner: IBackendAdapter, options: BackendGuardOptions = {}) {
@@ -126,10 +135,12 @@ export class BackendGuard {
     return guarded;
   }
 
-  /** Stop probing (the backend itself stays open: it is yours). */
+  /** Stop probing and watching (the backend itself stays open: it is yours). */
   close(): void {
     clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
   }
 
   // ------------------------------------------------------------------ calls
@@ -152,19 +163,25 @@ export class BackendGuard {
     );
   }
 
-  /** `run()` with the deadline; a late settlement is ignored, an answer after a timeout proves the store is back. */
+  /**
+   * `run()` with the deadline; a settlement after it is ignored. One watchdog timer serves every
+   * call in flight (a timer per call cost more than the in-memory calls it guarded), so a call
+   * fails between `timeoutMs` and `timeoutMs` plus a tenth of it.
+   */
   #timed<T>(operation: string, run: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        settled = true;
-        reject(
-          new BackendUnavailableError(
-            `${operation} got no answer from the server's storage within ${this.#timeoutMs} ms (backendTimeoutMs); its outcome is unknown: resend it with the same clientId and seq, which de-duplication makes safe`,
-            true,
+      const call: InFlight = {
+        deadline: performance.now() + this.#timeoutMs,
+        expire: () =>
+          reject(
+            new BackendUnavailableError(
+              `${operation} got no answer from the server's storage within ${this.#timeoutMs} ms (backendTimeoutMs); its outcome is unknown: resend it with the same clientId and seq, which de-duplication makes safe`,
+              true,
+            ),
           ),
-        );
-      }, this.#timeoutMs);
+      };
+      this.#inFlight.add(call);
+      this.#watchdog ??= this.#startWatchdog();
       let pending: Promise<T>;
       try {
         pending = run();
@@ -173,19 +190,32 @@ export class BackendGuard {
       }
       pending.then(
         (value) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(value);
+          if (this.#inFlight.delete(call)) resolve(value);
         },
         (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          reject(error);
+          if (this.#inFlight.delete(call)) reject(error);
         },
       );
     });
+  }
+
+  #startWatchdog(): ReturnType<typeof setInterval> {
+    const timer = setInterval(() => {
+      if (this.#inFlight.size === 0) {
+        clearInterval(timer);
+        this.#watchdog = undefined;
+        return;
+      }
+      const now = performance.now();
+      // Calls join the set in the order they start, all with the same timeout: stop at the first alive.
+      for (const call of this.#inFlight) {
+        if (call.deadline > now) break;
+        this.#inFlight.delete(call);
+        call.expire();
+      }
+    }, Math.max(1, this.#timeoutMs / 10));
+    timer.unref?.();
+    return timer;
   }
 
   // ------------------------------------------------------------------ health
