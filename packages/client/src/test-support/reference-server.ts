@@ -114,7 +114,12 @@ export class ReferenceServer {
     const clientId = connection.clientId as string;
     const seq = message.seq as number;
     const base = message.revision as number;
-    if (!connection.joined) throw new Error("reference server: op before join");
+    if (!connection.joined) {
+      // As a real server answers: a transport's offline queue may flush an op right behind a
+      // join that was refused (a transient refusal the client is waiting out).
+      connection.toClient.push({ type: "error", code: "bad_message", message: "not joined", docId, seq });
+      return;
+    }
     if (base > this.revision) {
       connection.toClient.push({ type: "error", code: "bad_revision", message: "ahead", docId, seq });
       return;
