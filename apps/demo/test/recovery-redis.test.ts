@@ -83,6 +83,11 @@ async function survive(
     for (const fleet of [one, two]) fleet.type(1);
     const read = (fleet: EditingFleet) => async () => (await store.getRecord(fleet.docId)).data as string;
     await Promise.all([one.converged(read(one), `${name}: one instance`), two.converged(read(two), `${name}: two instances`)]);
+    // Redis kept its data: nothing was lost, so nothing was restored.
+    for (const member of [...one.clients, ...two.clients]) {
+      expect(member.states, member.label).not.toContain("lost");
+      expect(member.restored, member.label).toEqual([]);
+    }
     return { one, two };
   } finally {
     await Promise.all([one.close(), two.close()]);
