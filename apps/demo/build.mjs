@@ -1,6 +1,9 @@
-// Bundles the editor page for the browser: src/browser/editor-page.ts -> dist/public/editor.js,
-// plus index.html and editor.css. Run by `pnpm build` after tsc (`node build.mjs`); the tests
-// import `buildEditorPage` to bundle into a folder of their own.
+// Builds the demo with esbuild, from the TypeScript sources of the demo and of every workspace
+// package: the server (src/main.ts -> dist/main.js, src/scale.ts -> dist/scale.js) and the
+// editor page (src/browser/editor-page.ts -> dist/public/editor.js, plus index.html and
+// editor.css). No package has to be built first, which is what keeps `pnpm demo` fast on a
+// fresh clone; type checking is `pnpm typecheck`'s job. The tests import `buildDemoServer` and
+// `buildEditorPage` to bundle into a folder of their own.
 import { copyFile, mkdir, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,7 +51,38 @@ export async function buildEditorPage(outdir = join(appDir, "dist", "public")) {
   return outdir;
 }
 
+/**
+ * esbuild options for a Node 20 ES-module bundle of TypeScript sources with every dependency:
+ * what `buildDemoServer` uses, and what the tests use to run README examples. `extra` is
+ * merged over them (entry points, output, plugins).
+ */
+export async function nodeBundleOptions(extra) {
+  return {
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    alias: await sourceAliases(),
+    // ws loads these native add-ons only if they are installed; they are not.
+    external: ["bufferutil", "utf-8-validate"],
+    // Bundled CommonJS dependencies (ws, ioredis) call require() for Node's built-ins, which an
+    // ES module does not have.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: "warning",
+    ...extra,
+  };
+}
+
+/**
+ * Bundle the demo's Node entry points (`main`, and `scale` unless left out) into `outdir`
+ * (default dist), each with every dependency, as ES modules for Node 20.
+ */
+export async function buildDemoServer(outdir = join(appDir, "dist"), entries = ["main", "scale"]) {
+  await build(await nodeBundleOptions({ entryPoints: entries.map((name) => join(appDir, "src", `${name}.ts`)), outdir, sourcemap: true }));
+  return outdir;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const outdir = await buildEditorPage();
-  console.log(`editor page bundled into ${outdir}`);
+  const [outdir, page] = await Promise.all([buildDemoServer(), buildEditorPage()]);
+  console.log(`demo server bundled into ${outdir}, editor page into ${page}`);
 }

@@ -1,5 +1,6 @@
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import type { TargetCheck } from "./report/target-check.js";
+import type { AttackResult } from "./scenarios/attack.js";
 import type { HotDocumentResult } from "./scenarios/hot-document.js";
 import type { IdleConnectionsResult } from "./scenarios/idle-connections.js";
 import type { LargeDocumentResult } from "./scenarios/large-document.js";
@@ -31,6 +32,7 @@ export interface BenchReport {
     idle?: IdleConnectionsResult;
     storm?: ReconnectStormResult;
     largeDoc?: LargeDocumentResult;
+    attack?: AttackResult;
   };
   readonly targets: TargetCheck[];
   /** Flat figures for `--baseline` comparisons. */

@@ -28,6 +28,11 @@ describe("parseCliOptions", () => {
     expect(parseCliOptions(["--server-node-flags=--max-semi-space-size=2"]).serverNodeFlags).toBe("--max-semi-space-size=2");
   });
 
+  it("runs attack only when it is named", () => {
+    expect(parseCliOptions([]).scenarios).not.toContain("attack");
+    expect(parseCliOptions(["attack", "--attack-seconds", "3"])).toMatchObject({ scenarios: ["attack"], attackSeconds: 3 });
+  });
+
   it("refuses unknown scenarios, systems and bad numbers with a message naming them", () => {
     expect(() => parseCliOptions(["hott"])).toThrow(/unknown scenario hott/);
     expect(() => parseCliOptions(["--systems", "yjs"])).toThrow(/unknown system yjs/);

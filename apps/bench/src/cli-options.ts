@@ -1,11 +1,16 @@
 import { parseArgs } from "node:util";
 import type { SystemName } from "./server-fleet.js";
 
-/** The scenarios, by the names used on the command line. */
+/** The standard set of scenarios, by the names used on the command line; a run without names runs these. */
 export const SCENARIOS = ["hot", "many-docs", "idle", "storm", "large-doc"] as const;
 
+/** Scenarios run only when named: `attack` measures defences, not speed. */
+export const EXTRA_SCENARIOS = ["attack"] as const;
+
 /** One scenario name. */
-export type ScenarioName = (typeof SCENARIOS)[number];
+export type ScenarioName = (typeof SCENARIOS)[number] | (typeof EXTRA_SCENARIOS)[number];
+
+const ALL_SCENARIOS: readonly ScenarioName[] = [...SCENARIOS, ...EXTRA_SCENARIOS];
 
 const SYSTEMS: readonly SystemName[] = ["openot", "openot-redis", "sharedb", "relay", "relay-redis", "relay-redis-batch"];
 const LARGE_SYSTEMS: readonly SystemName[] = ["openot", "openot-redis"];
@@ -32,6 +37,8 @@ export interface CliOptions {
   readonly ws: number;
   readonly sse: number;
   readonly idleSeconds: number;
+  /** attack: the longest each row may run, seconds. */
+  readonly attackSeconds: number;
   readonly drivers: number;
   readonly batch: boolean;
   /** Extra `node` flags for every server process (all systems alike), space-separated. */
@@ -55,6 +62,10 @@ Scenarios (default: all of them, the standard set):
   storm       reconnect storm: an instance restarted under its clients
   large-doc   commit cost at growing document sizes, one client
 
+Named only (not in the standard set):
+  attack      one attacker per row against a default-configured server: peak RSS and another
+              client's ping latency (issue 16's bounded attack run)
+
 Options:
   --seconds <s>         measured seconds per load run (default 5)
   --warmup <s>          unmeasured seconds before each window (default 1)
@@ -68,6 +79,7 @@ Options:
   --sizes <n,...>       large-doc: document sizes in characters (default 1000,100000,1000000)
   --large-systems <a,.> large-doc: systems (default openot,openot-redis)
   --large-rate <ops/s>  large-doc: the fixed op rate of every size (default 500); 0: next op on the ack
+  --attack-seconds <s>  attack: the longest each row may run (default 10)
   --ws <n>              idle: WebSocket connections (default 10000)
   --sse <n>             idle: SSE streams (default 2000)
   --idle-seconds <s>    idle: seconds the event loop is watched (default 5)
@@ -133,6 +145,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       ws: { type: "string" },
       sse: { type: "string" },
       "idle-seconds": { type: "string" },
+      "attack-seconds": { type: "string" },
       drivers: { type: "string" },
       "no-batch": { type: "boolean" },
       "frame-hold": { type: "string" },
@@ -146,13 +159,13 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   const [first, ...rest] = positionals;
   const command = values.help === true ? "help" : first === "profile" ? "profile" : "run";
   const named = command === "run" ? positionals : [];
-  const unknown = named.filter((p) => !SCENARIOS.includes(p as ScenarioName));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(", ")}; choose from ${SCENARIOS.join(", ")} (or none for all)`);
+  const unknown = named.filter((p) => !ALL_SCENARIOS.includes(p as ScenarioName));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(", ")}; choose from ${ALL_SCENARIOS.join(", ")} (or none for the standard set)`);
   const warmup = values.warmup === undefined ? 1 : Number(values.warmup);
   if (!Number.isFinite(warmup) || warmup < 0) throw new Error(`--warmup takes a number of seconds ≥ 0, got "${values.warmup}"`);
   return {
     command,
-    scenarios: named.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => named.includes(s)),
+    scenarios: named.length === 0 ? SCENARIOS : ALL_SCENARIOS.filter((s) => named.includes(s)),
     files: command === "profile" ? rest : [],
     seconds: positive(values.seconds, "seconds", 5),
     warmupSeconds: warmup,
@@ -167,6 +180,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     ws: positive(values.ws, "ws", 10_000),
     sse: positive(values.sse, "sse", 2000),
     idleSeconds: positive(values["idle-seconds"], "idle-seconds", 5),
+    attackSeconds: positive(values["attack-seconds"], "attack-seconds", 10),
     drivers: positive(values.drivers, "drivers", 1),
     batch: values["no-batch"] !== true,
     serverNodeFlags: values["server-node-flags"],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "./drivers/edit-generator.js";
+import { seededRandom } from "@open-ot/harness";
 import { Histogram } from "./histogram.js";
 
 function exactQuantile(sorted: readonly number[], q: number): number {

@@ -12,6 +12,7 @@ import { compareWithBaseline, formatBaseline, readBaselineMetrics } from "./repo
 import { formatProfileSummary, summariseProfile } from "./report/profile-summary.js";
 import { formatTable } from "./report/table.js";
 import { metLabel } from "./report/target-check.js";
+import { attackMetrics, attackTargets, formatAttack, runAttack } from "./scenarios/attack.js";
 import { formatHotDocument, hotDocumentMetrics, hotDocumentTargets, runHotDocument } from "./scenarios/hot-document.js";
 import { formatIdleConnections, idleConnectionsMetrics, idleConnectionsTargets, runIdleConnections } from "./scenarios/idle-connections.js";
 import { formatLargeDocument, largeDocumentMetrics, largeDocumentTargets, runLargeDocument } from "./scenarios/large-document.js";
@@ -94,6 +95,14 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
         report.targets.push(...largeDocumentTargets(result));
         Object.assign(report.metrics, largeDocumentMetrics(result));
         tables.push(formatLargeDocument(result));
+        break;
+      }
+      case "attack": {
+        const result = await runAttack({ seconds: options.attackSeconds }, print);
+        report.scenarios.attack = result;
+        report.targets.push(...attackTargets(result));
+        Object.assign(report.metrics, attackMetrics(result));
+        tables.push(formatAttack(result));
         break;
       }
     }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
+import { startRedisServer, type RedisServer } from "@open-ot/harness";
 import { ChildHandle } from "./child-handle.js";
-import { startRedis, type RedisProcess } from "./redis-process.js";
 import type { ServerConfig, ServerReady } from "./servers/server-main.js";
 import { serverNodeFlags } from "./servers/server-env.js";
 import type { MemoryAfterGc, WindowStats } from "./servers/process-stats.js";
@@ -31,11 +31,11 @@ export type ServerWindowStats = WindowStats & Record<string, unknown>;
 export class ServerFleet {
   readonly system: SystemName;
   readonly servers: ChildHandle<ServerReady>[];
-  readonly redis: RedisProcess | undefined;
+  readonly redis: RedisServer | undefined;
   readonly #options: FleetOptions;
   #restarts = 0;
 
-  private constructor(options: FleetOptions, servers: ChildHandle<ServerReady>[], redis: RedisProcess | undefined) {
+  private constructor(options: FleetOptions, servers: ChildHandle<ServerReady>[], redis: RedisServer | undefined) {
     this.system = options.system;
     this.servers = servers;
     this.redis = redis;
@@ -49,7 +49,7 @@ export class ServerFleet {
     if (instances > 1 && !redisShared) {
       throw new Error(`${options.system} runs as one instance; only openot-redis, relay-redis and relay-redis-batch have several (got instances=${instances})`);
     }
-    const redis = redisShared ? await startRedis() : undefined;
+    const redis = redisShared ? await startRedisServer() : undefined;
     const fleet = new ServerFleet(options, [], redis);
     try {
       for (let i = 0; i < instances; i++) fleet.servers.push(await fleet.#spawn(i));

@@ -25,6 +25,7 @@ describe("parseDemoConfig", () => {
       RATE_BURST: "7",
       HISTORY_LIMIT: "50",
       STORAGE_TIMEOUT_MS: "1500",
+      MAX_DOCUMENTS: "20",
       PUBLIC_DIR: "/srv/page",
     });
     expect(config).toEqual({
@@ -37,6 +38,7 @@ describe("parseDemoConfig", () => {
       rateBurst: 7,
       historyLimit: 50,
       storageTimeoutMs: 1500,
+      maxDocuments: 20,
       publicDir: "/srv/page",
       verbose: false,
     });

@@ -25,6 +25,12 @@ export interface DemoConfig {
    * @default 5000
    */
   readonly storageTimeoutMs: number;
+  /**
+   * Documents this instance creates on join, at most; joins of further unknown documents are
+   * refused with `not_found`. Bounds the memory (or Redis keys) visitors can make it hold.
+   * @default 10000
+   */
+  readonly maxDocuments: number;
   /** Folder holding the editor page (index.html, editor.js). @default undefined (the build's dist/public) */
   readonly publicDir: string | undefined;
   /** Log every connection and request failure, not only errors. @default false */
@@ -50,6 +56,7 @@ export const DEMO_DEFAULTS: DemoConfig = {
   rateBurst: 1000,
   historyLimit: 1000,
   storageTimeoutMs: 5000,
+  maxDocuments: 10_000,
   publicDir: undefined,
   verbose: false,
 };
@@ -71,6 +78,7 @@ const SETTINGS = {
   rateBurst: { flag: "rate-burst", env: "RATE_BURST", help: "messages a connection may send at once above the rate" },
   historyLimit: { flag: "history", env: "HISTORY_LIMIT", help: "ops kept per document for resuming clients" },
   storageTimeoutMs: { flag: "storage-timeout", env: "STORAGE_TIMEOUT_MS", help: "ms a storage call may take before clients are told to retry" },
+  maxDocuments: { flag: "max-documents", env: "MAX_DOCUMENTS", help: "documents this instance creates on join, at most" },
   publicDir: { flag: "public-dir", env: "PUBLIC_DIR", help: "folder with the editor page (default: the build's dist/public)" },
 } as const satisfies Record<Exclude<keyof DemoConfig, "verbose">, Setting>;
 
@@ -158,6 +166,7 @@ export function parseDemoConfig(argv: readonly string[], env: Readonly<Record<st
       rateBurst: integer(SETTINGS.rateBurst, DEMO_DEFAULTS.rateBurst, 1),
       historyLimit: integer(SETTINGS.historyLimit, DEMO_DEFAULTS.historyLimit, 1),
       storageTimeoutMs: integer(SETTINGS.storageTimeoutMs, DEMO_DEFAULTS.storageTimeoutMs, 1, 600_000),
+      maxDocuments: integer(SETTINGS.maxDocuments, DEMO_DEFAULTS.maxDocuments, 1),
       publicDir: raw(SETTINGS.publicDir)?.text,
       verbose: values["verbose"] === true,
     },

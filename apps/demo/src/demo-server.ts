@@ -3,7 +3,18 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { RedisAdapter } from "@open-ot/adapter-redis";
 import { isValidDocId } from "@open-ot/core";
-import { DocumentNotFoundError, Hub, MemoryBackend, Server, silentLogger, type IBackendAdapter, type Logger, type PubSub } from "@open-ot/server";
+import {
+  createConnectionPolicy,
+  DocumentNotFoundError,
+  Hub,
+  MemoryBackend,
+  parseRequestTarget,
+  Server,
+  silentLogger,
+  type IBackendAdapter,
+  type Logger,
+  type PubSub,
+} from "@open-ot/server";
 import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
 import type { DemoConfig } from "./demo-config.js";
@@ -54,31 +65,35 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
 
   const storage = config.redisUrl === undefined ? memoryStorage(config) : await redisStorage(config.redisUrl, config, logger);
   const server = new Server(storage.backend, { logger, backendTimeoutMs: config.storageTimeoutMs });
-  const hub = new Hub({ server, backend: storage.backend, pubsub: storage.pubsub, createOnJoin: true, defaultDocId: config.defaultDoc, logger });
+  const hub = new Hub({
+    server,
+    backend: storage.backend,
+    pubsub: storage.pubsub,
+    createOnJoin: true,
+    // Documents are created by whoever joins them: without a cap, one visitor could create
+    // documents until memory (or Redis) runs out.
+    maxCreatedDocuments: config.maxDocuments,
+    defaultDocId: config.defaultDoc,
+    logger,
+  });
   const presence = new PresenceCounter();
   const presenceHub = presence.wrap(hub);
 
   const http = createServer();
   // 0 turns the limit off: useful for load tests against the demo.
   const limited = config.rateLimit > 0;
-  const ws = attachWebSocketServer({
-    hub: presenceHub,
-    server: http,
-    defaultDocId: config.defaultDoc,
+  // One policy for both transports: a client's WebSocket and SSE connections count together
+  // against its address.
+  const policy = createConnectionPolicy({
     maxMessageBytes: config.maxMessageSize,
     rateLimit: limited ? { messagesPerSecond: config.rateLimit, burst: config.rateBurst } : false,
-    logger,
-  });
-  const sse = createSseHandler({
-    hub: presenceHub,
-    maxMessageSize: config.maxMessageSize,
-    rateLimit: limited ? { messagesPerSecond: config.rateLimit, burst: config.rateBurst } : false,
-    // The demo has no authentication and its WebSocket endpoints accept every origin, so
-    // limiting SSE to some origins would protect nothing; "*" lets a page on one instance
-    // use another instance (?servers=...).
+    // The demo has no authentication, so limiting origins would protect nothing; "*" lets a
+    // page on one instance use another instance (?servers=...).
     allowedOrigins: "*",
     logger,
   });
+  const ws = attachWebSocketServer({ hub: presenceHub, server: http, defaultDocId: config.defaultDoc, policy, logger });
+  const sse = createSseHandler({ hub: presenceHub, policy, logger });
 
   /**
    * 200 while the storage answers, 503 while it does not (within the storage deadline), so that
@@ -99,13 +114,19 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   };
 
   http.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    // Any request target a client can send must be answered, never thrown on: new URL() throws
+    // on "//" and reads "//ws" as a host.
+    const url = parseRequestTarget(req.url);
+    if (url === undefined) {
+      sendJson(res, 400, { type: "error", code: "bad_message", message: "The request target must be a path starting with a single /." });
+      return;
+    }
     if (url.pathname === "/healthz") {
       void answerHealth(res);
       return;
     }
     if (url.pathname === "/stats") {
-      const docId = url.searchParams.get("doc") ?? config.defaultDoc;
+      const docId = url.query.get("doc") ?? config.defaultDoc;
       if (!isValidDocId(docId)) {
         sendJson(res, 400, { type: "error", code: "bad_message", message: "?doc= must be a document id: 1 to 256 characters from A-Z a-z 0-9 . _ ~ : -" });
         return;
@@ -117,7 +138,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
     }
     if (sse(req, res)) return;
     if (site.handle(req, res)) return;
-    sendJson(res, 404, { type: "error", code: "not_found", message: `Nothing at ${url.pathname}: the page is at /, WebSockets at /ws, SSE at /events and /messages.` });
+    sendJson(res, 404, { type: "error", code: "not_found", message: `Nothing at ${url.pathname.slice(0, 100)}: the page is at /, WebSockets at /ws, SSE at /events and /messages.` });
   });
 
   try {

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { launchRedisServer, type LaunchedRedis } from "./redis-launcher.js";
+import { startRedisServer, type RedisServer } from "@open-ot/harness";
 
 const HELP = `Usage: node dist/scale.js [--ports 3001,3002] [--redis URL] [demo options...]
 
@@ -101,10 +101,12 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  let redis: LaunchedRedis | undefined;
+  let redis: RedisServer | undefined;
   let redisUrl = args.redisUrl;
   if (redisUrl === undefined) {
-    redis = await launchRedisServer();
+    redis = await startRedisServer().catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; or set REDIS_URL to a Redis you run.`);
+    });
     redisUrl = redis.url;
     console.log(`Started redis-server (pid ${redis.pid}) at ${redisUrl}; it is stopped on exit.`);
   } else {

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
+import { parseRequestTarget } from "@open-ot/server";
 
 /** The files of the editor page, as the build writes them to dist/public. */
 const FILES: Readonly<Record<string, string>> = {
@@ -49,7 +50,8 @@ export async function loadStaticSite(publicDir: string, defaultDoc: string): Pro
   return {
     built,
     handle(req, res) {
-      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      const path = parseRequestTarget(req.url)?.pathname;
+      if (path === undefined) return false;
       const file = path === "/" ? "/index.html" : path;
       const type = FILES[file];
       if (type === undefined) return false;

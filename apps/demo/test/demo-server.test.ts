@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
 import { HttpSseTransport } from "@open-ot/transport-http-sse";
-import { waitUntil } from "@open-ot/testing";
+import { waitUntil } from "@open-ot/harness";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
 import { DEMO_DEFAULTS, type DemoConfig } from "../src/demo-config.js";

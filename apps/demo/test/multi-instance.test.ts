@@ -1,7 +1,7 @@
 import { RedisAdapter } from "@open-ot/adapter-redis";
 import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
-import { randomTextEdit, seededRandom, startRedisServer, waitUntil, type RedisServer } from "@open-ot/testing";
+import { randomTextEdit, seededRandom, startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEditorTransport } from "../src/browser/editor-transport.js";

@@ -3,7 +3,7 @@
 // come back (from exactly one tab's copy) with every tab's text once and none of a tab's own
 // edits dropped, and every tab must end live with the server's text.
 import { RedisAdapter } from "@open-ot/adapter-redis";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { startRedisServer, type RedisServer } from "@open-ot/harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
 import { DemoProcess } from "./support/demo-process.js";

@@ -3,7 +3,7 @@
 // and on two. Nothing is restarted but Redis: every client must end live, with the server's
 // text, every token it typed present exactly once, and none left refused or waiting.
 import { RedisAdapter } from "@open-ot/adapter-redis";
-import { startFaultProxy, startRedisServer, waitUntil, type FaultProxy, type RedisServer } from "@open-ot/testing";
+import { startFaultProxy, startRedisServer, waitUntil, type FaultProxy, type RedisServer } from "@open-ot/harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
 import { DemoProcess } from "./support/demo-process.js";

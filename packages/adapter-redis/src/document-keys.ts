@@ -13,6 +13,8 @@ export interface DocumentKeys {
   readonly history: string;
   /** Hash: clientId -> `"seq:revision"`, the last committed `seq` of each client and its revision. */
   readonly seqs: string;
+  /** Hash: clientId -> the principal the client is bound to (only clients that are also in `seqs`). */
+  readonly owners: string;
   /** The pub/sub channel (`documentChannel(docId)` of @open-ot/server). */
   readonly channel: string;
 }
@@ -29,5 +31,5 @@ export function documentKeys(docId: string): DocumentKeys {
     );
   }
   const prefix = `ot:{${docId}}:`;
-  return { doc: `${prefix}doc`, history: `${prefix}history`, seqs: `${prefix}seqs`, channel: documentChannel(docId) };
+  return { doc: `${prefix}doc`, history: `${prefix}history`, seqs: `${prefix}seqs`, owners: `${prefix}owners`, channel: documentChannel(docId) };
 }

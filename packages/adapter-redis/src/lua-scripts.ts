@@ -10,9 +10,10 @@
  *
  * Layout of a document (see `DocumentKeys`): the hash `doc` (`type`, `v`, `snapv`, `snapshot`,
  * `oldest`, `nonce`, and after a restore `rrev` and maybe `rfrom`), the list `history` (entry
- * `i` is the op of revision `oldest + i`) and the hash `seqs` (clientId -> `"seq:revision"`).
- * The `nonce` is set when the document is created (or restored) and never changes otherwise:
- * it is the document's epoch.
+ * `i` is the op of revision `oldest + i`), the hash `seqs` (clientId -> `"seq:revision"`) and
+ * the hash `owners` (clientId -> the principal the client is bound to; an entry only for
+ * clients in `seqs`). The `nonce` is set when the document is created (or restored) and never
+ * changes otherwise: it is the document's epoch.
  */
 
 /** A script as ioredis `defineCommand` takes it. */
@@ -23,14 +24,14 @@ export interface LuaScript {
 
 /**
  * Create a document at revision 0 unless it exists.
- * KEYS: doc, history, seqs. ARGV: type, snapshot JSON, nonce. Returns 1 if created, 0 if it existed.
+ * KEYS: doc, history, seqs, owners. ARGV: type, snapshot JSON, nonce. Returns 1 if created, 0 if it existed.
  */
 export const CREATE_SCRIPT: LuaScript = {
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 -- Leftovers of a document whose hash was deleted by hand would corrupt the new one.
-redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 redis.call('HSET', KEYS[1], 'type', ARGV[1], 'v', '0', 'snapv', '0', 'snapshot', ARGV[2], 'oldest', '1', 'nonce', ARGV[3])
 return 1
 `,
@@ -39,18 +40,23 @@ return 1
 /**
  * The commit of one op (see {@link COMMIT_SCRIPT}) as a Lua function of the per-op arguments
  * (revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "",
- * expected epoch or "");
- * the shared ones are read from ARGV 6-9, 11 and 12 as COMMIT_SCRIPT numbers them.
+ * principal or "", expected epoch or ""); the shared ones are read from ARGV 6-9, 11, 12 and 14
+ * as COMMIT_SCRIPT numbers them.
  */
 const COMMIT_ONE = `
-local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, epoch)
+local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, principal, epoch)
   local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce', 'turn')
   if not doc[1] then return {'missing'} end
   if epoch ~= '' and doc[4] ~= epoch then return {'replaced', doc[4]} end
   local revision = tonumber(revisionArg)
   local tracked = clientId ~= '' and seq ~= ''
+  local owner = false
 
   if tracked then
+    -- The principal first: another principal's copy of a committed op must not even learn
+    -- that it is a duplicate.
+    owner = redis.call('HGET', KEYS[4], clientId)
+    if owner and owner ~= principal then return {'forbidden'} end
     local last = redis.call('HGET', KEYS[3], clientId)
     if last then
       local sep = string.find(last, ':', 1, true)
@@ -61,6 +67,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, epoc
         if tonumber(seq) == tonumber(lastSeq) then at = string.sub(last, sep + 1) end
         return {'duplicate', lastSeq, at}
       end
+      if ARGV[14] ~= '' and tonumber(seq) - tonumber(lastSeq) > tonumber(ARGV[14]) then return {'seq_too_far', lastSeq} end
     end
   end
 
@@ -109,6 +116,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, epoc
 
   if tracked then
     redis.call('HSET', KEYS[3], clientId, seq .. ':' .. revisionArg)
+    if principal ~= '' and not owner then redis.call('HSET', KEYS[4], clientId, principal) end
     local maxClients = tonumber(ARGV[9])
     if maxClients >= 0 and redis.call('HLEN', KEYS[3]) > maxClients then
       -- Forget the clients that committed least recently, down to 90% of the limit, so this
@@ -122,7 +130,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, epoc
       end
       table.sort(entries, function(a, b) return a[2] < b[2] end)
       local keep = math.max(1, math.floor(maxClients * 0.9))
-      for i = 1, #entries - keep do redis.call('HDEL', KEYS[3], entries[i][1]) end
+      for i = 1, #entries - keep do redis.call('HDEL', KEYS[3], entries[i][1]) redis.call('HDEL', KEYS[4], entries[i][1]) end
     end
   end
 
@@ -144,19 +152,24 @@ end
 `;
 
 /**
- * Commit one op atomically: existence, duplicate `(clientId, seq)`, compare-and-set on the
- * revision, append to history, record the seq, store the snapshot when one is passed, trim
- * history and the seq table, and PUBLISH the commit notice, so publication order is commit order.
+ * Commit one op atomically: existence, epoch, the client's principal, duplicate `(clientId, seq)`, how
+ * far the seq jumps, compare-and-set on the revision, append to history, record the seq (and the
+ * principal, on the client's first commit with one), store the snapshot when one is passed,
+ * trim history and the seq table, and PUBLISH the commit notice, so publication order is commit
+ * order.
  *
- * KEYS: doc, history, seqs.
+ * KEYS: doc, history, seqs, owners.
  * ARGV: 1 revision, 2 history entry JSON (`{"revision":..,"op":..,...}`), 3 clientId or "",
  * 4 seq or "", 5 snapshot JSON or "" (not due), 6 channel, 7 notice prefix (`{"docId":"..",`),
  * 8 history limit (-1: keep all), 9 max clients in the seq table (-1: keep all), 10 the
  * revision the op was based on or "" (no kept-history check), 11 the caller's id (one per
  * adapter), 12 how many milliseconds to hold the next revision for the caller if this commit
- * conflicts ("0": do not), 13 the epoch (nonce) the caller read the document in, or "" (no check).
+ * conflicts ("0": do not), 13 the submitter's principal or "", 14 the most a seq may jump above
+ * the client's last committed one or "" (no limit), 15 the epoch (nonce) the caller read the
+ * document in, or "" (no check).
  *
- * Checks in this order: existence, epoch, duplicate, kept history (the ops after the base revision
+ * Checks in this order: existence, epoch, principal (a client bound to another principal),
+ * duplicate, seq jump, kept history (the ops after the base revision
  * must still be kept: a join may already have been answered with a snapshot because they were
  * not), the turn, revision.
  *
@@ -168,7 +181,8 @@ end
  * otherwise succeed wait, so a turn never lets anything commit that the revision check alone
  * would refuse.
  *
- * Returns `{'missing'}`, `{'replaced', nonce}`, `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`,
+ * Returns `{'missing'}`, `{'replaced', nonce}`, `{'forbidden'}`,
+ * `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`, `{'seq_too_far', lastSeq}`,
  * `{'trimmed', oldest}`, `{'reserved', msLeft}`, `{'conflict', current, entries}` or
  * `{'committed', revision, nonce}`. A conflict's `entries` are the history entries of
  * revisions `revision .. current`, so the caller can transform and retry in one round trip;
@@ -179,10 +193,10 @@ end
  * of the first run.
  */
 export const COMMIT_SCRIPT: LuaScript = {
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
 ${COMMIT_ONE}
-return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13])
+return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13], ARGV[15])
 `,
 };
 
@@ -192,20 +206,21 @@ return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13]
  * order, same notice published, so publication order is revision order), and the script stops
  * at the first that is not committed; nothing after it is tried.
  *
- * KEYS: doc, history, seqs. ARGV: 1 the epoch every op expects, or ""; 2-5 and 10 unused (""),
- * 6-9, 11, 12 as for COMMIT_SCRIPT; then six per op from 13 on: revision, history entry JSON,
- * clientId or "", seq or "", snapshot JSON or "", base or "".
+ * KEYS: doc, history, seqs, owners. ARGV: 1 the epoch every op expects, or ""; 2-5, 10, 13 and
+ * 15 unused (""); 6-9, 11, 12 and 14 as for COMMIT_SCRIPT; then seven per op from 16 on:
+ * revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "",
+ * principal or "".
  *
  * Returns the list of the replies COMMIT_SCRIPT would give, one per op tried: every one but the
  * last is `committed`; the last is the reason the script stopped when it is not.
  */
 export const COMMIT_BATCH_SCRIPT: LuaScript = {
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
 ${COMMIT_ONE}
 local out = {}
-for a = 13, #ARGV - 5, 6 do
-  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[1])
+for a = 16, #ARGV - 6, 7 do
+  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[1])
   out[#out + 1] = reply
   if reply[1] ~= 'committed' then return out end
 end
@@ -265,22 +280,23 @@ return {'ok', redis.call('LRANGE', KEYS[2], from - oldest, to - oldest)}
  * exists in the expected epoch (nonce) at a revision below the copy's. The document becomes the
  * copy at its revision, with a new nonce, no history (the oldest kept revision is the next one),
  * the copy's revision and epoch recorded (`rrev`, `rfrom`), and the given seq-table entries
- * merged in (the higher seq wins); then the restore notice is published.
+ * merged in (the higher seq wins; the owners of the clients it already knew stay bound); then
+ * the restore notice is published.
  *
- * KEYS: doc, history, seqs. ARGV: 1 type, 2 snapshot JSON, 3 revision, 4 new nonce, 5 the
+ * KEYS: doc, history, seqs, owners. ARGV: 1 type, 2 snapshot JSON, 3 revision, 4 new nonce, 5 the
  * copy's epoch or "", 6 the expected epoch or "" (then only a missing document is restored),
  * 7 channel, 8 notice JSON, 9 unused; then pairs of seq-table key and seq from 10 on.
  * Returns 1 when restored, 0 when the condition did not hold (nothing written).
  */
 export const RESTORE_SCRIPT: LuaScript = {
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
 local doc = redis.call('HMGET', KEYS[1], 'v', 'nonce')
 if doc[1] then
   if ARGV[6] == '' or doc[2] ~= ARGV[6] or tonumber(doc[1]) >= tonumber(ARGV[3]) then return 0 end
 else
   -- Leftovers of a document whose hash is gone would corrupt the restored one.
-  redis.call('DEL', KEYS[3])
+  redis.call('DEL', KEYS[3], KEYS[4])
 end
 redis.call('DEL', KEYS[1], KEYS[2])
 local rev = ARGV[3]

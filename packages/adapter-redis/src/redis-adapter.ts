@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
-import { isValidSeq, TextType, type OTType } from "@open-ot/core";
+import { checkNumberOption, isValidSeq, TextType, type OTType } from "@open-ot/core";
 import {
+  CLIENT_NOTICE_CHANNEL,
   DocumentExistsError,
   DocumentNotFoundError,
   DocumentReplacedError,
   HistoryTrimmedError,
   type CommitBatchResult,
+  isClientNotice,
+  type ClientNotice,
   type CommitNotice,
   type CommitRequest,
   type CommitResult,
@@ -67,12 +70,11 @@ export interface RedisAdapterOptions {
   snapshotCacheSize?: number;
   /**
    * Fairness on a hot document shared by several instances. An instance whose commit to a
-   * document lost the race four times in a row (another instance committed first each time:
-   * the winner gets its reply, hence sends its next commit, first, so it tends to win again;
-   * before this, 1 in 1000 commits in the bench lost 20 times in a row) holds the next revision for
-   * this many milliseconds: other instances' commits of it wait until the holder committed
-   * (or the time ran out). Without it a loser could lose `maxCommitAttempts` times in a row
-   * and its submit fail with `internal`. 0 turns holding off; at most 1000.
+   * document lost the race four times in a row (the winner gets its reply, hence sends its next
+   * commit, first, so it tends to win again) holds the next revision for this many
+   * milliseconds: other instances' commits of it wait until the holder committed (or the time
+   * ran out). Without it a loser could lose `maxCommitAttempts` times in a row and its submit
+   * fail with `internal` (docs/decisions/006). 0 turns holding off; at most 1000.
    * @default 5
    */
   turnHoldMs?: number;
@@ -86,10 +88,9 @@ export interface RedisAdapterOptions {
  * through twenty (the ioredis default); calls made while the connection is known to be down
  * fail at once without being sent (see `RedisAdapter.call`). The offline queue stays enabled so
  * calls made right after construction wait for the first connection. Auto-pipelining stays
- * off (ioredis's default): a commit is one script run, and a pipeline per command deferred each
- * commit's write and cost more than the writes it saved. The bench measured with it off: two
- * instances on one hot document 1.1-1.4x the ops/s at 1 to 200 clients, 100 documents the same.
- * Pass `enableAutoPipelining: true` in the ioredis options to turn it on.
+ * off (ioredis's default): a commit is one script run, and a pipeline per command only deferred
+ * each commit's write (docs/decisions/005). Pass `enableAutoPipelining: true` in the ioredis
+ * options to turn it on.
  */
 const CONNECTION_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
 
@@ -97,8 +98,8 @@ type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
  * Conflicts in a row after which a commit asks to hold the next revision (see `turnHoldMs`).
- * Not fewer: a waiting commit re-sends until the hold ends, and holding after every loss made
- * 2.4 script runs per commit in the bench against 1.6 with this value.
+ * Not fewer: a waiting commit re-sends until the hold ends, so holding sooner costs more script
+ * runs than it saves (docs/decisions/006).
  */
 const LOSSES_BEFORE_HOLD = 3;
 /**
@@ -171,7 +172,7 @@ function cachedSnapshot(nonce: string, revision: number, request: { snapshot?: u
   if (Object.getOwnPropertyDescriptor(request, "snapshot")?.get === undefined) return { nonce, revision, data: request.snapshot };
   // One shared getter, not an object literal with its own: a new closure per commit made a new
   // hidden class per commit, kept in V8's old generation with the commit's document and ops
-  // reachable from it (see `commitRequest` in @open-ot/server).
+  // reachable from it (docs/decisions/002).
   const entry = { nonce, revision } as CachedSnapshot;
   Object.defineProperty(entry, DEFERRED_REQUEST, { value: request });
   Object.defineProperty(entry, "data", DEFERRED_DATA_ACCESSOR);
@@ -190,10 +191,24 @@ const DEFERRED_DATA_ACCESSOR: PropertyDescriptor = {
   configurable: true,
 };
 
-function checkLimit(value: number, name: string, min: number): number {
-  if (value === Infinity || (Number.isSafeInteger(value) && value >= min)) return value;
-  throw new TypeError(`RedisAdapter option ${name} must be an integer of at least ${min} or Infinity, got ${String(value)}`);
+/** Longest principal stored (the hub passes a short digest; the bound keeps a runaway caller from filling memory). */
+const MAX_STORED_PRINCIPAL_LENGTH = 1024;
+
+function checkPrincipal(principal: unknown): void {
+  if (typeof principal !== "string" || principal.length === 0 || principal.length > MAX_STORED_PRINCIPAL_LENGTH) {
+    throw new TypeError(`commit: principal must be a string of 1 to ${MAX_STORED_PRINCIPAL_LENGTH} characters, got ${JSON.stringify(principal)}`);
+  }
 }
+
+/** ARGV 14 of the commit scripts: the largest seq jump allowed, or "" for none. */
+function seqJumpArg(maxSeqJump: number | undefined): string {
+  if (maxSeqJump === undefined) return "";
+  if (!Number.isSafeInteger(maxSeqJump) || maxSeqJump < 1) throw new TypeError(`commit: maxSeqJump must be a positive integer, got ${String(maxSeqJump)}`);
+  return String(maxSeqJump);
+}
+
+/** A count option where Infinity means "no limit". */
+const LIMIT = { min: 0, integer: true, infinite: true } as const;
 
 /**
  * The Redis backend and pub/sub of @open-ot/server, on ioredis.
@@ -237,15 +252,11 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
    * @default "redis://127.0.0.1:6379"
    */
   constructor(connection: string | RedisOptions = "redis://127.0.0.1:6379", options: RedisAdapterOptions = {}) {
-    this.snapshotEvery = checkLimit(options.snapshotEvery ?? 100, "snapshotEvery", 1);
-    if (this.snapshotEvery === Infinity) throw new TypeError("RedisAdapter option snapshotEvery must be finite");
-    this.historyLimit = checkLimit(options.historyLimit ?? 1000, "historyLimit", 0);
-    this.maxClients = checkLimit(options.maxClientsPerDocument ?? 10_000, "maxClientsPerDocument", 1);
-    this.turnHoldMs = options.turnHoldMs ?? 5;
-    if (!Number.isSafeInteger(this.turnHoldMs) || this.turnHoldMs < 0 || this.turnHoldMs > 1000) {
-      throw new TypeError(`RedisAdapter option turnHoldMs must be an integer from 0 to 1000, got ${String(options.turnHoldMs)}`);
-    }
-    this.cache = new SnapshotCache(checkLimit(options.snapshotCacheSize ?? 1000, "snapshotCacheSize", 0));
+    this.snapshotEvery = checkNumberOption("RedisAdapter", "snapshotEvery", options.snapshotEvery ?? 100, { min: 1, integer: true });
+    this.historyLimit = checkNumberOption("RedisAdapter", "historyLimit", options.historyLimit ?? 1000, LIMIT);
+    this.maxClients = checkNumberOption("RedisAdapter", "maxClientsPerDocument", options.maxClientsPerDocument ?? 10_000, { ...LIMIT, min: 1 });
+    this.turnHoldMs = checkNumberOption("RedisAdapter", "turnHoldMs", options.turnHoldMs ?? 5, { min: 0, max: 1000, integer: true });
+    this.cache = new SnapshotCache(checkNumberOption("RedisAdapter", "snapshotCacheSize", options.snapshotCacheSize ?? 1000, LIMIT));
     this.logger = options.logger ?? {};
     this.types = new Map((options.types ?? [TextType as OTType<unknown, unknown>]).map((type) => [type.name, type]));
 
@@ -299,7 +310,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     const data = snapshot === undefined ? otType.create() : snapshot;
     const nonce = randomUUID();
     const created = await this.call("createDocument", false, () =>
-      this.scripts.otCreate(keys.doc, keys.history, keys.seqs, type, this.encode(data, "snapshot"), nonce),
+      this.scripts.otCreate(keys.doc, keys.history, keys.seqs, keys.owners, type, this.encode(data, "snapshot"), nonce),
     );
     if (created !== 1) throw new DocumentExistsError(docId);
     this.cache.set(docId, { nonce, revision: 0, data });
@@ -397,18 +408,38 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     const keys: DocumentKeys = documentKeys(docId);
     const args: (string | number)[] = [];
     const epoch = requests[0]!.epoch;
+    const maxSeqJump = requests[0]!.maxSeqJump;
     for (const [i, request] of requests.entries()) {
       checkRevision(request.revision, "commitBatch: request.revision", 1);
       if (i > 0 && request.revision !== requests[i - 1]!.revision + 1) {
         throw new TypeError("commitBatch: the requests' revisions must be consecutive");
       }
       if (request.epoch !== epoch) throw new TypeError("commitBatch: every request must expect the same epoch");
+      if (request.maxSeqJump !== maxSeqJump) throw new TypeError("commitBatch: the requests must have the same maxSeqJump");
       const snapshot = this.snapshotDue(request.revision) ? this.encode(request.snapshot, "request.snapshot") : undefined;
       args.push(...this.commitArgs(request, snapshot));
     }
     const { reply: replies, lost } = await this.sendCommit("commitBatch", docId, requests[0]!.revision, (hold) =>
       this.call("commitBatch", true, () =>
-        this.scripts.otCommitBatch(keys.doc, keys.history, keys.seqs, epoch ?? "", "", "", "", "", ...this.sharedCommitArgs(docId, keys), "", this.callerId, hold, ...args),
+        this.scripts.otCommitBatch(
+          keys.doc,
+          keys.history,
+          keys.seqs,
+          keys.owners,
+          epoch ?? "",
+          "",
+          "",
+          "",
+          "",
+          ...this.sharedCommitArgs(docId, keys),
+          "",
+          this.callerId,
+          hold,
+          "",
+          seqJumpArg(maxSeqJump),
+          "",
+          ...args,
+        ),
       ),
     );
     const committed: number[] = [];
@@ -471,6 +502,14 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     return Number(value.slice(0, value.indexOf(":")));
   }
 
+  /** The principal `clientId` is bound to in the document, if any (and while its seq is remembered, see `maxClientsPerDocument`). */
+  async getClientPrincipal(docId: string, clientId: string): Promise<string | undefined> {
+    const keys = documentKeys(docId);
+    checkClientId(clientId, "getClientPrincipal");
+    const value = await this.call("getClientPrincipal", false, () => this.redis.hget(keys.owners, clientId));
+    return value ?? undefined;
+  }
+
   /** The current revision, or rejects with {@link DocumentNotFoundError}. */
   async getRevision(docId: string): Promise<number> {
     const keys = documentKeys(docId);
@@ -513,6 +552,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
         keys.doc,
         keys.history,
         keys.seqs,
+        keys.owners,
         request.type,
         this.encode(request.snapshot, "snapshot"),
         String(request.revision),
@@ -557,6 +597,21 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   }
 
   /**
+   * Publish `notice` to every instance's {@link subscribeClientNotices} listener (on the
+   * channel `ot:clients`), so that an older connection of a client elsewhere is closed.
+   */
+  async publishClientNotice(notice: ClientNotice): Promise<void> {
+    const text = this.encode(notice, "notice");
+    await this.call("publishClientNotice", false, () => this.redis.publish(CLIENT_NOTICE_CHANNEL, text));
+  }
+
+  /** Receive every client notice published from now on; resolves once Redis confirmed the subscription. */
+  async subscribeClientNotices(listener: (notice: ClientNotice) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    return await this.subscriber.subscribe(CLIENT_NOTICE_CHANNEL, listener, isClientNotice);
+  }
+
+  /**
    * Be told when the subscriber connection came back after a drop and its subscriptions are
    * active again: messages published meanwhile were lost, so catch up from history. Returns a
    * function that removes the listener.
@@ -590,13 +645,14 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     snapshot: string | undefined,
   ): Promise<CommitResult> {
     const keys: DocumentKeys = documentKeys(docId);
-    const [revisionArg, entry, clientIdArg, seqArg, snapshotArg, baseArg] = this.commitArgs(request, snapshot);
+    const [revisionArg, entry, clientIdArg, seqArg, snapshotArg, baseArg, principalArg] = this.commitArgs(request, snapshot);
     const { reply, lost } = await this.sendCommit("commit", docId, request.revision, (hold) =>
       this.call("commit", true, () =>
         this.scripts.otCommit(
           keys.doc,
           keys.history,
           keys.seqs,
+          keys.owners,
           revisionArg,
           entry,
           clientIdArg,
@@ -606,6 +662,8 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
           baseArg,
           this.callerId,
           hold,
+          principalArg,
+          seqJumpArg(request.maxSeqJump),
           request.epoch ?? "",
         ),
       ),
@@ -643,23 +701,26 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     return { reply, lost };
   }
 
-  /** The per-op arguments of the commit scripts: revision, entry, clientId, seq, snapshot, base (checked). */
+  /** The per-op arguments of the commit scripts: revision, entry, clientId, seq, snapshot, base, principal (checked). */
   private commitArgs(
     request: Omit<CommitRequest, "snapshot">,
     snapshot: string | undefined,
-  ): [string, string, string, string, string, string] {
-    const { revision, op, clientId, seq, base } = request;
+  ): [string, string, string, string, string, string, string] {
+    const { revision, op, clientId, seq, base, principal } = request;
     if (clientId !== undefined) checkClientId(clientId, "commit");
     if (seq !== undefined && !isValidSeq(seq)) throw new TypeError(`commit: seq must be a positive safe integer, got ${String(seq)}`);
     if (base !== undefined) checkRevision(base, "commit: request.base", 0);
+    if (principal !== undefined) checkPrincipal(principal);
     const entry = this.encode({ revision, op, clientId, seq }, "op");
+    const tracked = clientId !== undefined && seq !== undefined;
     return [
       String(revision),
       entry,
       clientId ?? "",
-      clientId !== undefined && seq !== undefined ? String(seq) : "",
+      tracked ? String(seq) : "",
       snapshot ?? "",
       base === undefined ? "" : String(base),
+      tracked && principal !== undefined ? principal : "",
     ];
   }
 
@@ -692,6 +753,10 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
         const at = Number(reply[2]);
         return at >= 0 ? { status: "duplicate", revision: at, lastSeq } : { status: "duplicate", lastSeq };
       }
+      case "forbidden":
+        return { status: "forbidden" };
+      case "seq_too_far":
+        return { status: "seq_too_far", lastSeq: Number(reply[1]) };
       case "conflict": {
         this.lostRaces.set(docId, lost + 1);
         const current = Number(reply[1]);

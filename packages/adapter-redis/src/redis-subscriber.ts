@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { CommitNotice, Logger, PubSubListener } from "@open-ot/server";
+import type { CommitNotice, Logger } from "@open-ot/server";
 import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-error.js";
 
 /**
@@ -14,9 +14,13 @@ type State = "idle" | "connecting" | "ready" | "interrupted" | "closed";
 /** Pause before a replacement connection (see `RedisSubscriber.replace`), so a proxy that keeps closing is not hammered. */
 const REPLACE_DELAY_MS = 100;
 
-/** One subscribe() call; a wrapper so the same function subscribed twice is two subscriptions. */
+/**
+ * One subscribe() call; a wrapper so the same function subscribed twice is two subscriptions.
+ * `deliver` hands a parsed message to the listener if it has the shape the listener expects,
+ * and says whether it did.
+ */
 interface Subscription {
-  readonly listener: PubSubListener;
+  readonly deliver: (message: unknown) => boolean;
 }
 
 interface Channel {
@@ -27,7 +31,8 @@ interface Channel {
   readonly confirm: () => void;
 }
 
-function isCommitNotice(value: unknown): value is CommitNotice {
+/** True when `value` has the shape of a {@link CommitNotice}; what {@link RedisSubscriber.subscribe} checks unless told otherwise. */
+export function isCommitNotice(value: unknown): value is CommitNotice {
   if (typeof value !== "object" || value === null) return false;
   const notice = value as Partial<CommitNotice>;
   return typeof notice.docId === "string" && typeof notice.revision === "number" && "op" in notice;
@@ -64,8 +69,15 @@ export class RedisSubscriber {
     this.state = next;
   }
 
-  /** Subscribe `listener` to `channel`; resolves once Redis confirmed it, to a function that unsubscribes. */
-  async subscribe(channel: string, listener: PubSubListener): Promise<() => Promise<void>> {
+  /**
+   * Subscribe `listener` to `channel`; resolves once Redis confirmed it, to a function that
+   * unsubscribes. Messages that are not JSON, or fail `accepts`, are dropped (and logged).
+   */
+  async subscribe<T = CommitNotice>(
+    channel: string,
+    listener: (message: T) => void,
+    accepts: (value: unknown) => value is T = isCommitNotice as (value: unknown) => value is T,
+  ): Promise<() => Promise<void>> {
     if (this.state === "closed") throw new Error("RedisAdapter is closed: subscribe on a new RedisAdapter");
     if (typeof channel !== "string" || channel === "") throw new TypeError("subscribe: channel must be a non-empty string");
     if (typeof listener !== "function") throw new TypeError("subscribe: onMessage must be a function");
@@ -92,7 +104,13 @@ export class RedisSubscriber {
       entry = { subscriptions: new Set(), subscribed, confirm };
       this.channels.set(channel, entry);
     }
-    const subscription: Subscription = { listener };
+    const subscription: Subscription = {
+      deliver: (message) => {
+        if (!accepts(message)) return false;
+        listener(message);
+        return true;
+      },
+    };
     entry.subscriptions.add(subscription);
     const joined = entry;
     await joined.subscribed.catch((error: unknown) => {
@@ -158,8 +176,7 @@ export class RedisSubscriber {
       // A drop before the first "ready" counts too: SUBSCRIBEs may already have been confirmed
       // on the socket that just closed, and they died with it. Marking it interrupted makes the
       // next "ready" subscribe every channel again and tell the listeners to catch up; leaving
-      // it "connecting" let those channels go silent for good (found by the bench's many-docs
-      // workload under CPU load).
+      // it "connecting" let those channels go silent for good (docs/decisions/011).
       if (this.state === "ready" || this.state === "connecting") this.setState("interrupted");
     });
     connection.on("error", (error: Error) => {
@@ -221,13 +238,9 @@ export class RedisSubscriber {
     } catch {
       notice = undefined;
     }
-    if (!isCommitNotice(notice)) {
-      this.logger.warn?.("RedisAdapter: dropped a message that is not a commit notice", { channel, message: text.slice(0, 200) });
-      return;
-    }
-    for (const { listener } of [...entry.subscriptions]) {
+    for (const { deliver } of [...entry.subscriptions]) {
       try {
-        listener(notice);
+        if (!deliver(notice)) this.logger.warn?.("RedisAdapter: dropped a message of the wrong shape", { channel, message: text.slice(0, 200) });
       } catch (error) {
         this.logger.error?.("RedisAdapter: a subscribe listener threw", { channel, error: String(error) });
       }

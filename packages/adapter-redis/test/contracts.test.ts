@@ -1,6 +1,7 @@
 // The backend and pub/sub contract suites of @open-ot/testing against RedisAdapter, each test on
 // a redis-server of its own.
-import { describeBackendContract, describeLineageContract, describePubSubContract, startRedisServer } from "@open-ot/testing";
+import { describeBackendContract, describeLineageContract, describePubSubContract } from "@open-ot/testing";
+import { startRedisServer } from "@open-ot/harness";
 import { RedisAdapter, type RedisAdapterOptions } from "../src/index.js";
 
 function contractFor(label: string, adapterOptions: RedisAdapterOptions): void {

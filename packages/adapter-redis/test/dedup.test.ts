@@ -3,9 +3,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { documentChannel, type CommitNotice } from "@open-ot/server";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
 import { RedisAdapter } from "../src/index.js";
-import { append, inspector, until } from "./helpers.js";
+import { append, inspector } from "./helpers.js";
 import { startReplyHoldingProxy, type ReplyHoldingProxy } from "./reply-holding-proxy.js";
 
 let redis: RedisServer;
@@ -54,7 +54,7 @@ describe("a commit run twice", () => {
     expect(await backend.getRecord("doc")).toEqual({ type: "text", v: 2, data: "hello!" });
     // One more commit, so the absence of a second notice for revision 1 is observable.
     await backend.commit("doc", append("hello!", "?", 3, "client-b", 2));
-    await until(() => heard.length >= 3, "three notices");
+    await waitUntil(() => heard.length >= 3, "three notices", 10_000);
     expect(heard.map((m) => [m.revision, m.clientId, m.seq])).toEqual([
       [1, "client-a", 1],
       [2, "client-b", 1],
@@ -72,14 +72,14 @@ describe("a commit run twice", () => {
     proxy.holdReplies();
     const pending = backend.commit("doc", append("", "once", 1, "client-a", 1));
     // The script ran in Redis; only its reply is missing.
-    await until(async () => (await raw.hget("ot:{doc}:doc", "v")) === "1", "the commit to land in Redis");
+    await waitUntil(async () => (await raw.hget("ot:{doc}:doc", "v")) === "1", "the commit to land in Redis", 10_000);
     proxy.cutAll(); // ioredis reconnects and re-sends the unanswered EVALSHA
 
     expect(await pending).toEqual({ status: "duplicate", revision: 1, lastSeq: 1 });
     expect(await raw.llen("ot:{doc}:history")).toBe(1);
     expect(await backend.getRecord("doc")).toEqual({ type: "text", v: 1, data: "once" });
     await backend.commit("doc", append("once", "!", 2, "client-a", 2));
-    await until(() => heard.length >= 2, "two notices");
+    await waitUntil(() => heard.length >= 2, "two notices", 10_000);
     expect(heard.map((m) => m.revision)).toEqual([1, 2]);
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { TextType, type OTType, type TextOp } from "@open-ot/core";
 import { OTError, Server, type CommitBatchResult, type CommitRequest, type CommitResult, type DuplicateResult, type SubmitResult } from "@open-ot/server";
-import { randomInt, seededRandom } from "@open-ot/testing";
+import { randomInt, seededRandom } from "@open-ot/harness";
 import { RedisAdapter } from "../src/index.js";
 import { redisPerTest } from "./helpers.js";
 

@@ -3,13 +3,8 @@ import { Redis } from "ioredis";
 import { afterEach, beforeEach } from "vitest";
 import { TextType } from "@open-ot/core";
 import type { CommitRequest } from "@open-ot/server";
-import { startRedisServer, waitUntil, type RedisServer } from "@open-ot/testing";
+import { startRedisServer, type RedisServer } from "@open-ot/harness";
 import type { RedisAdapter, RedisAdapterOptions } from "../src/index.js";
-
-/** Resolve once `condition()` holds (it may be async); fail after `ms`, naming `what`. Polls, never sleeps blindly. */
-export function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  return waitUntil(condition, what, ms);
-}
 
 /** A plain ioredis client to look at what the adapter stored, that never retries. */
 export function inspector(url: string): Redis {
@@ -29,10 +24,16 @@ export function append(doc: string, text: string, revision: number, clientId?: s
 
 /** What {@link redisPerTest} gives a test file. */
 export interface RedisPerTest<A extends RedisAdapter> {
+  /** The current test's redis-server (to shut it down, kill it or read its port). */
+  server(): RedisServer;
   /** The URL of the current test's redis-server. */
   url(): string;
+  /** A plain client on it (see {@link inspector}), disconnected after the test. */
+  raw(): Redis;
   /** An adapter on it, closed after the test. */
   adapter(options?: RedisAdapterOptions): A;
+  /** Close `created` after the test, with the adapters made by {@link RedisPerTest.adapter}. */
+  track<B extends RedisAdapter>(created: B): B;
 }
 
 /**
@@ -41,25 +42,31 @@ export interface RedisPerTest<A extends RedisAdapter> {
  */
 export function redisPerTest<A extends RedisAdapter>(make: (url: string, options: RedisAdapterOptions) => A): RedisPerTest<A> {
   let redis: RedisServer | undefined;
-  const adapters: A[] = [];
+  let raw: Redis | undefined;
+  const adapters: RedisAdapter[] = [];
   beforeEach(async () => {
     redis = await startRedisServer();
   });
   afterEach(async () => {
     for (const a of adapters.splice(0)) await a.close();
+    raw?.disconnect();
+    raw = undefined;
     await redis?.stop();
     redis = undefined;
   });
-  const url = (): string => {
+  const server = (): RedisServer => {
     if (redis === undefined) throw new Error("redisPerTest: no redis-server outside a test");
-    return redis.url;
+    return redis;
+  };
+  const track = <B extends RedisAdapter>(created: B): B => {
+    adapters.push(created);
+    return created;
   };
   return {
-    url,
-    adapter(options = {}) {
-      const created = make(url(), options);
-      adapters.push(created);
-      return created;
-    },
+    server,
+    url: () => server().url,
+    raw: () => (raw ??= inspector(server().url)),
+    adapter: (options = {}) => track(make(server().url, options)),
+    track,
   };
 }

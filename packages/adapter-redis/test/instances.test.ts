@@ -4,9 +4,9 @@
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Hub, Server } from "@open-ot/server";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
 import { RedisAdapter } from "../src/index.js";
-import { inspector, until } from "./helpers.js";
+import { inspector } from "./helpers.js";
 import { ProtocolClient } from "./protocol-client.js";
 
 let redis: RedisServer;
@@ -73,7 +73,7 @@ describe("two instances sharing Redis", () => {
     async function write(writer: ProtocolClient): Promise<void> {
       for (let seq = 1; seq <= perWriter; seq++) {
         writer.submit(seq, `${writer.clientId}:${seq};`);
-        await until(() => writer.acked.includes(seq) || writer.errorsFor(seq).length > 0, `${writer.clientId}'s ack ${seq}`);
+        await waitUntil(() => writer.acked.includes(seq) || writer.errorsFor(seq).length > 0, `${writer.clientId}'s ack ${seq}`, 10_000);
         expect(writer.errorsFor(seq)).toEqual([]);
         if (writer === writerA && seq % 20 === 10) {
           // Kill both instances' subscriber connections in the middle of the flow.
@@ -87,7 +87,7 @@ describe("two instances sharing Redis", () => {
 
     const total = perWriter * 2;
     const everyone = [writerA, writerB, readerA, readerB];
-    await until(() => everyone.every((c) => c.revision >= total), "every client to reach the last revision");
+    await waitUntil(() => everyone.every((c) => c.revision >= total), "every client to reach the last revision", 10_000);
     expectComplete(everyone, total, new Map([[writerA, perWriter], [writerB, perWriter]]));
   });
 
@@ -116,9 +116,10 @@ describe("two instances sharing Redis", () => {
           if (tries > 3) throw new Error(`${writer.clientId} seq ${seq}: refused ${tries - 1} times`);
           const errorsBefore = writer.errorsFor(seq).length;
           writer.submit(seq, `${writer.clientId}:${seq};`);
-          await until(
+          await waitUntil(
             () => writer.acked.includes(seq) || writer.errorsFor(seq).length > errorsBefore,
             `${writer.clientId}'s ack or refusal of ${seq}`,
+            10_000,
           );
           const refusal = writer.errorsFor(seq)[errorsBefore];
           if (refusal === undefined) break;
@@ -126,7 +127,7 @@ describe("two instances sharing Redis", () => {
           await cameBack;
           // The ack of a first try that did commit may still be on its way (catch-up after the
           // resubscribe): then there is nothing to resend.
-          await until(() => writer.revision >= 0, "a live connection");
+          await waitUntil(() => writer.revision >= 0, "a live connection", 10_000);
           if (writer.acked.includes(seq)) break;
         }
       }
@@ -135,11 +136,11 @@ describe("two instances sharing Redis", () => {
     const writing = Promise.all([write(writerA), write(writerB)]);
     await wentDown;
     await redis.shutdown({ save: true });
-    await until(() => refusals.length > 0, "a submit refused while Redis is down");
+    await waitUntil(() => refusals.length > 0, "a submit refused while Redis is down", 10_000);
     await redis.start();
     // Writers resend once both instances reach Redis again (a real client backs off meanwhile).
     for (const { hub } of instances) {
-      await until(async () => (await hub.checkHealth()).reachable, "the instance to reach Redis again");
+      await waitUntil(async () => (await hub.checkHealth()).reachable, "the instance to reach Redis again", 10_000);
     }
     back?.();
     await writing;
@@ -147,7 +148,7 @@ describe("two instances sharing Redis", () => {
     expect(new Set(refusals)).toEqual(new Set(["unavailable"]));
     const total = perWriter * 2;
     const everyone = [writerA, writerB, reader];
-    await until(() => everyone.every((c) => c.revision >= total), "every client to reach the last revision");
+    await waitUntil(() => everyone.every((c) => c.revision >= total), "every client to reach the last revision", 10_000);
     expectComplete(everyone, total, new Map([[writerA, perWriter], [writerB, perWriter]]));
 
     // Storage agrees: every (clientId, seq) once, revisions 1..total, a consistent document.

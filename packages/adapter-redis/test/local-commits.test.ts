@@ -4,9 +4,8 @@
 // of another instance's lower one waits for it.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Hub, Server, type PubSub, type PubSubListener } from "@open-ot/server";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
 import { RedisAdapter } from "../src/index.js";
-import { until } from "./helpers.js";
 import { ProtocolClient } from "./protocol-client.js";
 
 let redis: RedisServer;
@@ -87,17 +86,17 @@ describe("own commits on Redis", () => {
     gate.holding = true;
     for (let seq = 1; seq <= 3; seq++) {
       writer.submit(seq, `w${seq};`);
-      await until(() => writer.acked.includes(seq), `ack ${seq}`);
+      await waitUntil(() => writer.acked.includes(seq), `ack ${seq}`, 10_000);
     }
-    await until(() => reader.revision === 3, "the reader to get revisions 1-3");
+    await waitUntil(() => reader.revision === 3, "the reader to get revisions 1-3", 10_000);
     // Every notice came (by Redis) and is still held: the acks and ops did not wait for them.
-    await until(() => gate.held.length === 3, "the three notices to arrive at the gate");
+    await waitUntil(() => gate.held.length === 3, "the three notices to arrive at the gate", 10_000);
     expect(gate.delivered).toBe(0);
     gate.release();
     expect(gate.delivered).toBe(3);
     // The next commit's ack comes after the late notices: none of them was delivered again.
     writer.submit(4, "w4;");
-    await until(() => writer.acked.includes(4) && reader.revision === 4, "revision 4 on both");
+    await waitUntil(() => writer.acked.includes(4) && reader.revision === 4, "revision 4 on both", 10_000);
     expect(received(writer)).toEqual(["ack:1", "ack:2", "ack:3", "ack:4"]);
     expect(received(reader)).toEqual(["op:1", "op:2", "op:3", "op:4"]);
     expect(writer.violations).toEqual([]);
@@ -111,16 +110,16 @@ describe("own commits on Redis", () => {
     const bob = await client(b.hub, "bob");
     b.gate.holding = true;
     alice.submit(1, "a;");
-    await until(() => alice.acked.includes(1), "alice's ack");
-    await until(() => b.gate.held.length === 1, "revision 1's notice to reach instance B");
+    await waitUntil(() => alice.acked.includes(1), "alice's ack", 10_000);
+    await waitUntil(() => b.gate.held.length === 1, "revision 1's notice to reach instance B", 10_000);
     // Bob's op is based on 0: committed as revision 2 while B still lacks revision 1.
     bob.submit(1, "b;");
-    await until(() => b.gate.held.length === 2, "revision 2's notice to reach instance B");
+    await waitUntil(() => b.gate.held.length === 2, "revision 2's notice to reach instance B", 10_000);
     expect(received(bob)).toEqual([]);
     b.gate.release();
-    await until(() => bob.revision === 2, "bob's op 1 and ack 2");
+    await waitUntil(() => bob.revision === 2, "bob's op 1 and ack 2", 10_000);
     expect(received(bob)).toEqual(["op:1", "ack:2"]);
-    await until(() => alice.revision === 2, "alice's op 2");
+    await waitUntil(() => alice.revision === 2, "alice's op 2", 10_000);
     expect(received(alice)).toEqual(["ack:1", "op:2"]);
     expect(bob.violations).toEqual([]);
     expect(alice.violations).toEqual([]);
@@ -142,13 +141,13 @@ describe("own commits on Redis", () => {
             setImmediate(() => b.gate.release());
           }
           writer.submit(seq, `${writer.clientId}:${seq};`);
-          await until(() => writer.acked.includes(seq), `${writer.clientId}'s ack ${seq}`);
+          await waitUntil(() => writer.acked.includes(seq), `${writer.clientId}'s ack ${seq}`, 10_000);
         }
       }),
     );
     const total = perWriter * 2;
     const everyone = [...writers, ...readers];
-    await until(() => everyone.every((c) => c.revision >= total), "every client to reach the last revision");
+    await waitUntil(() => everyone.every((c) => c.revision >= total), "every client to reach the last revision", 10_000);
     for (const c of everyone) {
       expect(c.violations, c.clientId).toEqual([]);
       expect(c.revisions, c.clientId).toEqual(Array.from({ length: total }, (_, i) => i + 1));

@@ -1,9 +1,9 @@
 // Redis goes away in the middle of editing and comes back: calls fail with a clear error while it
 // is down, nothing is half-committed, and editing resumes with no op lost or applied twice.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
 import { RedisAdapter, RedisUnavailableError } from "../src/index.js";
-import { append, until } from "./helpers.js";
+import { append } from "./helpers.js";
 
 let redis: RedisServer;
 const adapters: RedisAdapter[] = [];
@@ -25,9 +25,10 @@ afterEach(async () => {
 
 /** Resolves once `backend` answers again after Redis came back. */
 async function reachable(backend: RedisAdapter, docId: string): Promise<void> {
-  await until(
+  await waitUntil(
     () => backend.getRevision(docId).then(() => true, () => false),
     "the adapter to reconnect",
+    10_000,
   );
 }
 
@@ -81,7 +82,7 @@ describe("Redis down in the middle of editing", () => {
       expect(reason.code).toBe("unavailable");
       expect(reason.message).toContain(`Redis at 127.0.0.1:${redis.port}`);
     }
-    await until(() => failures.length > 0, "the editor to meet the outage");
+    await waitUntil(() => failures.length > 0, "the editor to meet the outage", 10_000);
 
     await redis.start();
     await reachable(backend, "doc");
@@ -111,9 +112,10 @@ describe("Redis down in the middle of editing", () => {
     const backend = adapter();
     await backend.createDocument("doc", "text", "");
     await redis.kill();
-    await until(
+    await waitUntil(
       () => backend.getRevision("doc").then(() => false, (error: unknown) => error instanceof RedisUnavailableError && !error.sent),
       "a call refused without being sent",
+      10_000,
     );
     await expect(backend.commit("doc", append("", "x", 1, "c", 1))).rejects.toMatchObject({
       name: "RedisUnavailableError",

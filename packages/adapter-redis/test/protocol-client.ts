@@ -2,7 +2,7 @@
 // and checks the protocol's order guarantee as messages arrive.
 import type { ServerMessage } from "@open-ot/core";
 import type { Hub, HubConnection, HubSession } from "@open-ot/server";
-import { until } from "./helpers.js";
+import { waitUntil } from "@open-ot/harness";
 
 export class ProtocolClient implements HubConnection {
   readonly messages: ServerMessage[] = [];
@@ -46,7 +46,7 @@ export class ProtocolClient implements HubConnection {
 
   async join(): Promise<void> {
     this.session.receive(JSON.stringify({ type: "join", docId: this.docId, clientId: this.clientId }));
-    await until(() => this.revision >= 0, `${this.clientId}'s snapshot`);
+    await waitUntil(() => this.revision >= 0, `${this.clientId}'s snapshot`, 10_000);
   }
 
   /** Submit "insert `text` at 0" (valid at every revision) as `seq`, based on the last revision seen. */

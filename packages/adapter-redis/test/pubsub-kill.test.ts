@@ -2,34 +2,18 @@
 // loses whatever is published until it is back. The adapter resubscribes and says so
 // (onResubscribe), and the server's sequencer fills the gap from history, so another instance
 // still sees every revision, in order.
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { documentChannel, SequencerPool, type CommitNotice } from "@open-ot/server";
-import { startRedisServer, type RedisServer } from "@open-ot/testing";
+import { waitUntil } from "@open-ot/harness";
 import { RedisAdapter } from "../src/index.js";
-import { append, inspector, until } from "./helpers.js";
+import { append, redisPerTest } from "./helpers.js";
 
-let redis: RedisServer;
-let raw: Redis;
-const adapters: RedisAdapter[] = [];
+const redis = redisPerTest((url, options) => new RedisAdapter(url, options));
 
 /** An adapter whose connections wait `reconnectMs` before reconnecting, so a kill opens a window in which messages are lost. */
 function adapter(reconnectMs = 50): RedisAdapter {
-  const created = new RedisAdapter({ host: "127.0.0.1", port: redis.port, retryStrategy: () => reconnectMs });
-  adapters.push(created);
-  return created;
+  return redis.track(new RedisAdapter({ host: "127.0.0.1", port: redis.server().port, retryStrategy: () => reconnectMs }));
 }
-
-beforeEach(async () => {
-  redis = await startRedisServer();
-  raw = inspector(redis.url);
-});
-
-afterEach(async () => {
-  for (const a of adapters.splice(0)) await a.close();
-  raw.disconnect();
-  await redis.stop();
-});
 
 describe("CLIENT KILL TYPE pubsub", () => {
   it("resubscribes, then calls onResubscribe, after which messages arrive again", async () => {
@@ -45,12 +29,12 @@ describe("CLIENT KILL TYPE pubsub", () => {
     const notice = (revision: number): CommitNotice => ({ docId: "doc", revision, op: [] });
 
     await publisher.publish(channel, notice(1));
-    await until(() => heard.length === 1, "the first message");
-    expect(await raw.client("KILL", "TYPE", "pubsub")).toBe(1);
-    await until(() => resubscribed === 1, "onResubscribe");
+    await waitUntil(() => heard.length === 1, "the first message", 10_000);
+    expect(await redis.raw().client("KILL", "TYPE", "pubsub")).toBe(1);
+    await waitUntil(() => resubscribed === 1, "onResubscribe", 10_000);
     // The subscription is active again by the time the listener is called.
     await publisher.publish(channel, notice(2));
-    await until(() => heard.length === 2, "a message after the resubscribe");
+    await waitUntil(() => heard.length === 2, "a message after the resubscribe", 10_000);
     expect(heard).toEqual([1, 2]);
   });
 
@@ -88,18 +72,18 @@ describe("CLIENT KILL TYPE pubsub", () => {
     // and at last right before the final ops, which no later message reveals: only the
     // resubscribe catch-up can bring those.
     await commitUpTo(40);
-    expect(await raw.client("KILL", "TYPE", "pubsub")).toBe(1);
+    expect(await redis.raw().client("KILL", "TYPE", "pubsub")).toBe(1);
     await commitUpTo(60);
-    await until(() => resubscribed === 1, "the first resubscribe");
+    await waitUntil(() => resubscribed === 1, "the first resubscribe", 10_000);
     await commitUpTo(100);
-    expect(await raw.client("KILL", "TYPE", "pubsub")).toBe(1);
+    expect(await redis.raw().client("KILL", "TYPE", "pubsub")).toBe(1);
     await commitUpTo(120);
-    await until(() => resubscribed === 2, "the second resubscribe");
+    await waitUntil(() => resubscribed === 2, "the second resubscribe", 10_000);
     await commitUpTo(total - 5);
-    expect(await raw.client("KILL", "TYPE", "pubsub")).toBe(1);
+    expect(await redis.raw().client("KILL", "TYPE", "pubsub")).toBe(1);
     await commitUpTo(total);
 
-    await until(() => delivered.length >= total, `${total} revisions delivered by the reader's sequencer`);
+    await waitUntil(() => delivered.length >= total, `${total} revisions delivered by the reader's sequencer`, 10_000);
     expect(delivered).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(overPubSub.length).toBeLessThan(total);
     await pool.close();

@@ -2,7 +2,7 @@
 // while Redis is down. ioredis (without a ready check, as the subscriber runs) could then report
 // a closed connection ready and never reconnect: the subscriptions went silent for good.
 import { afterEach, expect, it } from "vitest";
-import { startFaultProxy, startRedisServer, waitUntil, type FaultProxy, type RedisServer } from "@open-ot/testing";
+import { startFaultProxy, startRedisServer, waitUntil, type FaultProxy, type RedisServer } from "@open-ot/harness";
 import { RedisAdapter } from "../src/index.js";
 
 let redis: RedisServer | undefined;

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { OTClientError } from "./ot-client-error.js";
 import { OTClient } from "./ot-client.js";
 import { ReferenceServer, type InjectedRefusal } from "./test-support/reference-server.js";
-import { pick, randomInt, seededRandom } from "./test-support/seeded-random.js";
+import { pick, randomInt, seededRandom } from "@open-ot/harness";
 import { SimReconnectingTransport, SimTransport } from "./test-support/sim-transport.js";
 
 const DOC = "sim-doc";

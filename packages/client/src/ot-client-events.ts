@@ -131,7 +131,10 @@ export interface RemoteOpEvent<Op> {
   readonly op: Op;
   /** The revision the op was committed at. */
   readonly revision: number;
-  /** An opaque label of the client that made it, when the server said (never its clientId). */
+  /**
+   * An opaque label of the client that made it, stable for that client in this document, when
+   * the server said (servers never reveal another client's `clientId`).
+   */
   readonly author: string | undefined;
 }
 

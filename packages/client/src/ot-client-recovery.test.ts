@@ -9,7 +9,7 @@ import type { OTClientEvents, OTClientStatus } from "./ot-client-events.js";
 import { OTClient } from "./ot-client.js";
 import type { OTClientOptions } from "./ot-client-options.js";
 import { ScriptedHandshakeTransport, ScriptedTransport } from "./test-support/scripted-transport.js";
-import { settle, until } from "./test-support/until.js";
+import { settle } from "@open-ot/harness";
 
 const DOC = "doc-1";
 const ME = "client_A";
@@ -34,8 +34,10 @@ function makeClient(options: Partial<OTClientOptions<string, TextOp>> = {}, tran
   return { client, t: transport, of };
 }
 
+/** What the client sent, once it sent `count` messages (awaited in event-loop turns: timers are fake here). */
 async function sent(t: ScriptedTransport, count = 1): Promise<unknown[]> {
-  await until(() => t.sent.length >= count, `${count} sent message(s)`);
+  for (let turn = 0; turn < 1000 && t.sent.length < count; turn++) await settle();
+  expect(t.sent.length, `${count} sent message(s)`).toBeGreaterThanOrEqual(count);
   return t.take();
 }
 

@@ -5,7 +5,7 @@ import type { OTClientEvents } from "./ot-client-events.js";
 import { OTClient } from "./ot-client.js";
 import type { OTClientOptions } from "./ot-client-options.js";
 import { ScriptedHandshakeTransport, ScriptedTransport } from "./test-support/scripted-transport.js";
-import { settle, until } from "./test-support/until.js";
+import { settle, waitUntil } from "@open-ot/harness";
 
 const DOC = "doc-1";
 const ME = "client_A";
@@ -38,7 +38,7 @@ function ofType(events: { name: string; payload: unknown }[], name: string): unk
 }
 
 async function nextSent(t: ScriptedTransport, count = 1): Promise<unknown[]> {
-  await until(() => t.sent.length >= count, `${count} sent message(s)`);
+  await waitUntil(() => t.sent.length >= count, `${count} sent message(s)`);
   return t.take();
 }
 
@@ -47,7 +47,7 @@ const snapshot = (revision: number, data: string, lastSeq?: number) => ({
 });
 const joined = (revision: number) => ({ type: "joined", docId: DOC, revision });
 const ack = (revision: number, seq: number) => ({ type: "ack", docId: DOC, revision, seq });
-const remote = (revision: number, op: TextOp, author = "client_B") => ({ type: "op", docId: DOC, revision, op, author });
+const remote = (revision: number, op: TextOp, author = "author_B") => ({ type: "op", docId: DOC, revision, op, author });
 const opMsg = (revision: number, seq: number, op: TextOp) => ({ type: "op", docId: DOC, clientId: ME, seq, revision, op });
 
 /** A client joined to DOC at `revision` with `text`. */
@@ -192,7 +192,7 @@ describe("local edits and acks", () => {
 
     client.submit([{ r: 11 }, { i: "!" }]);
     client.submit([{ r: 12 }, { i: "?" }]);
-    await settle();
+    await settle(3);
     expect(t.sent).toEqual([]);
     expect(client.state).toBe("awaitingWithBuffer");
     expect(client.snapshot).toBe("hello world!?");
@@ -216,7 +216,7 @@ describe("local edits and acks", () => {
     expect(() => client.submit([{ r: 3 }, { i: "x" }])).toThrow(/past the end|reach/i);
     expect(client.snapshot).toBe("hi");
     expect(client.state).toBe("synchronized");
-    await settle();
+    await settle(3);
     expect(t.sent).toEqual([]);
   });
 
@@ -238,10 +238,10 @@ describe("remote ops", () => {
   it("applies a remote op when synchronized and emits it with its revision and author", async () => {
     const { client, t } = await live("hello", 5);
     const events = record(client);
-    t.deliver(remote(6, [{ i: ">" }], "client_B"));
+    t.deliver(remote(6, [{ i: ">" }], "author_B"));
     expect(client.snapshot).toBe(">hello");
     expect(client.revision).toBe(6);
-    expect(ofType(events, "remoteOp")).toEqual([{ op: [{ i: ">" }], revision: 6, author: "client_B" }]);
+    expect(ofType(events, "remoteOp")).toEqual([{ op: [{ i: ">" }], revision: 6, author: "author_B" }]);
   });
 
   it("transforms a remote op against the op in flight and the buffer; the remote insert wins a tie", async () => {
@@ -498,7 +498,7 @@ describe("resync from a snapshot", () => {
     await reconnected;
     expect(client.snapshot).toBe("ABC");
     expect(client.synced).toBe(true);
-    await settle();
+    await settle(3);
     expect(t.sent).toEqual([]);
     const [resync] = ofType(events, "resync") as { dropped: TextOp }[];
     expect(TextType.apply("abc", resync!.dropped)).toBe("xabc");
@@ -570,7 +570,7 @@ describe("resync from a snapshot", () => {
     t.deliver(snapshot(2, "xab", 1));
     expect(client.snapshot).toBe("xab");
     expect(client.synced).toBe(true);
-    await settle();
+    await settle(3);
     expect(t.sent).toEqual([]);
   });
 
@@ -614,7 +614,7 @@ describe("resync from a snapshot", () => {
     await nextSent(t);
     t.deliver({ type: "error", code: "resync_required", message: "too old", docId: DOC, seq: 7 });
     t.deliver({ type: "error", code: "rate_limited", message: "slow down" });
-    await settle();
+    await settle(3);
     expect(t.sent).toEqual([]);
     expect(client.connectionState).toBe("live");
     expect((ofType(events, "error") as { code: string }[]).map((e) => e.code)).toEqual(["resync_required", "rate_limited"]);
@@ -648,7 +648,7 @@ describe("send failures", () => {
     const events = record(client);
     t.sendError = new Error("socket not writable");
     client.submit([{ i: "x" }]);
-    await until(() => client.connectionState === "offline", "offline after the failed send");
+    await waitUntil(() => client.connectionState === "offline", "offline after the failed send");
     expect(errors(events)).toContainEqual(expect.objectContaining({ code: "send_failed", seq: 1, message: expect.stringMatching(/stays pending/) }));
     expect(client.state).toBe("awaitingConfirm");
 
@@ -695,7 +695,7 @@ describe("HandshakeCapable transports", () => {
     await connected;
     t.lose();
     client.submit([{ i: "x" }]); // the wrapper rejects (queue off)
-    await settle();
+    await settle(3);
     expect(client.connectionState).toBe("live");
     expect(t.isOpen).toBe(false);
     await t.reconnect();

@@ -1,5 +1,6 @@
-// Run from packages/core after `npx tsc -p tsconfig.build.json`: node examples/text-ot.mjs
-import { TextType, diffText, transformCursor, parseClientFrame, errorMessage } from "../dist/index.js";
+// node text-ot.mjs, in a project that installed @open-ot/core (in this repository: build the
+// package first, `pnpm build`, then `node examples/text-ot.mjs` from packages/core).
+import { TextType, diffText, transformCursor, parseClientFrame, errorMessage } from "@open-ot/core";
 
 const doc = "Hello world";
 

@@ -1,7 +1,7 @@
 /** Protocol error codes carried by `{type: "error"}` messages (docs/protocol.md, "Error codes"). */
 export const ErrorCodes = {
   bad_message:
-    "Not JSON, not an object, unknown type, a required field missing, a bad docId/clientId/seq, another clientId than the connection's, or an op for a document the connection has not joined.",
+    "Not JSON, not an object, unknown type, a required field missing, a bad docId/clientId/seq (a seq too far ahead of the client's last committed one included), another clientId than the connection's, or an op for a document the connection has not joined.",
   invalid_op:
     "The op's value is wrong: not an array, an unknown component, a bad count, a reach past the end of the document, a split surrogate pair or a lone surrogate in an insert.",
   bad_revision: "The revision is not a non-negative integer, or is ahead of the document.",
@@ -10,7 +10,7 @@ export const ErrorCodes = {
   too_large: "The message is larger than the server accepts.",
   rate_limited: "Too many messages: slow down.",
   unauthorized: "Missing or bad credentials.",
-  forbidden: "The credentials do not allow this.",
+  forbidden: "The credentials do not allow this (a clientId bound to another principal included).",
   internal: "The server failed; the request was not applied.",
   unavailable:
     "The server's storage cannot be reached right now (or did not answer in time); the request was not applied or its outcome is unknown, and the same request can be sent again.",
@@ -51,8 +51,12 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && Object.prototype.hasOwnProperty.call(ErrorCodes, value);
 }
 
-/** What a reconnecting client does after a close code (docs/protocol.md, "Close codes"). */
-export type ReconnectAdvice = "stop" | "reconnect-now" | "backoff" | "retry-few" | "backoff-long";
+/**
+ * What a reconnecting client does after a close code (docs/protocol.md, "Close codes").
+ * `renew-once`: connect once more at once, asking for fresh credentials; stop if that
+ * connection ends the same way.
+ */
+export type ReconnectAdvice = "stop" | "reconnect-now" | "backoff" | "retry-few" | "backoff-long" | "renew-once";
 
 /** Description of a WebSocket close code used by the protocol. */
 export interface CloseCodeInfo {
@@ -72,6 +76,7 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
   NOT_FOUND: 4001,
   UNAUTHORIZED: 4003,
+  SUPERSEDED: 4009,
   RATE_LIMITED: 4029,
 } as const;
 
@@ -84,7 +89,13 @@ export const CloseCodes: Readonly<Record<number, CloseCodeInfo>> = {
   1009: { code: 1009, name: "message_too_big", meaning: "Message too big.", advice: "stop" },
   1011: { code: 1011, name: "internal_error", meaning: "Internal server error.", advice: "backoff" },
   4001: { code: 4001, name: "not_found", meaning: "Document or session not found.", advice: "retry-few" },
-  4003: { code: 4003, name: "unauthorized", meaning: "Unauthorized or forbidden (token expired or revoked).", advice: "stop" },
+  4003: { code: 4003, name: "unauthorized", meaning: "Unauthorized or forbidden (token expired or revoked).", advice: "renew-once" },
+  4009: {
+    code: 4009,
+    name: "superseded",
+    meaning: "A newer connection of the same client (same clientId) replaced this one.",
+    advice: "stop",
+  },
   4029: { code: 4029, name: "rate_limited", meaning: "Rate limited.", advice: "backoff-long" },
 };
 

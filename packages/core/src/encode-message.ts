@@ -4,13 +4,8 @@ import type { ServerMessage } from "./protocol.js";
  * Where a message keeps its JSON text once encoded (a non-enumerable property, so neither
  * `JSON.stringify`, spreads nor `structuredClone` see it). A server sends one committed op to
  * every other connection of a document as the very same message object, so it is serialised
- * once per op rather than once per recipient (the benchmark's profile showed per-recipient
- * `JSON.stringify` as a tenth of the server's time at 50 clients).
- *
- * Not a `WeakMap`: with a new key per op, V8's young-generation GC kept a weak map's entries
- * alive until the next full GC (a test with short-lived keys: 3.7 MB surviving each scavenge,
- * 8 ms pauses, against 0.3 MB and 1 ms without the map), which was a share of the server's
- * ack p99.
+ * once per op rather than once per recipient. Not a `WeakMap`, whose entries keyed by
+ * short-lived objects outlive young-generation collections (docs/decisions/001).
  */
 const ENCODED: unique symbol = Symbol("encoded JSON");
 

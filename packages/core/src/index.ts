@@ -12,3 +12,4 @@ export { decodeFrame, type DecodedFrame } from "./decode-frame.js";
 export { findLoneSurrogate, isHighSurrogate, isLowSurrogate, splitsSurrogatePair, type CodeUnits } from "./surrogates.js";
 export { LazyText } from "./lazy-text.js";
 export * from "./encode-message.js";
+export { checkNumberOption, type NumberOptionRule } from "./number-option.js";

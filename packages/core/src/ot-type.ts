@@ -34,6 +34,12 @@ export interface OTType<Snapshot, Op> {
    * it fits that document. Throws an {@link InvalidOpError} saying what is wrong.
    */
   validate?(op: unknown, snapshot?: Snapshot): Op;
+  /**
+   * The size of a document, in units the type chooses (text: UTF-16 code units), which a
+   * server compares with its maximum document size. Without it a server uses the length of
+   * `JSON.stringify(snapshot)`.
+   */
+  size?(snapshot: Snapshot): number;
 }
 
 /** Thrown by {@link OTType.validate} and `apply` for an op that is malformed or does not fit the document. */

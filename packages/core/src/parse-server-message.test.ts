@@ -15,7 +15,9 @@ describe("parseServerMessage", () => {
     [{ type: "joined", docId: "d", revision: 3 }],
     [{ type: "ack", docId: "d", revision: 1 }],
     [{ type: "ack", docId: "d", revision: 5, seq: 9 }],
-    [{ type: "op", docId: "d", op: [{ i: "x" }], revision: 2, clientId: "c1" }],
+    [{ type: "op", docId: "d", op: [{ i: "x" }], revision: 2, author: "Qm9iLXRoZS1sYWJl" }],
+    [{ type: "snapshot", docId: "d", revision: 0, data: "", docType: "text", author: "a1" }],
+    [{ type: "joined", docId: "d", revision: 3, author: "a1" }],
     [{ type: "op", docId: "d", op: [], revision: 2 }],
     [{ type: "error", code: "bad_revision", message: "m", docId: "d", seq: 1 }],
     [{ type: "error", code: "internal", message: "m" }],
@@ -28,6 +30,13 @@ describe("parseServerMessage", () => {
     [{ type: "error", code: "bad_revision", message: "m", docId: "d", serverRevision: 12 }],
   ])("accepts %j as is", (message) => {
     expect(parseServerMessage(JSON.stringify(message))).toEqual({ ok: true, message });
+  });
+
+  it("drops a clientId on an op (servers never send one client's id to another)", () => {
+    expect(parseServerMessage({ type: "op", docId: "d", op: [], revision: 1, clientId: "c1" })).toEqual({
+      ok: true,
+      message: { type: "op", docId: "d", op: [], revision: 1 },
+    });
   });
 
   it("drops unknown fields", () => {
@@ -47,7 +56,9 @@ describe("parseServerMessage", () => {
     [{ type: "ack", docId: "d", revision: 0 }, /bad "revision": expected a positive integer, got 0/],
     [{ type: "ack", docId: "a b", revision: 1 }, /bad "docId"/],
     [{ type: "op", docId: "d", revision: 1 }, /lacks "op"/],
-    [{ type: "op", docId: "d", op: [], revision: 1, clientId: null }, /bad "clientId"/],
+    [{ type: "op", docId: "d", op: [], revision: 1, author: null }, /bad "author"/],
+    [{ type: "op", docId: "d", op: [], revision: 1, author: "" }, /bad "author"/],
+    [{ type: "joined", docId: "d", revision: 1, author: "x".repeat(257) }, /bad "author"/],
     [{ type: "error", code: "oops", message: "m" }, /bad "code"/],
     [{ type: "error", code: "internal" }, /lacks "message"/],
     [{ type: "pong", t: null }, /bad "t"/],

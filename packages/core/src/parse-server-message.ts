@@ -2,7 +2,7 @@ import { isErrorCode } from "./codes.js";
 import { decodeFrame } from "./decode-frame.js";
 import { describeValue, has, isMessageObject } from "./message-fields.js";
 import type { ParseResult, ProtocolError } from "./protocol-error.js";
-import { isValidClientId, isValidDocId, isValidEpoch, isValidRevision, isValidSeq, type ServerMessage } from "./protocol.js";
+import { isValidAuthor, isValidDocId, isValidEpoch, isValidRevision, isValidSeq, type ServerMessage } from "./protocol.js";
 
 /** A field check: true when the value is acceptable. */
 type Check = (value: unknown) => boolean;
@@ -28,6 +28,7 @@ const REVISION = req(isValidRevision, "a non-negative integer");
 const COMMIT_REVISION = req(isCommitRevision, "a positive integer");
 const SEQ = opt(isValidSeq, "a positive safe integer");
 const EPOCH = opt(isValidEpoch, "1 to 64 characters from [A-Za-z0-9_-]");
+const AUTHOR = opt(isValidAuthor, "a label of 1 to 256 characters");
 
 /** The fields of each server message type; a message keeps only these. */
 const SERVER_FIELDS: Readonly<Record<ServerMessage["type"], Readonly<Record<string, FieldRule>>>> = {
@@ -38,15 +39,15 @@ const SERVER_FIELDS: Readonly<Record<ServerMessage["type"], Readonly<Record<stri
     docType: req(isNonEmptyString, "a type name"),
     lastSeq: SEQ,
     epoch: EPOCH,
+    author: AUTHOR,
   },
-  joined: { docId: DOC_ID, revision: REVISION, epoch: EPOCH },
+  joined: { docId: DOC_ID, revision: REVISION, epoch: EPOCH, author: AUTHOR },
   ack: { docId: DOC_ID, revision: COMMIT_REVISION, seq: SEQ },
   op: {
     docId: DOC_ID,
     op: req(isPresent, "the op"),
     revision: COMMIT_REVISION,
-    clientId: opt(isValidClientId, "a valid client id"),
-    author: opt(isValidEpoch, "an author label"),
+    author: AUTHOR,
     seq: SEQ,
   },
   error: {

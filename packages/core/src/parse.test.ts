@@ -251,7 +251,8 @@ describe("parseClientMessage: join epoch and the restore extension", () => {
     [{ type: "join", docId: "d", revision: 1, restore: {} }, /"restore" must be an object with "data"/],
     [{ type: "join", docId: "d", restore: { data: "" } }, /"restore" needs "revision"/],
     [{ type: "join", docId: "d", revision: 1, restore: { data: "", seqs: [] } }, /"restore.seqs" must be an object/],
-    [{ type: "join", docId: "d", revision: 1, restore: { data: "", seqs: { "a/b": 1 } } }, /maps author labels/],
+    [{ type: "join", docId: "d", revision: 1, restore: { data: "", seqs: { "": 1 } } }, /maps author labels/],
+    [{ type: "join", docId: "d", revision: 1, restore: { data: "", seqs: { ["x".repeat(257)]: 1 } } }, /maps author labels/],
     [{ type: "join", docId: "d", revision: 1, restore: { data: "", seqs: { a: 0 } } }, /maps author labels/],
   ])("refuses %j with bad_message", (input, expected) => {
     const error = refused(parseClientMessage(input));

@@ -2,6 +2,8 @@ import { decodeFrame } from "./decode-frame.js";
 import { describeValue, has, isMessageObject, type UntrustedObject } from "./message-fields.js";
 import type { ParseResult, ProtocolError } from "./protocol-error.js";
 import {
+  MAX_AUTHOR_LENGTH,
+  isValidAuthor,
   isValidClientId,
   isValidDocId,
   isValidEpoch,
@@ -119,8 +121,8 @@ class ClientMessageReader {
       let count = 0;
       for (const author of Object.keys(seqs)) {
         const seq = seqs[author];
-        if (!isValidEpoch(author) || !isValidSeq(seq)) {
-          this.refuse("bad_message", `"restore.seqs" maps author labels (${CLIENT_ID_RULE}) to positive seqs; got ${describeValue(author)}: ${describeValue(seq)}.`);
+        if (!isValidAuthor(author) || !isValidSeq(seq)) {
+          this.refuse("bad_message", `"restore.seqs" maps author labels (as the server sent them: 1 to ${MAX_AUTHOR_LENGTH} characters) to positive seqs; got ${describeValue(author)}: ${describeValue(seq)}.`);
         }
         if (++count > MAX_RESTORE_AUTHORS) this.refuse("bad_message", `"restore.seqs" may name at most ${MAX_RESTORE_AUTHORS} authors.`);
         out[author] = seq;

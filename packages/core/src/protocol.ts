@@ -80,6 +80,8 @@ export interface SnapshotMessage<Snapshot = unknown> {
   lastSeq?: number;
   /** The document's epoch (changes whenever the document is created anew); send it back in later joins. */
   epoch?: string;
+  /** The joining client's own `author` label in this document (what others see on its ops), when it named a `clientId`. */
+  author?: string;
 }
 
 /** The join is accepted; the ops committed after `revision` follow in order. */
@@ -89,6 +91,8 @@ export interface JoinedMessage {
   revision: number;
   /** The document's epoch, when the server has them (see {@link SnapshotMessage.epoch}). */
   epoch?: string;
+  /** The joining client's own `author` label in this document, when it named a `clientId`. */
+  author?: string;
 }
 
 /** The receiver's own op was committed at `revision`. */
@@ -105,11 +109,12 @@ export interface RemoteOpMessage<Op = unknown> {
   docId: string;
   op: Op;
   revision: number;
-  /** Legacy (v1): the submitter's `clientId`. Servers of this repo send `author` instead. */
-  clientId?: string;
-  /** An opaque, stable label of the submitting client in this document (never its `clientId`). */
+  /**
+   * An opaque label of the client that made the op, stable for that client in this document
+   * (never its `clientId`, which is a secret of its client).
+   */
   author?: string;
-  /** The submitter's `seq` for this op, when it had one. */
+  /** The submitter's `seq` for this op, when it had one (with `author`, what a restore copy's `seqs` are made of). */
   seq?: number;
 }
 
@@ -151,6 +156,8 @@ export type ProtocolMessage<Op = unknown, Snapshot = unknown> = ClientMessage<Op
 export const MAX_DOC_ID_LENGTH = 256;
 /** Longest client id the protocol allows. */
 export const MAX_CLIENT_ID_LENGTH = 64;
+/** Longest `author` label a client accepts. */
+export const MAX_AUTHOR_LENGTH = 256;
 
 const DOC_ID = /^[A-Za-z0-9._~:-]{1,256}$/;
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -165,9 +172,14 @@ export function isValidClientId(value: unknown): value is string {
   return typeof value === "string" && CLIENT_ID.test(value);
 }
 
-/** True for a valid document epoch or author label: 1 to 64 characters from `[A-Za-z0-9_-]` (the client id alphabet). */
+/** True for a valid document epoch: 1 to 64 characters from `[A-Za-z0-9_-]` (the client id alphabet). */
 export function isValidEpoch(value: unknown): value is string {
   return typeof value === "string" && CLIENT_ID.test(value);
+}
+
+/** True for a valid `author` label: a non-empty string of at most 256 characters (its content is opaque). */
+export function isValidAuthor(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_AUTHOR_LENGTH;
 }
 
 /** True for a valid `seq`: a positive safe integer. */

@@ -9,11 +9,11 @@ describe("TextOpBuilder", () => {
     builder.insert("x");
     builder.retain(3); // trailing: dropped
     const first = builder.result();
-    expect(first).toEqual([{ r: 2 }, { i: "x" }, { d: 1 }]);
+    expect(first).toEqual([{ r: 2 }, { d: 1 }, { i: "x" }]);
     expect(builder.result()).toEqual([]);
     builder.insert("y");
     const second = builder.result();
     expect(second).toEqual([{ i: "y" }]);
-    expect(first).toEqual([{ r: 2 }, { i: "x" }, { d: 1 }]);
+    expect(first).toEqual([{ r: 2 }, { d: 1 }, { i: "x" }]);
   });
 });

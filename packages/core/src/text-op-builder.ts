@@ -2,12 +2,12 @@ import { isDelete, isInsert, isRetain, type TextComponent, type TextOp } from ".
 
 /**
  * Builds a text op in normal form from components appended left to right: zero-length
- * components dropped, neighbours of one kind merged, an insert placed before a delete at the
- * same position, and no trailing retain.
+ * components dropped, neighbours of one kind merged, and no trailing retain.
  *
- * Inserts go before deletes so that an op has one normal form for one effect: `[{d:1},{i:"x"}]`
- * and `[{i:"x"},{d:1}]` do the same thing, and transform breaks insert ties on normalised ops,
- * so both spellings must reach it as the same op.
+ * The order of inserts and deletes is kept as given: an insert's position is part of its
+ * meaning for ties (`[{d:3},{i:"x"}]` inserts at 3, after the deleted stretch, and ties with a
+ * concurrent insert there; `[{i:"x"},{d:3}]` inserts at 0), so normalising never moves an
+ * insert across a delete (docs/protocol.md, "Component order").
  *
  * Never mutates a component it was given: merged components are new objects.
  */
@@ -34,16 +34,8 @@ export class TextOpBuilder {
     }
     const n = this.components.length;
     const last = this.components[n - 1];
-    if (last !== undefined && isInsert(last)) {
-      this.components[n - 1] = { i: last.i + text };
-    } else if (last !== undefined && isDelete(last)) {
-      // Move the insert in front of the delete (merging with an insert before it).
-      const before = this.components[n - 2];
-      if (before !== undefined && isInsert(before)) this.components[n - 2] = { i: before.i + text };
-      else this.components.splice(n - 1, 0, { i: text });
-    } else {
-      this.components.push({ i: text });
-    }
+    if (last !== undefined && isInsert(last)) this.components[n - 1] = { i: last.i + text };
+    else this.components.push({ i: text });
   }
 
   /** Append a delete of `n` code units. */

@@ -61,11 +61,17 @@ describe("TextType.normalize", () => {
     ]);
   });
 
-  it("puts an insert before a delete at the same position", () => {
+  it("keeps inserts and deletes in the order given, never moving an insert across a delete", () => {
     expect(TextType.normalize([{ r: 1 }, { d: 2 }, { i: "x" }, { d: 1 }, { i: "y" }])).toEqual([
       { r: 1 },
-      { i: "xy" },
+      { d: 2 },
+      { i: "x" },
+      { d: 1 },
+      { i: "y" },
+    ]);
+    expect(TextType.normalize([{ d: 1 }, { d: 0 }, { d: 2 }, { i: "" }, { i: "x" }, { i: "y" }])).toEqual([
       { d: 3 },
+      { i: "xy" },
     ]);
   });
 
@@ -113,12 +119,17 @@ describe("TextType.transform", () => {
     expect(TextType.apply(TextType.apply(doc, a), bLeft)).toBe(result);
   });
 
-  it("ties do not depend on how an op spells insert-and-delete at one position", () => {
-    const replaceA1: TextOp = [{ r: 2 }, { d: 1 }, { i: "A" }];
-    const replaceA2: TextOp = [{ r: 2 }, { i: "A" }, { d: 1 }];
-    const b: TextOp = [{ r: 2 }, { i: "B" }];
-    expect(TextType.transform(replaceA1, b, "left")).toEqual(TextType.transform(replaceA2, b, "left"));
-    expect(TextType.transform(b, replaceA1, "right")).toEqual(TextType.transform(b, replaceA2, "right"));
+  it("places an insert after a delete before it: it ties with a concurrent insert at the deleted stretch's end", () => {
+    // "[a][c]": Y inserts "[y]" at 3 and is committed first; X, concurrent, deletes "[a]" and
+    // then inserts "[x]" at 3. Both insert at 3, so the first committed comes first.
+    const y: TextOp = [{ r: 3 }, { i: "[y]" }];
+    const x: TextOp = [{ d: 3 }, { i: "[x]" }];
+    const base = "[a][c]";
+    expect(TextType.apply(TextType.apply(base, y), TextType.transform(x, y, "right"))).toBe("[y][x][c]");
+    expect(TextType.apply(TextType.apply(base, x), TextType.transform(y, x, "left"))).toBe("[y][x][c]");
+    // Spelled insert-first, X inserts at 0: no tie, and X's text comes first.
+    const xFirst: TextOp = [{ i: "[x]" }, { d: 3 }];
+    expect(TextType.apply(TextType.apply(base, y), TextType.transform(xFirst, y, "right"))).toBe("[x][y][c]");
   });
 
   it("keeps inserts inside a range the other op deleted, and drops overlapping deletes", () => {
@@ -143,6 +154,16 @@ describe("TextType.transform", () => {
 });
 
 describe("TextType.compose", () => {
+  it("keeps the first op's delete before an insert the second op makes at that point", () => {
+    expect(TextType.compose([{ d: 5 }], [{ i: "World" }])).toEqual([{ d: 5 }, { i: "World" }]);
+    expect(TextType.compose([{ r: 2 }, { d: 1 }], [{ r: 2 }, { i: "x" }, { d: 1 }])).toEqual([
+      { r: 2 },
+      { d: 1 },
+      { i: "x" },
+      { d: 1 },
+    ]);
+  });
+
   it("composes an insert with a later delete of part of it", () => {
     const a: TextOp = [{ r: 1 }, { i: "XYZ" }];
     const b: TextOp = [{ r: 2 }, { d: 1 }];

@@ -128,6 +128,8 @@ function compose(first: TextOp, second: TextOp): TextOp {
         if (!isDelete(piece)) n -= isRetain(piece) ? piece.r : piece.i.length;
       }
     } else if (isInsert(c)) {
+      // `a`'s deletes at this point come first: `b` inserts after them, as it saw the document.
+      while (reader.peekKind() === "d") out.push(reader.take(Infinity, "d"));
       out.insert(c.i);
     } else {
       // `b` deletes this stretch of `a`'s result: text `a` inserted vanishes, text `a` kept
@@ -188,14 +190,16 @@ function validate(op: unknown, doc?: string): TextOp {
  * `{r: n}`, `{i: "text"}` and `{d: n}` counted in UTF-16 code units (see {@link TextOp}).
  *
  * - `apply(doc, op)` refuses (with {@link InvalidOpError}) everything `validate(op, doc)` refuses.
- * - `transform(a, b, side)`: `a` rewritten to apply after `b`; at an insert tie, `"left"` puts
- *   `a`'s insert first. Both ops are normalised first, so ties do not depend on how an op was
- *   spelled.
- * - `compose(a, b)`: one op doing `a` then `b`.
+ * - `transform(a, b, side)`: `a` rewritten to apply after `b`; at an insert tie (both insert at
+ *   one position of the document they share), `"left"` puts `a`'s insert first. An insert's
+ *   position follows from the components before it, so `[{d:3},{i:"x"}]` (insert at 3) and
+ *   `[{i:"x"},{d:3}]` (insert at 0) tie differently (docs/protocol.md, "Component order").
+ * - `compose(a, b)`: one op doing `a` then `b`; where `b` inserts at a point where `a` deletes,
+ *   `a`'s delete comes first (`compose([{d:5}], [{i:"W"}])` is `[{d:5},{i:"W"}]`).
  * - `invert(op, doc)`: undoes `op`; `doc` (the document `op` was applied to) is required when
  *   `op` deletes anything.
- * - `normalize(op)`: zero counts and empty inserts dropped, neighbours merged, insert before
- *   delete at one position, no trailing retain. `[]` is the no-op.
+ * - `normalize(op)`: zero counts and empty inserts dropped, neighbours of one kind merged, no
+ *   trailing retain; the order of inserts and deletes is kept. `[]` is the no-op.
  * - `validate(op, doc?)`: checks untrusted input and returns its normal form.
  *
  * Every function treats its input ops as immutable, and throws {@link InvalidOpError} on
@@ -214,4 +218,5 @@ export const TextType: OTType<string, TextOp> & {
   invert,
   normalize,
   validate,
+  size: (doc: string) => doc.length,
 };

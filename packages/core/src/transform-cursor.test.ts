@@ -20,9 +20,14 @@ describe("transformCursor", () => {
     expect(transformCursor(3, [{ r: 3 }, { d: 4 }])).toBe(3);
   });
 
-  it("lands after the replacement text when its selection is replaced, however the op is spelled", () => {
+  it("lands where the op's insert stands relative to the stretch it deletes around the caret", () => {
+    // The insert comes first: the caret, pulled to the deleted stretch's start, is after it.
     expect(transformCursor(3, [{ r: 1 }, { i: "XY" }, { d: 4 }])).toBe(3);
-    expect(transformCursor(3, [{ r: 1 }, { d: 4 }, { i: "XY" }])).toBe(3);
+    // The insert stands at the stretch's end: the caret, inside the stretch, lands before it.
+    expect(transformCursor(3, [{ r: 1 }, { d: 4 }, { i: "XY" }])).toBe(1);
+    // A caret at the stretch's end ties with the insert there: "right" goes after it.
+    expect(transformCursor(5, [{ r: 1 }, { d: 4 }, { i: "XY" }])).toBe(3);
+    expect(transformCursor(5, [{ r: 1 }, { d: 4 }, { i: "XY" }], "left")).toBe(1);
   });
 
   it("refuses bad positions, sides and ops", () => {

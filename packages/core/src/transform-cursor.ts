@@ -31,8 +31,9 @@ export function transformCursor(position: number, op: TextOp, side: Side = "righ
   if (side !== "left" && side !== "right") {
     throw new TypeError(`transformCursor: side must be "left" or "right", got ${String(side)}.`);
   }
-  // Normalise first, as transform does, so that `[{d:2},{i:"x"}]` and `[{i:"x"},{d:2}]` move
-  // a caret inside the deleted stretch to the same place (after the replacement text).
+  // Normalised as transform normalises. Component order counts, as for transform: a caret
+  // inside a stretch that `[{d:2},{i:"x"}]` deletes lands before "x" (the insert is at the
+  // stretch's end), while `[{i:"x"},{d:2}]` puts it after "x".
   const normal = TextType.normalize(op);
   let pos = 0; // where we are in the old document
   let shift = 0; // how far the caret has moved so far

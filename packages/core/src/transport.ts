@@ -54,3 +54,43 @@ export interface HandshakeCapable<M = unknown> {
 export function isHandshakeCapable<M>(transport: TransportAdapter<M>): transport is TransportAdapter<M> & HandshakeCapable<M> {
   return typeof (transport as Partial<HandshakeCapable<M>>).setHandshake === "function";
 }
+
+/**
+ * The credentials option of the client transports: a token, or a function that the transport
+ * asks on every connection attempt (so a reconnect after the token expired gets a fresh one).
+ * The function may be async; returning `undefined` connects without a token.
+ */
+export type TokenSource = string | (() => string | undefined | PromiseLike<string | undefined>);
+
+/** Thrown by {@link resolveToken} for a token source that is not usable. */
+export class TokenSourceError extends Error {
+  override readonly name = "TokenSourceError";
+}
+
+/**
+ * Check a {@link TokenSource} given to a transport's constructor: a non-empty string or a
+ * function. Throws a TypeError naming `owner` otherwise.
+ */
+export function checkTokenSource(token: unknown, owner: string): TokenSource | undefined {
+  if (token === undefined) return undefined;
+  if (typeof token === "function") return token as TokenSource;
+  if (typeof token === "string" && token !== "") return token;
+  throw new TypeError(`${owner}: token must be a non-empty string or a function that returns one (leave it out for no token).`);
+}
+
+/**
+ * The token for one connection attempt: the string itself, or what the function returns now.
+ * Rejects with a {@link TokenSourceError} (the function's failure as `cause`) when the function
+ * throws, rejects, or returns something other than a non-empty string or `undefined`.
+ */
+export async function resolveToken(token: TokenSource | undefined): Promise<string | undefined> {
+  if (typeof token !== "function") return token;
+  let value: unknown;
+  try {
+    value = await token();
+  } catch (cause) {
+    throw new TokenSourceError(`the token function failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  if (value === undefined || (typeof value === "string" && value !== "")) return value;
+  throw new TokenSourceError(`the token function returned ${value === "" ? "an empty string" : typeof value}; return a non-empty string, or undefined for no token`);
+}

@@ -1,5 +1,3 @@
-// Run after building (`pnpm build` at the root, or `npx tsc -p tsconfig.build.json` in
-// packages/core, packages/client and packages/server): node examples/in-process.mjs
 import { OTClient } from "@open-ot/client";
 import { TextType } from "@open-ot/core";
 import { Hub, MemoryBackend, Server, createInProcessTransport } from "@open-ot/server";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../test/wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 import { BackendUnavailableError, type IBackendAdapter } from "./backend.js";
 import { BackendGuard } from "./backend-guard.js";
 import { InProcessPubSub } from "./in-process-pub-sub.js";
@@ -73,9 +73,9 @@ describe("BackendGuard", () => {
       sent: false,
       message: expect.stringMatching(/was not sent/),
     });
-    await waitFor(() => store.reached() >= before + 2, "two probes");
+    await waitUntil(() => store.reached() >= before + 2, "two probes");
     store.mode.now = "ok";
-    await waitFor(() => guard.health.reachable, "a probe to find the store back");
+    await waitUntil(() => guard.health.reachable, "a probe to find the store back");
     await expect(guard.backend.getRevision("d")).resolves.toBe(0);
     expect(changes).toEqual([false, true]);
   });
@@ -120,7 +120,7 @@ describe("BackendGuard", () => {
     await expect(guard.guardPubSub(slow).subscribe("ch", (m) => received.push(m))).rejects.toMatchObject({ code: "unavailable" });
     await confirm?.();
     expect(subscribed).toBe(1);
-    await waitFor(() => pubsub.channelCount === 0, "the late subscription to be undone");
+    await waitUntil(() => pubsub.channelCount === 0, "the late subscription to be undone");
     await pubsub.publish("ch", { docId: "d", revision: 1, op: [] });
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(received).toEqual([]);

@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from "@open-ot/core";
+import { checkNumberOption, silentLogger, type Logger } from "@open-ot/core";
 import {
   BackendUnavailableError,
   DocumentNotFoundError,
@@ -47,6 +47,9 @@ interface InFlight {
   readonly expire: () => void;
 }
 
+/** A deadline or interval: a positive, finite number of milliseconds. */
+const POSITIVE_MS = { min: 0, aboveMin: true } as const;
+
 /** Key under which a probe reads a revision, for backends without `ping`; it need not exist. */
 const PROBE_DOC_ID = "open-ot-health-probe";
 
@@ -79,8 +82,8 @@ export class BackendGuard {
 
   constructor(inner: IBackendAdapter, options: BackendGuardOptions = {}) {
     this.#inner = inner;
-    this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 5_000);
-    this.#probeIntervalMs = positive("probeIntervalMs", options.probeIntervalMs ?? 250);
+    this.#timeoutMs = checkNumberOption("BackendGuard", "timeoutMs", options.timeoutMs ?? 5_000, POSITIVE_MS);
+    this.#probeIntervalMs = checkNumberOption("BackendGuard", "probeIntervalMs", options.probeIntervalMs ?? 250, POSITIVE_MS);
     this.#logger = options.logger ?? silentLogger;
     this.backend = this.#facade();
   }
@@ -132,6 +135,20 @@ export class BackendGuard {
       close: () => pubsub.close(),
     };
     if (pubsub.onResubscribe !== undefined) guarded.onResubscribe = pubsub.onResubscribe.bind(pubsub);
+    if (pubsub.publishClientNotice !== undefined) {
+      const publishClientNotice = pubsub.publishClientNotice.bind(pubsub);
+      guarded.publishClientNotice = (notice) => this.#call("publishClientNotice", () => publishClientNotice(notice));
+    }
+    if (pubsub.subscribeClientNotices !== undefined) {
+      const subscribeClientNotices = pubsub.subscribeClientNotices.bind(pubsub);
+      guarded.subscribeClientNotices = (listener) => {
+        let subscribing: Promise<() => Promise<void>> | undefined;
+        return this.#call("subscribeClientNotices", () => (subscribing = subscribeClientNotices(listener))).catch((error: unknown) => {
+          void subscribing?.then((unsubscribe) => unsubscribe(), () => undefined);
+          throw error;
+        });
+      };
+    }
     return guarded;
   }
 
@@ -282,6 +299,10 @@ export class BackendGuard {
       getRevision: (docId) => call("getRevision", () => inner.getRevision(docId)),
       close: () => inner.close(),
     };
+    if (inner.getClientPrincipal !== undefined) {
+      const getClientPrincipal = inner.getClientPrincipal.bind(inner);
+      guarded.getClientPrincipal = (docId, clientId) => call("getClientPrincipal", () => getClientPrincipal(docId, clientId));
+    }
     if (inner.commitBatch !== undefined) {
       const commitBatch = inner.commitBatch.bind(inner);
       guarded.commitBatch = (docId, requests): Promise<CommitBatchResult> => call("commitBatch", () => commitBatch(docId, requests));
@@ -303,7 +324,3 @@ export class BackendGuard {
   }
 }
 
-function positive(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`BackendGuard: ${name} must be a positive number of milliseconds, got ${String(value)}`);
-  return value;
-}

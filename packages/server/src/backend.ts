@@ -94,6 +94,21 @@ export interface CommitRequest<Snapshot = unknown, Op = unknown> {
    */
   epoch?: string;
   /**
+   * The authenticated principal submitting the op (an opaque key; the hub passes a digest),
+   * undefined without authentication. Only for an op with `clientId` and `seq`: the first such
+   * commit of a `clientId` with a principal binds the client to it in this document, and from
+   * then on an op of that client from another principal (or from none) is answered
+   * `forbidden`, before the duplicate check. A `clientId` first committed without a principal
+   * is not bound until a commit with one.
+   */
+  principal?: string;
+  /**
+   * Refuse (`seq_too_far`) an op whose `seq` is more than this far above the client's last
+   * committed `seq` in this document, checked after the duplicate check. A client with no
+   * committed `seq` in the document may start anywhere. Left out: no limit.
+   */
+  maxSeqJump?: number;
+  /**
    * The revision the op was written against, before it was transformed up to `revision - 1`.
    * A backend whose {@link IBackendAdapter.checksKeptHistory} is true refuses the commit with
    * {@link HistoryTrimmedError} when the ops after `base` are no longer kept (`base + 1` is
@@ -115,7 +130,11 @@ export type CommitResult =
    */
   | { status: "conflict"; current: number; ops?: CommittedOp[] }
   /** `(clientId, seq)` was already committed (at `revision`, when the backend still knows it); nothing was written. */
-  | { status: "duplicate"; revision?: number; lastSeq: number };
+  | { status: "duplicate"; revision?: number; lastSeq: number }
+  /** The client is bound to another principal in this document (see {@link CommitRequest.principal}); nothing was written. */
+  | { status: "forbidden" }
+  /** `seq` is more than {@link CommitRequest.maxSeqJump} above the client's last committed `seq`, `lastSeq`; nothing was written. */
+  | { status: "seq_too_far"; lastSeq: number };
 
 /**
  * Outcome of {@link IBackendAdapter.commitBatch}: `committed[i]` is the revision `requests[i]`
@@ -250,8 +269,9 @@ export interface IBackendAdapter {
    * the snapshot (or not, see {@link CommitRequest.snapshot}), bump the revision, and publish a
    * {@link CommitNotice} on the document's channel, so that publication order is revision order.
    * Checks run in this order: existence (rejects with DocumentNotFoundError), epoch (when the
-   * request has one and the backend has epochs; rejects with DocumentReplacedError), duplicate,
-   * kept history of `base` (when {@link checksKeptHistory}; rejects with HistoryTrimmedError), revision.
+   * request has one and the backend has epochs; rejects with DocumentReplacedError), the
+   * client's principal (`forbidden`), duplicate, how far the seq jumps (`seq_too_far`), kept
+   * history of `base` (when {@link checksKeptHistory}; rejects with HistoryTrimmedError), revision.
    */
   commit(docId: string, request: CommitRequest): Promise<CommitResult>;
   /**
@@ -264,6 +284,12 @@ export interface IBackendAdapter {
   getOldestKeptRevision(docId: string): Promise<number>;
   /** The last committed `seq` of `clientId` in the document, if any. */
   getLastSeq(docId: string, clientId: string): Promise<number | undefined>;
+  /**
+   * Optional: the principal `clientId` is bound to in the document (see
+   * {@link CommitRequest.principal}), if any. The hub asks it to refuse a `join` naming a client
+   * bound to another principal; without it only ops are refused.
+   */
+  getClientPrincipal?(docId: string, clientId: string): Promise<string | undefined>;
   /** The current revision, or rejects with DocumentNotFoundError. */
   getRevision(docId: string): Promise<number>;
   /**
@@ -306,6 +332,27 @@ export interface IBackendAdapter {
 export type PubSubListener = (message: CommitNotice) => void;
 
 /**
+ * What an instance tells the others when a connection of a client joins a document, so that an
+ * older connection of that client to that document, still open elsewhere (half-open, or another
+ * tab sharing the `clientId`), is closed. Connections are ordered by when they opened; ties
+ * by instance, then serial.
+ */
+export interface ClientNotice {
+  /** A digest of the client's `clientId` (the id itself is a secret and never published). */
+  client: string;
+  /** A digest of the connection's principal; absent without authentication. */
+  principal?: string;
+  /** The document joined. */
+  docId: string;
+  /** When the joining connection opened (milliseconds since the epoch, the instance's clock). */
+  openedAt: number;
+  /** The instance that holds the joining connection (unique per hub). */
+  instance: string;
+  /** The joining connection's number on its instance (rises with every connection). */
+  serial: number;
+}
+
+/**
  * Fan-out of committed ops. Delivery is at most once and may be lost (Redis pub/sub), so
  * subscribers treat it as a hint and fill gaps from the backend's history.
  */
@@ -322,8 +369,36 @@ export interface PubSub {
    * connection dropped and came back). Subscribers then catch up from history.
    */
   onResubscribe?(listener: () => void): () => void;
+  /**
+   * Optional: publish a {@link ClientNotice} to every instance's {@link subscribeClientNotices}
+   * listener (this one's included). Without it (and `subscribeClientNotices`), an older
+   * connection of a client is closed only on the instance where the client joined again.
+   */
+  publishClientNotice?(notice: ClientNotice): Promise<void>;
+  /**
+   * Optional: receive every {@link ClientNotice}, in publication order, delivery at most once.
+   * Resolves once active, to a function that unsubscribes.
+   */
+  subscribeClientNotices?(listener: (notice: ClientNotice) => void): Promise<() => Promise<void>>;
   /** Release connections. */
   close(): Promise<void>;
+}
+
+/** The pub/sub channel of {@link ClientNotice}s (outside the `ot:{docId}:...` names of documents). */
+export const CLIENT_NOTICE_CHANNEL = "ot:clients";
+
+/** True when `value` has the shape of a {@link ClientNotice} (for pub/subs that receive untyped JSON). */
+export function isClientNotice(value: unknown): value is ClientNotice {
+  if (typeof value !== "object" || value === null) return false;
+  const notice = value as Partial<ClientNotice>;
+  return (
+    typeof notice.client === "string" &&
+    (notice.principal === undefined || typeof notice.principal === "string") &&
+    typeof notice.docId === "string" &&
+    typeof notice.openedAt === "number" &&
+    typeof notice.instance === "string" &&
+    typeof notice.serial === "number"
+  );
 }
 
 /** The pub/sub channel of a document. The docId is validated by callers, so it cannot break the name. */

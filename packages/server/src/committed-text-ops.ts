@@ -9,7 +9,7 @@ import type { CommittedOp } from "./backend.js";
  * Their normal form is found (and their shape checked) once instead.
  *
  * Not a `WeakMap` keyed by the op: with a new key per commit, V8's young-generation GC kept the
- * map's entries alive until the next full GC (see `encodeMessage` in core).
+ * map's entries alive until the next full GC (docs/decisions/001).
  */
 const NORMAL_FORM: unique symbol = Symbol("normal form");
 

@@ -1,7 +1,7 @@
 import { TextType } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { HeldPubSub } from "../test/held-pub-sub.js";
-import { settle, waitFor } from "../test/wait-for.js";
+import { settle, waitUntil } from "@open-ot/harness";
 import { documentChannel, type CommitNotice, type IBackendAdapter } from "./backend.js";
 import { DocumentSequencer, type DocumentSequencerOptions } from "./document-sequencer.js";
 import { InProcessPubSub } from "./in-process-pub-sub.js";
@@ -79,7 +79,7 @@ describe("DocumentSequencer", () => {
     const rec = recorder();
     sequencer.add(rec.listener);
     for (let k = 0; k < 5; k++) await commitNext(backend, DOC, "writer");
-    await waitFor(() => rec.revisions.length === 5, "5 commits");
+    await waitUntil(() => rec.revisions.length === 5, "5 commits");
     expect(rec.revisions).toEqual([3, 4, 5, 6, 7]);
     expect(rec.notices[0]).toEqual({ docId: DOC, revision: 3, op: [{ r: 6 }, { i: "<3>" }], clientId: "writer" });
   });
@@ -104,11 +104,11 @@ describe("DocumentSequencer", () => {
     closers.push(() => sequencer.close());
     await sequencer.start();
     expect(subscribedBeforeRead).toBe(true);
-    await waitFor(() => sequencer.revision === 1, "the commit made during start");
+    await waitUntil(() => sequencer.revision === 1, "the commit made during start");
     const rec = recorder();
     sequencer.add(rec.listener);
     await commitNext(memory);
-    await waitFor(() => rec.revisions.length === 1, "the next commit");
+    await waitUntil(() => rec.revisions.length === 1, "the next commit");
     expect(rec.revisions).toEqual([2]);
   });
 
@@ -118,7 +118,7 @@ describe("DocumentSequencer", () => {
     const rec = recorder();
     sequencer.add(rec.listener);
     for (let k = 0; k < 9; k++) await commitNext(backend, DOC, "w");
-    await waitFor(() => rec.revisions.length >= 9, "9 commits");
+    await waitUntil(() => rec.revisions.length >= 9, "9 commits");
     expect(rec.revisions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // What was filled from history carries the same fields as a published notice.
     const ops = await backend.getOps(DOC, 1);
@@ -137,7 +137,7 @@ describe("DocumentSequencer", () => {
     await pubsub.publish(documentChannel(DOC), { docId: DOC, ...second! });
     await pubsub.publish(documentChannel(DOC), { docId: DOC, ...first! });
     await commitNext(backend);
-    await waitFor(() => rec.revisions.includes(3), "revision 3");
+    await waitUntil(() => rec.revisions.includes(3), "revision 3");
     expect(rec.revisions).toEqual([1, 2, 3]);
   });
 
@@ -154,7 +154,7 @@ describe("DocumentSequencer", () => {
     // Deliver 3 by hand first: 1 and 2 must come out of history before it.
     drop.delete(3);
     await pubsub.publish(documentChannel(DOC), { docId: DOC, ...ops[2]!, revision: 3 });
-    await waitFor(() => rec.revisions.length === 3, "revisions 1-3");
+    await waitUntil(() => rec.revisions.length === 3, "revisions 1-3");
     expect(rec.revisions).toEqual([1, 2, 3]);
   });
 
@@ -172,9 +172,9 @@ describe("DocumentSequencer", () => {
     drop.add(2).add(3);
     await commitNext(backend);
     await commitNext(backend);
-    await waitFor(() => rec.revisions.length === 1, "revision 1");
+    await waitUntil(() => rec.revisions.length === 1, "revision 1");
     pubsub.simulateResubscribe();
-    await waitFor(() => rec.revisions.length === 3, "revisions 2-3 after the resubscribe");
+    await waitUntil(() => rec.revisions.length === 3, "revisions 2-3 after the resubscribe");
     expect(rec.revisions).toEqual([1, 2, 3]);
   });
 
@@ -185,7 +185,7 @@ describe("DocumentSequencer", () => {
     await commitNext(backend);
     const lost = await commitNext(backend);
     sequencer.noteCommitted(lost);
-    await waitFor(() => rec.revisions.length === 2, "the lost revision 2");
+    await waitUntil(() => rec.revisions.length === 2, "the lost revision 2");
     expect(rec.revisions).toEqual([1, 2]);
   });
 
@@ -217,7 +217,7 @@ describe("DocumentSequencer", () => {
     sequencer.add(rec.listener);
     await commitNext(memory);
     await commitNext(memory);
-    await waitFor(() => rec.revisions.length === 2, "revisions 1-2");
+    await waitUntil(() => rec.revisions.length === 2, "revisions 1-2");
     expect(rec.revisions).toEqual([1, 2]);
     expect(failuresLeft).toBe(0);
     expect(warnings.length).toBeGreaterThanOrEqual(2);
@@ -229,12 +229,12 @@ describe("DocumentSequencer", () => {
     const rec = recorder();
     sequencer.add(rec.listener);
     for (let k = 0; k < 6; k++) await commitNext(backend);
-    await waitFor(() => rec.resets.length === 1, "a reset");
+    await waitUntil(() => rec.resets.length === 1, "a reset");
     expect(rec.resets).toEqual([6]);
     expect(rec.revisions).toEqual([]);
     expect(sequencer.revision).toBe(6);
     await commitNext(backend);
-    await waitFor(() => rec.revisions.length === 1, "revision 7");
+    await waitUntil(() => rec.revisions.length === 1, "revision 7");
     expect(rec.revisions).toEqual([7]);
   });
 
@@ -249,7 +249,7 @@ describe("DocumentSequencer", () => {
     sequencer.add(rec.listener);
     await commitNext(backend);
     await commitNext(backend);
-    await waitFor(() => rec.revisions.length === 2, "2 commits");
+    await waitUntil(() => rec.revisions.length === 2, "2 commits");
     expect(rec.revisions).toEqual([1, 2]);
   });
 
@@ -260,10 +260,10 @@ describe("DocumentSequencer", () => {
     const remove = sequencer.add(gone.listener);
     sequencer.add(stays.listener);
     await commitNext(backend);
-    await waitFor(() => gone.revisions.length === 1 && stays.revisions.length === 1, "revision 1 on both");
+    await waitUntil(() => gone.revisions.length === 1 && stays.revisions.length === 1, "revision 1 on both");
     remove();
     await commitNext(backend);
-    await waitFor(() => stays.revisions.length === 2, "revision 2");
+    await waitUntil(() => stays.revisions.length === 2, "revision 2");
     expect(gone.revisions).toEqual([1]);
     await sequencer.close();
     expect(sequencer.status).toBe("closed");
@@ -335,7 +335,7 @@ describe("DocumentSequencer: local commits (acceptLocal)", () => {
     // The channel keeps working for later commits, and a second acceptLocal is a repeat too.
     sequencer.acceptLocal(local);
     await commitNext(backend, DOC, "other");
-    await waitFor(() => rec.revisions.length === 2, "revision 2 by pub/sub");
+    await waitUntil(() => rec.revisions.length === 2, "revision 2 by pub/sub");
     expect(rec.revisions).toEqual([1, 2]);
     expect(reads.count).toBe(0);
   });
@@ -345,7 +345,7 @@ describe("DocumentSequencer: local commits (acceptLocal)", () => {
     const rec = recorder();
     sequencer.add(rec.listener);
     const local = await commitLocal(backend, "me", 1);
-    await waitFor(() => rec.revisions.length === 1, "the notice of revision 1");
+    await waitUntil(() => rec.revisions.length === 1, "the notice of revision 1");
     const byNotice = rec.notices[0];
     sequencer.acceptLocal(local);
     expect(rec.revisions).toEqual([1]);
@@ -364,7 +364,7 @@ describe("DocumentSequencer: local commits (acceptLocal)", () => {
     expect(rec.revisions).toEqual([]); // never ahead of revision 1
     expect(reads.count).toBe(0); // revision 1's notice is on the way: no history read yet
     held.release();
-    await waitFor(() => rec.revisions.length === 2, "revisions 1-2");
+    await waitUntil(() => rec.revisions.length === 2, "revisions 1-2");
     await settle();
     expect(rec.revisions).toEqual([1, 2]);
     expect(rec.notices[1]).toBe(local);
@@ -383,13 +383,13 @@ describe("DocumentSequencer: local commits (acceptLocal)", () => {
     held.release();
     sequencer.acceptLocal(local);
     expect(rec.revisions).toEqual([]);
-    await waitFor(() => rec.revisions.length === 2, "revision 1 from history, then 2");
+    await waitUntil(() => rec.revisions.length === 2, "revision 1 from history, then 2");
     expect(rec.revisions).toEqual([1, 2]);
     expect(rec.notices[0]).toEqual({ docId: DOC, ...(await backend.getOps(DOC, 1, 1))[0] });
     expect(reads.count).toBeGreaterThan(0);
     // Nothing is left held back: the next commit comes straight through.
     await commitNext(backend, DOC, "other");
-    await waitFor(() => rec.revisions.length === 3, "revision 3");
+    await waitUntil(() => rec.revisions.length === 3, "revision 3");
     expect(rec.revisions).toEqual([1, 2, 3]);
   });
 
@@ -402,7 +402,7 @@ describe("DocumentSequencer: local commits (acceptLocal)", () => {
     const local = await commitLocal(backend, "me", 1);
     sequencer.acceptLocal(local);
     await commitNext(backend, DOC, "other");
-    await waitFor(() => rec.revisions.length === 3, "revisions 1-3");
+    await waitUntil(() => rec.revisions.length === 3, "revisions 1-3");
     expect(rec.revisions).toEqual([1, 2, 3]);
     expect(rec.notices[1]).toBe(local);
   });
@@ -430,7 +430,7 @@ describe("DocumentSequencer: local commits (acceptLocal)", () => {
     await settle();
     expect(rec.revisions).toEqual([1]);
     inner.simulateResubscribe();
-    await waitFor(() => rec.revisions.length === 4, "revisions 2-4 after the resubscribe");
+    await waitUntil(() => rec.revisions.length === 4, "revisions 2-4 after the resubscribe");
     expect(rec.revisions).toEqual([1, 2, 3, 4]);
     expect(rec.notices[3]).toBe(local);
   });
@@ -477,14 +477,14 @@ describe("SequencerPool", () => {
     expect(pool.size).toBe(2);
     pool.release(DOC);
     expect(pool.size).toBe(1);
-    await waitFor(() => pubsub.channelCount === 1, "the document's channel to be unsubscribed");
+    await waitUntil(() => pubsub.channelCount === 1, "the document's channel to be unsubscribed");
     // Acquiring again makes a fresh, working sequencer.
     const again = await pool.acquire(DOC);
     expect(again).not.toBe(a);
     const rec = recorder();
     again.add(rec.listener);
     await commitNext(backend);
-    await waitFor(() => rec.revisions.length === 1, "revision 1");
+    await waitUntil(() => rec.revisions.length === 1, "revision 1");
   });
 
   it("rejects for an unknown document and keeps nothing", async () => {

@@ -28,12 +28,14 @@ import {
 } from "./backend.js";
 import { authorLabel } from "./author-label.js";
 import { judgeJoin } from "./join-lineage.js";
+import type { ClientRegistry, RegisteredConnection } from "./client-registry.js";
 import { DocumentFeed } from "./document-feed.js";
-import type { HubConnection, HubSession } from "./hub-types.js";
+import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
+import { clientKey, principalKey } from "./identity-keys.js";
 import { OTError } from "./ot-error.js";
 import { Outbox } from "./outbox.js";
 import type { SequencerPool } from "./sequencer-pool.js";
-import type { Server } from "./server.js";
+import type { Server, SubmitMeta } from "./server.js";
 
 /** What every session of a hub shares. */
 export interface HubContext {
@@ -41,12 +43,18 @@ export interface HubContext {
   readonly backend: IBackendAdapter;
   readonly pool: SequencerPool;
   readonly createOnJoin: boolean;
+  /** Documents this hub may still create on join (see {@link HubOptions.maxCreatedDocuments}). */
+  readonly creations: { take(): boolean; giveBack(): void };
+  /** See {@link HubOptions.maxDocumentsPerConnection}. */
+  readonly maxDocumentsPerConnection: number;
   readonly docType: string;
   readonly logger: Logger;
   readonly maxQueuedMessages: number;
   readonly maxBufferedCommits: number;
   /** Frame pacing of batching connections (see {@link HubOptions.frameHoldMs}). */
   readonly frameHoldMs: number;
+  /** Keeps one connection per client and document, on every instance. */
+  readonly clients: ClientRegistry;
   /** Called once when the session ends. */
   onSessionClosed(session: ConnectionSession): void;
 }
@@ -71,14 +79,30 @@ const INTERNAL_ID_PREFIX = "#";
 
 let sessionCounter = 0;
 
+/** Close reason of a connection that a newer one of its client replaced (at most 123 bytes). */
+const SUPERSEDED_REASON = "a newer connection of this client joined one of its documents";
+
 /**
  * The hub's side of one connection: parses what arrives, handles it in order, and sends the
  * answers and the documents' commits through one {@link Outbox}.
  *
  * Lifecycle: `open -> closed` (by the binding, by the hub, or after a fatal feed error).
  */
-export class ConnectionSession implements HubSession {
+export class ConnectionSession implements HubSession, RegisteredConnection {
   readonly id: string;
+  /**
+   * When the connection opened (epoch milliseconds, with sub-millisecond precision, from the
+   * monotonic clock), and its number on this instance: newer connections of a client replace
+   * older ones.
+   */
+  readonly openedAt = performance.timeOrigin + performance.now();
+  readonly serial: number;
+  /** The authenticated principal (see {@link ConnectOptions.principal}), for the binding's own use (logs, revocation). */
+  readonly principal: string | undefined;
+  /** Its digest: what the backend binds clientIds to, and what other instances compare. */
+  readonly principalKey: string | undefined;
+  /** Digest of the bound clientId (empty until one is bound), for the registry. */
+  clientKey = "";
   private readonly internalId: string;
   private readonly connection: HubConnection;
   private readonly ctx: HubContext;
@@ -95,14 +119,17 @@ export class ConnectionSession implements HubSession {
   /** The loop that works through {@link queue}; undefined when idle. */
   private draining: Promise<void> | undefined;
 
-  constructor(ctx: HubContext, connection: HubConnection, batch: boolean, autoJoin: string | undefined) {
+  constructor(ctx: HubContext, connection: HubConnection, options: ConnectOptions) {
     sessionCounter += 1;
+    this.serial = sessionCounter;
     this.id = `s${sessionCounter.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     this.internalId = `${INTERNAL_ID_PREFIX}${this.id}`;
     this.ctx = ctx;
     this.connection = connection;
-    this.outbox = new Outbox(connection, { batch, holdMs: ctx.frameHoldMs, logger: ctx.logger });
-    if (autoJoin !== undefined) this.enqueue({ kind: "auto-join", docId: autoJoin });
+    this.principal = options.principal;
+    this.principalKey = options.principal === undefined ? undefined : principalKey(options.principal);
+    this.outbox = new Outbox(connection, { batch: options.batch ?? false, holdMs: ctx.frameHoldMs, logger: ctx.logger });
+    if (options.autoJoin !== undefined) this.enqueue({ kind: "auto-join", docId: options.autoJoin });
   }
 
   /** The clientId bound to this connection, if any. */
@@ -113,6 +140,15 @@ export class ConnectionSession implements HubSession {
   /** The documents this connection receives. */
   get documents(): string[] {
     return [...this.feeds.keys()];
+  }
+
+  receives(docId: string): boolean {
+    return this.feeds.has(docId);
+  }
+
+  supersede(): void {
+    this.ctx.logger.debug?.("closing a connection replaced by a newer one of its client", { session: this.id });
+    this.closeConnection(CloseCode.SUPERSEDED, SUPERSEDED_REASON);
   }
 
   receive(frame: unknown): void {
@@ -155,6 +191,7 @@ export class ConnectionSession implements HubSession {
     for (const feed of this.feeds.values()) this.releaseFeed(feed);
     this.feeds.clear();
     this.outbox.close();
+    if (this.clientKey !== "") this.ctx.clients.remove(this);
     this.ctx.onSessionClosed(this);
   }
 
@@ -253,8 +290,14 @@ export class ConnectionSession implements HubSession {
   private async join(message: JoinMessage): Promise<void> {
     const { docId } = message;
     this.checkClientId(message.clientId, docId);
+    if (!this.feeds.has(docId) && this.feeds.size >= this.ctx.maxDocumentsPerConnection) {
+      this.refuse("too_large", `This connection has joined ${this.feeds.size} documents, the most it may: leave one before joining "${docId}".`, { docId });
+    }
     const clientId = message.clientId ?? this.clientId;
-    const life = await this.openDocument(message, clientId);
+    // Before the document is opened: a join refused as another principal's creates and
+    // restores nothing.
+    if (clientId !== undefined) await this.checkPrincipal(docId, clientId);
+    const life = await this.openDocument(message);
     // Register for live commits before reading anything, so nothing falls in between.
     const feed = await this.openFeed(docId);
     let opening: { kind: "snapshot"; message: SnapshotMessage } | { kind: "joined"; revision: number; replay: CommittedOp[] };
@@ -270,19 +313,23 @@ export class ConnectionSession implements HubSession {
       return;
     }
     // Accepted.
-    if (message.clientId !== undefined) this.clientId = message.clientId;
+    if (message.clientId !== undefined) this.bindClient(message.clientId);
     if (message.batch === true) this.outbox.enableBatching();
     const previous = this.feeds.get(docId);
     this.feeds.set(docId, feed);
     if (previous) this.releaseFeed(previous);
     if (life.epoch === undefined) this.epochs.delete(docId);
     else this.epochs.set(docId, life.epoch);
+    // One connection per client and document: an older one of this client is closed (or this
+    // one, when it is the older).
+    if (clientId !== undefined && !this.ctx.clients.joined(this, docId)) return;
+    const author = clientId === undefined ? undefined : authorLabel(docId, clientId);
+    const lineage = { ...(life.epoch === undefined ? {} : { epoch: life.epoch }), ...(author === undefined ? {} : { author }) };
     if (opening.kind === "snapshot") {
-      if (life.epoch !== undefined) opening.message.epoch = life.epoch;
-      this.reply(opening.message);
+      this.reply({ ...opening.message, ...lineage });
       await this.startFeed(feed, opening.message.revision);
     } else {
-      this.reply(life.epoch === undefined ? { type: "joined", docId, revision: opening.revision } : { type: "joined", docId, revision: opening.revision, epoch: life.epoch });
+      this.reply({ type: "joined", docId, revision: opening.revision, ...lineage });
       await this.startFeed(feed, opening.revision, opening.replay);
     }
   }
@@ -294,10 +341,7 @@ export class ConnectionSession implements HubSession {
    * restored (its snapshots then look up restored author seqs). Refuses (`not_found`,
    * `bad_revision` with `serverRevision`) otherwise.
    */
-  private async openDocument(
-    message: JoinMessage,
-    clientId: string | undefined,
-  ): Promise<{ epoch: string | undefined; from: number | undefined; restored: boolean }> {
+  private async openDocument(message: JoinMessage): Promise<{ epoch: string | undefined; from: number | undefined; restored: boolean }> {
     const { docId } = message;
     const store = this.ctx.backend;
     const canRestore = store.restoreDocument !== undefined && store.getLineage !== undefined;
@@ -325,9 +369,11 @@ export class ConnectionSession implements HubSession {
           throw new Refused("lost document");
         }
         case "create":
+          this.takeCreation(docId);
           try {
             await this.ctx.server.createDocument(docId, this.ctx.docType);
           } catch (createError) {
+            this.ctx.creations.giveBack();
             // Another connection (or instance) created it first: that is the same outcome.
             if (!(createError instanceof DocumentExistsError || nameOf(createError) === "DocumentExistsError")) throw createError;
           }
@@ -338,15 +384,27 @@ export class ConnectionSession implements HubSession {
           const type = lineage === undefined ? this.ctx.docType : (await this.ctx.server.getDocument(docId)).type.name;
           const seqs: Record<string, number> = {};
           for (const [author, seq] of Object.entries(restore.seqs ?? {})) seqs[`${RESTORED_AUTHOR_PREFIX}${author}`] = seq;
-          const result = await this.ctx.server.restoreDocument(docId, {
-            type,
-            snapshot: restore.data,
-            revision: message.revision!,
-            ...(message.epoch === undefined ? {} : { fromEpoch: message.epoch }),
-            seqs,
-            ...(decision.ifEpoch === undefined ? {} : { ifEpoch: decision.ifEpoch }),
-          });
-          if (result.status === "refused") continue; // another copy won: judge again, without restoring
+          // Restoring a document that is gone creates one: it counts against the hub's cap.
+          const creates = lineage === undefined;
+          if (creates) this.takeCreation(docId);
+          let result: Awaited<ReturnType<Server["restoreDocument"]>>;
+          try {
+            result = await this.ctx.server.restoreDocument(docId, {
+              type,
+              snapshot: restore.data,
+              revision: message.revision!,
+              ...(message.epoch === undefined ? {} : { fromEpoch: message.epoch }),
+              seqs,
+              ...(decision.ifEpoch === undefined ? {} : { ifEpoch: decision.ifEpoch }),
+            });
+          } catch (error) {
+            if (creates) this.ctx.creations.giveBack();
+            throw error;
+          }
+          if (result.status === "refused") {
+            if (creates) this.ctx.creations.giveBack();
+            continue; // another copy won: judge again, without restoring
+          }
           this.ctx.logger.info?.("restored a lost document from a client's copy", { session: this.id, docId, revision: message.revision });
           // Every follower of the document's older life starts over (this session's own too).
           const own = this.feeds.get(docId);
@@ -371,6 +429,13 @@ export class ConnectionSession implements HubSession {
     throw new Error(`the join of "${docId}" found the document changing under it four times in a row`);
   }
 
+  /** Count one more document created on join, or refuse (`not_found`) when the hub created as many as it may. */
+  private takeCreation(docId: string): void {
+    if (!this.ctx.creations.take()) {
+      this.refuse("not_found", `Document "${docId}" does not exist, and this server has created as many documents on join as it may.`, { docId });
+    }
+  }
+
   /** The document's lineage (its epoch `undefined` on a backend without them), `undefined` when it does not exist. */
   private async readLineage(docId: string): Promise<DocumentLineage | { revision: number; epoch: undefined; restoredFrom?: undefined } | undefined> {
     const store = this.ctx.backend;
@@ -381,6 +446,29 @@ export class ConnectionSession implements HubSession {
       if (isNotFound(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * `forbidden` when `clientId` is bound to another principal in `docId` (docs/protocol.md,
+   * "Client ids are secrets"). Only authenticated connections ask: without a principal nothing
+   * is bound, and an op of a connection without one is still refused by the commit itself.
+   */
+  private async checkPrincipal(docId: string, clientId: string): Promise<void> {
+    const getPrincipal = this.ctx.backend.getClientPrincipal?.bind(this.ctx.backend);
+    if (this.principalKey === undefined || getPrincipal === undefined) return;
+    const bound = await getPrincipal(docId, clientId);
+    if (bound !== undefined && bound !== this.principalKey) {
+      this.refuse("forbidden", `This clientId belongs to another user in document "${docId}": use a clientId of your own (a fresh random one per session).`, {
+        docId,
+      });
+    }
+  }
+
+  /** Bind this connection to `clientId` (once: a connection speaks for one client). */
+  private bindClient(clientId: string): void {
+    if (this.clientId !== undefined) return;
+    this.clientId = clientId;
+    this.clientKey = clientKey(clientId);
   }
 
   /**
@@ -456,9 +544,13 @@ export class ConnectionSession implements HubSession {
       if (joinRevision !== undefined && joinRevision > 0) {
         this.refuse("bad_revision", `revision ${joinRevision} is ahead of document "${docId}", which does not exist yet.`, { docId });
       }
+      if (!this.ctx.creations.take()) {
+        this.refuse("not_found", `Document "${docId}" does not exist, and this server has created as many documents on join as it may.`, { docId });
+      }
       try {
         await this.ctx.server.createDocument(docId, this.ctx.docType);
       } catch (createError) {
+        this.ctx.creations.giveBack();
         // Another connection (or instance) created it first: that is the same outcome.
         if (!(createError instanceof DocumentExistsError || nameOf(createError) === "DocumentExistsError")) throw createError;
       }
@@ -542,15 +634,20 @@ export class ConnectionSession implements HubSession {
     const named = message.clientId ?? this.clientId;
     if (message.clientId !== undefined && this.clientId === undefined) this.pendingClientId = message.clientId;
     try {
-      // A connection without a clientId commits under its internal id (so its acks find it)
-      // and without de-duplication: its seq would identify nothing beyond this connection.
+      // An op without a clientId, or without a seq, commits under the connection's internal id
+      // (so its ack finds this connection) and without de-duplication: it identifies nothing
+      // beyond this connection. Its ack must not reach the client's other connections either: an ack
+      // without a seq would be taken there for the ack of their own op in flight. It carries the
+      // epoch its connection joined, so that it never commits into another life of the document.
       const epoch = this.epochs.get(docId);
-      const meta = {
-        ...(named === undefined ? { clientId: this.internalId } : { clientId: named, ...(seq === undefined ? {} : { seq }) }),
+      const meta: SubmitMeta & { clientId: string } = {
+        ...(named === undefined || seq === undefined
+          ? { clientId: this.internalId }
+          : { clientId: named, seq, ...(this.principalKey === undefined ? {} : { principal: this.principalKey }) }),
         ...(epoch === undefined ? {} : { epoch }),
       };
       const result = await this.ctx.server.submitOperation(docId, message.op, message.revision, meta);
-      if (message.clientId !== undefined) this.clientId = message.clientId;
+      if (message.clientId !== undefined) this.bindClient(message.clientId);
       // A duplicate gets no answer: its one ack went (or goes) out through the replay.
       // A commit is its own notice on this instance: the sequencer delivers it (the ack, and
       // the op to this instance's other connections) without waiting for the pub/sub, in

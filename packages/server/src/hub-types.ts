@@ -20,6 +20,15 @@ export interface ConnectOptions {
    * away, sending nothing until ops arrive. The document is created if the hub creates on demand.
    */
   autoJoin?: string;
+  /**
+   * The authenticated principal of the connection (a user id, as the binding's token
+   * verification yields it); undefined without authentication. A `clientId` is bound to the
+   * principal that first commits under it in a document; a `join` or `op` naming it from another
+   * principal is then refused with `forbidden`. @default undefined
+   */
+  principal?: string;
+  /** The client's network address, as the binding determined it (for logs and per-address limits). @default undefined */
+  remoteAddress?: string;
 }
 
 /** The hub's handle on one connection; the binding feeds it what arrives and tells it when the connection ends. */

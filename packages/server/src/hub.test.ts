@@ -2,7 +2,7 @@ import type { ServerMessage } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { HeldPubSub } from "../test/held-pub-sub.js";
 import { RecordingConnection } from "../test/recording-connection.js";
-import { settle, waitFor } from "../test/wait-for.js";
+import { settle, waitUntil } from "@open-ot/harness";
 import type { CommitNotice, IBackendAdapter } from "./backend.js";
 import { authorLabel } from "./author-label.js";
 import { Hub, type HubOptions } from "./hub.js";
@@ -73,6 +73,7 @@ describe("Hub: joining", () => {
       data: "hello",
       docType: "text",
       epoch: expect.any(String),
+      author: authorLabel("doc", "alice"),
     });
   });
 
@@ -92,6 +93,7 @@ describe("Hub: joining", () => {
       docType: "text",
       lastSeq: 2,
       epoch: expect.any(String),
+      author: authorLabel("doc", "alice"),
     });
     // Another client has none.
     expect(await joined(open(), { clientId: "bob" })).not.toHaveProperty("lastSeq");
@@ -126,6 +128,7 @@ describe("Hub: joining", () => {
       docType: "text",
       lastSeq: 2,
       epoch: expect.any(String),
+      author: authorLabel("doc", "alice"),
     });
   });
 
@@ -145,7 +148,7 @@ describe("Hub: joining", () => {
     const resumed = open();
     resumed.send({ type: "join", docId: "doc", clientId: "alice", revision: 1 });
     expect(await resumed.conn.take(3)).toEqual([
-      { type: "joined", docId: "doc", revision: 1, epoch: expect.any(String) },
+      { type: "joined", docId: "doc", revision: 1, epoch: expect.any(String), author: authorLabel("doc", "alice") },
       { type: "op", docId: "doc", op: [{ r: 1 }, { i: "b" }], revision: 2, author: authorLabel("doc", "bob"), seq: 1 },
       { type: "ack", docId: "doc", revision: 3, seq: 2 },
     ]);
@@ -173,6 +176,7 @@ describe("Hub: joining", () => {
       docType: "text",
       lastSeq: 5,
       epoch: expect.any(String),
+      author: authorLabel("doc", "alice"),
     });
     // The oldest kept revision's predecessor can still be replayed.
     const bob = open();
@@ -274,7 +278,7 @@ describe("Hub: joining", () => {
 });
 
 describe("Hub: ops", () => {
-  it("acks the submitter (with seq) and sends the op to the others (with clientId), in revision order", async () => {
+  it("acks the submitter (with seq) and sends the op to the others (with its author, never its clientId), in revision order", async () => {
     const { open, backend } = await setup();
     const alice = open();
     const bob = open();
@@ -326,11 +330,12 @@ describe("Hub: ops", () => {
     // Over another connection too, even with a garbage op or an old base.
     const second = open();
     second.send({ type: "join", docId: "doc", clientId: "alice", revision: 1 });
-    expect(await second.conn.next()).toEqual({ type: "joined", docId: "doc", revision: 1, epoch: expect.any(String) });
+    expect(await second.conn.next()).toEqual({ type: "joined", docId: "doc", revision: 1, epoch: expect.any(String), author: authorLabel("doc", "alice") });
+    // The newer connection of alice replaced the first.
+    expect(first.conn.closed).toEqual({ code: 4009, reason: expect.stringMatching(/newer connection/) });
     second.send({ type: "op", op: "garbage", revision: 0, seq: 1 });
     second.send({ type: "op", op: [{ r: 1 }, { i: "b" }], revision: 1, seq: 2 });
     expect(await second.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2, seq: 2 });
-    expect(await first.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2, seq: 2 });
     expect(first.conn.unread()).toEqual([]);
     expect(second.conn.unread()).toEqual([]);
     await expectDoc(backend, 2, "ab");
@@ -558,7 +563,7 @@ describe("Hub: root-path connections", () => {
     const { open } = await setup();
     const legacy = open({ autoJoin: "missing" });
     expect(await legacy.conn.next()).toMatchObject({ type: "error", code: "not_found", docId: "missing" });
-    await waitFor(() => legacy.conn.closed !== undefined, "the close");
+    await waitUntil(() => legacy.conn.closed !== undefined, "the close");
     expect(legacy.conn.closed?.code).toBe(4001);
   });
 

@@ -1,6 +1,8 @@
-import { CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
+import { randomUUID } from "node:crypto";
+import { checkNumberOption, CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
 import { BackendGuard, type BackendHealth } from "./backend-guard.js";
+import { ClientRegistry } from "./client-registry.js";
 import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
 import { ConnectionSession, type HubContext } from "./hub-session.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
@@ -23,6 +25,19 @@ export interface HubOptions {
   pubsub?: PubSub;
   /** Create an empty document on the first valid `join` of an unknown one (else `not_found`). @default false */
   createOnJoin?: boolean;
+  /**
+   * With `createOnJoin`: the most documents this hub creates on join. Past it, a join of an
+   * unknown document is refused with `not_found`, as on a server that does not create them.
+   * Counted per hub (per process); an application that creates documents on join should set it
+   * (or create documents through its own API instead). @default Infinity
+   */
+  maxCreatedDocuments?: number;
+  /**
+   * The most documents one connection may have joined at once; a join of one more is refused
+   * with `too_large` (leave one first). Bounds what one connection makes the server hold.
+   * @default 100
+   */
+  maxDocumentsPerConnection?: number;
   /** The document of root-path connections that name none (see {@link Hub.defaultDocId}). @default "doc-1" */
   defaultDocId?: string;
   /** The type of documents created on join; must be registered with the server. @default "text" */
@@ -88,6 +103,7 @@ export class Hub {
   private readonly ctx: HubContext;
   private readonly pool: SequencerPool;
   private readonly guard: BackendGuard;
+  private readonly clients: ClientRegistry;
   private readonly sessions = new Set<ConnectionSession>();
   private state: "open" | "closed" = "open";
 
@@ -114,17 +130,28 @@ export class Hub {
     this.guard = raw === server.backend ? server.guard : new BackendGuard(raw, { timeoutMs: server.guard.timeoutMs, logger });
     const backend = this.guard.backend;
     const pubsub = this.guard.guardPubSub(rawPubSub);
+    const maxCreated = checkNumberOption("Hub", "maxCreatedDocuments", options.maxCreatedDocuments ?? Infinity, { min: 0, integer: true, infinite: true });
+    let created = 0;
     this.pool = new SequencerPool({ backend, pubsub, logger, ...(options.sequencer ? { sequencer: options.sequencer } : {}) });
+    this.clients = new ClientRegistry(pubsub, randomUUID(), logger);
     this.ctx = {
       server,
       backend,
       pool: this.pool,
       createOnJoin: options.createOnJoin ?? false,
+      creations: {
+        take: () => (created < maxCreated ? (created++, true) : false),
+        giveBack: () => {
+          created--;
+        },
+      },
+      maxDocumentsPerConnection: checkNumberOption("Hub", "maxDocumentsPerConnection", options.maxDocumentsPerConnection ?? 100, POSITIVE_INTEGER),
       docType,
       logger,
-      maxQueuedMessages: positive("maxQueuedMessages", options.maxQueuedMessages ?? 1000),
-      maxBufferedCommits: positive("maxBufferedCommits", options.maxBufferedCommits ?? 10_000),
-      frameHoldMs: nonNegative("frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS),
+      maxQueuedMessages: checkNumberOption("Hub", "maxQueuedMessages", options.maxQueuedMessages ?? 1000, POSITIVE_INTEGER),
+      maxBufferedCommits: checkNumberOption("Hub", "maxBufferedCommits", options.maxBufferedCommits ?? 10_000, POSITIVE_INTEGER),
+      frameHoldMs: checkNumberOption("Hub", "frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS, { min: 0 }),
+      clients: this.clients,
       onSessionClosed: (session) => {
         this.sessions.delete(session);
       },
@@ -137,7 +164,7 @@ export class Hub {
    */
   connect(connection: HubConnection, options: ConnectOptions = {}): HubSession {
     if (this.state === "closed") throw new Error("Hub: connect() after close()");
-    const session = new ConnectionSession(this.ctx, connection, options.batch ?? false, options.autoJoin);
+    const session = new ConnectionSession(this.ctx, connection, options);
     this.sessions.add(session);
     return session;
   }
@@ -174,17 +201,9 @@ export class Hub {
     if (this.state === "closed") return;
     this.state = "closed";
     for (const session of [...this.sessions]) session.closeConnection(CloseCode.GOING_AWAY, "server shutting down");
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.clients.close()]);
     if (this.guard !== this.ctx.server.guard) this.guard.close();
   }
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`Hub: ${name} must be a positive integer, got ${String(value)}`);
-  return value;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`Hub: ${name} must be a non-negative number of milliseconds, got ${String(value)}`);
-  return value;
-}
+const POSITIVE_INTEGER = { min: 1, integer: true } as const;

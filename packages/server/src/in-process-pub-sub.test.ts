@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { waitFor } from "../test/wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 import type { CommitNotice } from "./backend.js";
 import { InProcessPubSub } from "./in-process-pub-sub.js";
 
@@ -13,7 +13,7 @@ describe("InProcessPubSub", () => {
     const got: number[] = [];
     await pubsub.subscribe("c", (m) => got.push(m.revision));
     for (let r = 1; r <= 6; r++) await pubsub.publish("c", notice(r));
-    await waitFor(() => got.length === 3, "the odd revisions");
+    await waitUntil(() => got.length === 3, "the odd revisions");
     expect(got).toEqual([1, 3, 5]);
   });
 
@@ -25,14 +25,14 @@ describe("InProcessPubSub", () => {
     const stop = pubsub.onResubscribe(() => (resubscribed += 1));
     pubsub.publishNow("c", notice(1)); // queued, not yet delivered
     pubsub.simulateResubscribe();
-    await waitFor(() => resubscribed === 1, "the resubscribe signal");
+    await waitUntil(() => resubscribed === 1, "the resubscribe signal");
     await pubsub.publish("c", notice(2));
-    await waitFor(() => got.length === 1, "the message after the resubscribe");
+    await waitUntil(() => got.length === 1, "the message after the resubscribe");
     expect(got).toEqual([2]);
     stop();
     pubsub.simulateResubscribe();
     await pubsub.publish("c", notice(3));
-    await waitFor(() => got.length === 2, "the next message");
+    await waitUntil(() => got.length === 2, "the next message");
     expect(resubscribed).toBe(1);
   });
 
@@ -46,7 +46,7 @@ describe("InProcessPubSub", () => {
     await pubsub.subscribe("b", (m) => got.push(`b${m.revision}`));
     pubsub.publishNow("a", notice(1));
     pubsub.publishNow("a", notice(2));
-    await waitFor(() => got.length === 3, "three deliveries");
+    await waitUntil(() => got.length === 3, "three deliveries");
     expect(got).toEqual(["a1", "a2", "b10"]);
   });
 
@@ -57,7 +57,7 @@ describe("InProcessPubSub", () => {
       throw new Error("boom");
     });
     await pubsub.publish("c", notice(1));
-    await waitFor(() => errors.length === 1, "the logged error");
+    await waitUntil(() => errors.length === 1, "the logged error");
   });
 
   it("fails loudly after close", async () => {

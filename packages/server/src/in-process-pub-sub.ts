@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from "@open-ot/core";
-import type { CommitNotice, PubSub, PubSubListener } from "./backend.js";
+import type { ClientNotice, CommitNotice, PubSub, PubSubListener } from "./backend.js";
 
 /** Options of {@link InProcessPubSub}. */
 export interface InProcessPubSubOptions {
@@ -18,10 +18,14 @@ interface Subscription {
   active: boolean;
 }
 
-interface Delivery {
-  readonly subscription: Subscription;
-  readonly message: CommitNotice;
+interface ClientNoticeSubscription {
+  readonly listener: (notice: ClientNotice) => void;
+  active: boolean;
 }
+
+type Delivery =
+  | { readonly subscription: Subscription; readonly message: CommitNotice }
+  | { readonly clientSubscription: ClientNoticeSubscription; readonly notice: ClientNotice };
 
 /**
  * {@link PubSub} inside one process: the reference implementation that `MemoryBackend` uses.
@@ -33,6 +37,7 @@ interface Delivery {
  */
 export class InProcessPubSub implements PubSub {
   private readonly channels = new Map<string, Set<Subscription>>();
+  private readonly clientNoticeSubscriptions = new Set<ClientNoticeSubscription>();
   private readonly queue: Delivery[] = [];
   private readonly resubscribeListeners = new Set<() => void>();
   private readonly dropIf: InProcessPubSubOptions["dropIf"];
@@ -96,6 +101,34 @@ export class InProcessPubSub implements PubSub {
     return Promise.resolve(unsubscribe);
   }
 
+  /** Queue `notice` for every current client-notice subscriber (delivered as commit notices are: asynchronously, in order). */
+  publishClientNotice(notice: ClientNotice): Promise<void> {
+    try {
+      this.assertOpen("publish");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    for (const clientSubscription of this.clientNoticeSubscriptions) this.queue.push({ clientSubscription, notice });
+    this.scheduleDrain();
+    return Promise.resolve();
+  }
+
+  /** Receive every client notice published from now on. */
+  subscribeClientNotices(listener: (notice: ClientNotice) => void): Promise<() => Promise<void>> {
+    try {
+      this.assertOpen("subscribe");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const subscription: ClientNoticeSubscription = { listener, active: true };
+    this.clientNoticeSubscriptions.add(subscription);
+    return Promise.resolve(() => {
+      subscription.active = false;
+      this.clientNoticeSubscriptions.delete(subscription);
+      return Promise.resolve();
+    });
+  }
+
   /** Be told when subscribers may have missed messages (see {@link simulateResubscribe}). */
   onResubscribe(listener: () => void): () => void {
     this.resubscribeListeners.add(listener);
@@ -133,6 +166,8 @@ export class InProcessPubSub implements PubSub {
       for (const subscription of subscriptions) subscription.active = false;
     }
     this.channels.clear();
+    for (const subscription of this.clientNoticeSubscriptions) subscription.active = false;
+    this.clientNoticeSubscriptions.clear();
     this.queue.length = 0;
     this.resubscribeListeners.clear();
     return Promise.resolve();
@@ -154,12 +189,15 @@ export class InProcessPubSub implements PubSub {
     // everything queued before them: publish order is kept across re-entrant publishes.
     for (let i = 0; i < this.queue.length; i++) {
       const delivery = this.queue[i] as Delivery;
-      if (!delivery.subscription.active) continue;
       try {
-        delivery.subscription.listener(delivery.message);
+        if ("notice" in delivery) {
+          if (delivery.clientSubscription.active) delivery.clientSubscription.listener(delivery.notice);
+        } else if (delivery.subscription.active) {
+          delivery.subscription.listener(delivery.message);
+        }
       } catch (error) {
         // A throwing listener must not stop delivery to the others.
-        this.logger.error?.("InProcessPubSub: a subscriber threw", { error, revision: delivery.message.revision });
+        this.logger.error?.("InProcessPubSub: a subscriber threw", { error, ...("message" in delivery ? { revision: delivery.message.revision } : {}) });
       }
     }
     this.queue.length = 0;

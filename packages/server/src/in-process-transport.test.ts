@@ -1,6 +1,6 @@
 import type { TransportCloseEvent } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../test/wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 import { Hub } from "./hub.js";
 import { createInProcessTransport } from "./in-process-transport.js";
 import { MemoryBackend } from "./memory-backend.js";
@@ -30,7 +30,7 @@ describe("createInProcessTransport", () => {
     ping.t = 99; // a copy was taken at send()
     expect(got).toEqual([]); // nothing is delivered synchronously
     await Promise.all(sends);
-    await waitFor(() => got.length === 3, "three answers");
+    await waitUntil(() => got.length === 3, "three answers");
     expect(got).toEqual([
       { type: "pong", t: 1 },
       { type: "pong", t: 2 },
@@ -44,7 +44,7 @@ describe("createInProcessTransport", () => {
     const got: unknown[] = [];
     await transport.connect((m) => got.push(m));
     await transport.send([{ type: "ping", t: 1 }, { type: "ping", t: 2 }]);
-    await waitFor(() => got.length === 2, "two pongs");
+    await waitUntil(() => got.length === 2, "two pongs");
     expect(got).toEqual([{ type: "pong", t: 1 }, { type: "pong", t: 2 }]);
   });
 
@@ -62,7 +62,7 @@ describe("createInProcessTransport", () => {
     await expect(transport.send({ type: "ping" })).rejects.toThrow(/not connected/);
     await transport.connect((m) => got.push(m));
     await transport.send({ type: "ping", t: 2 });
-    await waitFor(() => got.length >= 1, "the pong on the new connection");
+    await waitUntil(() => got.length >= 1, "the pong on the new connection");
     expect(got).toEqual([{ type: "pong", t: 2 }]);
   });
 
@@ -78,7 +78,7 @@ describe("createInProcessTransport", () => {
     await second.disconnect();
     await second.disconnect();
     await h.close();
-    await waitFor(() => events.length === 2, "both close events");
+    await waitUntil(() => events.length === 2, "both close events");
     expect(events).toEqual([
       { code: 1000, reason: "", local: true },
       { code: 1001, reason: "server shutting down", local: false },

@@ -16,3 +16,4 @@ export * from "./hub-session.js";
 export * from "./hub.js";
 export * from "./in-process-transport.js";
 export { authorLabel } from "./author-label.js";
+export * from "./policy/index.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { waitFor } from "../test/wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 import { documentChannel, type CommitNotice } from "./backend.js";
 import { InProcessPubSub } from "./in-process-pub-sub.js";
 import { MemoryBackend } from "./memory-backend.js";
@@ -133,7 +133,7 @@ describe("MemoryBackend", () => {
     await backend.createDocument("d", "text", "");
     await backend.saveOperation("d", [{ i: "a" }], 1);
     await backend.commit("d", { revision: 2, op: [{ i: "b" }], snapshot: "ba", clientId: "c", seq: 1 });
-    await waitFor(() => got.length === 2, "two notices");
+    await waitUntil(() => got.length === 2, "two notices");
     expect(got).toEqual([
       { docId: "d", revision: 1, op: [{ i: "a" }] },
       { docId: "d", revision: 2, op: [{ i: "b" }], clientId: "c", seq: 1 },

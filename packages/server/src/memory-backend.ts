@@ -1,4 +1,4 @@
-import { TextType, randomClientId, type OTType } from "@open-ot/core";
+import { checkNumberOption, TextType, randomClientId, type OTType } from "@open-ot/core";
 import {
   DocumentExistsError,
   DocumentNotFoundError,
@@ -38,10 +38,11 @@ export interface MemoryBackendOptions {
   historyLimit?: number;
 }
 
-/** The last committed `seq` of one client in one document, and the revision it made. */
+/** The last committed `seq` of one client in one document, the revision it made, and the principal the client is bound to. */
 interface SeqEntry {
   seq: number;
   revision: number;
+  principal: string | undefined;
 }
 
 interface StoredDocument {
@@ -83,11 +84,11 @@ export class MemoryBackend implements IBackendAdapter {
   constructor(options: MemoryBackendOptions = {}) {
     this.pubsub = options.pubsub ?? new InProcessPubSub();
     for (const type of options.types ?? [TextType as OTType<unknown, unknown>]) this.types.set(type.name, type);
-    const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-    if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 1))) {
-      throw new RangeError(`MemoryBackend: historyLimit must be a positive integer or Infinity, got ${String(limit)}`);
-    }
-    this.historyLimit = limit;
+    this.historyLimit = checkNumberOption("MemoryBackend", "historyLimit", options.historyLimit ?? DEFAULT_HISTORY_LIMIT, {
+      min: 1,
+      integer: true,
+      infinite: true,
+    });
   }
 
   /** Add a type the legacy `saveOperation` can apply. */
@@ -137,7 +138,8 @@ export class MemoryBackend implements IBackendAdapter {
       const seqs = existing?.seqs ?? new Map<string, SeqEntry>();
       for (const [key, seq] of Object.entries(request.seqs ?? {})) {
         const known = seqs.get(key);
-        if (known === undefined || known.seq < seq) seqs.set(key, { seq, revision: request.revision });
+        if (known === undefined) seqs.set(key, { seq, revision: request.revision, principal: undefined });
+        else if (known.seq < seq) seqs.set(key, { seq, revision: request.revision, principal: known.principal });
       }
       const epoch = randomClientId();
       this.docs.set(docId, {
@@ -185,6 +187,10 @@ export class MemoryBackend implements IBackendAdapter {
     return run(() => this.docs.get(docId)?.seqs.get(clientId)?.seq);
   }
 
+  getClientPrincipal(docId: string, clientId: string): Promise<string | undefined> {
+    return run(() => this.docs.get(docId)?.seqs.get(clientId)?.principal);
+  }
+
   saveOperation(docId: string, op: unknown, newRevision: number): Promise<void> {
     return run(() => {
       const doc = this.get(docId);
@@ -212,15 +218,19 @@ export class MemoryBackend implements IBackendAdapter {
       const doc = this.get(docId);
       if (request.epoch !== undefined && request.epoch !== doc.epoch) throw new DocumentReplacedError(docId, doc.epoch);
       const { clientId, seq } = request;
-      // De-duplication comes before the revision check: a resent op is recognised whatever
-      // revision it names (PROTOCOL.md, guarantee 3).
-      if (clientId !== undefined && seq !== undefined) {
-        const last = doc.seqs.get(clientId);
-        if (last && seq <= last.seq) {
+      const last = clientId !== undefined && seq !== undefined ? doc.seqs.get(clientId) : undefined;
+      if (last !== undefined && seq !== undefined) {
+        // The principal first: another principal's copy of a committed op must not even learn
+        // that it is a duplicate.
+        if (last.principal !== undefined && last.principal !== request.principal) return { status: "forbidden" };
+        // De-duplication comes before the revision check: a resent op is recognised whatever
+        // revision it names (docs/protocol.md, guarantee 3).
+        if (seq <= last.seq) {
           return seq === last.seq
             ? { status: "duplicate", revision: last.revision, lastSeq: last.seq }
             : { status: "duplicate", lastSeq: last.seq };
         }
+        if (request.maxSeqJump !== undefined && seq - last.seq > request.maxSeqJump) return { status: "seq_too_far", lastSeq: last.seq };
       }
       if (request.revision !== doc.revision + 1) return { status: "conflict", current: doc.revision };
       this.assertCanPublish();
@@ -228,7 +238,7 @@ export class MemoryBackend implements IBackendAdapter {
       if (clientId !== undefined) entry.clientId = clientId;
       if (clientId !== undefined && seq !== undefined) {
         entry.seq = seq;
-        doc.seqs.set(clientId, { seq, revision: request.revision });
+        doc.seqs.set(clientId, { seq, revision: request.revision, principal: last?.principal ?? request.principal });
       }
       this.append(docId, doc, entry, keepSnapshot(request));
       return { status: "committed", revision: request.revision };
@@ -320,11 +330,10 @@ function keepSnapshot(request: CommitRequest): () => unknown {
 }
 
 /**
- * A private copy of a caller's value. Primitives are immutable and returned as they are: a text
- * document is a string, and `structuredClone` of a 1 MB string copied it on every commit (the
- * large-document benchmark's profile showed it as a quarter of the server's time). Plain data
- * (see {@link copyPlain}) is copied by hand: `structuredClone` of a three-component text op was
- * 30 % of a commit. Anything else goes to `structuredClone`.
+ * A private copy of a caller's value. Primitives are immutable and returned as they are (a text
+ * document is a string, which must not be copied per commit); plain data (see
+ * {@link copyPlain}) is copied by hand, which costs a fraction of `structuredClone`; anything
+ * else goes to `structuredClone` (docs/decisions/003).
  */
 function cloneValue<T>(value: T): T {
   if (typeof value !== "object" || value === null) return value;

@@ -1,4 +1,4 @@
-import { silentLogger, type Logger, type ServerMessage } from "@open-ot/core";
+import { checkNumberOption, silentLogger, type Logger, type ServerMessage } from "@open-ot/core";
 import type { HubConnection } from "./hub-types.js";
 
 /** Options of {@link Outbox}. */
@@ -48,10 +48,7 @@ export class Outbox {
   constructor(connection: HubConnection, options: OutboxOptions = {}) {
     this.connection = connection;
     this.logger = options.logger ?? silentLogger;
-    this.holdMs = options.holdMs ?? 0;
-    if (!(Number.isFinite(this.holdMs) && this.holdMs >= 0)) {
-      throw new RangeError(`Outbox: holdMs must be a non-negative number, got ${String(options.holdMs)}`);
-    }
+    this.holdMs = checkNumberOption("Outbox", "holdMs", options.holdMs ?? 0, { min: 0 });
     this.mode = options.batch === true ? "batching" : "single";
   }
 

@@ -1,4 +1,5 @@
 import {
+  checkNumberOption,
   InvalidOpError,
   LazyText,
   TextType,
@@ -46,6 +47,15 @@ export interface ServerOptions {
   /** How many documents' current snapshots are kept in memory (least recently used are dropped). @default 1000 */
   cacheSize?: number;
   /**
+   * The most a client's `seq` may rise above its last committed `seq` in a document; an op
+   * that jumps further is refused with `bad_message` and changes nothing. A client's first op
+   * in a document may carry any `seq`. Clients count `seq` up by one per op, across all the
+   * documents they edit, so this only has to exceed the ops a client commits elsewhere between
+   * two commits to one document; what it stops is one op that spends the rest of a client's seq
+   * range (docs/protocol.md, "Client ids are secrets"). @default 1000000
+   */
+  maxSeqJump?: number;
+  /**
    * How many recent ops per cached document are kept to transform stale ops without a history
    * read. A document whose stale submits needed a longer read keeps that many instead, up to
    * five times this. @default 200
@@ -60,6 +70,14 @@ export interface ServerOptions {
   backendTimeoutMs?: number;
   /** While the store is unreachable, probe it this often, in milliseconds. @default 250 */
   healthProbeIntervalMs?: number;
+  /**
+   * The largest a document may grow to, in the units of its type's `size` (text: UTF-16 code
+   * units; a type without `size`: characters of its JSON text). An op that would take a
+   * document past it, and make it larger than it was, is refused with `too_large`; the
+   * document stays as it was and usable. `Infinity` turns the limit off.
+   * @default 1048576 (about Google Docs' 1.02 million characters)
+   */
+  maxDocumentSize?: number;
   /** @default silent */
   logger?: Logger;
 }
@@ -78,6 +96,13 @@ export interface SubmitMeta {
    * another epoch is refused with `resync_required`: its revision names other content now.
    */
   epoch?: string;
+  /**
+   * The authenticated principal submitting the op, as an opaque key of 1 to 1024 characters
+   * (the hub passes a digest); used only with a clientId and a seq. The first such commit of
+   * a client with a principal binds the client to it in the document; an op of that client from
+   * another principal, or from none, is then refused with `forbidden`.
+   */
+  principal?: string;
 }
 
 /** The op was committed (published OpenOT shape). */
@@ -128,9 +153,16 @@ interface CachedDocument {
 }
 
 const MAX_META_CLIENT_ID_LENGTH = 128;
+const MAX_PRINCIPAL_LENGTH = 1024;
+
+/** See {@link ServerOptions.maxDocumentSize}. */
+export const DEFAULT_MAX_DOCUMENT_SIZE = 1024 * 1024;
 
 /** The most ops committed in one {@link IBackendAdapter.commitBatch} call. */
 const MAX_BATCH = 64;
+
+/** See {@link ServerOptions.maxSeqJump}. */
+const DEFAULT_MAX_SEQ_JUMP = 1_000_000;
 
 /**
  * How far a document's recent-op window may grow past `recentOps` for stale submits
@@ -148,6 +180,7 @@ interface QueuedSubmit {
   readonly clientId: string | undefined;
   readonly seq: number | undefined;
   readonly epoch: string | undefined;
+  readonly principal: string | undefined;
   /** The submits of the group not yet taken by a batch, in queue order (this one among them until taken). */
   readonly group: QueuedSubmit[];
   readonly result: Promise<SubmitResult | DuplicateResult>;
@@ -210,20 +243,24 @@ export class Server {
   private readonly maxCommitAttempts: number;
   private readonly cacheSize: number;
   private readonly recentOps: number;
+  private readonly maxSeqJump: number;
+  private readonly maxDocumentSize: number;
   private readonly logger: Logger;
 
   constructor(backend: IBackendAdapter, options: ServerOptions = {}) {
     this.backend = backend;
     this.guard = new BackendGuard(backend, {
-      timeoutMs: options.backendTimeoutMs ?? 5_000,
-      probeIntervalMs: options.healthProbeIntervalMs ?? 250,
+      timeoutMs: checkNumberOption("Server", "backendTimeoutMs", options.backendTimeoutMs ?? 5_000, { min: 0, aboveMin: true }),
+      probeIntervalMs: checkNumberOption("Server", "healthProbeIntervalMs", options.healthProbeIntervalMs ?? 250, { min: 0, aboveMin: true }),
       ...(options.logger ? { logger: options.logger } : {}),
     });
     this.store = this.guard.backend;
     for (const type of options.types ?? [TextType as AnyOTType]) this.registerType(type);
-    this.maxCommitAttempts = positiveInteger("maxCommitAttempts", options.maxCommitAttempts ?? 20);
-    this.cacheSize = positiveInteger("cacheSize", options.cacheSize ?? 1000);
-    this.recentOps = positiveInteger("recentOps", options.recentOps ?? 200, true);
+    this.maxCommitAttempts = checkNumberOption("Server", "maxCommitAttempts", options.maxCommitAttempts ?? 20, { min: 1, integer: true });
+    this.cacheSize = checkNumberOption("Server", "cacheSize", options.cacheSize ?? 1000, { min: 1, integer: true });
+    this.recentOps = checkNumberOption("Server", "recentOps", options.recentOps ?? 200, { min: 0, integer: true });
+    this.maxSeqJump = checkNumberOption("Server", "maxSeqJump", options.maxSeqJump ?? DEFAULT_MAX_SEQ_JUMP, { min: 1, integer: true });
+    this.maxDocumentSize = checkNumberOption("Server", "maxDocumentSize", options.maxDocumentSize ?? DEFAULT_MAX_DOCUMENT_SIZE, { min: 1, integer: true, infinite: true });
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -296,9 +333,13 @@ export class Server {
     if (seq !== undefined && !isValidSeq(seq)) {
       return Promise.reject(new OTError("bad_message", "seq must be a positive safe integer", { docId }));
     }
+    const principal = clientId !== undefined && seq !== undefined ? meta.principal : undefined;
+    if (principal !== undefined && !(typeof principal === "string" && principal.length > 0 && principal.length <= MAX_PRINCIPAL_LENGTH)) {
+      return Promise.reject(new OTError("bad_message", `principal must be a string of 1 to ${MAX_PRINCIPAL_LENGTH} characters`, { docId }));
+    }
     // Batches leave the kept-history check of each op's base to the commit (see `prepare`).
     if (this.store.commitBatch === undefined || this.store.checksKeptHistory !== true) {
-      return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq, meta.epoch));
+      return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq, principal, meta.epoch));
     }
     let group = this.groups.get(docId);
     if (group === undefined) {
@@ -313,7 +354,7 @@ export class Server {
     });
     // Settled by a batch before its own turn awaits it: its turn passes a failure on.
     result.catch(() => undefined);
-    const entry: QueuedSubmit = { op, revision, clientId, seq, epoch: meta.epoch, group, result, resolve, reject };
+    const entry: QueuedSubmit = { op, revision, clientId, seq, principal, epoch: meta.epoch, group, result, resolve, reject };
     group.push(entry);
     return this.queue.run(docId, () => this.runQueued(docId, entry));
   }
@@ -344,7 +385,7 @@ export class Server {
       group.shift();
       if (this.groups.get(docId) === group) this.groups.delete(docId);
     }
-    return await this.submitNow(docId, entry.op, entry.revision, entry.clientId, entry.seq, entry.epoch);
+    return await this.submitNow(docId, entry.op, entry.revision, entry.clientId, entry.seq, entry.principal, entry.epoch);
   }
 
   /**
@@ -358,7 +399,7 @@ export class Server {
    * committed). Never rejects.
    */
   private async commitBatched(docId: string, batch: QueuedSubmit[]): Promise<number> {
-    const commitBatch = this.store.commitBatch!.bind(this.backend);
+    const commitBatch = this.store.commitBatch!.bind(this.store);
     let doc: CachedDocument;
     try {
       doc = await this.load(docId);
@@ -458,7 +499,7 @@ export class Server {
     entry: QueuedSubmit,
     ahead: CommittedOp[],
   ): Promise<PreparedSubmit | undefined> {
-    const { op, revision, clientId, seq } = entry;
+    const { op, revision, clientId, seq, principal } = entry;
     if (!isValidRevision(revision) || revision > doc.revision) return undefined;
     if (entry.epoch !== undefined && doc.epoch !== undefined && entry.epoch !== doc.epoch) return undefined;
     const refusal = refusalOf(doc.docId, seq);
@@ -480,13 +521,15 @@ export class Server {
       const base = view.snapshot;
       const fitted = this.judge(view, refusal, () => validateOn(view.type, base, candidate));
       const snapshot = this.judge(view, refusal, () => applyOn(view.type, base, fitted));
+      this.checkSize(view, refusal, base, snapshot);
       const committed: CommittedOp = {
         revision: view.revision + 1,
         op: fitted,
         ...(clientId === undefined ? {} : { clientId }),
         ...(dedupe ? { seq } : {}),
       };
-      return { request: commitRequest(committed.revision, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, view.epoch), committed, snapshot };
+      const request = commitRequest(committed.revision, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, principal, this.maxSeqJump, view.epoch);
+      return { request, committed, snapshot };
     } catch {
       return undefined;
     }
@@ -573,6 +616,7 @@ export class Server {
     revision: number,
     clientId: string | undefined,
     seq: number | undefined,
+    principal: string | undefined,
     epoch: string | undefined,
   ): Promise<SubmitResult | DuplicateResult> {
     const refusal = refusalOf(docId, seq);
@@ -611,9 +655,13 @@ export class Server {
     // must not be refused for reasons that no longer matter.
     const dedupe = clientId !== undefined && seq !== undefined;
     try {
-      return await this.commitChecked(doc, refusal, op, revision, clientId, seq);
+      return await this.commitChecked(doc, refusal, op, revision, clientId, seq, principal);
     } catch (error) {
-      if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op")) {
+      if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op" || error.code === "too_large")) {
+        // The client's principal comes before de-duplication too: another principal's copy of
+        // the client's op is refused as such, and does not learn whether it was a duplicate.
+        const bound = await this.store.getClientPrincipal?.(docId, clientId);
+        if (bound !== undefined && bound !== principal) throw forbiddenClient(refusal);
         const lastSeq = await this.store.getLastSeq(docId, clientId);
         if (lastSeq !== undefined && seq <= lastSeq) return this.duplicate(doc, clientId, seq, lastSeq);
       }
@@ -629,6 +677,7 @@ export class Server {
     revision: number,
     clientId: string | undefined,
     seq: number | undefined,
+    principal: string | undefined,
   ): Promise<SubmitResult | DuplicateResult> {
     const docId = doc.docId;
     const dedupe = clientId !== undefined && seq !== undefined;
@@ -647,12 +696,11 @@ export class Server {
       const base = doc.snapshot;
       const fitted = this.judge(doc, refusal, () => validateOn(doc.type, base, candidate));
       const snapshot = this.judge(doc, refusal, () => applyOn(doc.type, base, fitted));
+      this.checkSize(doc, refusal, base, snapshot);
       let result: CommitResult;
       try {
-        result = await this.store.commit(
-          docId,
-          commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, doc.epoch),
-        );
+        const request = commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, principal, this.maxSeqJump, doc.epoch);
+        result = await this.store.commit(docId, request);
       } catch (error) {
         // A backend that checks kept history itself (see opsSince) refuses a base no longer kept.
         throw this.lostRefusal(baseTrimmed(error, revision, refusal), refusal);
@@ -665,6 +713,14 @@ export class Server {
         case "duplicate":
           if (result.revision === undefined && dedupe) return this.duplicate(doc, clientId, seq, result.lastSeq);
           return { duplicate: true, lastSeq: result.lastSeq, ...(result.revision === undefined ? {} : { revision: result.revision }) };
+        case "forbidden":
+          throw forbiddenClient(refusal);
+        case "seq_too_far":
+          throw new OTError(
+            "bad_message",
+            `seq ${String(seq)} is more than ${this.maxSeqJump} above this client's last committed seq (${result.lastSeq}) in document "${docId}"; seq rises by one per op`,
+            refusal,
+          );
         case "conflict": {
           // Another instance committed first: catch up and transform over what it committed.
           this.logger.debug?.("commit conflict; transforming again", { docId, attempt, current: result.current });
@@ -736,6 +792,22 @@ export class Server {
       const reason = error instanceof Error ? error.message : String(error);
       throw new OTError("invalid_op", `the op does not fit document "${doc.docId}": ${reason}`, { ...refusal, cause: error });
     }
+  }
+
+  /**
+   * `too_large` when `after` passes the maximum document size and is larger than `before`: a
+   * document already over the maximum (the limit was lowered) may still shrink.
+   */
+  private checkSize(doc: CachedDocument, refusal: { docId: string; seq?: number }, before: unknown, after: unknown): void {
+    const max = this.maxDocumentSize;
+    if (max === Infinity) return;
+    const size = documentSize(doc.type, after);
+    if (size <= max || size <= documentSize(doc.type, before)) return;
+    throw new OTError(
+      "too_large",
+      `the op would make document "${doc.docId}" ${size} long, past its maximum of ${max} (the server's maxDocumentSize); it was not applied: delete something first`,
+      refusal,
+    );
   }
 
   /**
@@ -947,6 +1019,16 @@ function snapshotValue(snapshot: unknown): unknown {
   return snapshot instanceof LazyText ? snapshot.toString() : snapshot;
 }
 
+/** The size of a held document (see {@link ServerOptions.maxDocumentSize}); 0 when it cannot be measured. */
+function documentSize(type: AnyOTType, snapshot: unknown): number {
+  if (snapshot instanceof LazyText) return snapshot.length;
+  try {
+    return type.size !== undefined ? type.size(snapshot) : (JSON.stringify(snapshot)?.length ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** `type.validate(op, snapshot)` on a held document (the op as it is when the type has no validate). */
 function validateOn(type: AnyOTType, snapshot: unknown, op: unknown): unknown {
   if (snapshot instanceof LazyText) return snapshot.validate(op);
@@ -977,6 +1059,8 @@ function commitRequest(
   clientId: string | undefined,
   seq: number | undefined,
   base: number,
+  principal: string | undefined,
+  maxSeqJump: number,
   epoch: string | undefined,
 ): CommitRequest {
   let request: CommitRequest;
@@ -988,7 +1072,11 @@ function commitRequest(
     request = { revision, op, snapshot };
   }
   if (clientId !== undefined) request.clientId = clientId;
-  if (seq !== undefined) request.seq = seq;
+  if (seq !== undefined) {
+    request.seq = seq;
+    request.maxSeqJump = maxSeqJump;
+    if (principal !== undefined) request.principal = principal;
+  }
   request.base = base;
   if (epoch !== undefined) request.epoch = epoch;
   return request;
@@ -1006,12 +1094,21 @@ const HELD_TEXT_ACCESSOR: PropertyDescriptor = {
   configurable: true,
 };
 
-/** The refusal for an op whose base `revision` is older than the kept history (`error` itself when it is another failure). */
 /** The details of a refusal of a submit to `docId` (with its `seq`, when it has one). */
 function refusalOf(docId: string, seq: number | undefined): { docId: string; seq?: number } {
   return { docId, ...(seq === undefined ? {} : { seq }) };
 }
 
+/** The refusal of an op whose client is bound to another principal in the document. */
+function forbiddenClient(refusal: { docId: string; seq?: number }): OTError {
+  return new OTError(
+    "forbidden",
+    `this clientId belongs to another user in document "${refusal.docId}": use a clientId of your own (a fresh random one per session)`,
+    refusal,
+  );
+}
+
+/** The refusal for an op whose base `revision` is older than the kept history (`error` itself when it is another failure). */
 function baseTrimmed(error: unknown, revision: number, refusal: { docId: string; seq?: number }): unknown {
   if (!(error instanceof HistoryTrimmedError)) return error;
   return new OTError(
@@ -1019,13 +1116,6 @@ function baseTrimmed(error: unknown, revision: number, refusal: { docId: string;
     `revision ${revision} is older than the history kept for document "${refusal.docId}" (oldest kept: ${error.oldestKept}): join again`,
     refusal,
   );
-}
-
-function positiveInteger(name: string, value: number, allowZero = false): number {
-  if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new RangeError(`Server: ${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${String(value)}`);
-  }
-  return value;
 }
 
 function badDocId(docId: unknown, seq?: number): OTError {

@@ -9,11 +9,8 @@ import { InProcessPubSub } from "../src/in-process-pub-sub.js";
 import { createInProcessTransport, type InProcessTransport } from "../src/in-process-transport.js";
 import { MemoryBackend } from "../src/memory-backend.js";
 import { Server } from "../src/server.js";
-// By path: @open-ot/testing depends on this package, so it cannot be a dependency of it.
-import { randomTextEdit } from "../../testing/src/random-text-edit.js";
-import { seededRandom } from "../../testing/src/seeded-random.js";
+import { randomTextEdit, seededRandom, waitUntil } from "@open-ot/harness";
 import { HeldPubSub } from "./held-pub-sub.js";
-import { waitFor } from "./wait-for.js";
 
 /** A random valid op on `doc`: an insert, a delete, or a delete with an insert. */
 function randomOp(random: () => number, doc: string): TextOp {
@@ -216,7 +213,7 @@ async function runSimulation(seed: number, clients: number, steps: number, insta
       ),
   );
   await Promise.all(sims.map((s) => s.connect()));
-  await waitFor(() => sims.every((s) => s.state === "synced"), "every client's snapshot");
+  await waitUntil(() => sims.every((s) => s.state === "synced"), "every client's snapshot");
 
   let drops = 0;
   let resends = 0;
@@ -249,9 +246,9 @@ async function runSimulation(seed: number, clients: number, steps: number, insta
     pubsub.simulateResubscribe();
   }
   for (const sim of sims) if (sim.state === "down") await sim.connect();
-  await waitFor(() => sims.every((s) => s.settled), "every client to be settled", 15_000);
+  await waitUntil(() => sims.every((s) => s.settled), "every client to be settled", 15_000);
   const record = await backend.getRecord("doc");
-  await waitFor(() => sims.every((s) => s.revision === record.v), "every client at the final revision");
+  await waitUntil(() => sims.every((s) => s.revision === record.v), "every client at the final revision");
 
   const context = `seed ${seed} (drops ${drops}, resends ${resends}, stale ${seen.stale}, duplicates ${seen.duplicates})`;
   for (const sim of sims) expect(sim.problems, `${sim.id}, ${context}`).toEqual([]);

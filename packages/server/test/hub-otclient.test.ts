@@ -9,10 +9,7 @@ import { InProcessPubSub } from "../src/in-process-pub-sub.js";
 import { createInProcessTransport, type InProcessTransport } from "../src/in-process-transport.js";
 import { MemoryBackend } from "../src/memory-backend.js";
 import { Server } from "../src/server.js";
-// By path: @open-ot/testing depends on this package, so it cannot be a dependency of it.
-import { randomTextEdit } from "../../testing/src/random-text-edit.js";
-import { seededRandom } from "../../testing/src/seeded-random.js";
-import { waitFor } from "./wait-for.js";
+import { randomTextEdit, seededRandom, waitUntil } from "@open-ot/harness";
 
 /** A random valid op on `doc`: mostly an insert, sometimes a delete of 1 to 3 characters. */
 function randomOp(random: () => number, doc: string): TextOp {
@@ -94,9 +91,9 @@ async function run(seed: number, count: number, steps: number): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   for (const client of clients) if (client.connectionState === "offline") await client.connect();
-  await waitFor(() => clients.every((c) => c.synced && c.connectionState === "live"), "every client synced", 15_000);
+  await waitUntil(() => clients.every((c) => c.synced && c.connectionState === "live"), "every client synced", 15_000);
   const final = await backend.getRevision("shared");
-  await waitFor(() => clients.every((c) => c.revision === final), "every client at the final revision", 15_000);
+  await waitUntil(() => clients.every((c) => c.revision === final), "every client at the final revision", 15_000);
 
   const record = await backend.getRecord("shared");
   const context = `seed ${seed}, drops ${drops}, revision ${record.v}`;

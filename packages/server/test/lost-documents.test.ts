@@ -9,7 +9,7 @@ import { Hub } from "../src/hub.js";
 import { MemoryBackend } from "../src/memory-backend.js";
 import { Server } from "../src/server.js";
 import { RecordingConnection } from "./recording-connection.js";
-import { waitFor } from "./wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -34,7 +34,7 @@ function start(backend: IBackendAdapter, pubsub = (backend as MemoryBackend).pub
 /** Type "text" at the end, acked; returns the snapshot-side view of the client afterwards. */
 async function type(client: ReturnType<ReturnType<typeof start>["open"]>, revision: number, at: number, text: string, seq: number): Promise<void> {
   client.send({ type: "op", docId: "doc", revision, seq, op: [{ r: at }, { i: text }] });
-  await waitFor(() => client.conn.messages.some((m) => m.type === "ack" && m.seq === seq), `the ack of seq ${seq}`);
+  await waitUntil(() => client.conn.messages.some((m) => m.type === "ack" && m.seq === seq), `the ack of seq ${seq}`);
 }
 
 describe("an unreachable store", () => {
@@ -64,7 +64,7 @@ describe("an unreachable store", () => {
     expect(alice.conn.closed).toBeUndefined();
     expect((await hub.checkHealth()).reachable).toBe(false);
     down = false;
-    await waitFor(() => hub.health.reachable, "the store to answer a probe");
+    await waitUntil(() => hub.health.reachable, "the store to answer a probe");
     alice.send({ type: "join", docId: "doc", clientId: "alice", revision: 0, epoch: (snapshot as { epoch: string }).epoch });
     expect(await alice.conn.next()).toMatchObject({ type: "joined", revision: 0 });
     alice.send({ type: "op", docId: "doc", revision: 0, seq: 1, op: [{ i: "x" }] });
@@ -106,7 +106,7 @@ describe("a lost document", () => {
     answers.forEach((answer, k) => {
       // The winner resumes from its own revision in the new epoch; every other copy descends from
       // the epoch the document was restored from, so each gets the winner as a snapshot to rebase onto.
-      if (k === winner) expect(answer).toEqual({ type: "joined", docId: "doc", revision: 3 + winner, epoch: lineage.epoch });
+      if (k === winner) expect(answer).toEqual({ type: "joined", docId: "doc", revision: 3 + winner, epoch: lineage.epoch, author: authorLabel("doc", `tab${k}`) });
       else expect(answer).toMatchObject({ type: "snapshot", data: copies[winner], revision: 3 + winner, epoch: lineage.epoch });
     });
   });
@@ -166,7 +166,7 @@ describe("a lost document", () => {
     restorer.send({ type: "join", docId: "doc", clientId: "restorer", revision: 4, epoch, restore: { data: "abcd" } });
     expect(await restorer.conn.next()).toMatchObject({ type: "joined", revision: 4 });
     expect(await memory.getRecord("doc")).toMatchObject({ v: 4, data: "abcd" });
-    await waitFor(() => old.conn.closed !== undefined, "the follower of the older life to be closed");
+    await waitUntil(() => old.conn.closed !== undefined, "the follower of the older life to be closed");
     expect(old.conn.closed?.code).toBe(1011);
     expect(restorer.conn.closed).toBeUndefined();
     // An op of the older life (its connection not closed yet) is refused: join again.

@@ -1,6 +1,6 @@
 import type { ServerMessage } from "@open-ot/core";
 import type { HubConnection } from "../src/hub-types.js";
-import { waitFor } from "./wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 
 /**
  * A HubConnection that records what the hub sends (JSON round-tripped, as a wire would) and
@@ -27,13 +27,13 @@ export class RecordingConnection implements HubConnection {
 
   /** The next unread message (waiting for it). */
   async next(what = "the next message"): Promise<ServerMessage> {
-    await waitFor(() => this.messages.length > this.read, what);
+    await waitUntil(() => this.messages.length > this.read, what);
     return this.messages[this.read++] as ServerMessage;
   }
 
   /** The next `count` unread messages. */
   async take(count: number, what = `${count} messages`): Promise<ServerMessage[]> {
-    await waitFor(() => this.messages.length >= this.read + count, what);
+    await waitUntil(() => this.messages.length >= this.read + count, what);
     const out = this.messages.slice(this.read, this.read + count);
     this.read += count;
     return out;

@@ -8,7 +8,7 @@ import {
   type PubSub,
 } from "@open-ot/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@open-ot/harness";
 
 /** What {@link describeBackendContract} needs for each test. */
 export interface BackendContractSetup {
@@ -51,8 +51,8 @@ function appendRequest(doc: string, text: string, revision: number, clientId?: s
 /**
  * The behaviour every {@link IBackendAdapter} must show (MemoryBackend and RedisAdapter both
  * run it): documents and their records, legacy `saveOperation`/`getHistory`, the atomic
- * `commit` with its check order (existence, duplicate, kept history of the op's base when the
- * backend `checksKeptHistory`, revision), publication of every commit
+ * `commit` with its check order (existence, the client's principal, duplicate, seq jump, kept
+ * history of the op's base when the backend `checksKeptHistory`, revision), publication of every commit
  * in revision order, `getOps` ranges, trimmed history, `getLastSeq`, not-found errors, and
  * concurrent commits racing for one revision. Nothing here depends on timing.
  *
@@ -292,6 +292,59 @@ export function describeBackendContract(name: string, factory: BackendContractFa
           status: "committed",
           revision: 1,
         });
+      });
+
+      it("binds a client to the principal of its first commit with one; another principal, or none, is forbidden first and writes nothing", async () => {
+        const { backend } = await open();
+        const docId = freshDocId("principal");
+        await backend.createDocument(docId, "text", "");
+        const as = (request: CommitRequest, principal?: string): CommitRequest =>
+          principal === undefined ? request : Object.assign(request, { principal });
+        await expect(backend.commit(docId, as(appendRequest("", "a", 1, "victim", 1), "alice"))).resolves.toEqual({ status: "committed", revision: 1 });
+        const before = await backend.getRecord(docId);
+        // Another principal: forbidden, before the duplicate check (a copy of seq 1 included) and
+        // whatever the seq or revision.
+        for (const [seq, revision] of [[1, 2], [2, 2], [9_007_199_254_740_991, 1]] as const) {
+          await expect(backend.commit(docId, as(appendRequest("a", "x", revision, "victim", seq), "mallory"))).resolves.toEqual({ status: "forbidden" });
+        }
+        // No principal at all (an unauthenticated connection) is another principal too.
+        await expect(backend.commit(docId, appendRequest("a", "x", 2, "victim", 2))).resolves.toEqual({ status: "forbidden" });
+        await expect(backend.getRecord(docId)).resolves.toEqual(before);
+        await expect(backend.getLastSeq(docId, "victim")).resolves.toBe(1);
+        if (backend.getClientPrincipal !== undefined) {
+          await expect(backend.getClientPrincipal(docId, "victim")).resolves.toBe("alice");
+          await expect(backend.getClientPrincipal(docId, "nobody")).resolves.toBeUndefined();
+        }
+        // The owner goes on.
+        await expect(backend.commit(docId, as(appendRequest("a", "b", 2, "victim", 2), "alice"))).resolves.toEqual({ status: "committed", revision: 2 });
+        // Bindings are per document, and a client first committed without a principal is bound by its first commit with one.
+        const other = freshDocId("principal-other");
+        await backend.createDocument(other, "text", "");
+        await expect(backend.commit(other, appendRequest("", "a", 1, "victim", 1))).resolves.toEqual({ status: "committed", revision: 1 });
+        await expect(backend.commit(other, as(appendRequest("a", "b", 2, "victim", 2), "mallory"))).resolves.toEqual({ status: "committed", revision: 2 });
+        await expect(backend.commit(other, as(appendRequest("ab", "c", 3, "victim", 3), "alice"))).resolves.toEqual({ status: "forbidden" });
+        if (backend.getClientPrincipal !== undefined) await expect(backend.getClientPrincipal(other, "victim")).resolves.toBe("mallory");
+      });
+
+      it("refuses a seq more than maxSeqJump above the client's last one, after the duplicate check, writing nothing", async () => {
+        const { backend } = await open();
+        const docId = freshDocId("seq-jump");
+        await backend.createDocument(docId, "text", "");
+        const limited = (request: CommitRequest): CommitRequest => Object.assign(request, { maxSeqJump: 10 });
+        // A first commit may start anywhere.
+        await expect(backend.commit(docId, limited(appendRequest("", "a", 1, "c", 100)))).resolves.toEqual({ status: "committed", revision: 1 });
+        await expect(backend.commit(docId, limited(appendRequest("a", "x", 2, "c", 111)))).resolves.toEqual({ status: "seq_too_far", lastSeq: 100 });
+        await expect(backend.commit(docId, limited(appendRequest("a", "x", 2, "c", 9_007_199_254_740_991)))).resolves.toEqual({
+          status: "seq_too_far",
+          lastSeq: 100,
+        });
+        // Duplicates are still recognised as such.
+        await expect(backend.commit(docId, limited(appendRequest("a", "x", 2, "c", 100)))).resolves.toMatchObject({ status: "duplicate", lastSeq: 100 });
+        await expect(backend.getRevision(docId)).resolves.toBe(1);
+        await expect(backend.getLastSeq(docId, "c")).resolves.toBe(100);
+        await expect(backend.commit(docId, limited(appendRequest("a", "b", 2, "c", 110)))).resolves.toEqual({ status: "committed", revision: 2 });
+        // Without maxSeqJump there is no limit.
+        await expect(backend.commit(docId, appendRequest("ab", "c", 3, "c", 5_000))).resolves.toEqual({ status: "committed", revision: 3 });
       });
 
       it("lets exactly one of many concurrent commits for the same revision win", async () => {
@@ -557,6 +610,22 @@ export function describeBackendContract(name: string, factory: BackendContractFa
           stop: { status: "duplicate", revision: 3, lastSeq: 5 },
         });
         await expect(backend.getRecord(docId)).resolves.toMatchObject({ v: 3, data: "abc" });
+      });
+
+      it("checks each request's principal and seq jump: stops at a forbidden one and at one that jumps too far", async (ctx) => {
+        const { backend } = await open();
+        if (backend.commitBatch === undefined) ctx.skip();
+        const docId = freshDocId("batch-principal");
+        await backend.createDocument(docId, "text", "");
+        const owned = Object.assign(appendRequest("", "a", 1, "victim", 1), { principal: "alice", maxSeqJump: 10 });
+        await expect(backend.commit(docId, owned)).resolves.toEqual({ status: "committed", revision: 1 });
+        const mine = Object.assign(appendRequest("a", "b", 2, "other", 1), { principal: "bob", maxSeqJump: 10 });
+        const stolen = Object.assign(appendRequest("ab", "x", 3, "victim", 2), { principal: "mallory", maxSeqJump: 10 });
+        await expect(backend.commitBatch!(docId, [mine, stolen])).resolves.toEqual({ committed: [2], stop: { status: "forbidden" } });
+        const jump = Object.assign(appendRequest("ab", "x", 3, "victim", 12), { principal: "alice", maxSeqJump: 10 });
+        await expect(backend.commitBatch!(docId, [jump])).resolves.toEqual({ committed: [], stop: { status: "seq_too_far", lastSeq: 1 } });
+        await expect(backend.getRecord(docId)).resolves.toMatchObject({ v: 2, data: "ab" });
+        await expect(backend.getLastSeq(docId, "victim")).resolves.toBe(1);
       });
 
       it("stops at a conflict on the first request, writing nothing, with the missed ops when given", async (ctx) => {

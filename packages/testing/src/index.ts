@@ -1,10 +1,9 @@
+// The contract suites and the helpers that need vitest. The helpers they and every test use live in
+// @open-ot/harness; they are re-exported here so that `import { waitUntil } from
+// "@open-ot/testing"` keeps working.
 export * from "./backend-contract.js";
 export * from "./pubsub-contract.js";
 export * from "./transport-conformance.js";
-export * from "./fault-proxy.js";
-export * from "./redis-server.js";
-export * from "./seeded-random.js";
-export * from "./random-text-edit.js";
-export * from "./wait-until.js";
-export * from "./free-port.js";
 export * from "./lineage-contract.js";
+export * from "./use-cleanups.js";
+export * from "@open-ot/harness";

@@ -2,7 +2,7 @@ import { TextType } from "@open-ot/core";
 import { documentChannel, type CommitNotice, type CommitRequest, type IBackendAdapter, type RestoreRequest } from "@open-ot/server";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BackendContractFactory, BackendContractSetup } from "./backend-contract.js";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@open-ot/harness";
 
 let counter = 0;
 function freshDocId(label: string): string {

@@ -1,6 +1,6 @@
-import type { CommitNotice, PubSub } from "@open-ot/server";
+import type { ClientNotice, CommitNotice, PubSub } from "@open-ot/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@open-ot/harness";
 
 /** What {@link describePubSubContract} needs for each test. */
 export interface PubSubContractSetup {
@@ -29,7 +29,8 @@ function notice(revision: number, extra: Partial<CommitNotice> = {}): CommitNoti
 /**
  * The behaviour every {@link PubSub} must show: delivery of what is published after the
  * subscription resolved, in publish order, to every subscriber of the channel and no other;
- * unsubscribing stops delivery; a throwing listener harms no one else. No test depends on
+ * unsubscribing stops delivery; a throwing listener harms no one else; client notices, when the
+ * pub/sub carries them. No test depends on
  * timing beyond a generous deadline for messages it expects.
  *
  * @param name shown in the `describe` title.
@@ -161,6 +162,31 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
 
     it("publishing to a channel nobody listens to succeeds", async () => {
       await expect(setup.publisher.publish(freshChannel("nobody"), notice(1))).resolves.toBeUndefined();
+    });
+
+    it("with client notices, delivers them intact and in order to every subscriber, the publisher's own included, until unsubscribed", async (ctx) => {
+      const { publisher, subscriber } = setup;
+      if (publisher.publishClientNotice === undefined || subscriber.subscribeClientNotices === undefined || publisher.subscribeClientNotices === undefined) {
+        ctx.skip();
+      }
+      // One channel for all client notices: keep only this test's.
+      const client = freshChannel("client");
+      const there: ClientNotice[] = [];
+      const here: ClientNotice[] = [];
+      const unsubscribe = await subscriber.subscribeClientNotices!((n) => n.client === client && there.push(n));
+      await publisher.subscribeClientNotices!((n) => n.client === client && here.push(n));
+      const sent: ClientNotice[] = [
+        { client, principal: "p-digest", docId: "doc-1", openedAt: 1_700_000_000_123.5, instance: "i-1", serial: 7 },
+        { client, docId: "doc-2", openedAt: 1_700_000_000_124, instance: "i-1", serial: 8 },
+      ];
+      for (const n of sent) await publisher.publishClientNotice!(n);
+      await waitUntil(() => there.length === 2 && here.length === 2, "both notices on both subscribers");
+      expect(there).toEqual(sent);
+      expect(here).toEqual(sent);
+      await unsubscribe();
+      await publisher.publishClientNotice!({ ...sent[1]!, serial: 9 });
+      await waitUntil(() => here.length === 3, "the third notice on the remaining subscriber");
+      expect(there).toHaveLength(2);
     });
   });
 }

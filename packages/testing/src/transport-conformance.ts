@@ -8,7 +8,7 @@
  */
 import type { TransportAdapter, TransportCloseEvent } from "@open-ot/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@open-ot/harness";
 
 /**
  * What a transport package provides for one test. {@link describeTransportConformance} calls

@@ -1,4 +1,12 @@
-import { CloseCode, type Logger, type TransportAdapter, type TransportCloseEvent } from "@open-ot/core";
+import {
+  checkTokenSource,
+  CloseCode,
+  resolveToken,
+  type Logger,
+  type TokenSource,
+  type TransportAdapter,
+  type TransportCloseEvent,
+} from "@open-ot/core";
 import {
   loadEventSource,
   type EventSourceConstructor,
@@ -22,9 +30,13 @@ export interface HttpSseTransportOptions {
   headers?: Readonly<Record<string, string>>;
   /**
    * Credentials: sent as the `token` query parameter on the stream (all an EventSource can
-   * send) and as `Authorization: Bearer` on every POST. @default undefined
+   * send) and as `Authorization: Bearer` on every POST of that connection. A string, or a
+   * function (sync or async) that is asked on every `connect()`, so that each new connection, a
+   * reconnect after the token expired included, carries a fresh token. A function that throws
+   * or rejects fails the attempt with kind `token`; one that returns `undefined` connects
+   * without a token. @default undefined
    */
-  token?: string;
+  token?: TokenSource;
   /** Milliseconds to wait for the `session` event before `connect()` rejects. @default 10000 */
   connectTimeout?: number;
   /**
@@ -73,6 +85,8 @@ interface Link<M> {
   readonly reject: (error: TransportError) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
   poster: MessagePoster | undefined;
+  /** The token this connection was opened with (its POSTs carry the same). */
+  token: string | undefined;
 }
 
 /** Close code reported when the server sent an event this transport cannot read (as the WebSocket transport does). */
@@ -113,6 +127,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
   private readonly closeListeners = new Set<(event: TransportCloseEvent) => void>();
   private readonly baseUrl: string;
   private readonly fetchFn: FetchFunction;
+  private readonly token: TokenSource | undefined;
 
   /**
    * @param baseUrl The server's URL, to which `eventsPath` and `messagesPath` are appended
@@ -131,6 +146,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     if ((options.clientId !== undefined || options.revision !== undefined) && options.docId === undefined) {
       throw new TypeError("HttpSseTransport: clientId and revision are for the stream's join and need docId as well.");
     }
+    this.token = checkTokenSource(options.token, "HttpSseTransport");
   }
 
   /**
@@ -148,8 +164,8 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
       resolve = res;
       reject = rej;
     });
+    const link: Link<M> = { es: NOT_YET_OPEN, probe: {}, onReceive, promise, resolve, reject, timer: undefined, poster: undefined, token: undefined };
     const url = this.streamUrl();
-    const link: Link<M> = { es: NOT_YET_OPEN, probe: {}, onReceive, promise, resolve, reject, timer: undefined, poster: undefined };
     // The state changes now, before the EventSource exists (it may need an import first), so
     // that concurrent connect() calls share this attempt and disconnect() can abandon it.
     this.setState({ name: "connecting", link });
@@ -214,20 +230,28 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     this.state = next;
   }
 
+  /** The stream's URL, without the token (what messages show; see {@link withToken}). */
   private streamUrl(): string {
-    const { docId, clientId, revision, batch, token } = this.options;
+    const { docId, clientId, revision, batch } = this.options;
     const params = new URLSearchParams();
     if (docId !== undefined) params.set("docId", docId);
     if (clientId !== undefined) params.set("clientId", clientId);
     const rev = typeof revision === "function" ? revision() : revision;
     if (rev !== undefined) params.set("revision", String(rev));
     if (batch === true) params.set("batch", "1");
-    if (token !== undefined) params.set("token", token);
     const query = params.toString();
     return `${this.baseUrl}${this.options.eventsPath ?? "/events"}${query === "" ? "" : `?${query}`}`;
   }
 
   private async openStream(link: Link<M>, url: string): Promise<void> {
+    try {
+      link.token = await resolveToken(this.token);
+    } catch (cause) {
+      this.abandon(link, new TransportError("token", `No connection to ${url}: ${cause instanceof Error ? cause.message : String(cause)}.`, { cause }));
+      return;
+    }
+    // disconnect() or the timeout may have ended the attempt meanwhile.
+    if (!this.isCurrent(link)) return;
     let factory;
     try {
       factory = await loadEventSource({
@@ -245,7 +269,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     }
     // disconnect() or the timeout may have ended the attempt during the import.
     if (!this.isCurrent(link)) return;
-    const es = factory.open(url, link.probe);
+    const es = factory.open(withToken(url, link.token), link.probe);
     link.es = es;
     es.addEventListener("session", (event) => this.onSessionEvent(link, url, event as MessageEvent<string>));
     es.addEventListener("message", (event) => this.onMessageEvent(link, event as MessageEvent<string>));
@@ -272,7 +296,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     clearTimeout(link.timer);
     link.timer = undefined;
     const headers: Record<string, string> = { ...this.options.headers, "X-Session-Id": sessionId };
-    if (this.options.token !== undefined) headers["Authorization"] = `Bearer ${this.options.token}`;
+    if (link.token !== undefined) headers["Authorization"] = `Bearer ${link.token}`;
     link.poster = new MessagePoster({
       url: `${this.baseUrl}${this.options.messagesPath ?? "/messages"}`,
       headers,
@@ -389,6 +413,12 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
       }
     }
   }
+}
+
+/** `url` with the `token` query parameter (the only credential an EventSource can send). */
+function withToken(url: string, token: string | undefined): string {
+  if (token === undefined) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
 }
 
 function describeNetworkError(cause: unknown): string {

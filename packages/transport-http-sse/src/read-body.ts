@@ -8,16 +8,20 @@ export type BodyResult =
   /** Not valid UTF-8. */
   | { readonly kind: "bad_utf8" }
   /** The client went away before the body was complete. */
-  | { readonly kind: "aborted" };
+  | { readonly kind: "aborted" }
+  /** The body did not arrive whole within the time allowed; reading stopped. */
+  | { readonly kind: "timeout"; readonly bytes: number };
 
 /**
- * Read a request body of at most `limit` bytes as UTF-8 text.
+ * Read a request body of at most `limit` bytes as UTF-8 text, within `timeoutMs`.
  *
  * A `Content-Length` above the limit is refused before a byte is read; a body without one is
  * read until it passes the limit, then reading stops (the caller answers 413 and closes the
- * connection), so an oversized body never costs more than `limit` bytes of memory.
+ * connection), so an oversized body never costs more than `limit` bytes of memory. A body still
+ * incomplete after `timeoutMs` (dripped a byte at a time) is given up the same way, so it
+ * cannot hold its session's queue of POSTs.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyResult> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ kind: "too_large", bytes: declared });
 
@@ -26,7 +30,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
   return new Promise<BodyResult>((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      req.pause();
+      finish({ kind: "timeout", bytes: size });
+    }, timeoutMs);
     const finish = (result: BodyResult): void => {
+      clearTimeout(timer);
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", onAbort);

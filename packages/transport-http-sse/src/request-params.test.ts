@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { extractSessionId, extractToken, parseStreamRequest } from "./request-params.js";
 
-const parse = (query: string, headers: Record<string, string> = {}) => parseStreamRequest(new URL(`http://h/events${query}`), headers);
+const parse = (query: string, headers: Record<string, string> = {}) => parseStreamRequest(new URL(`http://h/events${query}`).searchParams, headers);
 
 describe("parseStreamRequest", () => {
   it("reads a stream without a document", () => {
@@ -49,10 +49,10 @@ describe("parseStreamRequest", () => {
 
 describe("extractToken and extractSessionId", () => {
   it("prefers the Authorization header over the query parameter", () => {
-    const url = new URL("http://h/x?token=q&sessionId=s1");
+    const url = new URL("http://h/x?token=q&sessionId=s1").searchParams;
     expect(extractToken(url, { authorization: "Bearer h" })).toBe("h");
     expect(extractToken(url, {})).toBe("q");
-    expect(extractToken(new URL("http://h/x"), { authorization: "Basic abc" })).toBeUndefined();
+    expect(extractToken(new URL("http://h/x").searchParams, { authorization: "Basic abc" })).toBeUndefined();
     expect(extractSessionId(url, { "x-session-id": "s2" })).toBe("s2");
     expect(extractSessionId(url, {})).toBe("s1");
   });

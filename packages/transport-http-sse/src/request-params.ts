@@ -30,8 +30,7 @@ const REVISION = /^(?:0|[1-9][0-9]*)$/;
  * Every check here runs before the stream is opened, so a bad request gets an HTTP 400 with
  * nothing opened and no session created.
  */
-export function parseStreamRequest(url: URL, headers: IncomingHttpHeaders): ParamsResult<StreamRequestParams> {
-  const query = url.searchParams;
+export function parseStreamRequest(query: URLSearchParams, headers: IncomingHttpHeaders): ParamsResult<StreamRequestParams> {
   const docId = query.get("docId");
   const clientId = query.get("clientId");
   const revisionText = query.get("revision");
@@ -81,18 +80,18 @@ export function parseStreamRequest(url: URL, headers: IncomingHttpHeaders): Para
  * The credentials of a request: an `Authorization: Bearer` header, else the `token` query
  * parameter (which is all a browser's EventSource can send).
  */
-export function extractToken(url: URL, headers: IncomingHttpHeaders): string | undefined {
+export function extractToken(query: URLSearchParams, headers: IncomingHttpHeaders): string | undefined {
   const authorization = headerValue(headers, "authorization");
   if (authorization !== null) {
     const match = /^Bearer[ \t]+(.+)$/i.exec(authorization.trim());
     if (match?.[1] !== undefined) return match[1];
   }
-  return url.searchParams.get("token") ?? undefined;
+  return query.get("token") ?? undefined;
 }
 
 /** The session a `POST /messages` names: the `X-Session-Id` header, else the `sessionId` query parameter. */
-export function extractSessionId(url: URL, headers: IncomingHttpHeaders): string | undefined {
-  return headerValue(headers, "x-session-id") ?? url.searchParams.get("sessionId") ?? undefined;
+export function extractSessionId(query: URLSearchParams, headers: IncomingHttpHeaders): string | undefined {
+  return headerValue(headers, "x-session-id") ?? query.get("sessionId") ?? undefined;
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | null {

@@ -1,3 +1,13 @@
-export { createSseHandler, type RateLimitOptions, type SseHandler, type SseHandlerOptions, type VerifyToken } from "./sse-handler.js";
+export { createSseHandler, type SseHandler, type SseHandlerOptions } from "./sse-handler.js";
 export { SseSession, type SseHub, type SseSessionState } from "./sse-session.js";
 export type { Logger } from "@open-ot/core";
+export {
+  createConnectionPolicy,
+  type ConnectionLimitOptions,
+  type ConnectionPolicy,
+  type ConnectionPolicyOptions,
+  type RateLimitOptions,
+  type TokenGrant,
+  type TrustProxy,
+  type VerifyToken,
+} from "@open-ot/server";

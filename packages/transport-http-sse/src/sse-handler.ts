@@ -1,87 +1,79 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CloseCode, type ErrorCode, type Logger } from "@open-ot/core";
+import {
+  parseRequestTarget,
+  policyFor,
+  refusals,
+  type ConnectionPolicy,
+  type ConnectionPolicyOptions,
+  type Refusal,
+  type RequestTarget,
+} from "@open-ot/server";
 import { parsePostBody } from "./parse-post-body.js";
 import { readBody } from "./read-body.js";
 import { extractSessionId, extractToken, parseStreamRequest, type RequestRefusal } from "./request-params.js";
+import { formatSseEvent } from "./sse-event.js";
 import { SseSession, type SseHub } from "./sse-session.js";
-import type { TokenBucketOptions } from "./token-bucket.js";
 
 /**
- * Checks the credentials of a request (the `Authorization: Bearer` token, else the `token` query
- * parameter). Not called for a request without a token, which is refused with 401 at once.
+ * Options of {@link createSseHandler}. The connection policy (origins, tokens, client
+ * addresses, limits) has the same options as the WebSocket binding's, documented on
+ * `ConnectionPolicyOptions` of @open-ot/server; or pass one shared `policy` instead.
  */
-export type VerifyToken = (token: string, req: IncomingMessage) => boolean | Promise<boolean>;
-
-/** Per-session rate limit: a token bucket, one token per POSTed message (per element of an array). */
-export interface RateLimitOptions {
-  /** Sustained messages per second. @default 100 */
-  readonly messagesPerSecond?: number;
-  /** Messages a session may send at once before the sustained rate applies; also the most one POST may hold. @default 200 */
-  readonly burst?: number;
-}
-
-/** Options of {@link createSseHandler}. */
-export interface SseHandlerOptions {
+export interface SseHandlerOptions extends ConnectionPolicyOptions {
   /** The hub that sessions are connected to (`Hub` from @open-ot/server). */
   readonly hub: SseHub;
+  /**
+   * A policy shared with other bindings (`createConnectionPolicy()` of @open-ot/server), so
+   * that their connections count together and `policy.revoke()` reaches all of them. Not
+   * together with the policy options themselves.
+   * @default a policy built from this handler's options
+   */
+  readonly policy?: ConnectionPolicy;
   /** Path of the event stream. @default "/events" */
   readonly eventsPath?: string;
   /** Path that takes POSTed messages. @default "/messages" */
   readonly messagesPath?: string;
-  /**
-   * Checked on both requests (the stream and every POST) before anything else; false or a
-   * rejected promise answers HTTP 401. A POST must also carry the same token its stream was
-   * opened with (else 403), so that knowing a session id is not enough to write into another
-   * user's session. @default undefined (no authentication; tokens are ignored)
-   */
-  readonly verifyToken?: VerifyToken;
-  /** Largest POST body in bytes; a larger one is answered 413 and not read further. @default 1048576 (1 MiB) */
+  /** @deprecated Use `maxMessageBytes`. */
   readonly maxMessageSize?: number;
-  /**
-   * Per-session rate limit over POSTed messages: over it a POST is answered 429 with
-   * `Retry-After` and nothing of it is applied; a POST holding more messages than `burst` is
-   * answered 413. `false` turns the limit off.
-   * @default { messagesPerSecond: 100, burst: 200 }
-   */
-  readonly rateLimit?: RateLimitOptions | false;
   /** Milliseconds between keep-alive comment lines on every stream. @default 15000 */
+  readonly keepAliveIntervalMs?: number;
+  /** @deprecated Use `keepAliveIntervalMs`. */
   readonly keepAliveInterval?: number;
   /**
-   * Bytes a stream's unsent output may reach before the session is dropped as a slow reader (the
-   * client then sees a network failure and resumes from its revision). @default 8388608 (8 MiB)
+   * How long a POST body may take to arrive whole. A slower one is answered 408 and its
+   * connection closed, so that a body dripped a byte at a time cannot hold its session's POSTs.
+   * @default 10000
    */
-  readonly maxBufferedBytes?: number;
+  readonly bodyTimeoutMs?: number;
   /** POSTs of one session waiting to be handled before further ones are answered 429. @default 32 */
   readonly maxQueuedPosts?: number;
-  /**
-   * Origins allowed to use the endpoints from a browser page: exact `Origin` values, `"*"` for
-   * any, or a predicate. Allowed origins get CORS headers and preflight answers; a request whose
-   * `Origin` is not allowed is answered 403. Requests without an `Origin` header (non-browser
-   * clients, which could forge it anyway) are allowed.
-   * @default undefined (no CORS headers; the Origin header is not checked)
-   */
-  readonly allowedOrigins?: readonly string[] | "*" | ((origin: string, req: IncomingMessage) => boolean);
   /**
    * How long `close()` waits for the hub to finish what sessions already sent (so that their
    * acks go out before the close event) before it closes them anyway. @default 5000
    */
+  readonly closeTimeoutMs?: number;
+  /** @deprecated Use `closeTimeoutMs`. */
   readonly closeTimeout?: number;
-  /** Where to report dropped sessions and internal failures. @default undefined (silent) */
+  /** Where to report refusals, dropped sessions and internal failures, with client addresses. @default undefined (silent) */
   readonly logger?: Logger;
 }
 
 /**
  * A node:http request handler for the SSE binding, usable as `server.on("request", handler)` or
- * as Express/Connect middleware. Returns true when it handled the request; for other paths it
- * calls `next()` when given one (Connect style) and returns false.
+ * as Express/Connect middleware. Returns true when it handled the request; for other paths (and
+ * request targets that are not a path at all) it calls `next()` when given one (Connect style)
+ * and returns false. It never throws.
  */
 export interface SseHandler {
   (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): boolean;
   /** Number of open event streams. */
   readonly sessionCount: number;
+  /** The connection policy this handler applies; `policy.revoke(principal)` ends a principal's streams with 4003. */
+  readonly policy: ConnectionPolicy;
   /**
-   * Shut down gracefully: refuse new streams and POSTs with 503, wait (up to `closeTimeout`)
+   * Shut down gracefully: refuse new streams and POSTs with 503, wait (up to `closeTimeoutMs`)
    * for the hub to handle what sessions already sent, then end every stream with a close event
    * (code 1001, "server going away"). Safe to call more than once.
    */
@@ -89,6 +81,12 @@ export interface SseHandler {
 }
 
 const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" } as const;
+const STREAM_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  Connection: "keep-alive",
+  "X-Accel-Buffering": "no",
+} as const;
 const CORS_REQUEST_HEADERS = "Authorization, Content-Type, Last-Event-ID, X-Session-Id";
 
 /**
@@ -99,13 +97,13 @@ const CORS_REQUEST_HEADERS = "Authorization, Content-Type, Last-Event-ID, X-Sess
 export function createSseHandler(options: SseHandlerOptions): SseHandler {
   const eventsPath = options.eventsPath ?? "/events";
   const messagesPath = options.messagesPath ?? "/messages";
-  const maxMessageSize = options.maxMessageSize ?? 1024 * 1024;
-  const rateLimit = resolveRateLimit(options.rateLimit);
-  const keepAliveInterval = options.keepAliveInterval ?? 15_000;
-  const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const policy = policyFor({ ...options, maxMessageBytes: options.maxMessageBytes ?? options.maxMessageSize }, "createSseHandler");
+  const { maxMessageBytes } = policy.limits;
+  const keepAliveIntervalMs = options.keepAliveIntervalMs ?? options.keepAliveInterval ?? 15_000;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const maxQueuedPosts = options.maxQueuedPosts ?? 32;
-  const closeTimeout = options.closeTimeout ?? 5_000;
-  const { hub, verifyToken, allowedOrigins, logger } = options;
+  const closeTimeoutMs = options.closeTimeoutMs ?? options.closeTimeout ?? 5_000;
+  const { hub, logger } = options;
   const sessions = new Map<string, SseSession>();
   // Handler lifecycle: serving -> closing -> closed. From closing on, new streams and POSTs get
   // 503; in closed, no stream is left.
@@ -113,8 +111,8 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   let closing: Promise<void> | undefined;
 
   const handler = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): boolean => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== eventsPath && url.pathname !== messagesPath) {
+    const target = parseRequestTarget(req.url);
+    if (target === undefined || (target.pathname !== eventsPath && target.pathname !== messagesPath)) {
       next?.();
       return false;
     }
@@ -123,101 +121,128 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
       res.writeHead(204).end();
       return true;
     }
-    const method = url.pathname === eventsPath ? "GET" : "POST";
+    const method = target.pathname === eventsPath ? "GET" : "POST";
     if (req.method !== method) {
       res.setHeader("Allow", `${method}, OPTIONS`);
-      refuse(res, { status: 405, code: "bad_message", message: `Use ${method} on ${url.pathname}.` });
+      refuse(res, { status: 405, code: "bad_message", message: `Use ${method} on ${target.pathname}.` });
       return true;
     }
-    const work = method === "GET" ? openStream(req, res, url) : acceptPost(req, res, url);
+    const work = method === "GET" ? openStream(req, res, target) : acceptPost(req, res, target);
     work.catch((error: unknown) => {
-      logger?.error?.("SSE request failed", { path: url.pathname, error });
+      logger?.error?.("SSE request failed", { path: target.pathname, error });
       if (!res.headersSent) refuse(res, { status: 500, code: "internal", message: "The server failed; the request was not applied." });
       else if (!res.writableEnded) res.destroy();
     });
     return true;
   }) as SseHandler;
 
-  async function openStream(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function openStream(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
     if (state !== "serving") {
-      refuse(res, { status: 503, code: "internal", message: "The server is shutting down; connect again shortly." });
+      refuseStream(res, refusals.shuttingDown());
       return;
     }
-    const token = extractToken(url, req.headers);
-    if (!(await authorized(token, req, res))) return;
-    const parsed = parseStreamRequest(url, req.headers);
+    const parsed = parseStreamRequest(target.query, req.headers);
     if (!parsed.ok) {
       refuse(res, parsed.refusal);
       return;
     }
+    const token = extractToken(target.query, req.headers);
+    const origin = typeof req.headers.origin === "string" ? req.headers.origin : undefined;
+    const result = await policy.admit(req, { token, origin });
+    if (!result.ok) {
+      refuseStream(res, result.refusal);
+      return;
+    }
+    const { admission } = result;
     // The client may have left while the token was being checked; opening a session then would
     // leak it, since its 'close' event has already fired.
     if (req.destroyed || res.destroyed || state !== "serving") {
-      if (!res.headersSent && !res.destroyed) refuse(res, { status: 503, code: "internal", message: "The server is shutting down." });
+      admission.abandon();
+      if (!res.headersSent && !res.destroyed) refuseStream(res, refusals.shuttingDown());
       return;
     }
     const { docId, clientId, revision, batch } = parsed.params;
-    res.writeHead(200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      Connection: "keep-alive",
-      "X-Accel-Buffering": "no",
-    });
+    res.writeHead(200, STREAM_HEADERS);
     res.flushHeaders();
     // Events are small and latency matters more than packet count.
     req.socket.setNoDelay(true);
     const id = randomBytes(24).toString("base64url");
-    const session = new SseSession(hub, res, { batch }, {
-      id,
-      token,
-      streamDocId: docId,
-      keepAliveInterval,
-      maxBufferedBytes,
-      maxQueuedPosts,
-      rateLimit,
-      logger,
-      onEnd: (ended) => {
-        if (sessions.get(ended.id) === ended) sessions.delete(ended.id);
+    const { remoteAddress, principal } = admission;
+    let release: (() => void) | undefined;
+    const session = new SseSession(
+      hub,
+      res,
+      { batch, remoteAddress, ...(principal === undefined ? {} : { principal }) },
+      {
+        id,
+        token,
+        streamDocId: docId,
+        keepAliveInterval: keepAliveIntervalMs,
+        maxBufferedBytes: policy.limits.maxBufferedBytes,
+        maxQueuedPosts,
+        gate: policy.createGate(),
+        remoteAddress,
+        logger,
+        onEnd: (ended) => {
+          if (sessions.get(ended.id) === ended) sessions.delete(ended.id);
+          release?.();
+        },
       },
-    });
-    if (session.status !== "open") return;
+    );
+    if (session.status !== "open") {
+      admission.abandon();
+      return;
+    }
+    release = admission.open(session);
     sessions.set(id, session);
+    logger?.debug?.("SSE session opened", { sessionId: id, remoteAddress, principal });
     if (docId !== undefined) {
       session.receive({ type: "join", docId, ...(clientId !== undefined ? { clientId } : {}), ...(revision !== undefined ? { revision } : {}) });
     }
   }
 
-  async function acceptPost(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function acceptPost(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
     if (state !== "serving") {
-      refuse(res, { status: 503, code: "internal", message: "The server is shutting down; the stream will close and you can reconnect." }, closeConnection);
+      refuse(res, { status: 503, code: "unavailable", message: "The server is shutting down; the stream will close and you can reconnect." }, closeConnection);
       return;
     }
-    const token = extractToken(url, req.headers);
-    const sessionId = extractSessionId(url, req.headers);
+    const token = extractToken(target.query, req.headers);
+    const sessionId = extractSessionId(target.query, req.headers);
     const session = sessionId === undefined ? undefined : sessions.get(sessionId);
     // Every refusal before the body is read closes the connection: Node would otherwise read and
     // discard the whole unread body to keep the connection usable, however large it is.
     if (session === undefined) {
-      if (!(await authorized(token, req, res, closeConnection))) return;
+      if (!(await authorized(token, req, res))) return;
       if (sessionId === undefined) refuse(res, { status: 400, code: "bad_message", message: "Name the session: send the X-Session-Id header (or ?sessionId=) from the stream's session event." }, closeConnection);
       else refuse(res, { status: 404, code: "not_found", message: "Unknown session: it ended or never existed; open the event stream again." }, closeConnection);
       return;
     }
     const accepted = session.enqueue(async () => {
-      if (!(await authorized(token, req, res, closeConnection))) return;
-      if (verifyToken !== undefined && token !== session.token) {
+      if (!(await authorized(token, req, res))) return;
+      if (policy.authenticates && token !== session.token) {
         refuse(res, { status: 403, code: "forbidden", message: "This token is not the one the session's stream was opened with; POST with the same token." }, closeConnection);
         return;
       }
-      const body = await readBody(req, maxMessageSize);
+      const body = await readBody(req, maxMessageBytes, bodyTimeoutMs);
       if (body.kind === "aborted") return;
       if (body.kind === "too_large") {
         // Reading stopped at the limit, so the connection cannot carry another request.
-        refuse(res, { status: 413, code: "too_large", message: `The body holds ${body.bytes} bytes; the limit is ${maxMessageSize}. Send smaller messages.` }, closeConnection);
+        refuse(res, { status: 413, code: "too_large", message: `The body holds ${body.bytes} bytes; the limit is ${maxMessageBytes}. Send smaller messages.` }, closeConnection);
+        return;
+      }
+      if (body.kind === "timeout") {
+        logger?.warn?.("SSE POST body too slow; answered 408", { sessionId: session.id, remoteAddress: policy.clientAddress(req), bytes: body.bytes });
+        refuse(res, { status: 408, code: "bad_message", message: `The body did not arrive whole within ${bodyTimeoutMs} ms; nothing of it was applied.` }, closeConnection);
         return;
       }
       if (body.kind === "bad_utf8") {
         refuse(res, { status: 400, code: "bad_message", message: "The body is not valid UTF-8." });
+        return;
+      }
+      // A batch over the cap is refused before it is parsed: parsing it would cost more than the body.
+      const oversized = session.judgeUnparsed(body.text);
+      if (oversized !== undefined) {
+        refuse(res, { status: 413, code: "too_large", message: oversized.message });
         return;
       }
       const parsed = parsePostBody(body.text);
@@ -225,14 +250,16 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
         refuse(res, parsed.refusal);
         return;
       }
-      const wait = session.takeTokens(parsed.params.count);
-      if (wait === Infinity) {
-        refuse(res, { status: 413, code: "too_large", message: `The body holds ${parsed.params.count} messages, more than the rate limit's burst allows in one request; split it.` });
-        return;
-      }
-      if (wait > 0) {
-        res.setHeader("Retry-After", String(Math.max(1, Math.ceil(wait / 1000))));
-        refuse(res, { status: 429, code: "rate_limited", message: `Too many messages: retry after ${Math.ceil(wait / 1000)} s.` });
+      // The whole body is charged before any of it is handled, and refused whole.
+      const verdict = session.judge(parsed.params.count);
+      if (verdict.kind !== "pass") {
+        if (verdict.code === "too_large") {
+          refuse(res, { status: 413, code: "too_large", message: verdict.message });
+          return;
+        }
+        res.setHeader("Retry-After", retryAfterSeconds(verdict.retryAfterMs));
+        refuse(res, { status: 429, code: "rate_limited", message: verdict.message });
+        if (verdict.kind === "close") session.close(verdict.closeCode, "rate limited: too many messages");
         return;
       }
       // Checked again here: the stream may have ended while this POST waited its turn.
@@ -251,41 +278,38 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     }
   }
 
-  /** Run `verifyToken`; answers 401 (or 500 if it threw) and returns false when the request may not go on. */
-  async function authorized(
-    token: string | undefined,
-    req: IncomingMessage,
-    res: ServerResponse,
-    beforeRefusal?: (res: ServerResponse) => void,
-  ): Promise<boolean> {
-    if (verifyToken === undefined) return true;
-    if (token === undefined) {
-      refuse(res, { status: 401, code: "unauthorized", message: "Send a token (Authorization: Bearer, or ?token=)." }, beforeRefusal);
-      return false;
+  /** Check a POST's token with the policy; answers the refusal (closing the connection) and returns false when the request may not go on. */
+  async function authorized(token: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const result = await policy.authorize(req, token);
+    if (result.ok) return true;
+    if (result.refusal.retryAfterMs !== undefined) res.setHeader("Retry-After", retryAfterSeconds(result.refusal.retryAfterMs));
+    refuse(res, result.refusal, closeConnection);
+    return false;
+  }
+
+  /**
+   * Refuse an event stream: with its HTTP status, or, with `refuseInBand`, with a 200 stream
+   * holding one `close` event (the refusal's close code and message) and nothing else, which is
+   * what a browser's EventSource lets a page read.
+   */
+  function refuseStream(res: ServerResponse, refusal: Refusal): void {
+    if (res.headersSent || res.destroyed) return;
+    if (!policy.refuseInBand) {
+      if (refusal.retryAfterMs !== undefined) res.setHeader("Retry-After", retryAfterSeconds(refusal.retryAfterMs));
+      refuse(res, refusal);
+      return;
     }
-    let ok: boolean;
-    try {
-      ok = await verifyToken(token, req);
-    } catch (error) {
-      logger?.error?.("verifyToken threw", { error });
-      refuse(res, { status: 500, code: "internal", message: "The server could not check the token." }, beforeRefusal);
-      return false;
-    }
-    if (ok !== true) {
-      refuse(res, { status: 401, code: "unauthorized", message: "The token was refused." }, beforeRefusal);
-      return false;
-    }
-    return true;
+    res.writeHead(200, STREAM_HEADERS);
+    res.end(formatSseEvent({ event: "close", data: JSON.stringify({ code: refusal.closeCode, reason: refusal.message }) }));
   }
 
   /** Send CORS headers when configured; returns false after answering 403 for an origin that is not allowed. */
   function applyCors(req: IncomingMessage, res: ServerResponse): boolean {
     const origin = req.headers.origin;
+    const allowedOrigins = policy.allowedOrigins;
     if (allowedOrigins === undefined || origin === undefined) return true;
-    const allowed =
-      allowedOrigins === "*" || (typeof allowedOrigins === "function" ? allowedOrigins(origin, req) : allowedOrigins.includes(origin));
-    if (!allowed) {
-      refuse(res, { status: 403, code: "forbidden", message: `Origin ${origin} is not allowed.` });
+    if (!policy.originAllowed(origin, req)) {
+      refuse(res, { status: 403, code: "forbidden", message: `Origin ${origin.slice(0, 80)} is not allowed.` });
       return false;
     }
     res.setHeader("Access-Control-Allow-Origin", allowedOrigins === "*" ? "*" : origin);
@@ -298,12 +322,13 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   }
 
   Object.defineProperty(handler, "sessionCount", { get: () => sessions.size, enumerable: true });
+  Object.defineProperty(handler, "policy", { value: policy, enumerable: true });
   handler.close = (): Promise<void> => {
     closing ??= (async () => {
       state = "closing";
       const open = [...sessions.values()];
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, closeTimeout)));
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, closeTimeoutMs)));
       // Ops already accepted (202) are committed before the streams end, and most of their acks
       // go out ahead of the close event, so fewer clients need to resend after they reconnect.
       await Promise.race([Promise.allSettled(open.map((session) => session.idle())), deadline]);
@@ -316,14 +341,9 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
   return handler;
 }
 
-function resolveRateLimit(option: RateLimitOptions | false | undefined): TokenBucketOptions | false {
-  if (option === false) return false;
-  const perSecond = option?.messagesPerSecond ?? 100;
-  const burst = option?.burst ?? 200;
-  if (!(perSecond > 0) || !(burst >= 1)) {
-    throw new RangeError(`rateLimit needs messagesPerSecond > 0 and burst >= 1 (got ${perSecond} and ${burst}); pass false to turn it off.`);
-  }
-  return { perSecond, burst };
+/** `Retry-After` in whole seconds, at least 1. */
+function retryAfterSeconds(ms: number | undefined): string {
+  return String(Math.max(1, Math.ceil((ms ?? 1000) / 1000)));
 }
 
 function closeConnection(res: ServerResponse): void {

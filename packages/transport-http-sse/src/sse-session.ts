@@ -1,9 +1,8 @@
 import type { ServerResponse } from "node:http";
 import { encodeMessage, type Logger, type ServerMessage } from "@open-ot/core";
-import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
+import { exceedsBacklog, type ConnectOptions, type GateRefusal, type GateVerdict, type HubConnection, type HubSession, type MessageGate } from "@open-ot/server";
 import { eventIdFor } from "./event-id.js";
 import { formatSseComment, formatSseEvent } from "./sse-event.js";
-import { TokenBucket, type TokenBucketOptions } from "./token-bucket.js";
 
 /** The part of the hub a binding uses: hand it a connection, get the session that feeds it. */
 export interface SseHub {
@@ -19,7 +18,10 @@ export interface SseSessionOptions {
   readonly keepAliveInterval: number;
   readonly maxBufferedBytes: number;
   readonly maxQueuedPosts: number;
-  readonly rateLimit: TokenBucketOptions | false;
+  /** The session's inbound rule (rate limit and batch cap), from the connection policy. */
+  readonly gate: MessageGate;
+  /** The client's address, for logs. */
+  readonly remoteAddress: string;
   readonly logger: Logger | undefined;
   /** Called once when the session ends, whatever ended it. */
   readonly onEnd: (session: SseSession) => void;
@@ -48,7 +50,6 @@ export class SseSession {
   // never gets a hub session or a timer.
   private hubSession: HubSession | undefined;
   private keepAlive: ReturnType<typeof setInterval> | undefined;
-  private readonly bucket: TokenBucket | undefined;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
 
@@ -60,7 +61,6 @@ export class SseSession {
   ) {
     this.id = options.id;
     this.token = options.token;
-    this.bucket = options.rateLimit === false ? undefined : new TokenBucket(options.rateLimit);
     res.on("close", () => this.drop("the client closed the event stream"));
     // The session event goes out before the hub can say anything, so it is always first.
     this.write(formatSseEvent({ event: "session", data: JSON.stringify({ sessionId: this.id }) }));
@@ -85,14 +85,14 @@ export class SseSession {
     if (this.state === "open") this.hubSession?.receive(value);
   }
 
-  /**
-   * Take `count` tokens from the session's rate limit. Returns 0 when they were taken, else the
-   * milliseconds to wait (Infinity when `count` exceeds the burst and can never pass).
-   */
-  takeTokens(count: number): number {
-    if (this.bucket === undefined) return 0;
-    if (this.bucket.take(count)) return 0;
-    return this.bucket.waitFor(count);
+  /** The close verdict of a POST body holding a batch above the cap, judged before it is parsed; else undefined. */
+  judgeUnparsed(text: string): GateRefusal | undefined {
+    return this.options.gate.judgeUnparsed(text);
+  }
+
+  /** Judge a POST of `count` messages against the session's rate limit and batch cap, before any of it is handled. */
+  judge(count: number): GateVerdict {
+    return this.options.gate.judge(count);
   }
 
   /**
@@ -133,7 +133,7 @@ export class SseSession {
   /** End the session without writing anything more (the client is gone or cannot keep up). */
   drop(why: string): void {
     if (this.state !== "open") return;
-    this.options.logger?.debug?.("SSE session dropped", { sessionId: this.id, why });
+    this.options.logger?.debug?.("SSE session dropped", { sessionId: this.id, remoteAddress: this.options.remoteAddress, why });
     if (!this.res.destroyed) this.res.destroy();
     this.finish();
   }
@@ -156,18 +156,21 @@ export class SseSession {
 
   private write(chunk: string): void {
     if (this.state !== "open") return;
-    this.res.write(chunk);
-    // A reader that does not keep up makes the response buffer grow without bound; past the
-    // bound it is cut off (the client sees a drop, reconnects and resumes from its revision)
-    // rather than letting one slow client hold the server's memory.
-    if (this.res.writableLength > this.options.maxBufferedBytes) {
+    // A reader that does not keep up makes the response buffer grow without bound: a chunk that
+    // would take it past the bound is not written, and the stream is cut off instead (the
+    // client sees a drop, reconnects and resumes from its revision).
+    const buffered = this.res.writableLength;
+    if (exceedsBacklog(buffered, Buffer.byteLength(chunk), this.options.maxBufferedBytes)) {
       this.options.logger?.warn?.("SSE session dropped: slow reader", {
         sessionId: this.id,
-        buffered: this.res.writableLength,
+        remoteAddress: this.options.remoteAddress,
+        buffered,
         maxBufferedBytes: this.options.maxBufferedBytes,
       });
       this.drop("slow reader");
+      return;
     }
+    this.res.write(chunk);
   }
 
   private finish(): void {

@@ -13,6 +13,8 @@ import type { ErrorCode } from "@open-ot/core";
  * - `decode`: the server sent something this transport cannot read (an event that is not JSON,
  *   a session event without a session id, a stream that is not `text/event-stream`).
  * - `unsupported`: no EventSource implementation could be loaded.
+ * - `token`: the `token` function threw, rejected, or returned something other than a
+ *   non-empty string or `undefined`; nothing was sent (see the `cause`).
  *
  * The kinds shared with `@open-ot/transport-websocket` mean the same there.
  */
@@ -25,7 +27,8 @@ export type TransportErrorKind =
   | "rejected"
   | "encode"
   | "decode"
-  | "unsupported";
+  | "unsupported"
+  | "token";
 
 /** Details carried by a {@link TransportError}. */
 export interface TransportErrorDetails {

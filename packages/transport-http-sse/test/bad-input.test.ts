@@ -2,7 +2,8 @@
 // checks the documented answer AND that the server still serves another client, with the
 // document exactly as it was.
 import { afterEach, describe, expect, it } from "vitest";
-import { startHubServer, waitFor } from "./helpers.js";
+import { waitUntil } from "@open-ot/harness";
+import { startHubServer } from "./helpers.js";
 import { openRawStream, post, type RawEvent, type RawStream } from "./raw-stream.js";
 
 const TOKEN = "good-token";
@@ -38,7 +39,7 @@ const messagesOf = (s: RawStream) => s.events.filter((e) => e.event === "message
 async function attacker(srv: Srv) {
   const s = await stream(`${srv.baseUrl}/events?docId=doc-1&clientId=attacker_client_001`);
   const sessionId = await s.sessionId();
-  await waitFor(() => messagesOf(s).some((m) => m.type === "snapshot"), 5_000, "the attacker's snapshot");
+  await waitUntil(() => messagesOf(s).some((m) => m.type === "snapshot"), "the attacker's snapshot");
   return {
     s,
     sessionId,
@@ -47,7 +48,7 @@ async function attacker(srv: Srv) {
     /** The next error event the hub sends to this session. */
     error: async () => {
       let found: ReturnType<typeof parsed>[number] | undefined;
-      await waitFor(() => (found = messagesOf(s).find((m) => m.type === "error")) !== undefined, 5_000, "an error event");
+      await waitUntil(() => (found = messagesOf(s).find((m) => m.type === "error")) !== undefined, "an error event");
       return found!;
     },
   };
@@ -58,10 +59,10 @@ async function expectStillServing(srv: Srv): Promise<void> {
   expect(await srv.text()).toEqual({ revision: 0, data: INITIAL });
   const other = await stream(`${srv.baseUrl}/events?docId=doc-1&clientId=observer_client_01`);
   const sessionId = await other.sessionId();
-  await waitFor(() => messagesOf(other).some((m) => m.type === "snapshot"), 5_000, "the observer's snapshot");
+  await waitUntil(() => messagesOf(other).some((m) => m.type === "snapshot"), "the observer's snapshot");
   expect(messagesOf(other).find((m) => m.type === "snapshot")).toMatchObject({ revision: 0, data: INITIAL });
   expect((await post(`${srv.baseUrl}/messages`, { type: "ping", t: "alive" }, { "X-Session-Id": sessionId, ...AUTH })).status).toBe(202);
-  await waitFor(() => messagesOf(other).some((m) => m.type === "pong" && m.t === "alive"), 5_000, "the observer's pong");
+  await waitUntil(() => messagesOf(other).some((m) => m.type === "pong" && m.t === "alive"), "the observer's pong");
   other.close();
 }
 
@@ -144,25 +145,29 @@ describe("limits and credentials", () => {
     await expectStillServing(srv);
   });
 
-  it("a burst of 5,000 messages: the rate limit refuses what is over it, the rest is answered", async () => {
+  it("a burst of 5,000 messages: the rate limit refuses what is over it, then ends the session with 4029", async () => {
     const srv = await start();
     const a = await attacker(srv);
     // In one POST: more than the burst could ever allow.
     const oneBody = await a.send(Array.from({ length: 5_000 }, (_, i) => ({ type: "ping", t: i })));
     expect(oneBody.status).toBe(413);
-    // As 25 concurrent POSTs of 200: the bucket (burst 200) and the POST queue refuse most.
+    // As 25 concurrent POSTs of 200: the bucket (burst 200) lets one through and refuses the
+    // rest, each once; after 10 refusals in a row the 11th ends the session with 4029, and the
+    // POSTs after it find no session.
     const answers = await Promise.all(
       Array.from({ length: 25 }, (_, p) => a.send(Array.from({ length: 200 }, (_, i) => ({ type: "ping", t: p * 200 + i })))),
     );
     const accepted = answers.filter((r) => r.status === 202).length;
     const limited = answers.filter((r) => r.status === 429);
     expect(accepted).toBeGreaterThanOrEqual(1);
-    expect(accepted + limited.length).toBe(25);
+    expect(limited.length).toBeLessThanOrEqual(11);
+    expect(answers.filter((r) => r.status === 404).length).toBe(25 - accepted - limited.length);
     for (const r of limited) {
       expect(r.body).toMatchObject({ code: "rate_limited" });
       expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     }
-    await waitFor(() => messagesOf(a.s).filter((m) => m.type === "pong").length === accepted * 200, 10_000, "every accepted ping's pong");
+    await waitUntil(() => messagesOf(a.s).filter((m) => m.type === "pong").length === accepted * 200, "every accepted ping's pong", 10_000);
+    expect(a.s.events.find((e) => e.event === "close")?.data).toContain("4029");
     await expectStillServing(srv);
   });
 

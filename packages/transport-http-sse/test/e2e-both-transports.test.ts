@@ -9,10 +9,9 @@ import { TextType, type TransportAdapter } from "@open-ot/core";
 import { Hub, MemoryBackend, Server } from "@open-ot/server";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
-import { pick, randomTextEdit, seededRandom } from "@open-ot/testing";
+import { pick, randomTextEdit, seededRandom, waitUntil } from "@open-ot/harness";
 import { HttpSseTransport } from "../src/index.js";
 import { createSseHandler } from "../src/server.js";
-import { waitFor } from "./helpers.js";
 
 type TextOp = Parameters<typeof TextType.apply>[1];
 
@@ -73,9 +72,9 @@ it("WebSocket and SSE clients editing one document through one server converge t
   }
 
   const record = async () => backend.getRecord("shared");
-  await waitFor(() => clients.every(({ client }) => client.synced), 20_000, `every client synced (seed ${seed})`);
+  await waitUntil(() => clients.every(({ client }) => client.synced), `every client synced (seed ${seed})`, 20_000);
   const final = await record();
-  await waitFor(() => clients.every(({ client }) => client.revision === final.v), 20_000, `every client at revision ${final.v} (seed ${seed})`);
+  await waitUntil(() => clients.every(({ client }) => client.revision === final.v), `every client at revision ${final.v} (seed ${seed})`, 20_000);
   expect(final.v).toBeGreaterThanOrEqual(clients.length);
   for (const { name, client } of clients) {
     expect({ name, text: client.snapshot }).toEqual({ name, text: final.data });

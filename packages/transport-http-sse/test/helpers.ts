@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Hub, MemoryBackend, Server as OTServer } from "@open-ot/server";
-import { waitUntil } from "@open-ot/testing";
+import type { Defer } from "@open-ot/testing";
 import { createSseHandler, type SseHandler, type SseHandlerOptions } from "../src/server.js";
+import { StubHub } from "./stub-hub.js";
 
 export interface TestServer {
   readonly server: Server;
@@ -31,13 +32,16 @@ export async function startSseServer(options: SseHandlerOptions): Promise<TestSe
   };
 }
 
-/** Poll `condition` until it holds, failing after `timeoutMs` (@open-ot/testing's `waitUntil`). */
-export function waitFor(condition: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
-  return waitUntil(condition, what, timeoutMs);
+/** {@link startSseServer} over a {@link StubHub}, closed by `defer` after the test. */
+export async function serveStubHub(defer: Defer, options: Partial<SseHandlerOptions> = {}): Promise<{ srv: TestServer; hub: StubHub }> {
+  const hub = new StubHub();
+  const srv = await startSseServer({ hub, ...options });
+  defer(() => srv.close());
+  return { srv, hub };
 }
 
 /** A port on 127.0.0.1 that nothing listens on (it was bound, then released). */
-export { freePort as deadPort } from "@open-ot/testing";
+export { freePort as deadPort } from "@open-ot/harness";
 
 /** A real hub over an in-memory backend, served by the SSE binding; `doc` exists with `text`. */
 export async function startHubServer(

@@ -1,27 +1,20 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createTcpServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TransportCloseEvent } from "@open-ot/core";
 import { HttpSseTransport, TransportError } from "../src/index.js";
-import { deadPort, startSseServer, waitFor, type TestServer } from "./helpers.js";
-import { StubHub } from "./stub-hub.js";
+import type { SseHandlerOptions } from "../src/server.js";
+import { waitUntil } from "@open-ot/harness";
+import { useCleanups } from "@open-ot/testing";
+import { deadPort, serveStubHub } from "./helpers.js";
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function serve(options: Partial<Parameters<typeof startSseServer>[0]> = {}): Promise<{ srv: TestServer; hub: StubHub }> {
-  const hub = new StubHub();
-  const srv = await startSseServer({ hub, ...options });
-  cleanups.push(() => srv.close());
-  return { srv, hub };
-}
+const defer = useCleanups();
+const serve = (options: Partial<SseHandlerOptions> = {}): ReturnType<typeof serveStubHub> => serveStubHub(defer, options);
 
 function transport(baseUrl: string, options: ConstructorParameters<typeof HttpSseTransport>[1] = {}): HttpSseTransport {
   const t = new HttpSseTransport(baseUrl, options);
-  cleanups.push(() => t.disconnect());
+  defer(() => t.disconnect());
   return t;
 }
 
@@ -66,7 +59,7 @@ describe("HttpSseTransport: connect", () => {
     const sockets: Socket[] = [];
     const silent = createTcpServer((socket) => sockets.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    cleanups.push(
+    defer(
       () =>
         new Promise<void>((resolve) => {
           for (const s of sockets) s.destroy();
@@ -87,7 +80,7 @@ describe("HttpSseTransport: connect", () => {
       res.flushHeaders();
     });
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    cleanups.push(
+    defer(
       () =>
         new Promise<void>((resolve) => {
           silent.closeAllConnections();
@@ -127,18 +120,58 @@ describe("HttpSseTransport: connect", () => {
     ]);
   });
 
+  it("asks a token function on every connect() and uses its token on that connection's stream and POSTs", async () => {
+    const seen: Array<{ method?: string; token: string }> = [];
+    const { srv } = await serve({
+      verifyToken: (token, req) => {
+        seen.push({ method: req.method, token });
+        return token.startsWith("fresh-");
+      },
+    });
+    let calls = 0;
+    const t = transport(srv.baseUrl, {
+      token: async () => {
+        calls += 1;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return `fresh-${calls}`;
+      },
+    });
+    await t.connect(() => undefined);
+    await t.send({ type: "ping" });
+    await t.disconnect();
+    await t.connect(() => undefined);
+    await t.send({ type: "ping" });
+    expect(calls).toBe(2);
+    expect(seen).toEqual([
+      { method: "GET", token: "fresh-1" },
+      { method: "POST", token: "fresh-1" },
+      { method: "GET", token: "fresh-2" },
+      { method: "POST", token: "fresh-2" },
+    ]);
+  });
+
+  it("rejects connect() with kind token, requesting nothing, when the token function fails", async () => {
+    const { srv, hub } = await serve();
+    const t = transport(srv.baseUrl, { token: () => Promise.reject(new Error("token service down")) });
+    const error = await rejection(t.connect(() => undefined));
+    expect(error.kind).toBe("token");
+    expect(error.message).toMatch(/token service down/);
+    expect(error.message).not.toMatch(/token=/);
+    expect(hub.sessions).toHaveLength(0);
+  });
+
   it("puts docId, clientId, revision and batch on the stream URL when asked", async () => {
     const { srv, hub } = await serve();
     let revision = 4;
     const t = transport(srv.baseUrl, { docId: "doc-9", clientId: "client_1", revision: () => revision, batch: true });
     await t.connect(() => undefined);
-    await waitFor(() => (hub.sessions[0]?.received.length ?? 0) > 0);
+    await waitUntil(() => (hub.sessions[0]?.received.length ?? 0) > 0, "(hub.sessions[0]?.received.length ?? 0) > 0");
     expect(hub.sessions[0]!.received[0]).toEqual({ type: "join", docId: "doc-9", clientId: "client_1", revision: 4 });
-    expect(hub.sessions[0]!.options).toEqual({ batch: true });
+    expect(hub.sessions[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1" });
     await t.disconnect();
     revision = 11;
     await t.connect(() => undefined);
-    await waitFor(() => (hub.sessions[1]?.received.length ?? 0) > 0);
+    await waitUntil(() => (hub.sessions[1]?.received.length ?? 0) > 0, "(hub.sessions[1]?.received.length ?? 0) > 0");
     expect(hub.sessions[1]!.received[0]).toMatchObject({ revision: 11 });
   });
 
@@ -166,7 +199,7 @@ describe("HttpSseTransport: send", () => {
     await t.connect((m) => pongs.push((m as { t?: unknown }).t));
     const count = 1_000;
     await Promise.all(Array.from({ length: count }, (_, i) => t.send({ type: "ping", t: i })));
-    await waitFor(() => pongs.length === count, 10_000, "1,000 pongs");
+    await waitUntil(() => pongs.length === count, "1,000 pongs", 10_000);
     const expected = Array.from({ length: count }, (_, i) => i);
     expect(pongs).toEqual(expected);
     expect(hub.sessions[0]!.received.map((m) => (m as { t: number }).t)).toEqual(expected);
@@ -249,14 +282,14 @@ describe("HttpSseTransport: close", () => {
     t.onClose((event) => closes.push(event));
     await t.connect((m) => got.push(m));
     await t.send({ type: "ping", t: "before" });
-    await waitFor(() => got.length === 1);
+    await waitUntil(() => got.length === 1, "got.length === 1");
     const session = hub.sessions[0]!;
     await t.disconnect();
     await t.disconnect();
     expect(closes).toEqual([{ code: 1000, reason: "", local: true }]);
     // The server may still try to deliver until it notices the stream is gone.
     session.connection.send({ type: "pong", t: "after" });
-    await waitFor(() => srv.handler.sessionCount === 0, 5_000, "the server to drop the session");
+    await waitUntil(() => srv.handler.sessionCount === 0, "the server to drop the session");
     expect(session.closed).toBe(true);
     expect(got).toEqual([{ type: "pong", t: "before" }]);
   });
@@ -273,8 +306,8 @@ describe("HttpSseTransport: close", () => {
       { type: "pong", t: 1 },
       { type: "pong", t: 2 },
     ]);
-    await waitFor(() => got.length > 0);
-    await waitFor(() => srv.handler.sessionCount === 0);
+    await waitUntil(() => got.length > 0, "got.length > 0");
+    await waitUntil(() => srv.handler.sessionCount === 0, "srv.handler.sessionCount === 0");
     expect(got).toEqual([{ type: "pong", t: 1 }]);
   });
 
@@ -294,9 +327,9 @@ describe("HttpSseTransport: close", () => {
     t.onClose((event) => closes.push(event));
     await t.connect(() => undefined);
     hub.closeAll(4001, "document not found");
-    await waitFor(() => closes.length > 0);
+    await waitUntil(() => closes.length > 0, "closes.length > 0");
     expect(closes).toEqual([{ code: 4001, reason: "document not found", local: false }]);
-    await waitFor(() => srv.handler.sessionCount === 0);
+    await waitUntil(() => srv.handler.sessionCount === 0, "srv.handler.sessionCount === 0");
   });
 
   it("reports 1006 when the stream is cut without a close event, and does not reconnect by itself", async () => {
@@ -306,7 +339,7 @@ describe("HttpSseTransport: close", () => {
     t.onClose((event) => closes.push(event));
     await t.connect(() => undefined);
     srv.server.closeAllConnections();
-    await waitFor(() => closes.length > 0);
+    await waitUntil(() => closes.length > 0, "closes.length > 0");
     expect(closes[0]).toMatchObject({ code: 1006, local: false });
     expect((await rejection(t.send({ type: "ping" }))).kind).toBe("not_open");
     // A fresh connect() is a new session.
@@ -328,7 +361,7 @@ describe("HttpSseTransport: close", () => {
     });
     await t.connect(() => undefined);
     const onItsWay = t.send({ type: "ping", t: "on its way" });
-    await waitFor(() => hub.sessions[0]!.received.length === 1, 5_000, "the server to take the first POST");
+    await waitUntil(() => hub.sessions[0]!.received.length === 1, "the server to take the first POST");
     const queued = rejection(t.send({ type: "ping", t: "queued" }));
     await t.disconnect();
     expect(await queued).toMatchObject({ kind: "closed" });
@@ -362,7 +395,7 @@ describe("HttpSseTransport: close", () => {
       setImmediate(() => res.write("data: not json\n\n"));
     });
     await new Promise<void>((resolve) => odd.listen(0, "127.0.0.1", resolve));
-    cleanups.push(
+    defer(
       () =>
         new Promise<void>((resolve) => {
           odd.closeAllConnections();
@@ -374,7 +407,7 @@ describe("HttpSseTransport: close", () => {
     t.onClose((event) => closes.push(event));
     const got: unknown[] = [];
     await t.connect((m) => got.push(m));
-    await waitFor(() => closes.length > 0);
+    await waitUntil(() => closes.length > 0, "closes.length > 0");
     expect(closes[0]).toMatchObject({ code: 1002, local: false });
     expect((closes[0]!.error as TransportError).kind).toBe("decode");
     expect(got).toEqual([]);

@@ -1,6 +1,6 @@
 // A bare event-stream reader for tests that must see the wire itself: event names, ids and
 // comment lines, which an EventSource hides.
-import { waitFor } from "./helpers.js";
+import { waitUntil } from "@open-ot/harness";
 
 export interface RawEvent {
   readonly event: string;
@@ -40,7 +40,7 @@ export async function openRawStream(url: string, headers: Record<string, string>
     ended: false,
     async waitForEvent(predicate, timeoutMs = 5_000) {
       let found: RawEvent | undefined;
-      await waitFor(() => (found = events.find(predicate)) !== undefined, timeoutMs, "an event");
+      await waitUntil(() => (found = events.find(predicate)) !== undefined, "an event", timeoutMs);
       return found!;
     },
     async sessionId() {

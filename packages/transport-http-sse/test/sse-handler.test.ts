@@ -1,27 +1,20 @@
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ServerMessage } from "@open-ot/core";
-import { createSseHandler } from "../src/server.js";
-import { startSseServer, waitFor, type TestServer } from "./helpers.js";
+import { createSseHandler, type SseHandlerOptions } from "../src/server.js";
+import { waitUntil } from "@open-ot/harness";
+import { useCleanups } from "@open-ot/testing";
+import { serveStubHub, startSseServer } from "./helpers.js";
 import { openRawStream, post, type RawStream } from "./raw-stream.js";
 import { StubHub } from "./stub-hub.js";
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function serve(options: Partial<Parameters<typeof startSseServer>[0]> = {}): Promise<{ srv: TestServer; hub: StubHub }> {
-  const hub = new StubHub();
-  const srv = await startSseServer({ hub, ...options });
-  cleanups.push(() => srv.close());
-  return { srv, hub };
-}
+const defer = useCleanups();
+const serve = (options: Partial<SseHandlerOptions> = {}): ReturnType<typeof serveStubHub> => serveStubHub(defer, options);
 
 async function stream(url: string, headers: Record<string, string> = {}): Promise<RawStream> {
   const s = await openRawStream(url, headers);
-  cleanups.push(() => s.close());
+  defer(() => s.close());
   return s;
 }
 
@@ -47,15 +40,15 @@ describe("GET /events", () => {
   it("joins the document named on the URL, with clientId, revision and batch", async () => {
     const { srv, hub } = await serve();
     await (await stream(`${srv.baseUrl}/events?docId=doc-1&clientId=abcdefghijklmnop&revision=5&batch=1`)).sessionId();
-    await waitFor(() => hub.sessions[0]?.received.length === 1);
+    await waitUntil(() => hub.sessions[0]?.received.length === 1, "hub.sessions[0]?.received.length === 1");
     expect(hub.sessions[0]!.received[0]).toEqual({ type: "join", docId: "doc-1", clientId: "abcdefghijklmnop", revision: 5 });
-    expect(hub.sessions[0]!.options).toEqual({ batch: true });
+    expect(hub.sessions[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1" });
   });
 
   it("treats Last-Event-ID like revision, and over it", async () => {
     const { srv, hub } = await serve();
     await (await stream(`${srv.baseUrl}/events?docId=doc-1&revision=2`, { "Last-Event-ID": "17" })).sessionId();
-    await waitFor(() => hub.sessions[0]?.received.length === 1);
+    await waitUntil(() => hub.sessions[0]?.received.length === 1, "hub.sessions[0]?.received.length === 1");
     expect(hub.sessions[0]!.received[0]).toEqual({ type: "join", docId: "doc-1", revision: 17 });
   });
 
@@ -97,7 +90,7 @@ describe("GET /events", () => {
       { type: "op", docId: "d", revision: 6, op: [] },
       { type: "op", docId: "d", revision: 7, op: [] },
     ] as ServerMessage[]);
-    await waitFor(() => s.events.length === 6);
+    await waitUntil(() => s.events.length === 6, "s.events.length === 6");
     expect(s.events.slice(1).map((e) => [e.event, e.id, (JSON.parse(e.data) as { type?: string }).type ?? "batch"])).toEqual([
       ["message", "3", "joined"],
       ["message", "4", "op"],
@@ -110,7 +103,7 @@ describe("GET /events", () => {
   it("sends a keep-alive comment at the configured interval", async () => {
     const { srv } = await serve({ keepAliveInterval: 40 });
     const s = await stream(`${srv.baseUrl}/events`);
-    await waitFor(() => s.comments.length >= 2, 5_000, "two keep-alive comments");
+    await waitUntil(() => s.comments.length >= 2, "two keep-alive comments");
     expect(s.comments[0]).toBe("keep-alive");
   });
 
@@ -120,7 +113,7 @@ describe("GET /events", () => {
     await s.sessionId();
     expect(srv.handler.sessionCount).toBe(1);
     s.close();
-    await waitFor(() => srv.handler.sessionCount === 0, 5_000, "the session to be forgotten");
+    await waitUntil(() => srv.handler.sessionCount === 0, "the session to be forgotten");
     expect(hub.sessions[0]!.closed).toBe(true);
   });
 
@@ -132,8 +125,8 @@ describe("GET /events", () => {
     req.on("response", (res) => res.pause());
     req.on("error", () => undefined);
     req.end();
-    cleanups.push(() => void req.destroy());
-    await waitFor(() => hub.sessions.length === 1, 5_000, "the stream to open");
+    defer(() => void req.destroy());
+    await waitUntil(() => hub.sessions.length === 1, "the stream to open");
     const big = "z".repeat(256 * 1024);
     let pushed = 0;
     // Bounded: loopback socket buffers hold a few MiB; 200 x 256 KiB is far more than that.
@@ -152,7 +145,7 @@ describe("GET /events", () => {
     hub.closeAll(4029, "rate limited");
     const close = await s.waitForEvent((e) => e.event === "close");
     expect(JSON.parse(close.data)).toEqual({ code: 4029, reason: "rate limited" });
-    await waitFor(() => s.ended);
+    await waitUntil(() => s.ended, "s.ended");
     expect(srv.handler.sessionCount).toBe(0);
   });
 
@@ -202,7 +195,7 @@ describe("POST /messages", () => {
     expect([one.status, many.status]).toEqual([202, 202]);
     expect(one.body).toBeUndefined();
     expect(hub.sessions[0]!.received).toEqual([{ type: "ping", t: "a" }, { type: "ping", t: "b" }, { type: "leave", docId: "d" }]);
-    await waitFor(() => s.events.length === 3);
+    await waitUntil(() => s.events.length === 3, "s.events.length === 3");
     expect(s.events.slice(1).map((e) => JSON.parse(e.data))).toEqual([{ type: "pong", t: "a" }, { type: "pong", t: "b" }]);
   });
 
@@ -293,7 +286,7 @@ describe("POST /messages", () => {
     const first = post(url, { type: "ping" }, headers);
     const second = post(url, { type: "ping" }, headers);
     // Both are queued as soon as their requests arrive (the handler enqueues synchronously).
-    await waitFor(() => arrived === 2, 5_000, "two POSTs to arrive");
+    await waitUntil(() => arrived === 2, "two POSTs to arrive");
     const third = await post(url, { type: "ping" }, headers);
     expect(third.status).toBe(429);
     expect(third.headers.get("retry-after")).toBe("1");
@@ -316,7 +309,7 @@ describe("createSseHandler in a shared server", () => {
       if (!handler(req, res, () => passed++)) res.writeHead(200).end("other");
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    cleanups.push(async () => {
+    defer(async () => {
       await handler.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

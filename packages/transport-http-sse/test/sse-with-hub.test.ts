@@ -1,6 +1,7 @@
 // The binding in front of the real hub: what PROTOCOL.md's SSE section promises on the wire.
 import { afterEach, describe, expect, it } from "vitest";
-import { startHubServer, waitFor } from "./helpers.js";
+import { waitUntil } from "@open-ot/harness";
+import { startHubServer } from "./helpers.js";
 import { openRawStream, post, type RawEvent, type RawStream } from "./raw-stream.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -39,7 +40,7 @@ describe("SSE binding with the hub", () => {
       expect(answer.body).toBeUndefined();
       await writer.waitForEvent((e) => json(e).type === "ack" && json(e).seq === seq);
     }
-    await waitFor(() => reader.events.filter((e) => json(e).type === "op").length === 3, 5_000, "three ops on the reader");
+    await waitUntil(() => reader.events.filter((e) => json(e).type === "op").length === 3, "three ops on the reader");
     const acks = writer.events.filter((e) => json(e).type === "ack");
     const ops = reader.events.filter((e) => json(e).type === "op");
     expect(acks.map((e) => [e.id, json(e).revision])).toEqual([["1", 1], ["2", 2], ["3", 3]]);
@@ -57,7 +58,7 @@ describe("SSE binding with the hub", () => {
     }
     // A browser's own reconnect: the first URL (revision=1) and the id of the last event seen.
     const resumed = await stream(`${srv.baseUrl}/events?docId=doc-1&revision=1`, { "Last-Event-ID": "3" });
-    await waitFor(() => resumed.events.filter((e) => ["op", "ack"].includes(json(e).type)).length === 2, 5_000, "the replay");
+    await waitUntil(() => resumed.events.filter((e) => ["op", "ack"].includes(json(e).type)).length === 2, "the replay");
     const messages = resumed.events.slice(1).map((e) => [json(e).type, json(e).revision, e.id]);
     expect(messages).toEqual([
       ["joined", 3, "3"],
@@ -81,18 +82,18 @@ describe("SSE binding with the hub", () => {
     );
     expect(answer.status).toBe(202);
     const received: Array<{ type: string; revision?: number; seq?: number; data?: string }> = [];
-    await waitFor(() => {
+    await waitUntil(() => {
       received.length = 0;
       for (const e of s.events.slice(1)) {
         const value = JSON.parse(e.data) as unknown;
         for (const m of Array.isArray(value) ? value : [value]) received.push(m as { type: string });
       }
       return received.some((m) => m.type === "ack");
-    }, 5_000, "the ack");
+    }, "the ack");
     // The join's snapshot comes before anything about the op (a pong may come first).
     expect(received.filter((m) => m.type !== "pong")[0]).toMatchObject({ type: "snapshot", revision: 0, data: "hi" });
     expect(received.find((m) => m.type === "ack")).toMatchObject({ revision: 1, seq: 1 });
-    await waitFor(() => s.events.some((e) => e.data.includes('"pong"')), 5_000, "the pong");
+    await waitUntil(() => s.events.some((e) => e.data.includes('"pong"')), "the pong");
     expect(await srv.text()).toEqual({ revision: 1, data: "hi!" });
   });
 

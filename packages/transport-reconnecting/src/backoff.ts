@@ -3,6 +3,7 @@
  * can be tested without timers and swapped for another curve (tRPC's `exponentialBackoff`,
  * ioredis's `retryStrategy`).
  */
+import { checkNumberOption } from "@open-ot/core";
 
 /**
  * Delay in milliseconds before retry number `attempt` (1 for the first retry after a failure,
@@ -39,18 +40,9 @@ export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = {
  * @throws RangeError for a negative or non-finite delay, or a factor below 1.
  */
 export function exponentialBackoff(options: BackoffOptions = {}): BackoffFunction {
-  const initialDelay = options.initialDelay ?? DEFAULT_BACKOFF.initialDelay;
-  const maxDelay = options.maxDelay ?? DEFAULT_BACKOFF.maxDelay;
-  const factor = options.factor ?? DEFAULT_BACKOFF.factor;
-  if (!Number.isFinite(initialDelay) || initialDelay < 0) {
-    throw new RangeError(`backoff.initialDelay must be a finite number >= 0, got ${initialDelay}`);
-  }
-  if (!Number.isFinite(maxDelay) || maxDelay < 0) {
-    throw new RangeError(`backoff.maxDelay must be a finite number >= 0, got ${maxDelay}`);
-  }
-  if (!Number.isFinite(factor) || factor < 1) {
-    throw new RangeError(`backoff.factor must be a finite number >= 1, got ${factor}`);
-  }
+  const initialDelay = checkNumberOption("exponentialBackoff", "backoff.initialDelay", options.initialDelay ?? DEFAULT_BACKOFF.initialDelay, { min: 0 });
+  const maxDelay = checkNumberOption("exponentialBackoff", "backoff.maxDelay", options.maxDelay ?? DEFAULT_BACKOFF.maxDelay, { min: 0 });
+  const factor = checkNumberOption("exponentialBackoff", "backoff.factor", options.factor ?? DEFAULT_BACKOFF.factor, { min: 1 });
   return (attempt, random) => backoffCeiling(attempt, initialDelay, maxDelay, factor) * clampRandom(random);
 }
 

@@ -33,4 +33,11 @@ describe("closeEventFromError", () => {
     expect(fromString.error).toBeInstanceOf(Error);
     expect(closeEventFromError({ status: "401" }).code).toBe(1006);
   });
+
+  it("takes the close code of an attempt the server refused in band (an SSE stream holding only a close event)", () => {
+    const refused = Object.assign(new Error("closed with 4003"), { closeCode: 4003 });
+    expect(closeEventFromError(refused).code).toBe(4003);
+    // A status wins: it says what the server answered.
+    expect(closeEventFromError(Object.assign(new HttpError("refused", 429), { closeCode: 1006 })).code).toBe(4029);
+  });
 });

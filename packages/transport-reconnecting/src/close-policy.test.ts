@@ -16,7 +16,7 @@ describe("defaultClosePolicy", () => {
     [1000, /connect\(\)/],
     [1008, /origin/],
     [1009, /size limit/],
-    [4003, /token/],
+    [4009, /clientId/],
   ])("stops on %i and says what to change", (code, advice) => {
     const decision = defaultClosePolicy(event(code, "server says no"), context());
     expect(decision.action).toBe("stop");
@@ -24,6 +24,18 @@ describe("defaultClosePolicy", () => {
     expect(decision.reason).toMatch(advice);
     expect(decision.reason).toContain(String(code));
     expect(decision.reason).toContain("server says no");
+  });
+
+  it("after 4003 reconnects once soon, to ask for a fresh token, and stops on a second 4003 in a row", () => {
+    const first = context({ attempt: 6, sameCodeCount: 1 });
+    expect(defaultClosePolicy(event(4003, "token expired"), first)).toEqual({ action: "reconnect", delay: 1007 });
+    expect(first.backoff).toHaveBeenCalledWith(1);
+    const again = defaultClosePolicy(event(4003, "token expired"), context({ sameCodeCount: 2 }));
+    expect(again.action).toBe("stop");
+    if (again.action !== "stop") return;
+    expect(again.reason).toMatch(/2 times in a row/);
+    expect(again.reason).toMatch(/token function/);
+    expect(again.reason).toContain("token expired");
   });
 
   it("reconnects at once after 1001, with jitter below goingAwayMaxDelay and no backoff", () => {
@@ -106,7 +118,8 @@ describe("after a 1001: retrying soon for goingAwayRetries failures, then the ba
     const soon = { attempt: 1, sinceGoingAway: 1 };
     expect(defaultClosePolicy(event(4029), context(soon))).toEqual({ action: "reconnect", delay: DEFAULT_CLOSE_POLICY.rateLimitedDelay + 1007 });
     expect(defaultClosePolicy(event(4001), context({ ...soon, sameCodeCount: 1 }))).toEqual({ action: "reconnect", delay: 1007 });
-    expect(defaultClosePolicy(event(4003), context(soon)).action).toBe("stop");
+    expect(defaultClosePolicy(event(4003), context({ ...soon, sameCodeCount: 2 })).action).toBe("stop");
+    expect(defaultClosePolicy(event(4009), context(soon)).action).toBe("stop");
     expect(defaultClosePolicy(event(1000), context(soon)).action).toBe("stop");
   });
 

@@ -1,9 +1,9 @@
 /**
- * What to do after a connection ends, as data: the close-code table of PROTOCOL.md turned into
+ * What to do after a connection ends, as data: the close-code table of docs/protocol.md turned into
  * a function that callers can replace or wrap (partysocket's `shouldReconnectOnClose`, with a
  * delay in the answer).
  */
-import { CloseCode, describeCloseCode, type TransportCloseEvent } from "@open-ot/core";
+import { checkNumberOption, CloseCode, describeCloseCode, type TransportCloseEvent } from "@open-ot/core";
 
 /** What the policy knows besides the close event itself. */
 export interface ClosePolicyContext {
@@ -74,12 +74,13 @@ export const DEFAULT_CLOSE_POLICY: Readonly<Required<ClosePolicyOptions>> = {
 };
 
 /**
- * The close-code policy of PROTOCOL.md ("Close codes"), driven by `describeCloseCode` from
+ * The close-code policy of docs/protocol.md ("Close codes"), driven by `describeCloseCode` from
  * @open-ot/core:
  *
  * | code | decision |
  * |---|---|
- * | 1000, 1008, 1009, 4003 | stop, with a reason that says what to change |
+ * | 1000, 1008, 1009, 4009 | stop, with a reason that says what to change |
+ * | 4003 | reconnect once, soon (`backoff(1)`), so the next attempt asks the token function for a fresh token; stop when that connection ends with 4003 too |
  * | 1001 | reconnect at once, after a small random delay (`goingAwayMaxDelay`) |
  * | 1006, 1011, anything else, within `goingAwayRetries` failures after a 1001 | the same small random delay |
  * | 4001 | reconnect with backoff `notFoundRetries` times in a row, then stop |
@@ -106,6 +107,12 @@ export function createClosePolicy(options: ClosePolicyOptions = {}): ClosePolicy
         return { action: "stop", reason: stopReason(event) };
       case "reconnect-now":
         return { action: "reconnect", delay: context.random() * goingAwayMaxDelay };
+      case "renew-once":
+        // A token that expired or was revoked: the next attempt asks the token function again
+        // (WebSocketTransport and HttpSseTransport call it on every attempt). Refused with that
+        // one too, the client stops rather than hammer the server with tokens it refuses.
+        if (context.sameCodeCount > 1) return { action: "stop", reason: stopReason(event, context.sameCodeCount) };
+        return { action: "reconnect", delay: context.backoff(1) };
       case "retry-few":
         if (context.sameCodeCount > notFoundRetries) {
           return {
@@ -142,15 +149,21 @@ function describe(event: TransportCloseEvent): string {
 }
 
 // Every stop says what the application can change, so that a status line can show it as is.
-function stopReason(event: TransportCloseEvent): string {
+function stopReason(event: TransportCloseEvent, times = 1): string {
   switch (event.code) {
     case CloseCode.NORMAL:
       return `The server ${describe(event)}; not reconnecting. Call connect() to open a new connection.`;
     case CloseCode.UNAUTHORIZED:
       return (
-        `The server ${describe(event)}; not retrying with the same token. Make the transport factory ` +
-        `read a fresh token (new ReconnectingTransport(() => new WebSocketTransport(url, { token: getToken() }))) ` +
-        `and call connect() again.`
+        `The server ${describe(event)}, ${times} times in a row: the token was asked for again and refused again; ` +
+        `not retrying. Give the transport a token function that returns a fresh token ` +
+        `(new WebSocketTransport(url, { token: () => getToken() })), sign the user in again, and call connect().`
+      );
+    case CloseCode.SUPERSEDED:
+      return (
+        `The server ${describe(event)}; not reconnecting, so that two connections of one client do not take turns ` +
+        `closing each other. Another tab or window is using this client's clientId: give each OTClient its own ` +
+        `clientId (the default is a fresh random one), or call connect() to take the document back here.`
       );
     case CloseCode.POLICY_VIOLATION:
       return `The server ${describe(event)}; not reconnecting. Check that this page's origin is on the server's allow-list and that the client is not flooding it.`;
@@ -162,6 +175,5 @@ function stopReason(event: TransportCloseEvent): string {
 }
 
 function nonNegative(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`closePolicy ${name} must be a finite number >= 0, got ${value}`);
-  return value;
+  return checkNumberOption("closePolicy", name, value, { min: 0 });
 }

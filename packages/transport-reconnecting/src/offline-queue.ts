@@ -2,6 +2,7 @@
  * Messages sent while the connection is down, kept in order and bounded, until the next
  * connection has finished its handshake.
  */
+import { checkNumberOption } from "@open-ot/core";
 import { ReconnectingTransportError } from "./reconnecting-transport-error.js";
 
 /** Bounds of the offline queue. */
@@ -128,6 +129,5 @@ export class OfflineQueue<M> {
 }
 
 function positive(name: string, value: number): number {
-  if (!(value > 0)) throw new RangeError(`${name} must be a number > 0, got ${value}`);
-  return value;
+  return checkNumberOption("ReconnectingTransport", name, value, { min: 0, aboveMin: true, infinite: true });
 }

@@ -255,7 +255,7 @@ describe("ReconnectingTransport", () => {
       return ctx;
     }
 
-    it.each([1000, 1008, 1009, 4003])("stops for good on %i, after one attempt, saying why", async (code) => {
+    it.each([1000, 1008, 1009, 4009])("stops for good on %i, after one attempt, saying why", async (code) => {
       const { transport, network, closes } = await openThenClose(code);
       await vi.advanceTimersByTimeAsync(120_000);
       expect(network.transports).toHaveLength(1);
@@ -269,11 +269,35 @@ describe("ReconnectingTransport", () => {
       expect((send as ReconnectingTransportError).code).toBe("not_connected");
     });
 
-    it("4003 says the token must change", async () => {
-      const { closes, transport } = await openThenClose(4003);
+    it("after 4003 builds a new inner transport once, soon, and stops when that one is closed with 4003 too", async () => {
+      const { closes, transport, network } = await openThenClose(4003);
+      expect(transport.status.state).toBe("reconnecting");
+      expect(transport.status.nextRetryAt! - Date.now()).toBe(backoffFor(1));
+      await vi.advanceTimersByTimeAsync(backoffFor(1));
+      expect(network.transports).toHaveLength(2);
+      expect(transport.status.state).toBe("open");
+      expect(closes).toEqual([]);
+      network.last.drop(4003, "server closed with 4003");
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(network.transports).toHaveLength(2);
+      expect(transport.status.state).toBe("closed");
+      expect(closes).toHaveLength(1);
       expect(closes[0]?.reason).toBe("server closed with 4003");
-      expect(closes[0]?.error?.message).toMatch(/fresh token/);
+      expect(closes[0]?.error?.message).toMatch(/token function/);
       expect(transport.status.lastCloseReason).toMatch(/fresh token/);
+    });
+
+    it("after 4003 keeps going when the new connection stays up, and asks again at the next expiry", async () => {
+      const { closes, transport, network } = await openThenClose(4003);
+      await vi.advanceTimersByTimeAsync(backoffFor(1));
+      // Up past minUptime: the renewed token was accepted, so a later 4003 is a new expiry.
+      await vi.advanceTimersByTimeAsync(1000);
+      network.last.drop(4003, "expired again");
+      expect(transport.status.state).toBe("reconnecting");
+      await vi.advanceTimersByTimeAsync(backoffFor(1));
+      expect(network.transports).toHaveLength(3);
+      expect(closes).toEqual([]);
+      await transport.disconnect();
     });
 
     it("reconnects at once after 1001, within the small jitter, even late in a failure streak", async () => {
@@ -410,9 +434,12 @@ describe("ReconnectingTransport", () => {
       await transport.disconnect();
     });
 
-    it("stops when a connect is refused with HTTP 401 (as 4003)", async () => {
+    it("stops when a connect is refused with HTTP 401 (as 4003) twice in a row", async () => {
       const { transport, network, closes, onReceive } = setup({}, {});
       const connected = transport.connect(onReceive).catch((e: unknown) => e);
+      network.last.refuse(Object.assign(new Error("upgrade refused: 401"), { status: 401 }));
+      await vi.advanceTimersByTimeAsync(backoffFor(1));
+      expect(network.transports).toHaveLength(2);
       network.last.refuse(Object.assign(new Error("upgrade refused: 401"), { status: 401 }));
       const error = (await connected) as ReconnectingTransportError;
       expect(error.code).toBe("stopped");
@@ -591,6 +618,11 @@ describe("ReconnectingTransport", () => {
       await Promise.all(delivered);
       network.last.drop(1006);
       const doomed = [transport.send(3), transport.send(4)].map((p) => p.catch((e: unknown) => e));
+      transport.retryNow();
+      network.last.refuse(Object.assign(new Error("forbidden"), { status: 403 }));
+      // 4003 is asked once more (for a fresh token), then it stops.
+      await flush();
+      expect(transport.status.state).toBe("reconnecting");
       transport.retryNow();
       network.last.refuse(Object.assign(new Error("forbidden"), { status: 403 }));
       for (const result of await Promise.all(doomed)) {

@@ -3,6 +3,7 @@
  * and keeps a connection up across drops, server restarts and half-open sockets.
  */
 import {
+  checkNumberOption,
   describeCloseCode,
   randomClientId,
   silentLogger,
@@ -76,7 +77,7 @@ export interface ReconnectingTransportOptions {
    * @default 5000
    */
   minUptime?: number;
-  /** Decides what each close code leads to. @default defaultClosePolicy (PROTOCOL.md's close-code table) */
+  /** Decides what each close code leads to. @default defaultClosePolicy (the close-code table of docs/protocol.md) */
   closePolicy?: ClosePolicy;
   /**
    * Application-level `{type: "ping", t}` heartbeat on every open connection; a missing pong
@@ -196,9 +197,11 @@ const noop = (): void => undefined;
  * ```
  * `onClose` reports only that last step; each drop in between shows in `onStatus`.
  *
- * Because the factory runs per attempt, a URL or token read inside it is fresh on every
- * attempt, so a token renewed during a long outage is used:
- * `new ReconnectingTransport(() => new WebSocketTransport(getUrl(), { token: getToken() }))`.
+ * Because the factory runs per attempt, a URL read inside it is fresh on every attempt; give
+ * the inner transport a token function and it asks it on every attempt too, so a token renewed
+ * during a long outage is used, and after a 4003 (token expired) the one renewal attempt that
+ * the close policy grants gets a fresh token:
+ * `new ReconnectingTransport(() => new WebSocketTransport(getUrl(), { token: getToken }))`.
  *
  * A queued `send()` resolves when its message is handed to a connection's transport (after
  * that connection's handshake), not when the server has it; it rejects if the hand-over fails,
@@ -744,6 +747,5 @@ function handOver<M>(inner: TransportAdapter<M>, message: M): Promise<void> {
 }
 
 function atLeast(name: string, value: number, min: number): number {
-  if (Number.isNaN(value) || value < min) throw new RangeError(`${name} must be a number >= ${min}, got ${value}`);
-  return value;
+  return checkNumberOption("ReconnectingTransport", name, value, { min, infinite: true });
 }

@@ -1,6 +1,7 @@
 // The transport conformance suite (packages/testing), run against the wrapper over both
 // transports, through the real hub and bindings.
-import { describeTransportConformance, freePort } from "@open-ot/testing";
+import { describeTransportConformance } from "@open-ot/testing";
+import { freePort } from "@open-ot/harness";
 import { HttpSseTransport } from "@open-ot/transport-http-sse";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { createClosePolicy, ReconnectingTransport } from "../src/index.js";

@@ -1,32 +1,25 @@
 // (2) A TCP proxy cuts every connection every few hundred milliseconds for 20 seconds
 // (RECONNECT_CHAOS_MS) while OT clients on WebSocket and SSE keep editing.
-import { seededRandom, startFaultProxy, type FaultProxy } from "@open-ot/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { seededRandom, startFaultProxy } from "@open-ot/harness";
+import { useCleanups } from "@open-ot/testing";
+import { describe, expect, it } from "vitest";
 import { expectExactlyOnce, waitForConvergence } from "./support/convergence.js";
-import type { Editor } from "./support/editor.js";
 import { moreEdits, runSeed, startCast, stopCast } from "./support/editors.js";
-import { startServerInstance, type ServerInstance } from "./support/server-instance.js";
+import { startServerInstance } from "./support/server-instance.js";
 
 const seed = runSeed();
 const CHAOS_MS = Number(process.env.RECONNECT_CHAOS_MS ?? 20_000);
 
 describe(`connections cut every few hundred ms for ${CHAOS_MS} ms (seed ${seed})`, () => {
-  let instance: ServerInstance | undefined;
-  let proxy: FaultProxy | undefined;
-  let editors: Editor[] = [];
-
-  afterEach(async () => {
-    await stopCast(editors);
-    await proxy?.close();
-    await instance?.stop();
-  });
+  const defer = useCleanups();
 
   it("every client converges on the server's text, every op committed exactly once, revisions in order", { timeout: CHAOS_MS + 40_000 }, async () => {
-    instance = await startServerInstance();
-    const server = instance;
-    proxy = await startFaultProxy({ target: { port: server.port } });
-    const through = proxy;
-    editors = await startCast({ baseUrl: () => `http://127.0.0.1:${through.port}`, docId: "cut-doc", seed });
+    const server = await startServerInstance();
+    defer(() => server.stop());
+    const through = await startFaultProxy({ target: { port: server.port } });
+    defer(() => through.close());
+    const editors = await startCast({ baseUrl: () => `http://127.0.0.1:${through.port}`, docId: "cut-doc", seed });
+    defer(() => stopCast(editors));
     for (const e of editors) e.startEditing(100_000);
 
     const random = seededRandom(seed ^ 0x5eed);

@@ -1,36 +1,29 @@
 // (3) A TCP proxy stalls every connection silently (half-open: nothing forwarded, nothing
 // closed); only the heartbeat can notice. OT clients on WebSocket and SSE keep editing.
-import { startFaultProxy, type FaultProxy } from "@open-ot/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { expectExactlyOnce, until, waitForConvergence } from "./support/convergence.js";
-import type { Editor } from "./support/editor.js";
+import { startFaultProxy, waitUntil } from "@open-ot/harness";
+import { useCleanups } from "@open-ot/testing";
+import { describe, expect, it } from "vitest";
+import { expectExactlyOnce, waitForConvergence } from "./support/convergence.js";
 import { moreEdits, runSeed, startCast, stopCast } from "./support/editors.js";
-import { startServerInstance, type ServerInstance } from "./support/server-instance.js";
+import { startServerInstance } from "./support/server-instance.js";
 
 const seed = runSeed();
 
 describe(`half-open connections found by the heartbeat (seed ${seed})`, () => {
-  let instance: ServerInstance | undefined;
-  let proxy: FaultProxy | undefined;
-  let editors: Editor[] = [];
-
-  afterEach(async () => {
-    await stopCast(editors);
-    await proxy?.close();
-    await instance?.stop();
-  });
+  const defer = useCleanups();
 
   it("every client reconnects after each stall and converges, every op committed exactly once", async () => {
-    instance = await startServerInstance();
-    const server = instance;
-    proxy = await startFaultProxy({ target: { port: server.port } });
-    const through = proxy;
-    editors = await startCast({
+    const server = await startServerInstance();
+    defer(() => server.stop());
+    const through = await startFaultProxy({ target: { port: server.port } });
+    defer(() => through.close());
+    const editors = await startCast({
       baseUrl: () => `http://127.0.0.1:${through.port}`,
       docId: "stall-doc",
       seed,
       transport: { heartbeat: { interval: 300, timeout: 700 } },
     });
+    defer(() => stopCast(editors));
     for (const e of editors) e.startEditing(100_000);
 
     for (let stall = 0; stall < 2; stall++) {
@@ -43,9 +36,10 @@ describe(`half-open connections found by the heartbeat (seed ${seed})`, () => {
         }),
       );
       through.stallAll();
-      await until(
+      await waitUntil(
         () => editors.every((e, i) => e.transport.status.state === "open" && e.connections.length > connectionsBefore[i]!),
         "every client to give up its stalled connection and reconnect",
+        10_000,
       );
       for (const off of offs) off();
       // No close event ever came: the drop was the heartbeat's verdict (for SSE, possibly a POST

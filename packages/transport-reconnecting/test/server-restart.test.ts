@@ -2,7 +2,8 @@
 // times, while OT clients on WebSocket and SSE keep editing.
 import { MemoryBackend } from "@open-ot/server";
 import { afterEach, describe, it } from "vitest";
-import { until, expectExactlyOnce, waitForConvergence } from "./support/convergence.js";
+import { waitUntil } from "@open-ot/harness";
+import { expectExactlyOnce, waitForConvergence } from "./support/convergence.js";
 import type { Editor } from "./support/editor.js";
 import { moreEdits, runSeed, startCast, stopCast } from "./support/editors.js";
 import { startServerInstance, type ServerInstance } from "./support/server-instance.js";
@@ -30,13 +31,14 @@ describe(`server killed and restarted on the same port (seed ${seed})`, () => {
       const connectionsBefore = editors.map((e) => e.connections.length);
       await instance.kill();
       instance = undefined;
-      await until(() => editors.every((e) => e.transport.status.state !== "open"), "every client to notice the server is gone");
+      await waitUntil(() => editors.every((e) => e.transport.status.state !== "open"), "every client to notice the server is gone", 10_000);
       // Edits made while the server is down wait in the clients.
       await moreEdits(editors, 3);
       instance = await startServerInstance({ backend, port });
-      await until(
+      await waitUntil(
         () => editors.every((e, i) => e.transport.status.state === "open" && e.connections.length > connectionsBefore[i]!),
         "every client to reconnect to the new server",
+        10_000,
       );
     }
     await moreEdits(editors, 10);

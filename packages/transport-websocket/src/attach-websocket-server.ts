@@ -1,31 +1,40 @@
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Duplex } from "node:stream";
 import { CloseCode, DEFAULT_DOC_ID, isValidDocId, type Logger } from "@open-ot/core";
+import {
+  parseRequestTarget,
+  policyFor,
+  refusals,
+  type Admission,
+  type ConnectionPolicy,
+  type ConnectionPolicyOptions,
+  type Refusal,
+  type RequestTarget,
+} from "@open-ot/server";
 import { WebSocketServer, type WebSocket } from "ws";
+import { BoundedWebSocket } from "./bounded-websocket.js";
+import { truncateCloseReason } from "./close-reason.js";
 import type { HubLike } from "./hub-like.js";
-import { readUpgradeRequest, refuseUpgrade, type UpgradeRequestInfo } from "./upgrade-request.js";
-import { WebSocketConnection, type ResolvedRateLimit, type WebSocketConnectionSettings } from "./websocket-connection.js";
+import { readUpgradeCredentials, refuseUpgrade } from "./upgrade-request.js";
+import { WebSocketConnection, type WebSocketConnectionSettings } from "./websocket-connection.js";
 
-/** Per-connection rate limit: a token bucket, one token per message (per element of a batch). */
-export interface RateLimitOptions {
-  /** Sustained messages per second. @default 100 */
-  messagesPerSecond?: number;
-  /** Messages a connection may send at once before the sustained rate applies. @default 200 */
-  burst?: number;
-  /**
-   * Over the limit, each message is dropped and answered with `error` code `rate_limited`;
-   * after this many in a row (no accepted message between them) the next one closes the
-   * connection with 4029. @default 10
-   */
-  maxRefused?: number;
-}
-
-/** Options of {@link attachWebSocketServer}. */
-export interface WebSocketServerOptions {
+/**
+ * Options of {@link attachWebSocketServer}. The connection policy (origins, tokens, client
+ * addresses, limits) has the same options as the SSE binding's, documented on
+ * `ConnectionPolicyOptions` of @open-ot/server; or pass one shared `policy` instead.
+ */
+export interface WebSocketServerOptions extends ConnectionPolicyOptions {
   /** The hub connections are plugged into (`Hub` from @open-ot/server). */
   hub: HubLike;
-  /** The HTTP server whose `upgrade` requests on the binding's paths are taken over. */
+  /** The HTTP server whose `upgrade` requests are taken over. */
   server: HttpServer;
+  /**
+   * A policy shared with other bindings (`createConnectionPolicy()` of @open-ot/server), so
+   * that their connections count together and `policy.revoke()` reaches all of them. Not
+   * together with the policy options themselves.
+   * @default a policy built from this binding's options
+   */
+  policy?: ConnectionPolicy;
   /** The path of the protocol endpoint. @default "/ws" */
   path?: string;
   /**
@@ -37,23 +46,11 @@ export interface WebSocketServerOptions {
   /** The document root-path connections join when their URL names none. @default hub.defaultDocId, else "doc-1" */
   defaultDocId?: string;
   /**
-   * Check the token (from `Authorization: Bearer`, else the `token` query parameter) before
-   * upgrading. A missing token or a `false` answer is refused with HTTP 401; a throw or
-   * rejection with HTTP 500. Nothing is upgraded in either case.
-   * @default undefined (no authentication)
+   * The most frames one message may arrive in; more close the connection with 1009 (each
+   * fragment costs memory of its own, beyond its bytes).
+   * @default 1024
    */
-  verifyToken?: (token: string, request: IncomingMessage) => boolean | Promise<boolean>;
-  /**
-   * Origins allowed to connect, as exact `Origin` header values (`"https://app.example.com"`),
-   * or a predicate. Others are refused with HTTP 403. With a list, requests without an
-   * `Origin` header (non-browser clients, which could forge it anyway) are allowed.
-   * @default undefined (any origin)
-   */
-  allowedOrigins?: readonly string[] | ((origin: string | undefined, request: IncomingMessage) => boolean);
-  /** The largest inbound message, in bytes; a larger one closes the connection with 1009. @default 1048576 (1 MiB) */
-  maxMessageBytes?: number;
-  /** Per-connection rate limit, or `false` for none. @default { messagesPerSecond: 100, burst: 200, maxRefused: 10 } */
-  rateLimit?: RateLimitOptions | false;
+  maxMessageFragments?: number;
   /**
    * Interval of ping frames; a connection that has not answered the previous one by the next
    * tick is terminated. `0` turns heartbeats off. @default 30000
@@ -64,14 +61,7 @@ export interface WebSocketServerOptions {
    * this long for clients to leave before terminating them. @default 5000
    */
   closeTimeoutMs?: number;
-  /**
-   * Slow-consumer bound: a connection with more than this many bytes waiting to be sent, still
-   * over it `slowConsumerGraceMs` later, is closed with 1011. @default 8388608 (8 MiB)
-   */
-  maxBufferedBytes?: number;
-  /** See `maxBufferedBytes`. @default 5000 */
-  slowConsumerGraceMs?: number;
-  /** Receives token-check failures, dropped connections and lifecycle details. @default undefined (silent) */
+  /** Receives refusals, dropped connections and lifecycle details, with client addresses. @default undefined (silent) */
   logger?: Logger;
 }
 
@@ -79,6 +69,8 @@ export interface WebSocketServerOptions {
 export interface WebSocketBinding {
   /** Open WebSocket connections. */
   readonly connectionCount: number;
+  /** The connection policy this binding applies; `policy.revoke(principal)` closes a principal's connections with 4003. */
+  readonly policy: ConnectionPolicy;
   /**
    * Shut down gracefully: refuse new upgrades (HTTP 503), close every connection with 1001,
    * wait up to `closeTimeoutMs` for clients to leave, terminate the rest, wait (within the
@@ -90,24 +82,25 @@ export interface WebSocketBinding {
 
 const DEFAULTS = {
   path: "/ws",
-  maxMessageBytes: 1024 * 1024,
-  messagesPerSecond: 100,
-  burst: 200,
-  maxRefused: 10,
+  maxMessageFragments: 1024,
   pingIntervalMs: 30_000,
   closeTimeoutMs: 5_000,
-  maxBufferedBytes: 8 * 1024 * 1024,
-  slowConsumerGraceMs: 5_000,
 } as const;
+
+/** The bindings attached to each HTTP server, so that they agree on who answers an upgrade none of them serves. */
+const bindingsByServer = new WeakMap<HttpServer, Set<WebSocketServerBinding>>();
 
 /**
  * Serve the OpenOT protocol over WebSocket on an existing HTTP server: `ws://host/ws` for
  * protocol clients, and `ws://host/` (unless turned off) for legacy OpenOT clients.
  *
- * Upgrades are taken with `noServer` from the server's `upgrade` event, so other paths stay
- * free for other handlers, and bad requests are answered before upgrading: 403 for an origin
- * not allowed, 400 for an invalid `docId` on the root path, 401 for a missing or refused
- * token, 503 while shutting down. `?batch=1` opts a connection in to batched frames.
+ * Upgrades are taken with `noServer` from the server's `upgrade` event, and refused ones are
+ * answered before upgrading (or, with `refuseInBand`, upgraded and closed at once with the
+ * close code): 404 for a path nobody serves (unless the application added an `upgrade`
+ * listener of its own, which then answers it), 400 for a request target that is not a path or
+ * an invalid `docId` on the root path, 503 while shutting down or at `maxConnections`, 429 past
+ * the per-address limits, 403 for an origin not allowed, 401 for a missing or refused token.
+ * `?batch=1` opts a connection in to batched frames.
  *
  * Invalid UTF-8 in a frame is answered with `bad_message` and the connection stays open.
  *
@@ -134,6 +127,7 @@ type BindingState =
 type Route = { readonly kind: "protocol" } | { readonly kind: "legacy" };
 
 class WebSocketServerBinding implements WebSocketBinding {
+  readonly policy: ConnectionPolicy;
   private state: BindingState = { name: "listening" };
   private readonly connections = new Set<WebSocketConnection>();
   private readonly wss: WebSocketServer;
@@ -154,29 +148,31 @@ class WebSocketServerBinding implements WebSocketBinding {
       throw new TypeError("attachWebSocketServer: `server` must be an http.Server.");
     }
     this.path = options.path ?? DEFAULTS.path;
-    if (!this.path.startsWith("/") || this.path === "/") {
-      throw new TypeError(`attachWebSocketServer: \`path\` must start with "/" and not be "/" (the legacy root path), got "${this.path}".`);
+    if (!this.path.startsWith("/") || this.path === "/" || parseRequestTarget(this.path)?.pathname !== this.path) {
+      throw new TypeError(`attachWebSocketServer: \`path\` must be a path starting with "/" and not be "/" (the legacy root path), got "${this.path}".`);
     }
     this.legacyRootPath = options.legacyRootPath ?? true;
     this.defaultDocId = options.defaultDocId ?? options.hub.defaultDocId ?? DEFAULT_DOC_ID;
     if (!isValidDocId(this.defaultDocId)) {
       throw new TypeError(`attachWebSocketServer: defaultDocId "${this.defaultDocId}" is not a valid docId (1-256 of [A-Za-z0-9._~:-]).`);
     }
-    const maxMessageBytes = positiveInteger("maxMessageBytes", options.maxMessageBytes, DEFAULTS.maxMessageBytes);
+    this.policy = policyFor(options, "attachWebSocketServer");
+    const maxMessageFragments = positiveInteger("maxMessageFragments", options.maxMessageFragments, DEFAULTS.maxMessageFragments);
     const pingIntervalMs = nonNegative("pingIntervalMs", options.pingIntervalMs, DEFAULTS.pingIntervalMs);
     this.closeTimeoutMs = nonNegative("closeTimeoutMs", options.closeTimeoutMs, DEFAULTS.closeTimeoutMs);
     this.settings = {
-      rateLimit: resolveRateLimit(options.rateLimit),
-      maxBufferedBytes: positiveInteger("maxBufferedBytes", options.maxBufferedBytes, DEFAULTS.maxBufferedBytes),
-      slowConsumerGraceMs: nonNegative("slowConsumerGraceMs", options.slowConsumerGraceMs, DEFAULTS.slowConsumerGraceMs),
+      maxBufferedBytes: this.policy.limits.maxBufferedBytes,
       closeTimeoutMs: this.closeTimeoutMs,
       logger: options.logger,
     };
 
     this.wss = new WebSocketServer({
       noServer: true,
+      WebSocket: BoundedWebSocket,
       // ws closes a connection whose message exceeds maxPayload with 1009.
-      maxPayload: maxMessageBytes,
+      maxPayload: this.policy.limits.maxMessageBytes,
+      // Each fragment is a buffer of its own; ws closes past this (BoundedWebSocket: with 1009).
+      maxFragments: maxMessageFragments,
       // Compression costs memory per connection and CPU per message (and has been a DoS vector);
       // OT messages are small.
       perMessageDeflate: false,
@@ -187,6 +183,9 @@ class WebSocketServerBinding implements WebSocketBinding {
     // Errors on the server object itself (none expected in noServer mode) must not crash.
     this.wss.on("error", (error: Error) => options.logger?.error?.("WebSocketServer error", { error }));
     options.server.on("upgrade", this.onUpgrade);
+    let siblings = bindingsByServer.get(options.server);
+    if (siblings === undefined) bindingsByServer.set(options.server, (siblings = new Set()));
+    siblings.add(this);
 
     if (pingIntervalMs > 0) {
       this.pingTimer = setInterval(() => {
@@ -212,96 +211,124 @@ class WebSocketServerBinding implements WebSocketBinding {
     this.state = next;
   }
 
-  private route(info: UpgradeRequestInfo): Route | undefined {
-    if (info.pathname === this.path) return { kind: "protocol" };
-    if (this.legacyRootPath && info.pathname === "/") return { kind: "legacy" };
+  private route(target: RequestTarget | undefined): Route | undefined {
+    if (target === undefined) return undefined;
+    if (target.pathname === this.path) return { kind: "protocol" };
+    if (this.legacyRootPath && target.pathname === "/") return { kind: "legacy" };
     return undefined;
   }
 
   private handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const info = readUpgradeRequest(request);
-    const route = this.route(info);
-    // Another path: leave it to the server's other upgrade listeners.
-    if (route === undefined) return;
+    const target = parseRequestTarget(request.url);
+    const route = this.route(target);
+    if (route === undefined) {
+      this.answerUnserved(request, socket, target);
+      return;
+    }
     // A client that resets the connection while we check its token must not crash the server.
     socket.on("error", (error: Error) => this.options.logger?.debug?.("Upgrade socket error", { error: error.message }));
-    this.admit(request, socket, head, info, route).catch((error: unknown) => {
+    this.admit(request, socket, head, target as RequestTarget, route).catch((error: unknown) => {
       this.options.logger?.error?.("WebSocket upgrade failed", { error });
-      refuseUpgrade(socket, 500, "The server failed while accepting the connection.");
+      refuseUpgrade(socket, refusals.tokenCheckFailed());
     });
   }
 
-  private async admit(request: IncomingMessage, socket: Duplex, head: Buffer, info: UpgradeRequestInfo, route: Route): Promise<void> {
+  /**
+   * An upgrade no binding on this server serves. Node hands every upgrade to the `upgrade`
+   * listeners and nothing else, so one that no listener answers stays open for good (and a
+   * flood of them takes every file descriptor). It is answered here (404, or 400 for a target
+   * that is not a path) unless the application added an `upgrade` listener of its own, which
+   * must then answer it; among several bindings on one server, the first one answers.
+   */
+  private answerUnserved(request: IncomingMessage, socket: Duplex, target: RequestTarget | undefined): void {
+    const siblings = bindingsByServer.get(this.options.server);
+    if (siblings === undefined || siblings.values().next().value !== this) return;
+    for (const sibling of siblings) if (sibling.route(target) !== undefined) return;
+    if (this.options.server.listenerCount("upgrade") > siblings.size) return;
+    socket.on("error", () => undefined);
+    const refusal = target === undefined ? refusals.badTarget() : refusals.notServed(target.pathname);
+    this.options.logger?.debug?.("Unserved upgrade refused", { status: refusal.status, remoteAddress: this.policy.clientAddress(request) });
+    refuseUpgrade(socket, refusal);
+  }
+
+  private async admit(request: IncomingMessage, socket: Duplex, head: Buffer, target: RequestTarget, route: Route): Promise<void> {
     if (this.state.name !== "listening") {
-      refuseUpgrade(socket, 503, "The server is shutting down: connect again shortly.");
-      return;
-    }
-    if (!this.originAllowed(info.origin, request)) {
-      refuseUpgrade(socket, 403, `Origin ${info.origin ?? "(none)"} is not allowed to connect.`);
+      this.refuse(request, socket, head, refusals.shuttingDown());
       return;
     }
     let autoJoin: string | undefined;
     if (route.kind === "legacy") {
-      const docId = info.query.get("docId");
+      const docId = target.query.get("docId");
       if (docId !== null && !isValidDocId(docId)) {
-        refuseUpgrade(socket, 400, "The docId query parameter must be 1 to 256 characters from [A-Za-z0-9._~:-].");
+        this.refuse(request, socket, head, {
+          status: 400,
+          code: "bad_message",
+          closeCode: CloseCode.POLICY_VIOLATION,
+          message: "The docId query parameter must be 1 to 256 characters from [A-Za-z0-9._~:-].",
+        });
         return;
       }
       autoJoin = docId ?? this.defaultDocId;
     }
-    const verifyToken = this.options.verifyToken;
-    if (verifyToken !== undefined) {
-      if (info.token === undefined) {
-        refuseUpgrade(socket, 401, "Missing token: send it in the `token` query parameter or an `Authorization: Bearer` header.");
-        return;
-      }
-      let accepted: boolean;
-      try {
-        accepted = await verifyToken(info.token, request);
-      } catch (error) {
-        this.options.logger?.error?.("verifyToken threw; refusing the upgrade with 500", { error });
-        refuseUpgrade(socket, 500, "The server could not check the token.");
-        return;
-      }
-      if (accepted !== true) {
-        refuseUpgrade(socket, 401, "The token was refused: get a new one.");
-        return;
-      }
-      // The check may have taken a while: the client or the server may be gone by now.
-      if (socket.destroyed) return;
-      if (this.state.name !== "listening") {
-        refuseUpgrade(socket, 503, "The server is shutting down: connect again shortly.");
-        return;
-      }
+    const result = await this.policy.admit(request, readUpgradeCredentials(request, target.query));
+    if (!result.ok) {
+      this.refuse(request, socket, head, result.refusal);
+      return;
     }
-    const batch = isTruthyFlag(info.query.get("batch"));
-    this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => this.accept(ws, { batch, autoJoin }));
-  }
-
-  private originAllowed(origin: string | undefined, request: IncomingMessage): boolean {
-    const allowed = this.options.allowedOrigins;
-    if (allowed === undefined) return true;
-    if (typeof allowed === "function") {
-      try {
-        return allowed(origin, request) === true;
-      } catch (error) {
-        this.options.logger?.error?.("allowedOrigins threw; refusing the origin", { error });
-        return false;
-      }
-    }
-    return origin === undefined || allowed.includes(origin);
-  }
-
-  private accept(ws: WebSocket, connect: { batch: boolean; autoJoin: string | undefined }): void {
-    const connection = new WebSocketConnection(ws, this.settings);
+    const { admission } = result;
+    // ws answers a malformed handshake itself without calling back: the admission must not
+    // stay counted against the address then.
+    socket.once("close", () => admission.abandon());
+    // The check may have taken a while: the client or the server may be gone by now.
+    if (socket.destroyed) return;
     if (this.state.name !== "listening") {
+      admission.abandon();
+      this.refuse(request, socket, head, refusals.shuttingDown());
+      return;
+    }
+    const batch = isTruthyFlag(target.query.get("batch"));
+    this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => this.accept(ws, admission, { batch, autoJoin }));
+  }
+
+  /**
+   * Refuse an upgrade: with an HTTP status, or, with `refuseInBand`, by upgrading it and closing
+   * at once with the refusal's close code, which is all a browser can read.
+   */
+  private refuse(request: IncomingMessage, socket: Duplex, head: Buffer, refusal: Refusal): void {
+    if (!this.policy.refuseInBand || socket.destroyed) {
+      refuseUpgrade(socket, refusal);
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      ws.on("error", () => undefined);
+      ws.close(refusal.closeCode, truncateCloseReason(refusal.message));
+      const timer = setTimeout(() => ws.terminate(), this.closeTimeoutMs);
+      timer.unref?.();
+      ws.once("close", () => clearTimeout(timer));
+    });
+  }
+
+  private accept(ws: WebSocket, admission: Admission, connect: { batch: boolean; autoJoin: string | undefined }): void {
+    const { remoteAddress, principal } = admission;
+    const connection = new WebSocketConnection(ws, this.settings, this.policy.createGate(), remoteAddress);
+    if (this.state.name !== "listening") {
+      admission.abandon();
       connection.close(CloseCode.GOING_AWAY, "server going away");
       return;
     }
+    const release = admission.open(connection);
     this.connections.add(connection);
-    void connection.closed.then(() => this.connections.delete(connection));
-    connection.start(this.options.hub, connect.autoJoin === undefined ? { batch: connect.batch } : { batch: connect.batch, autoJoin: connect.autoJoin });
-    this.options.logger?.debug?.("WebSocket connection accepted", { session: connection.id, ...connect });
+    void connection.closed.then(() => {
+      this.connections.delete(connection);
+      release();
+    });
+    connection.start(this.options.hub, {
+      batch: connect.batch,
+      remoteAddress,
+      ...(connect.autoJoin === undefined ? {} : { autoJoin: connect.autoJoin }),
+      ...(principal === undefined ? {} : { principal }),
+    });
+    this.options.logger?.debug?.("WebSocket connection accepted", { session: connection.id, remoteAddress, principal, ...connect });
   }
 
   private async shutdown(): Promise<void> {
@@ -317,6 +344,7 @@ class WebSocketServerBinding implements WebSocketBinding {
     // caller can close the backend afterwards.
     await withinTimeout(Promise.all(connections.map((c) => c.idle())), this.closeTimeoutMs);
     this.options.server.off("upgrade", this.onUpgrade);
+    bindingsByServer.get(this.options.server)?.delete(this);
     this.wss.close();
     this.setState({ name: "closed", done: this.state.name === "closing" ? this.state.done : Promise.resolve() });
   }
@@ -339,27 +367,12 @@ function isTruthyFlag(value: string | null): boolean {
   return value === "1" || value === "true";
 }
 
-function resolveRateLimit(option: RateLimitOptions | false | undefined): ResolvedRateLimit | undefined {
-  if (option === false) return undefined;
-  return {
-    messagesPerSecond: positiveNumber("rateLimit.messagesPerSecond", option?.messagesPerSecond, DEFAULTS.messagesPerSecond),
-    burst: atLeastOne("rateLimit.burst", option?.burst, DEFAULTS.burst),
-    maxRefused: nonNegative("rateLimit.maxRefused", option?.maxRefused, DEFAULTS.maxRefused),
-  };
-}
-
 function positiveNumber(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw new TypeError(`attachWebSocketServer: ${name} must be a positive number, got ${String(value)}.`);
   }
   return value;
-}
-
-function atLeastOne(name: string, value: number | undefined, fallback: number): number {
-  const n = positiveNumber(name, value, fallback);
-  if (n < 1) throw new TypeError(`attachWebSocketServer: ${name} must be at least 1, got ${n}.`);
-  return n;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {

@@ -14,6 +14,8 @@
  * - `decode`: the server sent a frame that is not JSON; the transport closes the connection.
  * - `unsupported`: no WebSocket implementation is available for the options given (for
  *   example `headers` in a browser, or `ws` missing in Node).
+ * - `token`: the `token` function threw, rejected, or returned something other than a
+ *   non-empty string or `undefined`; nothing was sent (see the `cause`).
  */
 export type TransportErrorKind =
   | "unreachable"
@@ -23,7 +25,8 @@ export type TransportErrorKind =
   | "not_open"
   | "encode"
   | "decode"
-  | "unsupported";
+  | "unsupported"
+  | "token";
 
 /** Options of {@link TransportError}. */
 export interface TransportErrorOptions {

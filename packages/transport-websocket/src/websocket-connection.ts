@@ -9,24 +9,14 @@ import {
   type Logger,
   type ServerMessage,
 } from "@open-ot/core";
-import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
+import { exceedsBacklog, type ConnectOptions, type GateRefusal, type HubConnection, type HubSession, type MessageGate } from "@open-ot/server";
 import type { HubLike } from "./hub-like.js";
 import type { RawData, WebSocket } from "ws";
 import { truncateCloseReason } from "./close-reason.js";
-import { TokenBucket } from "./token-bucket.js";
-
-/** The rate limit after defaults were applied. */
-export interface ResolvedRateLimit {
-  readonly messagesPerSecond: number;
-  readonly burst: number;
-  readonly maxRefused: number;
-}
 
 /** Per-connection settings, resolved by the binding. */
 export interface WebSocketConnectionSettings {
-  readonly rateLimit: ResolvedRateLimit | undefined;
   readonly maxBufferedBytes: number;
-  readonly slowConsumerGraceMs: number;
   readonly closeTimeoutMs: number;
   readonly logger: Logger | undefined;
 }
@@ -39,7 +29,7 @@ export interface WebSocketConnectionSettings {
  *   \________________^        (the peer closed, or the socket dropped)
  * ```
  *
- * `closing`: this side started the close (hub, shutdown, rate limit, slow consumer); input is
+ * `closing`: this side started the close (hub, shutdown, policy, rate limit, slow consumer); input is
  * ignored and output dropped until the socket is gone.
  */
 type ConnectionState = "open" | "closing" | "closed";
@@ -51,23 +41,23 @@ type ConnectionState = "open" | "closing" | "closed";
 export class WebSocketConnection implements HubConnection {
   private state: ConnectionState = "open";
   private session: HubSession | undefined;
-  private readonly bucket: TokenBucket | undefined;
   /** A ping frame went out and its pong has not come back yet. */
   private awaitingPong = false;
-  /** Rate-limited messages since the last accepted one. */
-  private refusedInARow = 0;
-  private backlogTimer: ReturnType<typeof setTimeout> | undefined;
   private terminateTimer: ReturnType<typeof setTimeout> | undefined;
   private reportClosed!: () => void;
   /** Resolves once the socket has closed and the hub session has been told. */
   readonly closed = new Promise<void>((resolve) => (this.reportClosed = resolve));
 
+  /**
+   * @param gate - The connection's inbound rule (rate limit and batch cap), from the policy.
+   * @param remoteAddress - The client's address, for logs.
+   */
   constructor(
     private readonly ws: WebSocket,
     private readonly settings: WebSocketConnectionSettings,
+    private readonly gate: MessageGate,
+    readonly remoteAddress: string,
   ) {
-    const limit = settings.rateLimit;
-    this.bucket = limit === undefined ? undefined : new TokenBucket(limit.messagesPerSecond, limit.burst);
     ws.on("message", (data: RawData) => this.receive(data));
     ws.on("pong", () => {
       this.awaitingPong = false;
@@ -75,7 +65,7 @@ export class WebSocketConnection implements HubConnection {
     // ws reports protocol violations (too big: 1009, bad opcode: 1002) as an error and then
     // closes the connection itself; without a listener the error would crash the process.
     ws.on("error", (error: Error) => {
-      this.settings.logger?.debug?.("WebSocket connection error", { session: this.session?.id, error: error.message });
+      this.settings.logger?.debug?.("WebSocket connection error", { session: this.session?.id, remoteAddress, error: error.message });
     });
     ws.on("close", () => this.handleClose());
   }
@@ -85,7 +75,7 @@ export class WebSocketConnection implements HubConnection {
     try {
       this.session = hub.connect(this, options);
     } catch (error) {
-      this.settings.logger?.error?.("Hub refused a WebSocket connection", { error });
+      this.settings.logger?.error?.("Hub refused a WebSocket connection", { remoteAddress: this.remoteAddress, error });
       this.close(CloseCode.INTERNAL_ERROR, "internal error: the server could not open a session");
     }
   }
@@ -95,7 +85,12 @@ export class WebSocketConnection implements HubConnection {
     return this.session?.id;
   }
 
-  /** Send one message (or a batch) to the client, unless this connection is closing. */
+  /**
+   * Send one message (or a batch) to the client, unless this connection is closing. A message
+   * that would take the backlog past `maxBufferedBytes` is not queued: the client is not
+   * reading fast enough, and the connection is closed with 1011 (it comes back with backoff
+   * and resumes from its revision) rather than held in server memory.
+   */
   send(message: ServerMessage | readonly ServerMessage[]): void {
     if (this.state !== "open") return;
     let text: string;
@@ -106,8 +101,17 @@ export class WebSocketConnection implements HubConnection {
       this.close(CloseCode.INTERNAL_ERROR, "internal error: could not encode a message");
       return;
     }
+    const buffered = this.ws.bufferedAmount;
+    if (exceedsBacklog(buffered, Buffer.byteLength(text), this.settings.maxBufferedBytes)) {
+      this.settings.logger?.warn?.("Closing a WebSocket connection that does not keep up", {
+        session: this.session?.id,
+        remoteAddress: this.remoteAddress,
+        bufferedAmount: buffered,
+      });
+      this.close(CloseCode.INTERNAL_ERROR, "slow consumer: too much data waiting to be sent");
+      return;
+    }
     this.ws.send(text);
-    this.watchBacklog();
   }
 
   /**
@@ -163,15 +167,21 @@ export class WebSocketConnection implements HubConnection {
   private receive(data: RawData): void {
     if (this.state !== "open") return;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    // A batch over the cap is refused before it is parsed: parsing it would cost more than the frame.
+    const oversized = this.gate.judgeUnparsed(bytes);
+    if (oversized !== undefined) {
+      this.refuse(oversized, undefined);
+      return;
+    }
     // The server runs ws with skipUTF8Validation, so invalid UTF-8 arrives here and is answered
     // with bad_message instead of closing the connection with 1007.
     const decoded = decodeFrame(bytes);
-    const cost = decoded.ok && Array.isArray(decoded.value) ? Math.max(1, decoded.value.length) : 1;
-    if (this.bucket !== undefined && !this.bucket.take(cost)) {
-      this.refuseForRate(decoded.ok ? decoded.value : undefined);
+    // The whole frame is charged before any of it is handled, and answered at most once.
+    const verdict = this.gate.judge(decoded.ok && Array.isArray(decoded.value) ? decoded.value.length : 1);
+    if (verdict.kind !== "pass") {
+      this.refuse(verdict, decoded.ok ? decoded.value : undefined);
       return;
     }
-    this.refusedInARow = 0;
     if (!decoded.ok) {
       this.send(errorMessage(decoded.error));
       return;
@@ -187,24 +197,9 @@ export class WebSocketConnection implements HubConnection {
     }
   }
 
-  /**
-   * Over the limit: the message is dropped and answered with `rate_limited`, up to
-   * `maxRefused` times in a row; the next refused message closes the connection with 4029.
-   */
-  private refuseForRate(value: unknown): void {
-    const limit = this.settings.rateLimit;
-    if (limit === undefined) return;
-    this.refusedInARow++;
-    if (this.refusedInARow > limit.maxRefused) {
-      this.settings.logger?.warn?.("Closing a WebSocket connection that kept exceeding the rate limit", { session: this.session?.id });
-      this.close(CloseCode.RATE_LIMITED, "rate limited: too many messages");
-      return;
-    }
-    const error: ErrorMessage = {
-      type: "error",
-      code: "rate_limited",
-      message: `Too many messages: a connection may send ${limit.messagesPerSecond} per second (bursts of ${limit.burst}). This message was dropped: slow down, then send it again.`,
-    };
+  /** One `error` for the whole frame, then the close the verdict names, if any. */
+  private refuse(verdict: GateRefusal, value: unknown): void {
+    const error: ErrorMessage = { type: "error", code: verdict.code, message: verdict.message };
     // Name the op that was dropped, so that its sender knows which one to resend.
     if (typeof value === "object" && value !== null && !Array.isArray(value)) {
       const fields = value as Record<string, unknown>;
@@ -212,32 +207,19 @@ export class WebSocketConnection implements HubConnection {
       if (fields["type"] === "op" && isValidSeq(fields["seq"])) error.seq = fields["seq"];
     }
     this.send(error);
-  }
-
-  /**
-   * A client that reads slower than it is sent to makes `bufferedAmount` grow without bound.
-   * Once it is over `maxBufferedBytes`, look again after `slowConsumerGraceMs`: still over
-   * means the client is not catching up, and the connection is closed with 1011 (the client
-   * reconnects with backoff and resyncs) rather than buffering in server memory.
-   */
-  private watchBacklog(): void {
-    if (this.backlogTimer !== undefined || this.ws.bufferedAmount <= this.settings.maxBufferedBytes) return;
-    this.backlogTimer = setTimeout(() => {
-      this.backlogTimer = undefined;
-      if (this.state !== "open" || this.ws.bufferedAmount <= this.settings.maxBufferedBytes) return;
-      this.settings.logger?.warn?.("Closing a WebSocket connection that does not keep up", {
+    if (verdict.kind === "close") {
+      this.settings.logger?.warn?.("Closing a WebSocket connection over its inbound limits", {
         session: this.session?.id,
-        bufferedAmount: this.ws.bufferedAmount,
+        remoteAddress: this.remoteAddress,
+        code: verdict.closeCode,
       });
-      this.close(CloseCode.INTERNAL_ERROR, "slow consumer: too much data waiting to be sent");
-    }, this.settings.slowConsumerGraceMs);
-    this.backlogTimer.unref?.();
+      this.close(verdict.closeCode, verdict.code === "too_large" ? "message too big: too many messages in one batch" : "rate limited: too many messages");
+    }
   }
 
   private handleClose(): void {
     if (this.state === "closed") return;
     this.setState("closed");
-    clearTimeout(this.backlogTimer);
     clearTimeout(this.terminateTimer);
     this.session?.close();
     this.reportClosed();

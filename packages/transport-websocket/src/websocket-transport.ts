@@ -1,4 +1,4 @@
-import type { Logger, TransportAdapter, TransportCloseEvent } from "@open-ot/core";
+import { checkNumberOption, checkTokenSource, resolveToken, type Logger, type TokenSource, type TransportAdapter, type TransportCloseEvent } from "@open-ot/core";
 import type { WebSocketConstructor } from "./native-socket.js";
 import type { HttpRefusal, Socket, SocketEvents } from "./socket.js";
 import { resolveSocketFactory } from "./socket-factory.js";
@@ -14,8 +14,14 @@ export interface WebSocketTransportOptions {
    * `unsupported`. @default undefined
    */
   headers?: Record<string, string>;
-  /** An access token for the server (see `tokenPlacement`). @default undefined */
-  token?: string;
+  /**
+   * An access token for the server (see `tokenPlacement`): a string, or a function (sync or
+   * async) that is asked on every `connect()`, so that each new connection, a reconnect after
+   * the token expired included, carries a fresh token. A function that throws or rejects fails
+   * the attempt with kind `token`; one that returns `undefined` connects without a token.
+   * @default undefined
+   */
+  token?: TokenSource;
   /**
    * Where the token goes: `"query"` appends `?token=...` to the URL (works everywhere);
    * `"header"` sends `Authorization: Bearer ...` (Node only, like `headers`). @default "query"
@@ -74,10 +80,11 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
   private state: State = { name: "idle" };
   private onReceive: ((message: M) => void) | undefined;
   private readonly closeListeners = new Set<(event: TransportCloseEvent) => void>();
-  private readonly connectUrl: string;
-  /** The URL without the token, for messages and logs. */
+  /** The URL without the token: the endpoint, and what messages and logs show. */
   private readonly displayUrl: string;
   private readonly headers: Record<string, string> | undefined;
+  private readonly token: TokenSource | undefined;
+  private readonly tokenPlacement: "query" | "header";
   private readonly connectTimeoutMs: number;
   private readonly closeTimeoutMs: number;
 
@@ -96,18 +103,11 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     if (placement !== "query" && placement !== "header") {
       throw new TypeError(`WebSocketTransport: tokenPlacement must be "query" or "header", got ${String(placement)}.`);
     }
-    let headers = options.headers === undefined ? undefined : { ...options.headers };
-    if (options.token !== undefined) {
-      if (typeof options.token !== "string" || options.token === "") {
-        throw new TypeError("WebSocketTransport: token must be a non-empty string (leave it out for no token).");
-      }
-      if (placement === "query") parsed.searchParams.set("token", options.token);
-      else headers = { ...headers, Authorization: `Bearer ${options.token}` };
-    }
-    this.connectUrl = parsed.toString();
-    this.headers = headers;
-    this.connectTimeoutMs = positiveOption("connectTimeoutMs", options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
-    this.closeTimeoutMs = positiveOption("closeTimeoutMs", options.closeTimeoutMs, DEFAULT_CLOSE_TIMEOUT_MS);
+    this.tokenPlacement = placement;
+    this.token = checkTokenSource(options.token, "WebSocketTransport");
+    this.headers = options.headers === undefined ? undefined : { ...options.headers };
+    this.connectTimeoutMs = checkNumberOption("WebSocketTransport", "connectTimeoutMs", options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, POSITIVE);
+    this.closeTimeoutMs = checkNumberOption("WebSocketTransport", "closeTimeoutMs", options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS, POSITIVE);
   }
 
   /** Where the transport is in its lifecycle (for logs and tests). */
@@ -248,9 +248,13 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     };
 
     this.setState(connecting);
-    resolveSocketFactory({ url: this.connectUrl, protocols: this.options.protocols, headers: this.headers, WebSocket: this.options.WebSocket })
+    this.endpoint()
+      .then(({ url, headers }) => {
+        if (settled) return undefined;
+        return resolveSocketFactory({ url, protocols: this.options.protocols, headers, WebSocket: this.options.WebSocket });
+      })
       .then((createSocket) => {
-        if (settled) return;
+        if (settled || createSocket === undefined) return;
         socket = createSocket(events);
       })
       .catch((error: unknown) => {
@@ -261,6 +265,21 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
         );
       });
     return attempt;
+  }
+
+  /** The URL and headers of one attempt, with the token asked for now. */
+  private async endpoint(): Promise<{ url: string; headers: Record<string, string> | undefined }> {
+    let token: string | undefined;
+    try {
+      token = await resolveToken(this.token);
+    } catch (cause) {
+      throw new TransportError("token", `No connection to ${this.displayUrl}: ${describe(cause)}.`, { cause });
+    }
+    if (token === undefined) return { url: this.displayUrl, headers: this.headers };
+    if (this.tokenPlacement === "header") return { url: this.displayUrl, headers: { ...this.headers, Authorization: `Bearer ${token}` } };
+    const url = new URL(this.displayUrl);
+    url.searchParams.set("token", token);
+    return { url: url.toString(), headers: this.headers };
   }
 
   private connectFailure(code: number, error: Error | undefined, refusal: HttpRefusal | undefined): TransportError {
@@ -384,20 +403,14 @@ function parseEndpoint(url: string | URL): URL {
   return parsed;
 }
 
-function positiveOption(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`WebSocketTransport: ${name} must be a positive number of milliseconds, got ${String(value)}.`);
-  }
-  return value;
-}
+const POSITIVE = { min: 0, aboveMin: true } as const;
 
 function refusalHint(status: number): string {
   switch (status) {
     case 400:
       return "Check the URL's query parameters (a docId must be 1-256 characters from [A-Za-z0-9._~:-]).";
     case 401:
-      return "Pass a valid `token` option.";
+      return "Pass a valid `token` option (a function, to get a fresh token on every connection).";
     case 403:
       return "The server does not accept this origin or these credentials.";
     case 404:

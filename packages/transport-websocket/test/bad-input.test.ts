@@ -6,7 +6,7 @@ import { TransportError, WebSocketTransport } from "../src/index.js";
 import { startHubServer, type HubServer } from "./hub-server.js";
 import { rawUpgrade, socketClosed } from "./raw-client.js";
 import { openRawWsClient, summarize, type Answer, type RawWsClient } from "./raw-ws-client.js";
-import { waitFor } from "./wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 
 const DOC = "doc";
 const INITIAL = "hello";
@@ -29,20 +29,20 @@ describe("bad input to the WebSocket binding (real Hub)", () => {
   async function joined(clientId?: string): Promise<RawWsClient> {
     const client = await open();
     client.sendText(JSON.stringify({ type: "join", docId: DOC, ...(clientId ? { clientId } : {}) }));
-    await waitFor(() => client.answers.some((a) => a.type === "snapshot"), 5_000, "the snapshot");
+    await waitUntil(() => client.answers.some((a) => a.type === "snapshot"), "the snapshot");
     return client;
   }
 
   /** Wait for exactly `count` answers (and give a straggler the time of a round trip elsewhere). */
   async function answersOf(client: RawWsClient, count: number): Promise<string[]> {
-    await waitFor(() => client.answers.length >= count, 5_000, `${count} answers`);
+    await waitUntil(() => client.answers.length >= count, `${count} answers`);
     await roundTrip(observer, `settle-${Math.random()}`);
     return summarize(client.answers);
   }
 
   async function roundTrip(client: RawWsClient, t: string): Promise<void> {
     client.sendText(JSON.stringify({ type: "ping", t }));
-    await waitFor(() => client.answers.some((a) => a.type === "pong" && a.t === t), 5_000, `pong ${t}`);
+    await waitUntil(() => client.answers.some((a) => a.type === "pong" && a.t === t), `pong ${t}`);
   }
 
   /** The server still answers the observer, broadcast nothing, kept the document, and lets newcomers in. */
@@ -107,7 +107,7 @@ describe("bad input to the WebSocket binding (real Hub)", () => {
       const client = await joined("bad-op-client");
       const before = client.answers.length;
       client.sendText(JSON.stringify({ type: "op", docId: DOC, op, revision, seq: 1 }));
-      await waitFor(() => client.answers.length > before, 5_000, "the answer");
+      await waitUntil(() => client.answers.length > before, "the answer");
       return client.answers[before]!;
     }
 
@@ -191,7 +191,7 @@ describe("bad input to the WebSocket binding (real Hub)", () => {
   it("a root-path op that does not fit: invalid_op, and the legacy connection stays usable", async () => {
     const client = await open(`/?docId=${DOC}`);
     client.sendText(JSON.stringify({ type: "op", op: [{ d: 99 }], revision: 0 }));
-    await waitFor(() => client.answers.length === 1, 5_000, "the answer");
+    await waitUntil(() => client.answers.length === 1, "the answer");
     expect(client.answers[0]).toMatchObject({ type: "error", code: "invalid_op" });
     await roundTrip(client, "legacy still open");
     await expectStillServing();

@@ -71,4 +71,4 @@ export async function startEchoServer(): Promise<EchoServer> {
 }
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
-export { freePort as deadPort } from "@open-ot/testing";
+export { freePort as deadPort } from "@open-ot/harness";

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocketTransport } from "../src/index.js";
 import { startHubServer, type HubServer } from "./hub-server.js";
 import { openRawWsClient, type RawWsClient } from "./raw-ws-client.js";
-import { waitFor } from "./wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 
 describe("WebSocket binding over the real Hub", () => {
   let server: HubServer;
@@ -32,13 +32,13 @@ describe("WebSocket binding over the real Hub", () => {
     const b = await legacy("/?docId=legacy-doc");
     // Nothing arrives before the first op: no snapshot, no joined.
     a.ws.send(JSON.stringify({ type: "op", op: [{ i: "hi" }], revision: 0 }));
-    await waitFor(() => a.answers.length === 1 && b.answers.length === 1, 5_000, "ack and op");
+    await waitUntil(() => a.answers.length === 1 && b.answers.length === 1, "ack and op");
     expect(a.answers).toEqual([{ type: "ack", docId: "legacy-doc", revision: 1 }]);
     expect(b.answers).toEqual([{ type: "op", docId: "legacy-doc", op: [{ i: "hi" }], revision: 1 }]);
 
     // B's concurrent op (based on revision 0) is transformed: ties go to the op committed first.
     b.ws.send(JSON.stringify({ type: "op", op: [{ i: "yo" }], revision: 0 }));
-    await waitFor(() => a.answers.length === 2 && b.answers.length === 2, 5_000, "second ack and op");
+    await waitUntil(() => a.answers.length === 2 && b.answers.length === 2, "second ack and op");
     expect(b.answers[1]).toEqual({ type: "ack", docId: "legacy-doc", revision: 2 });
     expect(a.answers[1]).toMatchObject({ type: "op", docId: "legacy-doc", revision: 2 });
     const transformed = a.answers[1]!.op as TextOp;
@@ -49,7 +49,7 @@ describe("WebSocket binding over the real Hub", () => {
   it("root path without docId joins the hub's default document", async () => {
     const a = await legacy("/");
     a.ws.send(JSON.stringify({ type: "op", op: [{ i: "x" }], revision: 0 }));
-    await waitFor(() => a.answers.length === 1, 5_000, "ack");
+    await waitUntil(() => a.answers.length === 1, "ack");
     expect(a.answers[0]).toEqual({ type: "ack", docId: server.hub.defaultDocId, revision: 1 });
   });
 
@@ -60,9 +60,9 @@ describe("WebSocket binding over the real Hub", () => {
     await transport.connect((m) => received.push(m));
     try {
       for (let i = 0; i < 20; i++) writer.ws.send(JSON.stringify({ type: "op", op: [{ i: "." }], revision: i }));
-      await waitFor(() => writer.answers.length === 20, 5_000, "20 acks");
+      await waitUntil(() => writer.answers.length === 20, "20 acks");
       await transport.send({ type: "join", docId: "batched", revision: 0 });
-      await waitFor(() => received.filter((m) => m.type === "op").length === 20, 5_000, "the replay");
+      await waitUntil(() => received.filter((m) => m.type === "op").length === 20, "the replay");
       expect(received[0]).toEqual({ type: "joined", docId: "batched", revision: 0, epoch: expect.any(String) });
       expect(received.filter((m) => m.type === "op").map((m) => m.revision)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     } finally {
@@ -84,7 +84,7 @@ describe("WebSocket binding over the real Hub", () => {
     const alice = make(false);
     const bob = make(true);
     await Promise.all([alice.connect(), bob.connect()]);
-    await waitFor(() => alice.hasDocument && bob.hasDocument, 5_000, "both snapshots");
+    await waitUntil(() => alice.hasDocument && bob.hasDocument, "both snapshots");
     for (let i = 0; i < 10; i++) {
       alice.submit([{ r: alice.snapshot.length }, { i: `a${i}` }] as TextOp);
       bob.submit([{ i: `b${i}` }] as TextOp);
@@ -92,7 +92,7 @@ describe("WebSocket binding over the real Hub", () => {
     // Each client composes what it types while an op is in flight, so fewer than 20 revisions
     // may result; all 40 characters must arrive everywhere.
     const settled = () => alice.synced && bob.synced && alice.revision === bob.revision && alice.snapshot.length === 40;
-    await waitFor(settled, 10_000, "both clients in sync with all 40 characters");
+    await waitUntil(settled, "both clients in sync with all 40 characters", 10_000);
     expect(alice.snapshot).toBe(bob.snapshot);
     expect(await server.backend.getRecord("shared")).toMatchObject({ v: alice.revision, data: alice.snapshot });
     for (let i = 0; i < 10; i++) {

@@ -7,7 +7,7 @@ import { TransportError, WebSocketTransport } from "../src/index.js";
 import type { WebSocketServerOptions } from "../src/server.js";
 import { attachWebSocketServer } from "../src/server.js";
 import { startBindingServer, type BindingServer } from "./binding-server.js";
-import { waitFor } from "./wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 import { rawUpgrade, socketClosed } from "./raw-client.js";
 import { createStubHub, type StubHub } from "./stub-hub.js";
 
@@ -61,10 +61,10 @@ describe("attachWebSocketServer (stub hub)", () => {
     const s = await start();
     const c = await client(s.url());
     await c.transport.send({ type: "ping", t: "a" });
-    await waitFor(() => c.received.length === 1, 5_000, "pong");
+    await waitUntil(() => c.received.length === 1, "pong");
     expect(c.received).toEqual([{ type: "pong", t: "a" }]);
     expect(hub.connections).toHaveLength(1);
-    expect(hub.connections[0]!.options).toEqual({ batch: false });
+    expect(hub.connections[0]!.options).toEqual({ batch: false, remoteAddress: "127.0.0.1" });
     expect(s.binding.connectionCount).toBe(1);
   });
 
@@ -72,14 +72,14 @@ describe("attachWebSocketServer (stub hub)", () => {
     const s = await start();
     const c = await client(s.url());
     await c.transport.disconnect();
-    await waitFor(() => s.binding.connectionCount === 0, 5_000, "the connection to go");
+    await waitUntil(() => s.binding.connectionCount === 0, "the connection to go");
     expect(hub.connections[0]!.closed).toBe(true);
   });
 
   it("sets the hub's batch option from ?batch=1", async () => {
     const s = await start();
     await client(s.url("/ws?batch=1"));
-    expect(hub.connections[0]!.options).toEqual({ batch: true });
+    expect(hub.connections[0]!.options).toEqual({ batch: true, remoteAddress: "127.0.0.1" });
   });
 
   it("leaves upgrades on other paths to other listeners", async () => {
@@ -89,7 +89,7 @@ describe("attachWebSocketServer (stub hub)", () => {
       if (req.url === "/other") other.handleUpgrade(req, socket, head, (ws) => ws.send(JSON.stringify({ type: "other" })));
     });
     const c = await client(s.url("/other"));
-    await waitFor(() => c.received.length === 1, 5_000, "the other server's message");
+    await waitUntil(() => c.received.length === 1, "the other server's message");
     expect(c.received).toEqual([{ type: "other" }]);
     expect(hub.connections).toHaveLength(0);
     other.close();
@@ -99,13 +99,13 @@ describe("attachWebSocketServer (stub hub)", () => {
     it("auto-joins the docId in the URL", async () => {
       const s = await start();
       await client(s.url("/?docId=notes.v2"));
-      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "notes.v2" });
+      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "notes.v2", remoteAddress: "127.0.0.1" });
     });
 
     it("auto-joins the hub's default document when the URL names none", async () => {
       const s = await start({}, "main-doc");
       await client(s.url("/"));
-      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "main-doc" });
+      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "main-doc", remoteAddress: "127.0.0.1" });
     });
 
     it("auto-joins doc-1 when neither the options nor the hub name a default", async () => {
@@ -217,11 +217,11 @@ describe("attachWebSocketServer (stub hub)", () => {
     const big = await client(s.url());
     const other = await client(s.url());
     await big.transport.send({ type: "ping", t: "x".repeat(2048) });
-    await waitFor(() => big.closed() !== undefined, 5_000, "the close");
+    await waitUntil(() => big.closed() !== undefined, "the close");
     expect(big.closed()?.code).toBe(1009);
     expect(hub.connections[0]!.frames).toEqual([]);
     await other.transport.send({ type: "ping", t: "still here" });
-    await waitFor(() => other.received.length === 1, 5_000, "pong");
+    await waitUntil(() => other.received.length === 1, "pong");
     expect(other.received).toEqual([{ type: "pong", t: "still here" }]);
   });
 
@@ -230,7 +230,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     const c = await client(s.url());
     const envelope = JSON.stringify({ type: "ping", t: "" }).length;
     await c.transport.send({ type: "ping", t: "y".repeat(1024 - envelope) });
-    await waitFor(() => c.received.length === 1, 5_000, "pong");
+    await waitUntil(() => c.received.length === 1, "pong");
     expect(c.closed()).toBeUndefined();
   });
 
@@ -241,12 +241,13 @@ describe("attachWebSocketServer (stub hub)", () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => c.transport.send({ type: "op", docId: "d", seq: i + 1, op: [], revision: 0 }).catch(() => {})),
     );
-    await waitFor(() => c.closed() !== undefined, 5_000, "the close");
+    await waitUntil(() => c.closed() !== undefined, "the close");
     expect(hub.connections[0]!.frames).toHaveLength(5);
     const errors = c.received.filter((m) => m.type === "error");
-    expect(errors.map((e) => e.code)).toEqual(["rate_limited", "rate_limited", "rate_limited"]);
+    // maxRefused refusals, then one more that is answered and closes the connection.
+    expect(errors.map((e) => e.code)).toEqual(["rate_limited", "rate_limited", "rate_limited", "rate_limited"]);
     // Each refusal names the op that was dropped.
-    expect(errors.map((e) => e.seq)).toEqual([6, 7, 8]);
+    expect(errors.map((e) => e.seq)).toEqual([6, 7, 8, 9]);
     expect(errors[0]?.docId).toBe("d");
     expect(c.closed()?.code).toBe(4029);
   });
@@ -256,7 +257,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     const c = await client(s.url());
     await c.transport.send([{ type: "ping", t: 1 }, { type: "ping", t: 2 }, { type: "ping", t: 3 }] as unknown as Message);
     await c.transport.send([{ type: "ping", t: 4 }, { type: "ping", t: 5 }] as unknown as Message);
-    await waitFor(() => c.received.length === 4, 5_000, "3 pongs and an error");
+    await waitUntil(() => c.received.length === 4, "3 pongs and an error");
     expect(c.received.map((m) => m.type)).toEqual(["pong", "pong", "pong", "error"]);
     expect(c.received[3]?.code).toBe("rate_limited");
   });
@@ -269,11 +270,11 @@ describe("attachWebSocketServer (stub hub)", () => {
       const c = await client(s.url());
       await c.transport.send({ type: "ping", t: 1 }); // accepted
       await c.transport.send({ type: "ping", t: 2 }); // refused (1 in a row)
-      await waitFor(() => c.received.length === 2, 5_000, "pong and error");
+      await waitUntil(() => c.received.length === 2, "pong and error");
       vi.setSystemTime(Date.now() + 1_000); // one token back
       await c.transport.send({ type: "ping", t: 3 }); // accepted: resets the count
       await c.transport.send({ type: "ping", t: 4 }); // refused (1 in a row again, not 2)
-      await waitFor(() => c.received.length === 4, 5_000, "pong and error");
+      await waitUntil(() => c.received.length === 4, "pong and error");
       expect(c.received.map((m) => m.type)).toEqual(["pong", "error", "pong", "error"]);
       expect(c.closed()).toBeUndefined();
     } finally {
@@ -292,7 +293,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     await Promise.all([silent, healthy].map((ws) => new Promise((resolve) => ws.once("open", resolve))));
     // No close frame: a terminated connection looks like a network drop to the client.
     expect(await silentClosed).toBe(1006);
-    await waitFor(() => healthyPings >= 3, 5_000, "three pings to the healthy client");
+    await waitUntil(() => healthyPings >= 3, "three pings to the healthy client");
     expect(healthy.readyState).toBe(NodeWebSocket.OPEN);
     expect(s.binding.connectionCount).toBe(1);
   });
@@ -303,7 +304,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     const b = await client(s.url("/?docId=x"));
     await s.binding.close();
     expect(s.binding.connectionCount).toBe(0);
-    await waitFor(() => a.closed() !== undefined && b.closed() !== undefined, 5_000, "both closes");
+    await waitUntil(() => a.closed() !== undefined && b.closed() !== undefined, "both closes");
     expect(a.closed()).toMatchObject({ code: 1001, reason: "server going away", local: false });
     expect(b.closed()?.code).toBe(1001);
     expect(hub.connections.every((c) => c.closed)).toBe(true);
@@ -315,7 +316,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     const stuck = await rawUpgrade(s.port, "/ws");
     expect(stuck.status).toBe(101);
     stuck.socket.pause(); // never reads the close frame, never answers it
-    await waitFor(() => s.binding.connectionCount === 1, 5_000, "the connection");
+    await waitUntil(() => s.binding.connectionCount === 1, "the connection");
     const closing = s.binding.close();
     const late = await rawUpgrade(s.port, "/ws");
     expect(late.status).toBe(503);
@@ -326,27 +327,26 @@ describe("attachWebSocketServer (stub hub)", () => {
     await socketClosed(stuck.socket);
   });
 
-  it("closes a slow consumer (1011) once its backlog stays over maxBufferedBytes", async () => {
+  it("closes a slow consumer (1011) once its backlog would pass maxBufferedBytes", async () => {
     const warnings: string[] = [];
     const s = await start({
       maxBufferedBytes: 256 * 1024,
-      slowConsumerGraceMs: 50,
       closeTimeoutMs: 200,
       logger: { warn: (message) => warnings.push(message) },
     });
     const slow = await rawUpgrade(s.port, "/ws");
     slow.socket.pause(); // stops reading: the kernel buffers fill, then ws's buffer grows
-    await waitFor(() => s.binding.connectionCount === 1, 5_000, "the connection");
+    await waitUntil(() => s.binding.connectionCount === 1, "the connection");
     // Ask the stub hub for 32 MiB of pongs (a masked client frame, as RFC 6455 requires).
     const payload = Buffer.from(JSON.stringify({ type: "flood", count: 512, size: 64 * 1024 }));
     const mask = Buffer.from([1, 2, 3, 4]);
     const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
     slow.socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
-    await waitFor(() => s.binding.connectionCount === 0, 10_000, "the slow consumer to be dropped");
+    await waitUntil(() => s.binding.connectionCount === 0, "the slow consumer to be dropped", 10_000);
     expect(warnings).toContain("Closing a WebSocket connection that does not keep up");
     const healthy = await client(s.url());
     await healthy.transport.send({ type: "ping", t: "ok" });
-    await waitFor(() => healthy.received.length === 1, 5_000, "pong");
+    await waitUntil(() => healthy.received.length === 1, "pong");
   });
 
   it("answers invalid UTF-8 with bad_message and keeps the connection open", async () => {
@@ -358,7 +358,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     await new Promise((resolve) => ws.once("open", resolve));
     ws.send(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]), { binary: false });
     ws.send(JSON.stringify({ type: "ping", t: "after" }));
-    await waitFor(() => received.length === 2, 5_000, "two answers");
+    await waitUntil(() => received.length === 2, "two answers");
     expect(received[0]).toMatchObject({ type: "error", code: "bad_message" });
     expect(received[0]?.message).toMatch(/UTF-8/);
     expect(received[1]).toEqual({ type: "pong", t: "after" });
@@ -373,7 +373,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     ws.on("message", (data) => received.push(JSON.parse(data.toString()) as Message));
     await new Promise((resolve) => ws.once("open", resolve));
     ws.send("{not json");
-    await waitFor(() => received.length === 1, 5_000, "the error");
+    await waitUntil(() => received.length === 1, "the error");
     expect(received[0]).toMatchObject({ type: "error", code: "bad_message" });
     expect(hub.connections[0]!.frames).toEqual([]);
   });
@@ -385,7 +385,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     await new Promise((resolve) => ws.once("open", resolve));
     const inner = JSON.stringify({ type: "ping" });
     ws.send(JSON.stringify(inner));
-    await waitFor(() => hub.connections[0]?.frames.length === 1, 5_000, "the frame");
+    await waitUntil(() => hub.connections[0]?.frames.length === 1, "the frame");
     expect(hub.connections[0]!.frames).toEqual([JSON.stringify(inner)]);
   });
 
@@ -393,7 +393,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     const s = await start();
     hub.failConnect = true;
     const failing = await client(s.url());
-    await waitFor(() => failing.closed() !== undefined, 5_000, "the close");
+    await waitUntil(() => failing.closed() !== undefined, "the close");
     expect(failing.closed()?.code).toBe(1011);
     hub.failConnect = false;
     await client(s.url());
@@ -404,7 +404,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     const s = await start();
     const c = await client(s.url());
     hub.connections[0]!.connection.close(4001, "é".repeat(200));
-    await waitFor(() => c.closed() !== undefined, 5_000, "the close");
+    await waitUntil(() => c.closed() !== undefined, "the close");
     expect(c.closed()?.code).toBe(4001);
     expect(c.closed()?.reason).toBe("é".repeat(61));
   });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vites
 import NodeWebSocket from "ws";
 import { TransportError, WebSocketTransport, type WebSocketConstructor } from "../src/index.js";
 import { deadPort, startEchoServer, type EchoServer } from "./echo-server.js";
-import { waitFor } from "./wait-for.js";
+import { waitUntil } from "@open-ot/harness";
 
 type Message = { type: string; t?: unknown; batch?: unknown[] };
 
@@ -43,7 +43,7 @@ describe("WebSocketTransport", () => {
     await transport.connect((m) => received.push(m));
     expect(transport.status).toBe("open");
     await transport.send({ type: "ping", t: "hello" });
-    await waitFor(() => received.length === 1, 5_000, "pong");
+    await waitUntil(() => received.length === 1, "pong");
     expect(received).toEqual([{ type: "pong", t: "hello" }]);
   });
 
@@ -53,7 +53,7 @@ describe("WebSocketTransport", () => {
     await transport.connect((m) => received.push(m));
     const batch = [{ type: "op", revision: 1 }, { type: "op", revision: 2 }, { type: "ack", revision: 3 }];
     await transport.send({ type: "echo-batch", batch });
-    await waitFor(() => received.length === 3, 5_000, "batch");
+    await waitUntil(() => received.length === 3, "batch");
     expect(received).toEqual(batch);
   });
 
@@ -104,7 +104,7 @@ describe("WebSocketTransport", () => {
     it("disconnect() during the attempt rejects connect() with kind closed", async () => {
       const transport = make(url);
       const connecting = transport.connect(() => {});
-      await waitFor(() => sockets.size === 1, 5_000, "TCP connection");
+      await waitUntil(() => sockets.size === 1, "TCP connection");
       await transport.disconnect();
       const error = await rejection(connecting);
       expect(error.kind).toBe("closed");
@@ -128,7 +128,7 @@ describe("WebSocketTransport", () => {
     const transport = make();
     await Promise.all([transport.connect((m) => first.push(m)), transport.connect((m) => second.push(m))]);
     await transport.send({ type: "ping", t: 1 });
-    await waitFor(() => second.length === 1, 5_000, "pong");
+    await waitUntil(() => second.length === 1, "pong");
     expect(first).toEqual([]);
   });
 
@@ -147,6 +147,44 @@ describe("WebSocketTransport", () => {
     expect(headers.authorization).toBe("Bearer abc");
     expect(headers["x-trace"]).toBe("t-1");
     expect(new URL(url, "http://x").searchParams.has("token")).toBe(false);
+  });
+
+  it("asks a token function on every connect(), and puts what it returns on that connection only", async () => {
+    let calls = 0;
+    const transport = make(`${server.url}?docId=a`, {
+      token: async () => {
+        calls += 1;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return `fresh-${calls}`;
+      },
+    });
+    await transport.connect(() => {});
+    await transport.disconnect();
+    await transport.connect(() => {});
+    expect(calls).toBe(2);
+    expect(server.upgrades.map((u) => new URL(u.url, "http://x").searchParams.get("token"))).toEqual(["fresh-1", "fresh-2"]);
+    expect(new URL(server.upgrades[1]!.url, "http://x").searchParams.get("docId")).toBe("a");
+  });
+
+  it("sends a token function's token as an Authorization header with tokenPlacement header; undefined sends none", async () => {
+    const tokens = ["abc", undefined];
+    const transport = make(server.url, { token: () => tokens.shift(), tokenPlacement: "header" });
+    await transport.connect(() => {});
+    await transport.disconnect();
+    await transport.connect(() => {});
+    expect(server.upgrades.map((u) => u.headers.authorization)).toEqual(["Bearer abc", undefined]);
+  });
+
+  it("rejects connect() with kind token, opening nothing, when the token function fails or returns garbage", async () => {
+    const failing = make(server.url, { token: () => Promise.reject(new Error("token service down")) });
+    const error = await rejection(failing.connect(() => {}));
+    expect(error.kind).toBe("token");
+    expect(error.message).toMatch(/token service down/);
+    expect(error.cause).toBeInstanceOf(Error);
+    expect(failing.status).toBe("closed");
+    const empty = make(server.url, { token: () => "" });
+    expect((await rejection(empty.connect(() => {}))).message).toMatch(/empty string/);
+    expect(server.upgrades).toHaveLength(0);
   });
 
   it("offers the given subprotocols", async () => {
@@ -227,7 +265,7 @@ describe("WebSocketTransport", () => {
       void transport.disconnect();
     });
     await transport.send({ type: "echo-batch", batch: [{ n: 1 }, { n: 2 }, { n: 3 }] });
-    await waitFor(() => received.length > 0, 5_000, "first element");
+    await waitUntil(() => received.length > 0, "first element");
     await transport.disconnect();
     expect(received).toEqual([{ n: 1 }]);
   });
@@ -239,7 +277,7 @@ describe("WebSocketTransport", () => {
     await transport.disconnect();
     await transport.connect((m) => received.push(m));
     await transport.send({ type: "ping", t: 2 });
-    await waitFor(() => received.length === 1, 5_000, "pong");
+    await waitUntil(() => received.length === 1, "pong");
     expect(received).toEqual([{ type: "pong", t: 2 }]);
     expect(server.upgrades).toHaveLength(2);
   });
@@ -253,7 +291,7 @@ describe("WebSocketTransport", () => {
       if (received.length === 1) throw new Error("app bug");
     });
     await transport.send({ type: "echo-batch", batch: [{ n: 1 }, { n: 2 }] });
-    await waitFor(() => received.length === 2, 5_000, "both elements");
+    await waitUntil(() => received.length === 2, "both elements");
     expect(logged).toHaveLength(1);
     expect((logged[0] as Error).message).toBe("app bug");
   });
@@ -273,7 +311,7 @@ describe("WebSocketTransport", () => {
       const accepted = server.nextConnection();
       await transport.connect((m) => received.push(m));
       await transport.send({ type: "ping", t: "native" });
-      await waitFor(() => received.length === 1, 5_000, "pong");
+      await waitUntil(() => received.length === 1, "pong");
       expect(received).toEqual([{ type: "pong", t: "native" }]);
       (await accepted).close(4029, "slow down");
       expect(await closed).toEqual({ code: 4029, reason: "slow down", local: false });

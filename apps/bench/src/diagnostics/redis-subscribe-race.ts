@@ -13,14 +13,14 @@
 import { RedisAdapter } from "@open-ot/adapter-redis";
 import type { ServerMessage } from "@open-ot/core";
 import { Hub, Server, type HubSession } from "@open-ot/server";
-import { startRedis } from "../redis-process.js";
+import { startRedisServer, waitUntil } from "@open-ot/harness";
 
 const rounds = Number(process.argv[2] ?? 12);
-const redis = await startRedis();
+const redis = await startRedisServer();
 
-async function until(condition: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+/** Wait for `condition` at most `ms`; a round that times out is judged on what it has. */
+async function until(condition: () => boolean, what: string, ms: number): Promise<void> {
+  await waitUntil(condition, what, ms, 20).catch(() => undefined);
 }
 
 let broken = 0;
@@ -49,10 +49,10 @@ try {
       session.receive(JSON.stringify({ type: "join", docId, clientId: `clientA${i}xxxxxxxxxxxxxxxx` }));
       return session;
     });
-    await until(() => answered.size + refused.size >= docs.length, 5000);
+    await until(() => answered.size + refused.size >= docs.length, "every join answered", 5000);
     const refusedFirst = [...refused];
     for (const docId of refusedFirst) sessionsA[docs.indexOf(docId)]?.receive(JSON.stringify({ type: "join", docId }));
-    await until(() => answered.size >= docs.length, 5000);
+    await until(() => answered.size >= docs.length, "every join accepted", 5000);
 
     const sessionsB = docs.map((docId, i) => {
       const session = hubB.connect({ send: () => undefined, close: () => undefined });
@@ -61,7 +61,7 @@ try {
     });
     await Promise.all(sessionsB.map((s) => s.idle()));
     docs.forEach((docId, i) => sessionsB[i]?.receive(JSON.stringify({ type: "op", docId, revision: 0, seq: 1, op: [{ i: "x" }] })));
-    await until(() => received.size >= docs.length, 3000);
+    await until(() => received.size >= docs.length, "every op received", 3000);
     const never = docs.filter((d) => !received.has(d));
     if (never.length > 0) broken += 1;
     process.stdout.write(

@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { emitToParent, serveParent } from "../ipc.js";
-import { wallClock, seededRandom } from "./edit-generator.js";
+import { seededRandom } from "@open-ot/harness";
+import { wallClock } from "./edit-generator.js";
 import type { LoadClient, LoadClientSpec } from "./load-client.js";
 import { LoadMetrics, type LoadMetricsData } from "./load-metrics.js";
 import { OpenOtLoadClient } from "./openot-load-client.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TextType } from "@open-ot/core";
-import { initialText, makeStamp, nextEdit, parseStamp, seededRandom } from "./edit-generator.js";
+import { seededRandom } from "@open-ot/harness";
+import { initialText, makeStamp, nextEdit, parseStamp } from "./edit-generator.js";
 import { editToTextOp } from "./openot-load-client.js";
 
 describe("edit generator", () => {

@@ -54,18 +54,6 @@ export function nextEdit(length: number, targetSize: number, stamp: string, rand
   return { position, deleteCount: stamp.length, text: stamp };
 }
 
-/** A small, fast, seedable PRNG (mulberry32), so a run's edit sequence can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A document body of `size` characters for the start of a run (plain ASCII, no stamps). */
 export function initialText(size: number): string {
   const line = "The quick brown fox jumps over the lazy dog. ";

@@ -61,17 +61,17 @@ describe("OpenOtLoadClient", () => {
     expect(first).toMatchObject({ type: "op", revision: 0, seq: 1 });
     const stamp = (first.op as { i: string }[])[0]!.i;
     // Another client's op is committed first; then the server refuses ours.
-    server.send({ type: "op", docId: DOC, revision: 1, op: [{ i: "AAA" }], clientId: "other" });
+    server.send({ type: "op", docId: DOC, revision: 1, op: [{ i: "AAA" }], author: "other" });
     server.send({ type: "error", docId: DOC, code: "resync_required", message: "too old", seq: 1 });
 
     const join = await server.next();
     expect(join).toMatchObject({ type: "join", docId: DOC, revision: 1 });
     // Delivered under the old join before the new one is answered: ignored, and sent again after `joined`.
-    server.send({ type: "op", docId: DOC, revision: 2, op: [{ r: 3 }, { i: "BBB" }], clientId: "other" });
+    server.send({ type: "op", docId: DOC, revision: 2, op: [{ r: 3 }, { i: "BBB" }], author: "other" });
     server.send({ type: "joined", docId: DOC, revision: 1 });
     const resent = await server.next();
     expect(resent).toEqual({ type: "op", docId: DOC, revision: 1, seq: 1, op: [{ r: 3 }, { i: stamp }] });
-    server.send({ type: "op", docId: DOC, revision: 2, op: [{ r: 3 }, { i: "BBB" }], clientId: "other" });
+    server.send({ type: "op", docId: DOC, revision: 2, op: [{ r: 3 }, { i: "BBB" }], author: "other" });
 
     const stopped = client.stop();
     server.send({ type: "ack", docId: DOC, revision: 3, seq: 1 });

@@ -1,14 +1,13 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RedisAdapter } from "@open-ot/adapter-redis";
-import { TextType } from "@open-ot/core";
 import { Hub, MemoryBackend, Server, type IBackendAdapter } from "@open-ot/server";
 import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
 import { Histogram } from "../histogram.js";
 import { wallClock } from "../drivers/edit-generator.js";
 import { FRAME_HOLD_ENV } from "./server-env.js";
-import type { ServerUnderTest } from "./server-under-test.js";
+import { createTextDocuments, type ServerUnderTest } from "./server-under-test.js";
 
 /** How the OpenOT server under test is put together. */
 export interface OpenOtServerConfig {
@@ -23,9 +22,11 @@ export interface OpenOtServerConfig {
 /**
  * Our server as a deployment would run it: `Server` + `Hub` + the WebSocket binding (`/ws`) and
  * the SSE binding (`/events`, `/messages`) on one node:http server, with the in-memory backend
- * or Redis. The bench turns the per-connection rate limit off (its clients submit as fast as
- * acks come back, far beyond the default 100 messages/s) and leaves every other option at its
- * default.
+ * or Redis. The bench turns off the WebSocket per-connection rate limit (its clients submit as
+ * fast as acks come back, far beyond the default 100 messages/s), the connection caps (every
+ * bench client comes from 127.0.0.1, and the idle scenario holds tens of thousands) and the
+ * document size limit (the large-document scenario edits a 1 MB document), and leaves every
+ * other option at its default. The attack scenario runs its own, default server.
  *
  * Commit cost is measured here, around `Server.submitOperation` (from the call to the commit's
  * resolution: transform, validation, apply and the backend's commit), so that it can be told
@@ -43,7 +44,7 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
     backend = new MemoryBackend();
     closeBackend = () => Promise.resolve();
   }
-  const server = new Server(backend);
+  const server = new Server(backend, { maxDocumentSize: Infinity });
   const commitTimes = new Histogram();
   const submit = server.submitOperation.bind(server);
   server.submitOperation = (async (...args: Parameters<typeof submit>) => {
@@ -58,11 +59,12 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
   const hold = process.env[FRAME_HOLD_ENV];
   const hub = new Hub({ server, ...(hold === undefined ? {} : { frameHoldMs: Number(hold) }) });
   const http = createServer();
-  const sse = createSseHandler({ hub });
+  const uncapped = { maxConnections: Infinity, maxConnectionsPerAddress: Infinity } as const;
+  const sse = createSseHandler({ hub, ...uncapped });
   http.on("request", (req, res) => {
     if (!sse(req, res)) res.writeHead(404).end();
   });
-  const ws = attachWebSocketServer({ hub, server: http, rateLimit: false });
+  const ws = attachWebSocketServer({ hub, server: http, rateLimit: false, ...uncapped });
   // Counted beside the binding's own listener, which alone answers the request.
   let upgrades: number[] = [];
   let pendingStep: string | undefined;
@@ -77,12 +79,7 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
 
   return {
     port: (http.address() as AddressInfo).port,
-    createDocuments: async (ids, text) => {
-      for (const id of ids) {
-        if ((await backend.getRecord(id).catch(() => undefined)) !== undefined) continue;
-        await backend.createDocument(id, TextType.name, text);
-      }
-    },
+    createDocuments: (ids, text) => createTextDocuments(backend, ids, text),
     documentText: async (docId) => {
       const record = await backend.getRecord(docId);
       return record.data as string;

@@ -12,6 +12,7 @@ import type { ServerUnderTest } from "./server-under-test.js";
 /** What the parent passes (as JSON in argv[2]). */
 export type ServerConfig =
   | ({ readonly kind: "openot" } & OpenOtServerConfig)
+  | { readonly kind: "openot-defended" }
   | { readonly kind: "sharedb" }
   | { readonly kind: "relay" }
   | ({ readonly kind: "relay-redis" } & RedisRelayServerConfig);
@@ -24,10 +25,12 @@ export interface ServerReady {
 
 // Each process loads only the system it runs, so a ShareDB process holds no OpenOT code and
 // the reverse, and memory figures are not blurred by modules another system needs.
-async function start(config: ServerConfig): Promise<ServerUnderTest> {
+async function start(config: ServerConfig): Promise<ServerUnderTest & { socketCount?(): Promise<number> }> {
   switch (config.kind) {
     case "openot":
       return (await import("./openot-server.js")).startOpenOtServer(config);
+    case "openot-defended":
+      return (await import("./defended-server.js")).startDefendedServer();
     case "sharedb":
       return (await import("./sharedb-server.js")).startShareDbServer();
     case "relay":
@@ -52,6 +55,9 @@ serveParent({
   },
   windowStats: () => ({ ...stats.window(), ...server.extraStats() }),
   memory: () => stats.memoryAfterGc(),
+  // The most resident memory the process ever held, in bytes (the kernel's high-water mark).
+  peakRss: () => process.resourceUsage().maxRSS * 1024,
+  socketCount: () => server.socketCount?.() ?? Promise.resolve(Number.NaN),
   close: () => (closing ??= server.close()),
   closingStep: () => server.closingStep?.(),
   stop: async () => {

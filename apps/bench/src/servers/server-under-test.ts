@@ -1,3 +1,6 @@
+import { TextType } from "@open-ot/core";
+import type { IBackendAdapter } from "@open-ot/server";
+
 /** What every server the bench starts (OpenOT, ShareDB, the relay) offers to the server process. */
 export interface ServerUnderTest {
   /** The port it listens on (127.0.0.1). */
@@ -19,4 +22,12 @@ export interface ServerUnderTest {
   close(): Promise<void | Record<string, number>>;
   /** The step `close()` is waiting on, while it waits (for a diagnosis when it hangs). */
   closingStep?(): string | undefined;
+}
+
+/** `ServerUnderTest.createDocuments` for our servers: text documents through the backend, existing ones left alone. */
+export async function createTextDocuments(backend: IBackendAdapter, ids: readonly string[], text: string): Promise<void> {
+  for (const id of ids) {
+    if ((await backend.getRecord(id).catch(() => undefined)) !== undefined) continue;
+    await backend.createDocument(id, TextType.name, text);
+  }
 }

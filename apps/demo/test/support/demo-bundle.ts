@@ -1,9 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { buildEditorPage, sourceAliases } from "../../build.mjs";
+import { buildDemoServer, buildEditorPage } from "../../build.mjs";
 
 /** The demo built from the sources beside the tests, in a temporary folder. */
 export interface DemoBundle {
@@ -15,8 +13,6 @@ export interface DemoBundle {
   cleanup(): Promise<void>;
 }
 
-const appDir = fileURLToPath(new URL("../../", import.meta.url));
-
 /**
  * Bundle the demo server and its page from the TypeScript sources (the packages' too) with
  * esbuild, so that tests that run it as a child process test the code beside them, not a
@@ -24,23 +20,8 @@ const appDir = fileURLToPath(new URL("../../", import.meta.url));
  */
 export async function bundleDemo(): Promise<DemoBundle> {
   const dir = await mkdtemp(join(tmpdir(), "open-ot-demo-test-"));
+  await buildDemoServer(dir, ["main"]);
   const mainJs = join(dir, "main.js");
-  await build({
-    entryPoints: [join(appDir, "src", "main.ts")],
-    outfile: mainJs,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    alias: await sourceAliases(),
-    // ws loads these native add-ons only if they are installed; they are not.
-    external: ["bufferutil", "utf-8-validate"],
-    // Bundled CommonJS dependencies (ws, ioredis) call require() for Node's built-ins, which an
-    // ES module does not have.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    sourcemap: "inline",
-    logLevel: "warning",
-  });
   const publicDir = await buildEditorPage(join(dir, "public"));
   return { mainJs, publicDir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -1,6 +1,6 @@
 import { OTClient, type RestoredEvent } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
-import { waitUntil } from "@open-ot/testing";
+import { waitUntil } from "@open-ot/harness";
 import type { ReconnectingTransport } from "@open-ot/transport-reconnecting";
 import { expect } from "vitest";
 import { createEditorTransport } from "../../src/browser/editor-transport.js";

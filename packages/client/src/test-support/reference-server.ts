@@ -165,6 +165,6 @@ export class ReferenceServer {
     const { docId } = this.options;
     return commit.clientId === connection.clientId
       ? { type: "ack", docId, revision, seq: commit.seq }
-      : { type: "op", docId, revision, op: commit.op, clientId: commit.clientId };
+      : { type: "op", docId, revision, op: commit.op, author: `author-of-${commit.clientId}` };
   }
 }

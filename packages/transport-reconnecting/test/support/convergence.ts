@@ -1,17 +1,12 @@
 // Waiting for editors to settle, and the checks every fault test ends with.
 import type { MemoryBackend } from "@open-ot/server";
-import { waitUntil } from "@open-ot/testing";
+import { waitUntil } from "@open-ot/harness";
 import { expect } from "vitest";
 import type { Editor } from "./editor.js";
 
-/** Poll `condition` (which may be async) every 10 ms until it holds; fail after `timeoutMs`. */
-export function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  return waitUntil(condition, what, timeoutMs, 10);
-}
-
 /** Wait until every editor is live, has nothing pending and holds the server's revision and text. */
 export async function waitForConvergence(editors: readonly Editor[], backend: MemoryBackend, docId: string, timeoutMs = 20_000): Promise<void> {
-  await until(
+  await waitUntil(
     async () => {
       const record = await backend.getRecord(docId);
       return editors.every(

@@ -1,9 +1,8 @@
 // The cast of every fault test: OT clients on WebSocket and on SSE, each with the offline queue
 // on and off, editing one document.
-import { seededRandom } from "@open-ot/testing";
+import { seededRandom, waitUntil } from "@open-ot/harness";
 import type { ReconnectingTransportOptions } from "../../src/index.js";
 import { Editor, type Wire } from "./editor.js";
-import { until } from "./convergence.js";
 
 export interface CastOptions {
   readonly baseUrl: () => string;
@@ -50,7 +49,7 @@ export async function stopCast(editors: readonly Editor[]): Promise<void> {
 /** Wait until every editor has made `count` more edits than it had. */
 export async function moreEdits(editors: readonly Editor[], count: number): Promise<void> {
   const start = editors.map((e) => e.markers.length);
-  await until(() => editors.every((e, i) => e.markers.length >= start[i]! + count), `${count} more edits by every editor`);
+  await waitUntil(() => editors.every((e, i) => e.markers.length >= start[i]! + count), `${count} more edits by every editor`, 10_000);
 }
 
 /** The seed of this run: RECONNECT_SEED to replay one, else a fresh one (printed on failure by the test name). */

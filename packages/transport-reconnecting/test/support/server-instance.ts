@@ -30,6 +30,8 @@ export interface ServerInstance {
 export interface TrackedConnection {
   readonly connection: HubConnection;
   open: boolean;
+  /** The close the hub asked for (the superseding of a connection, say), if any. */
+  closedByHub?: { code: number; reason: string };
 }
 
 export interface InstanceOptions {
@@ -37,6 +39,8 @@ export interface InstanceOptions {
   backend?: MemoryBackend;
   /** @default 0 */
   port?: number;
+  /** Token check of both bindings. @default undefined (no authentication) */
+  verifyToken?: (token: string) => boolean | Promise<boolean>;
 }
 
 export async function startServerInstance(options: InstanceOptions = {}): Promise<ServerInstance> {
@@ -49,7 +53,15 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
     connect(connection: HubConnection, connectOptions?: ConnectOptions): HubSession {
       const entry: TrackedConnection = { connection, open: true };
       tracked.push(entry);
-      const session = hub.connect(connection, connectOptions);
+      const recording: HubConnection = {
+        send: (message) => connection.send(message),
+        close: (code, reason) => {
+          entry.open = false;
+          entry.closedByHub = { code, reason };
+          connection.close(code, reason);
+        },
+      };
+      const session = hub.connect(recording, connectOptions);
       if (instance.closeOnConnect) {
         const { code, reason } = instance.closeOnConnect;
         // After the binding has finished plugging the connection in.
@@ -83,8 +95,9 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  sse = createSseHandler({ hub: trackingHub, keepAliveInterval: 5_000, rateLimit: false });
-  const ws: WebSocketBinding = attachWebSocketServer({ hub: trackingHub, server: http, rateLimit: false, closeTimeoutMs: 1_000 });
+  const auth = options.verifyToken === undefined ? {} : { verifyToken: options.verifyToken };
+  sse = createSseHandler({ hub: trackingHub, keepAliveInterval: 5_000, rateLimit: false, ...auth });
+  const ws: WebSocketBinding = attachWebSocketServer({ hub: trackingHub, server: http, rateLimit: false, closeTimeoutMs: 1_000, ...auth });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(options.port ?? 0, "127.0.0.1", () => {

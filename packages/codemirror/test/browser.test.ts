@@ -1,0 +1,153 @@
+// Two Chromium pages, each a CodeMirror editor bound to an OTClient over a real WebSocket, type
+// at once into one document on a real server and converge; undo takes back only one's own
+// typing; remote carets from the presence extension point are drawn with their names.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { Hub, MemoryBackend, Server } from "@open-ot/server";
+import { waitUntil } from "@open-ot/testing";
+import { attachWebSocketServer, type WebSocketBinding } from "@open-ot/transport-websocket/server";
+import { build } from "esbuild";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+const packagesDir = fileURLToPath(new URL("../../", import.meta.url));
+const SCREENSHOT = "/tmp/open-ot-codemirror-browser.png";
+
+/** The test page's bundle, built from the sources of every workspace package. */
+async function bundlePage(): Promise<string> {
+  const alias: Record<string, string> = {};
+  for (const name of ["core", "client", "codemirror", "transport-websocket", "transport-reconnecting"]) {
+    alias[`@open-ot/${name}`] = `${packagesDir}${name}/src/index.ts`;
+  }
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL("./browser/page.ts", import.meta.url))],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    alias,
+    external: ["ws"],
+    logLevel: "warning",
+  });
+  return result.outputFiles[0]!.text;
+}
+
+interface PageApi {
+  text(): string;
+  status(): { readOnly: string | null } | undefined;
+  synced(): boolean;
+  revision(): number;
+  showRemote(selections: { id: string; name: string; color: string; anchor: number; head: number }[]): void;
+}
+
+function read<T>(page: Page, fn: (api: PageApi) => T): Promise<T> {
+  return page.evaluate(`(${fn.toString()})(window.editor)`) as Promise<T>;
+}
+
+// In CI a missing browser is a failure, not a skip.
+describe.skipIf(!hasChromium && process.env["CI"] !== "true")(
+  hasChromium ? "CodeMirror editors in Chromium" : `CodeMirror editors in Chromium (skipped: ${CHROMIUM} not found)`,
+  () => {
+    let http: HttpServer;
+    let binding: WebSocketBinding;
+    let hub: Hub;
+    let backend: MemoryBackend;
+    let server: Server;
+    let browser: Browser;
+    let origin: string;
+
+    beforeAll(async () => {
+      const [script, html] = await Promise.all([bundlePage(), readFile(new URL("./browser/index.html", import.meta.url), "utf8")]);
+      backend = new MemoryBackend();
+      server = new Server(backend);
+      hub = new Hub({ server, createOnJoin: true });
+      http = createServer((req, res) => {
+        const path = new URL(req.url ?? "/", "http://localhost").pathname;
+        if (path === "/") res.writeHead(200, { "content-type": "text/html" }).end(html);
+        else if (path === "/page.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+        else res.writeHead(404).end();
+      });
+      binding = attachWebSocketServer({ server: http, hub });
+      await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+      origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await binding?.close();
+      http?.closeAllConnections();
+      await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+      await hub?.close();
+      await backend?.close();
+    });
+
+    async function open(docId: string): Promise<Page> {
+      // A context per page: two people, not two tabs of one.
+      const page = await (await browser.newContext({ viewport: { width: 900, height: 420 } })).newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(`${origin}/?doc=${docId}`);
+      await page.waitForSelector(".cm-content[contenteditable=true]", { timeout: 15_000 });
+      expect(errors).toEqual([]);
+      return page;
+    }
+
+    /** Both pages synced at the server's revision, showing its text; returns that text. */
+    async function converged(docId: string, ...pages: Page[]): Promise<string> {
+      await waitUntil(async () => {
+        const record = await backend.getRecord(docId);
+        for (const page of pages) {
+          const [synced, revision, text] = await Promise.all([read(page, (e) => e.synced()), read(page, (e) => e.revision()), read(page, (e) => e.text())]);
+          if (!synced || revision !== record.v || text !== record.data) return false;
+        }
+        return true;
+      }, "both editors synced with the server", 15_000, 50);
+      return (await backend.getRecord(docId)).data as string;
+    }
+
+    it("two people type at once into one document and converge; undo takes back one's own typing only", async () => {
+      await server.createDocument("shared", "text", "first line\nsecond line");
+      const [alice, bob] = await Promise.all([open("shared"), open("shared")]);
+      expect(await read(alice, (e) => e.status()?.readOnly)).toBeNull();
+      expect(await alice.textContent("#status")).toBe("saved");
+
+      await alice.click(".cm-content");
+      await alice.keyboard.press("Control+Home");
+      await alice.keyboard.press("End");
+      await bob.click(".cm-content");
+      await bob.keyboard.press("Control+End");
+      await Promise.all([
+        alice.keyboard.type(" typed by Alice", { delay: 15 }),
+        bob.keyboard.type(" typed by Bob", { delay: 15 }),
+      ]);
+      expect(await converged("shared", alice, bob)).toBe("first line typed by Alice\nsecond line typed by Bob");
+
+      // Both keep their own caret: the next keys land where each was typing.
+      await Promise.all([alice.keyboard.type("!", { delay: 15 }), bob.keyboard.type("?", { delay: 15 })]);
+      expect(await converged("shared", alice, bob)).toBe("first line typed by Alice!\nsecond line typed by Bob?");
+
+      // Alice's undo removes her typing (one history group), not Bob's.
+      await alice.keyboard.press("Control+z");
+      const afterUndo = await converged("shared", alice, bob);
+      expect(afterUndo).toContain("second line typed by Bob?");
+      expect(afterUndo).not.toContain("Alice");
+
+      // The presence extension point draws a caret with a name where it is told.
+      await read(bob, (e) => e.showRemote([{ id: "alice", name: "Alice", color: "#d33", anchor: 0, head: 5 }]));
+      await bob.waitForSelector(".cm-ot-caret-label");
+      expect(await bob.textContent(".cm-ot-caret-label")).toBe("Alice");
+      expect(await bob.textContent(".cm-ot-selection")).toBe("first");
+      await bob.screenshot({ path: SCREENSHOT });
+    });
+  },
+);
