@@ -228,6 +228,12 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
         } catch (error) {
           if (error instanceof Refused) continue;
           const ids = work.kind === "message" ? this.identity(work.result) : { docId: work.docId };
+          if (error instanceof OTError) {
+            // The server refused on purpose (a restore copy that is not a document of its type or
+            // is too large, say): answer with its code, never as a failure the client retries.
+            this.reply(errorMessage({ code: error.code, message: error.message, ...ids }));
+            continue;
+          }
           if (isBackendUnavailable(error)) {
             // The store is down or did not answer in time: a transient refusal, and the
             // connection and its documents stay as they are.

@@ -568,8 +568,9 @@ export class Server {
    * Recreate a lost document from a client's copy (the restore extension, docs/protocol.md
    * "Lost documents and restore"), atomically under the condition of `request.ifEpoch`: of
    * many concurrent restores exactly one wins. The copy must be a valid document of the type
-   * (`bad_message` otherwise). Resolves with the backend's answer; rejects with an OTError
-   * (`bad_message`) when the backend cannot restore.
+   * (`bad_message` otherwise) no larger than `maxDocumentSize` (`too_large` otherwise). Resolves
+   * with the backend's answer; rejects with an OTError (`bad_message`) when the backend cannot
+   * restore.
    */
   async restoreDocument(docId: string, request: RestoreRequest): Promise<{ status: "restored"; epoch: string } | { status: "refused" }> {
     if (!isValidDocId(docId)) throw badDocId(docId);
@@ -582,6 +583,10 @@ export class Server {
       snapshot = type.create(request.snapshot);
     } catch (error) {
       throw new OTError("bad_message", `the restore copy is not a "${type.name}" document: ${error instanceof Error ? error.message : String(error)}`, { docId });
+    }
+    const size = documentSize(type, snapshot);
+    if (this.maxDocumentSize !== Infinity && size > this.maxDocumentSize) {
+      throw new OTError("too_large", `the restore copy of document "${docId}" is ${size} long, past the maximum of ${this.maxDocumentSize} (the server's maxDocumentSize)`, { docId });
     }
     this.groups.delete(docId);
     return await this.queue.run(docId, async () => {

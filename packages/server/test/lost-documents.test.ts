@@ -179,3 +179,62 @@ describe("a lost document", () => {
     expect(await memory.getRecord("doc")).toMatchObject({ v: 5, data: "!abcd" });
   });
 });
+
+describe("a restore under the connection policy's rules", () => {
+  function startWith(options: { maxCreatedDocuments?: number; maxDocumentSize?: number }) {
+    const memory = new MemoryBackend();
+    const server = new Server(memory, options.maxDocumentSize === undefined ? {} : { maxDocumentSize: options.maxDocumentSize });
+    const hub = new Hub({ server, createOnJoin: true, ...(options.maxCreatedDocuments === undefined ? {} : { maxCreatedDocuments: options.maxCreatedDocuments }) });
+    closers.push(async () => {
+      await hub.close();
+      server.guard.close();
+    });
+    const open = (principal?: string) => {
+      const conn = new RecordingConnection();
+      const session = hub.connect(conn, principal === undefined ? {} : { principal });
+      return { conn, send: (m: unknown) => session.receive(JSON.stringify(m)) };
+    };
+    return { memory, open };
+  }
+
+  it("refuses a restoring join of a clientId bound to another principal with forbidden, and restores nothing", async () => {
+    const { memory, open } = startWith({});
+    const owner = open("alice");
+    owner.send({ type: "join", docId: "doc", clientId: "owned-client-0001" });
+    const { epoch } = (await owner.conn.next()) as ServerMessage & { epoch: string };
+    owner.send({ type: "op", docId: "doc", revision: 0, seq: 1, op: [{ i: "a" }] });
+    expect(await owner.conn.next()).toMatchObject({ type: "ack", revision: 1 });
+    const thief = open("mallory");
+    thief.send({ type: "join", docId: "doc", clientId: "owned-client-0001", revision: 5, epoch, restore: { data: "stolen" } });
+    expect(await thief.conn.next()).toMatchObject({ type: "error", code: "forbidden", docId: "doc" });
+    expect(await memory.getRecord("doc")).toEqual({ type: "text", v: 1, data: "a" });
+    expect((await memory.getLineage("doc")).epoch).toBe(epoch);
+  });
+
+  it("counts the restore of a missing document against maxCreatedDocuments", async () => {
+    const { memory, open } = startWith({ maxCreatedDocuments: 1 });
+    const first = open();
+    first.send({ type: "join", docId: "one", clientId: "tab1", revision: 3, epoch: "old-life", restore: { data: "abc" } });
+    expect(await first.conn.next()).toMatchObject({ type: "joined", docId: "one", revision: 3 });
+    const second = open();
+    second.send({ type: "join", docId: "two", clientId: "tab2", revision: 3, epoch: "old-life", restore: { data: "xyz" } });
+    expect(await second.conn.next()).toMatchObject({ type: "error", code: "not_found", docId: "two" });
+    await expect(memory.getRevision("two")).rejects.toMatchObject({ name: "DocumentNotFoundError" });
+  });
+
+  it("refuses a copy that is not a document of the type with bad_message (final), never internal", async () => {
+    const { memory, open } = startWith({});
+    const tab = open();
+    tab.send({ type: "join", docId: "doc", clientId: "tab", revision: 3, epoch: "old-life", restore: { data: { not: "text" } } });
+    expect(await tab.conn.next()).toMatchObject({ type: "error", code: "bad_message", docId: "doc" });
+    await expect(memory.getRevision("doc")).rejects.toMatchObject({ name: "DocumentNotFoundError" });
+  });
+
+  it("refuses a copy larger than maxDocumentSize with too_large", async () => {
+    const { memory, open } = startWith({ maxDocumentSize: 4 });
+    const tab = open();
+    tab.send({ type: "join", docId: "doc", clientId: "tab", revision: 3, epoch: "old-life", restore: { data: "too long" } });
+    expect(await tab.conn.next()).toMatchObject({ type: "error", code: "too_large", docId: "doc" });
+    await expect(memory.getRevision("doc")).rejects.toMatchObject({ name: "DocumentNotFoundError" });
+  });
+});

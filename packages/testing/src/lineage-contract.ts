@@ -141,5 +141,50 @@ export function describeLineageContract(name: string, factory: BackendContractFa
       const winner = winners[0]!;
       expect(await backend.getRecord(docId)).toEqual({ type: "text", v: 10 + winner, data: `copy-${winner}` });
     });
+
+    it("checks the epoch before the client's principal, and keeps a client's principal across a restore in the same epoch", async () => {
+      const { backend } = await open();
+      const docId = freshDocId("epoch-principal");
+      await backend.createDocument(docId, "text", "");
+      const { epoch } = await backend.getLineage(docId);
+      const as = (request: CommitRequest, principal: string): CommitRequest => Object.assign(request, { principal, maxSeqJump: 10 });
+      await expect(backend.commit(docId, as(append("", "a", 1, "w", 1, epoch), "alice"))).resolves.toEqual({ status: "committed", revision: 1 });
+      // Another principal in another epoch: the epoch answers first.
+      await expect(backend.commit(docId, as(append("a", "b", 2, "w", 2, "another-epoch"), "mallory"))).rejects.toMatchObject({ name: "DocumentReplacedError" });
+      await expect(backend.commit(docId, as(append("a", "b", 2, "w", 2, epoch), "mallory"))).resolves.toEqual({ status: "forbidden" });
+      // The document lost its latest commits and is restored in the same epoch: the binding stays.
+      const restored = await backend.restoreDocument(docId, restoreOf("abc", 3, { ifEpoch: epoch, fromEpoch: epoch }));
+      expect(restored).toMatchObject({ status: "restored" });
+      const now = (restored as { epoch: string }).epoch;
+      await expect(backend.commit(docId, as(append("abc", "x", 4, "w", 2, now), "mallory"))).resolves.toEqual({ status: "forbidden" });
+      await expect(backend.commit(docId, as(append("abc", "x", 4, "w", 20, now), "alice"))).resolves.toEqual({ status: "seq_too_far", lastSeq: 1 });
+      await expect(backend.commit(docId, as(append("abc", "x", 4, "w", 2, now), "alice"))).resolves.toEqual({ status: "committed", revision: 4 });
+      expect(await backend.getRecord(docId)).toEqual({ type: "text", v: 4, data: "abcx" });
+    });
+
+    it("commitBatch (optional): every op expects the batch's epoch, and each is checked for its principal and seq jump", async (ctx) => {
+      const { backend } = await open();
+      if (backend.commitBatch === undefined) ctx.skip();
+      const docId = freshDocId("batch-epoch");
+      await backend.createDocument(docId, "text", "");
+      const { epoch } = await backend.getLineage(docId);
+      const as = (request: CommitRequest, principal: string): CommitRequest => Object.assign(request, { principal, maxSeqJump: 10 });
+      await expect(backend.commitBatch!(docId, [as(append("", "a", 1, "w", 1, "another-epoch"), "alice")])).rejects.toMatchObject({
+        name: "DocumentReplacedError",
+        epoch,
+      });
+      expect(await backend.getRevision(docId)).toBe(0);
+      await expect(
+        backend.commitBatch!(docId, [as(append("", "a", 1, "w", 1, epoch), "alice"), as(append("a", "b", 2, "v", 1, epoch), "bob")]),
+      ).resolves.toEqual({ committed: [1, 2] });
+      await expect(
+        backend.commitBatch!(docId, [as(append("ab", "c", 3, "v", 2, epoch), "bob"), as(append("abc", "x", 4, "w", 2, epoch), "mallory")]),
+      ).resolves.toEqual({ committed: [3], stop: { status: "forbidden" } });
+      await expect(backend.commitBatch!(docId, [as(append("abc", "x", 4, "w", 12, epoch), "alice")])).resolves.toEqual({
+        committed: [],
+        stop: { status: "seq_too_far", lastSeq: 1 },
+      });
+      expect(await backend.getRecord(docId)).toEqual({ type: "text", v: 3, data: "abc" });
+    });
   });
 }
