@@ -24,6 +24,7 @@ describe("parseDemoConfig", () => {
       RATE_LIMIT: "0",
       RATE_BURST: "7",
       HISTORY_LIMIT: "50",
+      STORAGE_TIMEOUT_MS: "1500",
       MAX_DOCUMENTS: "20",
       PUBLIC_DIR: "/srv/page",
     });
@@ -36,6 +37,7 @@ describe("parseDemoConfig", () => {
       rateLimit: 0,
       rateBurst: 7,
       historyLimit: 50,
+      storageTimeoutMs: 1500,
       maxDocuments: 20,
       publicDir: "/srv/page",
       verbose: false,
@@ -85,6 +87,7 @@ describe("parseDemoConfig", () => {
       ["--rate-limit", "RATE_LIMIT"],
       ["--rate-burst", "RATE_BURST"],
       ["--history", "HISTORY_LIMIT"],
+      ["--storage-timeout", "STORAGE_TIMEOUT_MS"],
       ["--public-dir", "PUBLIC_DIR"],
     ]) {
       expect(text).toMatch(new RegExp(`${flag}\\s+${env}\\s`));

@@ -20,6 +20,12 @@ export interface DemoConfig {
   /** Ops kept per document for resuming clients; older resumes get a snapshot. @default 1000 */
   readonly historyLimit: number;
   /**
+   * Deadline of every storage call in milliseconds: a store that does not answer in time is
+   * answered `unavailable` (clients retry) and `/healthz` says 503 until it answers again.
+   * @default 5000
+   */
+  readonly storageTimeoutMs: number;
+  /**
    * Documents this instance creates on join, at most; joins of further unknown documents are
    * refused with `not_found`. Bounds the memory (or Redis keys) visitors can make it hold.
    * @default 10000
@@ -49,6 +55,7 @@ export const DEMO_DEFAULTS: DemoConfig = {
   rateLimit: 100,
   rateBurst: 1000,
   historyLimit: 1000,
+  storageTimeoutMs: 5000,
   maxDocuments: 10_000,
   publicDir: undefined,
   verbose: false,
@@ -70,6 +77,7 @@ const SETTINGS = {
   rateLimit: { flag: "rate-limit", env: "RATE_LIMIT", help: "messages per second per connection (0: no limit)" },
   rateBurst: { flag: "rate-burst", env: "RATE_BURST", help: "messages a connection may send at once above the rate" },
   historyLimit: { flag: "history", env: "HISTORY_LIMIT", help: "ops kept per document for resuming clients" },
+  storageTimeoutMs: { flag: "storage-timeout", env: "STORAGE_TIMEOUT_MS", help: "ms a storage call may take before clients are told to retry" },
   maxDocuments: { flag: "max-documents", env: "MAX_DOCUMENTS", help: "documents this instance creates on join, at most" },
   publicDir: { flag: "public-dir", env: "PUBLIC_DIR", help: "folder with the editor page (default: the build's dist/public)" },
 } as const satisfies Record<Exclude<keyof DemoConfig, "verbose">, Setting>;
@@ -157,6 +165,7 @@ export function parseDemoConfig(argv: readonly string[], env: Readonly<Record<st
       rateLimit: integer(SETTINGS.rateLimit, DEMO_DEFAULTS.rateLimit, 0),
       rateBurst: integer(SETTINGS.rateBurst, DEMO_DEFAULTS.rateBurst, 1),
       historyLimit: integer(SETTINGS.historyLimit, DEMO_DEFAULTS.historyLimit, 1),
+      storageTimeoutMs: integer(SETTINGS.storageTimeoutMs, DEMO_DEFAULTS.storageTimeoutMs, 1, 600_000),
       maxDocuments: integer(SETTINGS.maxDocuments, DEMO_DEFAULTS.maxDocuments, 1),
       publicDir: raw(SETTINGS.publicDir)?.text,
       verbose: values["verbose"] === true,

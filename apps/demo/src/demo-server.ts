@@ -67,7 +67,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   const storage = config.redisUrl === undefined ? memoryStorage(config) : await redisStorage(config.redisUrl, config, logger);
   // Prometheus metrics of this instance at /metrics, with the process's own (CPU, memory, event loop).
   const metrics = createPrometheusMetrics({ defaultMetrics: true });
-  const server = new Server(storage.backend, { logger, metrics });
+  const server = new Server(storage.backend, { logger, metrics, backendTimeoutMs: config.storageTimeoutMs });
   const hub = new Hub({
     server,
     pubsub: storage.pubsub,
@@ -100,6 +100,24 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   // several instances needs no sticky sessions for them.
   const sse = createSseHandler({ hub: presenceHub, policy, logger, sharedSessions: { pubsub: storage.pubsub } });
 
+  /**
+   * 200 while the storage answers, 503 while it does not (within the storage deadline), so that
+   * a load balancer routes around an instance that cannot save; the page shows it too.
+   */
+  const answerHealth = async (res: ServerResponse): Promise<void> => {
+    const health = await server.checkHealth();
+    // Read by pages of other instances (?servers=...), hence CORS; it holds no secret.
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    sendJson(res, health.reachable ? 200 : 503, {
+      ok: health.reachable,
+      backend: storage.kind,
+      storage: health.reachable ? "reachable" : "unreachable",
+      since: new Date(health.since).toISOString(),
+      ...(health.reachable || health.lastError === undefined ? {} : { error: health.lastError }),
+      connections: ws.connectionCount + sse.sessionCount,
+    });
+  };
+
   http.on("request", (req: IncomingMessage, res: ServerResponse) => {
     // Any request target a client can send must be answered, never thrown on: new URL() throws
     // on "//" and reads "//ws" as a host.
@@ -109,7 +127,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
       return;
     }
     if (url.pathname === "/healthz") {
-      sendJson(res, 200, { ok: true, backend: storage.kind, connections: ws.connectionCount + sse.sessionCount });
+      void answerHealth(res);
       return;
     }
     if (url.pathname === "/stats") {
@@ -162,6 +180,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
         // Idle keep-alive connections (page and stats requests) would hold close() open.
         http.closeAllConnections();
         await stopped;
+        server.guard.close();
         await storage.close();
       })();
       return closing;

@@ -9,9 +9,11 @@
  * wrote them.
  *
  * Layout of a document (see `DocumentKeys`): the hash `doc` (`type`, `v`, `snapv`, `snapshot`,
- * `oldest`, `nonce`), the list `history` (entry `i` is the op of revision `oldest + i`), the
- * hash `seqs` (clientId -> `"seq:revision"`) and the hash `owners` (clientId -> the principal
- * the client is bound to; an entry only for clients in `seqs`).
+ * `oldest`, `nonce`, and after a restore `rrev` and maybe `rfrom`), the list `history` (entry
+ * `i` is the op of revision `oldest + i`), the hash `seqs` (clientId -> `"seq:revision"`) and
+ * the hash `owners` (clientId -> the principal the client is bound to; an entry only for
+ * clients in `seqs`). The `nonce` is set when the document is created (or restored) and never
+ * changes otherwise: it is the document's epoch.
  */
 
 /** A script as ioredis `defineCommand` takes it. */
@@ -38,13 +40,14 @@ return 1
 /**
  * The commit of one op (see {@link COMMIT_SCRIPT}) as a Lua function of the per-op arguments
  * (revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "",
- * principal or ""); the shared ones are read from ARGV 6-9, 11, 12 and 14 as COMMIT_SCRIPT
- * numbers them.
+ * principal or "", expected epoch or ""); the shared ones are read from ARGV 6-9, 11, 12 and 14
+ * as COMMIT_SCRIPT numbers them.
  */
 const COMMIT_ONE = `
-local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, principal)
+local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, principal, epoch)
   local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce', 'turn')
   if not doc[1] then return {'missing'} end
+  if epoch ~= '' and doc[4] ~= epoch then return {'replaced', doc[4]} end
   local revision = tonumber(revisionArg)
   local tracked = clientId ~= '' and seq ~= ''
   local owner = false
@@ -149,7 +152,7 @@ end
 `;
 
 /**
- * Commit one op atomically: existence, the client's principal, duplicate `(clientId, seq)`, how
+ * Commit one op atomically: existence, epoch, the client's principal, duplicate `(clientId, seq)`, how
  * far the seq jumps, compare-and-set on the revision, append to history, record the seq (and the
  * principal, on the client's first commit with one), store the snapshot when one is passed,
  * trim history and the seq table, and PUBLISH the commit notice, so publication order is commit
@@ -162,10 +165,11 @@ end
  * revision the op was based on or "" (no kept-history check), 11 the caller's id (one per
  * adapter), 12 how many milliseconds to hold the next revision for the caller if this commit
  * conflicts ("0": do not), 13 the submitter's principal or "", 14 the most a seq may jump above
- * the client's last committed one or "" (no limit).
+ * the client's last committed one or "" (no limit), 15 the epoch (nonce) the caller read the
+ * document in, or "" (no check).
  *
- * Checks in this order: existence, principal (a client bound to another principal), duplicate,
- * seq jump, kept history (the ops after the base revision
+ * Checks in this order: existence, epoch, principal (a client bound to another principal),
+ * duplicate, seq jump, kept history (the ops after the base revision
  * must still be kept: a join may already have been answered with a snapshot because they were
  * not), the turn, revision.
  *
@@ -177,8 +181,9 @@ end
  * otherwise succeed wait, so a turn never lets anything commit that the revision check alone
  * would refuse.
  *
- * Returns `{'missing'}`, `{'forbidden'}`, `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`,
- * `{'seq_too_far', lastSeq}`, `{'trimmed', oldest}`, `{'reserved', msLeft}`, `{'conflict', current, entries}` or
+ * Returns `{'missing'}`, `{'replaced', nonce}`, `{'forbidden'}`,
+ * `{'duplicate', lastSeq, revisionOfThatSeq or '-1'}`, `{'seq_too_far', lastSeq}`,
+ * `{'trimmed', oldest}`, `{'reserved', msLeft}`, `{'conflict', current, entries}` or
  * `{'committed', revision, nonce}`. A conflict's `entries` are the history entries of
  * revisions `revision .. current`, so the caller can transform and retry in one round trip;
  * `false` (nil in the reply) when the document is not ahead or they are no longer all kept.
@@ -191,7 +196,7 @@ export const COMMIT_SCRIPT: LuaScript = {
   numberOfKeys: 4,
   lua: `
 ${COMMIT_ONE}
-return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13])
+return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13], ARGV[15])
 `,
 };
 
@@ -201,9 +206,10 @@ return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13]
  * order, same notice published, so publication order is revision order), and the script stops
  * at the first that is not committed; nothing after it is tried.
  *
- * KEYS: doc, history, seqs, owners. ARGV: 1-5, 10 and 13 unused (""), 6-9, 11, 12 and 14 as for
- * COMMIT_SCRIPT; then seven per op from 15 on: revision, history entry JSON, clientId or "",
- * seq or "", snapshot JSON or "", base or "", principal or "".
+ * KEYS: doc, history, seqs, owners. ARGV: 1 the epoch every op expects, or ""; 2-5, 10, 13 and
+ * 15 unused (""); 6-9, 11, 12 and 14 as for COMMIT_SCRIPT; then seven per op from 16 on:
+ * revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "",
+ * principal or "".
  *
  * Returns the list of the replies COMMIT_SCRIPT would give, one per op tried: every one but the
  * last is `committed`; the last is the reason the script stopped when it is not.
@@ -213,8 +219,8 @@ export const COMMIT_BATCH_SCRIPT: LuaScript = {
   lua: `
 ${COMMIT_ONE}
 local out = {}
-for a = 15, #ARGV - 6, 7 do
-  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6])
+for a = 16, #ARGV - 6, 7 do
+  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[1])
   out[#out + 1] = reply
   if reply[1] ~= 'committed' then return out end
 end
@@ -266,5 +272,46 @@ if ARGV[2] ~= '' and tonumber(ARGV[2]) < current then to = tonumber(ARGV[2]) end
 if to < from then return {'ok', {}} end
 if from < oldest then return {'trimmed', doc[2]} end
 return {'ok', redis.call('LRANGE', KEYS[2], from - oldest, to - oldest)}
+`,
+};
+
+/**
+ * Recreate a lost document from a client's copy, atomically, when it does not exist, or when it
+ * exists in the expected epoch (nonce) at a revision below the copy's. The document becomes the
+ * copy at its revision, with a new nonce, no history (the oldest kept revision is the next one),
+ * the copy's revision and epoch recorded (`rrev`, `rfrom`), and the given seq-table entries
+ * merged in (the higher seq wins; the owners of the clients it already knew stay bound); then
+ * the restore notice is published.
+ *
+ * KEYS: doc, history, seqs, owners. ARGV: 1 type, 2 snapshot JSON, 3 revision, 4 new nonce, 5 the
+ * copy's epoch or "", 6 the expected epoch or "" (then only a missing document is restored),
+ * 7 channel, 8 notice JSON, 9 unused; then pairs of seq-table key and seq from 10 on.
+ * Returns 1 when restored, 0 when the condition did not hold (nothing written).
+ */
+export const RESTORE_SCRIPT: LuaScript = {
+  numberOfKeys: 4,
+  lua: `
+local doc = redis.call('HMGET', KEYS[1], 'v', 'nonce')
+if doc[1] then
+  if ARGV[6] == '' or doc[2] ~= ARGV[6] or tonumber(doc[1]) >= tonumber(ARGV[3]) then return 0 end
+else
+  -- Leftovers of a document whose hash is gone would corrupt the restored one.
+  redis.call('DEL', KEYS[3], KEYS[4])
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+local rev = ARGV[3]
+redis.call('HSET', KEYS[1], 'type', ARGV[1], 'v', rev, 'snapv', rev, 'snapshot', ARGV[2], 'oldest', tostring(tonumber(rev) + 1), 'nonce', ARGV[4], 'rrev', rev)
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'rfrom', ARGV[5]) end
+for i = 10, #ARGV - 1, 2 do
+  local last = redis.call('HGET', KEYS[3], ARGV[i])
+  local keep = false
+  if last then
+    local sep = string.find(last, ':', 1, true)
+    keep = tonumber(string.sub(last, 1, sep - 1)) >= tonumber(ARGV[i + 1])
+  end
+  if not keep then redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1] .. ':' .. rev) end
+end
+redis.call('PUBLISH', ARGV[7], ARGV[8])
+return 1
 `,
 };

@@ -5,6 +5,7 @@ import {
   CLIENT_NOTICE_CHANNEL,
   DocumentExistsError,
   DocumentNotFoundError,
+  DocumentReplacedError,
   HistoryTrimmedError,
   type CommitBatchResult,
   isClientNotice,
@@ -13,14 +14,17 @@ import {
   type CommitRequest,
   type CommitResult,
   type CommittedOp,
+  type DocumentLineage,
   type DocumentRecord,
   type IBackendAdapter,
   type Logger,
   type PubSub,
   type PubSubListener,
+  type RestoreRequest,
+  type RestoreResult,
 } from "@open-ot/server";
 import { documentKeys, type DocumentKeys } from "./document-keys.js";
-import { COMMIT_BATCH_SCRIPT, COMMIT_SCRIPT, CREATE_SCRIPT, LOAD_SCRIPT, RANGE_SCRIPT } from "./lua-scripts.js";
+import { COMMIT_BATCH_SCRIPT, COMMIT_SCRIPT, CREATE_SCRIPT, LOAD_SCRIPT, RANGE_SCRIPT, RESTORE_SCRIPT } from "./lua-scripts.js";
 import { RedisSubscriber } from "./redis-subscriber.js";
 import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-error.js";
 import { SnapshotCache, type CachedSnapshot } from "./snapshot-cache.js";
@@ -110,6 +114,7 @@ interface ScriptCommands {
   otCommitBatch: Script;
   otLoad: Script;
   otRange: Script;
+  otRestore: Script;
 }
 
 /**
@@ -280,6 +285,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     this.redis.defineCommand("otCommitBatch", COMMIT_BATCH_SCRIPT);
     this.redis.defineCommand("otLoad", LOAD_SCRIPT);
     this.redis.defineCommand("otRange", RANGE_SCRIPT);
+    this.redis.defineCommand("otRestore", RESTORE_SCRIPT);
     this.scripts = this.redis as unknown as ScriptCommands;
     this.subscriber = new RedisSubscriber(
       // No ready check on the subscriber: its INFO can reach Redis after a SUBSCRIBE and is then
@@ -401,12 +407,14 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     if (requests.length === 0) return { committed: [] };
     const keys: DocumentKeys = documentKeys(docId);
     const args: (string | number)[] = [];
+    const epoch = requests[0]!.epoch;
     const maxSeqJump = requests[0]!.maxSeqJump;
     for (const [i, request] of requests.entries()) {
       checkRevision(request.revision, "commitBatch: request.revision", 1);
       if (i > 0 && request.revision !== requests[i - 1]!.revision + 1) {
         throw new TypeError("commitBatch: the requests' revisions must be consecutive");
       }
+      if (request.epoch !== epoch) throw new TypeError("commitBatch: every request must expect the same epoch");
       if (request.maxSeqJump !== maxSeqJump) throw new TypeError("commitBatch: the requests must have the same maxSeqJump");
       const snapshot = this.snapshotDue(request.revision) ? this.encode(request.snapshot, "request.snapshot") : undefined;
       args.push(...this.commitArgs(request, snapshot));
@@ -418,7 +426,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
           keys.history,
           keys.seqs,
           keys.owners,
-          "",
+          epoch ?? "",
           "",
           "",
           "",
@@ -429,6 +437,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
           hold,
           "",
           seqJumpArg(maxSeqJump),
+          "",
           ...args,
         ),
       ),
@@ -507,6 +516,63 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     const v = await this.call("getRevision", false, () => this.redis.hget(keys.doc, "v"));
     if (v === null) throw new DocumentNotFoundError(docId);
     return Number(v);
+  }
+
+  /** The document's revision and epoch (its nonce), and what it was restored from, in one read. */
+  async getLineage(docId: string): Promise<DocumentLineage> {
+    const keys = documentKeys(docId);
+    const [v, nonce, rrev, rfrom] = await this.call("getLineage", false, () => this.redis.hmget(keys.doc, "v", "nonce", "rrev", "rfrom"));
+    if (v === null || v === undefined || nonce === null || nonce === undefined) throw new DocumentNotFoundError(docId);
+    const lineage: DocumentLineage = { revision: Number(v), epoch: nonce };
+    if (rrev !== null && rrev !== undefined) {
+      lineage.restoredFrom = rfrom === null || rfrom === undefined ? { revision: Number(rrev) } : { epoch: rfrom, revision: Number(rrev) };
+    }
+    return lineage;
+  }
+
+  /**
+   * Recreate a lost document from a client's copy in one script run (see
+   * {@link IBackendAdapter.restoreDocument}); publishes the restore notice on the document's
+   * channel. Of many concurrent restores exactly one is answered `restored`.
+   */
+  async restoreDocument(docId: string, request: RestoreRequest): Promise<RestoreResult> {
+    const keys = documentKeys(docId);
+    checkRevision(request.revision, "restoreDocument: request.revision", 0);
+    this.requireType(request.type, docId);
+    const nonce = randomUUID();
+    const seqArgs: string[] = [];
+    for (const [key, seq] of Object.entries(request.seqs ?? {})) {
+      checkClientId(key, "restoreDocument");
+      if (!isValidSeq(seq)) throw new TypeError(`restoreDocument: seqs must be positive safe integers, got ${String(seq)} for ${key}`);
+      seqArgs.push(key, String(seq));
+    }
+    const notice = this.encode({ docId, revision: request.revision, op: null, restored: nonce }, "notice");
+    const restored = await this.call("restoreDocument", true, () =>
+      this.scripts.otRestore(
+        keys.doc,
+        keys.history,
+        keys.seqs,
+        keys.owners,
+        request.type,
+        this.encode(request.snapshot, "snapshot"),
+        String(request.revision),
+        nonce,
+        request.fromEpoch ?? "",
+        request.ifEpoch ?? "",
+        keys.channel,
+        notice,
+        "",
+        ...seqArgs,
+      ),
+    );
+    if (restored !== 1) return { status: "refused" };
+    this.cache.set(docId, { nonce, revision: request.revision, data: request.snapshot });
+    return { status: "restored", epoch: nonce };
+  }
+
+  /** Resolves once Redis answers PING; rejects with {@link RedisUnavailableError} when it cannot be reached. */
+  async ping(): Promise<void> {
+    await this.call("ping", false, () => this.redis.ping());
   }
 
   // ------------------------------------------------------------------ PubSub
@@ -598,6 +664,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
           hold,
           principalArg,
           seqJumpArg(request.maxSeqJump),
+          request.epoch ?? "",
         ),
       ),
     );
@@ -679,6 +746,8 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     switch (reply[0]) {
       case "missing":
         throw new DocumentNotFoundError(docId);
+      case "replaced":
+        throw new DocumentReplacedError(docId, replyString(reply[1], "commit"));
       case "duplicate": {
         const lastSeq = Number(reply[1]);
         const at = Number(reply[2]);

@@ -34,12 +34,49 @@ describe("RedisSubscriber", () => {
     await subscriber.subscribe("b", () => undefined);
     expect(connection.subscribed).toEqual([["a"], ["b"]]);
 
+    // ioredis announces every new connection with "connect" before its "ready".
     connection.emit("close");
+    connection.emit("connect");
     connection.emit("ready");
     await new Promise((resolve) => setImmediate(resolve));
 
     expect(connection.subscribed.at(-1)?.sort()).toEqual(["a", "b"]);
     expect(caughtUp).toBe(1);
+  });
+
+  it("replaces a connection reported ready after it closed (ioredis without a ready check), and resubscribes on the new one", async () => {
+    const connections: FakeConnection[] = [];
+    const subscriber = new RedisSubscriber(
+      () => {
+        const created = new FakeConnection();
+        connections.push(created);
+        return created as unknown as Redis;
+      },
+      "test",
+      silentLogger,
+    );
+    let caughtUp = 0;
+    subscriber.onResubscribe(() => caughtUp++);
+    await subscriber.subscribe("a", () => undefined);
+    const [first] = connections;
+    first!.emit("ready");
+    // Through a proxy whose Redis is down: connected, closed at once, then a stale "ready".
+    first!.emit("close");
+    first!.emit("connect");
+    first!.emit("close");
+    first!.emit("ready");
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(connections).toHaveLength(2);
+    const second = connections[1]!;
+    second.emit("connect");
+    second.emit("ready");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(second.subscribed).toEqual([["a"]]);
+    expect(caughtUp).toBe(1);
+    // The stale connection is let go: its events change nothing any more.
+    first!.emit("ready");
+    expect(connections).toHaveLength(2);
+    await subscriber.close();
   });
 
   it("does not resubscribe on a first ready that follows no drop", async () => {

@@ -11,6 +11,9 @@ import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-
  */
 type State = "idle" | "connecting" | "ready" | "interrupted" | "closed";
 
+/** Pause before a replacement connection (see `RedisSubscriber.replace`), so a proxy that keeps closing is not hammered. */
+const REPLACE_DELAY_MS = 100;
+
 /**
  * One subscribe() call; a wrapper so the same function subscribed twice is two subscriptions.
  * `deliver` hands a parsed message to the listener if it has the shape the listener expects,
@@ -22,8 +25,10 @@ interface Subscription {
 
 interface Channel {
   readonly subscriptions: Set<Subscription>;
-  /** Settles when Redis confirmed the SUBSCRIBE of this channel. */
+  /** Settles when Redis confirmed the SUBSCRIBE of this channel (its own, or a resubscribe of every channel). */
   readonly subscribed: Promise<void>;
+  /** Resolve `subscribed` (a resubscribe confirmed it, whatever became of the first SUBSCRIBE). */
+  readonly confirm: () => void;
 }
 
 /** True when `value` has the shape of a {@link CommitNotice}; what {@link RedisSubscriber.subscribe} checks unless told otherwise. */
@@ -85,14 +90,18 @@ export class RedisSubscriber {
     }
     let entry = this.channels.get(channel);
     if (entry === undefined) {
-      const subscribed = connection.subscribe(channel).then(
-        () => undefined,
-        (error: unknown) => {
-          if (this.channels.get(channel) === entry) this.channels.delete(channel);
-          throw this.wrap(error, `subscribe to ${channel}`);
-        },
-      );
-      entry = { subscriptions: new Set(), subscribed };
+      let confirm!: () => void;
+      const subscribed = new Promise<void>((resolve, reject) => {
+        confirm = resolve;
+        connection.subscribe(channel).then(
+          () => resolve(),
+          (error: unknown) => {
+            if (this.channels.get(channel) === entry) this.channels.delete(channel);
+            reject(this.wrap(error, `subscribe to ${channel}`));
+          },
+        );
+      });
+      entry = { subscriptions: new Set(), subscribed, confirm };
       this.channels.set(channel, entry);
     }
     const subscription: Subscription = {
@@ -147,10 +156,23 @@ export class RedisSubscriber {
     if (this.connection !== undefined) return this.connection;
     const connection = this.connect();
     this.connection = connection;
-    this.setState("connecting");
+    // A replacement connection keeps "interrupted": its first "ready" resubscribes and catches up.
+    if (this.state === "idle") this.setState("connecting");
     connection.on("message", (channel: string, text: string) => this.dispatch(channel, text));
-    connection.on("ready", () => this.onReady(connection));
+    // Without a ready check, ioredis can report "ready" for a connection that closed right after
+    // it connected (its "close" and "reconnecting" come first); it then believes it is ready,
+    // never reconnects, and the subscriptions go silent for good. Seen through a TCP proxy whose
+    // upstream Redis is down: the proxy accepts, then closes. Such a connection is replaced.
+    let closedSinceConnect = false;
+    connection.on("connect", () => {
+      closedSinceConnect = false;
+    });
+    connection.on("ready", () => {
+      if (closedSinceConnect) this.replace(connection);
+      else this.onReady(connection);
+    });
     connection.on("close", () => {
+      closedSinceConnect = true;
       // A drop before the first "ready" counts too: SUBSCRIBEs may already have been confirmed
       // on the socket that just closed, and they died with it. Marking it interrupted makes the
       // next "ready" subscribe every channel again and tell the listeners to catch up; leaving
@@ -163,6 +185,21 @@ export class RedisSubscriber {
     return connection;
   }
 
+  /** Drop a connection ioredis wrongly believes ready, and open another after a short pause. */
+  private replace(connection: Redis): void {
+    if (this.connection !== connection || this.state === "closed") return;
+    this.logger.warn?.("RedisAdapter subscriber: the connection closed as it opened; replacing it", { where: this.where });
+    this.connection = undefined;
+    if (this.state === "ready" || this.state === "connecting") this.setState("interrupted");
+    connection.removeAllListeners();
+    connection.on("error", () => undefined);
+    connection.disconnect();
+    const timer = setTimeout(() => {
+      if (this.state !== "closed" && this.connection === undefined) this.open();
+    }, REPLACE_DELAY_MS);
+    timer.unref?.();
+  }
+
   private onReady(connection: Redis): void {
     if (this.state === "connecting") {
       this.setState("ready");
@@ -170,10 +207,13 @@ export class RedisSubscriber {
     }
     if (this.state !== "interrupted") return;
     this.setState("ready");
+    const entries = [...this.channels.values()];
     const names = [...this.channels.keys()];
     const resubscribed = names.length > 0 ? connection.subscribe(...names) : Promise.resolve(0);
     resubscribed.then(
       () => {
+        // A SUBSCRIBE sent on the connection that dropped may never be answered: this one counts.
+        for (const entry of entries) entry.confirm();
         for (const listener of [...this.resubscribeListeners]) {
           try {
             listener();

@@ -1,25 +1,17 @@
+import { BackendUnavailableError } from "@open-ot/server";
+
 /**
  * A call failed because Redis could not be reached or could not serve it (connection down,
- * reconnect attempts exhausted, still loading its data). The server answers such failures with
- * the protocol code `internal`; clients resend after a while.
+ * reconnect attempts exhausted, still loading its data): the `BackendUnavailableError` of
+ * @open-ot/server, which the server answers with the protocol code `unavailable` (transient);
+ * clients send the request again later.
  *
  * `sent` tells whether the command may have reached Redis: when it was not sent, nothing
  * changed; when it was, a commit may have been applied before its reply was lost, and resending
  * it with the same `(clientId, seq)` is safe (it then comes back as a duplicate).
  */
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends BackendUnavailableError {
   override readonly name = "RedisUnavailableError";
-  /** The protocol error code a server reports for this failure. */
-  readonly code = "internal" as const;
-
-  constructor(
-    message: string,
-    /** Whether the command may have reached Redis (see the class comment). */
-    readonly sent: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Reply errors by which Redis says "not now" rather than "wrong command". */

@@ -1,6 +1,6 @@
 // The backend and pub/sub contract suites of @open-ot/testing against RedisAdapter, each test on
 // a redis-server of its own.
-import { describeBackendContract, describePubSubContract } from "@open-ot/testing";
+import { describeBackendContract, describeLineageContract, describePubSubContract } from "@open-ot/testing";
 import { startRedisServer } from "@open-ot/harness";
 import { RedisAdapter, type RedisAdapterOptions } from "../src/index.js";
 
@@ -23,6 +23,20 @@ function contractFor(label: string, adapterOptions: RedisAdapterOptions): void {
 }
 
 contractFor("defaults", {});
+describeLineageContract("RedisAdapter", async () => {
+  const redis = await startRedisServer();
+  const backend = new RedisAdapter(redis.url);
+  const observer = new RedisAdapter(redis.url);
+  return {
+    backend,
+    pubsub: observer,
+    async cleanup() {
+      await backend.close();
+      await observer.close();
+      await redis.stop();
+    },
+  };
+});
 // A snapshot every 3 revisions and no cache: every load rebuilds from the stored snapshot plus ops.
 contractFor("snapshotEvery 3, no cache", { snapshotEvery: 3, snapshotCacheSize: 0 });
 

@@ -91,7 +91,7 @@ describe("two instances sharing Redis", () => {
     expectComplete(everyone, total, new Map([[writerA, perWriter], [writerB, perWriter]]));
   });
 
-  it("Redis stopped mid-editing: submits are refused with internal while it is down, then editing resumes with no op lost or doubled", async () => {
+  it("Redis stopped mid-editing: submits are refused with unavailable while it is down, then editing resumes with no op lost or doubled", async () => {
     const hubA = instance();
     const hubB = instance();
     const writerA = await client(hubA, "writer-a");
@@ -105,7 +105,7 @@ describe("two instances sharing Redis", () => {
     const wentDown = new Promise<void>((resolve) => (down = resolve));
     const refusals: string[] = [];
 
-    // A writer resends an op refused with `internal` under the same seq once Redis is back: if
+    // A writer resends an op refused with `unavailable` under the same seq once Redis is back: if
     // the first try was in fact committed, de-duplication drops the copy.
     async function write(writer: ProtocolClient): Promise<void> {
       for (let seq = 1; seq <= perWriter; seq++) {
@@ -139,13 +139,13 @@ describe("two instances sharing Redis", () => {
     await waitUntil(() => refusals.length > 0, "a submit refused while Redis is down", 10_000);
     await redis.start();
     // Writers resend once both instances reach Redis again (a real client backs off meanwhile).
-    for (const { adapter } of instances) {
-      await waitUntil(() => adapter.getRevision("doc").then(() => true, () => false), "the instance to reconnect", 10_000);
+    for (const { hub } of instances) {
+      await waitUntil(async () => (await hub.checkHealth()).reachable, "the instance to reach Redis again", 10_000);
     }
     back?.();
     await writing;
 
-    expect(new Set(refusals)).toEqual(new Set(["internal"]));
+    expect(new Set(refusals)).toEqual(new Set(["unavailable"]));
     const total = perWriter * 2;
     const everyone = [writerA, writerB, reader];
     await waitUntil(() => everyone.every((c) => c.revision >= total), "every client to reach the last revision", 10_000);

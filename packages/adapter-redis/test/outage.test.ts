@@ -79,7 +79,7 @@ describe("Redis down in the middle of editing", () => {
       expect(outcome.status).toBe("rejected");
       const reason = (outcome as PromiseRejectedResult).reason as RedisUnavailableError;
       expect(reason).toBeInstanceOf(RedisUnavailableError);
-      expect(reason.code).toBe("internal");
+      expect(reason.code).toBe("unavailable");
       expect(reason.message).toContain(`Redis at 127.0.0.1:${redis.port}`);
     }
     await waitUntil(() => failures.length > 0, "the editor to meet the outage", 10_000);

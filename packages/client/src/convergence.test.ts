@@ -1,7 +1,7 @@
 // Randomised convergence: N OTClients over simulated transports against a reference server,
 // with deliveries interleaved at random, connections broken (some of what was on the wire
 // still arrives), rejoins, short histories (snapshots instead of replays), refusals injected
-// once per op, and now and then a lost delivery (a gap the client must notice and rejoin for). After draining, every client must hold the server's text, and each
+// once per op and now and then for a join (transient ones retried), and now and then a lost delivery (a gap the client must notice and rejoin for). After draining, every client must hold the server's text, and each
 // client's ops must have been committed exactly once, in seq order with no seq left out.
 import { TextType, type TextOp } from "@open-ot/core";
 import { describe, expect, it } from "vitest";
@@ -63,11 +63,12 @@ const reached = {
 async function run(seed: number): Promise<void> {
   const random = seededRandom(seed);
   const insertOnly = seed % 2 === 0;
-  const refusals: InjectedRefusal[] = ["internal", "resync_required", "bad_revision"];
+  const refusals: InjectedRefusal[] = ["internal", "unavailable", "rate_limited", "resync_required", "bad_revision"];
   const server = new ReferenceServer({
     docId: DOC,
     keep: pick(random, [1, 3, 8, 1000]),
     refuse: () => (random() < 0.05 ? pick(random, refusals) : undefined),
+    refuseJoin: () => (random() < 0.03 ? "unavailable" : undefined),
   });
 
   const clients: SimClient[] = [];
@@ -77,6 +78,8 @@ async function run(seed: number): Promise<void> {
     const transport = kind === "plain" ? new SimTransport(server) : new SimReconnectingTransport(server, kind === "reconnecting+queue");
     const client = new OTClient<string, TextOp>({
       type: TextType, transport, docId: DOC, clientId: `c${i}`,
+      // Transient refusals are retried after a timer; the simulation drives turns, not time.
+      retry: { initialDelay: 0, maxDelay: 0 },
       logger: {
         warn: (message) => void (message.startsWith("revision gap") && reached.gapRejoins++),
         debug: (message) => void (message.startsWith("ignored traffic that arrived before") && reached.ignoredStaleTraffic++),

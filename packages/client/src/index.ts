@@ -6,7 +6,12 @@ export type {
   JoinReason,
   ResyncEvent,
   RemoteOpEvent,
+  OTClientStatus,
+  LostDocument,
+  RestoredEvent,
 } from "./ot-client-events.js";
+export { retryDelay, DEFAULT_RETRY, type RetryOptions } from "./retry-delay.js";
+export { refusalAction } from "./refusal-advice.js";
 export { OTClientError, type ClientErrorCode, type OTClientErrorDetails } from "./ot-client-error.js";
 export type { ClientState, PendingOp, StateContext, SyncStateName, RemoteOpResult } from "./client-state.js";
 export { ImpossibleTransitionError, transformPast } from "./client-state.js";

@@ -15,6 +15,8 @@ import type { ErrorCode } from "@open-ot/core";
  *   (an `ack` with nothing pending, a remote op that does not apply...); the client resyncs.
  * - `doc_type_mismatch`: the document's `docType` is not the client's type; fix the `type` option.
  * - `edits_dropped`: local edits could not be kept across a resync and were discarded.
+ * - `document_lost`: the server no longer has the document as the client knows it (status
+ *   `lost`); the client keeps its copy and its edits: restore it, or adopt the server's copy.
  */
 export type ClientErrorCode =
   | ErrorCode
@@ -25,7 +27,8 @@ export type ClientErrorCode =
   | "bad_server_message"
   | "protocol_violation"
   | "doc_type_mismatch"
-  | "edits_dropped";
+  | "edits_dropped"
+  | "document_lost";
 
 /** What an {@link OTClientError} carries besides its code and message. */
 export interface OTClientErrorDetails {

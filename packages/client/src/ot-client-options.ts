@@ -1,5 +1,6 @@
 import type { Logger, OTType, TransportAdapter } from "@open-ot/core";
 import type { DiffFunction } from "./rebase-onto-snapshot.js";
+import type { RetryOptions } from "./retry-delay.js";
 
 /**
  * Where the client reports what it does: core's `Logger`, under the name this package has
@@ -42,6 +43,28 @@ export interface OTClientOptions<Snapshot, Op> {
    * @default undefined
    */
   revision?: number;
+  /**
+   * The document's epoch `snapshot` and `revision` belong to (the client's `epoch` when it was
+   * persisted). With it, a server that lost or recreated the document says so instead of
+   * resuming the revision in another life of it.
+   * @default undefined
+   */
+  epoch?: string;
+  /**
+   * What to do when the server has lost the document (status `lost`): `"auto"` offers this
+   * client's copy at once to recreate it (of many clients, exactly one copy wins; the others
+   * rebase their unacknowledged edits onto it), `"manual"` waits for `restore()` or
+   * `adoptServerCopy()`. Either way the client keeps its copy and its edits until then.
+   * @default "auto"
+   */
+  restore?: "auto" | "manual";
+  /**
+   * Spacing of the retries of a join or op refused with a transient code (`unavailable`,
+   * `internal`, `rate_limited`): exponential backoff with full jitter, without limit while the
+   * transport is open. A final code is never retried.
+   * @default { initialDelay: 500, maxDelay: 15000 }
+   */
+  retry?: RetryOptions;
   /**
    * Send `"batch": true` in every join, so the server may send JSON arrays of messages.
    * @default false

@@ -559,6 +559,12 @@ describe("resync from a snapshot", () => {
     const { client, t } = await live("ab", 1);
     client.submit([{ i: "x" }]);
     await nextSent(t);
+    // A first bad_revision may mean the document was lost: rejoin from the revision held...
+    t.deliver({ type: "error", code: "bad_revision", message: "ahead of the document", docId: DOC, seq: 1 });
+    expect(await nextSent(t)).toEqual([{ type: "join", docId: DOC, clientId: ME, revision: 1 }]);
+    t.deliver(joined(1));
+    expect(await nextSent(t)).toEqual([opMsg(1, 1, [{ i: "x" }])]);
+    // ...a second one for the same op, after the server accepted that revision, is about the op: resync.
     t.deliver({ type: "error", code: "bad_revision", message: "ahead of the document", docId: DOC, seq: 1 });
     expect(await nextSent(t)).toEqual([{ type: "join", docId: DOC, clientId: ME }]);
     t.deliver(snapshot(2, "xab", 1));
@@ -568,10 +574,11 @@ describe("resync from a snapshot", () => {
     expect(t.sent).toEqual([]);
   });
 
-  it.each(["resync_required", "internal", "rate_limited"])(
-    "rejoins from its revision and resends the same op after a transient refusal (%s)",
+  it.each(["resync_required", "internal", "rate_limited", "unavailable"])(
+    "rejoins from its revision and resends the same op after a refusal that says nothing against it (%s)",
     async (code) => {
-      const { client, t } = await live("ab", 1);
+      // Transient codes wait for a retry timer first; with no delay it fires on the next turn.
+      const { client, t } = await live("ab", 1, { retry: { initialDelay: 0, maxDelay: 0 } });
       client.submit([{ i: "x" }]);
       await nextSent(t);
       t.deliver(remote(2, [{ i: "0" }]));

@@ -1,11 +1,15 @@
 import {
+  errorClassOf,
   isHandshakeCapable,
   isValidClientId,
   isValidDocId,
+  isValidEpoch,
   isValidRevision,
+  MAX_RESTORE_AUTHORS,
   parseServerMessage,
   randomClientId,
   type AckMessage,
+  type ErrorCode,
   type ErrorMessage,
   type JoinedMessage,
   type JoinMessage,
@@ -20,10 +24,12 @@ import {
 import { AwaitingConfirm } from "./awaiting-confirm.js";
 import type { ClientState, PendingOp, StateContext, SyncStateName } from "./client-state.js";
 import { resolveDiff } from "./resolve-diff.js";
-import type { ConnectionState, JoinReason, OTClientEvents } from "./ot-client-events.js";
+import type { ConnectionState, JoinReason, LostDocument, OTClientEvents, OTClientStatus } from "./ot-client-events.js";
 import { OTClientError } from "./ot-client-error.js";
 import type { OTClientLogger, OTClientOptions } from "./ot-client-options.js";
 import { rebaseOntoSnapshot, type DiffFunction, type RebaseResult } from "./rebase-onto-snapshot.js";
+import { refusalAction } from "./refusal-advice.js";
+import { retryDelay, retrySettings } from "./retry-delay.js";
 import { Synchronized } from "./synchronized.js";
 import { TypedEmitter, type Listener } from "./typed-emitter.js";
 
@@ -37,15 +43,48 @@ interface KnownDocument<Snapshot> {
   readonly revision: number;
 }
 
-/** The connection lifecycle with the data each state needs (see {@link ConnectionState}). */
+type Timer = ReturnType<typeof setTimeout>;
+
+/**
+ * The connection lifecycle, each state with the data it needs (see {@link ConnectionState} for
+ * the drawing). Changed only in `#setConnection`, which checks {@link LEGAL}.
+ */
 type Connection =
-  | { readonly status: "offline" | "connecting" | "live" | "refused" }
+  | { readonly status: "offline" | "connecting" | "live" }
   | {
       readonly status: "joining";
       /** Joins sent on this connection whose answer has not arrived; only the last answer counts. */
       readonly answersAwaited: number;
       readonly reason: JoinReason;
-    };
+      /** The revision the last join resumed from; `undefined`: it asked for a snapshot. */
+      readonly from: number | undefined;
+      /** The last join offered the client's copy of a lost document. */
+      readonly restoring: boolean;
+    }
+  | {
+      readonly status: "waiting";
+      /** What the join sent when the timer fires is for (the refused request's purpose). */
+      readonly reason: JoinReason;
+      readonly restoring: boolean;
+      readonly code: ErrorCode;
+      readonly error: OTClientError;
+      readonly attempt: number;
+      readonly nextRetryAt: number;
+      readonly timer: Timer;
+    }
+  | { readonly status: "refused"; readonly error: OTClientError }
+  | { readonly status: "lost"; readonly lost: LostDocument; readonly error: OTClientError };
+
+/** Which connection states may follow which; anything else is a bug and throws. */
+const LEGAL: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = {
+  offline: ["connecting", "offline"],
+  connecting: ["joining", "offline"],
+  joining: ["joining", "live", "waiting", "refused", "lost", "offline"],
+  live: ["joining", "waiting", "refused", "offline"],
+  waiting: ["joining", "offline"],
+  refused: ["joining", "offline"],
+  lost: ["joining", "offline"],
+};
 
 /** A resync from a snapshot that the next join must ask for. */
 interface ResyncRequest {
@@ -89,8 +128,23 @@ export class OTClient<Snapshot, Op> {
   readonly #logger: OTClientLogger | undefined;
   readonly #emitter: TypedEmitter<OTClientEvents<Snapshot, Op>>;
   readonly #ctx: StateContext<Snapshot, Op>;
+  readonly #retry: { initialDelay: number; maxDelay: number; random: () => number };
+  readonly #restoreMode: "auto" | "manual";
 
   #doc: KnownDocument<Snapshot> | undefined;
+  /** The document's epoch the client's revision belongs to, as the server last named it. */
+  #docEpoch: string | undefined;
+  /**
+   * The highest `seq` seen committed per author (from `op` messages), for a restore copy: it
+   * tells a client whose ack was lost that its op is in the copy. Oldest entries go first past
+   * the protocol's limit.
+   */
+  readonly #authorSeqs = new Map<string, number>();
+  /** Retries in a row of requests refused with a transient code; 0 once live. */
+  #retryAttempt = 0;
+  /** The seq last refused with `bad_revision`, to tell a lost document from a bug the second time. */
+  #badRevisionSeq: number | undefined;
+  #status: OTClientStatus = { state: "offline", reason: "not connected: call connect()" };
   #sync: ClientState<Op> = new Synchronized<Op>();
   #connection: Connection = { status: "offline" };
   #lastSeq: number;
@@ -138,6 +192,12 @@ export class OTClient<Snapshot, Op> {
     if (options.revision !== undefined && !isValidRevision(options.revision)) {
       throw new TypeError(`OTClient: revision must be a non-negative safe integer, got ${String(options.revision)}`);
     }
+    if (options.epoch !== undefined && (options.snapshot === undefined || !isValidEpoch(options.epoch))) {
+      throw new TypeError("OTClient: `epoch` goes with `snapshot` and `revision`, as the server sent it (1 to 64 characters from [A-Za-z0-9_-])");
+    }
+    if (options.restore !== undefined && options.restore !== "auto" && options.restore !== "manual") {
+      throw new TypeError(`OTClient: restore must be "auto" or "manual", got ${JSON.stringify(options.restore)}`);
+    }
 
     this.clientId = clientId;
     this.docId = docId;
@@ -147,8 +207,11 @@ export class OTClient<Snapshot, Op> {
     this.#diff = resolveDiff(type, options.diff);
     this.#logger = options.logger;
     this.#lastSeq = lastSeq;
+    this.#retry = retrySettings(options.retry);
+    this.#restoreMode = options.restore ?? "auto";
     if (options.snapshot !== undefined && options.revision !== undefined) {
       this.#doc = { server: options.snapshot, view: options.snapshot, revision: options.revision };
+      this.#docEpoch = options.epoch;
     }
     this.#emitter = new TypedEmitter((event, error) =>
       this.#log("error", `a listener of "${String(event)}" threw`, { error }),
@@ -187,9 +250,22 @@ export class OTClient<Snapshot, Op> {
     return this.#sync.pending === undefined;
   }
 
-  /** The connection lifecycle. */
+  /** The connection lifecycle; only `live` means edits are being committed. */
   get connectionState(): ConnectionState {
     return this.#connection.status;
+  }
+
+  /**
+   * The connection state with what to tell the person: the next retry time while `waiting`,
+   * the code and what the application must do when `refused`, the loss when `lost`.
+   */
+  get status(): OTClientStatus {
+    return this.#status;
+  }
+
+  /** The document's epoch the client's revision belongs to (persist it with `snapshot` and `revision`). */
+  get epoch(): string | undefined {
+    return this.#docEpoch;
   }
 
   /** The last `seq` this client used; persist it with `clientId` to resume the identity later. */
@@ -223,13 +299,73 @@ export class OTClient<Snapshot, Op> {
    * reconnecting wrapper) that happens by itself after every reconnection.
    */
   connect(): Promise<void> {
-    const status = this.#connection.status;
-    if (status === "live") return Promise.resolve();
+    const connection = this.#connection;
+    if (connection.status === "live") return Promise.resolve();
+    if (connection.status === "lost") return Promise.reject(connection.error);
     const live = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     try {
-      if (status === "offline") void this.#open();
-      else if (status === "refused") void this.#join((m) => this.#transport.send(m), "connect", false);
-      // "connecting" and "joining": already under way; wait for it.
+      if (connection.status === "offline") void this.#open();
+      else if (connection.status === "refused") void this.#join((m) => this.#transport.send(m), "connect", false);
+      // "connecting", "joining" and "waiting": already under way (a retry is due); wait for it.
+    } finally {
+      this.#flush();
+    }
+    return live;
+  }
+
+  /**
+   * While `waiting` (a request refused with a transient code): try now instead of when the
+   * timer says (a "Retry now" button). Does nothing in other states.
+   */
+  retryNow(): void {
+    const connection = this.#connection;
+    if (connection.status !== "waiting") return;
+    try {
+      void this.#join((m) => this.#transport.send(m), connection.reason, false, connection.restoring);
+    } finally {
+      this.#flush();
+    }
+  }
+
+  /**
+   * While `lost`: offer the client's copy to recreate the document (the restore extension,
+   * docs/protocol.md "Lost documents and restore"). Of many clients restoring at once exactly
+   * one copy wins; the others rebase their unacknowledged edits onto it, and no text is applied
+   * twice. Resolves when live again (the `restored` event says whose copy won); rejects when the
+   * server refuses (another document holds the id: the status stays `lost`, not restorable).
+   * With the `restore` option `"auto"` (the default) the client does this by itself.
+   */
+  restore(): Promise<void> {
+    const connection = this.#connection;
+    if (connection.status !== "lost") {
+      return Promise.reject(new Error(`OTClient: restore() is for a lost document (connectionState "lost"), not "${connection.status}"`));
+    }
+    const live = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    try {
+      void this.#join((m) => this.#transport.send(m), "restore", false, true);
+    } finally {
+      this.#flush();
+    }
+    return live;
+  }
+
+  /**
+   * While `lost`: give up this client's copy and take the server's document as it is (created
+   * afresh if it has none). The unacknowledged edits are dropped and reported in the `resync`
+   * event (`dropped`); read `snapshot` first if the person should keep the text. Resolves when
+   * live again.
+   */
+  adoptServerCopy(): Promise<void> {
+    const connection = this.#connection;
+    if (connection.status !== "lost") {
+      return Promise.reject(new Error(`OTClient: adoptServerCopy() is for a lost document (connectionState "lost"), not "${connection.status}"`));
+    }
+    const live = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    // A join with neither revision nor epoch: the server's document as it is, whatever its life.
+    this.#resync = { reason: "adopt", error: connection.error, discard: true };
+    this.#docEpoch = undefined;
+    try {
+      void this.#join((m) => this.#transport.send(m), "adopt", false);
     } finally {
       this.#flush();
     }
@@ -299,20 +435,33 @@ export class OTClient<Snapshot, Op> {
 
   /** Runs after every (re)connection of a HandshakeCapable transport, before its queue is sent. */
   readonly #handshake = async (send: Send): Promise<void> => {
-    if (this.#connection.status === "offline") return;
-    const reason: JoinReason = this.#connection.status === "connecting" ? "connect" : "reconnect";
-    await this.#join(send, reason, true);
+    const connection = this.#connection;
+    if (connection.status === "offline") return;
+    // A lost document waits for the application, unless the client restores it by itself.
+    if (connection.status === "lost" && !(connection.lost.restorable && this.#restoreMode === "auto")) return;
+    const restoring =
+      connection.status === "lost" || ((connection.status === "joining" || connection.status === "waiting") && connection.restoring);
+    const reason: JoinReason = restoring ? "restore" : connection.status === "connecting" ? "connect" : "reconnect";
+    await this.#join(send, reason, true, restoring);
   };
 
   /**
    * Send `join`. With `fromHandshake`, a send failure is thrown so the transport counts the
    * attempt as failed; otherwise it is reported here.
    */
-  async #join(send: Send, reason: JoinReason, fromHandshake: boolean): Promise<void> {
+  async #join(send: Send, reason: JoinReason, fromHandshake: boolean, restoring = false): Promise<void> {
     const resync = this.#resync;
+    const doc = this.#doc;
     const message: JoinMessage = { type: "join", docId: this.docId, clientId: this.clientId };
-    // Leave the revision out only when there is no state to resume, or a snapshot is wanted.
-    if (this.#doc !== undefined && resync === undefined) message.revision = this.#doc.revision;
+    // Leave the revision out only when there is no state to resume, or a snapshot is wanted
+    // (a restore offers the copy at its revision, whatever else was asked).
+    if (doc !== undefined && (resync === undefined || restoring)) message.revision = doc.revision;
+    // With the epoch, the server tells an earlier life of the document from this one, and never
+    // creates a document the client holds a copy of.
+    if (doc !== undefined && this.#docEpoch !== undefined) message.epoch = this.#docEpoch;
+    if (restoring && doc !== undefined) {
+      message.restore = this.#authorSeqs.size === 0 ? { data: doc.server } : { data: doc.server, seqs: Object.fromEntries(this.#authorSeqs) };
+    }
     if (this.#batch) message.batch = true;
 
     const current = this.#connection;
@@ -321,7 +470,9 @@ export class OTClient<Snapshot, Op> {
     this.#setConnection({
       status: "joining",
       answersAwaited: sameConnection ? current.answersAwaited + 1 : 1,
-      reason: resync?.reason ?? reason,
+      reason: restoring ? "restore" : (resync?.reason ?? reason),
+      from: message.revision,
+      restoring: restoring && doc !== undefined,
     });
     this.#flush();
 
@@ -450,31 +601,101 @@ export class OTClient<Snapshot, Op> {
         this.#onSnapshot(message as SnapshotMessage<Snapshot>, connection.reason);
         return;
       case "joined":
-        this.#onJoined(message);
+        this.#onJoined(message, connection);
         return;
       case "error":
-        this.#setConnection({ status: "refused" }, this.#serverError(message));
+        this.#onJoinRefused(message, connection);
         return;
     }
   }
 
-  #onJoined(message: JoinedMessage): void {
+  /**
+   * A refused join: the document was lost (a `bad_revision` for the revision the client holds),
+   * a transient refusal (wait, then join again), or a final one (stop, and say what to do).
+   */
+  #onJoinRefused(message: ErrorMessage, joining: Extract<Connection, { status: "joining" }>): void {
+    const error = this.#serverError(message);
+    if (message.code === "bad_revision" && this.#doc !== undefined) {
+      this.#onLost(message, joining.restoring);
+      return;
+    }
+    if (errorClassOf(message.code) === "transient") {
+      this.#wait(error, message.code, joining.reason, joining.restoring);
+      return;
+    }
+    this.#setConnection({ status: "refused", error }, error);
+  }
+
+  /**
+   * The server no longer has the document as the client knows it. Everything the client holds
+   * stays (its view, its unacknowledged edits); with the `restore` option "auto" it offers its
+   * copy at once. A refused restore means the server holds another document under this id.
+   */
+  #onLost(message: ErrorMessage, wasRestoring: boolean): void {
+    const doc = this.#known("receive");
+    const lost: LostDocument = {
+      serverRevision: message.serverRevision,
+      revision: doc.revision,
+      restorable: !wasRestoring,
+      unacknowledged: this.#sync.pending !== undefined,
+    };
+    const error = new OTClientError(
+      "document_lost",
+      wasRestoring
+        ? `OTClient: the server refused to recreate document "${this.docId}" from this copy: it holds another document under this id now (${message.message}). Call adoptServerCopy() to take it (this copy's unsent edits are dropped), or keep this copy elsewhere.`
+        : `OTClient: the server lost document "${this.docId}" (${message.message}). This copy and its unsent edits are kept: call restore() to recreate the document from it, or adoptServerCopy() to take the server's.`,
+      { docId: this.docId },
+    );
+    const restoring = lost.restorable && this.#restoreMode === "auto";
+    this.#report(error);
+    this.#setConnection({ status: "lost", lost, error }, error, restoring);
+    this.#emit("lost", lost);
+    if (restoring) void this.#join((m) => this.#transport.send(m), "restore", false, true);
+  }
+
+  /** Wait (backoff with jitter, no limit while connected), then send the join again: it rejoins and resends. */
+  #wait(error: OTClientError, code: ErrorCode, reason: JoinReason, restoring: boolean): void {
+    const attempt = ++this.#retryAttempt;
+    const delay = retryDelay(attempt, this.#retry.random(), this.#retry.initialDelay, this.#retry.maxDelay);
+    const timer: Timer = setTimeout(() => {
+      if (this.#connection !== phase) return;
+      try {
+        void this.#join((m) => this.#transport.send(m), reason, false, restoring);
+      } finally {
+        this.#flush();
+      }
+    }, delay);
+    const phase: Connection = { status: "waiting", reason, restoring, code, error, attempt, nextRetryAt: Date.now() + Math.ceil(delay), timer };
+    this.#log("debug", "retrying after a transient refusal", { code, attempt, delay });
+    this.#setConnection(phase);
+  }
+
+  #onJoined(message: JoinedMessage, joining: Extract<Connection, { status: "joining" }>): void {
     const doc = this.#doc;
-    if (doc === undefined || this.#resync !== undefined || message.revision > doc.revision) {
+    const from = joining.from;
+    if (doc === undefined || from === undefined || message.revision > doc.revision) {
       // We asked for a snapshot, or to resume from an older revision: a server bug.
       const error = new OTClientError(
         "protocol_violation",
         `OTClient: the server answered "joined" at revision ${message.revision} to a join ${
-          doc === undefined || this.#resync !== undefined ? "without revision" : `with revision ${doc.revision}`
+          doc === undefined || from === undefined ? "without revision" : `with revision ${doc.revision}`
         }`,
         { docId: this.docId },
       );
       this.#report(error);
-      this.#setConnection({ status: "refused" }, error);
+      this.#setConnection({ status: "refused", error }, error);
       return;
     }
+    // A revision of ours in another epoch: the document was restored from a copy at that revision.
+    const previousEpoch = this.#docEpoch;
+    if (message.epoch !== undefined) this.#docEpoch = message.epoch;
     // A revision below ours only means the replay repeats what we have; repeats are dropped.
     this.#setConnection({ status: "live" });
+    // A restore join answered `joined` in a new epoch: this copy won. An ordinary one: another
+    // copy at this very revision did.
+    if (message.epoch !== undefined && message.epoch !== previousEpoch && (joining.restoring || previousEpoch !== undefined)) {
+      this.#emit("restored", { outcome: joining.restoring ? "restored" : "rebased", revision: doc.revision, previousRevision: doc.revision });
+    }
     // The op in flight may or may not have been committed while we were away. Resend it as it
     // stands (same seq, transformed so far, based on our revision): if it was committed, the
     // server drops it as a duplicate and its ack arrives in the replay.
@@ -489,12 +710,14 @@ export class OTClient<Snapshot, Op> {
         { docId: this.docId },
       );
       this.#report(error);
-      this.#setConnection({ status: "refused" }, error);
+      this.#setConnection({ status: "refused", error }, error);
       return;
     }
     const previous = this.#doc;
     const resync = this.#resync;
+    const previousEpoch = this.#docEpoch;
     this.#resync = undefined;
+    this.#docEpoch = message.epoch;
     if (previous === undefined) {
       this.#doc = { server: message.data, view: message.data, revision: message.revision };
       this.#setConnection({ status: "live" });
@@ -536,14 +759,21 @@ export class OTClient<Snapshot, Op> {
       this.#report(
         new OTClientError(
           "edits_dropped",
-          this.#diff === undefined
-            ? `OTClient: local edits were dropped on a resync: the type "${this.#type.name}" has no diff; pass the \`diff\` option to keep them`
-            : "OTClient: local edits were dropped on a resync: the server refused them twice",
+          resync?.reason === "adopt"
+            ? "OTClient: local edits were dropped: the application took the server's document (adoptServerCopy)"
+            : this.#diff === undefined
+              ? `OTClient: local edits were dropped on a resync: the type "${this.#type.name}" has no diff; pass the \`diff\` option to keep them`
+              : "OTClient: local edits were dropped on a resync: the server refused them twice",
           { docId: this.docId },
         ),
       );
     }
     this.#emit("snapshot", { snapshot: result.view, revision: message.revision });
+    // A snapshot never says that this client's copy won (`joined` in a new epoch does): after a
+    // restore, or in a new epoch, another copy did.
+    if (reason === "restore" || reason === "adopt" || (previousEpoch !== undefined && message.epoch !== undefined && message.epoch !== previousEpoch)) {
+      this.#emit("restored", { outcome: reason === "adopt" ? "adopted" : "rebased", revision: message.revision, previousRevision: previous.revision });
+    }
     this.#emit("resync", {
       reason,
       error: resync?.error,
@@ -616,7 +846,17 @@ export class OTClient<Snapshot, Op> {
     }
     this.#doc = { server, view, revision: message.revision };
     this.#setSync(next);
+    if (message.author !== undefined && message.seq !== undefined) this.#noteAuthorSeq(message.author, message.seq);
     this.#emit("remoteOp", { op: viewOp, revision: message.revision, author: message.author });
+  }
+
+  #noteAuthorSeq(author: string, seq: number): void {
+    const known = this.#authorSeqs.get(author);
+    if (known !== undefined && known >= seq) return;
+    // Re-inserted, so the Map's order is the order of last use and the oldest go first.
+    this.#authorSeqs.delete(author);
+    this.#authorSeqs.set(author, seq);
+    if (this.#authorSeqs.size > MAX_RESTORE_AUTHORS) this.#authorSeqs.delete(this.#authorSeqs.keys().next().value as string);
   }
 
   #onError(message: ErrorMessage): void {
@@ -632,12 +872,27 @@ export class OTClient<Snapshot, Op> {
     // Errors about other seqs are about stale copies; while not live, the answer to the join
     // in progress decides, and a resent op that is refused again comes back while live.
     if (pending === undefined || message.seq !== pending.seq || this.#connection.status !== "live") return;
-    if (!CONTENT_REFUSALS.has(message.code)) {
-      // A refusal that says nothing against the op (too old a base, a server failure, a limit):
-      // rejoin from our revision and resend. Should the history be gone, the answer is a
-      // snapshot, and then no copy of the op based on an older revision can commit any more,
-      // so resending the rebased edits under the same seq is safe (PROTOCOL.md "Joining").
+    if (errorClassOf(message.code) === "transient") {
+      // The server's storage is down, it failed, or it asks to slow down: the same op can
+      // succeed later. Wait, then rejoin from our revision (its ack may be in the replay: the
+      // outcome of a commit that failed late is unknown) and resend it under the same seq.
+      this.#wait(error, message.code, "op_refused", false);
+      return;
+    }
+    const lostOnce = message.code === "bad_revision" && this.#badRevisionSeq !== message.seq;
+    if (message.code === "bad_revision") this.#badRevisionSeq = message.seq;
+    if (message.code === "resync_required" || lostOnce) {
+      // Too old a base, or (bad_revision) a document behind the op: rejoin from our revision
+      // and resend; the join tells a lost document apart. Should the history be gone, the
+      // answer is a snapshot, and then no copy of the op based on an older revision can commit
+      // any more, so resending the rebased edits under the same seq is safe (PROTOCOL.md "Joining").
       void this.#join((m) => this.#transport.send(m), "op_refused", false);
+      return;
+    }
+    if (!CONTENT_REFUSALS.has(message.code)) {
+      // Not allowed (unauthorized, forbidden, not_found...): sending it again would be refused
+      // again. Keep it pending and stop; the application decides (see `status.action`).
+      this.#setConnection({ status: "refused", error }, error);
       return;
     }
     // The server says the op itself is wrong, so the client's picture of the document may be
@@ -696,15 +951,30 @@ export class OTClient<Snapshot, Op> {
     if (wasSynced !== synced) this.#emit("synced", synced);
   }
 
-  /** The one setter of the connection lifecycle; settles `connect()` waiters on live, offline and refused. */
-  #setConnection(next: Connection, error?: OTClientError): void {
+  /**
+   * The one setter of the connection lifecycle: checks {@link LEGAL}, releases what the state
+   * left holds (a retry timer), publishes `connection` and `status`, and settles `connect()`
+   * waiters on live, offline, refused and lost (unless a restore follows at once: `keepWaiters`).
+   */
+  #setConnection(next: Connection, error?: OTClientError, keepWaiters = false): void {
     const previous = this.#connection;
+    if (!LEGAL[previous.status].includes(next.status)) {
+      throw new Error(`OTClient: illegal connection transition ${previous.status} -> ${next.status} (a bug in the client)`);
+    }
+    if (previous.status === "waiting" && previous !== next) clearTimeout(previous.timer);
     this.#connection = next;
+    if (next.status === "live") this.#retryAttempt = 0;
     if (previous.status !== next.status) {
       this.#log("debug", `connection ${previous.status} -> ${next.status}`);
       this.#emit("connection", next.status);
     }
-    if (next.status === "live" || next.status === "offline" || next.status === "refused") {
+    const status = this.#statusOf(next);
+    if (status.state !== this.#status.state || status.reason !== this.#status.reason || next.status === "waiting" || next.status === "lost") {
+      this.#status = status;
+      this.#emit("status", status);
+    }
+    if (keepWaiters) return;
+    if (next.status === "live" || next.status === "offline" || next.status === "refused" || next.status === "lost") {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const waiter of waiters) {
@@ -718,6 +988,33 @@ export class OTClient<Snapshot, Op> {
           );
         }
       }
+    }
+  }
+
+  #statusOf(connection: Connection): OTClientStatus {
+    switch (connection.status) {
+      case "offline":
+        return { state: "offline", reason: "not connected: call connect()" };
+      case "connecting":
+        return { state: "connecting", reason: "connecting to the server" };
+      case "live":
+        return { state: "live", reason: "connected: edits are being saved" };
+      case "joining":
+        return connection.restoring
+          ? { state: "joining", reason: "the server lost this document: offering this copy to recreate it", restoring: true }
+          : { state: "joining", reason: "joining the document", restoring: false };
+      case "waiting":
+        return {
+          state: "waiting",
+          reason: WAITING_REASONS[connection.code] ?? `the server refused for now (${connection.code}); edits are kept here and sent when it accepts`,
+          code: connection.code,
+          attempt: connection.attempt,
+          nextRetryAt: connection.nextRetryAt,
+        };
+      case "refused":
+        return { state: "refused", reason: connection.error.message, code: connection.error.code, action: refusalAction(connection.error.code) };
+      case "lost":
+        return { state: "lost", reason: connection.error.message, ...connection.lost };
     }
   }
 
@@ -769,8 +1066,20 @@ export class OTClient<Snapshot, Op> {
   }
 }
 
-/** Refusals that mean the op (or the client's idea of the document) is wrong, not just late. */
+/**
+ * Refusals that mean the op (or the client's idea of the document) is wrong, not just late:
+ * resync from a snapshot and rebase once. (`bad_revision` first rejoins: the document may have
+ * been lost; only a second one for the same op counts as this.)
+ */
 const CONTENT_REFUSALS: ReadonlySet<string> = new Set(["invalid_op", "bad_revision", "bad_message", "too_large"]);
+
+/** What a `waiting` status says, by transient code. */
+const WAITING_REASONS: Partial<Record<ErrorCode, string>> = {
+  unavailable: "the server cannot save right now (its storage is unreachable); edits are kept here and sent when it can",
+  internal: "the server failed; edits are kept here and sent again shortly",
+  rate_limited: "the server asked to slow down; edits are kept here and sent shortly",
+};
+
 
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);

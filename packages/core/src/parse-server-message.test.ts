@@ -23,6 +23,11 @@ describe("parseServerMessage", () => {
     [{ type: "error", code: "internal", message: "m" }],
     [{ type: "pong" }],
     [{ type: "pong", t: 5 }],
+    [{ type: "snapshot", docId: "d", revision: 4, data: "abc", docType: "text", epoch: "e-1_x" }],
+    [{ type: "joined", docId: "d", revision: 3, epoch: "e1" }],
+    [{ type: "op", docId: "d", op: [], revision: 2, author: "AbC_-123", seq: 7 }],
+    [{ type: "error", code: "bad_revision", message: "m", docId: "d", serverRevision: null }],
+    [{ type: "error", code: "bad_revision", message: "m", docId: "d", serverRevision: 12 }],
   ])("accepts %j as is", (message) => {
     expect(parseServerMessage(JSON.stringify(message))).toEqual({ ok: true, message });
   });
@@ -77,5 +82,17 @@ describe("parseServerFrame", () => {
     expect(results.map((r) => (r.ok ? r.message.type : r.error.code))).toEqual(["ack", "op", "bad_message"]);
     expect(parseServerFrame({ type: "pong" })).toEqual([{ ok: true, message: { type: "pong" } }]);
     expect(parseServerFrame("[]")).toEqual([]);
+  });
+});
+
+describe("parseServerMessage: v1.1 fields", () => {
+  it.each([
+    [{ type: "snapshot", docId: "d", revision: 0, data: "", docType: "text", epoch: "" }, /bad "epoch"/],
+    [{ type: "joined", docId: "d", revision: 0, epoch: "a/b" }, /bad "epoch"/],
+    [{ type: "op", docId: "d", op: [], revision: 1, author: 5 }, /bad "author"/],
+    [{ type: "op", docId: "d", op: [], revision: 1, seq: 0 }, /bad "seq"/],
+    [{ type: "error", code: "bad_revision", message: "m", serverRevision: -1 }, /bad "serverRevision"/],
+  ])("refuses %j", (message, expected) => {
+    expect(errorOf(message)).toMatch(expected);
   });
 });

@@ -2,7 +2,7 @@ import { isErrorCode } from "./codes.js";
 import { decodeFrame } from "./decode-frame.js";
 import { describeValue, has, isMessageObject } from "./message-fields.js";
 import type { ParseResult, ProtocolError } from "./protocol-error.js";
-import { isValidAuthor, isValidDocId, isValidRevision, isValidSeq, type ServerMessage } from "./protocol.js";
+import { isValidAuthor, isValidDocId, isValidEpoch, isValidRevision, isValidSeq, type ServerMessage } from "./protocol.js";
 
 /** A field check: true when the value is acceptable. */
 type Check = (value: unknown) => boolean;
@@ -27,6 +27,7 @@ const DOC_ID = req(isValidDocId, "a valid document id");
 const REVISION = req(isValidRevision, "a non-negative integer");
 const COMMIT_REVISION = req(isCommitRevision, "a positive integer");
 const SEQ = opt(isValidSeq, "a positive safe integer");
+const EPOCH = opt(isValidEpoch, "1 to 64 characters from [A-Za-z0-9_-]");
 const AUTHOR = opt(isValidAuthor, "a label of 1 to 256 characters");
 
 /** The fields of each server message type; a message keeps only these. */
@@ -37,21 +38,24 @@ const SERVER_FIELDS: Readonly<Record<ServerMessage["type"], Readonly<Record<stri
     data: req(isPresent, "the document"),
     docType: req(isNonEmptyString, "a type name"),
     lastSeq: SEQ,
+    epoch: EPOCH,
     author: AUTHOR,
   },
-  joined: { docId: DOC_ID, revision: REVISION, author: AUTHOR },
+  joined: { docId: DOC_ID, revision: REVISION, epoch: EPOCH, author: AUTHOR },
   ack: { docId: DOC_ID, revision: COMMIT_REVISION, seq: SEQ },
   op: {
     docId: DOC_ID,
     op: req(isPresent, "the op"),
     revision: COMMIT_REVISION,
     author: AUTHOR,
+    seq: SEQ,
   },
   error: {
     code: req(isErrorCode, "a protocol error code"),
     message: req(isString, "a string"),
     docId: opt(isValidDocId, "a valid document id"),
     seq: SEQ,
+    serverRevision: opt((v) => v === null || isValidRevision(v), "a non-negative integer or null"),
   },
   pong: { t: opt(isPing, "a number or a string") },
 };

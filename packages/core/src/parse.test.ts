@@ -230,3 +230,48 @@ describe("errorMessage", () => {
     expect(errorMessage({ code: "bad_message", message: "m" })).toStrictEqual({ type: "error", code: "bad_message", message: "m" });
   });
 });
+
+describe("parseClientMessage: join epoch and the restore extension", () => {
+  it("keeps a valid epoch and a restore copy with its author seqs", () => {
+    const message = accepted(
+      parseClientMessage({ type: "join", docId: "d", revision: 4, epoch: "ep-1", restore: { data: "abcd", seqs: { AAAAAAAAAAAAAAAA: 3 } } }),
+    );
+    expect(message).toEqual({ type: "join", docId: "d", revision: 4, epoch: "ep-1", restore: { data: "abcd", seqs: { AAAAAAAAAAAAAAAA: 3 } } });
+  });
+
+  it("keeps an author called __proto__ as a plain key", () => {
+    const message = accepted(parseClientMessage('{"type":"join","docId":"d","revision":1,"restore":{"data":"","seqs":{"__proto__":2}}}'));
+    expect(message.type === "join" && message.restore?.seqs?.["__proto__"]).toBe(2);
+  });
+
+  it.each([
+    [{ type: "join", docId: "d", epoch: "" }, /"epoch" must be/],
+    [{ type: "join", docId: "d", epoch: 7 }, /"epoch" must be/],
+    [{ type: "join", docId: "d", revision: 1, restore: "abc" }, /"restore" must be an object with "data"/],
+    [{ type: "join", docId: "d", revision: 1, restore: {} }, /"restore" must be an object with "data"/],
+    [{ type: "join", docId: "d", restore: { data: "" } }, /"restore" needs "revision"/],
+    [{ type: "join", docId: "d", revision: 1, restore: { data: "", seqs: [] } }, /"restore.seqs" must be an object/],
+    [{ type: "join", docId: "d", revision: 1, restore: { data: "", seqs: { "": 1 } } }, /maps author labels/],
+    [{ type: "join", docId: "d", revision: 1, restore: { data: "", seqs: { ["x".repeat(257)]: 1 } } }, /maps author labels/],
+    [{ type: "join", docId: "d", revision: 1, restore: { data: "", seqs: { a: 0 } } }, /maps author labels/],
+  ])("refuses %j with bad_message", (input, expected) => {
+    const error = refused(parseClientMessage(input));
+    expect(error.code).toBe("bad_message");
+    expect(error.docId).toBe("d");
+    expect(error.message).toMatch(expected);
+  });
+
+  it("judges the shape of restore before the revision (bad_message wins over bad_revision)", () => {
+    expect(refused(parseClientMessage({ type: "join", docId: "d", revision: -1, restore: 5 })).code).toBe("bad_message");
+  });
+
+  it("puts serverRevision on the error message when given", () => {
+    expect(errorMessage({ code: "bad_revision", message: "m", docId: "d", serverRevision: null })).toEqual({
+      type: "error",
+      code: "bad_revision",
+      message: "m",
+      docId: "d",
+      serverRevision: null,
+    });
+  });
+});

@@ -2,13 +2,17 @@ import { decodeFrame } from "./decode-frame.js";
 import { describeValue, has, isMessageObject, type UntrustedObject } from "./message-fields.js";
 import type { ParseResult, ProtocolError } from "./protocol-error.js";
 import {
+  MAX_AUTHOR_LENGTH,
+  isValidAuthor,
   isValidClientId,
   isValidDocId,
+  isValidEpoch,
   isValidRevision,
   isValidSeq,
   type ClientMessage,
   type JoinMessage,
   type OpMessage,
+  type RestoreCopy,
 } from "./protocol.js";
 
 export { errorMessage, type ParseResult, type ProtocolError } from "./protocol-error.js";
@@ -16,6 +20,8 @@ export { parseServerFrame, parseServerMessage } from "./parse-server-message.js"
 
 const DOC_ID_RULE = "1 to 256 characters from [A-Za-z0-9._~:-]";
 const CLIENT_ID_RULE = "1 to 64 characters from [A-Za-z0-9_-]";
+/** Most `seqs` entries a restoring join may carry (one per author the client saw). */
+export const MAX_RESTORE_AUTHORS = 10_000;
 
 /** Thrown inside the parser and caught at its edge; never escapes this module. */
 class Refusal {
@@ -91,6 +97,41 @@ class ClientMessageReader {
     return value;
   }
 
+  epochField(): string | undefined {
+    if (!has(this.obj, "epoch")) return undefined;
+    const value = this.obj["epoch"];
+    if (!isValidEpoch(value)) this.refuse("bad_message", `"epoch" must be ${CLIENT_ID_RULE} (as the server sent it); got ${describeValue(value)}.`);
+    return value;
+  }
+
+  /** The restore extension: `{data, seqs?}`, only next to a `revision` (checked by the caller). */
+  restoreField(): RestoreCopy | undefined {
+    if (!has(this.obj, "restore")) return undefined;
+    const value = this.obj["restore"];
+    if (!isMessageObject(value) || !has(value, "data")) {
+      this.refuse("bad_message", `"restore" must be an object with "data" (your copy of the document); got ${describeValue(value)}.`);
+    }
+    if (!has(this.obj, "revision")) this.refuse("bad_message", `"restore" needs "revision": the revision your copy is at.`);
+    const copy: RestoreCopy = { data: value["data"] };
+    if (has(value, "seqs")) {
+      const seqs = value["seqs"];
+      if (!isMessageObject(seqs)) this.refuse("bad_message", `"restore.seqs" must be an object of author -> seq; got ${describeValue(seqs)}.`);
+      // No prototype: an author named "__proto__" must be a key like any other.
+      const out = Object.create(null) as Record<string, number>;
+      let count = 0;
+      for (const author of Object.keys(seqs)) {
+        const seq = seqs[author];
+        if (!isValidAuthor(author) || !isValidSeq(seq)) {
+          this.refuse("bad_message", `"restore.seqs" maps author labels (as the server sent them: 1 to ${MAX_AUTHOR_LENGTH} characters) to positive seqs; got ${describeValue(author)}: ${describeValue(seq)}.`);
+        }
+        if (++count > MAX_RESTORE_AUTHORS) this.refuse("bad_message", `"restore.seqs" may name at most ${MAX_RESTORE_AUTHORS} authors.`);
+        out[author] = seq;
+      }
+      copy.seqs = out;
+    }
+    return copy;
+  }
+
   /** Call last: a bad revision is `bad_revision`, which loses to every shape problem. */
   revisionField(): number | undefined {
     if (!has(this.obj, "revision")) return undefined;
@@ -106,11 +147,15 @@ function readJoin(reader: ClientMessageReader): JoinMessage {
   const docId = reader.docIdField(true) as string;
   const clientId = reader.clientIdField();
   const batch = reader.batchField();
+  const epoch = reader.epochField();
+  const restore = reader.restoreField();
   const revision = reader.revisionField();
   const message: JoinMessage = { type: "join", docId };
   if (clientId !== undefined) message.clientId = clientId;
   if (revision !== undefined) message.revision = revision;
   if (batch !== undefined) message.batch = batch;
+  if (epoch !== undefined) message.epoch = epoch;
+  if (restore !== undefined) message.restore = restore;
   return message;
 }
 

@@ -11,6 +11,8 @@ export interface ProtocolError {
   docId?: string;
   /** The op's `seq`, when the refused message was an `op` with a valid one. */
   seq?: number;
+  /** With `bad_revision` for a revision ahead of the document: its current revision, `null` when it does not exist. */
+  serverRevision?: number | null;
 }
 
 /** The outcome of parsing untrusted input: the message, or why it was refused. */
@@ -21,5 +23,6 @@ export function errorMessage(error: ProtocolError): ErrorMessage {
   const out: ErrorMessage = { type: "error", code: error.code, message: error.message };
   if (error.docId !== undefined) out.docId = error.docId;
   if (error.seq !== undefined) out.seq = error.seq;
+  if (error.serverRevision !== undefined) out.serverRevision = error.serverRevision;
   return out;
 }

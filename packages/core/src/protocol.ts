@@ -17,6 +17,29 @@ export interface JoinMessage {
   revision?: number;
   /** Opt this connection in to batched (JSON array) frames. */
   batch?: boolean;
+  /**
+   * The epoch (life) of the document that `revision` belongs to, as the server last named it in
+   * a `snapshot` or `joined`. A join that carries one never creates a document: the client holds
+   * a copy of one that existed. See docs/protocol.md, "Lost documents and restore".
+   */
+  epoch?: string;
+  /**
+   * Optional extension: the client's copy of the document at `revision`, to recreate the
+   * document from if the server has lost it (docs/protocol.md, "Lost documents and restore").
+   * Only with `revision`; servers without the extension ignore it.
+   */
+  restore?: RestoreCopy;
+}
+
+/** A client's copy of a document, carried by a restoring `join`. */
+export interface RestoreCopy<Snapshot = unknown> {
+  /** The document as of the join's `revision`: what the server had committed, without the client's unacknowledged edits. */
+  data: Snapshot;
+  /**
+   * The highest `seq` the client saw committed for each `author` (from `op` messages), so the
+   * server can tell a rejoining client that an op it never got the ack for is in the copy.
+   */
+  seqs?: Record<string, number>;
 }
 
 /** Submit an op based on `revision`. */
@@ -55,6 +78,8 @@ export interface SnapshotMessage<Snapshot = unknown> {
   docType: string;
   /** The last committed `seq` of the joining client in this document, when it has one. */
   lastSeq?: number;
+  /** The document's epoch (changes whenever the document is created anew); send it back in later joins. */
+  epoch?: string;
   /** The joining client's own `author` label in this document (what others see on its ops), when it named a `clientId`. */
   author?: string;
 }
@@ -64,6 +89,8 @@ export interface JoinedMessage {
   type: "joined";
   docId: string;
   revision: number;
+  /** The document's epoch, when the server has them (see {@link SnapshotMessage.epoch}). */
+  epoch?: string;
   /** The joining client's own `author` label in this document, when it named a `clientId`. */
   author?: string;
 }
@@ -87,6 +114,8 @@ export interface RemoteOpMessage<Op = unknown> {
    * (never its `clientId`, which is a secret of its client).
    */
   author?: string;
+  /** The submitter's `seq` for this op, when it had one (with `author`, what a restore copy's `seqs` are made of). */
+  seq?: number;
 }
 
 /** A request was refused; the document is unchanged. */
@@ -96,6 +125,11 @@ export interface ErrorMessage {
   message: string;
   docId?: string;
   seq?: number;
+  /**
+   * With `bad_revision` for a revision ahead of the document (the server lost commits): the
+   * document's current revision, or `null` when it does not exist.
+   */
+  serverRevision?: number | null;
 }
 
 /** Answer to `ping`. */
@@ -135,6 +169,11 @@ export function isValidDocId(value: unknown): value is string {
 
 /** True for a valid client id: 1 to 64 characters from `[A-Za-z0-9_-]`. */
 export function isValidClientId(value: unknown): value is string {
+  return typeof value === "string" && CLIENT_ID.test(value);
+}
+
+/** True for a valid document epoch: 1 to 64 characters from `[A-Za-z0-9_-]` (the client id alphabet). */
+export function isValidEpoch(value: unknown): value is string {
   return typeof value === "string" && CLIENT_ID.test(value);
 }
 

@@ -11,6 +11,56 @@ export interface DocumentRecord<Snapshot = unknown> {
   data: Snapshot;
 }
 
+/**
+ * Which life of a document a revision belongs to. A document gets a new `epoch` whenever it is
+ * created anew: first created, created again after the store lost it, or restored from a
+ * client's copy. `(epoch, revision)` names one content; the same revision in another epoch may
+ * be another text (docs/protocol.md, "Lost documents and restore").
+ */
+export interface DocumentLineage {
+  /** The current revision. */
+  revision: number;
+  /** The current epoch. */
+  epoch: string;
+  /**
+   * When the document was restored from a client's copy: the epoch that copy belonged to (when
+   * the client knew it) and its revision, at which the restored document starts. Revisions up to
+   * it of that older epoch name the same content as in this one.
+   */
+  restoredFrom?: { epoch?: string; revision: number };
+}
+
+/** What {@link IBackendAdapter.restoreDocument} is asked to do. */
+export interface RestoreRequest<Snapshot = unknown> {
+  /** The document's type name. */
+  type: string;
+  /** The copy: the document as of `revision`. */
+  snapshot: Snapshot;
+  /** The revision the copy is at; the restored document starts there, with no history before it. */
+  revision: number;
+  /** The epoch the copy belongs to, when its client knew it (kept as `restoredFrom.epoch`). */
+  fromEpoch?: string;
+  /**
+   * Entries for the document's seq table (key -> last seq), merged with what it holds by taking
+   * the higher seq. The hub passes the copy's author seqs under keys that no clientId can take.
+   */
+  seqs?: Record<string, number>;
+  /**
+   * The compare-and-set condition. Left out: restore only if the document does not exist.
+   * Given: also when the document exists with this epoch and a revision below `revision` (it
+   * lost its latest commits). Either way the check and the write are one atomic step, so of
+   * many concurrent restores exactly one wins.
+   */
+  ifEpoch?: string;
+}
+
+/** Outcome of {@link IBackendAdapter.restoreDocument}. */
+export type RestoreResult =
+  /** The document now holds the copy at the request's revision, under a new epoch; its history is empty. */
+  | { status: "restored"; epoch: string }
+  /** The condition did not hold; nothing was written. */
+  | { status: "refused" };
+
 /** One committed op with what identifies it. */
 export interface CommittedOp<Op = unknown> {
   /** The revision this op produced (the first op of a document is revision 1). */
@@ -37,6 +87,12 @@ export interface CommitRequest<Snapshot = unknown, Op = unknown> {
   snapshot: Snapshot;
   clientId?: string;
   seq?: number;
+  /**
+   * The epoch the caller believes the document is in (from {@link IBackendAdapter.getLineage}). A
+   * backend with epochs refuses the commit with {@link DocumentReplacedError} when the document
+   * is in another one (it was restored or created anew since), checked right after existence.
+   */
+  epoch?: string;
   /**
    * The authenticated principal submitting the op (an opaque key; the hub passes a digest),
    * undefined without authentication. Only for an op with `clientId` and `seq`: the first such
@@ -101,6 +157,11 @@ export interface CommitNotice<Op = unknown> {
   op: Op;
   clientId?: string;
   seq?: number;
+  /**
+   * Set only on the notice a restore publishes: the document was created anew at `revision`
+   * with this epoch. Nothing was committed (`op` is null); subscribers must start over.
+   */
+  restored?: string;
 }
 
 /** Thrown by backends for a document that does not exist. */
@@ -129,6 +190,51 @@ export class HistoryTrimmedError extends Error {
       `Document "${docId}": ops from revision ${requested} were trimmed (oldest kept: ${oldestKept}); ` +
         `load the snapshot instead, or raise the backend's historyLimit`,
     );
+  }
+}
+
+/**
+ * The one error a backend throws when its store cannot be reached or did not answer in time
+ * (its connection is down, it is loading its data, or a call passed the deadline). The server
+ * answers it with the protocol code `unavailable` (transient): the request was not applied, or
+ * its outcome is unknown, and the same request may be sent again.
+ */
+export class BackendUnavailableError extends Error {
+  override readonly name: string = "BackendUnavailableError";
+  /** The protocol error code a server reports for this failure. */
+  readonly code = "unavailable" as const;
+
+  constructor(
+    message: string,
+    /**
+     * Whether the call may have reached the store: `false` means nothing changed; `true` means
+     * a commit may have been applied before its answer was lost (resending it with the same
+     * `(clientId, seq)` is safe: it then comes back as a duplicate).
+     */
+    readonly sent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** True for a {@link BackendUnavailableError}, also one from another copy of this package. */
+export function isBackendUnavailable(error: unknown): error is BackendUnavailableError {
+  return error instanceof BackendUnavailableError || (error instanceof Error && (error as { code?: unknown }).code === "unavailable");
+}
+
+/**
+ * Thrown by `commit` and `commitBatch` when {@link CommitRequest.epoch} is not the document's:
+ * it was restored or created anew since the caller read it. Nothing was written.
+ */
+export class DocumentReplacedError extends Error {
+  override readonly name = "DocumentReplacedError";
+  constructor(
+    readonly docId: string,
+    /** The document's epoch now. */
+    readonly epoch: string,
+  ) {
+    super(`Document "${docId}" was created anew (epoch ${epoch}) since it was read: read it again`);
   }
 }
 
@@ -162,9 +268,10 @@ export interface IBackendAdapter {
    * Atomically: compare the revision, check and record `(clientId, seq)`, append the op, store
    * the snapshot (or not, see {@link CommitRequest.snapshot}), bump the revision, and publish a
    * {@link CommitNotice} on the document's channel, so that publication order is revision order.
-   * Checks run in this order: existence (rejects with DocumentNotFoundError), the client's
-   * principal (`forbidden`), duplicate, how far the seq jumps (`seq_too_far`), kept history of
-   * `base` (when {@link checksKeptHistory}; rejects with HistoryTrimmedError), revision.
+   * Checks run in this order: existence (rejects with DocumentNotFoundError), epoch (when the
+   * request has one and the backend has epochs; rejects with DocumentReplacedError), the
+   * client's principal (`forbidden`), duplicate, how far the seq jumps (`seq_too_far`), kept
+   * history of `base` (when {@link checksKeptHistory}; rejects with HistoryTrimmedError), revision.
    */
   commit(docId: string, request: CommitRequest): Promise<CommitResult>;
   /**
@@ -200,6 +307,23 @@ export interface IBackendAdapter {
    * check of a submit to the commit instead of asking {@link getOldestKeptRevision} first.
    */
   readonly checksKeptHistory?: boolean;
+  /**
+   * Optional: the document's revision and epoch in one read (rejects with
+   * DocumentNotFoundError). Backends that have it let the hub tell a client's revision of an
+   * earlier life of the document from the same revision now, and offer restores.
+   */
+  getLineage?(docId: string): Promise<DocumentLineage>;
+  /**
+   * Optional: recreate a lost document from a client's copy, atomically under the condition of
+   * {@link RestoreRequest.ifEpoch}; on success publish a notice with `restored` set on the
+   * document's channel. Requires {@link getLineage}.
+   */
+  restoreDocument?(docId: string, request: RestoreRequest): Promise<RestoreResult>;
+  /**
+   * Optional: resolve once the store answers (a health check). Rejects with
+   * {@link BackendUnavailableError} when it cannot be reached.
+   */
+  ping?(): Promise<void>;
   /** Release connections and timers. */
   close(): Promise<void>;
 }

@@ -66,6 +66,11 @@ export class DocumentFeed {
           this.sink.fail(`lost track of document "${this.docId}" (history trimmed past revision ${this.cursor}): join again`);
         }
       },
+      onLost: (reason) => {
+        if (this.state === "closed") return;
+        this.close();
+        this.sink.fail(`${reason}: join again`);
+      },
     });
   }
 

@@ -92,6 +92,8 @@ describe("DocumentSequencer", () => {
     // A backend whose revision read is overtaken by a commit: it returns the old revision
     // while the new commit's notice is already on its way.
     const backend: IBackendAdapter = Object.create(memory) as IBackendAdapter;
+    // Only the revision read (not the lineage read, which would start the sequencer instead).
+    backend.getLineage = undefined;
     backend.getRevision = async (docId: string) => {
       subscribedBeforeRead = pubsub.channelCount === 1;
       const before = await memory.getRevision(docId);

@@ -1,5 +1,6 @@
 import { silentLogger, type Logger } from "@open-ot/core";
 import {
+  DocumentNotFoundError,
   HistoryTrimmedError,
   documentChannel,
   type CommitNotice,
@@ -17,6 +18,11 @@ export interface SequencerListener {
    * to `revision`: commits up to it were skipped. Listeners must resynchronise their clients.
    */
   onReset?(revision: number): void;
+  /**
+   * The document was lost from the store, or restored or created anew (another epoch): nothing
+   * the listener was sent still holds. The sequencer closes after telling every listener.
+   */
+  onLost?(reason: string): void;
 }
 
 /** Options of {@link DocumentSequencer}. */
@@ -35,11 +41,14 @@ export interface DocumentSequencerOptions {
   retryDelayMs?: number;
   /** @default 5000 */
   maxRetryDelayMs?: number;
+  /** Told once when the sequencer closes itself because the document was lost or replaced (see {@link SequencerListener.onLost}). */
+  onLost?: () => void;
 }
 
 /**
  * Lifecycle: `idle -> starting -> live -> closed` (and `starting -> closed` when the start
- * fails or the sequencer is closed meanwhile).
+ * fails or the sequencer is closed meanwhile; `live -> closed` also when the document is lost
+ * or replaced, after telling the listeners).
  */
 export type SequencerState = "idle" | "starting" | "live" | "closed";
 
@@ -85,6 +94,12 @@ export class DocumentSequencer {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private lostNoticeTimer: ReturnType<typeof setTimeout> | undefined;
   private failures = 0;
+  /** The document's epoch when the sequencer started (backends with epochs). */
+  private epoch: string | undefined;
+  /** The next fill pass must first check that the document is still the one started on (after a resubscribe). */
+  private checkLineage = false;
+  private readonly onLostHook: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(options: DocumentSequencerOptions) {
     this.docId = options.docId;
@@ -94,6 +109,7 @@ export class DocumentSequencer {
     this.lostNoticeDelayMs = options.lostNoticeDelayMs ?? 1000;
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 5000;
+    this.onLostHook = options.onLost;
   }
 
   /** The last revision delivered to listeners (the current revision once everything arrived). */
@@ -123,7 +139,14 @@ export class DocumentSequencer {
         throw new Error(`DocumentSequencer(${this.docId}): closed while starting`);
       }
       this.unsubscribe = unsubscribe;
-      const revision = await this.backend.getRevision(this.docId);
+      let revision: number;
+      if (this.backend.getLineage !== undefined) {
+        const lineage = await this.backend.getLineage(this.docId);
+        revision = lineage.revision;
+        this.epoch = lineage.epoch;
+      } else {
+        revision = await this.backend.getRevision(this.docId);
+      }
       if (!this.inState("starting")) throw new Error(`DocumentSequencer(${this.docId}): closed while starting`);
       this.last = revision;
       this.known = revision;
@@ -201,15 +224,48 @@ export class DocumentSequencer {
     this.lostNoticeTimer.unref?.();
   }
 
-  /** Read everything committed after the last delivered revision (after a pub/sub resubscribe). */
+  /**
+   * Read everything committed after the last delivered revision (after a pub/sub resubscribe):
+   * first check that the document is still the one this sequencer started on (the store may
+   * have restarted without its data), then fill, now rather than after a pending retry's delay.
+   */
   catchUp(): void {
     if (this.state !== "live") return;
+    this.checkLineage = true;
+    if (this.fillState === "waiting") {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.fillState = "idle";
+    }
     this.requestFill();
   }
 
-  /** Unsubscribe and drop every listener. Safe to call twice. */
-  async close(): Promise<void> {
-    if (this.state === "closed") return;
+  /**
+   * The document was lost, restored or created anew (seen here or told by the hub that restored
+   * it): tell every listener, then close. Does nothing once closed.
+   */
+  lose(reason: string): void {
+    if (this.state !== "live" && this.state !== "starting") return;
+    this.logger.warn?.("sequencer: the document is not the one it followed any more", { docId: this.docId, reason, last: this.last });
+    const listeners = [...this.listeners];
+    void this.close();
+    for (const listener of listeners) {
+      try {
+        listener.onLost?.(reason);
+      } catch (error) {
+        this.logger.error?.("sequencer listener threw on loss", { docId: this.docId, error });
+      }
+    }
+    this.onLostHook?.();
+  }
+
+  /** Unsubscribe and drop every listener. Safe to call twice (both calls resolve once unsubscribed). */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     this.setState("closed");
     this.listeners.clear();
     this.ahead.clear();
@@ -240,6 +296,10 @@ export class DocumentSequencer {
   }
 
   private accept(notice: CommitNotice): void {
+    if (notice.restored !== undefined) {
+      if (notice.restored !== this.epoch) this.lose(`document "${this.docId}" was restored from a client's copy`);
+      return;
+    }
     const r = notice.revision;
     if (r <= this.last) return; // a repeat, or already read from history
     if (r > this.known) this.known = r;
@@ -289,6 +349,15 @@ export class DocumentSequencer {
     this.fillState = "running";
     try {
       for (;;) {
+        if (this.checkLineage) {
+          const lost = await this.lineageLost();
+          if (this.state !== "live") return;
+          if (lost !== undefined) {
+            this.lose(lost);
+            return;
+          }
+          this.checkLineage = false;
+        }
         const ops: CommittedOp[] = await this.backend.getOps(this.docId, this.last + 1);
         if (this.state !== "live") return;
         for (const op of ops) this.accept({ docId: this.docId, ...op });
@@ -309,7 +378,25 @@ export class DocumentSequencer {
       if (this.state !== "live") return;
       this.fillState = "idle";
       if (error instanceof HistoryTrimmedError) await this.reset();
+      else if (isNotFound(error)) this.lose(`document "${this.docId}" is gone from the store`);
       else this.scheduleRetry(error);
+    }
+  }
+
+  /** Why the document is not the one this sequencer started on, or `undefined` when it is. */
+  private async lineageLost(): Promise<string | undefined> {
+    try {
+      if (this.backend.getLineage !== undefined) {
+        const lineage = await this.backend.getLineage(this.docId);
+        if (this.epoch !== undefined && lineage.epoch !== this.epoch) return `document "${this.docId}" was created anew in the store`;
+        if (lineage.revision < this.last) return `document "${this.docId}" went back to revision ${lineage.revision} in the store`;
+        return undefined;
+      }
+      const revision = await this.backend.getRevision(this.docId);
+      return revision < this.last ? `document "${this.docId}" went back to revision ${revision} in the store` : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return `document "${this.docId}" is gone from the store`;
+      throw error;
     }
   }
 
@@ -357,4 +444,8 @@ export class DocumentSequencer {
     this.drainAhead();
     if (this.known > this.last) this.requestFill();
   }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof DocumentNotFoundError || (error as { name?: unknown } | null)?.name === "DocumentNotFoundError";
 }

@@ -12,6 +12,7 @@ import {
   type OpMessage,
   type ParseResult,
   type ProtocolError,
+  type RemoteOpMessage,
   type ServerMessage,
   type SnapshotMessage,
 } from "@open-ot/core";
@@ -19,11 +20,14 @@ import {
   DocumentExistsError,
   DocumentNotFoundError,
   HistoryTrimmedError,
+  isBackendUnavailable,
   type CommitNotice,
   type CommittedOp,
+  type DocumentLineage,
   type IBackendAdapter,
 } from "./backend.js";
 import { authorLabel } from "./author-label.js";
+import { judgeJoin } from "./join-lineage.js";
 import type { ClientRegistry, RegisteredConnection } from "./client-registry.js";
 import { DocumentFeed } from "./document-feed.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
@@ -63,6 +67,12 @@ type Work =
 /** A marker that the rest of the handling must stop: the answer was already sent. */
 class Refused extends Error {}
 
+/**
+ * Seq-table keys of the author seqs a restore copy carried: `@` is outside the clientId
+ * alphabet (as `#` of internal ids is), so they never collide with a client's own entry.
+ */
+const RESTORED_AUTHOR_PREFIX = "@";
+
 // Commit clientIds of connections that named none: `#` is outside the protocol's clientId
 // alphabet, so they can never collide with a real client, and they are never sent on the wire.
 const INTERNAL_ID_PREFIX = "#";
@@ -98,6 +108,8 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
   private readonly ctx: HubContext;
   private readonly outbox: Outbox;
   private readonly feeds = new Map<string, DocumentFeed>();
+  /** The epoch each joined document was in when its join was answered (backends with epochs); ops carry it. */
+  private readonly epochs = new Map<string, string>();
   private state: "open" | "closed" = "open";
   /** The client this connection speaks for, once an accepted join or op named it. */
   private clientId: string | undefined;
@@ -215,9 +227,22 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
           else await this.handle(work.result, work.raw);
         } catch (error) {
           if (error instanceof Refused) continue;
+          const ids = work.kind === "message" ? this.identity(work.result) : { docId: work.docId };
+          if (error instanceof OTError) {
+            // The server refused on purpose (a restore copy that is not a document of its type or
+            // is too large, say): answer with its code, never as a failure the client retries.
+            this.reply(errorMessage({ code: error.code, message: error.message, ...ids }));
+            continue;
+          }
+          if (isBackendUnavailable(error)) {
+            // The store is down or did not answer in time: a transient refusal, and the
+            // connection and its documents stay as they are.
+            this.ctx.logger.warn?.("the store could not serve a message", { session: this.id, error: error.message });
+            this.reply(errorMessage({ code: "unavailable", message: `The server's storage cannot be reached right now (${error.message}). Nothing was applied, or an op's outcome is unknown: send the same request again later (an op after rejoining with your revision, under the same seq).`, ...ids }));
+            continue;
+          }
           // A bug or a failing backend: answer `internal`, keep the connection and the document.
           this.ctx.logger.error?.("handling a message failed", { session: this.id, error });
-          const ids = work.kind === "message" ? this.identity(work.result) : { docId: work.docId };
           this.reply(errorMessage({ code: "internal", message: "The server failed while handling this message. An op may or may not have been committed: rejoin with your revision and resend it with the same seq (de-duplication makes that safe).", ...ids }));
         }
       }
@@ -274,19 +299,16 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     if (!this.feeds.has(docId) && this.feeds.size >= this.ctx.maxDocumentsPerConnection) {
       this.refuse("too_large", `This connection has joined ${this.feeds.size} documents, the most it may: leave one before joining "${docId}".`, { docId });
     }
-    const current = await this.documentRevision(docId, message.revision);
-    if (message.revision !== undefined && message.revision > current) {
-      this.refuse("bad_revision", `revision ${message.revision} is ahead of document "${docId}", which is at revision ${current}.`, {
-        docId,
-      });
-    }
     const clientId = message.clientId ?? this.clientId;
+    // Before the document is opened: a join refused as another principal's creates and
+    // restores nothing.
     if (clientId !== undefined) await this.checkPrincipal(docId, clientId);
+    const life = await this.openDocument(message);
     // Register for live commits before reading anything, so nothing falls in between.
     const feed = await this.openFeed(docId);
     let opening: { kind: "snapshot"; message: SnapshotMessage } | { kind: "joined"; revision: number; replay: CommittedOp[] };
     try {
-      opening = await this.readOpening(docId, message.revision, clientId);
+      opening = await this.readOpening(docId, life.from, clientId, life.restored);
     } catch (error) {
       // A refused (failed) join changes nothing: the earlier join of this document holds.
       this.releaseFeed(feed);
@@ -302,16 +324,133 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     const previous = this.feeds.get(docId);
     this.feeds.set(docId, feed);
     if (previous) this.releaseFeed(previous);
+    if (life.epoch === undefined) this.epochs.delete(docId);
+    else this.epochs.set(docId, life.epoch);
     // One connection per client and document: an older one of this client is closed (or this
     // one, when it is the older).
     if (clientId !== undefined && !this.ctx.clients.joined(this, docId)) return;
     const author = clientId === undefined ? undefined : authorLabel(docId, clientId);
+    const lineage = { ...(life.epoch === undefined ? {} : { epoch: life.epoch }), ...(author === undefined ? {} : { author }) };
     if (opening.kind === "snapshot") {
-      this.reply(author === undefined ? opening.message : { ...opening.message, author });
+      this.reply({ ...opening.message, ...lineage });
       await this.startFeed(feed, opening.message.revision);
     } else {
-      this.reply(author === undefined ? { type: "joined", docId, revision: opening.revision } : { type: "joined", docId, revision: opening.revision, author });
+      this.reply({ type: "joined", docId, revision: opening.revision, ...lineage });
       await this.startFeed(feed, opening.revision, opening.replay);
+    }
+  }
+
+  /**
+   * Judge the join against the document's lineage (see {@link judgeJoin}), creating or
+   * restoring the document when it says so, and resolve with what to answer from: the epoch,
+   * the revision to replay after (`undefined`: a snapshot), and whether the document was ever
+   * restored (its snapshots then look up restored author seqs). Refuses (`not_found`,
+   * `bad_revision` with `serverRevision`) otherwise.
+   */
+  private async openDocument(message: JoinMessage): Promise<{ epoch: string | undefined; from: number | undefined; restored: boolean }> {
+    const { docId } = message;
+    const store = this.ctx.backend;
+    const canRestore = store.restoreDocument !== undefined && store.getLineage !== undefined;
+    let mayRestore = message.restore !== undefined;
+    // A create or a lost restore race changes what is there: look again (a few rounds at most).
+    for (let round = 0; round < 4; round++) {
+      const lineage = await this.readLineage(docId);
+      const decision = judgeJoin(
+        lineage,
+        { revision: message.revision, epoch: message.epoch, restore: mayRestore },
+        { createOnJoin: this.ctx.createOnJoin, canRestore },
+      );
+      switch (decision.kind) {
+        case "not_found":
+          this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, { docId });
+        case "lost": {
+          const where = decision.serverRevision === null ? "which does not exist (any more)" : `which is at revision ${decision.serverRevision}${message.epoch !== undefined && lineage?.epoch !== undefined && lineage.epoch !== message.epoch ? " of another life of it (it was created anew)" : ""}`;
+          this.reply({
+            type: "error",
+            code: "bad_revision",
+            message: `revision ${String(message.revision ?? "(none)")}${message.epoch === undefined ? "" : ` of epoch ${message.epoch}`} is ahead of document "${docId}", ${where}: the server lost commits. Keep your copy; join with "restore" to recreate the document from it (docs/protocol.md, "Lost documents and restore").`,
+            docId,
+            serverRevision: decision.serverRevision,
+          });
+          throw new Refused("lost document");
+        }
+        case "create":
+          this.takeCreation(docId);
+          try {
+            await this.ctx.server.createDocument(docId, this.ctx.docType);
+          } catch (createError) {
+            this.ctx.creations.giveBack();
+            // Another connection (or instance) created it first: that is the same outcome.
+            if (!(createError instanceof DocumentExistsError || nameOf(createError) === "DocumentExistsError")) throw createError;
+          }
+          continue;
+        case "restore": {
+          mayRestore = false;
+          const restore = message.restore!;
+          const type = lineage === undefined ? this.ctx.docType : (await this.ctx.server.getDocument(docId)).type.name;
+          const seqs: Record<string, number> = {};
+          for (const [author, seq] of Object.entries(restore.seqs ?? {})) seqs[`${RESTORED_AUTHOR_PREFIX}${author}`] = seq;
+          // Restoring a document that is gone creates one: it counts against the hub's cap.
+          const creates = lineage === undefined;
+          if (creates) this.takeCreation(docId);
+          let result: Awaited<ReturnType<Server["restoreDocument"]>>;
+          try {
+            result = await this.ctx.server.restoreDocument(docId, {
+              type,
+              snapshot: restore.data,
+              revision: message.revision!,
+              ...(message.epoch === undefined ? {} : { fromEpoch: message.epoch }),
+              seqs,
+              ...(decision.ifEpoch === undefined ? {} : { ifEpoch: decision.ifEpoch }),
+            });
+          } catch (error) {
+            if (creates) this.ctx.creations.giveBack();
+            throw error;
+          }
+          if (result.status === "refused") {
+            if (creates) this.ctx.creations.giveBack();
+            continue; // another copy won: judge again, without restoring
+          }
+          this.ctx.logger.info?.("restored a lost document from a client's copy", { session: this.id, docId, revision: message.revision });
+          // Every follower of the document's older life starts over (this session's own too).
+          const own = this.feeds.get(docId);
+          if (own !== undefined) {
+            this.feeds.delete(docId);
+            this.releaseFeed(own);
+          }
+          this.ctx.pool.reset(docId, `document "${docId}" was restored from a client's copy`);
+          // The copy won: the client resumes from its own revision, in the new epoch.
+          return { epoch: result.epoch, from: message.revision, restored: true };
+        }
+        case "open":
+          // A restorer whose copy did not win gets a snapshot (to rebase onto), never `joined`:
+          // `joined` in a new epoch tells the winner its copy won.
+          return {
+            epoch: lineage?.epoch,
+            from: message.restore !== undefined ? undefined : decision.revision,
+            restored: lineage?.restoredFrom !== undefined,
+          };
+      }
+    }
+    throw new Error(`the join of "${docId}" found the document changing under it four times in a row`);
+  }
+
+  /** Count one more document created on join, or refuse (`not_found`) when the hub created as many as it may. */
+  private takeCreation(docId: string): void {
+    if (!this.ctx.creations.take()) {
+      this.refuse("not_found", `Document "${docId}" does not exist, and this server has created as many documents on join as it may.`, { docId });
+    }
+  }
+
+  /** The document's lineage (its epoch `undefined` on a backend without them), `undefined` when it does not exist. */
+  private async readLineage(docId: string): Promise<DocumentLineage | { revision: number; epoch: undefined; restoredFrom?: undefined } | undefined> {
+    const store = this.ctx.backend;
+    try {
+      if (store.getLineage !== undefined) return await store.getLineage(docId);
+      return { revision: await store.getRevision(docId), epoch: undefined };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
     }
   }
 
@@ -346,6 +485,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     docId: string,
     revision: number | undefined,
     clientId: string | undefined,
+    restored: boolean,
   ): Promise<{ kind: "snapshot"; message: SnapshotMessage } | { kind: "joined"; revision: number; replay: CommittedOp[] }> {
     if (revision !== undefined) {
       try {
@@ -356,20 +496,27 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
         // Too old to replay: fall through to a snapshot.
       }
     }
-    return { kind: "snapshot", message: await this.readSnapshot(docId, clientId) };
+    return { kind: "snapshot", message: await this.readSnapshot(docId, clientId, restored) };
   }
 
   /**
    * The snapshot, with the client's last committed seq as of the snapshot's revision. The
    * seq is read before the snapshot and completed from the ops in between, so it never
    * claims a commit the snapshot does not contain (the client would then drop an edit).
+   *
+   * In a restored document the copy's author seqs count too: an op whose ack its client never
+   * got may be in the copy (the restoring client saw it), and resending it would apply it twice.
    */
-  private async readSnapshot(docId: string, clientId: string | undefined): Promise<SnapshotMessage> {
+  private async readSnapshot(docId: string, clientId: string | undefined, restored: boolean): Promise<SnapshotMessage> {
     let before = 0;
     let lastSeq: number | undefined;
     if (clientId !== undefined) {
       before = await this.ctx.backend.getRevision(docId);
       lastSeq = await this.ctx.backend.getLastSeq(docId, clientId);
+      if (restored) {
+        const inCopy = await this.ctx.backend.getLastSeq(docId, `${RESTORED_AUTHOR_PREFIX}${authorLabel(docId, clientId)}`);
+        if (inCopy !== undefined && inCopy > (lastSeq ?? 0)) lastSeq = inCopy;
+      }
     }
     const doc = await this.ctx.server.getDocument(docId);
     if (clientId !== undefined && doc.revision > before) {
@@ -481,7 +628,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
 
   private releaseFeed(feed: DocumentFeed): void {
     feed.close();
-    this.ctx.pool.release(feed.docId);
+    this.ctx.pool.release(feed.docId, feed.sequencer);
   }
 
   // ------------------------------------------------------------------ op, leave
@@ -496,11 +643,15 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
       // An op without a clientId, or without a seq, commits under the connection's internal id
       // (so its ack finds this connection) and without de-duplication: it identifies nothing
       // beyond this connection. Its ack must not reach the client's other connections either: an ack
-      // without a seq would be taken there for the ack of their own op in flight.
-      const meta: SubmitMeta & { clientId: string } =
-        named === undefined || seq === undefined
+      // without a seq would be taken there for the ack of their own op in flight. It carries the
+      // epoch its connection joined, so that it never commits into another life of the document.
+      const epoch = this.epochs.get(docId);
+      const meta: SubmitMeta & { clientId: string } = {
+        ...(named === undefined || seq === undefined
           ? { clientId: this.internalId }
-          : { clientId: named, seq, ...(this.principalKey === undefined ? {} : { principal: this.principalKey }) };
+          : { clientId: named, seq, ...(this.principalKey === undefined ? {} : { principal: this.principalKey }) }),
+        ...(epoch === undefined ? {} : { epoch }),
+      };
       const result = await this.ctx.server.submitOperation(docId, message.op, message.revision, meta);
       if (message.clientId !== undefined) this.bindClient(message.clientId);
       // A duplicate gets no answer: its one ack went (or goes) out through the replay.
@@ -523,6 +674,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     const feed = this.feeds.get(message.docId);
     if (!feed) return; // leaving what was not joined changes nothing
     this.feeds.delete(message.docId);
+    this.epochs.delete(message.docId);
     this.releaseFeed(feed);
   }
 
@@ -622,10 +774,13 @@ const REMOTE_OP_MESSAGE: unique symbol = Symbol("remote op message");
 function remoteOpMessage(notice: CommitNotice & { [REMOTE_OP_MESSAGE]?: ServerMessage }): ServerMessage {
   const known = notice[REMOTE_OP_MESSAGE];
   if (known !== undefined) return known;
-  const message: ServerMessage = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
-  // Never the clientId itself: it is its client's secret (whoever holds it can submit in that
-  // client's name). Internal ids of connections that named none get no author at all.
-  if (isValidClientId(notice.clientId)) message.author = authorLabel(notice.docId, notice.clientId);
+  const message: RemoteOpMessage = { type: "op", docId: notice.docId, op: notice.op, revision: notice.revision };
+  // Others see an author label, never the clientId (a bearer secret); internal ids of clients
+  // that named none stay on the server. The seq lets a restoring client say which ops its copy holds.
+  if (isValidClientId(notice.clientId)) {
+    message.author = authorLabel(notice.docId, notice.clientId);
+    if (notice.seq !== undefined) message.seq = notice.seq;
+  }
   if (Object.isExtensible(notice)) Object.defineProperty(notice, REMOTE_OP_MESSAGE, { value: message });
   return message;
 }

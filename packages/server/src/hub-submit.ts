@@ -1,5 +1,5 @@
 import type { ProtocolError } from "@open-ot/core";
-import type { CommitNotice } from "./backend.js";
+import { isBackendUnavailable, type CommitNotice } from "./backend.js";
 import type { HubContext } from "./hub-session.js";
 import { principalKey } from "./identity-keys.js";
 import { OTError } from "./ot-error.js";
@@ -36,6 +36,14 @@ export async function submitForClient(ctx: Pick<HubContext, "server" | "pool" | 
     if (error instanceof OTError) {
       const { code, message } = error;
       return { code, message, docId, seq };
+    }
+    if (isBackendUnavailable(error)) {
+      return {
+        code: "unavailable",
+        message: `The server's storage cannot be reached right now (${error.message}): rejoin with your revision and resend the op later with the same seq.`,
+        docId,
+        seq,
+      };
     }
     ctx.logger.error?.("committing an op for a client connected elsewhere failed", { docId, error });
     return {

@@ -72,6 +72,7 @@ describe("Hub: joining", () => {
       revision: 0,
       data: "hello",
       docType: "text",
+      epoch: expect.any(String),
       author: authorLabel("doc", "alice"),
     });
   });
@@ -91,6 +92,7 @@ describe("Hub: joining", () => {
       data: "ab",
       docType: "text",
       lastSeq: 2,
+      epoch: expect.any(String),
       author: authorLabel("doc", "alice"),
     });
     // Another client has none.
@@ -125,6 +127,7 @@ describe("Hub: joining", () => {
       data: "ab",
       docType: "text",
       lastSeq: 2,
+      epoch: expect.any(String),
       author: authorLabel("doc", "alice"),
     });
   });
@@ -145,8 +148,8 @@ describe("Hub: joining", () => {
     const resumed = open();
     resumed.send({ type: "join", docId: "doc", clientId: "alice", revision: 1 });
     expect(await resumed.conn.take(3)).toEqual([
-      { type: "joined", docId: "doc", revision: 1, author: authorLabel("doc", "alice") },
-      { type: "op", docId: "doc", op: [{ r: 1 }, { i: "b" }], revision: 2, author: authorLabel("doc", "bob") },
+      { type: "joined", docId: "doc", revision: 1, epoch: expect.any(String), author: authorLabel("doc", "alice") },
+      { type: "op", docId: "doc", op: [{ r: 1 }, { i: "b" }], revision: 2, author: authorLabel("doc", "bob"), seq: 1 },
       { type: "ack", docId: "doc", revision: 3, seq: 2 },
     ]);
     bob.send({ type: "op", op: [{ i: "!" }], revision: 3, seq: 2 });
@@ -156,6 +159,7 @@ describe("Hub: joining", () => {
       op: [{ i: "!" }],
       revision: 4,
       author: authorLabel("doc", "bob"),
+      seq: 2,
     });
   });
 
@@ -171,6 +175,7 @@ describe("Hub: joining", () => {
       data: "43210",
       docType: "text",
       lastSeq: 5,
+      epoch: expect.any(String),
       author: authorLabel("doc", "alice"),
     });
     // The oldest kept revision's predecessor can still be replayed.
@@ -215,9 +220,9 @@ describe("Hub: joining", () => {
     expect(await c.conn.next()).toMatchObject({ type: "error", code: "bad_revision", docId: "later" });
     await expect(backend.getRecord("later")).rejects.toMatchObject({ name: "DocumentNotFoundError" });
     c.send({ type: "join", docId: "fresh" });
-    expect(await c.conn.next()).toEqual({ type: "snapshot", docId: "fresh", revision: 0, data: "", docType: "text" });
+    expect(await c.conn.next()).toEqual({ type: "snapshot", docId: "fresh", revision: 0, data: "", docType: "text", epoch: expect.any(String) });
     c.send({ type: "join", docId: "fresh0", revision: 0 });
-    expect(await c.conn.next()).toEqual({ type: "joined", docId: "fresh0", revision: 0 });
+    expect(await c.conn.next()).toEqual({ type: "joined", docId: "fresh0", revision: 0, epoch: expect.any(String) });
     await expect(backend.getRecord("fresh")).resolves.toEqual({ type: "text", v: 0, data: "" });
   });
 
@@ -281,7 +286,7 @@ describe("Hub: ops", () => {
     await joined(bob, { clientId: "bob" });
     alice.send({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 0, seq: 1, clientId: "alice" });
     expect(await alice.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1, seq: 1 });
-    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, author: authorLabel("doc", "alice") });
+    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, author: authorLabel("doc", "alice"), seq: 1 });
     // Concurrent ops: bob's is based on 0 and comes back transformed.
     bob.send({ type: "op", op: [{ i: "yo" }], revision: 0, seq: 1 });
     expect(await bob.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2, seq: 1 });
@@ -291,6 +296,7 @@ describe("Hub: ops", () => {
       op: [{ r: 2 }, { i: "yo" }],
       revision: 2,
       author: authorLabel("doc", "bob"),
+      seq: 1,
     });
     await expectDoc(backend, 2, "hiyo");
   });
@@ -324,7 +330,7 @@ describe("Hub: ops", () => {
     // Over another connection too, even with a garbage op or an old base.
     const second = open();
     second.send({ type: "join", docId: "doc", clientId: "alice", revision: 1 });
-    expect(await second.conn.next()).toEqual({ type: "joined", docId: "doc", revision: 1, author: authorLabel("doc", "alice") });
+    expect(await second.conn.next()).toEqual({ type: "joined", docId: "doc", revision: 1, epoch: expect.any(String), author: authorLabel("doc", "alice") });
     // The newer connection of alice replaced the first.
     expect(first.conn.closed).toEqual({ code: 4009, reason: expect.stringMatching(/newer connection/) });
     second.send({ type: "op", op: "garbage", revision: 0, seq: 1 });
@@ -471,7 +477,7 @@ describe("Hub: own commits without waiting for their notice", () => {
     view.hold();
     alice.send({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 0, seq: 1 });
     expect(await alice.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1, seq: 1 });
-    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, author: authorLabel("doc", "alice") });
+    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, author: authorLabel("doc", "alice"), seq: 1 });
     expect(view.heldCount).toBe(1); // the notice had not arrived
     expect(view.delivered).toBe(0);
     view.release();
@@ -549,7 +555,7 @@ describe("Hub: root-path connections", () => {
     expect(await legacy.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2 });
     expect(await modern.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ r: 5 }, { i: "!" }], revision: 2 });
     modern.send({ type: "op", op: [{ i: "<" }], revision: 2, seq: 1 });
-    expect(await legacy.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "<" }], revision: 3, author: authorLabel("doc", "mod") });
+    expect(await legacy.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "<" }], revision: 3, author: authorLabel("doc", "mod"), seq: 1 });
     await expectDoc(backend, 3, "<>seed!");
   });
 
@@ -649,7 +655,7 @@ describe("Hub: frame pacing (frameHoldMs)", () => {
     writer.send({ type: "op", op: [{ i: "x" }], revision: 0, seq: 1 });
     await writer.conn.next("the ack");
     // The op reached the reader in the same turn as the ack reached the writer.
-    expect(reader.conn.unread()).toEqual([{ type: "op", docId: "doc", op: [{ i: "x" }], revision: 1, author: authorLabel("doc", "writer") }]);
+    expect(reader.conn.unread()).toEqual([{ type: "op", docId: "doc", op: [{ i: "x" }], revision: 1, author: authorLabel("doc", "writer"), seq: 1 }]);
   });
 
   it("refuses a negative frameHoldMs", async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { checkNumberOption, CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogger, type Logger, type ProtocolError } from "@open-ot/core";
 import type { IBackendAdapter, PubSub } from "./backend.js";
+import { BackendGuard, type BackendHealth } from "./backend-guard.js";
 import { ClientRegistry } from "./client-registry.js";
 import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
 import { submitForClient, type ClientSubmit } from "./hub-submit.js";
@@ -16,7 +17,10 @@ import type { Server } from "./server.js";
 export interface HubOptions {
   /** Commits the ops. */
   server: Server;
-  /** Where history is read from for replays and gap fills. @default server.backend */
+  /**
+   * Where history is read from for replays and gap fills. @default server.backend (read
+   * through `server.store`, with the server's deadlines)
+   */
   backend?: IBackendAdapter;
   /**
    * Where the backend publishes its commits. @default the backend itself when it is a PubSub
@@ -106,6 +110,7 @@ export class Hub {
   readonly metrics: ServerMetrics | undefined;
   private readonly ctx: HubContext;
   private readonly pool: SequencerPool;
+  private readonly guard: BackendGuard;
   private readonly clients: ClientRegistry;
   private readonly sessions = new Set<ConnectionSession>();
   /** The transport of each session, for the connection counts of {@link metrics}. */
@@ -116,9 +121,9 @@ export class Hub {
     const { server } = options;
     const metrics = options.metrics ?? server.metrics;
     this.metrics = metrics;
-    const backend = metrics === undefined || options.backend === undefined ? (options.backend ?? server.backend) : observeBackend(options.backend, metrics);
-    const pubsub = options.pubsub ?? defaultPubSub(backend);
-    if (!pubsub) {
+    const raw = options.backend ?? server.backend;
+    const rawPubSub = options.pubsub ?? defaultPubSub(raw);
+    if (!rawPubSub) {
       throw new TypeError(
         "Hub: no pub/sub to receive commits from; pass options.pubsub (the one your backend publishes to)",
       );
@@ -132,6 +137,12 @@ export class Hub {
       throw new TypeError(`Hub: docType "${docType}" is not registered with the server; call server.registerType() first`);
     }
     const logger = options.logger ?? silentLogger;
+    // Every store call of the hub has the server's deadline and health (a backend of its own
+    // gets a guard of its own with the same deadline).
+    this.guard = raw === server.backend ? server.guard : new BackendGuard(raw, { timeoutMs: server.guard.timeoutMs, logger });
+    const guarded = raw === server.backend ? server.store : this.guard.backend;
+    const backend = metrics === undefined || raw === server.backend ? guarded : observeBackend(guarded, metrics);
+    const pubsub = this.guard.guardPubSub(rawPubSub);
     const maxCreated = checkNumberOption("Hub", "maxCreatedDocuments", options.maxCreatedDocuments ?? Infinity, { min: 0, integer: true, infinite: true });
     let created = 0;
     this.pool = new SequencerPool({
@@ -196,6 +207,20 @@ export class Hub {
     return submitForClient(this.ctx, request);
   }
 
+  /**
+   * Whether the store answers: ask it now, within the deadline. For a `/healthz` route (200 when
+   * `reachable`, 503 otherwise), so that a load balancer routes around an instance that cannot
+   * reach its store. Connections stay open meanwhile; joins and ops are answered `unavailable`.
+   */
+  checkHealth(): Promise<BackendHealth> {
+    return this.guard.check();
+  }
+
+  /** The store's health as last seen, without asking it. */
+  get health(): BackendHealth {
+    return this.guard.health;
+  }
+
   /** The number of open sessions. */
   get sessionCount(): number {
     return this.sessions.size;
@@ -215,6 +240,7 @@ export class Hub {
     this.state = "closed";
     for (const session of [...this.sessions]) session.closeConnection(CloseCode.GOING_AWAY, "server shutting down");
     await Promise.all([this.pool.close(), this.clients.close()]);
+    if (this.guard !== this.ctx.server.guard) this.guard.close();
   }
 }
 

@@ -34,7 +34,7 @@ describe("createInProcessTransport", () => {
     expect(got).toEqual([
       { type: "pong", t: 1 },
       { type: "pong", t: 2 },
-      { type: "snapshot", docId: "doc", revision: 0, data: "hi", docType: "text" },
+      { type: "snapshot", docId: "doc", revision: 0, data: "hi", docType: "text", epoch: expect.any(String) },
     ]);
   });
 

@@ -1,4 +1,5 @@
 export * from "./backend.js";
+export * from "./backend-guard.js";
 export * from "./hub-types.js";
 // Logger and silentLogger live in @open-ot/core; re-exported so existing imports keep working.
 export { silentLogger, type Logger } from "@open-ot/core";

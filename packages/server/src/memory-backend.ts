@@ -1,15 +1,19 @@
-import { checkNumberOption, TextType, type OTType } from "@open-ot/core";
+import { checkNumberOption, TextType, randomClientId, type OTType } from "@open-ot/core";
 import {
   DocumentExistsError,
   DocumentNotFoundError,
+  DocumentReplacedError,
   HistoryTrimmedError,
   documentChannel,
   type CommitNotice,
   type CommitRequest,
   type CommitResult,
   type CommittedOp,
+  type DocumentLineage,
   type DocumentRecord,
   type IBackendAdapter,
+  type RestoreRequest,
+  type RestoreResult,
 } from "./backend.js";
 import { InProcessPubSub } from "./in-process-pub-sub.js";
 
@@ -43,6 +47,9 @@ interface SeqEntry {
 
 interface StoredDocument {
   readonly type: string;
+  /** Changes whenever the document is created anew (see `DocumentLineage`). */
+  readonly epoch: string;
+  readonly restoredFrom?: { epoch?: string; revision: number };
   revision: number;
   /** Reads the current snapshot (see {@link keepSnapshot}). */
   snapshot: () => unknown;
@@ -94,6 +101,7 @@ export class MemoryBackend implements IBackendAdapter {
       if (this.docs.has(docId)) throw new DocumentExistsError(docId);
       this.docs.set(docId, {
         type,
+        epoch: randomClientId(),
         revision: 0,
         snapshot: keepValue(snapshot),
         history: [],
@@ -109,6 +117,50 @@ export class MemoryBackend implements IBackendAdapter {
       const doc = this.get(docId);
       return { type: doc.type, v: doc.revision, data: doc.snapshot() };
     });
+  }
+
+  getLineage(docId: string): Promise<DocumentLineage> {
+    return run(() => {
+      const doc = this.get(docId);
+      const lineage: DocumentLineage = { revision: doc.revision, epoch: doc.epoch };
+      if (doc.restoredFrom !== undefined) lineage.restoredFrom = { ...doc.restoredFrom };
+      return lineage;
+    });
+  }
+
+  restoreDocument(docId: string, request: RestoreRequest): Promise<RestoreResult> {
+    return run((): RestoreResult => {
+      const existing = this.docs.get(docId);
+      if (existing !== undefined && !(request.ifEpoch !== undefined && existing.epoch === request.ifEpoch && existing.revision < request.revision)) {
+        return { status: "refused" };
+      }
+      this.assertCanPublish();
+      const seqs = existing?.seqs ?? new Map<string, SeqEntry>();
+      for (const [key, seq] of Object.entries(request.seqs ?? {})) {
+        const known = seqs.get(key);
+        if (known === undefined) seqs.set(key, { seq, revision: request.revision, principal: undefined });
+        else if (known.seq < seq) seqs.set(key, { seq, revision: request.revision, principal: known.principal });
+      }
+      const epoch = randomClientId();
+      this.docs.set(docId, {
+        type: request.type,
+        epoch,
+        restoredFrom: request.fromEpoch === undefined ? { revision: request.revision } : { epoch: request.fromEpoch, revision: request.revision },
+        revision: request.revision,
+        snapshot: keepValue(request.snapshot),
+        history: [],
+        keptFrom: 0,
+        oldestKept: request.revision + 1,
+        seqs,
+      });
+      this.pubsub.publishNow(documentChannel(docId), { docId, revision: request.revision, op: null, restored: epoch });
+      return { status: "restored", epoch };
+    });
+  }
+
+  /** Always answers: the data is in this process. */
+  ping(): Promise<void> {
+    return Promise.resolve();
   }
 
   getRevision(docId: string): Promise<number> {
@@ -164,6 +216,7 @@ export class MemoryBackend implements IBackendAdapter {
   commit(docId: string, request: CommitRequest): Promise<CommitResult> {
     return run((): CommitResult => {
       const doc = this.get(docId);
+      if (request.epoch !== undefined && request.epoch !== doc.epoch) throw new DocumentReplacedError(docId, doc.epoch);
       const { clientId, seq } = request;
       const last = clientId !== undefined && seq !== undefined ? doc.seqs.get(clientId) : undefined;
       if (last !== undefined && seq !== undefined) {

@@ -53,12 +53,14 @@ export class SequencerPool {
     if (this.state === "closed") throw new Error("SequencerPool: acquire() after close()");
     let entry = this.entries.get(docId);
     if (!entry) {
-      const sequencer = new DocumentSequencer({
+      const sequencer: DocumentSequencer = new DocumentSequencer({
         ...this.options.sequencer,
         docId,
         backend: this.options.backend,
         pubsub: this.options.pubsub,
         logger: this.logger,
+        // A lost or replaced document: the next acquire starts a fresh sequencer on what the store holds now.
+        onLost: () => this.forget(docId, sequencer),
       });
       // Let an earlier sequencer of this document finish unsubscribing first, so that its
       // unsubscribe cannot land after (and undo) the new subscription on a pub/sub that keeps
@@ -81,10 +83,13 @@ export class SequencerPool {
     }
   }
 
-  /** One user of `docId` is done; the last one closes the sequencer. */
-  release(docId: string): void {
+  /**
+   * One user of `docId` is done; the last one closes the sequencer. With `sequencer`, only when
+   * it is still the document's (a user of one that was lost and replaced has nothing to release).
+   */
+  release(docId: string, sequencer?: DocumentSequencer): void {
     const entry = this.entries.get(docId);
-    if (!entry) return;
+    if (!entry || (sequencer !== undefined && entry.sequencer !== sequencer)) return;
     entry.refs -= 1;
     if (entry.refs > 0) return;
     this.entries.delete(docId);
@@ -104,6 +109,26 @@ export class SequencerPool {
    */
   acceptLocal(notice: CommitNotice): void {
     this.entries.get(notice.docId)?.sequencer.acceptLocal(notice);
+  }
+
+  /**
+   * The document was restored or created anew by this instance: its sequencer (if any) tells
+   * its listeners and closes, and the next acquire starts afresh.
+   */
+  reset(docId: string, reason: string): void {
+    this.entries.get(docId)?.sequencer.lose(reason);
+  }
+
+  private forget(docId: string, sequencer: DocumentSequencer): void {
+    const entry = this.entries.get(docId);
+    if (entry?.sequencer !== sequencer) return;
+    this.entries.delete(docId);
+    // Its unsubscribe is under way; a new sequencer of this document waits for it (see acquire).
+    const closed = sequencer.close().catch(() => undefined);
+    this.closing.set(docId, closed);
+    void closed.then(() => {
+      if (this.closing.get(docId) === closed) this.closing.delete(docId);
+    });
   }
 
   /** The number of documents with a sequencer (for leak checks in tests). */

@@ -474,8 +474,8 @@ describe("Server text documents held lazily", () => {
     // young-generation GCs (see `commitRequest`).
     const getters = new Set(requests.map((r) => Object.getOwnPropertyDescriptor(r, "snapshot")?.get));
     expect(getters.size).toBe(1);
-    // What a backend sees of the request is the protocol's fields and the snapshot, nothing else.
-    expect(Object.keys(requests[0] as object).sort()).toEqual(["base", "op", "revision", "snapshot"]);
+    // What a backend sees of the request is the protocol's fields, the snapshot and the epoch it was cached in, nothing else.
+    expect(Object.keys(requests[0] as object).sort()).toEqual(["base", "epoch", "op", "revision", "snapshot"]);
   });
 });
 

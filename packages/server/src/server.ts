@@ -15,14 +15,18 @@ import {
 } from "@open-ot/core";
 import {
   DocumentNotFoundError,
+  DocumentReplacedError,
   HistoryTrimmedError,
   type CommitBatchResult,
   type CommitRequest,
   type CommitResult,
   type CommittedOp,
+  type DocumentLineage,
   type IBackendAdapter,
+  type RestoreRequest,
 } from "./backend.js";
 import { transformOverCommitted } from "./committed-text-ops.js";
+import { BackendGuard, type BackendHealth } from "./backend-guard.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import { observeBackend } from "./metrics/observe-backend.js";
 import type { ServerMetrics } from "./metrics/server-metrics.js";
@@ -60,6 +64,15 @@ export interface ServerOptions {
    */
   recentOps?: number;
   /**
+   * The deadline of every backend call, in milliseconds. A call that takes longer is answered
+   * `unavailable` (the client retries), and the store counts as unreachable until it answers a
+   * probe again. Keep it well above the store's slowest healthy answer.
+   * @default 5000
+   */
+  backendTimeoutMs?: number;
+  /** While the store is unreachable, probe it this often, in milliseconds. @default 250 */
+  healthProbeIntervalMs?: number;
+  /**
    * The largest a document may grow to, in the units of its type's `size` (text: UTF-16 code
    * units; a type without `size`: characters of its JSON text). An op that would take a
    * document past it, and make it larger than it was, is refused with `too_large`; the
@@ -85,6 +98,11 @@ export interface SubmitMeta {
   clientId?: string;
   /** The op's sequence number for `clientId` (a positive safe integer); used only with a clientId. */
   seq?: number;
+  /**
+   * The document's epoch the op's revision belongs to (the one its connection joined). An op of
+   * another epoch is refused with `resync_required`: its revision names other content now.
+   */
+  epoch?: string;
   /**
    * The authenticated principal submitting the op, as an opaque key of 1 to 1024 characters
    * (the hub passes a digest); used only with a clientId and a seq. The first such commit of
@@ -123,6 +141,8 @@ export interface DocumentState {
 interface CachedDocument {
   readonly docId: string;
   readonly type: AnyOTType;
+  /** The backend's epoch of the document when it was loaded (backends with epochs); commits carry it. */
+  epoch: string | undefined;
   revision: number;
   /**
    * The current document. For {@link TextType} documents a {@link LazyText}, so a commit costs
@@ -166,6 +186,7 @@ interface QueuedSubmit {
   readonly revision: number;
   readonly clientId: string | undefined;
   readonly seq: number | undefined;
+  readonly epoch: string | undefined;
   readonly principal: string | undefined;
   /** The submits of the group not yet taken by a batch, in queue order (this one among them until taken). */
   readonly group: QueuedSubmit[];
@@ -211,10 +232,19 @@ interface PreparedSubmit {
  * so a commit neither reloads nor re-applies history.
  */
 export class Server {
-  /** The storage this server commits to (observed, when the server reports {@link metrics}). */
+  /** The storage this server commits to, as it was given. */
   readonly backend: IBackendAdapter;
   /** The sink given as `options.metrics`. */
   readonly metrics: ServerMetrics | undefined;
+  /**
+   * The same storage as the server calls it: every call has a deadline of `backendTimeoutMs`
+   * and fails at once while the store is known to be unreachable (see {@link BackendGuard}),
+   * and is reported to {@link metrics} when there is a sink. A {@link Hub} reads history
+   * through it too.
+   */
+  readonly store: IBackendAdapter;
+  /** The deadlines and health of {@link store}. */
+  readonly guard: BackendGuard;
   private readonly types = new Map<string, AnyOTType>();
   private readonly cache = new Map<string, CachedDocument>();
   private readonly queue = new KeyedQueue();
@@ -229,7 +259,13 @@ export class Server {
 
   constructor(backend: IBackendAdapter, options: ServerOptions = {}) {
     this.metrics = options.metrics;
-    this.backend = options.metrics === undefined ? backend : observeBackend(backend, options.metrics);
+    this.backend = backend;
+    this.guard = new BackendGuard(backend, {
+      timeoutMs: checkNumberOption("Server", "backendTimeoutMs", options.backendTimeoutMs ?? 5_000, { min: 0, aboveMin: true }),
+      probeIntervalMs: checkNumberOption("Server", "healthProbeIntervalMs", options.healthProbeIntervalMs ?? 250, { min: 0, aboveMin: true }),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    this.store = options.metrics === undefined ? this.guard.backend : observeBackend(this.guard.backend, options.metrics);
     for (const type of options.types ?? [TextType as AnyOTType]) this.registerType(type);
     this.maxCommitAttempts = checkNumberOption("Server", "maxCommitAttempts", options.maxCommitAttempts ?? 20, { min: 1, integer: true });
     this.cacheSize = checkNumberOption("Server", "cacheSize", options.cacheSize ?? 1000, { min: 1, integer: true });
@@ -266,7 +302,7 @@ export class Server {
         docId,
       });
     }
-    await this.backend.createDocument(docId, type.name, snapshot === undefined ? type.create() : type.create(snapshot));
+    await this.store.createDocument(docId, type.name, snapshot === undefined ? type.create() : type.create(snapshot));
   }
 
   /** The document's current revision and snapshot. Rejects with an `OTError` (not_found) for an unknown document. */
@@ -313,8 +349,8 @@ export class Server {
       return Promise.reject(new OTError("bad_message", `principal must be a string of 1 to ${MAX_PRINCIPAL_LENGTH} characters`, { docId }));
     }
     // Batches leave the kept-history check of each op's base to the commit (see `prepare`).
-    if (this.backend.commitBatch === undefined || this.backend.checksKeptHistory !== true) {
-      return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq, principal));
+    if (this.store.commitBatch === undefined || this.store.checksKeptHistory !== true) {
+      return this.queue.run(docId, () => this.submitNow(docId, op, revision, clientId, seq, principal, meta.epoch));
     }
     let group = this.groups.get(docId);
     if (group === undefined) {
@@ -329,7 +365,7 @@ export class Server {
     });
     // Settled by a batch before its own turn awaits it: its turn passes a failure on.
     result.catch(() => undefined);
-    const entry: QueuedSubmit = { op, revision, clientId, seq, principal, group, result, resolve, reject };
+    const entry: QueuedSubmit = { op, revision, clientId, seq, principal, epoch: meta.epoch, group, result, resolve, reject };
     group.push(entry);
     return this.queue.run(docId, () => this.runQueued(docId, entry));
   }
@@ -360,7 +396,7 @@ export class Server {
       group.shift();
       if (this.groups.get(docId) === group) this.groups.delete(docId);
     }
-    return await this.submitNow(docId, entry.op, entry.revision, entry.clientId, entry.seq, entry.principal);
+    return await this.submitNow(docId, entry.op, entry.revision, entry.clientId, entry.seq, entry.principal, entry.epoch);
   }
 
   /**
@@ -374,7 +410,7 @@ export class Server {
    * committed). Never rejects.
    */
   private async commitBatched(docId: string, batch: QueuedSubmit[]): Promise<number> {
-    const commitBatch = this.backend.commitBatch!.bind(this.backend);
+    const commitBatch = this.store.commitBatch!.bind(this.store);
     let doc: CachedDocument;
     try {
       doc = await this.load(docId);
@@ -387,7 +423,7 @@ export class Server {
       const prepared: PreparedSubmit[] = [];
       /** The ops of `prepared`, which each next one is transformed over. */
       const ahead: CommittedOp[] = [];
-      const view: CachedDocument = { docId, type: doc.type, revision: doc.revision, snapshot: doc.snapshot, recent: [] };
+      const view: CachedDocument = { docId, type: doc.type, epoch: doc.epoch, revision: doc.revision, snapshot: doc.snapshot, recent: [] };
       for (let i = done; i < batch.length; i++) {
         const next = await this.prepare(doc, view, batch[i]!, ahead);
         if (next === undefined) break;
@@ -405,7 +441,11 @@ export class Server {
           throw new OTError("internal", `backend committed revision ${result.committed[wrong]} where ${prepared[wrong]?.committed.revision} was expected`, { docId });
         }
       } catch (error) {
-        for (let i = 0; i < prepared.length; i++) batch[done + i]!.reject(error);
+        const refused = this.lostRefusal(error, refusalOf(docId, undefined));
+        for (let i = 0; i < prepared.length; i++) {
+          const entry = batch[done + i]!;
+          entry.reject(refused instanceof OTError ? new OTError(refused.code, refused.message, refusalOf(docId, entry.seq)) : refused);
+        }
         return done + prepared.length;
       }
       for (const [i, revision] of result.committed.entries()) {
@@ -472,6 +512,7 @@ export class Server {
   ): Promise<PreparedSubmit | undefined> {
     const { op, revision, clientId, seq, principal } = entry;
     if (!isValidRevision(revision) || revision > doc.revision) return undefined;
+    if (entry.epoch !== undefined && doc.epoch !== undefined && entry.epoch !== doc.epoch) return undefined;
     const refusal = refusalOf(doc.docId, seq);
     const dedupe = clientId !== undefined && seq !== undefined;
     try {
@@ -498,7 +539,7 @@ export class Server {
         ...(clientId === undefined ? {} : { clientId }),
         ...(dedupe ? { seq } : {}),
       };
-      const request = commitRequest(committed.revision, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, principal, this.maxSeqJump);
+      const request = commitRequest(committed.revision, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, principal, this.maxSeqJump, view.epoch);
       return { request, committed, snapshot };
     } catch {
       return undefined;
@@ -510,6 +551,81 @@ export class Server {
     this.cache.clear();
   }
 
+  /** Forget one cached document (it is reloaded on next use). */
+  forgetDocument(docId: string): void {
+    this.cache.delete(docId);
+  }
+
+  /** Whether the store answers, as last seen (see {@link ServerOptions.backendTimeoutMs}). */
+  get health(): BackendHealth {
+    return this.guard.health;
+  }
+
+  /**
+   * Ask the store now, within the deadline, and resolve with its health. Answer a load
+   * balancer's `/healthz` with it: 200 when `reachable`, 503 otherwise, so that it routes
+   * around an instance that cannot reach its store.
+   */
+  checkHealth(): Promise<BackendHealth> {
+    return this.guard.check();
+  }
+
+  /** Be told when the store becomes unreachable or answers again. Returns a function that removes the listener. */
+  onHealthChange(listener: (health: BackendHealth) => void): () => void {
+    return this.guard.onChange(listener);
+  }
+
+  /**
+   * Recreate a lost document from a client's copy (the restore extension, docs/protocol.md
+   * "Lost documents and restore"), atomically under the condition of `request.ifEpoch`: of
+   * many concurrent restores exactly one wins. The copy must be a valid document of the type
+   * (`bad_message` otherwise) no larger than `maxDocumentSize` (`too_large` otherwise). Resolves
+   * with the backend's answer; rejects with an OTError (`bad_message`) when the backend cannot
+   * restore.
+   */
+  async restoreDocument(docId: string, request: RestoreRequest): Promise<{ status: "restored"; epoch: string } | { status: "refused" }> {
+    if (!isValidDocId(docId)) throw badDocId(docId);
+    const restore = this.store.restoreDocument;
+    if (restore === undefined) throw new OTError("bad_message", "this server's backend cannot restore documents", { docId });
+    const type = this.types.get(request.type);
+    if (!type) throw new OTError("bad_message", `No type "${request.type}" is registered; call server.registerType() with it first`, { docId });
+    let snapshot: unknown;
+    try {
+      snapshot = type.create(request.snapshot);
+    } catch (error) {
+      throw new OTError("bad_message", `the restore copy is not a "${type.name}" document: ${error instanceof Error ? error.message : String(error)}`, { docId });
+    }
+    const size = documentSize(type, snapshot);
+    if (this.maxDocumentSize !== Infinity && size > this.maxDocumentSize) {
+      throw new OTError("too_large", `the restore copy of document "${docId}" is ${size} long, past the maximum of ${this.maxDocumentSize} (the server's maxDocumentSize)`, { docId });
+    }
+    this.groups.delete(docId);
+    return await this.queue.run(docId, async () => {
+      const result = await restore.call(this.store, docId, { ...request, snapshot });
+      // Whatever the answer, the cached document may be of an older life now.
+      this.cache.delete(docId);
+      return result;
+    });
+  }
+
+  /**
+   * A commit that found the document gone or replaced (the store lost it, or it was restored
+   * since it was cached): forget it, and ask the client to join again, which tells it what
+   * happened. Other errors pass through.
+   */
+  private lostRefusal(error: unknown, refusal: { docId: string; seq?: number }): unknown {
+    const name = (error as { name?: unknown } | null)?.name;
+    if (!(error instanceof DocumentReplacedError || error instanceof DocumentNotFoundError || name === "DocumentReplacedError" || name === "DocumentNotFoundError")) {
+      return error;
+    }
+    this.cache.delete(refusal.docId);
+    return new OTError(
+      "resync_required",
+      `document "${refusal.docId}" was lost or created anew in storage while this op was on its way: join again`,
+      refusal,
+    );
+  }
+
   private async submitNow(
     docId: string,
     op: unknown,
@@ -517,9 +633,21 @@ export class Server {
     clientId: string | undefined,
     seq: number | undefined,
     principal: string | undefined,
+    epoch: string | undefined,
   ): Promise<SubmitResult | DuplicateResult> {
     const refusal = refusalOf(docId, seq);
     const doc = await this.load(docId, seq);
+    if (epoch !== undefined && doc.epoch !== undefined && epoch !== doc.epoch) {
+      // The cache may be of the older life: look before refusing.
+      await this.refresh(doc);
+      if (epoch !== doc.epoch) {
+        throw new OTError(
+          "resync_required",
+          `document "${docId}" was restored or created anew since this connection joined it (revision ${revision} belongs to an earlier life of it): join again`,
+          refusal,
+        );
+      }
+    }
 
     if (!isValidRevision(revision)) {
       throw new OTError("bad_revision", `revision must be a non-negative integer, got ${show(revision)}`, refusal);
@@ -548,9 +676,9 @@ export class Server {
       if (dedupe && error instanceof OTError && (error.code === "resync_required" || error.code === "invalid_op" || error.code === "too_large")) {
         // The client's principal comes before de-duplication too: another principal's copy of
         // the client's op is refused as such, and does not learn whether it was a duplicate.
-        const bound = await this.backend.getClientPrincipal?.(docId, clientId);
+        const bound = await this.store.getClientPrincipal?.(docId, clientId);
         if (bound !== undefined && bound !== principal) throw forbiddenClient(refusal);
-        const lastSeq = await this.backend.getLastSeq(docId, clientId);
+        const lastSeq = await this.store.getLastSeq(docId, clientId);
         if (lastSeq !== undefined && seq <= lastSeq) return this.duplicate(doc, clientId, seq, lastSeq);
       }
       throw error;
@@ -587,11 +715,11 @@ export class Server {
       this.checkSize(doc, refusal, base, snapshot);
       let result: CommitResult;
       try {
-        const request = commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, principal, this.maxSeqJump);
-        result = await this.backend.commit(docId, request);
+        const request = commitRequest(doc.revision + 1, fitted, snapshot, clientId, dedupe ? seq : undefined, revision, principal, this.maxSeqJump, doc.epoch);
+        result = await this.store.commit(docId, request);
       } catch (error) {
         // A backend that checks kept history itself (see opsSince) refuses a base no longer kept.
-        throw baseTrimmed(error, revision, refusal);
+        throw this.lostRefusal(baseTrimmed(error, revision, refusal), refusal);
       }
       switch (result.status) {
         case "committed": {
@@ -620,9 +748,10 @@ export class Server {
             candidate = this.transformAll(doc, refusal, fitted, result.ops);
             break;
           }
+          const epochBefore = doc.epoch;
           try {
             await this.refresh(doc);
-            if (doc.revision < before) {
+            if (doc.revision < before || doc.epoch !== epochBefore) {
               throw new OTError("resync_required", `document "${docId}" went back to revision ${doc.revision} in storage: join again`, refusal);
             }
             fresh = await this.opsSince(doc, before);
@@ -745,8 +874,12 @@ export class Server {
       return cached;
     }
     let record;
+    let epoch: string | undefined;
     try {
-      record = await this.backend.getRecord(docId);
+      // The epoch first: should the document be replaced between the two reads, commits carry
+      // the older epoch and are refused, rather than the newer one with the older content.
+      if (this.store.getLineage !== undefined) epoch = (await this.store.getLineage(docId)).epoch;
+      record = await this.store.getRecord(docId);
     } catch (error) {
       if (error instanceof DocumentNotFoundError || (error as { name?: unknown } | null)?.name === "DocumentNotFoundError") {
         throw new OTError(
@@ -765,7 +898,7 @@ export class Server {
         { docId },
       );
     }
-    const doc: CachedDocument = { docId, type, revision: record.v, snapshot: held(type, record.data), recent: [] };
+    const doc: CachedDocument = { docId, type, epoch, revision: record.v, snapshot: held(type, record.data), recent: [] };
     this.cache.set(docId, doc);
     while (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value as string;
@@ -776,7 +909,18 @@ export class Server {
 
   /** Bring a cached document up to the backend's current revision. */
   private async refresh(doc: CachedDocument): Promise<void> {
-    const current = await this.backend.getRevision(doc.docId);
+    let current: number;
+    if (this.store.getLineage !== undefined) {
+      // Same revision, other epoch: the document was restored or created anew since it was cached.
+      const lineage: DocumentLineage = await this.store.getLineage(doc.docId);
+      if (doc.epoch !== undefined && lineage.epoch !== doc.epoch) {
+        await this.reload(doc);
+        return;
+      }
+      current = lineage.revision;
+    } else {
+      current = await this.store.getRevision(doc.docId);
+    }
     if (current === doc.revision) return;
     if (current < doc.revision) {
       // The backend is behind what this server saw committed (it lost data, e.g. a Redis
@@ -791,7 +935,7 @@ export class Server {
     }
     let ops: CommittedOp[];
     try {
-      ops = await this.backend.getOps(doc.docId, doc.revision + 1, current);
+      ops = await this.store.getOps(doc.docId, doc.revision + 1, current);
     } catch (error) {
       if (!(error instanceof HistoryTrimmedError)) throw error;
       // Too far behind to replay: take the stored snapshot instead.
@@ -814,7 +958,9 @@ export class Server {
   }
 
   private async reload(doc: CachedDocument): Promise<void> {
-    const record = await this.backend.getRecord(doc.docId);
+    const epoch = this.store.getLineage === undefined ? undefined : (await this.store.getLineage(doc.docId)).epoch;
+    const record = await this.store.getRecord(doc.docId);
+    doc.epoch = epoch;
     doc.revision = record.v;
     doc.snapshot = held(doc.type, record.data);
     doc.recent = [];
@@ -835,14 +981,14 @@ export class Server {
       // the edits the client rebased and resent under the same seq are dropped as its duplicate.
       // A backend that checksKeptHistory does this inside the commit, atomically (the op's base
       // goes with every attempt as `CommitRequest.base`), so there is nothing to ask here.
-      if (this.backend.checksKeptHistory !== true) {
-        const oldest = await this.backend.getOldestKeptRevision(doc.docId);
+      if (this.store.checksKeptHistory !== true) {
+        const oldest = await this.store.getOldestKeptRevision(doc.docId);
         if (base + 1 < oldest) throw new HistoryTrimmedError(doc.docId, base + 1, oldest);
       }
       return doc.recent.slice(base + 1 - first.revision);
     }
     const end = doc.revision;
-    const ops = await this.backend.getOps(doc.docId, base + 1, end);
+    const ops = await this.store.getOps(doc.docId, base + 1, end);
     if (ops.length !== end - base) {
       throw new OTError("internal", `backend returned ${ops.length} ops for revisions ${base + 1}..${end}`, {
         docId: doc.docId,
@@ -931,6 +1077,7 @@ function commitRequest(
   base: number,
   principal: string | undefined,
   maxSeqJump: number,
+  epoch: string | undefined,
 ): CommitRequest {
   let request: CommitRequest;
   if (snapshot instanceof LazyText) {
@@ -947,6 +1094,7 @@ function commitRequest(
     if (principal !== undefined) request.principal = principal;
   }
   request.base = base;
+  if (epoch !== undefined) request.epoch = epoch;
   return request;
 }
 

@@ -1,10 +1,11 @@
 // The backend and pub/sub contract suites (shared with the Redis adapter) against the in-memory
 // reference implementations.
-import { describeBackendContract } from "../src/backend-contract.js";
+import { describeBackendContract, type BackendContractFactory } from "../src/backend-contract.js";
+import { describeLineageContract } from "../src/lineage-contract.js";
 import { describePubSubContract } from "../src/pubsub-contract.js";
 import { InProcessPubSub, MemoryBackend } from "@open-ot/server";
 
-describeBackendContract("MemoryBackend", async ({ historyLimit }) => {
+const memory: BackendContractFactory = async ({ historyLimit }) => {
   const backend = new MemoryBackend(historyLimit === undefined ? {} : { historyLimit });
   return {
     backend,
@@ -14,7 +15,10 @@ describeBackendContract("MemoryBackend", async ({ historyLimit }) => {
       await backend.pubsub.close();
     },
   };
-});
+};
+
+describeBackendContract("MemoryBackend", memory);
+describeLineageContract("MemoryBackend", memory);
 
 describePubSubContract("InProcessPubSub", async () => {
   const pubsub = new InProcessPubSub();

@@ -63,7 +63,7 @@ describe("WebSocket binding over the real Hub", () => {
       await waitUntil(() => writer.answers.length === 20, "20 acks");
       await transport.send({ type: "join", docId: "batched", revision: 0 });
       await waitUntil(() => received.filter((m) => m.type === "op").length === 20, "the replay");
-      expect(received[0]).toEqual({ type: "joined", docId: "batched", revision: 0 });
+      expect(received[0]).toEqual({ type: "joined", docId: "batched", revision: 0, epoch: expect.any(String) });
       expect(received.filter((m) => m.type === "op").map((m) => m.revision)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     } finally {
       await transport.disconnect();

@@ -2,11 +2,11 @@
  * The editor page's entry point (bundled by build.mjs into dist/public/editor.js): a textarea
  * bound to an OTClient over a reconnecting WebSocket or SSE transport, plus the status line.
  */
-import { OTClient } from "@open-ot/client";
+import { OTClient, type RestoredEvent } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
-import { connectionLabel } from "./connection-label.js";
 import { createEditorTransport } from "./editor-transport.js";
 import { parsePageParams } from "./page-params.js";
+import { pageStatus, type BannerButton } from "./page-status.js";
 import { ServerRotation } from "./server-rotation.js";
 import { TextareaBinding } from "./textarea-binding.js";
 
@@ -50,28 +50,65 @@ function start(): void {
   client.on("snapshot", showRevision);
   client.on("remoteOp", showRevision);
   client.on("ack", showRevision);
-  client.on("synced", (synced) => {
-    const sync = element("sync");
-    sync.dataset["synced"] = String(synced);
-    sync.textContent = synced ? "saved" : "sending…";
-  });
   client.on("resync", (event) => {
-    if (event.dropped !== undefined) showProblem("The server refused some of your latest edits; the document was reloaded without them.");
+    if (event.dropped !== undefined && event.reason !== "adopt") showProblem("The server refused some of your latest edits; the document was reloaded without them.");
   });
 
-  // The countdown ("reconnecting in 3 s") changes every second without a status event.
-  const renderConnection = (): void => {
-    const label = connectionLabel(transport.status, Date.now());
-    setConnection(label.text, label.tone);
+  // Everything the status line and banner say comes from pageStatus(), re-rendered on every
+  // change and every second (the "next try in 3 s" countdown changes without an event).
+  let restored: RestoredEvent | undefined;
+  let storageReachable: boolean | undefined;
+  let bannerButton: BannerButton | undefined;
+  const render = (): void => {
+    const status = pageStatus({ transport: transport.status, client: client.status, synced: client.synced, restored, storageReachable, now: Date.now() });
+    setConnection(status.pill.text, status.pill.tone);
+    const sync = element("sync");
+    sync.dataset["synced"] = String(status.sync.saved);
+    sync.textContent = status.sync.text;
+    const banner = element("banner");
+    banner.hidden = status.banner === undefined;
+    bannerButton = status.banner?.button;
+    if (status.banner !== undefined) {
+      banner.dataset["tone"] = status.banner.tone;
+      element("banner-text").textContent = status.banner.text;
+      const button = element<HTMLButtonElement>("banner-button");
+      button.hidden = bannerButton === undefined;
+      button.textContent = bannerButton === undefined ? "" : BUTTON_LABELS[bannerButton];
+    }
     element("server").textContent = `${rotation.current} · ${params.transport === "ws" ? "WebSocket" : "SSE"}`;
   };
-  transport.onStatus(renderConnection);
-  setInterval(renderConnection, 1_000);
-  renderConnection();
+  element<HTMLButtonElement>("banner-button").addEventListener("click", () => {
+    switch (bannerButton) {
+      case "retry":
+        // Whichever is waiting: the connection (reconnecting, or stopped) or the server's storage.
+        if (transport.status.state === "closed") client.connect().catch(() => undefined);
+        else if (transport.status.state !== "open") transport.retryNow();
+        else client.retryNow();
+        break;
+      case "adopt":
+        client.adoptServerCopy().catch(() => undefined);
+        break;
+      case "dismiss":
+        restored = undefined;
+        break;
+    }
+    render();
+  });
+  client.on("restored", (event) => {
+    restored = event;
+  });
+  for (const event of ["status", "synced", "restored"] as const) client.on(event, render);
+  transport.onStatus(render);
+  setInterval(render, 1_000);
+  render();
 
   const refreshPeople = async (): Promise<void> => {
     if (transport.status.state !== "open") return;
     try {
+      // Whether the server can reach its storage: it says so on /healthz (503 while it cannot).
+      const health = await fetch(`${rotation.current}/healthz`, { cache: "no-store" });
+      storageReachable = health.ok;
+      render();
       const response = await fetch(`${rotation.current}/stats?doc=${encodeURIComponent(params.docId)}`, { cache: "no-store" });
       if (!response.ok) return;
       const stats = (await response.json()) as { connections?: unknown };
@@ -93,6 +130,12 @@ function start(): void {
     showProblem(`Could not open the document: ${error instanceof Error ? error.message : String(error)}`);
   });
 }
+
+const BUTTON_LABELS: Readonly<Record<BannerButton, string>> = {
+  retry: "Retry now",
+  adopt: "Use the server's version",
+  dismiss: "OK",
+};
 
 function setConnection(text: string, tone: string): void {
   const pill = element("connection");

@@ -12,7 +12,7 @@ export interface Commit {
 }
 
 /** What the server may refuse on purpose (once per op), to exercise the client's recovery. */
-export type InjectedRefusal = "internal" | "resync_required" | "bad_revision";
+export type InjectedRefusal = "internal" | "unavailable" | "rate_limited" | "resync_required" | "bad_revision";
 
 /** One connection's queues as the server sees them. */
 export class ServerConnection {
@@ -31,6 +31,8 @@ export interface ReferenceServerOptions {
   keep: number;
   /** Decides, for an op about to commit, whether to refuse it (only the first time for each (clientId, seq)). */
   refuse?: () => InjectedRefusal | undefined;
+  /** Called for each join; a code refuses it (a transient one: the storage is down, say). */
+  refuseJoin?: () => "unavailable" | "internal" | "rate_limited" | undefined;
 }
 
 export class ReferenceServer {
@@ -82,6 +84,12 @@ export class ReferenceServer {
   #join(connection: ServerConnection, message: Record<string, unknown>): void {
     const { docId } = this.options;
     const revision = message.revision as number | undefined;
+    const refusal = this.options.refuseJoin?.();
+    if (refusal !== undefined) {
+      this.stats.refusals++;
+      connection.toClient.push({ type: "error", code: refusal, message: "injected", docId });
+      return;
+    }
     if (revision !== undefined && revision > this.revision) {
       connection.toClient.push({ type: "error", code: "bad_revision", message: "ahead", docId });
       return;
@@ -106,7 +114,12 @@ export class ReferenceServer {
     const clientId = connection.clientId as string;
     const seq = message.seq as number;
     const base = message.revision as number;
-    if (!connection.joined) throw new Error("reference server: op before join");
+    if (!connection.joined) {
+      // As a real server answers: a transport's offline queue may flush an op right behind a
+      // join that was refused (a transient refusal the client is waiting out).
+      connection.toClient.push({ type: "error", code: "bad_message", message: "not joined", docId, seq });
+      return;
+    }
     if (base > this.revision) {
       connection.toClient.push({ type: "error", code: "bad_revision", message: "ahead", docId, seq });
       return;
