@@ -786,7 +786,7 @@ export class OTClient<Snapshot, Op> {
 
   /**
    * Acks and ops are handled only while live: between a join and its answer they belong to the
-   * join being replaced (PROTOCOL.md "Joining"), and the answer's replay brings them again.
+   * join being replaced (docs/protocol.md "Joining and resuming"), and the answer's replay brings them again.
    * Returns the known document when `revision` is the next one, `undefined` otherwise.
    */
   #inOrder(revision: number): KnownDocument<Snapshot> | undefined {
@@ -885,7 +885,7 @@ export class OTClient<Snapshot, Op> {
       // Too old a base, or (bad_revision) a document behind the op: rejoin from our revision
       // and resend; the join tells a lost document apart. Should the history be gone, the
       // answer is a snapshot, and then no copy of the op based on an older revision can commit
-      // any more, so resending the rebased edits under the same seq is safe (PROTOCOL.md "Joining").
+      // any more, so resending the rebased edits under the same seq is safe (docs/protocol.md "Joining and resuming").
       void this.#join((m) => this.#transport.send(m), "op_refused", false);
       return;
     }

@@ -214,7 +214,7 @@ interface PreparedSubmit {
 }
 
 /**
- * Commits ops by revision with exactly-once semantics (ARCHITECTURE.md, "Commit path").
+ * Commits ops by revision with exactly-once semantics (docs/architecture.md, "Commit path").
  *
  * `submitOperation` runs the protocol's checks in order — the document (`not_found`), the
  * revision (`bad_revision`), de-duplication (a duplicate resolves with `duplicate: true`),
@@ -324,7 +324,7 @@ export class Server {
   submitOperation<Op = unknown>(docId: string, op: Op, revision: number): Promise<SubmitResult<Op>>;
   /**
    * Submit with the submitter's identity: a `(clientId, seq)` already committed resolves with
-   * a {@link DuplicateResult} and is not applied again (PROTOCOL.md, guarantee 3).
+   * a {@link DuplicateResult} and is not applied again (docs/protocol.md, guarantee 3).
    */
   submitOperation<Op = unknown>(
     docId: string,
