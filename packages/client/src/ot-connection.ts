@@ -67,7 +67,8 @@ const noop = (): void => undefined;
  * document (all joins sent at once, each with its document's revision); each document then
  * resends its own op in flight when its answer arrives. Over a transport that does not reconnect
  * by itself, the documents go `offline` when it drops, and {@link connect} (or opening a
- * document) reconnects it and rejoins them all.
+ * document) reconnects it and rejoins them all. (Why it is built this way:
+ * docs/decisions/033-one-connection-many-documents.md.)
  */
 export class OTConnection {
   /** The identity every document's client uses. */
