@@ -53,7 +53,7 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
     switch (scenario) {
       case "hot": {
         const result = await runHotDocument(
-          { ...common, clients: options.clients ?? [1, 10, 50, 200], systems: options.systems, docSize: options.docSize, drivers: options.drivers, batch: options.batch },
+          { ...common, clients: options.clients ?? [1, 10, 50, 200], systems: options.systems, docSize: options.docSize, drivers: options.drivers, batch: options.batch, loadClients: options.loadClients },
           print,
         );
         report.scenarios.hot = result;
