@@ -48,6 +48,9 @@ interface OpenDocument {
 
 const noop = (): void => undefined;
 
+/** Recent op `seq`s whose document is remembered. */
+const SEQ_OWNERS_KEPT = 1024;
+
 /**
  * One connection to the server for many documents: it owns one transport and one `clientId`
  * (one `seq` sequence across its documents), opens documents by id and routes each incoming
@@ -96,6 +99,8 @@ export class OTConnection {
   readonly #leaving = new Map<string, Promise<void>>();
   /** Every document ever opened here, by channel, so that a client closed by `disconnect()` can connect again. */
   readonly #byChannel = new WeakMap<DocumentChannel, OpenDocument>();
+  /** Which document sent the op of each recent `seq`, to route an error that names no document. */
+  readonly #seqOwners = new Map<number, string>();
   readonly #unwatchClose: () => void;
 
   readonly #host: ChannelHost = {
@@ -269,8 +274,14 @@ export class OTConnection {
       else channel.receiver?.(message);
       return;
     }
-    // About no document (an error naming only a `seq`, which one document's op in flight
-    // holds, or nothing): every document hears it.
+    // About no document: an error naming a `seq` belongs to the document that sent that op
+    // (one sequence across documents); anything else, every document hears.
+    const { seq } = message as { seq?: unknown };
+    const owner = typeof seq === "number" ? this.#routes.get(this.#seqOwners.get(seq) ?? "") : undefined;
+    if (owner !== undefined) {
+      owner.receiver?.(message);
+      return;
+    }
     for (const channel of [...this.#routes.values()]) channel.receiver?.(message);
   }
 
@@ -319,6 +330,12 @@ export class OTConnection {
   #sendFor(channel: DocumentChannel, message: unknown): Promise<void> {
     if (this.#routes.get(channel.docId) !== channel) {
       return Promise.reject(new Error(`OTConnection: "${channel.docId}" is not connected on this connection; call connect() on its client`));
+    }
+    const { type, seq } = message as { type?: unknown; seq?: unknown };
+    if (type === "op" && typeof seq === "number" && !this.#seqOwners.has(seq)) {
+      this.#seqOwners.set(seq, channel.docId);
+      // The oldest go first: an error names an op of the last few round trips.
+      if (this.#seqOwners.size > SEQ_OWNERS_KEPT) this.#seqOwners.delete(this.#seqOwners.keys().next().value as number);
     }
     return this.#transport.send(message);
   }

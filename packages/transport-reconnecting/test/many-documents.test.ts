@@ -158,6 +158,8 @@ describe.each<Wire>(["ws", "sse"])(`many documents over one %s connection (seed 
       through.cutAll();
       server.dropAcks = false;
       await reconnected(shared, before);
+      // Rejoined: each resent its own op (or learnt of its commit from the replay).
+      await waitUntil(() => x!.client.synced && y!.client.synced, `${round}: both documents' ops acknowledged`, 10_000);
     }
     await expectEveryDocument(server, [shared, other], docIds);
     // One seq sequence across the documents of one connection.
