@@ -42,7 +42,7 @@ export interface CliOptions {
   readonly attackSeconds: number;
   readonly drivers: number;
   readonly batch: boolean;
-  /** hot: the clients OpenOT's load is made with, a run each. */
+  /** hot, many-docs: the clients OpenOT's load is made with, a run each. */
   readonly loadClients: readonly LoadClientKind[];
   /** Extra `node` flags for every server process (all systems alike), space-separated. */
   readonly serverNodeFlags: string | undefined;
@@ -88,7 +88,7 @@ Options:
   --idle-seconds <s>    idle: seconds the event loop is watched (default 5)
   --drivers <n>         load-driver processes the clients are spread over (default 1)
   --no-batch            OpenOT clients do not opt in to batched frames
-  --load-client <a,...> hot: which clients make OpenOT's load, a run each (default raw): raw (the
+  --load-client <a,...> hot, many-docs: which clients make OpenOT's load, a run each (default raw): raw (the
                         wire protocol, leanest), otclient (the product's OTClient), connection (a
                         document of the product's OTConnection)
   --frame-hold <ms>     our server's frame pacing for batching connections (Hub frameHoldMs;
