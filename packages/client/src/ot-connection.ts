@@ -255,7 +255,7 @@ export class OTConnection {
 
   /**
    * Runs after every (re)connection of a reconnecting transport, before its queue is sent: every
-   * connected document's own handshake at once, so the joins go out together (one POST over SSE).
+   * connected document's own handshake at once, so the joins go out together (over SSE, the first POST and one array behind it).
    */
   readonly #handshake = async (send: (message: unknown) => Promise<void>): Promise<void> => {
     const channels = [...this.#routes.values()];
