@@ -30,6 +30,7 @@ import type { OTClientLogger, OTClientOptions } from "./ot-client-options.js";
 import { rebaseOntoSnapshot, type DiffFunction, type RebaseResult } from "./rebase-onto-snapshot.js";
 import { refusalAction } from "./refusal-advice.js";
 import { retryDelay, retrySettings } from "./retry-delay.js";
+import { SeqCounter } from "./seq-counter.js";
 import { Synchronized } from "./synchronized.js";
 import { TypedEmitter, type Listener } from "./typed-emitter.js";
 
@@ -147,7 +148,7 @@ export class OTClient<Snapshot, Op> {
   #status: OTClientStatus = { state: "offline", reason: "not connected: call connect()" };
   #sync: ClientState<Op> = new Synchronized<Op>();
   #connection: Connection = { status: "offline" };
-  #lastSeq: number;
+  readonly #seqs: SeqCounter;
   /**
    * Counts transport connections opened by `connect()`. A receiver or a send failure from an
    * older connection is ignored (ioredis's `connectionEpoch`, issue #2099).
@@ -186,6 +187,9 @@ export class OTClient<Snapshot, Op> {
     if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) {
       throw new TypeError(`OTClient: lastSeq must be a non-negative safe integer, got ${String(lastSeq)}`);
     }
+    if (options.seqCounter !== undefined && (!(options.seqCounter instanceof SeqCounter) || options.lastSeq !== undefined)) {
+      throw new TypeError("OTClient: `seqCounter` must be a SeqCounter, and goes without `lastSeq` (the counter holds it)");
+    }
     if ((options.snapshot === undefined) !== (options.revision === undefined)) {
       throw new TypeError("OTClient: give `snapshot` and `revision` together (a known state to resume from), or neither");
     }
@@ -206,7 +210,7 @@ export class OTClient<Snapshot, Op> {
     this.#batch = options.batch ?? false;
     this.#diff = resolveDiff(type, options.diff);
     this.#logger = options.logger;
-    this.#lastSeq = lastSeq;
+    this.#seqs = options.seqCounter ?? new SeqCounter(lastSeq);
     this.#retry = retrySettings(options.retry);
     this.#restoreMode = options.restore ?? "auto";
     if (options.snapshot !== undefined && options.revision !== undefined) {
@@ -218,7 +222,7 @@ export class OTClient<Snapshot, Op> {
     );
     this.#ctx = {
       type,
-      nextSeq: () => ++this.#lastSeq,
+      nextSeq: () => this.#seqs.next(),
       sendOp: (pending) => this.#sendOp(pending),
     };
   }
@@ -270,7 +274,7 @@ export class OTClient<Snapshot, Op> {
 
   /** The last `seq` this client used; persist it with `clientId` to resume the identity later. */
   get lastSeq(): number {
-    return this.#lastSeq;
+    return this.#seqs.last;
   }
 
   // ------------------------------------------------------------------ events

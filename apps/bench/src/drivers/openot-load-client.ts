@@ -63,7 +63,8 @@ export function editToTextOp(edit: Edit): TextOp {
   return op;
 }
 
-function firstInsert(op: TextOp): string {
+/** The first insert of `op` (where a load client's stamp is), or "". */
+export function firstInsert(op: TextOp): string {
   for (const c of op) if ("i" in c) return c.i;
   return "";
 }

@@ -21,6 +21,8 @@ export interface ServerInstance {
   closeAll(code: number, reason: string): void;
   /** While set, every new connection is closed with this code as soon as it is plugged in. */
   closeOnConnect: { code: number; reason: string } | undefined;
+  /** While true, every `ack` is dropped on its way out (committed, but its client never hears). */
+  dropAcks: boolean;
   /** Shut down the bindings gracefully (1001 to everyone), then the hub and the http server. */
   stop(): Promise<void>;
   /** Die: every socket destroyed at once (clients see 1006 or a broken stream, no close frame). */
@@ -41,12 +43,20 @@ export interface InstanceOptions {
   port?: number;
   /** Token check of both bindings. @default undefined (no authentication) */
   verifyToken?: (token: string) => boolean | Promise<boolean>;
+  /** The hub's documents-per-connection limit. @default the hub's */
+  maxDocumentsPerConnection?: number;
 }
 
 export async function startServerInstance(options: InstanceOptions = {}): Promise<ServerInstance> {
   // Every op is kept: the tests audit the whole history for exactly-once (the default keeps 10,000).
   const backend = options.backend ?? new MemoryBackend({ historyLimit: Infinity });
-  const hub = new Hub({ server: new Server(backend), backend, pubsub: backend.pubsub, createOnJoin: true });
+  const hub = new Hub({
+    server: new Server(backend),
+    backend,
+    pubsub: backend.pubsub,
+    createOnJoin: true,
+    ...(options.maxDocumentsPerConnection === undefined ? {} : { maxDocumentsPerConnection: options.maxDocumentsPerConnection }),
+  });
   const tracked: TrackedConnection[] = [];
   // The bindings see the hub through this, so that tests can close connections with a code.
   const trackingHub = {
@@ -54,7 +64,11 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
       const entry: TrackedConnection = { connection, open: true };
       tracked.push(entry);
       const recording: HubConnection = {
-        send: (message) => connection.send(message),
+        send: (message) => {
+          if (!instance.dropAcks) connection.send(message);
+          else if (Array.isArray(message)) connection.send(message.filter((m) => m.type !== "ack"));
+          else if ((message as { type: string }).type !== "ack") connection.send(message);
+        },
         close: (code, reason) => {
           entry.open = false;
           entry.closedByHub = { code, reason };
@@ -119,6 +133,7 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
     httpUrl: `http://127.0.0.1:${port}`,
     connections: tracked,
     closeOnConnect: undefined,
+    dropAcks: false,
     closeAll(code, reason) {
       for (const entry of tracked) {
         if (!entry.open) continue;
