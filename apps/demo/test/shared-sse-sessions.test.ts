@@ -11,6 +11,7 @@ import { ReconnectingTransport } from "@open-ot/transport-reconnecting";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
 import { DemoProcess } from "./support/demo-process.js";
+import { expectExactlyOnce } from "./support/exactly-once.js";
 import { startRandomBalancer, type RandomBalancer } from "./support/random-balancer.js";
 
 describe("SSE sessions shared by two demo instances behind a random balancer", () => {
@@ -102,18 +103,7 @@ describe("SSE sessions shared by two demo instances behind a random balancer", (
       expect(problems, `client ${index} ${context}`).toEqual([]);
     }
     const committed = await store.getOps(DOC, 1);
-    const pairs = committed.map((c) => `${c.clientId}/${c.seq}`);
-    expect(new Set(pairs).size, `no op committed twice ${context}`).toBe(pairs.length);
-    expect(committed.reduce<string>((text, c) => TextType.apply(text, c.op as TextOp), "")).toBe(record.data);
-    const acked: string[] = [];
-    for (const { client, acks, index } of clients) {
-      for (const [seq, count] of acks) {
-        expect(count, `client ${index} seq ${seq} acked once ${context}`).toBe(1);
-        acked.push(`${client.clientId}/${seq}`);
-      }
-      expect(acks.size, `client ${index}: every seq it used was acked ${context}`).toBe(client.lastSeq);
-    }
-    expect(new Set(acked)).toEqual(new Set(pairs));
+    expectExactlyOnce(committed, record.data, clients, context);
     // The client composes edits made while an op is in flight, so there are fewer commits than edits.
     expect(revision).toBeGreaterThan(clients.length);
     expect(revision).toBeLessThanOrEqual(edits);
