@@ -16,12 +16,13 @@ for (const name of configs) {
   const config = ExtractorConfig.loadFileAndPrepare(name);
   const result = Extractor.invoke(config, { localBuild: !check, showVerboseMessages: false });
   const report = config.reportConfigs[0]?.fileName ?? name;
-  if (!result.succeeded) {
-    failed = true;
-    console.error(`api-report: ${report}: ${result.errorCount} errors, ${result.warningCount} warnings`);
-  } else if (result.apiReportChanged) {
+  if (result.apiReportChanged) {
     if (check) failed = true;
     console.log(`api-report: ${report} ${check ? "differs from the committed report: run pnpm api and commit api/" : "updated"}`);
+  }
+  if (!result.succeeded) {
+    failed = true;
+    if (!result.apiReportChanged) console.error(`api-report: ${report}: ${result.errorCount} errors, ${result.warningCount} warnings`);
   }
 }
 if (failed) process.exitCode = 1;
