@@ -46,7 +46,7 @@ interface PageApi {
 }
 
 function read<T>(page: Page, fn: (api: PageApi) => T): Promise<T> {
-  return page.evaluate(`(${fn.toString()})(window.editor)`) as Promise<T>;
+  return page.evaluate<T>(`(${fn.toString()})(window.editor)`);
 }
 
 // In CI a missing browser is a failure, not a skip.

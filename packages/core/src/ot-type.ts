@@ -47,6 +47,7 @@ export class InvalidOpError extends Error {
   override readonly name = "InvalidOpError";
   /** The protocol error code this maps to. */
   readonly code = "invalid_op" as const;
+  // eslint-disable-next-line @typescript-eslint/no-useless-constructor -- makes Error's optional message required
   constructor(message: string) {
     super(message);
   }

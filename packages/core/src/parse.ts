@@ -44,6 +44,7 @@ class ClientMessageReader {
     const error: ProtocolError = { code, message };
     if (this.docId !== undefined) error.docId = this.docId;
     if (this.seq !== undefined) error.seq = this.seq;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- control flow caught by the parser's own catch, never seen outside
     throw new Refusal(error);
   }
 
@@ -247,6 +248,3 @@ export function parseClientFrame(input: unknown): ParseResult<ClientMessage>[] {
   if (Array.isArray(decoded.value)) return decoded.value.map(parseClientValue);
   return [parseClientValue(decoded.value)];
 }
-
-/** Alias of {@link parseClientMessage}: what a server runs on every inbound message. */
-export const parseMessage = parseClientMessage;

@@ -199,6 +199,6 @@ export function randomClientId(length = 22): string {
   const bytes = new Uint8Array(length);
   globalThis.crypto.getRandomValues(bytes);
   let id = "";
-  for (const b of bytes) id += ID_ALPHABET[b & 63];
+  for (const b of bytes) id += ID_ALPHABET.charAt(b & 63);
   return id;
 }

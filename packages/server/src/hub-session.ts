@@ -362,7 +362,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
       );
       switch (decision.kind) {
         case "not_found":
-          this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, { docId });
+          return this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, { docId });
         case "lost": {
           const where = decision.serverRevision === null ? "which does not exist (any more)" : `which is at revision ${decision.serverRevision}${message.epoch !== undefined && lineage?.epoch !== undefined && lineage.epoch !== message.epoch ? " of another life of it (it was created anew)" : ""}`;
           this.reply({
@@ -720,7 +720,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
       ({ docId, seq } = result.error);
     } else if (result.message.type === "op") {
       ({ docId, seq } = result.message);
-      if (docId === undefined && this.feeds.size === 1) docId = this.feeds.keys().next().value as string;
+      if (docId === undefined && this.feeds.size === 1) docId = this.feeds.keys().next().value;
     } else if (result.message.type !== "ping") {
       docId = result.message.docId;
     }

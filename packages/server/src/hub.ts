@@ -3,7 +3,7 @@ import { checkNumberOption, CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogge
 import type { IBackendAdapter, PubSub } from "./backend.js";
 import { BackendGuard, type BackendHealth } from "./backend-guard.js";
 import { ClientRegistry } from "./client-registry.js";
-import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
+import type { DocumentSequencerOptions } from "./document-sequencer.js";
 import { submitForClient, type ClientSubmit } from "./hub-submit.js";
 import { ConnectionSession, type HubContext } from "./hub-session.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
@@ -99,7 +99,7 @@ function isPubSub(value: unknown): value is PubSub {
  * document's sequencer (never straight from the submit), as `ack` to the submitting client and
  * `op` to everyone else, in revision order per connection. The sequencer takes a commit made on
  * this instance as its own notice, so it does not wait for the pub/sub round trip when it is
- * the next revision (see {@link DocumentSequencer.acceptLocal}).
+ * the next revision (see `DocumentSequencer.acceptLocal`).
  *
  * Lifecycle: `open -> closed`.
  */

@@ -13,20 +13,20 @@ import { TextareaBinding } from "./textarea-binding.js";
 /** How often the "N editing here" count is refreshed. */
 const STATS_INTERVAL_MS = 3_000;
 
-function element<T extends HTMLElement>(id: string): T {
+function element(id: string): HTMLElement {
   const found = document.getElementById(id);
   if (found === null) throw new Error(`editor page: #${id} is missing from index.html`);
-  return found as T;
+  return found;
 }
 
 function showProblem(text: string): void {
-  const box = element<HTMLParagraphElement>("problem");
+  const box = element("problem") as HTMLParagraphElement;
   box.textContent = text;
   box.hidden = false;
 }
 
 function start(): void {
-  const editor = element<HTMLTextAreaElement>("editor");
+  const editor = element("editor") as HTMLTextAreaElement;
   const defaultDoc = document.querySelector<HTMLMetaElement>('meta[name="open-ot-default-doc"]')?.content ?? "doc-1";
   let params;
   try {
@@ -71,13 +71,13 @@ function start(): void {
     if (status.banner !== undefined) {
       banner.dataset["tone"] = status.banner.tone;
       element("banner-text").textContent = status.banner.text;
-      const button = element<HTMLButtonElement>("banner-button");
+      const button = element("banner-button") as HTMLButtonElement;
       button.hidden = bannerButton === undefined;
       button.textContent = bannerButton === undefined ? "" : BUTTON_LABELS[bannerButton];
     }
     element("server").textContent = `${rotation.current} · ${params.transport === "ws" ? "WebSocket" : "SSE"}`;
   };
-  element<HTMLButtonElement>("banner-button").addEventListener("click", () => {
+  element("banner-button").addEventListener("click", () => {
     switch (bannerButton) {
       case "retry":
         // Whichever is waiting: the connection (reconnecting, or stopped) or the server's storage.

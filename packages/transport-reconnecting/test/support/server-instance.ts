@@ -84,7 +84,7 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
     socket.on("close", () => sockets.delete(socket));
   });
   const auth = options.verifyToken === undefined ? {} : { verifyToken: options.verifyToken };
-  sse = createSseHandler({ hub: trackingHub, keepAliveInterval: 5_000, rateLimit: false, ...auth });
+  sse = createSseHandler({ hub: trackingHub, keepAliveIntervalMs: 5_000, rateLimit: false, ...auth });
   const ws: WebSocketBinding = attachWebSocketServer({ hub: trackingHub, server: http, rateLimit: false, closeTimeoutMs: 1_000, ...auth });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -116,13 +116,13 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
       }
     },
     async stop() {
-      await Promise.all([ws.close(), sse!.close()]);
+      await Promise.all([ws.close(), sse.close()]);
       await hub.close();
       await closeHttp();
     },
     async kill() {
       for (const socket of sockets) socket.destroy();
-      await Promise.all([ws.close(), sse!.close()]);
+      await Promise.all([ws.close(), sse.close()]);
       await hub.close();
       await closeHttp();
     },
