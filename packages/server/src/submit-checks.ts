@@ -49,16 +49,17 @@ export class SubmitChecks {
   async checkPlace(doc: CachedDocument, submit: Submit, ownTurn: boolean): Promise<boolean> {
     const { epoch } = submit.identity;
     const revision = submit.base;
-    if (epoch !== undefined && doc.epoch !== undefined && epoch !== doc.epoch) {
+    const sameLife = (): boolean => epoch === undefined || doc.epoch === undefined || epoch === doc.epoch;
+    const otherLife = (): OTError =>
+      new OTError(
+        "resync_required",
+        `document "${doc.docId}" was restored or created anew since this connection joined it (revision ${revision} belongs to an earlier life of it): join again`,
+        submit.refusal,
+      );
+    if (!sameLife()) {
       if (!ownTurn) return false;
       await this.options.cache.refresh(doc);
-      if (epoch !== doc.epoch) {
-        throw new OTError(
-          "resync_required",
-          `document "${doc.docId}" was restored or created anew since this connection joined it (revision ${revision} belongs to an earlier life of it): join again`,
-          submit.refusal,
-        );
-      }
+      if (!sameLife()) throw otherLife();
     }
     if (!isValidRevision(revision)) {
       if (!ownTurn) return false;
@@ -67,6 +68,8 @@ export class SubmitChecks {
     if (revision > doc.revision) {
       if (!ownTurn) return false;
       await this.options.cache.refresh(doc);
+      // The refresh may have found the document in a newer life, where the revision names other content.
+      if (!sameLife()) throw otherLife();
       if (revision > doc.revision) {
         throw new OTError("bad_revision", `revision ${revision} is ahead of document "${doc.docId}", which is at revision ${doc.revision}`, submit.refusal);
       }
