@@ -95,11 +95,10 @@ describe("BackendGuard", () => {
     expect(guard.health.reachable).toBe(true);
     expect(typeof guard.backend.getLineage).toBe("function");
     expect(typeof guard.backend.restoreDocument).toBe("function");
-    expect(typeof guard.backend.commitBatch).toBe("function");
+    expect(guard.backend.commitBatch).toBeUndefined();
     expect(guard.backend.checksKeptHistory).toBe(true);
-    const bare = guarded(faultyStore().backend).backend;
-    expect(bare.getLineage).toBeUndefined();
-    expect(bare.commitBatch).toBeUndefined();
+    expect(typeof guarded(new MemoryBackend({ groupCommit: true })).backend.commitBatch).toBe("function");
+    expect(guarded(faultyStore().backend).backend.getLineage).toBeUndefined();
   });
 
   it("undoes a subscription confirmed after its caller was answered unavailable", async () => {

@@ -31,12 +31,18 @@ export interface MemoryBackendOptions {
    * Keep only the newest `historyLimit` ops of each document; older ones are dropped and
    * resumes from before them get a snapshot, and ops based on them are refused with
    * `resync_required`. A long-running process must not keep every op of every document it ever
-   * served; 10,000 ops of a text document are a few megabytes, and a client must fall that far
-   * behind before it has to resync (at 2,000 ops/s on one document, 5 s). `RedisAdapter` keeps
-   * 1,000 by default, since Redis memory is dearer. `Infinity` keeps everything (tests that
-   * audit a whole history). @default 10000
+   * served; the default is a few megabytes of text per document and seconds of a busy
+   * document's ops (docs/decisions/004). `Infinity` keeps everything (tests that audit a whole
+   * history). @default 10000
    */
   historyLimit?: number;
+  /**
+   * Have {@link MemoryBackend.commitBatch}, so that a `Server` on this backend commits the
+   * submits queued on a document together, as it does on Redis (docs/decisions/023). Off, each
+   * submit commits alone without waiting: in memory a commit costs no round trip to share.
+   * @default false
+   */
+  groupCommit?: boolean;
 }
 
 /** The last committed `seq` of one client in one document, the revision it made, and the principal the client is bound to. */
@@ -80,6 +86,12 @@ export class MemoryBackend implements IBackendAdapter {
   readonly pubsub: InProcessPubSub;
   /** Honours {@link CommitRequest.base}: an op based on a revision older than the kept history is refused in the commit. */
   readonly checksKeptHistory = true;
+  /**
+   * Commit `requests` (consecutive revisions) in one step, each as {@link commit} would, stopping
+   * at the first not committed (see {@link IBackendAdapter.commitBatch}). Only with
+   * {@link MemoryBackendOptions.groupCommit}.
+   */
+  readonly commitBatch?: (docId: string, requests: CommitRequest[]) => Promise<CommitBatchResult>;
   private readonly docs = new Map<string, StoredDocument>();
   private readonly types = new Map<string, OTType<unknown, unknown>>();
   private readonly historyLimit: number;
@@ -87,6 +99,7 @@ export class MemoryBackend implements IBackendAdapter {
   constructor(options: MemoryBackendOptions = {}) {
     this.pubsub = options.pubsub ?? new InProcessPubSub();
     for (const type of options.types ?? [TextType as OTType<unknown, unknown>]) this.types.set(type.name, type);
+    if (options.groupCommit === true) this.commitBatch = (docId, requests) => this.commitMany(docId, requests);
     this.historyLimit = checkNumberOption("MemoryBackend", "historyLimit", options.historyLimit ?? DEFAULT_HISTORY_LIMIT, {
       min: 1,
       integer: true,
@@ -225,12 +238,8 @@ export class MemoryBackend implements IBackendAdapter {
     });
   }
 
-  /**
-   * Commit `requests` (consecutive revisions) in one step, each as {@link commit} would, stopping
-   * at the first not committed (see {@link IBackendAdapter.commitBatch}): a Server on this
-   * backend commits the submits queued on a document together, as it does on Redis.
-   */
-  commitBatch(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult> {
+  /** {@link commitBatch}, when the backend has it. */
+  private commitMany(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult> {
     return run((): CommitBatchResult => {
       const doc = this.get(docId);
       for (const [i, request] of requests.entries()) {
@@ -313,8 +322,8 @@ export class MemoryBackend implements IBackendAdapter {
     if (excess > 0) {
       doc.keptFrom += excess;
       doc.oldestKept += excess;
-      // Let go of the trimmed entries in one copy once they are as many as the kept ones:
-      // copying the kept window on every commit cost O(historyLimit) per commit.
+      // Let go of the trimmed entries in one copy once they are as many as the kept ones, so
+      // trimming costs amortised O(1) per commit (docs/decisions/004).
       if (doc.keptFrom >= this.historyLimit) {
         doc.history = doc.history.slice(doc.keptFrom);
         doc.keptFrom = 0;

@@ -7,7 +7,7 @@ import { describePubSubContract } from "../src/pubsub-contract.js";
 import { InProcessPubSub, MemoryBackend } from "@open-ot/server";
 
 const memory: BackendContractFactory = async ({ historyLimit }) => {
-  const backend = new MemoryBackend(historyLimit === undefined ? {} : { historyLimit });
+  const backend = new MemoryBackend({ groupCommit: true, ...(historyLimit === undefined ? {} : { historyLimit }) });
   return {
     backend,
     pubsub: backend.pubsub,
