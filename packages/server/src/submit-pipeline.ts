@@ -81,7 +81,7 @@ export class SubmitPipeline {
     // Alone: let the rest of this event-loop turn's frames queue behind it first (docs/decisions/007).
     if (group.length === 1) await new Promise<void>((resolve) => setImmediate(resolve));
     const batch = group.splice(0, MAX_BATCH);
-    await this.settle(batch);
+    await this.runTurn(batch);
     group.unshift(...batch.filter((s) => !s.settled));
     if (group.length === 0 && this.groups.get(submit.docId) === group) this.groups.delete(submit.docId);
     return await submit.outcome;
@@ -89,14 +89,14 @@ export class SubmitPipeline {
 
   /** The queue's turn of a submit alone: a batch of one. */
   private async turn(batch: Submit[]): Promise<SubmitOutcome> {
-    await this.settle(batch);
+    await this.runTurn(batch);
     return await batch[0]!.outcome;
   }
 
   /** Commit `batch` (its head's turn); settles the head, whatever happens, and never rejects. */
-  private async settle(batch: Submit[]): Promise<void> {
+  private async runTurn(batch: Submit[]): Promise<void> {
     try {
-      await this.commitBatch(batch);
+      await this.commitTurn(batch);
     } catch (error) {
       batch[0]!.refuse(error);
     }
@@ -107,7 +107,7 @@ export class SubmitPipeline {
    * head of a batch of several makes the head go on alone: its stop is then answered as a
    * single submit's is. A head that loses the race `maxCommitAttempts` times is refused.
    */
-  private async commitBatch(batch: Submit[]): Promise<void> {
+  private async commitTurn(batch: Submit[]): Promise<void> {
     const head = batch[0]!;
     const { cache, maxCommitAttempts } = this.options;
     const doc = await cache.load(head.docId, head.identity.seq);
@@ -136,8 +136,10 @@ export class SubmitPipeline {
       try {
         result = await this.commitPrepared(doc, prepared);
       } catch (error) {
+        // They may have been committed: a resend with the same (clientId, seq) is safe.
         if (isLostDocument(error)) cache.forget(doc.docId);
-        for (const p of prepared) await this.refuse(doc, p.submit, head, lostRefusal(error, p.submit.refusal));
+        for (const p of prepared) if (p.submit !== head) p.submit.refuse(lostRefusal(error, p.submit.refusal));
+        if (prepared[0]!.submit === head) await this.refuse(doc, head, head, lostRefusal(error, head.refusal));
         return;
       }
       for (const p of prepared.slice(0, result.committed.length)) {
