@@ -29,6 +29,8 @@ export interface BenchReport {
   readonly scenarios: {
     hot?: HotDocumentResult;
     manyDocs?: LoadRunResult;
+    /** many-docs made with the other load clients of `--load-client`. */
+    manyDocsOtherClients?: LoadRunResult[];
     idle?: IdleConnectionsResult;
     storm?: ReconnectStormResult;
     largeDoc?: LargeDocumentResult;

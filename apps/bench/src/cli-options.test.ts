@@ -28,6 +28,12 @@ describe("parseCliOptions", () => {
     expect(parseCliOptions(["--server-node-flags=--max-semi-space-size=2"]).serverNodeFlags).toBe("--max-semi-space-size=2");
   });
 
+  it("makes OpenOT's load with the raw client unless told, and with each client named", () => {
+    expect(parseCliOptions([]).loadClients).toEqual(["raw"]);
+    expect(parseCliOptions(["hot", "--load-client", "raw,otclient,connection"]).loadClients).toEqual(["raw", "otclient", "connection"]);
+    expect(() => parseCliOptions(["--load-client", "yjs"])).toThrow(/--load-client: unknown client yjs/);
+  });
+
   it("runs attack only when it is named", () => {
     expect(parseCliOptions([]).scenarios).not.toContain("attack");
     expect(parseCliOptions(["attack", "--attack-seconds", "3"])).toMatchObject({ scenarios: ["attack"], attackSeconds: 3 });

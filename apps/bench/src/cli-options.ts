@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { LoadClientKind } from "./drivers/load-client.js";
 import type { SystemName } from "./server-fleet.js";
 
 /** The standard set of scenarios, by the names used on the command line; a run without names runs these. */
@@ -41,6 +42,8 @@ export interface CliOptions {
   readonly attackSeconds: number;
   readonly drivers: number;
   readonly batch: boolean;
+  /** hot, many-docs: the clients OpenOT's load is made with, a run each. */
+  readonly loadClients: readonly LoadClientKind[];
   /** Extra `node` flags for every server process (all systems alike), space-separated. */
   readonly serverNodeFlags: string | undefined;
   /** Our server's `Hub` `frameHoldMs`; undefined: the Hub's default. */
@@ -85,6 +88,9 @@ Options:
   --idle-seconds <s>    idle: seconds the event loop is watched (default 5)
   --drivers <n>         load-driver processes the clients are spread over (default 1)
   --no-batch            OpenOT clients do not opt in to batched frames
+  --load-client <a,...> hot, many-docs: which clients make OpenOT's load, a run each (default raw): raw (the
+                        wire protocol, leanest), otclient (the product's OTClient), connection (a
+                        document of the product's OTConnection)
   --frame-hold <ms>     our server's frame pacing for batching connections (Hub frameHoldMs;
                         default: the Hub's default; 0 = one frame per event-loop turn)
   --server-node-flags=<f>  extra node flags for every server process of every system
@@ -126,6 +132,16 @@ function systemList(value: string | undefined, name: string, allowed: readonly S
   return list as SystemName[];
 }
 
+const LOAD_CLIENTS: readonly LoadClientKind[] = ["raw", "otclient", "connection"];
+
+function loadClientList(value: string | undefined): readonly LoadClientKind[] {
+  if (value === undefined) return ["raw"];
+  const list = value.split(",").map((v) => v.trim());
+  const bad = list.filter((v) => !LOAD_CLIENTS.includes(v as LoadClientKind));
+  if (bad.length > 0) throw new Error(`--load-client: unknown client ${bad.join(", ")}; choose from ${LOAD_CLIENTS.join(", ")}`);
+  return list as LoadClientKind[];
+}
+
 /** Parse the command line (without `node` and the script). Throws with a message that names the bad flag. */
 export function parseCliOptions(argv: readonly string[]): CliOptions {
   const { values, positionals } = parseArgs({
@@ -148,6 +164,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       "attack-seconds": { type: "string" },
       drivers: { type: "string" },
       "no-batch": { type: "boolean" },
+      "load-client": { type: "string" },
       "frame-hold": { type: "string" },
       "server-node-flags": { type: "string" },
       profile: { type: "boolean" },
@@ -183,6 +200,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     attackSeconds: positive(values["attack-seconds"], "attack-seconds", 10),
     drivers: positive(values.drivers, "drivers", 1),
     batch: values["no-batch"] !== true,
+    loadClients: loadClientList(values["load-client"]),
     serverNodeFlags: values["server-node-flags"],
     frameHoldMs: values["frame-hold"] === undefined ? undefined : nonNegative(values["frame-hold"], "frame-hold", 0),
     profile: values.profile === true,

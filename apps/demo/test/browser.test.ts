@@ -1,14 +1,12 @@
-import { existsSync } from "node:fs";
 import { RedisAdapter } from "@open-ot/adapter-redis";
-import { prerequisite, startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
+import { CHROMIUM_PATH, chromiumAvailable, chromiumLaunchOptions, type RedisServer, startRedisServer, waitUntil } from "@open-ot/harness";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
 import { DemoProcess } from "./support/demo-process.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 // Skipped where Chromium is missing, except in CI, where that fails the run.
-const hasChromium = prerequisite(`Chromium at ${CHROMIUM}`, existsSync(CHROMIUM), "apt-get install chromium, as .ci/run does");
+const hasChromium = chromiumAvailable();
 const SCREENSHOT = "/tmp/open-ot-demo-browser.png";
 const DOC = "browser-test";
 
@@ -30,7 +28,7 @@ async function openEditor(browser: Browser, url: string): Promise<Page> {
 }
 
 describe.skipIf(!hasChromium)(
-  hasChromium ? "the editor page in Chromium" : `the editor page in Chromium (skipped: ${CHROMIUM} not found; install it with apt-get install chromium, as .ci/run does)`,
+  hasChromium ? "the editor page in Chromium" : `the editor page in Chromium (skipped: ${CHROMIUM_PATH} not found; install it with apt-get install chromium, as .ci/run does)`,
   () => {
     let bundle: DemoBundle;
     let redis: RedisServer;
@@ -42,10 +40,7 @@ describe.skipIf(!hasChromium)(
       [bundle, redis] = await Promise.all([bundleDemo(), startRedisServer()]);
       one = new DemoProcess({ bundle, redisUrl: redis.url });
       two = new DemoProcess({ bundle, redisUrl: redis.url });
-      const launched = chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
+      const launched = chromium.launch(chromiumLaunchOptions);
       [browser] = await Promise.all([launched, one.start(), two.start()]);
     }, 60_000);
 

@@ -111,7 +111,7 @@ describe("AwaitingWithBuffer", () => {
 });
 
 describe("transformPast", () => {
-  it("puts the client's ops on the right and the remote op on the left (PROTOCOL.md Ties)", () => {
+  it("puts the client's ops on the right and the remote op on the left (docs/protocol.md Ties)", () => {
     const { own, remote } = transformPast(TextType, [[{ i: "mine" }]], [{ i: "theirs" }]);
     expect(TextType.apply("theirs", own[0]!)).toBe("theirsmine");
     expect(TextType.apply("mine", remote)).toBe("theirsmine");

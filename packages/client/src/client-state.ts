@@ -66,8 +66,8 @@ export class ImpossibleTransitionError extends Error {
 
 /**
  * Transform the client's own unacknowledged ops (oldest first) and a remote op past each other.
- * Ties follow PROTOCOL.md: the remote op was committed first, so the client's ops go on the
- * `right` and the remote op on the `left`.
+ * Ties follow docs/protocol.md "Ties": the remote op was committed first, so the client's ops
+ * go on the `right` and the remote op on the `left`.
  */
 export function transformPast<S, Op>(
   type: OTType<S, Op>,

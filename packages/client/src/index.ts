@@ -21,3 +21,6 @@ export { AwaitingWithBuffer } from "./awaiting-with-buffer.js";
 export { rebaseOntoSnapshot, type DiffFunction, type RebaseInput, type RebaseResult } from "./rebase-onto-snapshot.js";
 export { resolveDiff } from "./resolve-diff.js";
 export { TypedEmitter, type Listener } from "./typed-emitter.js";
+export { OTConnection, type OTConnectionState } from "./ot-connection.js";
+export type { OTConnectionOptions, OpenDocumentOptions } from "./ot-connection-options.js";
+export { SeqCounter } from "./seq-counter.js";

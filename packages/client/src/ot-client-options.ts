@@ -1,6 +1,7 @@
 import type { Logger, OTType, TransportAdapter } from "@open-ot/core";
 import type { DiffFunction } from "./rebase-onto-snapshot.js";
 import type { RetryOptions } from "./retry-delay.js";
+import type { SeqCounter } from "./seq-counter.js";
 
 /**
  * Where the client reports what it does: core's `Logger`, under the name this package has
@@ -32,6 +33,12 @@ export interface OTClientOptions<Snapshot, Op> {
    * @default 0
    */
   lastSeq?: number;
+  /**
+   * A `seq` counter shared with the other documents of this `clientId` (the connection
+   * object, `OTConnection`, passes its own); not together with `lastSeq`.
+   * @default a counter of this client alone, starting after `lastSeq`
+   */
+  seqCounter?: SeqCounter;
   /**
    * A known document state to resume from (give `revision` with it): the client then joins
    * with that revision and receives only what it missed, instead of a whole snapshot.

@@ -30,6 +30,7 @@ import type { OTClientLogger, OTClientOptions } from "./ot-client-options.js";
 import { rebaseOntoSnapshot, type DiffFunction, type RebaseResult } from "./rebase-onto-snapshot.js";
 import { refusalAction } from "./refusal-advice.js";
 import { retryDelay, retrySettings } from "./retry-delay.js";
+import { SeqCounter } from "./seq-counter.js";
 import { Synchronized } from "./synchronized.js";
 import { TypedEmitter, type Listener } from "./typed-emitter.js";
 
@@ -147,7 +148,7 @@ export class OTClient<Snapshot, Op> {
   #status: OTClientStatus = { state: "offline", reason: "not connected: call connect()" };
   #sync: ClientState<Op> = new Synchronized<Op>();
   #connection: Connection = { status: "offline" };
-  #lastSeq: number;
+  readonly #seqs: SeqCounter;
   /**
    * Counts transport connections opened by `connect()`. A receiver or a send failure from an
    * older connection is ignored (ioredis's `connectionEpoch`, issue #2099).
@@ -186,6 +187,9 @@ export class OTClient<Snapshot, Op> {
     if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) {
       throw new TypeError(`OTClient: lastSeq must be a non-negative safe integer, got ${String(lastSeq)}`);
     }
+    if (options.seqCounter !== undefined && (!(options.seqCounter instanceof SeqCounter) || options.lastSeq !== undefined)) {
+      throw new TypeError("OTClient: `seqCounter` must be a SeqCounter, and goes without `lastSeq` (the counter holds it)");
+    }
     if ((options.snapshot === undefined) !== (options.revision === undefined)) {
       throw new TypeError("OTClient: give `snapshot` and `revision` together (a known state to resume from), or neither");
     }
@@ -206,7 +210,7 @@ export class OTClient<Snapshot, Op> {
     this.#batch = options.batch ?? false;
     this.#diff = resolveDiff(type, options.diff);
     this.#logger = options.logger;
-    this.#lastSeq = lastSeq;
+    this.#seqs = options.seqCounter ?? new SeqCounter(lastSeq);
     this.#retry = retrySettings(options.retry);
     this.#restoreMode = options.restore ?? "auto";
     if (options.snapshot !== undefined && options.revision !== undefined) {
@@ -218,7 +222,7 @@ export class OTClient<Snapshot, Op> {
     );
     this.#ctx = {
       type,
-      nextSeq: () => ++this.#lastSeq,
+      nextSeq: () => this.#seqs.next(),
       sendOp: (pending) => this.#sendOp(pending),
     };
   }
@@ -270,7 +274,7 @@ export class OTClient<Snapshot, Op> {
 
   /** The last `seq` this client used; persist it with `clientId` to resume the identity later. */
   get lastSeq(): number {
-    return this.#lastSeq;
+    return this.#seqs.last;
   }
 
   // ------------------------------------------------------------------ events
@@ -786,7 +790,7 @@ export class OTClient<Snapshot, Op> {
 
   /**
    * Acks and ops are handled only while live: between a join and its answer they belong to the
-   * join being replaced (PROTOCOL.md "Joining"), and the answer's replay brings them again.
+   * join being replaced (docs/protocol.md "Joining and resuming"), and the answer's replay brings them again.
    * Returns the known document when `revision` is the next one, `undefined` otherwise.
    */
   #inOrder(revision: number): KnownDocument<Snapshot> | undefined {
@@ -885,7 +889,7 @@ export class OTClient<Snapshot, Op> {
       // Too old a base, or (bad_revision) a document behind the op: rejoin from our revision
       // and resend; the join tells a lost document apart. Should the history be gone, the
       // answer is a snapshot, and then no copy of the op based on an older revision can commit
-      // any more, so resending the rebased edits under the same seq is safe (PROTOCOL.md "Joining").
+      // any more, so resending the rebased edits under the same seq is safe (docs/protocol.md "Joining and resuming").
       void this.#join((m) => this.#transport.send(m), "op_refused", false);
       return;
     }

@@ -33,7 +33,7 @@ export interface RebaseResult<Snapshot, Op> {
   readonly unacked: Op | undefined;
   /**
    * The `seq` to send `unacked` under: the op in flight's own `seq` when it was not committed
-   * (PROTOCOL.md "Joining": one op under the same `seq`, so an old copy still on its way cannot
+   * (docs/protocol.md "Joining and resuming": one op under the same `seq`, so an old copy still on its way cannot
    * commit as well), `undefined` when `unacked` is new work that needs a new `seq`.
    */
   readonly seq: number | undefined;

@@ -13,7 +13,7 @@ function hasDiff<Snapshot, Op>(type: OTType<Snapshot, Op>): type is OTType<Snaps
 /**
  * The diff the client uses to keep local edits across a resync: the `diff` option, else the
  * type's own `diff` method, else core's `diffText` for the protocol's `"text"` type (whose
- * snapshots are strings and ops `TextOp`s, PROTOCOL.md "Documents, revisions, ops"), else none.
+ * snapshots are strings and ops `TextOp`s, docs/protocol.md "Text ops"), else none.
  */
 export function resolveDiff<Snapshot, Op>(
   type: OTType<Snapshot, Op>,

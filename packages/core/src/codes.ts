@@ -1,4 +1,4 @@
-/** Protocol error codes carried by `{type: "error"}` messages (docs/protocol.md, "Error codes"). */
+/** Protocol error codes carried by `{type: "error"}` messages (docs/protocol.md, "Errors"). */
 export const ErrorCodes = {
   bad_message:
     "Not JSON, not an object, unknown type, a required field missing, a bad docId/clientId/seq (a seq too far ahead of the client's last committed one included), another clientId than the connection's, or an op for a document the connection has not joined.",
@@ -26,7 +26,7 @@ export type ErrorCode = keyof typeof ErrorCodes;
  */
 export type ErrorClass = "transient" | "final";
 
-/** The class of every protocol error code (docs/protocol.md, "Error classes"). */
+/** The class of every protocol error code (docs/protocol.md, "Errors"). */
 export const ErrorClasses: Readonly<Record<ErrorCode, ErrorClass>> = {
   bad_message: "final",
   invalid_op: "final",

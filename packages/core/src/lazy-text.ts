@@ -200,9 +200,8 @@ const NOT_A_SURROGATE = 0x20;
  * A stand-in for a document of `length` code units that holds no surrogate, to judge an op
  * against. `assertTextOp` reads a document's code units only to see whether an op boundary
  * splits a surrogate pair, which cannot happen in such a document, so any code unit that is not
- * a surrogate gives the same verdict and message; reading the real one walks the pending ops at
- * every boundary (about 60 of them on average at 1 MB: validating and applying a one-stamp edit
- * took 1.5 µs at p50 there against 0.8 µs at 1 KB, and 0.5 µs at both without the reads).
+ * a surrogate gives the same verdict; reading the real one would walk the pending ops at every
+ * boundary, which made a commit's cost grow with the document (docs/decisions/028).
  */
 function withoutSurrogates(length: number): CodeUnits {
   return { length, charCodeAt: () => NOT_A_SURROGATE };

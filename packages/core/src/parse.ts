@@ -30,7 +30,7 @@ class Refusal {
 
 /**
  * Validates one client message field by field. Shape problems (`bad_message`) are all checked
- * before the revision (`bad_revision`), as PROTOCOL.md's check order requires, so when both are
+ * before the revision (`bad_revision`), as docs/protocol.md's check order requires, so when both are
  * wrong `bad_message` answers.
  */
 class ClientMessageReader {
@@ -221,7 +221,7 @@ function parseClientValue(value: unknown): ParseResult<ClientMessage> {
 }
 
 /**
- * Parse one client message (the rules of PROTOCOL.md "Client to server" and "Edge rules").
+ * Parse one client message (the rules of docs/protocol.md "Messages").
  *
  * `input` is JSON text (a string), UTF-8 bytes (`Uint8Array`/`Buffer`/`ArrayBuffer`), or an
  * already parsed value. The returned message holds only the fields the protocol knows, so

@@ -35,7 +35,7 @@ export type FeedState = "buffering" | "catching-up" | "live" | "closed";
  * It registers with the sequencer before anything is read, buffers live commits while the
  * snapshot or replay is read and sent, then sends the buffered ones after it, skipping what
  * the replay already covered: revisions reach the connection rising by exactly 1, with no gap
- * and no repeat (PROTOCOL.md, guarantee 1).
+ * and no repeat (docs/protocol.md, guarantee 1).
  */
 export class DocumentFeed {
   readonly docId: string;

@@ -61,7 +61,7 @@ type FillState = "idle" | "running" | "rerun" | "waiting";
 /**
  * Turns a document's pub/sub channel, which may lose, repeat or (across reconnects) delay
  * messages, into a gap-free, repeat-free stream of commits in revision order for the
- * connections of this instance (ARCHITECTURE.md, "The two paths through the server").
+ * connections of this instance (docs/architecture.md, "Delivery path").
  *
  * It subscribes before it reads the current revision, so no commit falls between the two; a
  * revision above the next expected one is held back while the missing ones are read from the

@@ -774,8 +774,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
  * once per recipient. Messages are never changed after they are built.
  *
  * The message is kept on the notice itself (a non-enumerable property), not in a `WeakMap`
- * keyed by notices: a weak map with a new key per commit kept its entries alive through V8's
- * young-generation GCs (see `encodeMessage` in core).
+ * keyed by notices, whose entries outlive young-generation GCs (docs/decisions/001).
  */
 const REMOTE_OP_MESSAGE: unique symbol = Symbol("remote op message");
 

@@ -21,7 +21,7 @@ export interface OutboxOptions {
  * What a connection is sent, in order. A connection that opted in to batching gets everything
  * due to it within one turn of the event loop as one array (a single message stays a single
  * object); others get one message per `send`. Batching, once on, stays on for the connection
- * (PROTOCOL.md, "Batching").
+ * (docs/protocol.md, "Framing and batching").
  *
  * Pacing (batching connections, `holdMs > 0`): a frame that holds only other clients' ops is
  * sent at once when the connection's previous frame is at least `holdMs` old, else when it

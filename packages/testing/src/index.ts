@@ -2,6 +2,7 @@
 // @open-ot/harness; they are re-exported here so that `import { waitUntil } from
 // "@open-ot/testing"` keeps working.
 export * from "./backend-contract.js";
+export * from "./connection-tracker.js";
 export * from "./pubsub-contract.js";
 export * from "./transport-conformance.js";
 export * from "./lineage-contract.js";

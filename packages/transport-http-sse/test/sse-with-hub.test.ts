@@ -1,4 +1,4 @@
-// The binding in front of the real hub: what PROTOCOL.md's SSE section promises on the wire.
+// The binding in front of the real hub: what docs/protocol.md's SSE binding promises on the wire.
 import { afterEach, describe, expect, it } from "vitest";
 import { waitUntil } from "@open-ot/harness";
 import { startHubServer } from "./helpers.js";

@@ -7,9 +7,10 @@ import { createHash } from "node:crypto";
 import { emitToParent, serveParent } from "../ipc.js";
 import { seededRandom } from "@open-ot/harness";
 import { wallClock } from "./edit-generator.js";
-import type { LoadClient, LoadClientSpec } from "./load-client.js";
+import type { LoadClient, LoadClientKind, LoadClientSpec } from "./load-client.js";
 import { LoadMetrics, type LoadMetricsData } from "./load-metrics.js";
 import { OpenOtLoadClient } from "./openot-load-client.js";
+import { OTClientLoadClient } from "./otclient-load-client.js";
 import { RelayLoadClient } from "./relay-load-client.js";
 import { ShareDbLoadClient } from "./sharedb-load-client.js";
 
@@ -28,6 +29,8 @@ export interface DriverSetup {
   readonly batch?: boolean;
   /** OpenOT only: ops per second per client (see `OpenOtLoadClientOptions`). @default unpaced */
   readonly opsPerSecond?: number;
+  /** OpenOT only: which client makes the load. @default "raw" */
+  readonly loadClient?: LoadClientKind;
   /** How many clients connect at the same time. @default 50 */
   readonly connectConcurrency?: number;
 }
@@ -73,6 +76,10 @@ function createClient(setup: DriverSetup, spec: LoadClientSpec): LoadClient {
   const random = seededRandom(setup.seed * 100_003 + spec.index);
   switch (setup.system) {
     case "openot":
+      if (setup.loadClient !== undefined && setup.loadClient !== "raw") {
+        if (setup.opsPerSecond !== undefined) throw new Error(`the ${setup.loadClient} load client submits on the ack only (no opsPerSecond)`);
+        return new OTClientLoadClient(spec, metrics, { targetSize: setup.targetSize, random, batch: setup.batch ?? true, kind: setup.loadClient });
+      }
       return new OpenOtLoadClient(spec, metrics, {
         targetSize: setup.targetSize,
         random,

@@ -24,6 +24,13 @@ export interface LoadClient {
   close(): Promise<void>;
 }
 
+/**
+ * Which OpenOT client the load is made with: `raw` speaks the wire protocol itself (the
+ * leanest, to measure the server); `otclient` is the product's `OTClient`, `connection` a
+ * document of the product's `OTConnection` (what applications use).
+ */
+export type LoadClientKind = "raw" | "otclient" | "connection";
+
 /** Where a load client connects and what it edits. */
 export interface LoadClientSpec {
   /** Index of the client in the run (for seeds and ids). */

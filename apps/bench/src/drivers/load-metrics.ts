@@ -94,6 +94,12 @@ export class LoadMetrics {
     this.#messages += messages;
   }
 
+  /** Messages arrived, for a client that does not see frames (the transport unwraps batches). */
+  received(messages: number): void {
+    if (!this.#inWindow(wallClock())) return;
+    this.#messages += messages;
+  }
+
   /** A revision arrived out of order. */
   orderViolation(): void {
     this.#orderViolations += 1;

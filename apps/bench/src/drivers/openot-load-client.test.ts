@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 describe("OpenOtLoadClient", () => {
-  it("answers resync_required as PROTOCOL.md says: rejoins from its revision, ignores what comes before `joined`, resends the op under its seq", async () => {
+  it("answers resync_required as docs/protocol.md says: rejoins from its revision, ignores what comes before `joined`, resends the op under its seq", async () => {
     const server = await scriptedServer();
     const metrics = new LoadMetrics();
     const client = new OpenOtLoadClient({ index: 0, url: server.url, instance: 0, docId: DOC }, metrics, { targetSize: 1000, random: () => 0 });

@@ -30,7 +30,7 @@ interface InFlight {
   resends: number;
 }
 
-/** Wire messages this client reads (PROTOCOL.md, "Server to client"); fields it does not use are left out. */
+/** Wire messages this client reads (docs/protocol.md, "Server to client"); fields it does not use are left out. */
 type Incoming =
   | { type: "snapshot"; revision: number; data: string; lastSeq?: number }
   | { type: "joined"; revision: number }
@@ -63,7 +63,8 @@ export function editToTextOp(edit: Edit): TextOp {
   return op;
 }
 
-function firstInsert(op: TextOp): string {
+/** The first insert of `op` (where a load client's stamp is), or "". */
+export function firstInsert(op: TextOp): string {
   for (const c of op) if ("i" in c) return c.i;
   return "";
 }
@@ -73,7 +74,7 @@ function firstInsert(op: TextOp): string {
  * so that the driver's own cost per message is as small as possible and each latency is
  * measured at the frame: `join` with a random `clientId`, then one `op` (with `seq`) in flight
  * at a time. Incoming ops are transformed against the op in flight (remote on the left, own on
- * the right, as PROTOCOL.md says) and applied, so the client's text can be checked against
+ * the right, as docs/protocol.md "Ties" says) and applied, so the client's text can be checked against
  * everybody else's at the end.
  */
 export class OpenOtLoadClient implements LoadClient {
@@ -164,7 +165,7 @@ export class OpenOtLoadClient implements LoadClient {
   }
 
   #handle(m: Incoming): void {
-    // PROTOCOL.md, "Joining": a client ignores the acks and ops of a document between sending
+    // docs/protocol.md, "Joining and resuming": a client ignores the acks and ops of a document between sending
     // a join that replaces the earlier one and its answer; they come again after `joined`.
     if (this.#phase === "rejoining" && (m.type === "ack" || m.type === "op")) return;
     switch (m.type) {
@@ -241,7 +242,7 @@ export class OpenOtLoadClient implements LoadClient {
         }
         if (m.seq !== undefined && this.#inFlight?.seq === m.seq) {
           if (m.code === "resync_required" && this.#inFlight.resends < MAX_RESENDS) {
-            // PROTOCOL.md: "join again". As OTClient does: rejoin from this client's revision
+            // docs/protocol.md, "Errors": join again. As OTClient does: rejoin from this client's revision
             // (the newest it has, so the server still keeps what follows it) and resend the op
             // in flight once the join is answered.
             this.#inFlight.resends += 1;
@@ -251,7 +252,7 @@ export class OpenOtLoadClient implements LoadClient {
           }
           if (TRANSIENT.has(m.code) && this.#inFlight.resends < MAX_RESENDS) {
             this.#inFlight.resends += 1;
-            // PROTOCOL.md: a refusal changes nothing, and these say "try again". The op in
+            // docs/protocol.md: a refusal changes nothing, and these say "try again". The op in
             // flight has been transformed over every op received since, so it is resent under
             // its seq, based on the current revision, as OTClient does after a transient refusal.
             this.#send(this.#inFlight);

@@ -4,7 +4,7 @@ import { redisFloorRows, type HotDocumentResult } from "./hot-document.js";
 import type { LoadRunResult } from "./load-run.js";
 
 function runOf(system: SystemName, clients: number, opsPerSec: number): LoadRunResult {
-  return { system, clients, opsPerSec } as LoadRunResult;
+  return { system, loadClient: "raw", clients, opsPerSec } as LoadRunResult;
 }
 
 describe("redisFloorRows", () => {
@@ -28,5 +28,11 @@ describe("redisFloorRows", () => {
     const runs = [runOf("openot", 10, 10_000), runOf("openot-redis", 10, 4000), runOf("relay", 10, 8000), runOf("relay-redis", 10, 6000)];
     expect(redisFloorRows({ runs: [...runs, runOf("relay-redis-batch", 10, 6500)] })[0]?.[3]).toBe("0.65x");
     expect(redisFloorRows({ runs: [...runs, runOf("relay-redis-batch", 10, 5500)] })[0]?.[3]).toBe("0.60x");
+  });
+
+  it("compares servers with the raw client's runs, not the product client's", () => {
+    const runs = [runOf("openot", 10, 10_000), runOf("openot-redis", 10, 4000), runOf("relay", 10, 8000), runOf("relay-redis", 10, 6000)];
+    const product = { ...runOf("openot", 10, 2000), loadClient: "otclient" } as LoadRunResult;
+    expect(redisFloorRows({ runs: [product, ...runs] })).toEqual(redisFloorRows({ runs }));
   });
 });

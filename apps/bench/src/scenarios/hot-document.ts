@@ -1,5 +1,6 @@
 import { formatTable, num, ratio } from "../report/table.js";
 import { check, type TargetCheck } from "../report/target-check.js";
+import type { LoadClientKind } from "../drivers/load-client.js";
 import type { SystemName } from "../server-fleet.js";
 import { runLoad, troubleNote, type LoadRunResult } from "./load-run.js";
 
@@ -19,6 +20,8 @@ export interface HotDocumentOptions {
   readonly drivers: number;
   /** OpenOT clients opt in to batching. */
   readonly batch: boolean;
+  /** The clients OpenOT's load is made with, each a run of its own. @default ["raw"] */
+  readonly loadClients?: readonly LoadClientKind[];
   /** Server CPU profiles go here. @default undefined */
   readonly profileDir?: string;
 }
@@ -35,19 +38,23 @@ export interface HotDocumentResult {
 export async function runHotDocument(options: HotDocumentOptions, log: (line: string) => void): Promise<HotDocumentResult> {
   const runs: LoadRunResult[] = [];
   for (const clients of options.clients) {
-    for (const system of options.systems) {
+    const jobs = options.systems.flatMap((system): { system: SystemName; loadClient: LoadClientKind }[] =>
+      system === "openot" || system === "openot-redis" ? (options.loadClients ?? ["raw"]).map((loadClient) => ({ system, loadClient })) : [{ system, loadClient: "raw" as const }],
+    );
+    for (const { system, loadClient } of jobs) {
       const run = await runLoad({
         system,
+        loadClient,
         clients,
         seconds: options.seconds,
         warmupSeconds: options.warmupSeconds,
         docSize: options.docSize,
         drivers: options.drivers,
         batch: options.batch,
-        ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: `hot-${system}-n${clients}` }),
+        ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: `hot-${system}${loadClient === "raw" ? "" : `-${loadClient}`}-n${clients}` }),
       });
       runs.push(run);
-      log(`  hot N=${clients} ${system}: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms${convergedNote(run)}`);
+      log(`  hot N=${clients} ${label(run)}: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms${convergedNote(run)}`);
     }
   }
   return { runs };
@@ -59,14 +66,20 @@ function convergedNote(run: LoadRunResult): string {
   return (run.converged ? ", converged" : `, NOT converged (${run.convergenceNote})`) + trouble;
 }
 
+/** The raw client's run of `system` at `clients` (ratios compare servers, so they use the raw client). */
 function find(result: HotDocumentResult, system: SystemName, clients: number): LoadRunResult | undefined {
-  return result.runs.find((r) => r.system === system && r.clients === clients);
+  return result.runs.find((r) => r.system === system && r.clients === clients && r.loadClient === "raw");
+}
+
+/** `openot`, or `openot (otclient)` for a run made with the product's client. */
+function label(run: Pick<LoadRunResult, "system" | "loadClient">): string {
+  return run.loadClient === "raw" ? run.system : `${run.system} (${run.loadClient})`;
 }
 
 /** The table of workload 1: one row per run, ratios of OpenOT to ShareDB and to the relay. */
 export function formatHotDocument(result: HotDocumentResult): string {
   const headers = [
-    "N / system", "ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "msg/frame", "srv cpu", "srv µs/op", "drv cpu", "vs ShareDB", "vs relay", "vs relay-redis",
+    "N / system", "ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "msg/frame", "srv cpu", "srv µs/op", "drv cpu", "drv µs/msg", "vs raw client", "vs ShareDB", "vs relay", "vs relay-redis",
   ];
   const rows = result.runs.map((r) => {
     const sharedb = find(result, "sharedb", r.clients);
@@ -74,7 +87,7 @@ export function formatHotDocument(result: HotDocumentResult): string {
     const relayRedis = find(result, "relay-redis", r.clients);
     const ours = r.system === "openot" || r.system === "openot-redis";
     return [
-      `N=${r.clients} ${r.system}`,
+      `N=${r.clients} ${label(r)}`,
       num(r.opsPerSec, 0),
       num(r.ack.p50, 2),
       num(r.ack.p95, 2),
@@ -88,6 +101,8 @@ export function formatHotDocument(result: HotDocumentResult): string {
       r.serverCpu.map((c) => num(c, 2)).join("+"),
       num(r.serverCpuUsPerOp, 0),
       r.driverCpu.map((c) => num(c, 2)).join("+"),
+      num(r.driverUsPerMessage, 1),
+      r.loadClient === "raw" ? "" : ratio(r.opsPerSec, find(result, r.system, r.clients)?.opsPerSec),
       ours ? ratio(r.opsPerSec, sharedb?.opsPerSec) : "",
       ours ? ratio(r.opsPerSec, relay?.opsPerSec) : "",
       r.system === "openot-redis" ? ratio(r.opsPerSec, relayRedis?.opsPerSec) : "",
@@ -95,8 +110,8 @@ export function formatHotDocument(result: HotDocumentResult): string {
   });
   const notes = result.runs.flatMap((r) => {
     const trouble = troubleNote(r).replace(/^; /, "");
-    const lines = r.converged === false ? [`N=${r.clients} ${r.system} not converged: ${r.convergenceNote}`] : [];
-    return trouble === "" ? lines : [...lines, `N=${r.clients} ${r.system}: ${trouble}`];
+    const lines = r.converged === false ? [`N=${r.clients} ${label(r)} not converged: ${r.convergenceNote}`] : [];
+    return trouble === "" ? lines : [...lines, `N=${r.clients} ${label(r)}: ${trouble}`];
   });
   const floor = redisFloorRows(result);
   return [
@@ -170,7 +185,7 @@ export function hotDocumentTargets(result: HotDocumentResult): TargetCheck[] {
       check(`N=${n} ops/s, OpenOT / raw relay`, "≥ 1x", div(ours.opsPerSec, at("relay", n)?.opsPerSec), x, (v) => v >= 1),
     );
   }
-  for (const run of result.runs.filter((r) => r.system === "openot-redis")) {
+  for (const run of result.runs.filter((r) => r.system === "openot-redis" && r.loadClient === "raw")) {
     checks.push(
       check(
         `N=${run.clients} ops/s, two instances + Redis / one instance`,
@@ -193,13 +208,25 @@ export function hotDocumentTargets(result: HotDocumentResult): TargetCheck[] {
       ),
     );
   }
+  // Issue 19: the product's client may cost at most 1.5x the raw client per received message.
+  for (const run of result.runs.filter((r) => r.loadClient !== "raw" && r.clients > 1)) {
+    checks.push(
+      check(
+        `N=${run.clients} ${label(run)} driver µs per received message / raw client's`,
+        "≤ 1.5x",
+        div(run.driverUsPerMessage, find(result, run.system, run.clients)?.driverUsPerMessage),
+        x,
+        (v) => v <= 1.5,
+      ),
+    );
+  }
   const diverged = result.runs.filter((r) => r.converged === false);
   const judged = result.runs.filter((r) => r.converged !== null);
   if (judged.length > 0) {
     checks.push({
       name: "hot document: every client converged",
       target: "all runs",
-      measured: diverged.length === 0 ? `${judged.length}/${judged.length}` : diverged.map((r) => `N=${r.clients} ${r.system}`).join(", "),
+      measured: diverged.length === 0 ? `${judged.length}/${judged.length}` : diverged.map((r) => `N=${r.clients} ${label(r)}`).join(", "),
       met: diverged.length === 0,
     });
   }
@@ -214,12 +241,13 @@ function div(a: number | undefined, b: number | undefined): number | undefined {
 export function hotDocumentMetrics(result: HotDocumentResult): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of result.runs) {
-    const key = `hot/${r.system}/n${r.clients}`;
+    const key = `hot/${r.loadClient === "raw" ? r.system : `${r.system}-${r.loadClient}`}/n${r.clients}`;
     out[`${key}/opsPerSec`] = r.opsPerSec;
     out[`${key}/ackP50Ms`] = r.ack.p50;
     out[`${key}/ackP99Ms`] = r.ack.p99;
     out[`${key}/broadcastP99Ms`] = r.broadcastSame.p99;
     out[`${key}/serverCpuUsPerOp`] = r.serverCpuUsPerOp;
+    if (Number.isFinite(r.driverUsPerMessage)) out[`${key}/driverUsPerMessage`] = r.driverUsPerMessage;
     if (r.broadcastCross.count > 0) out[`${key}/crossBroadcastP99Ms`] = r.broadcastCross.p99;
   }
   return out;

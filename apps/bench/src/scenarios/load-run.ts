@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { ChildHandle } from "../child-handle.js";
 import { initialText, wallClock } from "../drivers/edit-generator.js";
 import type { DriverConvergeResult, DriverRunResult, DriverSetup, SystemKind } from "../drivers/driver-main.js";
-import type { LoadClientSpec } from "../drivers/load-client.js";
+import type { LoadClientKind, LoadClientSpec } from "../drivers/load-client.js";
 import { Histogram, type LatencySummary } from "../histogram.js";
 import { ServerFleet, type ServerWindowStats, type SystemName } from "../server-fleet.js";
 
@@ -27,6 +27,8 @@ export interface LoadRunParams {
   readonly batch?: boolean;
   /** OpenOT only: ops per second per client, a fixed pace instead of "next op on the ack". @default unpaced */
   readonly opsPerSecond?: number;
+  /** OpenOT only: which client makes the load. @default "raw" */
+  readonly loadClient?: LoadClientKind;
   /** Seed of the edit positions. @default 1 */
   readonly seed?: number;
   /** Write server CPU profiles into this directory. @default undefined */
@@ -38,6 +40,8 @@ export interface LoadRunParams {
 /** What a load run measured. Latencies in milliseconds. */
 export interface LoadRunResult {
   readonly system: SystemName;
+  /** The OpenOT client that made the load (`raw` for the other systems). */
+  readonly loadClient: LoadClientKind;
   readonly clients: number;
   readonly docs: number;
   readonly instances: number;
@@ -75,8 +79,13 @@ export interface LoadRunResult {
   readonly serverLoopDelayP99: number[];
   /** CPU share of one core per driver process. */
   readonly driverCpu: number[];
-  /** Messages per frame the clients received (above 1 only where the server batches). */
+  /** Messages per frame the clients received (above 1 only where the server batches); NaN for clients that see no frames. */
   readonly messagesPerFrame: number;
+  /**
+   * Driver CPU time per message its clients received (acks and ops), all drivers together,
+   * microseconds: what the load client costs per message, raw or the product's.
+   */
+  readonly driverUsPerMessage: number;
   /** OpenOT only: server-side time in Server.submitOperation, merged over instances. */
   readonly commit?: LatencySummary;
 }
@@ -144,6 +153,7 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
           targetSize: docSize,
           seed: params.seed ?? 1,
           batch: params.batch ?? true,
+          ...(params.loadClient === undefined ? {} : { loadClient: params.loadClient }),
           ...(params.opsPerSecond === undefined ? {} : { opsPerSecond: params.opsPerSecond }),
         };
         return driver.request("setup", setup);
@@ -198,6 +208,7 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
     }
     return {
       system: params.system,
+      loadClient: params.system === "openot" || params.system === "openot-redis" ? (params.loadClient ?? "raw") : "raw",
       clients: params.clients,
       docs,
       instances: fleet.servers.length,
@@ -216,6 +227,7 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       serverCpu: serverStats.map((s) => s.cpu),
       serverCpuUsPerOp: acks === 0 ? Number.NaN : (serverStats.reduce((sum, s) => sum + s.cpu, 0) * 1e6) / (acks / params.seconds),
       messagesPerFrame: frames === 0 ? Number.NaN : messages / frames,
+      driverUsPerMessage: messages === 0 ? Number.NaN : (runs.reduce((sum, r) => sum + r.metrics.driverCpu, 0) * 1e6) / (messages / params.seconds),
       serverLoopDelayP99: serverStats.map((s) => s.loopDelay.p99),
       driverCpu: runs.map((r) => r.metrics.driverCpu),
       ...(hasCommit ? { commit: commit.summary() } : {}),

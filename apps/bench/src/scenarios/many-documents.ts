@@ -1,5 +1,6 @@
 import { formatTable, num } from "../report/table.js";
 import type { TargetCheck } from "../report/target-check.js";
+import type { LoadClientKind } from "../drivers/load-client.js";
 import { runLoad, troubleNote, type LoadRunResult } from "./load-run.js";
 
 /** Options of the many-documents scenario (workload 2). */
@@ -15,7 +16,14 @@ export interface ManyDocumentsOptions {
   readonly docSize: number;
   readonly drivers: number;
   readonly batch: boolean;
+  /** Which client makes the load. @default "raw" */
+  readonly loadClient?: LoadClientKind;
   readonly profileDir?: string;
+}
+
+/** ` (load from otclient)` for a run made with the product's client, empty for the raw client. */
+function loadNote(run: LoadRunResult): string {
+  return run.loadClient === "raw" ? "" : ` (load from ${run.loadClient})`;
 }
 
 /** Workload 2: many clients over many documents, instances sharing Redis. */
@@ -30,18 +38,19 @@ export async function runManyDocuments(options: ManyDocumentsOptions, log: (line
     docSize: options.docSize,
     drivers: options.drivers,
     batch: options.batch,
-    ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: "many-docs" }),
+    ...(options.loadClient === undefined ? {} : { loadClient: options.loadClient }),
+    ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: `many-docs${options.loadClient === undefined || options.loadClient === "raw" ? "" : `-${options.loadClient}`}` }),
   });
-  log(`  many documents: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}${troubleNote(run)}`);
+  log(`  many documents${loadNote(run)}: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}${troubleNote(run)}`);
   return run;
 }
 
 /** The table of workload 2. */
 export function formatManyDocuments(run: LoadRunResult): string {
   return [
-    `Workload 2, many documents: ${run.clients} clients over ${run.docs} documents, ${run.instances} instances + Redis (ms)`,
+    `Workload 2, many documents: ${run.clients} clients over ${run.docs} documents, ${run.instances} instances + Redis (ms)${loadNote(run)}`,
     formatTable(
-      ["ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "srv cpu", "drv cpu"],
+      ["ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "srv cpu", "drv cpu", "drv µs/msg"],
       [
         [
           num(run.opsPerSec, 0),
@@ -55,6 +64,7 @@ export function formatManyDocuments(run: LoadRunResult): string {
           run.convergenceShort,
           run.serverCpu.map((c) => num(c, 2)).join("+"),
           run.driverCpu.map((c) => num(c, 2)).join("+"),
+          num(run.driverUsPerMessage, 1),
         ],
       ],
     ),
@@ -67,7 +77,7 @@ export function formatManyDocuments(run: LoadRunResult): string {
 export function manyDocumentsTargets(run: LoadRunResult): TargetCheck[] {
   return [
     {
-      name: `many documents: all ${run.docs} documents converged`,
+      name: `many documents${loadNote(run)}: all ${run.docs} documents converged`,
       target: "all",
       measured: run.converged === true ? "all" : run.convergenceShort,
       met: run.converged === true,
@@ -77,11 +87,12 @@ export function manyDocumentsTargets(run: LoadRunResult): TargetCheck[] {
 
 /** Flat figures for baseline comparison. */
 export function manyDocumentsMetrics(run: LoadRunResult): Record<string, number> {
+  const key = run.loadClient === "raw" ? "many-docs" : `many-docs-${run.loadClient}`;
   return {
-    "many-docs/opsPerSec": run.opsPerSec,
-    "many-docs/ackP50Ms": run.ack.p50,
-    "many-docs/ackP99Ms": run.ack.p99,
-    "many-docs/broadcastP99Ms": run.broadcastSame.p99,
-    "many-docs/crossBroadcastP99Ms": run.broadcastCross.p99,
+    [`${key}/opsPerSec`]: run.opsPerSec,
+    [`${key}/ackP50Ms`]: run.ack.p50,
+    [`${key}/ackP99Ms`]: run.ack.p99,
+    [`${key}/broadcastP99Ms`]: run.broadcastSame.p99,
+    [`${key}/crossBroadcastP99Ms`]: run.broadcastCross.p99,
   };
 }

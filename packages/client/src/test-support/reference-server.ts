@@ -1,4 +1,4 @@
-// A tiny in-test reference server for one text document, written straight from PROTOCOL.md:
+// A tiny in-test reference server for one text document, written straight from docs/protocol.md:
 // transform against history, commit, de-duplicate by (clientId, seq), answer joins with
 // `joined` + replay or `snapshot` + lastSeq, trim history, and deliver acks/ops per connection.
 // Messages wait in per-connection queues until the simulation moves them.

@@ -4,8 +4,14 @@ import { waitUntil } from "@open-ot/harness";
 import { expect } from "vitest";
 import type { Editor } from "./editor.js";
 
+/** What the checks read of an editor: one client of one document and what it recorded. */
+export type EditorView = Pick<Editor, "client" | "markers" | "incidents" | "wireViolations" | "clientViolations"> & {
+  readonly options: { readonly name: string };
+  readonly transport: { readonly status: { readonly state: string } };
+};
+
 /** Wait until every editor is live, has nothing pending and holds the server's revision and text. */
-export async function waitForConvergence(editors: readonly Editor[], backend: MemoryBackend, docId: string, timeoutMs = 20_000): Promise<void> {
+export async function waitForConvergence(editors: readonly EditorView[], backend: MemoryBackend, docId: string, timeoutMs = 20_000): Promise<void> {
   await waitUntil(
     async () => {
       const record = await backend.getRecord(docId);
@@ -33,7 +39,7 @@ export async function waitForConvergence(editors: readonly Editor[], backend: Me
  * exactly once (no edit lost, none applied twice); no (clientId, seq) was committed twice; and
  * no client received a revision twice or skipped one, per connection and through its events.
  */
-export async function expectExactlyOnce(editors: readonly Editor[], backend: MemoryBackend, docId: string): Promise<void> {
+export async function expectExactlyOnce(editors: readonly EditorView[], backend: MemoryBackend, docId: string): Promise<void> {
   const record = await backend.getRecord(docId);
   const text = record.data as string;
   for (const editor of editors) expect(editor.client.snapshot, `${editor.options.name}'s text`).toBe(text);

@@ -12,20 +12,24 @@ export type Wire = "ws" | "sse";
 /** What one inner connection received for the document, in order. */
 export interface ConnectionLog {
   readonly wire: Wire;
-  readonly messages: Array<{ type: string; revision?: number }>;
+  readonly messages: Array<{ type: string; revision?: number; docId?: string }>;
 }
 
 /** Passes everything through, logging every inbound message of one connection. */
-class RecordingTransport implements TransportAdapter<unknown> {
+export class RecordingTransport implements TransportAdapter<unknown> {
   constructor(
     private readonly inner: TransportAdapter<unknown>,
     private readonly log: ConnectionLog,
   ) {}
   connect(onReceive: (message: unknown) => void): Promise<void> {
     return this.inner.connect((message) => {
-      const m = message as { type?: unknown; revision?: unknown };
+      const m = message as { type?: unknown; revision?: unknown; docId?: unknown };
       if (typeof m.type === "string") {
-        this.log.messages.push(typeof m.revision === "number" ? { type: m.type, revision: m.revision } : { type: m.type });
+        this.log.messages.push({
+          type: m.type,
+          ...(typeof m.revision === "number" ? { revision: m.revision } : {}),
+          ...(typeof m.docId === "string" ? { docId: m.docId } : {}),
+        });
       }
       onReceive(message);
     });
@@ -58,45 +62,20 @@ export class Editor {
   /** Markers inserted, in order. */
   readonly markers: string[] = [];
   /** Revisions the client reported through events, with the snapshots that reset the count. */
-  readonly clientEvents: Array<{ kind: "snapshot" | "ack" | "remoteOp"; revision: number }> = [];
+  readonly clientEvents: ClientEvent[] = [];
   /** What the client reported going wrong, for the failure message of a test. */
   readonly incidents: string[] = [];
   #editing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly options: EditorOptions) {
-    this.transport = new ReconnectingTransport(() => {
-      const log: ConnectionLog = { wire: options.wire, messages: [] };
-      this.connections.push(log);
-      const inner =
-        options.wire === "ws"
-          ? new WebSocketTransport(`${options.baseUrl().replace(/^http/, "ws")}/ws`, { connectTimeoutMs: 3_000, closeTimeoutMs: 200 })
-          : new HttpSseTransport(options.baseUrl(), { connectTimeout: 3_000 });
-      return new RecordingTransport(inner, log);
-    }, options.transport);
+    this.transport = new ReconnectingTransport(() => recordedTransport(options.wire, options.baseUrl(), this.connections), options.transport);
     this.client = new OTClient<string, TextOp>({ type: TextType, transport: this.transport, docId: options.docId });
-    this.client.on("snapshot", ({ revision }) => this.clientEvents.push({ kind: "snapshot", revision }));
-    this.client.on("ack", ({ revision }) => this.clientEvents.push({ kind: "ack", revision }));
-    this.client.on("remoteOp", ({ revision }) => this.clientEvents.push({ kind: "remoteOp", revision }));
-    this.client.on("resync", (e) =>
-      this.incidents.push(
-        `resync ${e.reason} ${e.previousRevision}->${e.revision} committed=${e.pendingCommitted} dropped=${JSON.stringify(e.dropped)} ${e.error?.message ?? ""}`,
-      ),
-    );
-    this.client.on("error", (e) => this.incidents.push(`error ${e.code}: ${e.message}`));
+    recordClient(this.client, this.clientEvents, this.incidents);
   }
 
   /** Insert one new marker at a random place of the local view. */
   edit(): void {
-    if (!this.client.hasDocument) return;
-    const text = this.client.snapshot;
-    const at = Math.floor(this.options.random() * (text.length + 1));
-    // Never inside another marker, so that every marker stays readable in the final text.
-    const boundary = at === 0 ? 0 : text.lastIndexOf(">", at - 1) + 1;
-    const inMarker = at > 0 && text.lastIndexOf("<", at - 1) >= boundary;
-    const position = inMarker ? text.indexOf(">", at) + 1 : at;
-    const marker = `<${this.options.name}:${this.markers.length}>`;
-    this.markers.push(marker);
-    this.client.submit(position > 0 ? [{ r: position }, { i: marker }] : [{ i: marker }]);
+    insertMarker(this.client, this.options.name, this.markers, this.options.random);
   }
 
   /** Edit every 10 to 60 ms until `stopEditing()` or `maxEdits` markers. */
@@ -118,32 +97,87 @@ export class Editor {
 
   /** Revision-order violations in what each connection received (protocol guarantee 1). */
   wireViolations(): string[] {
-    const problems: string[] = [];
-    this.connections.forEach((log, index) => {
-      let last: number | undefined;
-      for (const m of log.messages) {
-        if (m.type === "snapshot" || m.type === "joined") last = m.revision;
-        else if (m.type === "ack" || m.type === "op") {
-          if (last === undefined) problems.push(`${this.options.name} connection ${index}: ${m.type} ${m.revision} before any snapshot/joined`);
-          else if (m.revision !== last + 1) problems.push(`${this.options.name} connection ${index}: ${m.type} ${m.revision} after ${last}`);
-          last = m.revision;
-        }
-      }
-    });
-    return problems;
+    return revisionViolations(this.options.name, this.connections);
   }
 
   /** Revisions the client itself reported twice or skipped. */
   clientViolations(): string[] {
-    const problems: string[] = [];
+    return eventViolations(this.options.name, this.clientEvents);
+  }
+}
+
+/** A fresh WebSocket or SSE transport to `baseUrl` whose inbound messages are logged in a new entry of `connections`. */
+export function recordedTransport(wire: Wire, baseUrl: string, connections: ConnectionLog[]): TransportAdapter<unknown> {
+  const log: ConnectionLog = { wire, messages: [] };
+  connections.push(log);
+  const inner =
+    wire === "ws"
+      ? new WebSocketTransport(`${baseUrl.replace(/^http/, "ws")}/ws`, { connectTimeoutMs: 3_000, closeTimeoutMs: 200 })
+      : new HttpSseTransport(baseUrl, { connectTimeout: 3_000 });
+  return new RecordingTransport(inner, log);
+}
+
+/** What a client reported, in order. */
+export type ClientEvent = { kind: "snapshot" | "ack" | "remoteOp"; revision: number };
+
+/** Record `client`'s revisions into `events`, and what went wrong into `incidents`. */
+export function recordClient(client: OTClient<string, TextOp>, events: ClientEvent[], incidents: string[]): void {
+  client.on("snapshot", ({ revision }) => events.push({ kind: "snapshot", revision }));
+  client.on("ack", ({ revision }) => events.push({ kind: "ack", revision }));
+  client.on("remoteOp", ({ revision }) => events.push({ kind: "remoteOp", revision }));
+  client.on("resync", (e) =>
+    incidents.push(
+      `resync ${e.reason} ${e.previousRevision}->${e.revision} committed=${e.pendingCommitted} dropped=${JSON.stringify(e.dropped)} ${e.error?.message ?? ""}`,
+    ),
+  );
+  client.on("error", (e) => incidents.push(`error ${e.code}: ${e.message}`));
+}
+
+/** Insert one new marker `<name:n>` at a random place of `client`'s view, never inside another marker. */
+export function insertMarker(client: OTClient<string, TextOp>, name: string, markers: string[], random: () => number): void {
+  if (!client.hasDocument) return;
+  const text = client.snapshot;
+  const at = Math.floor(random() * (text.length + 1));
+  // Never inside another marker, so that every marker stays readable in the final text.
+  const boundary = at === 0 ? 0 : text.lastIndexOf(">", at - 1) + 1;
+  const inMarker = at > 0 && text.lastIndexOf("<", at - 1) >= boundary;
+  const position = inMarker ? text.indexOf(">", at) + 1 : at;
+  const marker = `<${name}:${markers.length}>`;
+  markers.push(marker);
+  client.submit(position > 0 ? [{ r: position }, { i: marker }] : [{ i: marker }]);
+}
+
+/**
+ * Revision-order violations (protocol guarantee 1) in what each connection received, for one
+ * document when `docId` is given (a connection that carries many).
+ */
+export function revisionViolations(name: string, connections: readonly ConnectionLog[], docId?: string): string[] {
+  const problems: string[] = [];
+  connections.forEach((log, index) => {
     let last: number | undefined;
-    for (const e of this.clientEvents) {
-      if (e.kind === "snapshot") last = e.revision;
-      else {
-        if (last === undefined || e.revision !== last + 1) problems.push(`${this.options.name}: ${e.kind} ${e.revision} after ${String(last)}`);
-        last = e.revision;
+    for (const m of log.messages) {
+      if (docId !== undefined && m.docId !== docId) continue;
+      if (m.type === "snapshot" || m.type === "joined") last = m.revision;
+      else if (m.type === "ack" || m.type === "op") {
+        if (last === undefined) problems.push(`${name} connection ${index}: ${m.type} ${m.revision} before any snapshot/joined`);
+        else if (m.revision !== last + 1) problems.push(`${name} connection ${index}: ${m.type} ${m.revision} after ${last}`);
+        last = m.revision;
       }
     }
-    return problems;
+  });
+  return problems;
+}
+
+/** Revisions a client reported twice or skipped. */
+export function eventViolations(name: string, events: readonly ClientEvent[]): string[] {
+  const problems: string[] = [];
+  let last: number | undefined;
+  for (const e of events) {
+    if (e.kind === "snapshot") last = e.revision;
+    else {
+      if (last === undefined || e.revision !== last + 1) problems.push(`${name}: ${e.kind} ${e.revision} after ${String(last)}`);
+      last = e.revision;
+    }
   }
+  return problems;
 }

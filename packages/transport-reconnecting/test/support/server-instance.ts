@@ -4,7 +4,9 @@
 // the same in-memory documents, as a restarted process over a database would be.
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { Hub, MemoryBackend, Server, type ConnectOptions, type HubConnection, type HubSession } from "@open-ot/server";
+import type { ServerMessage } from "@open-ot/core";
+import { Hub, MemoryBackend, Server } from "@open-ot/server";
+import { trackConnections, type TrackedConnection } from "@open-ot/testing";
 import { createSseHandler, type SseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer, type WebSocketBinding } from "@open-ot/transport-websocket/server";
 
@@ -21,17 +23,12 @@ export interface ServerInstance {
   closeAll(code: number, reason: string): void;
   /** While set, every new connection is closed with this code as soon as it is plugged in. */
   closeOnConnect: { code: number; reason: string } | undefined;
+  /** While true, every `ack` is dropped on its way out (committed, but its client never hears). */
+  dropAcks: boolean;
   /** Shut down the bindings gracefully (1001 to everyone), then the hub and the http server. */
   stop(): Promise<void>;
   /** Die: every socket destroyed at once (clients see 1006 or a broken stream, no close frame). */
   kill(): Promise<void>;
-}
-
-export interface TrackedConnection {
-  readonly connection: HubConnection;
-  open: boolean;
-  /** The close the hub asked for (the superseding of a connection, say), if any. */
-  closedByHub?: { code: number; reason: string };
 }
 
 export interface InstanceOptions {
@@ -41,48 +38,39 @@ export interface InstanceOptions {
   port?: number;
   /** Token check of both bindings. @default undefined (no authentication) */
   verifyToken?: (token: string) => boolean | Promise<boolean>;
+  /** The hub's documents-per-connection limit. @default the hub's */
+  maxDocumentsPerConnection?: number;
 }
 
 export async function startServerInstance(options: InstanceOptions = {}): Promise<ServerInstance> {
   // Every op is kept: the tests audit the whole history for exactly-once (the default keeps 10,000).
   const backend = options.backend ?? new MemoryBackend({ historyLimit: Infinity });
-  const hub = new Hub({ server: new Server(backend), backend, pubsub: backend.pubsub, createOnJoin: true });
-  const tracked: TrackedConnection[] = [];
+  const hub = new Hub({
+    server: new Server(backend),
+    backend,
+    pubsub: backend.pubsub,
+    createOnJoin: true,
+    ...(options.maxDocumentsPerConnection === undefined ? {} : { maxDocumentsPerConnection: options.maxDocumentsPerConnection }),
+  });
   // The bindings see the hub through this, so that tests can close connections with a code.
-  const trackingHub = {
-    connect(connection: HubConnection, connectOptions?: ConnectOptions): HubSession {
-      const entry: TrackedConnection = { connection, open: true };
-      tracked.push(entry);
-      const recording: HubConnection = {
-        send: (message) => connection.send(message),
-        close: (code, reason) => {
-          entry.open = false;
-          entry.closedByHub = { code, reason };
-          connection.close(code, reason);
-        },
-      };
-      const session = hub.connect(recording, connectOptions);
-      if (instance.closeOnConnect) {
-        const { code, reason } = instance.closeOnConnect;
-        // After the binding has finished plugging the connection in.
-        setImmediate(() => {
-          if (entry.open) {
-            entry.open = false;
-            connection.close(code, reason);
-          }
-        });
-      }
-      return {
-        id: session.id,
-        receive: (frame: unknown) => session.receive(frame),
-        close: () => {
-          entry.open = false;
-          session.close();
-        },
-        idle: () => session.idle(),
-      };
+  const { hub: trackingHub, connections: tracked } = trackConnections(hub, {
+    outgoing: (message) => {
+      if (!instance.dropAcks) return message;
+      if (Array.isArray(message)) return message.filter((m) => m.type !== "ack");
+      return (message as ServerMessage).type === "ack" ? undefined : message;
     },
-  };
+    onConnect: (entry) => {
+      if (instance.closeOnConnect === undefined) return;
+      const { code, reason } = instance.closeOnConnect;
+      // After the binding has finished plugging the connection in.
+      setImmediate(() => {
+        if (entry.open) {
+          entry.open = false;
+          entry.connection.close(code, reason);
+        }
+      });
+    },
+  });
 
   const sockets = new Set<Socket>();
   let sse: SseHandler | undefined;
@@ -119,6 +107,7 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
     httpUrl: `http://127.0.0.1:${port}`,
     connections: tracked,
     closeOnConnect: undefined,
+    dropAcks: false,
     closeAll(code, reason) {
       for (const entry of tracked) {
         if (!entry.open) continue;

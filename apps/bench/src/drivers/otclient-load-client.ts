@@ -1,0 +1,130 @@
+import { OTClient, OTConnection } from "@open-ot/client";
+import { TextType, type TextOp } from "@open-ot/core";
+import { WebSocketTransport } from "@open-ot/transport-websocket";
+import { makeStamp, nextEdit, wallClock } from "./edit-generator.js";
+import type { LoadClient, LoadClientSpec } from "./load-client.js";
+import type { LoadMetrics } from "./load-metrics.js";
+import { editToTextOp, firstInsert } from "./openot-load-client.js";
+import { RevisionWaiters } from "./revision-waiters.js";
+
+/** Which product client a load client is: `OTClient` on its own transport, or a document of an `OTConnection`. */
+export type ProductClientKind = "otclient" | "connection";
+
+/** Options of {@link OTClientLoadClient}. */
+export interface OTClientLoadClientOptions {
+  /** Size the document is kept at, in characters. */
+  readonly targetSize: number;
+  /** Uniform random numbers in [0, 1) for edit positions. */
+  readonly random: () => number;
+  /** Opt in to batched frames. @default true */
+  readonly batch?: boolean;
+  readonly kind: ProductClientKind;
+}
+
+/**
+ * A load client that is what applications use: `OTClient` (or a document of `OTConnection`)
+ * over `WebSocketTransport`, with one op in flight (the next edit is submitted on the ack). The
+ * raw client (`openot-load-client.ts`) measures the server; this one what the product's client
+ * adds per message. Latencies are taken at the client's events, not at the frame.
+ */
+export class OTClientLoadClient implements LoadClient {
+  readonly docId: string;
+  readonly #spec: LoadClientSpec;
+  readonly #metrics: LoadMetrics;
+  readonly #options: OTClientLoadClientOptions;
+  readonly #waiters = new RevisionWaiters();
+  #client: OTClient<string, TextOp> | undefined;
+  #connection: OTConnection | undefined;
+  #sentAt = 0;
+  #running = false;
+  #onIdle: (() => void) | undefined;
+
+  constructor(spec: LoadClientSpec, metrics: LoadMetrics, options: OTClientLoadClientOptions) {
+    this.docId = spec.docId;
+    this.#spec = spec;
+    this.#metrics = metrics;
+    this.#options = options;
+  }
+
+  get revision(): number {
+    return this.#client?.hasDocument === true ? this.#client.revision : -1;
+  }
+
+  async connect(): Promise<void> {
+    const batch = this.#options.batch ?? true;
+    const transport = new WebSocketTransport(`${this.#spec.url}/ws${batch ? "?batch=1" : ""}`);
+    let client: OTClient<string, TextOp>;
+    if (this.#options.kind === "connection") {
+      this.#connection = new OTConnection({ transport, batch });
+      client = await this.#connection.open(this.docId, { type: TextType });
+    } else {
+      client = new OTClient<string, TextOp>({ type: TextType, transport, docId: this.docId, batch });
+      await client.connect();
+    }
+    this.#client = client;
+    let last = client.revision;
+    const inOrder = (revision: number): void => {
+      if (revision !== last + 1) this.#metrics.orderViolation();
+      last = revision;
+    };
+    client.on("snapshot", ({ revision }) => (last = revision));
+    client.on("ack", ({ revision }) => {
+      this.#metrics.received(1);
+      inOrder(revision);
+      this.#metrics.ack(this.#sentAt);
+      this.#waiters.notify(revision);
+      this.#next();
+    });
+    client.on("remoteOp", ({ op, revision }) => {
+      this.#metrics.received(1);
+      inOrder(revision);
+      this.#metrics.broadcast(firstInsert(op), this.#spec.instance);
+      this.#waiters.notify(revision);
+    });
+    client.on("error", (error) => this.#metrics.error(error.code, error.message));
+  }
+
+  #next(): void {
+    const client = this.#client;
+    if (client === undefined) return;
+    if (!this.#running) {
+      if (client.synced) {
+        this.#onIdle?.();
+        this.#onIdle = undefined;
+      }
+      return;
+    }
+    if (!client.synced) return;
+    const sentAt = wallClock();
+    const text = client.snapshot;
+    const edit = nextEdit(text.length, this.#options.targetSize, makeStamp(this.#spec.instance, sentAt), this.#options.random);
+    this.#sentAt = sentAt;
+    client.submit(editToTextOp(edit));
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#next();
+  }
+
+  stop(): Promise<void> {
+    this.#running = false;
+    if (this.#client === undefined || this.#client.synced) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#onIdle = resolve;
+    });
+  }
+
+  text(): string | undefined {
+    return this.#client?.snapshot;
+  }
+
+  waitForRevision(revision: number): Promise<void> {
+    return this.#waiters.wait(this.revision, revision);
+  }
+
+  async close(): Promise<void> {
+    if (this.#connection !== undefined) await this.#connection.close();
+    else await this.#client?.disconnect();
+  }
+}
