@@ -142,6 +142,14 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     return [...this.feeds.keys()];
   }
 
+  /**
+   * The epoch `docId` was in when this connection's join of it was answered (backends with
+   * epochs): an op committed for the connection elsewhere carries it (see `Hub.submit`).
+   */
+  epochOf(docId: string): string | undefined {
+    return this.epochs.get(docId);
+  }
+
   receives(docId: string): boolean {
     return this.feeds.has(docId);
   }

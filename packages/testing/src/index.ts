@@ -6,5 +6,6 @@ export * from "./connection-tracker.js";
 export * from "./pubsub-contract.js";
 export * from "./transport-conformance.js";
 export * from "./lineage-contract.js";
+export * from "./group-commit-contract.js";
 export * from "./use-cleanups.js";
 export * from "@open-ot/harness";
