@@ -29,6 +29,8 @@ export interface BenchReport {
   readonly scenarios: {
     hot?: HotDocumentResult;
     manyDocs?: LoadRunResult;
+    /** Workload 2 on a Redis Cluster (when --systems lists openot-cluster). */
+    manyDocsCluster?: LoadRunResult;
     idle?: IdleConnectionsResult;
     storm?: ReconnectStormResult;
     largeDoc?: LargeDocumentResult;

@@ -1,5 +1,6 @@
 import { formatTable, num } from "../report/table.js";
 import type { TargetCheck } from "../report/target-check.js";
+import type { SystemName } from "../server-fleet.js";
 import { runLoad, troubleNote, type LoadRunResult } from "./load-run.js";
 
 /** Options of the many-documents scenario (workload 2). */
@@ -16,12 +17,14 @@ export interface ManyDocumentsOptions {
   readonly drivers: number;
   readonly batch: boolean;
   readonly profileDir?: string;
+  /** Where the instances keep their documents: one Redis, or a Redis Cluster. @default "openot-redis" */
+  readonly system?: Extract<SystemName, "openot-redis" | "openot-cluster">;
 }
 
 /** Workload 2: many clients over many documents, instances sharing Redis. */
 export async function runManyDocuments(options: ManyDocumentsOptions, log: (line: string) => void): Promise<LoadRunResult> {
   const run = await runLoad({
-    system: "openot-redis",
+    system: options.system ?? "openot-redis",
     clients: options.clients,
     docs: options.docs,
     instances: options.instances,
@@ -32,14 +35,14 @@ export async function runManyDocuments(options: ManyDocumentsOptions, log: (line
     batch: options.batch,
     ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: "many-docs" }),
   });
-  log(`  many documents: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}${troubleNote(run)}`);
+  log(`  many documents (${run.system}): ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}${troubleNote(run)}`);
   return run;
 }
 
 /** The table of workload 2. */
 export function formatManyDocuments(run: LoadRunResult): string {
   return [
-    `Workload 2, many documents: ${run.clients} clients over ${run.docs} documents, ${run.instances} instances + Redis (ms)`,
+    `Workload 2, many documents: ${run.clients} clients over ${run.docs} documents, ${run.instances} instances + ${run.system === "openot-cluster" ? "a Redis Cluster (3 masters, 1 replica each)" : "Redis"} (ms)`,
     formatTable(
       ["ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "srv cpu", "drv cpu"],
       [
