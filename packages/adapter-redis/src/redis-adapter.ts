@@ -104,8 +104,7 @@ export interface RedisAdapterOptions {
   /**
    * On a Redis Cluster: after a commit, wait until this many replicas of the document's master
    * have it (`WAIT`) before the commit counts as done, so that a failover to a replica keeps
-   * every acknowledged op. Capped by the replicas the slot table lists for the document's
-   * master, so a cluster without replicas does not wait. A commit not confirmed in
+   * every acknowledged op; a cluster without replicas needs 0. A commit not confirmed in
    * `replicaAckTimeoutMs` rejects with a {@link RedisUnavailableError} (it is applied on the
    * master: resending it with the same `(clientId, seq)` is safe). 0 turns waiting off: a
    * failover can then lose the last commits the old master acknowledged (see docs/deploying.md).
@@ -855,14 +854,15 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   private async confirmReplicated(operation: string, key: string): Promise<void> {
     const cluster = this.cluster;
     if (cluster === undefined || this.replicaAcks === 0) return;
-    const shard = cluster.slots[calculateSlot(key)];
-    const wanted = Math.min(this.replicaAcks, (shard?.length ?? 1) - 1);
-    if (shard === undefined || wanted <= 0) return;
-    const master = cluster.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === shard[0]);
+    // Not capped by the replicas the slot table lists: CLUSTER SLOTS leaves out a replica that
+    // has not reported a replication offset yet, which would turn the wait off unseen.
+    const wanted = this.replicaAcks;
+    const owner = cluster.slots[calculateSlot(key)]?.[0];
+    const master = cluster.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === owner);
     const acked = master === undefined ? 0 : await this.call(operation, true, () => master.wait(wanted, this.replicaAckTimeoutMs));
     if (acked < wanted) {
       throw new RedisUnavailableError(
-        `${operation}: applied on the master ${shard[0]}, but ${acked} of ${wanted} replicas confirmed it within ${this.replicaAckTimeoutMs} ms (replicaAcks), so a failover could lose it; resend it with the same clientId and seq, which de-duplication makes safe`,
+        `${operation}: applied on the master ${owner ?? "(unknown)"}, but ${acked} of ${wanted} replicas confirmed it within ${this.replicaAckTimeoutMs} ms (replicaAcks), so a failover could lose it; resend it with the same clientId and seq, which de-duplication makes safe (a cluster without replicas needs replicaAcks: 0)`,
         true,
       );
     }

@@ -37,6 +37,10 @@ export class ProtocolClient implements HubConnection {
     for (const m of Array.isArray(message) ? message : [message as ServerMessage]) {
       const copy = JSON.parse(JSON.stringify(m)) as ServerMessage;
       this.messages.push(copy);
+      // A refused rejoin (the store is failing over): join again shortly, as a client does.
+      if (copy.type === "error" && copy.seq === undefined && this.revision === -1 && this.rejoinOnClose) {
+        setTimeout(() => this.sendJoin(), 100).unref();
+      }
       if (copy.type === "snapshot") {
         this.revision = copy.revision;
         this.lastSeq = copy.lastSeq ?? 0;
