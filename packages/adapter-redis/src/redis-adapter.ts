@@ -351,6 +351,16 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     this.redis.on("close", () => {
       if (this.state === "ready") this.setState("interrupted");
     });
+    if (this.cluster !== undefined) {
+      const cluster = this.cluster;
+      let masters = "";
+      cluster.on("refresh", () => {
+        // A new master (a failover) may lack the last writes of the old one: drop what we cached.
+        const now = cluster.nodes("master").map((node) => `${node.options.host}:${node.options.port}`).sort().join(",");
+        if (masters !== "" && now !== masters) this.cache.clear();
+        masters = now;
+      });
+    }
     this.redis.defineCommand("otCreate", CREATE_SCRIPT);
     this.redis.defineCommand("otCommit", COMMIT_SCRIPT);
     this.redis.defineCommand("otCommitBatch", COMMIT_BATCH_SCRIPT);
