@@ -4,10 +4,15 @@
 // failover (CLUSTER FAILOVER on a replica) and a SIGKILL of a master. Every acked op is stored
 // exactly once, every client converges, none is left stuck. The tests share one cluster and run
 // in order (the SIGKILL last).
+import http from "node:http";
 import calculateSlot from "cluster-key-slot";
 import { afterEach, describe, expect, it } from "vitest";
+import { OTClient } from "@open-ot/client";
+import { TextType, type TextOp } from "@open-ot/core";
 import { Hub, Server } from "@open-ot/server";
-import { waitUntil } from "@open-ot/harness";
+import { randomTextEdit, seededRandom, waitUntil } from "@open-ot/harness";
+import { WebSocketTransport } from "@open-ot/transport-websocket";
+import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
 import { RedisAdapter } from "../src/index.js";
 import { clusterPerFile } from "./helpers.js";
 import { ProtocolClient } from "./protocol-client.js";
@@ -15,8 +20,10 @@ import { ProtocolClient } from "./protocol-client.js";
 const shared = clusterPerFile((seeds, options) => new RedisAdapter(seeds, options));
 const instances: { hub: Hub; adapter: RedisAdapter }[] = [];
 const clients: ProtocolClient[] = [];
+const closers: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
   for (const c of clients.splice(0)) c.disconnect();
   for (const { hub, adapter } of instances.splice(0)) {
     await hub.close();
@@ -163,6 +170,18 @@ async function moveSlot(slot: number): Promise<void> {
   }
 }
 
+/** Three document ids, one on each master. */
+async function oneDocPerMaster(prefix: string): Promise<string[]> {
+  const byMaster = new Map<number, string>();
+  for (let i = 0; byMaster.size < 3 && i < 100; i++) {
+    const docId = `${prefix}-${i}`;
+    const master = await shared.cluster().masterOf(slotOf(docId));
+    if (!byMaster.has(master)) byMaster.set(master, docId);
+  }
+  expect(byMaster.size).toBe(3);
+  return [...byMaster.values()];
+}
+
 /** A master's node id. */
 async function nodeId(port: number): Promise<string> {
   return await shared.cluster().cli(port, "cluster", "myid");
@@ -172,6 +191,55 @@ describe("RedisAdapter on a Redis Cluster, two instances", () => {
   it("edits many documents spread over every master, each op stored and delivered exactly once", async () => {
     const docs = await docsOnEveryMaster("many", 24);
     await editAndCheck({ docs, opsPerWriter: 8 });
+  });
+
+  it("real OTClients over WebSockets on two instances converge through a CLUSTER FAILOVER", async () => {
+    const cluster = shared.cluster();
+    const docs = await oneDocPerMaster("ws");
+    const urls: string[] = [];
+    for (const hub of [instance(), instance()]) {
+      const httpServer = http.createServer();
+      const binding = attachWebSocketServer({ hub, server: httpServer });
+      await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+      const address = httpServer.address();
+      urls.push(`ws://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}/ws`);
+      closers.push(async () => {
+        await binding.close();
+        httpServer.close();
+      });
+    }
+    const editors: { docId: string; client: OTClient<string, TextOp> }[] = [];
+    for (const docId of docs) {
+      for (const url of urls) {
+        const client = new OTClient<string, TextOp>({ type: TextType, transport: new WebSocketTransport(url), docId });
+        await client.connect();
+        closers.push(async () => await client.disconnect());
+        editors.push({ docId, client });
+      }
+    }
+    const random = seededRandom(21);
+    const master = await cluster.masterOf(slotOf(docs[0]!));
+    const [replica] = await cluster.replicasOf(master);
+    // Edit before, during and after the failover: at least 30 steps, and on until the replica took over.
+    let tookOver = false;
+    for (let step = 1; step <= 30 || (!tookOver && step <= 500); step++) {
+      for (const { client } of editors) client.submit(randomTextEdit(random, client.snapshot, { deleteChance: 0.3 }));
+      if (step === 10) expect(await cluster.cli(replica!, "cluster", "failover")).toBe("OK");
+      if (step > 10 && step % 5 === 0) tookOver = (await cluster.masterOf(slotOf(docs[0]!), replica).catch(() => 0)) === replica;
+      await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    }
+    expect(tookOver).toBe(true);
+    await waitUntil(() => editors.every(({ client }) => client.synced), "every editor to be synced", 20_000);
+    const check = new RedisAdapter(cluster.seeds, { snapshotCacheSize: 0 });
+    try {
+      for (const docId of docs) {
+        const stored = (await check.getRecord(docId)).data as string;
+        for (const { client } of editors.filter((e) => e.docId === docId)) expect(client.snapshot).toBe(stored);
+      }
+    } finally {
+      await check.close();
+    }
+    await cluster.waitHealthy();
   });
 
   it("moves a document's slot to another master while it is edited (MIGRATING/IMPORTING + MIGRATE)", async () => {
