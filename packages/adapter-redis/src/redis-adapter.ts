@@ -869,7 +869,15 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     const wanted = this.replicaAcks;
     const owner = cluster.slots[calculateSlot(key)]?.[0];
     const master = cluster.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === owner);
-    const acked = master === undefined ? 0 : await this.call(operation, true, () => master.wait(wanted, this.replicaAckTimeoutMs));
+    // A master demoted meanwhile (a failover) refuses WAIT ("cannot be used with replica
+    // instances"): the write is then not known to be on the new master, so it is not confirmed.
+    const acked =
+      master === undefined
+        ? 0
+        : await this.call(operation, true, async () => await master.wait(wanted, this.replicaAckTimeoutMs).catch((error: unknown) => {
+            if (error instanceof Error && error.name === "ReplyError") return 0;
+            throw error;
+          }));
     if (acked < wanted) {
       throw new RedisUnavailableError(
         `${operation}: applied on the master ${owner ?? "(unknown)"}, but ${acked} of ${wanted} replicas confirmed it within ${this.replicaAckTimeoutMs} ms (replicaAcks), so a failover could lose it; resend it with the same clientId and seq, which de-duplication makes safe (a cluster without replicas needs replicaAcks: 0)`,
