@@ -1,4 +1,4 @@
-import calculateSlot from "cluster-key-slot";
+import { keySlot } from "./key-slot.js";
 import type { Cluster, Redis } from "ioredis";
 import type { CommitNotice, Logger } from "@open-ot/server";
 import { isCommitNotice, RedisSubscriber, ResubscribeListeners, type Subscriber } from "./redis-subscriber.js";
@@ -117,7 +117,7 @@ export class ClusterSubscriber implements Subscriber {
 
   /** The master serving the channel's slot by the current slot table (host:port), if known. */
   private ownerOf(channel: string): string | undefined {
-    return this.cluster.slots[calculateSlot(channel)]?.[0];
+    return this.cluster.slots[keySlot(channel)]?.[0];
   }
 
   private async firstOwnerOf(channel: string): Promise<string> {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import calculateSlot from "cluster-key-slot";
+import { keySlot } from "./key-slot.js";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import { checkNumberOption, isValidSeq, TextType, type OTType } from "@open-ot/core";
 import {
@@ -867,7 +867,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     // Not capped by the replicas the slot table lists: CLUSTER SLOTS leaves out a replica that
     // has not reported a replication offset yet, which would turn the wait off unseen.
     const wanted = this.replicaAcks;
-    const owner = cluster.slots[calculateSlot(key)]?.[0];
+    const owner = cluster.slots[keySlot(key)]?.[0];
     const master = cluster.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === owner);
     // A master demoted meanwhile (a failover) refuses WAIT ("cannot be used with replica
     // instances"): the write is then not known to be on the new master, so it is not confirmed.
