@@ -7,6 +7,7 @@ export * from "./free-port.js";
 export * from "./prerequisite.js";
 export * from "./random-text-edit.js";
 export * from "./raw-http.js";
+export * from "./redis-cluster.js";
 export * from "./redis-server.js";
 export * from "./seeded-random.js";
 export * from "./wait-until.js";
