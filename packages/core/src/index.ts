@@ -3,6 +3,7 @@ export * from "./transport.js";
 export * from "./codes.js";
 export * from "./protocol.js";
 export * from "./parse.js";
+export * from "./presence.js";
 export * from "./text-op.js";
 export * from "./text-type.js";
 export * from "./transform-cursor.js";
