@@ -20,3 +20,6 @@ export * from "./policy/index.js";
 export { combineMetrics, tryReport, type CommitOutcome, type ServerMetrics } from "./metrics/server-metrics.js";
 export { observeBackend } from "./metrics/observe-backend.js";
 export type { ClientSubmit } from "./hub-submit.js";
+export { PresenceService, type PresenceOptions, type PresenceSubscriber } from "./presence/presence-service.js";
+export { isPresencePubSub, isPresenceNotice, type PresenceNotice, type PresencePubSub } from "./presence/presence-pub-sub.js";
+export { InProcessPresenceChannels } from "./presence/in-process-presence.js";
