@@ -20,12 +20,16 @@ import {
   type Logger,
   type PubSub,
   type PubSubListener,
+  isPresenceNotice,
+  type PresenceNotice,
+  type PresencePubSub,
   type RestoreRequest,
   type RestoreResult,
 } from "@open-ot/server";
 import { documentKeys, type DocumentKeys } from "./document-keys.js";
 import { COMMIT_BATCH_SCRIPT, COMMIT_SCRIPT, CREATE_SCRIPT, LOAD_SCRIPT, RANGE_SCRIPT, RESTORE_SCRIPT } from "./lua-scripts.js";
 import { RedisSubscriber } from "./redis-subscriber.js";
+import { presenceChannel } from "./redis-presence.js";
 import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-error.js";
 import { SnapshotCache, type CachedSnapshot } from "./snapshot-cache.js";
 
@@ -227,7 +231,7 @@ const LIMIT = { min: 0, integer: true, infinite: true } as const;
  * const server = new Server(adapter);
  * ```
  */
-export class RedisAdapter implements IBackendAdapter, PubSub {
+export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
   private state: State = "connecting";
   private closing: Promise<void> | undefined;
   private readonly redis: Redis;
@@ -594,6 +598,18 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   async subscribe(channel: string, onMessage: PubSubListener): Promise<() => Promise<void>> {
     this.assertOpen();
     return await this.subscriber.subscribe(channel, onMessage);
+  }
+
+  /** Publish a presence notice to the instances that serve its document (`PresencePubSub` of @open-ot/server). */
+  async publishPresence(notice: PresenceNotice): Promise<void> {
+    const text = this.encode(notice, "presence notice");
+    await this.call("publishPresence", false, () => this.redis.publish(presenceChannel(notice.docId), text));
+  }
+
+  /** Receive a document's presence notices; resolves once Redis confirmed the subscription. */
+  async subscribePresence(docId: string, listener: (notice: PresenceNotice) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    return await this.subscriber.subscribe(presenceChannel(docId), listener, isPresenceNotice);
   }
 
   /**

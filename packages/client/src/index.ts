@@ -24,3 +24,4 @@ export { TypedEmitter, type Listener } from "./typed-emitter.js";
 export { OTConnection, type OTConnectionState } from "./ot-connection.js";
 export type { OTConnectionOptions, OpenDocumentOptions } from "./ot-connection-options.js";
 export { SeqCounter } from "./seq-counter.js";
+export type { LocalPresence, PeerPresenceView } from "./presence-tracker.js";
