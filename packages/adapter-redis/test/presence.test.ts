@@ -87,8 +87,8 @@ describe("presence across two instances sharing Redis", () => {
       who.submit(op);
     };
     for (let round = 0; round < 120; round++) {
-      edit(alice, [aliceMarker, "T"]);
-      edit(bob, [aliceMarker, "T"]);
+      edit(alice, ["K", "Q", "T"]);
+      edit(bob, ["K", "Q", "T"]);
       // Bob's own unacknowledged edits move alice's caret in his view too.
       check();
       // Alice moves her caret now and then, with her own edits possibly unacknowledged.

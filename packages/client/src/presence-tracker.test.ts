@@ -105,6 +105,15 @@ describe("PresenceTracker: a peer's caret stays on its character", () => {
     expect(sent).toEqual([{ label: "me", ranges: undefined }]);
   });
 
+  it("refuses ranges that are not positions, changing nothing", () => {
+    const sent: unknown[] = [];
+    const t = new PresenceTracker<string, TextOp>(TextType, 0, (state) => (sent.push(state), true));
+    t.receive({ type: "presence", docId: "d", peers: [], full: true }, 0);
+    expect(() => t.set({ ranges: [{ anchor: -1, head: 0 }] })).toThrow(TypeError);
+    t.viewChanged([{ i: "a" }]);
+    expect(sent).toEqual([]);
+  });
+
   it("sends nothing before the server said it takes presence, and the last value after", () => {
     const sent: unknown[] = [];
     const t = new PresenceTracker<string, TextOp>(TextType, 0, (state) => (sent.push(state), true));

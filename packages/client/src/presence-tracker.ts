@@ -14,6 +14,8 @@ interface Peer {
   at: number | undefined;
 }
 
+const isPosition = (value: unknown): boolean => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+
 /** Committed ops kept to bring an entry that refers to an older revision up to date. */
 const HISTORY = 256;
 
@@ -51,7 +53,13 @@ export class PresenceTracker<Snapshot, Op> {
     return this.#type.transformCursor !== undefined;
   }
 
+  /** Throws a TypeError, changing nothing, for ranges that are not non-negative integers. */
   set(state: LocalPresence | null): void {
+    for (const range of state?.ranges ?? []) {
+      if (!isPosition(range.anchor) || !isPosition(range.head)) {
+        throw new TypeError(`OTClient: setPresence ranges need non-negative integer anchor and head, got ${JSON.stringify(range)}`);
+      }
+    }
     this.#local = state === null ? null : { ...state, ...(state.ranges === undefined ? {} : { ranges: state.ranges.map((r) => ({ ...r })) }) };
     this.#dirty = true;
     this.flush();

@@ -292,9 +292,11 @@ export class PresenceService {
     this.pubsub.publishPresence(notice).catch((error: unknown) => this.logger.warn?.("could not publish presence", { docId: notice.docId, error }));
   }
 
-  /** Every quarter of the expiry: refresh our entries elsewhere, and drop those of instances gone silent. */
+  /** Every quarter of the expiry: refresh our entries elsewhere, and drop those of instances gone silent for half of it. */
   private tick(): void {
-    const deadline = now() - (this.expiryMs * 3) / 4;
+    // Silent for half the expiry (two refreshes missed): with a sweep every quarter, its
+    // entries go within three quarters of the expiry after its last refresh.
+    const deadline = now() - this.expiryMs / 2;
     for (const doc of this.docs.values()) {
       this.publishRefresh(doc);
       for (const [instance, seen] of doc.seen) {
