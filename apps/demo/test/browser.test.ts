@@ -135,10 +135,19 @@ describe.skipIf(!hasChromium)(
         await check.close();
       }
 
-      for (const page of [alice, bob]) {
+      // Presence across instances: each page counts both people and shows the other at the
+      // line and column of the other's caret.
+      const text = await alice.inputValue("#editor");
+      const caretAt = async (page: Page): Promise<string> => {
+        const offset = await page.evaluate(() => (document.getElementById("editor") as HTMLTextAreaElement).selectionStart);
+        const before = text.slice(0, offset);
+        return `${before.split("\n").length}:${offset - (before.lastIndexOf("\n") + 1) + 1}`;
+      };
+      for (const [page, other] of [[alice, bob], [bob, alice]] as const) {
         expect(await page.textContent("#connection-text")).toBe("connected");
-        // One person on each instance; each instance counts its own connections.
-        await waitFor("the presence count", async () => (await page.textContent("#people")) === "1", 10_000);
+        await waitFor("the presence count", async () => (await page.textContent("#people")) === "2", 10_000);
+        const expected = await caretAt(other);
+        await waitFor(`the other's caret at ${expected}`, async () => (await page.$$eval("#people-list .where", (spans) => spans.map((s) => s.textContent))).includes(expected), 10_000);
       }
       await alice.screenshot({ path: SCREENSHOT });
     }, 60_000);

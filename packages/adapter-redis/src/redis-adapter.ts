@@ -21,6 +21,9 @@ import {
   type Logger,
   type PubSub,
   type PubSubListener,
+  isPresenceNotice,
+  type PresenceNotice,
+  type PresencePubSub,
   type RestoreRequest,
   type RestoreResult,
 } from "@open-ot/server";
@@ -41,6 +44,7 @@ import {
 } from "./lua-scripts.js";
 import { ClusterSubscriber } from "./cluster-subscriber.js";
 import { RedisSubscriber, type Subscriber } from "./redis-subscriber.js";
+import { presenceChannel } from "./redis-presence.js";
 import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-error.js";
 import { SnapshotCache, type CachedSnapshot } from "./snapshot-cache.js";
 
@@ -273,7 +277,7 @@ const LIMIT = { min: 0, integer: true, infinite: true } as const;
  * const server = new Server(adapter);
  * ```
  */
-export class RedisAdapter implements IBackendAdapter, PubSub {
+export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
   private state: State = "connecting";
   private closing: Promise<void> | undefined;
   private readonly redis: Redis | Cluster;
@@ -380,7 +384,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
       this.subscriber = new ClusterSubscriber(
         cluster,
         (host, port) => new Redis({ ...CONNECTION_DEFAULTS, ...cluster.options.redisOptions, ...subscriberOptions, host, port }),
-        // Document channels (`ot:{docId}:ops`) are sharded like the document's keys; client notices go to every node.
+        // Document channels (`ot:{docId}:ops`, `ot:{docId}:presence`) are sharded like the document's keys; client notices go to every node.
         (channel) => channel !== CLIENT_NOTICE_CHANNEL,
         this.logger,
       );
@@ -680,6 +684,20 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   async subscribe(channel: string, onMessage: PubSubListener): Promise<() => Promise<void>> {
     this.assertOpen();
     return await this.subscriber.subscribe(channel, onMessage);
+  }
+
+  /** Publish a presence notice to the instances that serve its document (`PresencePubSub` of @open-ot/server). */
+  async publishPresence(notice: PresenceNotice): Promise<void> {
+    const text = this.encode(notice, "presence notice");
+    const channel = presenceChannel(notice.docId);
+    // On a cluster the presence channel is a shard channel of the document's slot, like its commit channel.
+    await this.call("publishPresence", false, () => (this.sharded !== undefined ? this.redis.spublish(channel, text) : this.redis.publish(channel, text)));
+  }
+
+  /** Receive a document's presence notices; resolves once Redis confirmed the subscription. */
+  async subscribePresence(docId: string, listener: (notice: PresenceNotice) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    return await this.subscriber.subscribe(presenceChannel(docId), listener, isPresenceNotice);
   }
 
   /**

@@ -28,3 +28,4 @@ export { rebaseOntoSnapshot, type DiffFunction, type RebaseInput, type RebaseRes
 export { OTConnection, type OTConnectionState } from "./ot-connection.js";
 export type { OTConnectionOptions, OpenDocumentOptions } from "./ot-connection-options.js";
 export { SeqCounter } from "./seq-counter.js";
+export type { LocalPresence, PeerPresenceView } from "./presence-tracker.js";

@@ -83,6 +83,22 @@ export {
   type ReconnectAdvice,
 } from "./codes.js";
 
+// Presence (an optional extension of the protocol): who is in a document and where.
+export {
+  MAX_PRESENCE_BYTES,
+  MAX_PRESENCE_COLOR_LENGTH,
+  MAX_PRESENCE_LABEL_LENGTH,
+  MAX_PRESENCE_RANGES,
+  isPresencePeers,
+  readPresenceState,
+  type PeerPresence,
+  type PeerPresenceUpdate,
+  type PresenceMessage,
+  type PresenceRange,
+  type PresenceState,
+  type PresenceUpdateMessage,
+} from "./presence.js";
+
 // Shared by the other @open-ot packages.
 export { silentLogger, type Logger } from "./logger.js";
 export { checkNumberOption, type NumberOptionRule } from "./number-option.js";

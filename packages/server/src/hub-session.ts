@@ -34,6 +34,7 @@ import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
 import { clientKey, principalKey } from "./identity-keys.js";
 import { OTError } from "./ot-error.js";
 import { Outbox } from "./outbox.js";
+import type { PresenceService, PresenceSubscriber } from "./presence/presence-service.js";
 import type { SequencerPool } from "./sequencer-pool.js";
 import type { Server, SubmitMeta } from "./server.js";
 
@@ -55,6 +56,8 @@ export interface HubContext {
   readonly frameHoldMs: number;
   /** Keeps one connection per client and document, on every instance. */
   readonly clients: ClientRegistry;
+  /** Presence tables and fan-out (docs/protocol.md, "Presence"). */
+  readonly presence: PresenceService;
   /** Called once when the session ends. */
   onSessionClosed(session: ConnectionSession): void;
 }
@@ -118,6 +121,8 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
   private readonly queue: Work[] = [];
   /** The loop that works through {@link queue}; undefined when idle. */
   private draining: Promise<void> | undefined;
+  /** How this connection receives presence. */
+  private readonly presenceSink: PresenceSubscriber = { send: (message) => this.reply(message) };
 
   constructor(ctx: HubContext, connection: HubConnection, options: ConnectOptions) {
     sessionCounter += 1;
@@ -198,6 +203,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     this.queue.length = 0;
     for (const feed of this.feeds.values()) this.releaseFeed(feed);
     this.feeds.clear();
+    this.ctx.presence.drop(this.presenceSink);
     this.outbox.close();
     if (this.clientKey !== "") this.ctx.clients.remove(this);
     this.ctx.onSessionClosed(this);
@@ -268,7 +274,15 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     switch (message.type) {
       case "join":
         await this.join(message);
+        if (message.presence === true && !this.isClosed() && this.feeds.has(message.docId)) {
+          this.ctx.presence.join(this.presenceSink, message.docId, authorLabel(message.docId, message.clientId ?? this.clientId ?? this.internalId));
+        }
         return;
+      case "presence": {
+        const refusal = this.ctx.presence.set(this.presenceSink, message.docId, message.state, this.principal);
+        if (refusal !== undefined) this.refuse("too_large", refusal, { docId: message.docId });
+        return;
+      }
       case "op":
         await this.op(message);
         return;
@@ -684,6 +698,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     this.feeds.delete(message.docId);
     this.epochs.delete(message.docId);
     this.releaseFeed(feed);
+    this.ctx.presence.leave(this.presenceSink, message.docId);
   }
 
   // ------------------------------------------------------------------ checks and replies

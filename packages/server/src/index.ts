@@ -76,6 +76,11 @@ export { refusals, type Refusal } from "./policy/refusal.js";
 export { parseRequestTarget, type RequestTarget } from "./policy/request-target.js";
 export { batchLength } from "./policy/batch-length.js";
 
+// Presence: who is in a document, across instances through the pub/sub.
+export { PresenceService, type PresenceOptions, type PresenceSubscriber } from "./presence/presence-service.js";
+export { isPresencePubSub, isPresenceNotice, type PresenceNotice, type PresencePubSub } from "./presence/presence-pub-sub.js";
+export { InProcessPresenceChannels } from "./presence/in-process-presence.js";
+
 // Metrics: the sink interface every component reports to.
 export { combineMetrics, tryReport, type CommitOutcome, type ServerMetrics } from "./metrics/server-metrics.js";
 
