@@ -36,7 +36,9 @@ describe("SSE sessions shared by two demo instances behind a random balancer", (
   async function twoInstances(): Promise<[DemoProcess, DemoProcess]> {
     const pair: [DemoProcess, DemoProcess] = [new DemoProcess({ bundle, redisUrl: redis.url }), new DemoProcess({ bundle, redisUrl: redis.url })];
     await Promise.all(pair.map((instance) => instance.start()));
-    open.push(...pair.map((instance) => ({ close: async () => void (await instance.stop()) })));
+    open.push(...pair.map((instance) => ({ close: async () => {
+          await instance.stop();
+        } })));
     return pair;
   }
 

@@ -135,7 +135,7 @@ export class ClusterSubscriber implements Subscriber {
 
   /** Subscribe `placement` on its node (again, if it moved while subscribing), then drop its old subscription. */
   private async place(placement: Placement): Promise<void> {
-    if (placement.placing !== undefined) return await placement.placing;
+    if (placement.placing !== undefined) { await placement.placing; return; }
     const run = (async () => {
       while (!placement.removed && this.state === "open" && placement.placed?.node !== placement.node) {
         const node = placement.node;

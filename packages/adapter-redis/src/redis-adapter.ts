@@ -727,7 +727,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
 
   /** Close both connections. Calls made afterwards reject. Safe to call twice. */
   async close(): Promise<void> {
-    if (this.closing !== undefined) return await this.closing;
+    if (this.closing !== undefined) { await this.closing; return; }
     this.setState("closed");
     this.cache.clear();
     this.closing = (async () => {

@@ -16,7 +16,7 @@ export interface ChannelHost {
  * transport if needed, `send` goes out on it, `disconnect` sends `leave` and stops the routing.
  * So the document logic is one code path, whether a client has a transport of its own or shares one.
  */
-export class DocumentChannel implements TransportAdapter<unknown> {
+export class DocumentChannel implements TransportAdapter {
   /** The receiver of the client's current connection (the client passes a fresh one per `connect`). */
   receiver: ((message: unknown) => void) | undefined;
   /** The document's handshake, run after every reconnection of the shared transport. */
@@ -60,7 +60,7 @@ export class DocumentChannel implements TransportAdapter<unknown> {
  * The channel of a connection whose transport reconnects by itself: the client's handshake is
  * kept here and run by the connection, with every other document's, after each reconnection.
  */
-export class HandshakeChannel extends DocumentChannel implements HandshakeCapable<unknown> {
+export class HandshakeChannel extends DocumentChannel implements HandshakeCapable {
   setHandshake(handshake: ChannelHandshake | undefined): void {
     this.handshake = handshake;
   }

@@ -18,7 +18,7 @@ export interface OTClientOptions<Snapshot, Op> {
    * own receiver. A `HandshakeCapable` transport (the reconnecting wrapper) gets a handshake
    * that rejoins after every reconnection.
    */
-  transport: TransportAdapter<unknown>;
+  transport: TransportAdapter;
   /** The document to edit; 1 to 256 characters from `[A-Za-z0-9._~:-]`. */
   docId: string;
   /**

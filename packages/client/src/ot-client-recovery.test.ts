@@ -116,12 +116,13 @@ describe("a join refused with a transient code", () => {
     await elapse(60_000);
     expect(t.sent).toEqual([]);
 
-    const h = makeClient({}, new ScriptedHandshakeTransport());
+    const transport = new ScriptedHandshakeTransport();
+    const h = makeClient({}, transport);
     void h.client.connect().catch(() => undefined);
     expect(await sent(h.t)).toEqual([join()]);
     h.t.deliver(refusal("unavailable"));
-    (h.t as ScriptedHandshakeTransport).lose();
-    await (h.t as ScriptedHandshakeTransport).reconnect();
+    transport.lose();
+    await transport.reconnect();
     expect(await sent(h.t)).toEqual([join()]);
     await elapse(60_000);
     expect(h.t.sent).toEqual([]); // the cancelled timer sends nothing

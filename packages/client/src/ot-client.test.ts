@@ -367,7 +367,7 @@ describe("reconnection and resend", () => {
 
     // The replay: another client's op, then the ack of ours (it had been committed meanwhile).
     t.deliver(remote(6, [{ i: ">" }]));
-    const [resent] = t.take() as unknown[];
+    const [resent] = t.take();
     expect(resent).toBeUndefined();
     t.deliver(ack(7, 1));
     expect(await nextSent(t)).toEqual([opMsg(7, 2, [{ r: 7 }, { i: "?" }])]);

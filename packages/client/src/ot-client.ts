@@ -125,7 +125,7 @@ export class OTClient<Snapshot, Op> {
   readonly docId: string;
 
   readonly #type: OTType<Snapshot, Op>;
-  readonly #transport: TransportAdapter<unknown>;
+  readonly #transport: TransportAdapter;
   readonly #batch: boolean;
   readonly #diff: DiffFunction<Snapshot, Op> | undefined;
   readonly #logger: OTClientLogger | undefined;
@@ -222,7 +222,7 @@ export class OTClient<Snapshot, Op> {
       this.#docEpoch = options.epoch;
     }
     this.#emitter = new TypedEmitter((event, error) =>
-      this.#log("error", `a listener of "${String(event)}" threw`, { error }),
+      this.#log("error", `a listener of "${event}" threw`, { error }),
     );
     if (options.presence !== undefined && options.presence !== false) {
       const interval = options.presence === true ? 50 : options.presence.intervalMs;

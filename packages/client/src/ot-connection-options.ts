@@ -9,7 +9,7 @@ export interface OTConnectionOptions {
    * `connect` itself, once for all documents. A `HandshakeCapable` transport (the reconnecting
    * wrapper) gets a handshake that rejoins every open document after every reconnection.
    */
-  transport: TransportAdapter<unknown>;
+  transport: TransportAdapter;
   /**
    * The identity of every document's client (one `seq` sequence across them);
    * 1 to 64 characters from `[A-Za-z0-9_-]`. Reuse one only together with its `lastSeq`.

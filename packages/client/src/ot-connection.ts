@@ -77,7 +77,7 @@ export class OTConnection {
   /** The identity every document's client uses. */
   readonly clientId: string;
 
-  readonly #transport: TransportAdapter<unknown>;
+  readonly #transport: TransportAdapter;
   readonly #seqs: SeqCounter;
   readonly #batch: boolean | undefined;
   readonly #retry: RetryOptions | undefined;
@@ -111,8 +111,13 @@ export class OTConnection {
 
   constructor(options: OTConnectionOptions) {
     const { transport } = options;
-    if (transport === null || typeof transport !== "object" || typeof transport.connect !== "function" ||
-        typeof transport.send !== "function" || typeof transport.disconnect !== "function") {
+    if (
+      transport === null ||
+      typeof transport !== "object" ||
+      typeof transport.connect !== "function" ||
+      typeof transport.send !== "function" ||
+      typeof transport.disconnect !== "function"
+    ) {
       throw new TypeError("OTConnection: `transport` must be a TransportAdapter (connect, send, disconnect)");
     }
     const clientId = options.clientId ?? randomClientId();
@@ -162,11 +167,15 @@ export class OTConnection {
   open<Snapshot, Op>(docId: string, options: OpenDocumentOptions<Snapshot, Op>): Promise<OTClient<Snapshot, Op>> {
     if (this.#phase.kind === "closed") return Promise.reject(new Error(`OTConnection: cannot open "${docId}": the connection was closed`));
     if (!isValidDocId(docId)) {
-      return Promise.reject(new TypeError(`OTConnection: docId must be 1 to 256 characters from [A-Za-z0-9._~:-], got ${JSON.stringify(docId)}`));
+      return Promise.reject(
+        new TypeError(`OTConnection: docId must be 1 to 256 characters from [A-Za-z0-9._~:-], got ${JSON.stringify(docId)}`),
+      );
     }
     let open = this.#documents.get(docId);
     if (open === undefined) {
-      const channel = isHandshakeCapable(this.#transport) ? new HandshakeChannel(docId, this.#host) : new DocumentChannel(docId, this.#host);
+      const channel = isHandshakeCapable(this.#transport)
+        ? new HandshakeChannel(docId, this.#host)
+        : new DocumentChannel(docId, this.#host);
       const client = new OTClient<Snapshot, Op>({
         ...(this.#batch === undefined ? {} : { batch: this.#batch }),
         ...(this.#retry === undefined ? {} : { retry: this.#retry }),
@@ -177,11 +186,17 @@ export class OTConnection {
         clientId: this.clientId,
         seqCounter: this.#seqs,
       });
-      open = { client: client as unknown as OTClient<unknown, unknown>, type: options.type as unknown as OTType<unknown, unknown>, channel };
+      open = {
+        client: client as unknown as OTClient<unknown, unknown>,
+        type: options.type as unknown as OTType<unknown, unknown>,
+        channel,
+      };
       this.#documents.set(docId, open);
       this.#byChannel.set(channel, open);
     } else if (open.type !== (options.type as unknown)) {
-      return Promise.reject(new TypeError(`OTConnection: "${docId}" is open with the type "${open.type.name}"; open it with that type, or close it first`));
+      return Promise.reject(
+        new TypeError(`OTConnection: "${docId}" is open with the type "${open.type.name}"; open it with that type, or close it first`),
+      );
     }
     const opened = open;
     const client = opened.client as unknown as OTClient<Snapshot, Op>;
@@ -260,7 +275,11 @@ export class OTConnection {
   readonly #handshake = async (send: (message: unknown) => Promise<void>): Promise<void> => {
     const channels = [...this.#routes.values()];
     this.#log("debug", "rejoining every open document", { documents: channels.length });
-    await Promise.all(channels.map((channel) => channel.handshake?.(send)));
+    await Promise.all(
+      channels.map(async (channel) => {
+        await channel.handshake?.(send);
+      }),
+    );
   };
 
   #receive(epoch: number, message: unknown): void {
@@ -304,7 +323,8 @@ export class OTConnection {
   async #attach(channel: DocumentChannel, onReceive: (message: unknown) => void): Promise<void> {
     const { docId } = channel;
     if (this.#routes.get(docId) !== channel) {
-      if (this.#routes.has(docId)) throw new Error(`OTConnection: "${docId}" is open on this connection through another client; use connection.open("${docId}")`);
+      if (this.#routes.has(docId))
+        throw new Error(`OTConnection: "${docId}" is open on this connection through another client; use connection.open("${docId}")`);
       const leaving = this.#leaving.get(docId);
       if (leaving !== undefined) await leaving;
       if (this.#phase.kind === "closed") throw new Error(`OTConnection: cannot connect "${docId}": the connection was closed`);
@@ -329,7 +349,9 @@ export class OTConnection {
 
   #sendFor(channel: DocumentChannel, message: unknown): Promise<void> {
     if (this.#routes.get(channel.docId) !== channel) {
-      return Promise.reject(new Error(`OTConnection: "${channel.docId}" is not connected on this connection; call connect() on its client`));
+      return Promise.reject(
+        new Error(`OTConnection: "${channel.docId}" is not connected on this connection; call connect() on its client`),
+      );
     }
     const { type, seq } = message as { type?: unknown; seq?: unknown };
     if (type === "op" && typeof seq === "number" && !this.#seqOwners.has(seq)) {

@@ -22,13 +22,13 @@ export class TypedEmitter<Events extends object> {
       set = new Set();
       this.#listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return () => this.off(event, listener);
   }
 
   /** Remove `listener` from `event`; does nothing when it was not added. */
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
-    this.#listeners.get(event)?.delete(listener as Listener<never>);
+    this.#listeners.get(event)?.delete(listener);
   }
 
   /** Call every listener of `event` with `payload`, in the order they were added. */

@@ -77,9 +77,8 @@ export { parseRequestTarget, type RequestTarget } from "./policy/request-target.
 export { batchLength } from "./policy/batch-length.js";
 
 // Presence: who is in a document, across instances through the pub/sub.
-export { PresenceService, type PresenceOptions, type PresenceSubscriber } from "./presence/presence-service.js";
+export type { PresenceOptions } from "./presence/presence-service.js";
 export { isPresencePubSub, isPresenceNotice, type PresenceNotice, type PresencePubSub } from "./presence/presence-pub-sub.js";
-export { InProcessPresenceChannels } from "./presence/in-process-presence.js";
 
 // Metrics: the sink interface every component reports to.
 export { combineMetrics, tryReport, type CommitOutcome, type ServerMetrics } from "./metrics/server-metrics.js";

@@ -98,7 +98,7 @@ export class MemoryBackend implements IBackendAdapter {
 
   constructor(options: MemoryBackendOptions = {}) {
     this.pubsub = options.pubsub ?? new InProcessPubSub();
-    for (const type of options.types ?? [TextType as OTType<unknown, unknown>]) this.types.set(type.name, type);
+    for (const type of options.types ?? [TextType]) this.types.set(type.name, type);
     if (options.groupCommit === true) this.commitBatch = (docId, requests) => this.commitMany(docId, requests);
     this.historyLimit = checkNumberOption("MemoryBackend", "historyLimit", options.historyLimit ?? DEFAULT_HISTORY_LIMIT, {
       min: 1,

@@ -78,7 +78,7 @@ export class Server {
     });
     const store = options.metrics === undefined ? this.guard.backend : observeBackend(this.guard.backend, options.metrics);
     this.store = store;
-    for (const type of options.types ?? [TextType as AnyOTType]) this.registerType(type);
+    for (const type of options.types ?? [TextType]) this.registerType(type);
     const maxCommitAttempts = checkNumberOption("Server", "maxCommitAttempts", options.maxCommitAttempts ?? 20, { min: 1, integer: true });
     const cacheSize = checkNumberOption("Server", "cacheSize", options.cacheSize ?? 1000, { min: 1, integer: true });
     const recentOps = checkNumberOption("Server", "recentOps", options.recentOps ?? 200, { min: 0, integer: true });
@@ -199,8 +199,7 @@ export class Server {
    */
   async restoreDocument(docId: string, request: RestoreRequest): Promise<{ status: "restored"; epoch: string } | { status: "refused" }> {
     if (!isValidDocId(docId)) throw badDocId(docId);
-    const restore = this.store.restoreDocument;
-    if (restore === undefined) throw new OTError("bad_message", "this server's backend cannot restore documents", { docId });
+    if (this.store.restoreDocument === undefined) throw new OTError("bad_message", "this server's backend cannot restore documents", { docId });
     const type = this.requireType(docId, request.type);
     let snapshot: unknown;
     try {
@@ -213,7 +212,7 @@ export class Server {
       throw new OTError("too_large", `the restore copy of document "${docId}" is ${size} long, past the maximum of ${this.maxDocumentSize} (the server's maxDocumentSize)`, { docId });
     }
     return await this.pipeline.exclusive(docId, async () => {
-      const result = await restore.call(this.store, docId, { ...request, snapshot });
+      const result = await this.store.restoreDocument(docId, { ...request, snapshot });
       // Whatever the answer, the cached document may be of an older life now.
       this.cache.forget(docId);
       return result;

@@ -26,9 +26,9 @@ async function hub(): Promise<Hub> {
 }
 
 /** A transport that records what the client sends and can hide the server's presence messages, as a v1 server would never send them. */
-class Observed implements TransportAdapter<unknown> {
+class Observed implements TransportAdapter {
   readonly sent: unknown[] = [];
-  constructor(private readonly inner: TransportAdapter<unknown>, private readonly hidePresence: boolean) {}
+  constructor(private readonly inner: TransportAdapter, private readonly hidePresence: boolean) {}
   connect(onReceive: (message: unknown) => void): Promise<void> {
     return this.inner.connect((message) => {
       if (this.hidePresence && (message as { type?: unknown }).type === "presence") return;

@@ -209,15 +209,13 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
    * answer); `onClose` listeners get code 1000 and `local: true`. A `connect()` under way
    * rejects with kind `closed`.
    */
-  async disconnect(): Promise<void> {
+  disconnect(): Promise<void> {
     const state = this.state;
-    if (state.name === "closed") return;
+    if (state.name === "closed") return Promise.resolve();
     const error = new HttpSseTransportError("closed", "disconnect() was called.", { closeCode: CloseCode.NORMAL });
-    if (state.name === "connecting") {
-      this.abandon(state.link, error);
-      return;
-    }
-    this.end(state.link, { code: CloseCode.NORMAL, reason: "", local: true }, error);
+    if (state.name === "connecting") this.abandon(state.link, error);
+    else this.end(state.link, { code: CloseCode.NORMAL, reason: "", local: true }, error);
+    return Promise.resolve();
   }
 
   /** Be told when an open connection ends (once per connection). Returns a function that removes the listener. */
@@ -428,5 +426,6 @@ function describeNetworkError(cause: unknown): string {
     const code = inner instanceof Error ? ((inner as Error & { code?: string }).code ?? inner.message) : undefined;
     return `: ${cause.message}${code !== undefined ? ` (${code})` : ""}`;
   }
-  return `: ${String(cause)}`;
+  if (typeof cause === "string" || typeof cause === "number" || typeof cause === "boolean") return `: ${String(cause)}`;
+  return `: ${Object.prototype.toString.call(cause)}`;
 }

@@ -52,7 +52,7 @@ export class MessagePoster {
 
   /** Queue one message; resolves when the server accepted the POST carrying it (202). */
   send(message: unknown): Promise<void> {
-    if (this.state === "stopped") return Promise.reject(this.stopReason);
+    if (this.state === "stopped") return Promise.reject(this.stopReason ?? new HttpSseTransportError("closed", "send(): the transport was stopped."));
     let json: string | undefined;
     try {
       json = JSON.stringify(message);

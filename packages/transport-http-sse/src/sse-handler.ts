@@ -38,12 +38,8 @@ export interface SseHandlerOptions extends ConnectionPolicyOptions {
   readonly eventsPath?: string;
   /** Path that takes POSTed messages. @default "/messages" */
   readonly messagesPath?: string;
-  /** @deprecated Use `maxMessageBytes`. */
-  readonly maxMessageSize?: number;
   /** Milliseconds between keep-alive comment lines on every stream. @default 15000 */
   readonly keepAliveIntervalMs?: number;
-  /** @deprecated Use `keepAliveIntervalMs`. */
-  readonly keepAliveInterval?: number;
   /**
    * How long a POST body may take to arrive whole. A slower one is answered 408 and its
    * connection closed, so that a body dripped a byte at a time cannot hold its session's POSTs.
@@ -57,8 +53,6 @@ export interface SseHandlerOptions extends ConnectionPolicyOptions {
    * acks go out before the close event) before it closes them anyway. @default 5000
    */
   readonly closeTimeoutMs?: number;
-  /** @deprecated Use `closeTimeoutMs`. */
-  readonly closeTimeout?: number;
   /** Where to report refusals, dropped sessions and internal failures, with client addresses. @default undefined (silent) */
   readonly logger?: Logger;
   /**
@@ -108,12 +102,12 @@ const CORS_REQUEST_HEADERS = "Authorization, Content-Type, Last-Event-ID, X-Sess
 export function createSseHandler(options: SseHandlerOptions): SseHandler {
   const eventsPath = options.eventsPath ?? "/events";
   const messagesPath = options.messagesPath ?? "/messages";
-  const policy = policyFor({ ...options, maxMessageBytes: options.maxMessageBytes ?? options.maxMessageSize }, "createSseHandler");
+  const policy = policyFor(options, "createSseHandler");
   const { maxMessageBytes } = policy.limits;
-  const keepAliveIntervalMs = options.keepAliveIntervalMs ?? options.keepAliveInterval ?? 15_000;
+  const keepAliveIntervalMs = options.keepAliveIntervalMs ?? 15_000;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const maxQueuedPosts = options.maxQueuedPosts ?? 32;
-  const closeTimeoutMs = options.closeTimeoutMs ?? options.closeTimeout ?? 5_000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
   const { hub, logger } = options;
   const metrics = options.metrics ?? hub.metrics;
   const sessions = new Map<string, SseSession>();

@@ -212,7 +212,7 @@ describe("opening documents on one connection", () => {
     defer(() => shared.connection.close());
     const opened = await Promise.all([shared.connection.open("c-1", { type: TextType }), shared.connection.open("c-1", { type: TextType }), shared.open("c-1")]);
     expect(opened[1]).toBe(opened[0]);
-    expect(opened[2]!.client).toBe(opened[0]);
+    expect(opened[2].client).toBe(opened[0]);
     expect(shared.connections[0]!.messages.filter((m) => m.docId === "c-1").map((m) => m.type)).toEqual(["snapshot"]);
     await expect(shared.connection.open("c-1", { type: { ...TextType, name: "text-copy" } })).rejects.toThrow(/open with the type "text"/);
   });

@@ -60,7 +60,7 @@ function start(): void {
     const rows = peopleRows(client.presence, editor.value);
     element("people").textContent = String(rows.length + 1);
     element("people-label").textContent = rows.length === 0 ? "editing (you)" : "editing";
-    const list = element<HTMLUListElement>("people-list");
+    const list = element("people-list");
     list.replaceChildren(
       ...[{ author: "you", label: `${identity.label} (you)`, color: identity.color, where: undefined }, ...rows].map((row) => {
         const item = document.createElement("li");

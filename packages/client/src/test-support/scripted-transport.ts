@@ -11,7 +11,7 @@ function wire<T>(message: T): T {
 }
 
 /** A scripted plain transport (no handshake): the client must call `connect()` after a drop. */
-export class ScriptedTransport implements TransportAdapter<unknown> {
+export class ScriptedTransport implements TransportAdapter {
   /** Everything the client sent, oldest first. */
   readonly sent: unknown[] = [];
   /** Number of `connect` calls. */
@@ -82,7 +82,7 @@ type Handshake = (send: (message: unknown) => Promise<void>) => Promise<void> | 
  * A scripted reconnecting transport: runs the handshake on connect and on every `reconnect()`,
  * as the reconnecting wrapper does, and never reports inner drops through onClose.
  */
-export class ScriptedHandshakeTransport extends ScriptedTransport implements HandshakeCapable<unknown> {
+export class ScriptedHandshakeTransport extends ScriptedTransport implements HandshakeCapable {
   handshake: Handshake | undefined;
   /** Number of handshakes run. */
   handshakes = 0;

@@ -6,7 +6,7 @@ import type { ReferenceServer, ServerConnection } from "./reference-server.js";
 type Receiver = (message: unknown) => void;
 
 /** A plain transport: a drop is reported through onClose and the client calls connect() again. */
-export class SimTransport implements TransportAdapter<unknown> {
+export class SimTransport implements TransportAdapter {
   connection: ServerConnection | undefined;
   protected receiver: Receiver | undefined;
   readonly #closeListeners = new Set<(event: TransportCloseEvent) => void>();
@@ -99,7 +99,7 @@ type Handshake = (send: (message: unknown) => Promise<void>) => Promise<void> | 
  * connection and runs the handshake, then sends what was queued while down (when `queue` is on;
  * with it off, sends while down reject).
  */
-export class SimReconnectingTransport extends SimTransport implements HandshakeCapable<unknown> {
+export class SimReconnectingTransport extends SimTransport implements HandshakeCapable {
   #handshake: Handshake | undefined;
   readonly #queued: unknown[] = [];
 

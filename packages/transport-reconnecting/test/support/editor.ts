@@ -107,7 +107,7 @@ export class Editor {
 }
 
 /** A fresh WebSocket or SSE transport to `baseUrl` whose inbound messages are logged in a new entry of `connections`. */
-export function recordedTransport(wire: Wire, baseUrl: string, connections: ConnectionLog[]): TransportAdapter<unknown> {
+export function recordedTransport(wire: Wire, baseUrl: string, connections: ConnectionLog[]): TransportAdapter {
   const log: ConnectionLog = { wire, messages: [] };
   connections.push(log);
   const inner =

@@ -56,7 +56,7 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
   const { hub: trackingHub, connections: tracked } = trackConnections(hub, {
     outgoing: (message) => {
       if (!instance.dropAcks) return message;
-      if (Array.isArray(message)) return message.filter((m) => m.type !== "ack");
+      if (Array.isArray(message)) return (message as readonly ServerMessage[]).filter((m) => m.type !== "ack");
       return (message as ServerMessage).type === "ack" ? undefined : message;
     },
     onConnect: (entry) => {

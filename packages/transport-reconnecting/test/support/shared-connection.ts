@@ -61,7 +61,7 @@ export class SharedConnection {
   #editing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly options: SharedConnectionOptions) {
-    const factory = (): TransportAdapter<unknown> => recordedTransport(options.wire, options.baseUrl(), this.connections);
+    const factory = (): TransportAdapter => recordedTransport(options.wire, options.baseUrl(), this.connections);
     this.transport = options.reconnecting === false ? undefined : new ReconnectingTransport(factory, options.transport);
     this.connection = new OTConnection({ transport: this.transport ?? factory() });
   }
