@@ -129,7 +129,8 @@ export class DocumentRegistry {
   acquire<Snapshot, Op>(docId: string, type: OTType<Snapshot, Op>): DocumentHandle<Snapshot, Op> {
     let handle = this.#handles.get(docId) as DocumentHandle<Snapshot, Op> | undefined;
     if (handle !== undefined && handle.type !== type) {
-      throw new TypeError(`@open-ot/react: "${docId}" is open with the type "${handle.type.name}", not "${type.name}"`);
+      const which = handle.type.name === type.name ? `another object of the type "${type.name}" (use one type object everywhere, a module-level constant)` : `the type "${handle.type.name}", not "${type.name}"`;
+      throw new TypeError(`@open-ot/react: "${docId}" is open with ${which}`);
     }
     if (handle === undefined) {
       const opening = this.connection.open<Snapshot, Op>(docId, { type });

@@ -7,7 +7,7 @@ import { insertOp, JsonType, type JsonDoc, type JsonOp } from "@open-ot/json";
 import { OTConnectionProvider, useDocument, useSyncStatus } from "@open-ot/react";
 import { Hub, InProcessTransport, MemoryBackend, Server, type HubSession } from "@open-ot/server";
 import { act, cleanup, render, waitFor } from "@testing-library/react";
-import { createElement, StrictMode, type ReactNode } from "react";
+import { Component, createElement, StrictMode, type ReactNode } from "react";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 interface List {
@@ -190,6 +190,47 @@ describe("useDocument", () => {
     }
     const view = render(app(conn, createElement(Missing)));
     await waitFor(() => expect(view.getByTestId("missing").textContent).toMatch(/^refused /));
+  });
+
+  it("follows a docId that changes: opens the new document and leaves the old one", async () => {
+    await rig.server.createDocument("other", JsonType.name, { items: ["tea"] });
+    const conn = connection();
+    function Named({ docId }: { readonly docId: string }): ReactNode {
+      const { snapshot } = useDocument(docId, JsonType);
+      return createElement("p", { "data-testid": "named" }, (snapshot as List | undefined)?.items.join(",") ?? "loading");
+    }
+    const view = render(app(conn, createElement(Named, { docId: "list" }), true));
+    await waitFor(() => expect(view.getByTestId("named").textContent).toBe("milk"));
+    view.rerender(app(conn, createElement(Named, { docId: "other" }), true));
+    await waitFor(() => expect(view.getByTestId("named").textContent).toBe("tea"));
+    await waitFor(() => expect(rig.count("leave", "list")).toBe(1));
+    expect(conn.documentIds).toEqual(["other"]);
+    expect([rig.count("join", "list"), rig.count("join", "other")]).toEqual([1, 1]);
+  });
+
+  it("refuses a document held with another type", async () => {
+    const conn = connection();
+    const OtherJson = { ...JsonType };
+    function Typed({ type }: { readonly type: typeof JsonType }): ReactNode {
+      useDocument("list", type);
+      return null;
+    }
+    const errors: unknown[] = [];
+    class Catch extends Component<{ readonly children: ReactNode }, { failed: boolean }> {
+      override state = { failed: false };
+      static getDerivedStateFromError(): { failed: boolean } {
+        return { failed: true };
+      }
+      override componentDidCatch(error: unknown): void {
+        errors.push(error);
+      }
+      override render(): ReactNode {
+        return this.state.failed ? null : this.props.children;
+      }
+    }
+    render(app(conn, createElement(Catch, null, createElement(Typed, { type: JsonType }), createElement(Typed, { type: OtherJson }))));
+    await waitFor(() => expect(errors).toHaveLength(1));
+    expect(String(errors[0])).toMatch(/"list" is open with another object of the type "json1"/);
   });
 
   it("refuses to run outside a provider", () => {

@@ -67,7 +67,9 @@ function start(): void {
   const connection = new OTConnection({ transport: createEditorTransport({ rotation: new ServerRotation(params.servers), kind: params.transport }) });
   createRoot(root).render(h(OTConnectionProvider, { connection }, h(StatusLine), h(TodoList)));
   // Tell the server at once that this page is gone (a closed socket would also do, later).
-  addEventListener("pagehide", () => void connection.close());
+  addEventListener("pagehide", () => {
+    connection.close().catch(() => undefined);
+  });
 }
 
 start();
