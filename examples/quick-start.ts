@@ -21,8 +21,7 @@ const edit: TextOp = [{ r: text.length }, { i: "hello" }];
 text = TextType.apply(text, edit);
 client.submit(edit);
 
-client.on("synced", async (synced) => {
-  if (!synced) return; // every local edit is committed on the server now
-  console.log(`revision ${client.revision}: ${JSON.stringify(text)}`);
-  await client.disconnect();
-});
+// Wait until every local edit is committed on the server, then leave.
+await new Promise<void>((resolve) => client.on("synced", (synced) => synced && resolve()));
+console.log(`revision ${client.revision}: ${JSON.stringify(text)}`);
+await client.disconnect();

@@ -31,6 +31,8 @@ export interface BenchReport {
     manyDocs?: LoadRunResult;
     /** many-docs made with the other load clients of `--load-client`. */
     manyDocsOtherClients?: LoadRunResult[];
+    /** Workload 2 on a Redis Cluster (when --systems lists openot-cluster). */
+    manyDocsCluster?: LoadRunResult;
     idle?: IdleConnectionsResult;
     storm?: ReconnectStormResult;
     largeDoc?: LargeDocumentResult;

@@ -14,6 +14,8 @@ export type ScenarioName = (typeof SCENARIOS)[number] | (typeof EXTRA_SCENARIOS)
 const ALL_SCENARIOS: readonly ScenarioName[] = [...SCENARIOS, ...EXTRA_SCENARIOS];
 
 const SYSTEMS: readonly SystemName[] = ["openot", "openot-redis", "sharedb", "relay", "relay-redis", "relay-redis-batch"];
+/** Systems --systems also accepts (not run by default: starting a Redis Cluster takes seconds). */
+const MORE_SYSTEMS: readonly SystemName[] = ["openot-cluster"];
 const LARGE_SYSTEMS: readonly SystemName[] = ["openot", "openot-redis"];
 
 /** Everything the command line can set, after defaults. */
@@ -75,7 +77,8 @@ Options:
   --clients <n,...>     hot: client counts (default 1,10,50,200); many-docs: total (default 1000);
                         storm: clients (default 1000)
   --systems <a,...>     hot: systems (default openot,openot-redis,sharedb,relay,relay-redis,
-                        relay-redis-batch)
+                        relay-redis-batch; also openot-cluster: two instances on a Redis
+                        Cluster); many-docs: runs on openot-cluster too when it is listed
   --docs <n>            many-docs: documents (default 100)
   --instances <n>       many-docs: OpenOT instances sharing Redis (default 2)
   --doc-size <chars>    hot, many-docs: document size kept by the edits (default 1000)
@@ -124,8 +127,8 @@ function nonNegative(value: string | undefined, name: string, fallback: number):
   return n;
 }
 
-function systemList(value: string | undefined, name: string, allowed: readonly SystemName[]): readonly SystemName[] {
-  if (value === undefined) return allowed;
+function systemList(value: string | undefined, name: string, defaults: readonly SystemName[], allowed = defaults): readonly SystemName[] {
+  if (value === undefined) return defaults;
   const list = value.split(",").map((v) => v.trim());
   const bad = list.filter((v) => !allowed.includes(v as SystemName));
   if (bad.length > 0) throw new Error(`--${name}: unknown system ${bad.join(", ")}; choose from ${allowed.join(", ")}`);
@@ -187,7 +190,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     seconds: positive(values.seconds, "seconds", 5),
     warmupSeconds: warmup,
     clients: numberList(values.clients, "clients"),
-    systems: systemList(values.systems, "systems", SYSTEMS),
+    systems: systemList(values.systems, "systems", SYSTEMS, [...SYSTEMS, ...MORE_SYSTEMS]),
     docs: positive(values.docs, "docs", 100),
     instances: positive(values.instances, "instances", 2),
     docSize: positive(values["doc-size"], "doc-size", 1000),

@@ -10,7 +10,7 @@ import { machineInfo, type BenchReport } from "./bench-report.js";
 import { parseCliOptions, USAGE, type CliOptions } from "./cli-options.js";
 import { compareWithBaseline, formatBaseline, readBaselineMetrics } from "./report/baseline.js";
 import { formatProfileSummary, summariseProfile } from "./report/profile-summary.js";
-import { formatTable } from "./report/table.js";
+import { formatTable, ratio } from "./report/table.js";
 import { metLabel } from "./report/target-check.js";
 import { attackMetrics, attackTargets, formatAttack, runAttack } from "./scenarios/attack.js";
 import { formatHotDocument, hotDocumentMetrics, hotDocumentTargets, runHotDocument } from "./scenarios/hot-document.js";
@@ -74,6 +74,16 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
           report.targets.push(...manyDocumentsTargets(result));
           Object.assign(report.metrics, manyDocumentsMetrics(result));
           tables.push(formatManyDocuments(result));
+        }
+        if (options.systems.includes("openot-cluster") && report.scenarios.manyDocs !== undefined) {
+          const result = report.scenarios.manyDocs;
+          const onCluster = await runManyDocuments(
+            { ...common, clients: options.clients?.[0] ?? 1000, docs: options.docs, instances: options.instances, docSize: options.docSize, drivers: options.drivers, batch: options.batch, system: "openot-cluster" },
+            print,
+          );
+          report.scenarios.manyDocsCluster = onCluster;
+          report.targets.push(...manyDocumentsTargets(onCluster));
+          tables.push(formatManyDocuments(onCluster), `many documents, cluster / one Redis: ${ratio(onCluster.opsPerSec, result.opsPerSec)} ops/s`);
         }
         break;
       }

@@ -1,16 +1,16 @@
 import { fileURLToPath } from "node:url";
-import { startRedisServer, type RedisServer } from "@open-ot/harness";
+import { startRedisCluster, startRedisServer, type RedisCluster, type RedisServer } from "@open-ot/harness";
 import { ChildHandle } from "./child-handle.js";
 import type { ServerConfig, ServerReady } from "./servers/server-main.js";
 import { serverNodeFlags } from "./servers/server-env.js";
 import type { MemoryAfterGc, WindowStats } from "./servers/process-stats.js";
 
 /** The systems compared, as the table names them. */
-export type SystemName = "openot" | "openot-redis" | "sharedb" | "relay" | "relay-redis" | "relay-redis-batch";
+export type SystemName = "openot" | "openot-redis" | "openot-cluster" | "sharedb" | "relay" | "relay-redis" | "relay-redis-batch";
 
-/** Systems that run as several instances sharing a redis-server. */
+/** Systems that run as several instances sharing a redis-server (or, openot-cluster, a Redis Cluster). */
 export function sharesRedis(system: SystemName): boolean {
-  return system === "openot-redis" || system === "relay-redis" || system === "relay-redis-batch";
+  return system === "openot-redis" || system === "openot-cluster" || system === "relay-redis" || system === "relay-redis-batch";
 }
 
 /** Options for {@link ServerFleet.start}. */
@@ -27,18 +27,21 @@ export interface FleetOptions {
 /** Figures of one server process over a measurement window (see {@link ServerFleet.windowStats}). */
 export type ServerWindowStats = WindowStats & Record<string, unknown>;
 
-/** The server processes (and the redis-server, if any) of one run. */
+/** The server processes (and the redis-server or Redis Cluster, if any) of one run. */
 export class ServerFleet {
   readonly system: SystemName;
   readonly servers: ChildHandle<ServerReady>[];
   readonly redis: RedisServer | undefined;
+  /** openot-cluster: three masters with a replica each. */
+  readonly cluster: RedisCluster | undefined;
   readonly #options: FleetOptions;
   #restarts = 0;
 
-  private constructor(options: FleetOptions, servers: ChildHandle<ServerReady>[], redis: RedisServer | undefined) {
+  private constructor(options: FleetOptions, servers: ChildHandle<ServerReady>[], redis: RedisServer | undefined, cluster: RedisCluster | undefined) {
     this.system = options.system;
     this.servers = servers;
     this.redis = redis;
+    this.cluster = cluster;
     this.#options = options;
   }
 
@@ -47,10 +50,12 @@ export class ServerFleet {
     const redisShared = sharesRedis(options.system);
     const instances = options.instances ?? (redisShared ? 2 : 1);
     if (instances > 1 && !redisShared) {
-      throw new Error(`${options.system} runs as one instance; only openot-redis, relay-redis and relay-redis-batch have several (got instances=${instances})`);
+      throw new Error(`${options.system} runs as one instance; only openot-redis, openot-cluster, relay-redis and relay-redis-batch have several (got instances=${instances})`);
     }
-    const redis = redisShared ? await startRedisServer() : undefined;
-    const fleet = new ServerFleet(options, [], redis);
+    const onCluster = options.system === "openot-cluster";
+    const redis = redisShared && !onCluster ? await startRedisServer() : undefined;
+    const cluster = onCluster ? await startRedisCluster({ masters: 3, replicasPerMaster: 1 }) : undefined;
+    const fleet = new ServerFleet(options, [], redis, cluster);
     try {
       for (let i = 0; i < instances; i++) fleet.servers.push(await fleet.#spawn(i));
     } catch (error) {
@@ -66,6 +71,8 @@ export class ServerFleet {
         return { kind: "openot", backend: "memory", ...(port === undefined ? {} : { port }) };
       case "openot-redis":
         return { kind: "openot", backend: "redis", redisUrl: this.redis?.url ?? "", ...(port === undefined ? {} : { port }) };
+      case "openot-cluster":
+        return { kind: "openot", backend: "redis-cluster", redisSeeds: [...(this.cluster?.seeds ?? [])], ...(port === undefined ? {} : { port }) };
       case "sharedb":
         return { kind: "sharedb" };
       case "relay":
@@ -160,6 +167,7 @@ export class ServerFleet {
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.stop()));
     await this.redis?.stop();
+    await this.cluster?.stop();
   }
 }
 

@@ -49,7 +49,7 @@ export interface DemoServerOptions {
 }
 
 /** The document types the demo serves: text (every document created on join) and JSON (the to-do list). */
-const TYPES: readonly OTType<unknown, unknown>[] = [TextType as OTType<unknown, unknown>, JsonType as OTType<unknown, unknown>];
+const TYPES: readonly OTType<unknown, unknown>[] = [TextType, JsonType];
 
 /** The to-do page's JSON document, created at start (joins create text documents). */
 export const TODO_DOC = "todo";

@@ -38,7 +38,7 @@ export class PresenceCounter {
   }
 
   /** A hub that behaves as `hub` and keeps this counter up to date. */
-  wrap<H extends ConnectableHub>(hub: H): ConnectableHub {
+  wrap(hub: ConnectableHub): ConnectableHub {
     return {
       defaultDocId: hub.defaultDocId,
       metrics: hub.metrics,

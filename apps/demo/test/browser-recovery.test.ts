@@ -2,17 +2,15 @@
 // document lost and restored from a tab's copy), and Redis killed under two instances. At each
 // step the page must say what is happening and what the person can do, and never "connected"
 // while its edits are not being saved.
-import { existsSync } from "node:fs";
 import { RedisAdapter } from "@open-ot/adapter-redis";
-import { prerequisite, startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
+import { CHROMIUM_PATH, chromiumAvailable, chromiumLaunchOptions, type RedisServer, startRedisServer, waitUntil } from "@open-ot/harness";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
 import { DemoProcess } from "./support/demo-process.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 // Skipped where Chromium is missing, except in CI, where that fails the run.
-const hasChromium = prerequisite(`Chromium at ${CHROMIUM}`, existsSync(CHROMIUM), "apt-get install chromium, as .ci/run does");
+const hasChromium = chromiumAvailable();
 const ARGS = ["--storage-timeout", "1000", "--rate-limit", "0"];
 
 function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -90,14 +88,14 @@ async function neverFalselyConnected(pages: Page[], during: () => Promise<void>,
   return samples;
 }
 
-describe.skipIf(!hasChromium)(hasChromium ? "the editor page through faults, in Chromium" : `the editor page through faults (skipped: ${CHROMIUM} not found)`, () => {
+describe.skipIf(!hasChromium)(hasChromium ? "the editor page through faults, in Chromium" : `the editor page through faults (skipped: ${CHROMIUM_PATH} not found)`, () => {
   let bundle: DemoBundle;
   let browser: Browser;
 
   beforeAll(async () => {
     [bundle, browser] = await Promise.all([
       bundleDemo(),
-      chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] }),
+      chromium.launch(chromiumLaunchOptions),
     ]);
   }, 60_000);
 

@@ -1,15 +1,13 @@
-import { existsSync } from "node:fs";
 import { RedisAdapter } from "@open-ot/adapter-redis";
-import { prerequisite, startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
+import { CHROMIUM_PATH, chromiumAvailable, chromiumLaunchOptions, type RedisServer, startRedisServer, waitUntil } from "@open-ot/harness";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
 import { DemoProcess } from "./support/demo-process.js";
 import { twoPeopleEditTheTodoList } from "./support/todo-pages.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 // Skipped where Chromium is missing, except in CI, where that fails the run.
-const hasChromium = prerequisite(`Chromium at ${CHROMIUM}`, existsSync(CHROMIUM), "apt-get install chromium, as .ci/run does");
+const hasChromium = chromiumAvailable();
 const SCREENSHOT = "/tmp/open-ot-demo-browser.png";
 const DOC = "browser-test";
 
@@ -31,7 +29,7 @@ async function openEditor(browser: Browser, url: string): Promise<Page> {
 }
 
 describe.skipIf(!hasChromium)(
-  hasChromium ? "the editor page in Chromium" : `the editor page in Chromium (skipped: ${CHROMIUM} not found; install it with apt-get install chromium, as .ci/run does)`,
+  hasChromium ? "the editor page in Chromium" : `the editor page in Chromium (skipped: ${CHROMIUM_PATH} not found; install it with apt-get install chromium, as .ci/run does)`,
   () => {
     let bundle: DemoBundle;
     let redis: RedisServer;
@@ -43,10 +41,7 @@ describe.skipIf(!hasChromium)(
       [bundle, redis] = await Promise.all([bundleDemo(), startRedisServer()]);
       one = new DemoProcess({ bundle, redisUrl: redis.url });
       two = new DemoProcess({ bundle, redisUrl: redis.url });
-      const launched = chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
+      const launched = chromium.launch(chromiumLaunchOptions);
       [browser] = await Promise.all([launched, one.start(), two.start()]);
     }, 60_000);
 
@@ -141,10 +136,19 @@ describe.skipIf(!hasChromium)(
         await check.close();
       }
 
-      for (const page of [alice, bob]) {
+      // Presence across instances: each page counts both people and shows the other at the
+      // line and column of the other's caret.
+      const text = await alice.inputValue("#editor");
+      const caretAt = async (page: Page): Promise<string> => {
+        const offset = await page.evaluate(() => (document.getElementById("editor") as HTMLTextAreaElement).selectionStart);
+        const before = text.slice(0, offset);
+        return `${before.split("\n").length}:${offset - (before.lastIndexOf("\n") + 1) + 1}`;
+      };
+      for (const [page, other] of [[alice, bob], [bob, alice]] as const) {
         expect(await page.textContent("#connection-text")).toBe("connected");
-        // One person on each instance; each instance counts its own connections.
-        await waitFor("the presence count", async () => (await page.textContent("#people")) === "1", 10_000);
+        await waitFor("the presence count", async () => (await page.textContent("#people")) === "2", 10_000);
+        const expected = await caretAt(other);
+        await waitFor(`the other's caret at ${expected}`, async () => (await page.$$eval("#people-list .where", (spans) => spans.map((s) => s.textContent))).includes(expected), 10_000);
       }
       await alice.screenshot({ path: SCREENSHOT });
     }, 60_000);

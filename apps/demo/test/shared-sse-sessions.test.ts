@@ -1,65 +1,42 @@
 // SSE without sticky sessions: OTClients over the reconnecting SSE transport, behind a balancer
-// that sends every request to a random one of two instances on one real redis-server, while
-// their streams are cut. (The POST-level checks are in packages/transport-http-sse/test/
+// that sends every request to a random one of two demo instances on one real redis-server,
+// while their streams are cut. (The POST-level checks are in packages/transport-http-sse/test/
 // shared-sessions.test.ts.)
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { RedisAdapter } from "@open-ot/adapter-redis";
 import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
 import { randomTextEdit, seededRandom, startRedisServer, waitUntil, type RedisServer } from "@open-ot/harness";
-import { Hub, Server } from "@open-ot/server";
 import { HttpSseTransport } from "@open-ot/transport-http-sse";
-import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { ReconnectingTransport } from "@open-ot/transport-reconnecting";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
+import { DemoProcess } from "./support/demo-process.js";
+import { expectExactlyOnce } from "./support/exactly-once.js";
 import { startRandomBalancer, type RandomBalancer } from "./support/random-balancer.js";
 
-interface Instance {
-  readonly url: string;
-  readonly adapter: RedisAdapter;
-  close(): Promise<void>;
-}
-
-async function startInstance(redisUrl: string): Promise<Instance> {
-  const adapter = new RedisAdapter(redisUrl);
-  const hub = new Hub({ server: new Server(adapter), createOnJoin: true });
-  const handler = createSseHandler({ hub, sharedSessions: { pubsub: adapter, requestTimeoutMs: 2000 } });
-  const http: HttpServer = createServer((req, res) => {
-    if (!handler(req, res)) res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const { port } = http.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    adapter,
-    async close() {
-      await handler.close();
-      await hub.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await adapter.close();
-    },
-  };
-}
-
-describe("SSE sessions shared by two instances behind a random balancer", () => {
+describe("SSE sessions shared by two demo instances behind a random balancer", () => {
   let redis: RedisServer;
+  let bundle: DemoBundle;
+  let store: RedisAdapter;
   const open: { close(): Promise<void> | void }[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-  }, 30_000);
+    [redis, bundle] = await Promise.all([startRedisServer(), bundleDemo()]);
+    store = new RedisAdapter(redis.url);
+  }, 60_000);
   afterAll(async () => {
+    await store?.close();
+    await bundle?.cleanup();
     await redis?.stop();
   });
   afterEach(async () => {
     for (const thing of open.splice(0).reverse()) await thing.close();
   });
 
-  async function twoInstances(): Promise<[Instance, Instance]> {
-    const pair = await Promise.all([startInstance(redis.url), startInstance(redis.url)]);
-    open.push(...pair);
+  async function twoInstances(): Promise<[DemoProcess, DemoProcess]> {
+    const pair: [DemoProcess, DemoProcess] = [new DemoProcess({ bundle, redisUrl: redis.url }), new DemoProcess({ bundle, redisUrl: redis.url })];
+    await Promise.all(pair.map((instance) => instance.start()));
+    open.push(...pair.map((instance) => ({ close: async () => void (await instance.stop()) })));
     return pair;
   }
 
@@ -110,7 +87,6 @@ describe("SSE sessions shared by two instances behind a random balancer", () => 
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
 
-    const store = a.adapter;
     let revision = -1;
     await waitUntil(
       async () => {
@@ -127,18 +103,7 @@ describe("SSE sessions shared by two instances behind a random balancer", () => 
       expect(problems, `client ${index} ${context}`).toEqual([]);
     }
     const committed = await store.getOps(DOC, 1);
-    const pairs = committed.map((c) => `${c.clientId}/${c.seq}`);
-    expect(new Set(pairs).size, `no op committed twice ${context}`).toBe(pairs.length);
-    expect(committed.reduce<string>((text, c) => TextType.apply(text, c.op as TextOp), "")).toBe(record.data);
-    const acked: string[] = [];
-    for (const { client, acks, index } of clients) {
-      for (const [seq, count] of acks) {
-        expect(count, `client ${index} seq ${seq} acked once ${context}`).toBe(1);
-        acked.push(`${client.clientId}/${seq}`);
-      }
-      expect(acks.size, `client ${index}: every seq it used was acked ${context}`).toBe(client.lastSeq);
-    }
-    expect(new Set(acked)).toEqual(new Set(pairs));
+    expectExactlyOnce(committed, record.data, clients, context);
     // The client composes edits made while an op is in flight, so there are fewer commits than edits.
     expect(revision).toBeGreaterThan(clients.length);
     expect(revision).toBeLessThanOrEqual(edits);

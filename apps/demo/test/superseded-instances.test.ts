@@ -8,7 +8,8 @@ import type { AddressInfo } from "node:net";
 import { RedisAdapter } from "@open-ot/adapter-redis";
 import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
-import { Hub, Server, type ConnectOptions, type HubConnection } from "@open-ot/server";
+import { Hub, Server } from "@open-ot/server";
+import { trackConnections, type TrackedConnection } from "@open-ot/testing";
 import { startFaultProxy, startRedisServer, waitUntil, type FaultProxy, type RedisServer } from "@open-ot/harness";
 import { ReconnectingTransport } from "@open-ot/transport-reconnecting";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
@@ -17,55 +18,23 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const DOC = "superseded-across";
 
-interface Tracked {
-  open: boolean;
-  closedByHub?: { code: number; reason: string };
-}
-
 interface Instance {
   readonly port: number;
   readonly adapter: RedisAdapter;
   /** Every connection the hub was given, with the close it asked for. */
-  readonly connections: Tracked[];
+  readonly connections: TrackedConnection[];
   stop(): Promise<void>;
 }
 
 async function startInstance(redisUrl: string): Promise<Instance> {
   const adapter = new RedisAdapter(redisUrl);
   const hub = new Hub({ server: new Server(adapter), createOnJoin: true });
-  const connections: Tracked[] = [];
+  const { hub: trackingHub, connections } = trackConnections(hub);
   const http: HttpServer = createServer((_req, res) => {
     res.statusCode = 404;
     res.end();
   });
-  const binding = attachWebSocketServer({
-    server: http,
-    hub: {
-      connect(connection: HubConnection, options?: ConnectOptions) {
-        const entry: Tracked = { open: true };
-        connections.push(entry);
-        const session = hub.connect(
-          {
-            send: (message) => connection.send(message),
-            close: (code, reason) => {
-              entry.closedByHub = { code, reason };
-              connection.close(code, reason);
-            },
-          },
-          options,
-        );
-        return {
-          id: session.id,
-          receive: (frame: unknown) => session.receive(frame),
-          close: () => {
-            entry.open = false;
-            session.close();
-          },
-          idle: () => session.idle(),
-        };
-      },
-    },
-  });
+  const binding = attachWebSocketServer({ server: http, hub: trackingHub });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   return {
     port: (http.address() as AddressInfo).port,

@@ -1,3 +1,4 @@
-export { RedisAdapter, type RedisAdapterOptions } from "./redis-adapter.js";
+export { RedisAdapter, type RedisAdapterOptions, type RedisConnection } from "./redis-adapter.js";
 export { RedisUnavailableError } from "./redis-unavailable-error.js";
 export { documentKeys, type DocumentKeys } from "./document-keys.js";
+export { presenceChannel } from "./redis-presence.js";

@@ -16,6 +16,8 @@
  * changes otherwise: it is the document's epoch.
  */
 
+import { ArgvLayout } from "./script-args.js";
+
 /** A script as ioredis `defineCommand` takes it. */
 export interface LuaScript {
   readonly numberOfKeys: number;
@@ -23,28 +25,70 @@ export interface LuaScript {
 }
 
 /**
+ * Publish a notice: `SPUBLISH` (sharded pub/sub, Redis 7) when `sharded` is "1", as on a
+ * cluster, so it goes to the shard that owns the document only; else `PUBLISH`.
+ */
+const PUBLISH = `
+local function publish(sharded, channel, message)
+  if sharded == '1' then redis.call('SPUBLISH', channel, message) else redis.call('PUBLISH', channel, message) end
+end
+`;
+
+/** ARGV of {@link CREATE_SCRIPT}. */
+export const CREATE_ARGS = new ArgvLayout(["type", "snapshot", "nonce"] as const);
+
+/**
  * Create a document at revision 0 unless it exists.
- * KEYS: doc, history, seqs, owners. ARGV: type, snapshot JSON, nonce. Returns 1 if created, 0 if it existed.
+ * KEYS: doc, history, seqs, owners. ARGV: {@link CREATE_ARGS} (type, snapshot JSON, nonce).
+ * Returns 1 if created, 0 if it existed.
  */
 export const CREATE_SCRIPT: LuaScript = {
   numberOfKeys: 4,
   lua: `
+local a = ${CREATE_ARGS.lua()}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 -- Leftovers of a document whose hash was deleted by hand would corrupt the new one.
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-redis.call('HSET', KEYS[1], 'type', ARGV[1], 'v', '0', 'snapv', '0', 'snapshot', ARGV[2], 'oldest', '1', 'nonce', ARGV[3])
+redis.call('HSET', KEYS[1], 'type', a.type, 'v', '0', 'snapv', '0', 'snapshot', a.snapshot, 'oldest', '1', 'nonce', a.nonce)
 return 1
 `,
 };
 
 /**
- * The commit of one op (see {@link COMMIT_SCRIPT}) as a Lua function of the per-op arguments
- * (revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "",
- * principal or "", expected epoch or ""); the shared ones are read from ARGV 6-9, 11, 12 and 14
- * as COMMIT_SCRIPT numbers them.
+ * The arguments of one op of a commit: revision, history entry JSON
+ * (`{"revision":..,"op":..,...}`), clientId, seq, snapshot JSON (when one is due), the revision
+ * the op was based on (for the kept-history check), the submitter's principal.
+ */
+export const OP_ARGS = new ArgvLayout(["revision", "entry", "clientId", "seq", "snapshot", "base", "principal"] as const);
+
+/**
+ * The arguments every op of a commit script shares: the document's channel, the notice prefix
+ * (`{"docId":"..",`), the history limit (-1: keep all), the most clients in the seq table (-1:
+ * keep all), the caller's id (one per adapter), how many milliseconds to hold the next revision
+ * for the caller if this commit conflicts ("0": do not), the most a seq may jump above the
+ * client's last committed one, the epoch (nonce) the caller read the document in, and `sharded`
+ * ("1": publish with SPUBLISH).
+ */
+export const SHARED_COMMIT_ARGS = new ArgvLayout([
+  "channel",
+  "noticePrefix",
+  "historyLimit",
+  "maxClients",
+  "callerId",
+  "holdMs",
+  "maxSeqJump",
+  "epoch",
+  "sharded",
+] as const);
+
+/**
+ * The commit of one op (see {@link COMMIT_SCRIPT}) as a Lua function of the op's arguments
+ * (`o`, named as {@link OP_ARGS}) and the shared ones (`s`, named as {@link SHARED_COMMIT_ARGS}).
  */
 const COMMIT_ONE = `
-local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, principal, epoch)
+${PUBLISH}
+local function commitOne(o, s)
+  local revisionArg, entry, clientId, seq, snapshot, base, principal, epoch = o.revision, o.entry, o.clientId, o.seq, o.snapshot, o.base, o.principal, s.epoch
   local doc = redis.call('HMGET', KEYS[1], 'v', 'snapv', 'oldest', 'nonce', 'turn')
   if not doc[1] then return {'missing'} end
   if epoch ~= '' and doc[4] ~= epoch then return {'replaced', doc[4]} end
@@ -67,7 +111,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, prin
         if tonumber(seq) == tonumber(lastSeq) then at = string.sub(last, sep + 1) end
         return {'duplicate', lastSeq, at}
       end
-      if ARGV[14] ~= '' and tonumber(seq) - tonumber(lastSeq) > tonumber(ARGV[14]) then return {'seq_too_far', lastSeq} end
+      if s.maxSeqJump ~= '' and tonumber(seq) - tonumber(lastSeq) > tonumber(s.maxSeqJump) then return {'seq_too_far', lastSeq} end
     end
   end
 
@@ -88,14 +132,14 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, prin
     local a = string.find(doc[5], ':', 1, true)
     local b = string.find(doc[5], ':', a + 1, true)
     local untilMs = tonumber(string.sub(doc[5], b + 1))
-    if tonumber(string.sub(doc[5], 1, a - 1)) == current + 1 and string.sub(doc[5], a + 1, b - 1) ~= ARGV[11] and untilMs > millis() then
+    if tonumber(string.sub(doc[5], 1, a - 1)) == current + 1 and string.sub(doc[5], a + 1, b - 1) ~= s.callerId and untilMs > millis() then
       heldBy = untilMs
     end
   end
 
   if current ~= revision - 1 then
-    if current >= revision and heldBy == nil and tonumber(ARGV[12]) > 0 then
-      redis.call('HSET', KEYS[1], 'turn', tostring(current + 1) .. ':' .. ARGV[11] .. ':' .. tostring(millis() + tonumber(ARGV[12])))
+    if current >= revision and heldBy == nil and tonumber(s.holdMs) > 0 then
+      redis.call('HSET', KEYS[1], 'turn', tostring(current + 1) .. ':' .. s.callerId .. ':' .. tostring(millis() + tonumber(s.holdMs)))
     end
     local oldest = tonumber(doc[3])
     if current < revision or revision < oldest then return {'conflict', doc[1], false} end
@@ -117,7 +161,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, prin
   if tracked then
     redis.call('HSET', KEYS[3], clientId, seq .. ':' .. revisionArg)
     if principal ~= '' and not owner then redis.call('HSET', KEYS[4], clientId, principal) end
-    local maxClients = tonumber(ARGV[9])
+    local maxClients = tonumber(s.maxClients)
     if maxClients >= 0 and redis.call('HLEN', KEYS[3]) > maxClients then
       -- Forget the clients that committed least recently, down to 90% of the limit, so this
       -- O(n log n) pass runs once per tenth of the limit rather than on every commit.
@@ -134,7 +178,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, prin
     end
   end
 
-  local historyLimit = tonumber(ARGV[8])
+  local historyLimit = tonumber(s.historyLimit)
   if historyLimit >= 0 then
     local oldest = tonumber(doc[3])
     local keepFrom = revision - historyLimit + 1
@@ -146,7 +190,7 @@ local function commitOne(revisionArg, entry, clientId, seq, snapshot, base, prin
     end
   end
 
-  redis.call('PUBLISH', ARGV[6], ARGV[7] .. string.sub(entry, 2))
+  publish(s.sharded, s.channel, s.noticePrefix .. string.sub(entry, 2))
   return {'committed', revisionArg, doc[4]}
 end
 `;
@@ -159,14 +203,7 @@ end
  * order.
  *
  * KEYS: doc, history, seqs, owners.
- * ARGV: 1 revision, 2 history entry JSON (`{"revision":..,"op":..,...}`), 3 clientId or "",
- * 4 seq or "", 5 snapshot JSON or "" (not due), 6 channel, 7 notice prefix (`{"docId":"..",`),
- * 8 history limit (-1: keep all), 9 max clients in the seq table (-1: keep all), 10 the
- * revision the op was based on or "" (no kept-history check), 11 the caller's id (one per
- * adapter), 12 how many milliseconds to hold the next revision for the caller if this commit
- * conflicts ("0": do not), 13 the submitter's principal or "", 14 the most a seq may jump above
- * the client's last committed one or "" (no limit), 15 the epoch (nonce) the caller read the
- * document in, or "" (no check).
+ * ARGV: {@link SHARED_COMMIT_ARGS}, then {@link OP_ARGS}.
  *
  * Checks in this order: existence, epoch, principal (a client bound to another principal),
  * duplicate, seq jump, kept history (the ops after the base revision
@@ -196,7 +233,7 @@ export const COMMIT_SCRIPT: LuaScript = {
   numberOfKeys: 4,
   lua: `
 ${COMMIT_ONE}
-return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13], ARGV[15])
+return commitOne(${OP_ARGS.lua(String(SHARED_COMMIT_ARGS.size + 1))}, ${SHARED_COMMIT_ARGS.lua()})
 `,
 };
 
@@ -206,10 +243,8 @@ return commitOne(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[13]
  * order, same notice published, so publication order is revision order), and the script stops
  * at the first that is not committed; nothing after it is tried.
  *
- * KEYS: doc, history, seqs, owners. ARGV: 1 the epoch every op expects, or ""; 2-5, 10, 13 and
- * 15 unused (""); 6-9, 11, 12 and 14 as for COMMIT_SCRIPT; then seven per op from 16 on:
- * revision, history entry JSON, clientId or "", seq or "", snapshot JSON or "", base or "",
- * principal or "".
+ * KEYS: doc, history, seqs, owners. ARGV: {@link SHARED_COMMIT_ARGS} (its epoch is the one every
+ * op expects), then {@link OP_ARGS} of each op in turn.
  *
  * Returns the list of the replies COMMIT_SCRIPT would give, one per op tried: every one but the
  * last is `committed`; the last is the reason the script stopped when it is not.
@@ -218,9 +253,10 @@ export const COMMIT_BATCH_SCRIPT: LuaScript = {
   numberOfKeys: 4,
   lua: `
 ${COMMIT_ONE}
+local s = ${SHARED_COMMIT_ARGS.lua()}
 local out = {}
-for a = 16, #ARGV - 6, 7 do
-  local reply = commitOne(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[1])
+for a = ${SHARED_COMMIT_ARGS.size + 1}, #ARGV - ${OP_ARGS.size - 1}, ${OP_ARGS.size} do
+  local reply = commitOne(${OP_ARGS.lua("a")}, s)
   out[#out + 1] = reply
   if reply[1] ~= 'committed' then return out end
 end
@@ -228,9 +264,12 @@ return out
 `,
 };
 
+/** ARGV of {@link LOAD_SCRIPT}: the revision of the caller's cached snapshot (-1: none) and its nonce. */
+export const LOAD_ARGS = new ArgvLayout(["cachedRevision", "cachedNonce"] as const);
+
 /**
  * Read what is needed to rebuild the current document, in one consistent view.
- * KEYS: doc, history. ARGV: 1 revision of the caller's cached snapshot (-1: none), 2 its nonce.
+ * KEYS: doc, history. ARGV: {@link LOAD_ARGS}.
  *
  * Returns `{'missing'}`; `{'cached', type, v, nonce, ops}` when the cached snapshot is still
  * good and the ops after it are kept (`ops`: history entries after the cached revision); else
@@ -239,11 +278,12 @@ return out
 export const LOAD_SCRIPT: LuaScript = {
   numberOfKeys: 2,
   lua: `
+local a = ${LOAD_ARGS.lua()}
 local doc = redis.call('HMGET', KEYS[1], 'type', 'v', 'snapv', 'oldest', 'nonce')
 if not doc[1] then return {'missing'} end
 local v, snapv, oldest = tonumber(doc[2]), tonumber(doc[3]), tonumber(doc[4])
-local cached = tonumber(ARGV[1])
-if doc[5] == ARGV[2] and cached >= snapv and cached <= v and cached + 1 >= oldest then
+local cached = tonumber(a.cachedRevision)
+if doc[5] == a.cachedNonce and cached >= snapv and cached <= v and cached + 1 >= oldest then
   local ops = {}
   if cached < v then ops = redis.call('LRANGE', KEYS[2], cached + 1 - oldest, v - oldest) end
   return {'cached', doc[1], doc[2], doc[5], ops}
@@ -254,26 +294,37 @@ return {'snapshot', doc[1], doc[2], doc[5], doc[3], ops, redis.call('HGET', KEYS
 `,
 };
 
+/** ARGV of {@link RANGE_SCRIPT}: the first revision and the last (absent: the current one). */
+export const RANGE_ARGS = new ArgvLayout(["from", "to"] as const);
+
 /**
  * Read committed ops `from .. to` (inclusive) in one consistent view.
- * KEYS: doc, history. ARGV: 1 from, 2 to or "" (the current revision).
+ * KEYS: doc, history. ARGV: {@link RANGE_ARGS}.
  * Returns `{'missing'}`, `{'trimmed', oldest}` or `{'ok', entries}`.
  */
 export const RANGE_SCRIPT: LuaScript = {
   numberOfKeys: 2,
   lua: `
+local a = ${RANGE_ARGS.lua()}
 local doc = redis.call('HMGET', KEYS[1], 'v', 'oldest')
 if not doc[1] then return {'missing'} end
 local current, oldest = tonumber(doc[1]), tonumber(doc[2])
-local from = tonumber(ARGV[1])
+local from = tonumber(a.from)
 if from < 1 then from = 1 end
 local to = current
-if ARGV[2] ~= '' and tonumber(ARGV[2]) < current then to = tonumber(ARGV[2]) end
+if a.to ~= '' and tonumber(a.to) < current then to = tonumber(a.to) end
 if to < from then return {'ok', {}} end
 if from < oldest then return {'trimmed', doc[2]} end
 return {'ok', redis.call('LRANGE', KEYS[2], from - oldest, to - oldest)}
 `,
 };
+
+/**
+ * ARGV of {@link RESTORE_SCRIPT}: type, snapshot JSON, revision, the new nonce, the copy's epoch,
+ * the expected epoch (absent: only a missing document is restored), channel, notice JSON and
+ * `sharded` ("1": publish with SPUBLISH).
+ */
+export const RESTORE_ARGS = new ArgvLayout(["type", "snapshot", "revision", "nonce", "fromEpoch", "ifEpoch", "channel", "notice", "sharded"] as const);
 
 /**
  * Recreate a lost document from a client's copy, atomically, when it does not exist, or when it
@@ -283,26 +334,26 @@ return {'ok', redis.call('LRANGE', KEYS[2], from - oldest, to - oldest)}
  * merged in (the higher seq wins; the owners of the clients it already knew stay bound); then
  * the restore notice is published.
  *
- * KEYS: doc, history, seqs, owners. ARGV: 1 type, 2 snapshot JSON, 3 revision, 4 new nonce, 5 the
- * copy's epoch or "", 6 the expected epoch or "" (then only a missing document is restored),
- * 7 channel, 8 notice JSON, 9 unused; then pairs of seq-table key and seq from 10 on.
+ * KEYS: doc, history, seqs, owners. ARGV: {@link RESTORE_ARGS}, then pairs of seq-table key and seq.
  * Returns 1 when restored, 0 when the condition did not hold (nothing written).
  */
 export const RESTORE_SCRIPT: LuaScript = {
   numberOfKeys: 4,
   lua: `
+${PUBLISH}
+local a = ${RESTORE_ARGS.lua()}
 local doc = redis.call('HMGET', KEYS[1], 'v', 'nonce')
 if doc[1] then
-  if ARGV[6] == '' or doc[2] ~= ARGV[6] or tonumber(doc[1]) >= tonumber(ARGV[3]) then return 0 end
+  if a.ifEpoch == '' or doc[2] ~= a.ifEpoch or tonumber(doc[1]) >= tonumber(a.revision) then return 0 end
 else
   -- Leftovers of a document whose hash is gone would corrupt the restored one.
   redis.call('DEL', KEYS[3], KEYS[4])
 end
 redis.call('DEL', KEYS[1], KEYS[2])
-local rev = ARGV[3]
-redis.call('HSET', KEYS[1], 'type', ARGV[1], 'v', rev, 'snapv', rev, 'snapshot', ARGV[2], 'oldest', tostring(tonumber(rev) + 1), 'nonce', ARGV[4], 'rrev', rev)
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'rfrom', ARGV[5]) end
-for i = 10, #ARGV - 1, 2 do
+local rev = a.revision
+redis.call('HSET', KEYS[1], 'type', a.type, 'v', rev, 'snapv', rev, 'snapshot', a.snapshot, 'oldest', tostring(tonumber(rev) + 1), 'nonce', a.nonce, 'rrev', rev)
+if a.fromEpoch ~= '' then redis.call('HSET', KEYS[1], 'rfrom', a.fromEpoch) end
+for i = ${RESTORE_ARGS.size + 1}, #ARGV - 1, 2 do
   local last = redis.call('HGET', KEYS[3], ARGV[i])
   local keep = false
   if last then
@@ -311,7 +362,7 @@ for i = 10, #ARGV - 1, 2 do
   end
   if not keep then redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1] .. ':' .. rev) end
 end
-redis.call('PUBLISH', ARGV[7], ARGV[8])
+publish(a.sharded, a.channel, a.notice)
 return 1
 `,
 };

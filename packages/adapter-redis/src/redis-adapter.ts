@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { Redis, type RedisOptions } from "ioredis";
+import { keySlot } from "./key-slot.js";
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import { checkNumberOption, isValidSeq, TextType, type OTType } from "@open-ot/core";
 import {
   CLIENT_NOTICE_CHANNEL,
@@ -20,12 +21,30 @@ import {
   type Logger,
   type PubSub,
   type PubSubListener,
+  isPresenceNotice,
+  type PresenceNotice,
+  type PresencePubSub,
   type RestoreRequest,
   type RestoreResult,
 } from "@open-ot/server";
 import { documentKeys, type DocumentKeys } from "./document-keys.js";
-import { COMMIT_BATCH_SCRIPT, COMMIT_SCRIPT, CREATE_SCRIPT, LOAD_SCRIPT, RANGE_SCRIPT, RESTORE_SCRIPT } from "./lua-scripts.js";
-import { RedisSubscriber } from "./redis-subscriber.js";
+import {
+  COMMIT_BATCH_SCRIPT,
+  COMMIT_SCRIPT,
+  CREATE_ARGS,
+  CREATE_SCRIPT,
+  LOAD_ARGS,
+  LOAD_SCRIPT,
+  OP_ARGS,
+  RANGE_ARGS,
+  RANGE_SCRIPT,
+  RESTORE_ARGS,
+  RESTORE_SCRIPT,
+  SHARED_COMMIT_ARGS,
+} from "./lua-scripts.js";
+import { ClusterSubscriber } from "./cluster-subscriber.js";
+import { RedisSubscriber, type Subscriber } from "./redis-subscriber.js";
+import { presenceChannel } from "./redis-presence.js";
 import { isConnectionFailure, RedisUnavailableError } from "./redis-unavailable-error.js";
 import { SnapshotCache, type CachedSnapshot } from "./snapshot-cache.js";
 
@@ -80,7 +99,33 @@ export interface RedisAdapterOptions {
   turnHoldMs?: number;
   /** Where connection problems and listener failures are reported. @default no logging */
   logger?: Logger;
+  /**
+   * ioredis `Cluster` options, when the adapter is given a list of seed nodes. Their
+   * `redisOptions` apply to every node connection, the subscriber connections included.
+   * @default {}
+   */
+  cluster?: ClusterOptions;
+  /**
+   * On a Redis Cluster: after a commit, wait until this many replicas of the document's master
+   * have it (`WAIT`) before the commit counts as done, so that a failover to a replica keeps
+   * every acknowledged op; a cluster without replicas needs 0. A commit not confirmed in
+   * `replicaAckTimeoutMs` rejects with a {@link RedisUnavailableError} (it is applied on the
+   * master: resending it with the same `(clientId, seq)` is safe). 0 turns waiting off: a
+   * failover can then lose the last commits the old master acknowledged (see docs/deploying.md).
+   * Ignored on one Redis.
+   * @default 1
+   */
+  replicaAcks?: number;
+  /** How long a commit waits for `replicaAcks` replicas, in milliseconds. @default 1000 */
+  replicaAckTimeoutMs?: number;
 }
+
+/**
+ * Where the adapter's data lives: a Redis URL or ioredis options for one Redis, or a Redis
+ * Cluster: an ioredis `Cluster` (which the adapter then owns and quits on `close`) or the
+ * cluster's seed nodes.
+ */
+export type RedisConnection = string | RedisOptions | Cluster | readonly ClusterNode[];
 
 /**
  * ioredis options the adapter sets unless the caller does. `maxRetriesPerRequest: 1`: a command
@@ -200,12 +245,17 @@ function checkPrincipal(principal: unknown): void {
   }
 }
 
-/** ARGV 14 of the commit scripts: the largest seq jump allowed, or "" for none. */
+/** The `maxSeqJump` argument of the commit scripts: the largest seq jump allowed, or "" for none. */
 function seqJumpArg(maxSeqJump: number | undefined): string {
   if (maxSeqJump === undefined) return "";
   if (!Number.isSafeInteger(maxSeqJump) || maxSeqJump < 1) throw new TypeError(`commit: maxSeqJump must be a positive integer, got ${String(maxSeqJump)}`);
   return String(maxSeqJump);
 }
+
+/** The values of {@link OP_ARGS}. */
+type OpArgs = Parameters<typeof OP_ARGS.encode>[0];
+/** The values of {@link SHARED_COMMIT_ARGS}. */
+type SharedCommitArgs = Parameters<typeof SHARED_COMMIT_ARGS.encode>[0];
 
 /** A count option where Infinity means "no limit". */
 const LIMIT = { min: 0, integer: true, infinite: true } as const;
@@ -227,12 +277,18 @@ const LIMIT = { min: 0, integer: true, infinite: true } as const;
  * const server = new Server(adapter);
  * ```
  */
-export class RedisAdapter implements IBackendAdapter, PubSub {
+export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
   private state: State = "connecting";
   private closing: Promise<void> | undefined;
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
+  /** The same connection as `redis` when it is a cluster. */
+  private readonly cluster: Cluster | undefined;
+  /** "1" on a cluster: the scripts publish with SPUBLISH (sharded pub/sub). */
+  private readonly sharded: "1" | undefined;
+  private readonly replicaAcks: number;
+  private readonly replicaAckTimeoutMs: number;
   private readonly scripts: ScriptCommands;
-  private readonly subscriber: RedisSubscriber;
+  private readonly subscriber: Subscriber;
   private readonly types: ReadonlyMap<string, OTType<unknown, unknown>>;
   private readonly cache: SnapshotCache;
   private readonly snapshotEvery: number;
@@ -248,10 +304,11 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   private readonly where: string;
 
   /**
-   * @param connection A Redis URL (`redis://[:password@]host:port[/db]`) or ioredis options.
+   * @param connection A Redis URL (`redis://[:password@]host:port[/db]`) or ioredis options;
+   * or for a Redis Cluster an ioredis `Cluster` or a list of seed nodes (see {@link RedisConnection}).
    * @default "redis://127.0.0.1:6379"
    */
-  constructor(connection: string | RedisOptions = "redis://127.0.0.1:6379", options: RedisAdapterOptions = {}) {
+  constructor(connection: RedisConnection = "redis://127.0.0.1:6379", options: RedisAdapterOptions = {}) {
     this.snapshotEvery = checkNumberOption("RedisAdapter", "snapshotEvery", options.snapshotEvery ?? 100, { min: 1, integer: true });
     this.historyLimit = checkNumberOption("RedisAdapter", "historyLimit", options.historyLimit ?? 1000, LIMIT);
     this.maxClients = checkNumberOption("RedisAdapter", "maxClientsPerDocument", options.maxClientsPerDocument ?? 10_000, { ...LIMIT, min: 1 });
@@ -260,11 +317,29 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     this.logger = options.logger ?? {};
     this.types = new Map((options.types ?? [TextType as OTType<unknown, unknown>]).map((type) => [type.name, type]));
 
-    this.redis =
-      typeof connection === "string"
-        ? new Redis(connection, CONNECTION_DEFAULTS)
-        : new Redis({ ...CONNECTION_DEFAULTS, ...connection });
-    this.where = `${this.redis.options.host ?? "127.0.0.1"}:${this.redis.options.port ?? 6379}`;
+    this.replicaAcks = checkNumberOption("RedisAdapter", "replicaAcks", options.replicaAcks ?? 1, { min: 0, integer: true });
+    this.replicaAckTimeoutMs = checkNumberOption("RedisAdapter", "replicaAckTimeoutMs", options.replicaAckTimeoutMs ?? 1000, { min: 1, integer: true });
+
+    if (connection instanceof Cluster || Array.isArray(connection)) {
+      const cluster =
+        connection instanceof Cluster
+          ? connection
+          : new Cluster([...(connection as readonly ClusterNode[])], {
+              ...options.cluster,
+              redisOptions: { ...CONNECTION_DEFAULTS, ...options.cluster?.redisOptions },
+            });
+      this.redis = cluster;
+      this.cluster = cluster;
+      this.sharded = "1";
+      this.where = "the Redis Cluster";
+    } else {
+      const redis =
+        typeof connection === "string" ? new Redis(connection, CONNECTION_DEFAULTS) : new Redis({ ...CONNECTION_DEFAULTS, ...(connection as RedisOptions) });
+      this.redis = redis;
+      this.cluster = undefined;
+      this.sharded = undefined;
+      this.where = `${redis.options.host ?? "127.0.0.1"}:${redis.options.port ?? 6379}`;
+    }
     // Without an "error" listener ioredis prints to the console; the library never does.
     this.redis.on("error", (error: Error) => {
       this.logger.warn?.("RedisAdapter connection error", { where: this.where, error: error.message });
@@ -280,6 +355,16 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     this.redis.on("close", () => {
       if (this.state === "ready") this.setState("interrupted");
     });
+    if (this.cluster !== undefined) {
+      const cluster = this.cluster;
+      let masters = "";
+      cluster.on("refresh", () => {
+        // A new master (a failover) may lack the last writes of the old one: drop what we cached.
+        const now = cluster.nodes("master").map((node) => `${node.options.host}:${node.options.port}`).sort().join(",");
+        if (masters !== "" && now !== masters) this.cache.clear();
+        masters = now;
+      });
+    }
     this.redis.defineCommand("otCreate", CREATE_SCRIPT);
     this.redis.defineCommand("otCommit", COMMIT_SCRIPT);
     this.redis.defineCommand("otCommitBatch", COMMIT_BATCH_SCRIPT);
@@ -287,14 +372,23 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     this.redis.defineCommand("otRange", RANGE_SCRIPT);
     this.redis.defineCommand("otRestore", RESTORE_SCRIPT);
     this.scripts = this.redis as unknown as ScriptCommands;
-    this.subscriber = new RedisSubscriber(
-      // No ready check on the subscriber: its INFO can reach Redis after a SUBSCRIBE and is then
-      // refused ("only (P|S)SUBSCRIBE ... allowed in this context"), which made ioredis drop the
-      // connection together with the subscriptions it had just confirmed.
-      () => this.redis.duplicate({ autoResubscribe: false, enableReadyCheck: false }),
-      this.where,
-      this.logger,
-    );
+    // No ready check on a subscriber connection: its INFO can reach Redis after a SUBSCRIBE and
+    // is then refused ("only (P|S)SUBSCRIBE ... allowed in this context"), which made ioredis
+    // drop the connection together with the subscriptions it had just confirmed.
+    const subscriberOptions = { autoResubscribe: false, enableReadyCheck: false } as const;
+    const cluster = this.cluster;
+    if (cluster === undefined) {
+      const redis = this.redis as Redis;
+      this.subscriber = new RedisSubscriber(() => redis.duplicate(subscriberOptions), this.where, this.logger);
+    } else {
+      this.subscriber = new ClusterSubscriber(
+        cluster,
+        (host, port) => new Redis({ ...CONNECTION_DEFAULTS, ...cluster.options.redisOptions, ...subscriberOptions, host, port }),
+        // Document channels (`ot:{docId}:ops`, `ot:{docId}:presence`) are sharded like the document's keys; client notices go to every node.
+        (channel) => channel !== CLIENT_NOTICE_CHANNEL,
+        this.logger,
+      );
+    }
   }
 
   // ------------------------------------------------------------------ IBackendAdapter
@@ -310,9 +404,10 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     const data = snapshot === undefined ? otType.create() : snapshot;
     const nonce = randomUUID();
     const created = await this.call("createDocument", false, () =>
-      this.scripts.otCreate(keys.doc, keys.history, keys.seqs, keys.owners, type, this.encode(data, "snapshot"), nonce),
+      this.scripts.otCreate(keys.doc, keys.history, keys.seqs, keys.owners, ...CREATE_ARGS.encode({ type, snapshot: this.encode(data, "snapshot"), nonce })),
     );
     if (created !== 1) throw new DocumentExistsError(docId);
+    await this.confirmReplicated("createDocument", keys.doc);
     this.cache.set(docId, { nonce, revision: 0, data });
   }
 
@@ -322,7 +417,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     const cached = this.cache.get(docId);
     const reply = replyArray(
       await this.call("getRecord", false, () =>
-        this.scripts.otLoad(keys.doc, keys.history, cached?.revision ?? -1, cached?.nonce ?? ""),
+        this.scripts.otLoad(keys.doc, keys.history, ...LOAD_ARGS.encode({ cachedRevision: cached?.revision ?? -1, cachedNonce: cached?.nonce })),
       ),
       "getRecord",
     );
@@ -406,7 +501,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   async commitBatch(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult> {
     if (requests.length === 0) return { committed: [] };
     const keys: DocumentKeys = documentKeys(docId);
-    const args: (string | number)[] = [];
+    const args: string[] = [];
     const epoch = requests[0]!.epoch;
     const maxSeqJump = requests[0]!.maxSeqJump;
     for (const [i, request] of requests.entries()) {
@@ -417,7 +512,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
       if (request.epoch !== epoch) throw new TypeError("commitBatch: every request must expect the same epoch");
       if (request.maxSeqJump !== maxSeqJump) throw new TypeError("commitBatch: the requests must have the same maxSeqJump");
       const snapshot = this.snapshotDue(request.revision) ? this.encode(request.snapshot, "request.snapshot") : undefined;
-      args.push(...this.commitArgs(request, snapshot));
+      args.push(...OP_ARGS.encode(this.commitArgs(request, snapshot)));
     }
     const { reply: replies, lost } = await this.sendCommit("commitBatch", docId, requests[0]!.revision, (hold) =>
       this.call("commitBatch", true, () =>
@@ -426,18 +521,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
           keys.history,
           keys.seqs,
           keys.owners,
-          epoch ?? "",
-          "",
-          "",
-          "",
-          "",
-          ...this.sharedCommitArgs(docId, keys),
-          "",
-          this.callerId,
-          hold,
-          "",
-          seqJumpArg(maxSeqJump),
-          "",
+          ...SHARED_COMMIT_ARGS.encode(this.sharedCommitArgs(docId, keys, { epoch, hold, maxSeqJump })),
           ...args,
         ),
       ),
@@ -462,6 +546,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
       }
       break;
     }
+    if (lastCommitted !== undefined) await this.confirmReplicated("commitBatch", keys.doc);
     // Only the last committed op's document is worth caching: the earlier ones are behind it.
     if (lastCommitted !== undefined) this.commitReply(docId, lastCommitted, lost, requests[committed.length - 1]!);
     return stop === undefined ? { committed } : { committed, stop };
@@ -477,7 +562,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     checkRevision(from, "getOps: from", -Infinity);
     if (to !== undefined) checkRevision(to, "getOps: to", -Infinity);
     const reply = replyArray(
-      await this.call("getOps", false, () => this.scripts.otRange(keys.doc, keys.history, from, to ?? "")),
+      await this.call("getOps", false, () => this.scripts.otRange(keys.doc, keys.history, ...RANGE_ARGS.encode({ from, to }))),
       "getOps",
     );
     if (reply[0] === "missing") throw new DocumentNotFoundError(docId);
@@ -553,19 +638,22 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
         keys.history,
         keys.seqs,
         keys.owners,
-        request.type,
-        this.encode(request.snapshot, "snapshot"),
-        String(request.revision),
-        nonce,
-        request.fromEpoch ?? "",
-        request.ifEpoch ?? "",
-        keys.channel,
-        notice,
-        "",
+        ...RESTORE_ARGS.encode({
+          type: request.type,
+          snapshot: this.encode(request.snapshot, "snapshot"),
+          revision: request.revision,
+          nonce,
+          fromEpoch: request.fromEpoch,
+          ifEpoch: request.ifEpoch,
+          channel: keys.channel,
+          notice,
+          sharded: this.sharded,
+        }),
         ...seqArgs,
       ),
     );
     if (restored !== 1) return { status: "refused" };
+    await this.confirmReplicated("restoreDocument", keys.doc);
     this.cache.set(docId, { nonce, revision: request.revision, data: request.snapshot });
     return { status: "restored", epoch: nonce };
   }
@@ -584,7 +672,9 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   async publish(channel: string, message: CommitNotice): Promise<void> {
     if (typeof channel !== "string" || channel === "") throw new TypeError("publish: channel must be a non-empty string");
     const text = this.encode(message, "message");
-    await this.call("publish", false, () => this.redis.publish(channel, text));
+    // On a cluster a document's channel is a shard channel, where its subscribers listen.
+    const sharded = this.sharded !== undefined && channel !== CLIENT_NOTICE_CHANNEL;
+    await this.call("publish", false, () => (sharded ? this.redis.spublish(channel, text) : this.redis.publish(channel, text)));
   }
 
   /**
@@ -594,6 +684,20 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
   async subscribe(channel: string, onMessage: PubSubListener): Promise<() => Promise<void>> {
     this.assertOpen();
     return await this.subscriber.subscribe(channel, onMessage);
+  }
+
+  /** Publish a presence notice to the instances that serve its document (`PresencePubSub` of @open-ot/server). */
+  async publishPresence(notice: PresenceNotice): Promise<void> {
+    const text = this.encode(notice, "presence notice");
+    const channel = presenceChannel(notice.docId);
+    // On a cluster the presence channel is a shard channel of the document's slot, like its commit channel.
+    await this.call("publishPresence", false, () => (this.sharded !== undefined ? this.redis.spublish(channel, text) : this.redis.publish(channel, text)));
+  }
+
+  /** Receive a document's presence notices; resolves once Redis confirmed the subscription. */
+  async subscribePresence(docId: string, listener: (notice: PresenceNotice) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    return await this.subscriber.subscribe(presenceChannel(docId), listener, isPresenceNotice);
   }
 
   /**
@@ -613,10 +717,11 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
 
   /**
    * Be told when the subscriber connection came back after a drop and its subscriptions are
-   * active again: messages published meanwhile were lost, so catch up from history. Returns a
-   * function that removes the listener.
+   * active again: messages published meanwhile were lost, so catch up from history. The
+   * listener gets the channels concerned: on a cluster only those of the node that dropped, or
+   * of the slots that moved to another master. Returns a function that removes the listener.
    */
-  onResubscribe(listener: () => void): () => void {
+  onResubscribe(listener: (channels: readonly string[]) => void): () => void {
     return this.subscriber.onResubscribe(listener);
   }
 
@@ -645,7 +750,7 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     snapshot: string | undefined,
   ): Promise<CommitResult> {
     const keys: DocumentKeys = documentKeys(docId);
-    const [revisionArg, entry, clientIdArg, seqArg, snapshotArg, baseArg, principalArg] = this.commitArgs(request, snapshot);
+    const opArgs = OP_ARGS.encode(this.commitArgs(request, snapshot));
     const { reply, lost } = await this.sendCommit("commit", docId, request.revision, (hold) =>
       this.call("commit", true, () =>
         this.scripts.otCommit(
@@ -653,22 +758,14 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
           keys.history,
           keys.seqs,
           keys.owners,
-          revisionArg,
-          entry,
-          clientIdArg,
-          seqArg,
-          snapshotArg,
-          ...this.sharedCommitArgs(docId, keys),
-          baseArg,
-          this.callerId,
-          hold,
-          principalArg,
-          seqJumpArg(request.maxSeqJump),
-          request.epoch ?? "",
+          ...SHARED_COMMIT_ARGS.encode(this.sharedCommitArgs(docId, keys, { epoch: request.epoch, hold, maxSeqJump: request.maxSeqJump })),
+          ...opArgs,
         ),
       ),
     );
     if (reply[0] === "trimmed") throw new HistoryTrimmedError(docId, (request.base ?? 0) + 1, Number(reply[1]));
+    // A duplicate may be the resend of a commit whose confirmation timed out: confirm it again.
+    if (reply[0] === "committed" || reply[0] === "duplicate") await this.confirmReplicated("commit", keys.doc);
     return this.commitReply(docId, reply, lost, request);
   }
 
@@ -701,11 +798,8 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     return { reply, lost };
   }
 
-  /** The per-op arguments of the commit scripts: revision, entry, clientId, seq, snapshot, base, principal (checked). */
-  private commitArgs(
-    request: Omit<CommitRequest, "snapshot">,
-    snapshot: string | undefined,
-  ): [string, string, string, string, string, string, string] {
+  /** The per-op arguments of the commit scripts (checked). */
+  private commitArgs(request: Omit<CommitRequest, "snapshot">, snapshot: string | undefined): OpArgs {
     const { revision, op, clientId, seq, base, principal } = request;
     if (clientId !== undefined) checkClientId(clientId, "commit");
     if (seq !== undefined && !isValidSeq(seq)) throw new TypeError(`commit: seq must be a positive safe integer, got ${String(seq)}`);
@@ -713,27 +807,36 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
     if (principal !== undefined) checkPrincipal(principal);
     const entry = this.encode({ revision, op, clientId, seq }, "op");
     const tracked = clientId !== undefined && seq !== undefined;
-    return [
-      String(revision),
+    return {
+      revision,
       entry,
-      clientId ?? "",
-      tracked ? String(seq) : "",
-      snapshot ?? "",
-      base === undefined ? "" : String(base),
-      tracked && principal !== undefined ? principal : "",
-    ];
+      clientId,
+      seq: tracked ? seq : undefined,
+      snapshot,
+      base,
+      principal: tracked ? principal : undefined,
+    };
   }
 
-  /** ARGV 6-9 of the commit scripts: channel, notice prefix, history limit, max clients. */
-  private sharedCommitArgs(docId: string, keys: DocumentKeys): [string, string, number, number] {
-    // The notice is the history entry with the docId in front: built in the script, so the op
-    // travels to Redis once. A valid docId needs no JSON escaping.
-    return [
-      keys.channel,
-      `{"docId":"${docId}",`,
-      this.historyLimit === Infinity ? -1 : this.historyLimit,
-      this.maxClients === Infinity ? -1 : this.maxClients,
-    ];
+  /** The arguments every op of a commit script run shares. */
+  private sharedCommitArgs(
+    docId: string,
+    keys: DocumentKeys,
+    run: { epoch: string | undefined; hold: number; maxSeqJump: number | undefined },
+  ): SharedCommitArgs {
+    return {
+      channel: keys.channel,
+      // The notice is the history entry with the docId in front: built in the script, so the op
+      // travels to Redis once. A valid docId needs no JSON escaping.
+      noticePrefix: `{"docId":"${docId}",`,
+      historyLimit: this.historyLimit === Infinity ? -1 : this.historyLimit,
+      maxClients: this.maxClients === Infinity ? -1 : this.maxClients,
+      callerId: this.callerId,
+      holdMs: run.hold,
+      maxSeqJump: seqJumpArg(run.maxSeqJump),
+      epoch: run.epoch,
+      sharded: this.sharded,
+    };
   }
 
   /** The result of one op's reply of a commit script (not `reserved` nor `trimmed`). */
@@ -768,6 +871,36 @@ export class RedisAdapter implements IBackendAdapter, PubSub {
         return { status: "committed", revision: request.revision };
       default:
         throw new Error(`RedisAdapter: unexpected reply to commit: ${JSON.stringify(reply)}`);
+    }
+  }
+
+  /**
+   * On a cluster with `replicaAcks`, wait (`WAIT`, on the connection that sent the write) until
+   * that many replicas of the key's master have this connection's writes, so a failover keeps
+   * them. Rejects with a retryable {@link RedisUnavailableError} when they do not in time.
+   */
+  private async confirmReplicated(operation: string, key: string): Promise<void> {
+    const cluster = this.cluster;
+    if (cluster === undefined || this.replicaAcks === 0) return;
+    // Not capped by the replicas the slot table lists: CLUSTER SLOTS leaves out a replica that
+    // has not reported a replication offset yet, which would turn the wait off unseen.
+    const wanted = this.replicaAcks;
+    const owner = cluster.slots[keySlot(key)]?.[0];
+    const master = cluster.nodes("master").find((node) => `${node.options.host}:${node.options.port}` === owner);
+    // A master demoted meanwhile (a failover) refuses WAIT ("cannot be used with replica
+    // instances"): the write is then not known to be on the new master, so it is not confirmed.
+    const acked =
+      master === undefined
+        ? 0
+        : await this.call(operation, true, async () => await master.wait(wanted, this.replicaAckTimeoutMs).catch((error: unknown) => {
+            if (error instanceof Error && error.name === "ReplyError") return 0;
+            throw error;
+          }));
+    if (acked < wanted) {
+      throw new RedisUnavailableError(
+        `${operation}: applied on the master ${owner ?? "(unknown)"}, but ${acked} of ${wanted} replicas confirmed it within ${this.replicaAckTimeoutMs} ms (replicaAcks), so a failover could lose it; resend it with the same clientId and seq, which de-duplication makes safe (a cluster without replicas needs replicaAcks: 0)`,
+        true,
+      );
     }
   }
 

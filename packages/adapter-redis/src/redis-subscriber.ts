@@ -31,6 +31,74 @@ interface Channel {
   readonly confirm: () => void;
 }
 
+/** Pub/sub commands of one kind: classic (`SUBSCRIBE`, to every node) or sharded (`SSUBSCRIBE`, Redis 7, to the shard owning the channel). */
+interface PubSubMode {
+  readonly subscribe: "subscribe" | "ssubscribe";
+  readonly unsubscribe: "unsubscribe" | "sunsubscribe";
+  readonly message: "message" | "smessage";
+}
+
+const CLASSIC: PubSubMode = { subscribe: "subscribe", unsubscribe: "unsubscribe", message: "message" };
+const SHARDED: PubSubMode = { subscribe: "ssubscribe", unsubscribe: "sunsubscribe", message: "smessage" };
+
+/** Options of {@link RedisSubscriber} beyond its connection. */
+export interface RedisSubscriberOptions {
+  /** Use sharded pub/sub (`SSUBSCRIBE`) rather than `SUBSCRIBE`. @default false */
+  sharded?: boolean;
+  /** Told when the connection dropped (its subscriptions are lost until it is ready again). */
+  onInterrupted?: () => void;
+  /**
+   * Told when Redis sent something no command asked for: after a slot moved away from the node,
+   * Redis 7 unsubscribes its shard channels by itself (ioredis reports a command queue error).
+   */
+  onUnexpectedReply?: () => void;
+}
+
+/** What the adapter needs of a subscriber: {@link RedisSubscriber} for one Redis, `ClusterSubscriber` for a cluster. */
+export interface Subscriber {
+  subscribe<T = CommitNotice>(
+    channel: string,
+    listener: (message: T) => void,
+    accepts?: (value: unknown) => value is T,
+  ): Promise<() => Promise<void>>;
+  /** Be told, with the channels concerned, when messages may have been lost and the subscriptions are active again. */
+  onResubscribe(listener: (channels: readonly string[]) => void): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * The `onResubscribe` listeners of a subscriber: each is told the channels that may have missed
+ * messages; one that throws is logged and does not stop the others.
+ */
+export class ResubscribeListeners {
+  private readonly listeners = new Set<(channels: readonly string[]) => void>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Add `listener` (twice added, twice told); returns a function that removes it. */
+  add(listener: (channels: readonly string[]) => void): () => void {
+    const entry = (channels: readonly string[]): void => listener(channels);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  tell(channels: readonly string[]): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(channels);
+      } catch (error) {
+        this.logger.error?.("RedisAdapter: an onResubscribe listener threw", { error: String(error) });
+      }
+    }
+  }
+
+  clear(): void {
+    this.listeners.clear();
+  }
+}
+
 /** True when `value` has the shape of a {@link CommitNotice}; what {@link RedisSubscriber.subscribe} checks unless told otherwise. */
 export function isCommitNotice(value: unknown): value is CommitNotice {
   if (typeof value !== "object" || value === null) return false;
@@ -48,11 +116,12 @@ export function isCommitNotice(value: unknown): value is CommitNotice {
  * (`autoResubscribe: false`) and calls the `onResubscribe` listeners only once Redis confirmed
  * it: anything published after that arrives, anything before can be read from history.
  */
-export class RedisSubscriber {
+export class RedisSubscriber implements Subscriber {
   private state: State = "idle";
   private connection: Redis | undefined;
   private readonly channels = new Map<string, Channel>();
-  private readonly resubscribeListeners = new Set<() => void>();
+  private readonly resubscribeListeners: ResubscribeListeners;
+  private readonly mode: PubSubMode;
 
   /**
    * @param connect Creates the subscriber connection (with `autoResubscribe: false`) on the first subscribe.
@@ -62,11 +131,26 @@ export class RedisSubscriber {
     private readonly connect: () => Redis,
     private readonly where: string,
     private readonly logger: Logger,
-  ) {}
+    private readonly options: RedisSubscriberOptions = {},
+  ) {
+    this.mode = options.sharded === true ? SHARDED : CLASSIC;
+    this.resubscribeListeners = new ResubscribeListeners(logger);
+  }
+
+  /** True while the connection is up and its subscriptions active. */
+  get ready(): boolean {
+    return this.state === "ready";
+  }
+
+  /** The channels with at least one subscription. */
+  subscribedChannels(): string[] {
+    return [...this.channels.keys()];
+  }
 
   private setState(next: State): void {
-    this.logger.debug?.(`RedisAdapter subscriber: ${this.state} -> ${next}`);
+    this.logger.debug?.(`RedisAdapter subscriber: ${this.state} -> ${next}`, { where: this.where });
     this.state = next;
+    if (next === "interrupted") this.options.onInterrupted?.();
   }
 
   /**
@@ -93,7 +177,7 @@ export class RedisSubscriber {
       let confirm!: () => void;
       const subscribed = new Promise<void>((resolve, reject) => {
         confirm = resolve;
-        connection.subscribe(channel).then(
+        connection[this.mode.subscribe](channel).then(
           () => resolve(),
           (error: unknown) => {
             if (this.channels.get(channel) === entry) this.channels.delete(channel);
@@ -126,12 +210,8 @@ export class RedisSubscriber {
   }
 
   /** Be told when subscriptions are active again after the subscriber connection dropped. Returns a function that removes the listener. */
-  onResubscribe(listener: () => void): () => void {
-    const entry = (): void => listener();
-    this.resubscribeListeners.add(entry);
-    return () => {
-      this.resubscribeListeners.delete(entry);
-    };
+  onResubscribe(listener: (channels: readonly string[]) => void): () => void {
+    return this.resubscribeListeners.add(listener);
   }
 
   /** Close the subscriber connection. Safe to call twice. */
@@ -143,7 +223,7 @@ export class RedisSubscriber {
     const connection = this.connection;
     this.connection = undefined;
     if (connection === undefined) return;
-    connection.removeAllListeners("message");
+    connection.removeAllListeners(this.mode.message);
     try {
       await connection.quit();
     } catch {
@@ -158,7 +238,7 @@ export class RedisSubscriber {
     this.connection = connection;
     // A replacement connection keeps "interrupted": its first "ready" resubscribes and catches up.
     if (this.state === "idle") this.setState("connecting");
-    connection.on("message", (channel: string, text: string) => this.dispatch(channel, text));
+    connection.on(this.mode.message, (channel: string, text: string) => this.dispatch(channel, text));
     // Without a ready check, ioredis can report "ready" for a connection that closed right after
     // it connected (its "close" and "reconnecting" come first); it then believes it is ready,
     // never reconnects, and the subscriptions go silent for good. Seen through a TCP proxy whose
@@ -181,6 +261,7 @@ export class RedisSubscriber {
     });
     connection.on("error", (error: Error) => {
       this.logger.warn?.("RedisAdapter subscriber connection error", { where: this.where, error: error.message });
+      if (error.message.startsWith("Command queue state error")) this.options.onUnexpectedReply?.();
     });
     return connection;
   }
@@ -209,18 +290,12 @@ export class RedisSubscriber {
     this.setState("ready");
     const entries = [...this.channels.values()];
     const names = [...this.channels.keys()];
-    const resubscribed = names.length > 0 ? connection.subscribe(...names) : Promise.resolve(0);
+    const resubscribed = names.length > 0 ? connection[this.mode.subscribe](...names) : Promise.resolve(0);
     resubscribed.then(
       () => {
         // A SUBSCRIBE sent on the connection that dropped may never be answered: this one counts.
         for (const entry of entries) entry.confirm();
-        for (const listener of [...this.resubscribeListeners]) {
-          try {
-            listener();
-          } catch (error) {
-            this.logger.error?.("RedisAdapter: an onResubscribe listener threw", { error: String(error) });
-          }
-        }
+        this.resubscribeListeners.tell(names);
       },
       (error: unknown) => {
         // Dropped again before Redis confirmed: the next "ready" resubscribes and tells the listeners.
@@ -254,7 +329,7 @@ export class RedisSubscriber {
     const connection = this.connection;
     if (connection === undefined || this.state !== "ready") return; // a dropped connection holds no subscription
     try {
-      await connection.unsubscribe(channel);
+      await connection[this.mode.unsubscribe](channel);
     } catch (error) {
       // The connection dropped meanwhile: after it reconnects the channel is not resubscribed.
       if (!isConnectionFailure(error)) throw error;

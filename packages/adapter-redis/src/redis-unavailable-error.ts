@@ -15,7 +15,7 @@ export class RedisUnavailableError extends BackendUnavailableError {
 }
 
 /** Reply errors by which Redis says "not now" rather than "wrong command". */
-const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/;
+const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|NOREPLICAS|READONLY)\b/;
 
 /**
  * True for errors of ioredis that mean Redis was unreachable or busy, as opposed to a reply

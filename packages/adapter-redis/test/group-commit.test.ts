@@ -1,10 +1,12 @@
 // Group commit: a Server whose backend has commitBatch commits the submits queued on one
 // document in one script run. Checked on a real redis-server with two Server instances sharing
 // it: no op lost, duplicated or reordered, exactly once by (clientId, seq), refusals unchanged.
+// The cases one instance shows are the group commit contract of @open-ot/testing (contracts.test.ts).
 import { describe, expect, it } from "vitest";
 import { TextType, type OTType, type TextOp } from "@open-ot/core";
-import { OTError, Server, type CommitBatchResult, type CommitRequest, type CommitResult, type DuplicateResult, type SubmitResult } from "@open-ot/server";
+import { Server, type CommitBatchResult, type CommitRequest, type CommitResult, type DuplicateResult, type SubmitResult } from "@open-ot/server";
 import { randomInt, seededRandom } from "@open-ot/harness";
+import { outcomeOf, type SubmitOutcome } from "@open-ot/testing";
 import { RedisAdapter } from "../src/index.js";
 import { redisPerTest } from "./helpers.js";
 
@@ -43,97 +45,8 @@ const countingText: OTType<string, TextOp> = {
 
 const { adapter } = redisPerTest((url, options) => new CountingAdapter(url, options));
 
-type Outcome = { ok: SubmitResult | DuplicateResult } | { error: unknown };
-
-async function settle(promise: Promise<SubmitResult | DuplicateResult>): Promise<Outcome> {
-  try {
-    return { ok: await promise };
-  } catch (error) {
-    return { error };
-  }
-}
 
 describe("group commit (Server + RedisAdapter.commitBatch)", () => {
-  it("commits submits queued on one document in fewer script runs than submits, each op once and in order", async () => {
-    const backend = adapter();
-    const server = new Server(backend);
-    await server.createDocument("doc", "text", "");
-    const count = 30;
-    const submits: Promise<SubmitResult | DuplicateResult>[] = [];
-    for (let k = 0; k < count; k++) submits.push(server.submitOperation("doc", [{ i: `<${k}>` }], 0, { clientId: `c${k}`, seq: 1 }));
-    const results = await Promise.all(submits);
-    expect(backend.batches).toBeGreaterThan(0);
-    expect(backend.commits + backend.batches).toBeLessThan(count);
-    const revisions = results.map((r) => r.revision);
-    expect(revisions).toEqual(Array.from({ length: count }, (_, k) => k + 1));
-    // Queue order is revision order; every op was transformed over the earlier ones of the batch.
-    let text = "";
-    for (const result of results) text = TextType.apply(text, (result as SubmitResult<TextOp>).op);
-    const record = await backend.getRecord("doc");
-    expect(record.v).toBe(count);
-    expect(record.data).toBe(text);
-    // At a tie the op committed first comes first.
-    expect(text).toBe(Array.from({ length: count }, (_, k) => `<${k}>`).join(""));
-  });
-
-  it("keeps each refusal, and a duplicate's precedence over it, for one submit of a batch without touching the others", async () => {
-    const backend = adapter();
-    const server = new Server(backend);
-    await server.createDocument("doc", "text", "ab");
-    await server.submitOperation("doc", [{ i: "x" }], 0, { clientId: "old", seq: 1 });
-    const outcomes = await Promise.all([
-      settle(server.submitOperation("doc", [{ i: "1" }], 1, { clientId: "a", seq: 1 })),
-      settle(server.submitOperation("doc", [{ r: 50 }, { i: "bad" }], 1, { clientId: "b", seq: 1 })),
-      settle(server.submitOperation("doc", [{ r: 50 }, { i: "resend" }], 0, { clientId: "old", seq: 1 })),
-      settle(server.submitOperation("doc", [{ i: "2" }], 9, { clientId: "c", seq: 1 })),
-      settle(server.submitOperation("doc", [{ i: "3" }], 1, { clientId: "a", seq: 2 })),
-      settle(server.submitOperation("doc", [{ i: "4" }], 1, { clientId: "a", seq: 2 })),
-      settle(server.submitOperation("doc", [{ i: "5" }], 0, { clientId: "d", seq: 1 })),
-    ]);
-    expect(outcomes[0]).toEqual({ ok: { op: [{ i: "1" }], revision: 2 } });
-    expect(outcomes[1]).toMatchObject({ error: { code: "invalid_op", seq: 1 } });
-    expect(outcomes[2]).toEqual({ ok: { duplicate: true, lastSeq: 1, revision: 1 } });
-    expect(outcomes[3]).toMatchObject({ error: { code: "bad_revision", seq: 1 } });
-    expect((outcomes[3] as { error: OTError }).error.message).toBe('revision 9 is ahead of document "doc", which is at revision 2');
-    expect(outcomes[4]).toEqual({ ok: { op: [{ r: 1 }, { i: "3" }], revision: 3 } });
-    expect(outcomes[5]).toEqual({ ok: { duplicate: true, lastSeq: 2, revision: 3 } });
-    expect(outcomes[6]).toEqual({ ok: { op: [{ r: 3 }, { i: "5" }], revision: 4 } });
-    await expect(backend.getRecord("doc")).resolves.toMatchObject({ v: 4, data: "13x5ab" });
-  });
-
-  it("refuses a batched submit whose base is no longer kept within the batch, after its duplicate check, and commits the rest", async () => {
-    const backend = adapter({ historyLimit: 5, snapshotEvery: 5 });
-    const server = new Server(backend);
-    await server.createDocument("doc", "text", "");
-    for (let k = 0; k < 10; k++) await server.submitOperation("doc", [{ i: "h" }], k, { clientId: "h", seq: k + 1 });
-    const oldest = await backend.getOldestKeptRevision("doc");
-    expect(oldest).toBeGreaterThan(3);
-    backend.commits = 0;
-    backend.batches = 0;
-    const outcomes = await Promise.all([
-      // A resend of revision 1's op, based on 0: a duplicate, which comes before kept history.
-      settle(server.submitOperation("doc", [{ i: "dup" }], 0, { clientId: "h", seq: 1 })),
-      // Based on revisions whose next ops are no longer kept.
-      settle(server.submitOperation("doc", [{ i: "old" }], 1, { clientId: "s", seq: 1 })),
-      settle(server.submitOperation("doc", [{ i: "old2" }], 2, { clientId: "t", seq: 1 })),
-      settle(server.submitOperation("doc", [{ i: "A" }], 10, { clientId: "a", seq: 1 })),
-      settle(server.submitOperation("doc", [{ i: "B" }], 10, { clientId: "b", seq: 1 })),
-    ]);
-    expect(outcomes[0]).toMatchObject({ ok: { duplicate: true, lastSeq: 10 } });
-    for (const [i, base] of [[1, 1], [2, 2]] as const) {
-      expect(outcomes[i]).toMatchObject({ error: { code: "resync_required", seq: 1 } });
-      expect((outcomes[i] as { error: OTError }).error.message).toBe(
-        `revision ${base} is older than the history kept for document "doc" (oldest kept: ${oldest}): join again`,
-      );
-    }
-    expect(outcomes[3]).toEqual({ ok: { op: [{ i: "A" }], revision: 11 } });
-    expect(outcomes[4]).toEqual({ ok: { op: [{ r: 1 }, { i: "B" }], revision: 12 } });
-    await expect(backend.getRecord("doc")).resolves.toMatchObject({ v: 12, data: "ABhhhhhhhhhh" });
-    // The two stale submits were refused on their batch's reply: no script run of their own
-    // (the duplicate, which stops a batch, still takes one on its own turn).
-    expect(backend.commits).toBe(1);
-  });
-
   it("two instances sharing Redis: concurrent submits with resends and invalid ops commit each (clientId, seq) once, contiguously", async () => {
     const backends = [adapter(), adapter()];
     const servers = backends.map((b) => new Server(b));
@@ -149,12 +62,12 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
     let submits = 0;
     /** The newest seq of each client committed in an earlier round. */
     const lastCommitted = new Map<string, number>();
-    const valid: { key: string; outcomes: Outcome[] }[] = [];
+    const valid: { key: string; outcomes: SubmitOutcome[] }[] = [];
 
     for (let round = 0; round < rounds; round++) {
       // Each client writes against a snapshot one of the instances had at the start of the round.
       const views = await Promise.all(servers.map((s) => s.getDocument("doc")));
-      const pending: { key: string; clientId: string; seq: number; kind: "valid" | "invalid" | "resend-invalid"; outcome: Promise<Outcome> }[] = [];
+      const pending: { key: string; clientId: string; seq: number; kind: "valid" | "invalid" | "resend-invalid"; outcome: Promise<SubmitOutcome> }[] = [];
       for (let c = 0; c < clients; c++) {
         const clientId = `client-${c}`;
         const home = c % 2;
@@ -167,7 +80,7 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
           const at = int(0, length);
           const op: TextOp = at === 0 ? [{ i: `[${key}]` }] : [{ r: at }, { i: `[${key}]` }];
           const server = servers[home]!;
-          const outcome = settle(server.submitOperation("doc", op, view.revision, { clientId, seq }));
+          const outcome = outcomeOf(server.submitOperation("doc", op, view.revision, { clientId, seq }));
           pending.push({ key, clientId, seq, kind: "valid", outcome });
           submits += 1;
           if (int(0, 2) === 0) {
@@ -176,7 +89,7 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
             // does: sent sooner it could commit first, and the earlier op would then rightly be a
             // duplicate (seqs must rise). On the same instance its queue keeps the order.
             const to = servers[int(0, 1)]!;
-            const resend = to === server ? settle(to.submitOperation("doc", op, view.revision, { clientId, seq })) : earlierOp.then(() => settle(to.submitOperation("doc", op, view.revision, { clientId, seq })));
+            const resend = to === server ? outcomeOf(to.submitOperation("doc", op, view.revision, { clientId, seq })) : earlierOp.then(() => outcomeOf(to.submitOperation("doc", op, view.revision, { clientId, seq })));
             pending.push({ key, clientId, seq, kind: "valid", outcome: resend });
             submits += 1;
           }
@@ -189,7 +102,7 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
             clientId,
             seq,
             kind: "invalid",
-            outcome: settle(servers[home]!.submitOperation("doc", [{ r: length + 1000 }, { i: "!" }], view.revision, { clientId, seq })),
+            outcome: outcomeOf(servers[home]!.submitOperation("doc", [{ r: length + 1000 }, { i: "!" }], view.revision, { clientId, seq })),
           });
           submits += 1;
         }
@@ -202,12 +115,12 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
             clientId,
             seq,
             kind: "resend-invalid",
-            outcome: settle(servers[1 - home]!.submitOperation("doc", [{ r: length + 1000 }], 0, { clientId, seq })),
+            outcome: outcomeOf(servers[1 - home]!.submitOperation("doc", [{ r: length + 1000 }], 0, { clientId, seq })),
           });
           submits += 1;
         }
       }
-      const byKey = new Map<string, Outcome[]>();
+      const byKey = new Map<string, SubmitOutcome[]>();
       for (const p of pending) {
         const outcome = await p.outcome;
         if (p.kind === "invalid") {

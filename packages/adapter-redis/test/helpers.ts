@@ -1,9 +1,9 @@
 // Small helpers shared by this package's tests.
 import { Redis } from "ioredis";
-import { afterEach, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { TextType } from "@open-ot/core";
 import type { CommitRequest } from "@open-ot/server";
-import { startRedisServer, type RedisServer } from "@open-ot/harness";
+import { startRedisCluster, startRedisServer, type ClusterSeed, type RedisCluster, type RedisServer } from "@open-ot/harness";
 import type { RedisAdapter, RedisAdapterOptions } from "../src/index.js";
 
 /** A plain ioredis client to look at what the adapter stored, that never retries. */
@@ -68,5 +68,44 @@ export function redisPerTest<A extends RedisAdapter>(make: (url: string, options
     raw: () => (raw ??= inspector(server().url)),
     adapter: (options = {}) => track(make(server().url, options)),
     track,
+  };
+}
+
+/** What {@link clusterPerFile} gives a test file. */
+export interface ClusterPerFile {
+  /** The file's Redis Cluster. */
+  cluster(): RedisCluster;
+  /** An adapter on it (seed nodes: every node), closed after the test. */
+  adapter(options?: RedisAdapterOptions): RedisAdapter;
+}
+
+/**
+ * One Redis Cluster (three masters, one replica each) for every test of the calling file (call
+ * at its top level): starting one takes seconds, and documents with fresh ids do not collide.
+ * Adapters made by `adapter` are closed after each test.
+ */
+export function clusterPerFile(make: (seeds: readonly ClusterSeed[], options: RedisAdapterOptions) => RedisAdapter): ClusterPerFile {
+  let started: RedisCluster | undefined;
+  const adapters: RedisAdapter[] = [];
+  beforeAll(async () => {
+    started = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+  }, 60_000);
+  afterEach(async () => {
+    for (const a of adapters.splice(0)) await a.close();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const cluster = (): RedisCluster => {
+    if (started === undefined) throw new Error("clusterPerFile: no cluster outside a test");
+    return started;
+  };
+  return {
+    cluster,
+    adapter: (options = {}) => {
+      const created = make(cluster().seeds, options);
+      adapters.push(created);
+      return created;
+    },
   };
 }

@@ -14,12 +14,21 @@ export class ProtocolClient implements HubConnection {
   readonly violations: string[] = [];
   /** The last revision known (snapshot, then every ack and op). */
   revision = -1;
-  private readonly session: HubSession;
+  /** The `lastSeq` of the latest snapshot (what the store says this client committed). */
+  lastSeq = 0;
+  /** How many times the hub closed the connection (each is a violation unless `rejoinOnClose`). */
+  closes = 0;
+  private session: HubSession;
 
+  /**
+   * @param rejoinOnClose When the hub closes the connection (its document went back after a
+   * failover, say), connect and join again as a client does, instead of counting a violation.
+   */
   constructor(
-    hub: Hub,
+    private readonly hub: Hub,
     readonly clientId: string,
     readonly docId: string,
+    private readonly rejoinOnClose = false,
   ) {
     this.session = hub.connect(this);
   }
@@ -28,7 +37,14 @@ export class ProtocolClient implements HubConnection {
     for (const m of Array.isArray(message) ? message : [message as ServerMessage]) {
       const copy = JSON.parse(JSON.stringify(m)) as ServerMessage;
       this.messages.push(copy);
-      if (copy.type === "snapshot") this.revision = copy.revision;
+      // A refused rejoin (the store is failing over): join again shortly, as a client does.
+      if (copy.type === "error" && copy.seq === undefined && this.revision === -1 && this.rejoinOnClose) {
+        setTimeout(() => this.sendJoin(), 100).unref();
+      }
+      if (copy.type === "snapshot") {
+        this.revision = copy.revision;
+        this.lastSeq = copy.lastSeq ?? 0;
+      }
       if (copy.type === "ack" || copy.type === "op") {
         if (copy.revision !== this.revision + 1) {
           this.violations.push(`got revision ${copy.revision} after ${this.revision}`);
@@ -41,12 +57,27 @@ export class ProtocolClient implements HubConnection {
   }
 
   close(code: number, reason: string): void {
-    this.violations.push(`connection closed by the hub: ${code} ${reason}`);
+    this.closes += 1;
+    if (!this.rejoinOnClose) {
+      this.violations.push(`connection closed by the hub: ${code} ${reason}`);
+      return;
+    }
+    this.revision = -1;
+    try {
+      this.session = this.hub.connect(this);
+    } catch {
+      return; // the hub is closing: nothing to rejoin
+    }
+    this.sendJoin();
   }
 
   async join(): Promise<void> {
-    this.session.receive(JSON.stringify({ type: "join", docId: this.docId, clientId: this.clientId }));
+    this.sendJoin();
     await waitUntil(() => this.revision >= 0, `${this.clientId}'s snapshot`, 10_000);
+  }
+
+  private sendJoin(): void {
+    this.session.receive(JSON.stringify({ type: "join", docId: this.docId, clientId: this.clientId }));
   }
 
   /** Submit "insert `text` at 0" (valid at every revision) as `seq`, based on the last revision seen. */

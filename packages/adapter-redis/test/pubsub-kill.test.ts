@@ -3,7 +3,8 @@
 // (onResubscribe), and the server's sequencer fills the gap from history, so another instance
 // still sees every revision, in order.
 import { describe, expect, it } from "vitest";
-import { documentChannel, SequencerPool, type CommitNotice } from "@open-ot/server";
+import { documentChannel, type CommitNotice } from "@open-ot/server";
+import { SequencerPool } from "../../server/src/sequencer-pool.js";
 import { waitUntil } from "@open-ot/harness";
 import { RedisAdapter } from "../src/index.js";
 import { append, redisPerTest } from "./helpers.js";

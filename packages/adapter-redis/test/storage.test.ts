@@ -11,8 +11,9 @@ const { adapter } = redis;
 
 /** Commit appends `<r>` for revisions current+1 .. current+count, as client "w" with seq = revision. */
 async function appendMany(backend: RedisAdapter, docId: string, count: number): Promise<string> {
-  let { v, data } = await backend.getRecord(docId);
-  let text = data as string;
+  const record = await backend.getRecord(docId);
+  let v = record.v;
+  let text = record.data as string;
   for (let k = 0; k < count; k++) {
     const request = append(text, `<${v + 1}>`, v + 1, "w", v + 1);
     expect(await backend.commit(docId, request)).toEqual({ status: "committed", revision: v + 1 });

@@ -12,9 +12,7 @@ client.on("error", (error) => console.error(error.code, error.message));
 
 await client.connect();                                       // join, get the document
 client.submit([{ r: client.snapshot.length }, { i: "Hello from Node! " }]);
-client.on("synced", async (synced) => {
-  if (!synced) return;
-  console.log(`committed at r${client.revision}: ${JSON.stringify(client.snapshot)}`);
-  await client.disconnect();
-  await transport.disconnect();
-});
+await new Promise<void>((resolve) => client.on("synced", (synced) => synced && resolve())); // committed
+console.log(`committed at r${client.revision}: ${JSON.stringify(client.snapshot)}`);
+await client.disconnect();
+await transport.disconnect();

@@ -1,3 +1,4 @@
+import type { PeerPresenceView } from "./presence-tracker.js";
 import type { ErrorCode } from "@open-ot/core";
 import type { SyncStateName } from "./client-state.js";
 import type { ClientErrorCode, OTClientError } from "./ot-client-error.js";
@@ -140,6 +141,11 @@ export interface RemoteOpEvent<Op> {
 
 /** The events of {@link OTClient} and their payloads. */
 export interface OTClientEvents<Snapshot, Op> {
+  /**
+   * Other clients' presence changed (with the `presence` option): who is here, with ranges
+   * mapped into the local view (the same as `client.presence`).
+   */
+  presence: ReadonlyMap<string, PeerPresenceView>;
   /** Another client's op, transformed for the local view: apply it to the editor. */
   remoteOp: RemoteOpEvent<Op>;
   /** The whole document was replaced (first join, or a resync): replace the editor's content. */

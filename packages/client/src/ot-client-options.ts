@@ -78,6 +78,12 @@ export interface OTClientOptions<Snapshot, Op> {
    */
   batch?: boolean;
   /**
+   * Take part in presence (docs/protocol.md, "Presence"): joins ask for it, and
+   * `setPresence`/`clearPresence`/`presence` work. `intervalMs` is the least time between two
+   * presence messages this client sends (the last value wins). @default false (true: 50 ms)
+   */
+  presence?: boolean | { intervalMs: number };
+  /**
    * How to compute the change between two snapshots, used to keep local edits across a resync
    * from a snapshot. Without one (and without a `diff` method on the type), unacknowledged
    * edits are dropped on such a resync and reported in the `resync` event.

@@ -20,6 +20,7 @@ import {
   type SnapshotMessage,
   type TransportAdapter,
   type TransportCloseEvent,
+  type PresenceMessage,
 } from "@open-ot/core";
 import { AwaitingConfirm } from "./awaiting-confirm.js";
 import type { ClientState, PendingOp, StateContext, SyncStateName } from "./client-state.js";
@@ -33,6 +34,7 @@ import { retryDelay, retrySettings } from "./retry-delay.js";
 import { SeqCounter } from "./seq-counter.js";
 import { Synchronized } from "./synchronized.js";
 import { TypedEmitter, type Listener } from "./typed-emitter.js";
+import { PresenceTracker, type LocalPresence, type PeerPresenceView } from "./presence-tracker.js";
 
 /** The document as the client knows it. */
 interface KnownDocument<Snapshot> {
@@ -161,6 +163,8 @@ export class OTClient<Snapshot, Op> {
   #unwatchClose: (() => void) | undefined;
   readonly #queued: (() => void)[] = [];
   #flushing = false;
+  /** Presence (docs/protocol.md, "Presence"); undefined unless the `presence` option asked for it. */
+  readonly #presence: PresenceTracker<Snapshot, Op> | undefined;
 
   constructor(options: OTClientOptions<Snapshot, Op>) {
     const { type, transport, docId } = options;
@@ -220,6 +224,10 @@ export class OTClient<Snapshot, Op> {
     this.#emitter = new TypedEmitter((event, error) =>
       this.#log("error", `a listener of "${String(event)}" threw`, { error }),
     );
+    if (options.presence !== undefined && options.presence !== false) {
+      const interval = options.presence === true ? 50 : options.presence.intervalMs;
+      this.#presence = new PresenceTracker(type, interval, (state) => this.#sendPresence(state));
+    }
     this.#ctx = {
       type,
       nextSeq: () => this.#seqs.next(),
@@ -275,6 +283,53 @@ export class OTClient<Snapshot, Op> {
   /** The last `seq` this client used; persist it with `clientId` to resume the identity later. */
   get lastSeq(): number {
     return this.#seqs.last;
+  }
+
+  // ------------------------------------------------------------------ presence
+
+  /**
+   * Set this client's presence in the document (needs the `presence` option): a label, a colour,
+   * and ranges in the current local view (`snapshot`). Sent when the server takes presence and no
+   * edits are pending, at most every `intervalMs`; the last value wins. Ranges follow later edits
+   * until sent. A type without `transformCursor` sends no ranges.
+   */
+  setPresence(state: LocalPresence): void {
+    this.#requirePresence("setPresence").set(state);
+  }
+
+  /** Remove this client's presence from the document (others see it gone). */
+  clearPresence(): void {
+    this.#requirePresence("clearPresence").set(null);
+  }
+
+  /**
+   * The other clients' presence by author label, their ranges mapped into the current local
+   * view (through the ops committed since they were set and this client's unacknowledged
+   * edits). Read it again after `remoteOp`, `ack` and `presence` events. Empty without the option.
+   */
+  get presence(): ReadonlyMap<string, PeerPresenceView> {
+    const tracker = this.#presence;
+    const doc = this.#doc;
+    if (tracker === undefined || doc === undefined) return new Map();
+    const pending: Op[] = [];
+    if (this.#sync.pending !== undefined) pending.push(this.#sync.pending.op);
+    if (this.#sync.buffer !== undefined) pending.push(this.#sync.buffer);
+    return tracker.peers(doc.revision, pending);
+  }
+
+  #requirePresence(what: string): PresenceTracker<Snapshot, Op> {
+    if (this.#presence === undefined) throw new Error(`OTClient: ${what}() needs the \`presence\` option`);
+    return this.#presence;
+  }
+
+  /** The tracker's send: only live, with a document and nothing pending, so ranges are exactly at `revision`. */
+  #sendPresence(state: LocalPresence | null): boolean {
+    const doc = this.#doc;
+    if (this.#connection.status !== "live" || doc === undefined || this.#sync.pending !== undefined) return false;
+    const message: PresenceMessage = { type: "presence", docId: this.docId, state: state === null ? null : { ...state, revision: doc.revision } };
+    if (message.state?.ranges === undefined) delete message.state?.revision;
+    this.#transport.send(message).catch((cause: unknown) => this.#log("debug", "could not send presence", { error: cause }));
+    return true;
   }
 
   // ------------------------------------------------------------------ events
@@ -386,6 +441,7 @@ export class OTClient<Snapshot, Op> {
     const view = this.#type.apply(doc.view, op);
     const next = this.#sync.applyClient(op, this.#ctx);
     this.#doc = { ...doc, view };
+    this.#presence?.viewChanged(op);
     try {
       this.#setSync(next);
     } finally {
@@ -399,6 +455,7 @@ export class OTClient<Snapshot, Op> {
    */
   async disconnect(): Promise<void> {
     this.#epoch++;
+    this.#presence?.stop();
     if (isHandshakeCapable(this.#transport)) this.#transport.setHandshake(undefined);
     this.#unwatchClose?.();
     this.#unwatchClose = undefined;
@@ -467,6 +524,10 @@ export class OTClient<Snapshot, Op> {
       message.restore = this.#authorSeqs.size === 0 ? { data: doc.server } : { data: doc.server, seqs: Object.fromEntries(this.#authorSeqs) };
     }
     if (this.#batch) message.batch = true;
+    if (this.#presence !== undefined) {
+      message.presence = true;
+      this.#presence.joinSent();
+    }
 
     const current = this.#connection;
     // A fresh connection has no joins outstanding; on the same connection answers come in order.
@@ -572,6 +633,9 @@ export class OTClient<Snapshot, Op> {
       return;
     }
     switch (message.type) {
+      case "presence":
+        if (this.#presence !== undefined && this.#doc !== undefined && this.#presence.receive(message, this.#doc.revision)) this.#emit("presence", this.presence);
+        return;
       case "snapshot":
       case "joined":
         this.#onAnswer(message);
@@ -722,6 +786,8 @@ export class OTClient<Snapshot, Op> {
     const previousEpoch = this.#docEpoch;
     this.#resync = undefined;
     this.#docEpoch = message.epoch;
+    // The document was replaced: ops kept to place peers' ranges no longer apply.
+    this.#presence?.reset();
     if (previous === undefined) {
       this.#doc = { server: message.data, view: message.data, revision: message.revision };
       this.#setConnection({ status: "live" });
@@ -828,7 +894,9 @@ export class OTClient<Snapshot, Op> {
     const server = this.#type.apply(doc.server, pending.op);
     this.#doc = { server, view: doc.view, revision: message.revision };
     if (this.#resentAfterRefusal === pending.seq) this.#resentAfterRefusal = undefined;
+    this.#presence?.committed(message.revision, pending.op);
     this.#setSync(this.#sync.serverAck(this.#ctx));
+    this.#presence?.flush();
     this.#emit("ack", { revision: message.revision, seq: pending.seq });
   }
 
@@ -850,6 +918,8 @@ export class OTClient<Snapshot, Op> {
     }
     this.#doc = { server, view, revision: message.revision };
     this.#setSync(next);
+    this.#presence?.committed(message.revision, message.op);
+    this.#presence?.viewChanged(viewOp);
     if (message.author !== undefined && message.seq !== undefined) this.#noteAuthorSeq(message.author, message.seq);
     this.#emit("remoteOp", { op: viewOp, revision: message.revision, author: message.author });
   }

@@ -1,6 +1,6 @@
 import { Transaction, type EditorState, type Extension, type TransactionSpec } from "@codemirror/state";
 import { ViewPlugin, type EditorView, type ViewUpdate } from "@codemirror/view";
-import type { ConnectionState, OTClient } from "@open-ot/client";
+import type { OTClient } from "@open-ot/client";
 import { diffText, type TextOp } from "@open-ot/core";
 import { collabReadOnly, updateCollabStatus } from "./collab-status.js";
 import { remoteSelections } from "./remote-selections.js";
@@ -130,7 +130,7 @@ export class OTCodeMirrorBinding {
   }
 
   #statusEffect() {
-    const connection: ConnectionState | string = this.#client.connectionState;
+    const connection: string = this.#client.connectionState;
     const readOnlyWhen = (this.#options.readOnlyWhen ?? defaultReadOnlyWhen)(connection);
     return updateCollabStatus.of({ hasDocument: this.#client.hasDocument, connection, readOnlyWhen });
   }

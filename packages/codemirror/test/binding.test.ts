@@ -130,7 +130,10 @@ describe("OTCodeMirrorBinding on EditorState", () => {
     await waitUntil(() => text(a) === "abcdef", "the document");
     const submitted: TextOp[] = [];
     const original = a.client.submit.bind(a.client);
-    a.client.submit = (op: TextOp) => (submitted.push(op), original(op));
+    a.client.submit = (op: TextOp) => {
+      submitted.push(op);
+      original(op);
+    };
     a.type(2, "XY", 5);
     expect(submitted).toEqual([[{ r: 2 }, { i: "XY" }, { d: 3 }]]);
     expect(await settled(backend, "doc", a)).toBe("abXYf");

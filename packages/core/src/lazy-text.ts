@@ -98,7 +98,8 @@ export class LazyText implements CodeUnits {
     if (!(Number.isInteger(index) && index >= 0 && index < this.length)) return NaN;
     let p = index;
     // Walk towards the flat string: at each level, `p` is a position in that level's document.
-    let node: LazyText = this; // the walk starts here
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the walk down the chain of pending ops starts here
+    let node: LazyText = this;
     for (;;) {
       if (node.flat !== undefined) return node.flat.charCodeAt(p);
       const op = node.op as TextOp;
@@ -170,7 +171,8 @@ export class LazyText implements CodeUnits {
   private build(): string {
     if (this.flat !== undefined) return this.flat;
     const ops: TextOp[] = [];
-    let node: LazyText = this; // the walk starts here
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the walk down the chain of pending ops starts here
+    let node: LazyText = this;
     while (node.flat === undefined) {
       ops.push(node.op as TextOp);
       node = node.parent as LazyText;

@@ -47,5 +47,6 @@ function describeRule(rule: NumberOptionRule): string {
 }
 
 function describeValue(value: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- what is left is a primitive or a function, shown as written
   return typeof value === "string" ? JSON.stringify(value) : typeof value === "object" ? typeof value : String(value);
 }

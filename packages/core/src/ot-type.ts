@@ -40,6 +40,12 @@ export interface OTType<Snapshot, Op> {
    * `JSON.stringify(snapshot)`.
    */
   size?(snapshot: Snapshot): number;
+  /**
+   * Map a position (a caret, a selection end) in a document through `op` applied to it. Clients
+   * use it to keep peers' presence on the right place; a type without it gets presence without
+   * ranges.
+   */
+  transformCursor?(position: number, op: Op, side?: Side): number;
 }
 
 /** Thrown by {@link OTType.validate} and `apply` for an op that is malformed or does not fit the document. */
@@ -47,6 +53,7 @@ export class InvalidOpError extends Error {
   override readonly name = "InvalidOpError";
   /** The protocol error code this maps to. */
   readonly code = "invalid_op" as const;
+  // eslint-disable-next-line @typescript-eslint/no-useless-constructor -- makes Error's optional message required
   constructor(message: string) {
     super(message);
   }

@@ -2,6 +2,7 @@ import { isErrorCode } from "./codes.js";
 import { decodeFrame } from "./decode-frame.js";
 import { describeValue, has, isMessageObject } from "./message-fields.js";
 import type { ParseResult, ProtocolError } from "./protocol-error.js";
+import { isPresencePeers } from "./presence.js";
 import { isValidAuthor, isValidDocId, isValidEpoch, isValidRevision, isValidSeq, type ServerMessage } from "./protocol.js";
 
 /** A field check: true when the value is acceptable. */
@@ -58,6 +59,11 @@ const SERVER_FIELDS: Readonly<Record<ServerMessage["type"], Readonly<Record<stri
     serverRevision: opt((v) => v === null || isValidRevision(v), "a non-negative integer or null"),
   },
   pong: { t: opt(isPing, "a number or a string") },
+  presence: {
+    docId: DOC_ID,
+    peers: req(isPresencePeers, "an array of peers' presence"),
+    full: opt((v) => typeof v === "boolean", "true or false"),
+  },
 };
 
 function isServerType(type: unknown): type is ServerMessage["type"] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorMessage, parseClientFrame, parseClientMessage, parseMessage, type ParseResult } from "./parse.js";
+import { errorMessage, parseClientFrame, parseClientMessage, type ParseResult } from "./parse.js";
 import type { ClientMessage } from "./protocol.js";
 
 function refused(result: ParseResult<ClientMessage>) {
@@ -32,10 +32,6 @@ describe("parseClientMessage: not a message", () => {
     const error = refused(parseClientMessage("{type: join}"));
     expect(error.code).toBe("bad_message");
     expect(error.message).toMatch(/not JSON/);
-  });
-
-  it("parseMessage is parseClientMessage", () => {
-    expect(parseMessage).toBe(parseClientMessage);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   type OpMessage,
   type RestoreCopy,
 } from "./protocol.js";
+import { readPresenceState, type PresenceMessage } from "./presence.js";
 
 export { errorMessage, type ParseResult, type ProtocolError } from "./protocol-error.js";
 export { parseServerFrame, parseServerMessage } from "./parse-server-message.js";
@@ -44,6 +45,7 @@ class ClientMessageReader {
     const error: ProtocolError = { code, message };
     if (this.docId !== undefined) error.docId = this.docId;
     if (this.seq !== undefined) error.seq = this.seq;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- control flow caught by the parser's own catch, never seen outside
     throw new Refusal(error);
   }
 
@@ -132,6 +134,21 @@ class ClientMessageReader {
     return copy;
   }
 
+  presenceFlag(): boolean | undefined {
+    if (!has(this.obj, "presence")) return undefined;
+    const value = this.obj["presence"];
+    if (typeof value !== "boolean") this.refuse("bad_message", `"presence" must be true or false; got ${describeValue(value)}.`);
+    return value;
+  }
+
+  /** The presence state (an object or null), for a `presence` message. */
+  presenceState(): PresenceMessage["state"] {
+    if (!Object.prototype.hasOwnProperty.call(this.obj, "state")) this.refuse("bad_message", `A "presence" message needs "state": an object, or null to clear.`);
+    const read = readPresenceState(this.obj["state"]);
+    if (!read.ok) this.refuse("bad_message", read.message);
+    return read.state;
+  }
+
   /** Call last: a bad revision is `bad_revision`, which loses to every shape problem. */
   revisionField(): number | undefined {
     if (!has(this.obj, "revision")) return undefined;
@@ -149,6 +166,7 @@ function readJoin(reader: ClientMessageReader): JoinMessage {
   const batch = reader.batchField();
   const epoch = reader.epochField();
   const restore = reader.restoreField();
+  const presence = reader.presenceFlag();
   const revision = reader.revisionField();
   const message: JoinMessage = { type: "join", docId };
   if (clientId !== undefined) message.clientId = clientId;
@@ -156,6 +174,7 @@ function readJoin(reader: ClientMessageReader): JoinMessage {
   if (batch !== undefined) message.batch = batch;
   if (epoch !== undefined) message.epoch = epoch;
   if (restore !== undefined) message.restore = restore;
+  if (presence !== undefined) message.presence = presence;
   return message;
 }
 
@@ -191,7 +210,7 @@ function parseClientValue(value: unknown): ParseResult<ClientMessage> {
     return { ok: false, error };
   }
   const type = value["type"];
-  if (type !== "join" && type !== "op" && type !== "leave" && type !== "ping") {
+  if (type !== "join" && type !== "op" && type !== "leave" && type !== "ping" && type !== "presence") {
     const error: ProtocolError = {
       code: "bad_message",
       message: has(value, "type")
@@ -213,6 +232,10 @@ function parseClientValue(value: unknown): ParseResult<ClientMessage> {
         return { ok: true, message: { type: "leave", docId: reader.docIdField(true) as string } };
       case "ping":
         return { ok: true, message: readPing(value, reader) };
+      case "presence": {
+        const docId = reader.docIdField(true) as string;
+        return { ok: true, message: { type: "presence", docId, state: reader.presenceState() } };
+      }
     }
   } catch (thrown) {
     if (thrown instanceof Refusal) return { ok: false, error: thrown.error };
@@ -247,6 +270,3 @@ export function parseClientFrame(input: unknown): ParseResult<ClientMessage>[] {
   if (Array.isArray(decoded.value)) return decoded.value.map(parseClientValue);
   return [parseClientValue(decoded.value)];
 }
-
-/** Alias of {@link parseClientMessage}: what a server runs on every inbound message. */
-export const parseMessage = parseClientMessage;

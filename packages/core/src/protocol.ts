@@ -1,4 +1,5 @@
 import type { ErrorCode } from "./codes.js";
+import type { PresenceMessage, PresenceUpdateMessage } from "./presence.js";
 
 /** Version of the wire protocol these types describe. */
 export const PROTOCOL_VERSION = 1;
@@ -29,6 +30,11 @@ export interface JoinMessage {
    * Only with `revision`; servers without the extension ignore it.
    */
   restore?: RestoreCopy;
+  /**
+   * Optional extension: receive the document's presence (docs/protocol.md, "Presence"): a full
+   * `presence` message after the answer, then updates. Servers without it ignore the field.
+   */
+  presence?: boolean;
 }
 
 /** A client's copy of a document, carried by a restoring `join`. */
@@ -65,7 +71,7 @@ export interface PingMessage {
 }
 
 /** Any message a client sends. */
-export type ClientMessage<Op = unknown> = JoinMessage | OpMessage<Op> | LeaveMessage | PingMessage;
+export type ClientMessage<Op = unknown> = JoinMessage | OpMessage<Op> | LeaveMessage | PingMessage | PresenceMessage;
 
 // ---------------------------------------------------------------- server -> client
 
@@ -145,7 +151,8 @@ export type ServerMessage<Op = unknown, Snapshot = unknown> =
   | AckMessage
   | RemoteOpMessage<Op>
   | ErrorMessage
-  | PongMessage;
+  | PongMessage
+  | PresenceUpdateMessage;
 
 /** Any protocol message, in either direction. */
 export type ProtocolMessage<Op = unknown, Snapshot = unknown> = ClientMessage<Op> | ServerMessage<Op, Snapshot>;
@@ -199,6 +206,6 @@ export function randomClientId(length = 22): string {
   const bytes = new Uint8Array(length);
   globalThis.crypto.getRandomValues(bytes);
   let id = "";
-  for (const b of bytes) id += ID_ALPHABET[b & 63];
+  for (const b of bytes) id += ID_ALPHABET.charAt(b & 63);
   return id;
 }

@@ -3,6 +3,7 @@ import type { OTType, Side } from "./ot-type.js";
 import { isDelete, isInsert, isRetain, type TextComponent, type TextOp } from "./text-op.js";
 import { TextOpBuilder, normalizeWellFormed } from "./text-op-builder.js";
 import { TextOpReader } from "./text-op-reader.js";
+import { transformCursor } from "./transform-cursor.js";
 
 /** Check an op's shape and return its normal form (see {@link TextType.normalize}). */
 function normalizeChecked(op: unknown): TextOp {
@@ -209,6 +210,7 @@ export const TextType: OTType<string, TextOp> & {
   invert(op: TextOp, doc?: string): TextOp;
   normalize(op: TextOp): TextOp;
   validate(op: unknown, doc?: string): TextOp;
+  transformCursor(position: number, op: TextOp, side?: Side): number;
 } = {
   name: "text",
   create,
@@ -219,4 +221,6 @@ export const TextType: OTType<string, TextOp> & {
   normalize,
   validate,
   size: (doc: string) => doc.length,
+  // A function declaration, so the import cycle with transform-cursor.ts is harmless.
+  transformCursor,
 };

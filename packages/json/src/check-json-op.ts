@@ -1,5 +1,5 @@
 import { InvalidOpError } from "@open-ot/core";
-import type { JSONOp, Key } from "ot-json1";
+import type { Key } from "ot-json1";
 
 /** Bounds on what one op may hold. */
 export interface JsonOpLimits {

@@ -106,7 +106,7 @@ export function createJsonType(options: JsonTypeOptions = {}): JsonOTType {
         throw new InvalidOpError(`The op's string edits skip or delete ${known.textReach} characters, more than the document and the op hold.`);
       }
     }
-    const result = guard("apply", () => json1.apply(snapshot, op)) as JsonDoc | undefined;
+    const result = guard("apply", () => json1.apply(snapshot, op));
     if (result === undefined) throw new InvalidOpError("The op removes the whole document; replace it instead.");
     measureJson(result, limits.maxDepth);
     for (const path of known.numberEdits) {

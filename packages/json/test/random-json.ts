@@ -64,7 +64,7 @@ function pickOne<T>(items: readonly T[], choice: number): T {
 }
 
 function codePoints(s: string): number {
-  return [...s].length;
+  return Array.from(s).length;
 }
 
 /** One simple op on `doc` from a few choices; `null` when the doc offers nothing for that kind. */

@@ -113,7 +113,7 @@ describe("JSON documents on the real server and client", () => {
     cleanups.push(() => backend.close());
     const instance = await startInstance(backend);
     await instance.server.createDocument("list", "json1", INITIAL);
-    const text = new OTClient<string, unknown>({ type: TextType as OTType<string, unknown>, docId: "list", transport: new WebSocketTransport(instance.url) });
+    const text = new OTClient<string, unknown>({ type: TextType, docId: "list", transport: new WebSocketTransport(instance.url) });
     cleanups.push(() => text.disconnect());
     await expect(text.connect()).rejects.toMatchObject({ code: "doc_type_mismatch" });
     const { client } = jsonClient(instance.url, "list");
@@ -218,7 +218,7 @@ describe("the server refuses malformed JSON ops with invalid_op and keeps servin
     const ws = new NodeWebSocket(instance.url);
     cleanups.push(async () => ws.close());
     const answers: { type: string; code?: string; seq?: number }[] = [];
-    ws.on("message", (data) => answers.push(JSON.parse(data.toString()) as { type: string }));
+    ws.on("message", (data) => answers.push(JSON.parse((data as Buffer).toString()) as { type: string }));
     await new Promise<void>((resolve, reject) => ws.once("open", resolve).once("error", reject));
     ws.send(JSON.stringify({ type: "join", docId: "list", clientId: "hostile-client-0001" }));
     await waitUntil(() => answers.some((a) => a.type === "snapshot"), "the snapshot");

@@ -24,7 +24,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (line.startsWith("#")) continue;
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (match?.[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const found = Object.fromEntries([...(match[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((m): [string, string] => [m[1]!, m[2]!]));
     if (Object.entries(labels).every(([key, value]) => found[key] === value) && Object.keys(found).length === Object.keys(labels).length) {
       return Number(match[3]);
     }
@@ -85,7 +85,7 @@ describe("Prometheus metrics", () => {
     const there = await startInstance(backend);
     cleanup.push(() => there.close(), () => here.close());
 
-    const client = (transport: WebSocketTransport<unknown> | HttpSseTransport<unknown>): OTClient<string, TextOp> => {
+    const client = (transport: WebSocketTransport | HttpSseTransport): OTClient<string, TextOp> => {
       const c = new OTClient<string, TextOp>({ type: TextType, transport, docId: DOC });
       cleanup.push(() => c.disconnect());
       return c;

@@ -147,7 +147,7 @@ export class DocumentRegistry {
         opened.error = error;
         opened.notify();
       });
-      this.#handles.set(docId, handle as DocumentHandle<unknown, unknown>);
+      this.#handles.set(docId, handle);
       this.#changed();
     }
     handle.refs++;

@@ -21,6 +21,7 @@ function registryOf(connection: OTConnection): DocumentRegistry {
 export interface OTConnectionProviderProps {
   /** The connection the components below open their documents on; the application creates and closes it. */
   readonly connection: OTConnection;
+  /** The components that use the connection's documents. */
   readonly children?: ReactNode;
 }
 
@@ -67,7 +68,7 @@ export function useDocument<Snapshot, Op>(docId: string, type: OTType<Snapshot, 
       const unlisten = handle.listen(onChange);
       return () => {
         unlisten();
-        registry.release(handle as DocumentHandle<unknown, unknown>);
+        registry.release(handle);
       };
     },
     [registry, docId, type],

@@ -56,8 +56,10 @@ it("two lists on two connections add, toggle and remove items of one document", 
   await waitFor(() => expect(texts(alice)).toHaveLength(2));
   await waitFor(() => expect(texts(bob)).toEqual(texts(alice)));
 
-  act(() => fireEvent.click(bob.getAllByRole("checkbox")[0]!));
-  act(() => fireEvent.click(alice.getAllByText("remove")[1]!));
+  act(() => {
+    fireEvent.click(bob.getAllByRole("checkbox")[0]!);
+    fireEvent.click(alice.getAllByText("remove")[1]!);
+  });
   await waitFor(() => expect(texts(alice)).toHaveLength(1));
   await waitFor(() => expect(alice.getByText("saved")).toBeDefined());
   await waitFor(() => expect(bob.getByText("saved")).toBeDefined());

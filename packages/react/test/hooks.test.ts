@@ -70,10 +70,10 @@ async function otherUser(): Promise<OTClient<JsonDoc, JsonOp>> {
   return client;
 }
 
-const renders: Record<string, number> = {};
+const renders = new Map<string, number>();
 
 function Items({ name }: { readonly name: string }): ReactNode {
-  renders[name] = (renders[name] ?? 0) + 1;
+  renders.set(name, (renders.get(name) ?? 0) + 1);
   const { snapshot, submit } = useDocument("list", JsonType);
   const list = snapshot as List | undefined;
   if (list === undefined) return createElement("p", { "data-testid": name }, "loading");
@@ -86,7 +86,7 @@ function Items({ name }: { readonly name: string }): ReactNode {
 }
 
 function Status(): ReactNode {
-  renders["status"] = (renders["status"] ?? 0) + 1;
+  renders.set("status", (renders.get("status") ?? 0) + 1);
   const status = useSyncStatus("list");
   return createElement("p", { "data-testid": "status" }, status === undefined ? "none" : `${status.status.state} ${status.synced ? "synced" : "pending"}`);
 }
@@ -97,7 +97,7 @@ function app(conn: OTConnection, children: ReactNode, strict = false): ReactNode
 }
 
 beforeEach(() => {
-  for (const key of Object.keys(renders)) delete renders[key];
+  renders.clear();
 });
 
 describe("useDocument", () => {
@@ -119,19 +119,19 @@ describe("useDocument", () => {
     const view = render(app(connection(), createElement(Items, { name: "a" })));
     await waitFor(() => expect(view.getByTestId("a").textContent).toBe("milk"));
     const other = await otherUser();
-    const settled = renders["a"]!;
+    const settled = renders.get("a")!;
 
     act(() => other.submit(insertOp(["items", 1], "eggs")));
     await waitFor(() => expect(view.getByTestId("a").textContent).toBe("milk,eggs"));
-    expect(renders["a"]).toBe(settled + 1);
+    expect(renders.get("a")).toBe(settled + 1);
 
     act(() => view.getByTestId("a-add").click());
-    expect(renders["a"]).toBe(settled + 2);
+    expect(renders.get("a")).toBe(settled + 2);
     // The ack changes the sync state (pending, then synced) but not the snapshot.
     await waitFor(() => expect(other.snapshot).toEqual({ items: ["milk", "eggs", "item2"] }));
     const client = connections[0]!.document("list")!;
     await waitFor(() => expect(client.synced).toBe(true));
-    expect(renders["a"]).toBe(settled + 2);
+    expect(renders.get("a")).toBe(settled + 2);
   });
 
   it("joins once and leaves nothing under StrictMode's double effects, and leaves on unmount", async () => {
@@ -246,15 +246,15 @@ describe("useSyncStatus", () => {
   it("follows the document's status and sync state, re-rendering only when they change", async () => {
     const view = render(app(connection(), createElement("div", null, createElement(Status), createElement(Items, { name: "a" }))));
     await waitFor(() => expect(view.getByTestId("status").textContent).toBe("live synced"));
-    const settled = renders["status"]!;
+    const settled = renders.get("status")!;
     const other = await otherUser();
     act(() => other.submit(insertOp(["items", 0], "eggs")));
     await waitFor(() => expect(view.getByTestId("a").textContent).toBe("eggs,milk"));
-    expect(renders["status"]).toBe(settled);
+    expect(renders.get("status")).toBe(settled);
 
     act(() => view.getByTestId("a-add").click());
     expect(view.getByTestId("status").textContent).toBe("live pending");
     await waitFor(() => expect(view.getByTestId("status").textContent).toBe("live synced"));
-    expect(renders["status"]).toBe(settled + 2);
+    expect(renders.get("status")).toBe(settled + 2);
   });
 });

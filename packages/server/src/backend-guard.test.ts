@@ -96,6 +96,8 @@ describe("BackendGuard", () => {
     expect(typeof guard.backend.getLineage).toBe("function");
     expect(typeof guard.backend.restoreDocument).toBe("function");
     expect(guard.backend.commitBatch).toBeUndefined();
+    expect(guard.backend.checksKeptHistory).toBe(true);
+    expect(typeof guarded(new MemoryBackend({ groupCommit: true })).backend.commitBatch).toBe("function");
     expect(guarded(faultyStore().backend).backend.getLineage).toBeUndefined();
   });
 

@@ -366,9 +366,11 @@ export interface PubSub {
   subscribe(channel: string, onMessage: PubSubListener): Promise<() => Promise<void>>;
   /**
    * Optional: be told when the subscription may have missed messages (the subscriber
-   * connection dropped and came back). Subscribers then catch up from history.
+   * connection dropped and came back). Subscribers then catch up from history: those of
+   * `channels` when the pub/sub names them (a Redis Cluster names the channels of the node that
+   * dropped, or of the slots that moved), else every one.
    */
-  onResubscribe?(listener: () => void): () => void;
+  onResubscribe?(listener: (channels?: readonly string[]) => void): () => void;
   /**
    * Optional: publish a {@link ClientNotice} to every instance's {@link subscribeClientNotices}
    * listener (this one's included). Without it (and `subscribeClientNotices`), an older

@@ -34,6 +34,7 @@ import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
 import { clientKey, principalKey } from "./identity-keys.js";
 import { OTError } from "./ot-error.js";
 import { Outbox } from "./outbox.js";
+import type { PresenceService, PresenceSubscriber } from "./presence/presence-service.js";
 import type { SequencerPool } from "./sequencer-pool.js";
 import type { Server, SubmitMeta } from "./server.js";
 
@@ -55,6 +56,8 @@ export interface HubContext {
   readonly frameHoldMs: number;
   /** Keeps one connection per client and document, on every instance. */
   readonly clients: ClientRegistry;
+  /** Presence tables and fan-out (docs/protocol.md, "Presence"). */
+  readonly presence: PresenceService;
   /** Called once when the session ends. */
   onSessionClosed(session: ConnectionSession): void;
 }
@@ -118,6 +121,8 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
   private readonly queue: Work[] = [];
   /** The loop that works through {@link queue}; undefined when idle. */
   private draining: Promise<void> | undefined;
+  /** How this connection receives presence. */
+  private readonly presenceSink: PresenceSubscriber = { send: (message) => this.reply(message) };
 
   constructor(ctx: HubContext, connection: HubConnection, options: ConnectOptions) {
     sessionCounter += 1;
@@ -140,6 +145,14 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
   /** The documents this connection receives. */
   get documents(): string[] {
     return [...this.feeds.keys()];
+  }
+
+  /**
+   * The epoch `docId` was in when this connection's join of it was answered (backends with
+   * epochs): an op committed for the connection elsewhere carries it (see `Hub.submit`).
+   */
+  epochOf(docId: string): string | undefined {
+    return this.epochs.get(docId);
   }
 
   receives(docId: string): boolean {
@@ -190,6 +203,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     this.queue.length = 0;
     for (const feed of this.feeds.values()) this.releaseFeed(feed);
     this.feeds.clear();
+    this.ctx.presence.drop(this.presenceSink);
     this.outbox.close();
     if (this.clientKey !== "") this.ctx.clients.remove(this);
     this.ctx.onSessionClosed(this);
@@ -260,7 +274,15 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     switch (message.type) {
       case "join":
         await this.join(message);
+        if (message.presence === true && !this.isClosed() && this.feeds.has(message.docId)) {
+          this.ctx.presence.join(this.presenceSink, message.docId, authorLabel(message.docId, message.clientId ?? this.clientId ?? this.internalId));
+        }
         return;
+      case "presence": {
+        const refusal = this.ctx.presence.set(this.presenceSink, message.docId, message.state, this.principal);
+        if (refusal !== undefined) this.refuse("too_large", refusal, { docId: message.docId });
+        return;
+      }
       case "op":
         await this.op(message);
         return;
@@ -362,7 +384,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
       );
       switch (decision.kind) {
         case "not_found":
-          this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, { docId });
+          return this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, { docId });
         case "lost": {
           const where = decision.serverRevision === null ? "which does not exist (any more)" : `which is at revision ${decision.serverRevision}${message.epoch !== undefined && lineage?.epoch !== undefined && lineage.epoch !== message.epoch ? " of another life of it (it was created anew)" : ""}`;
           this.reply({
@@ -676,6 +698,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     this.feeds.delete(message.docId);
     this.epochs.delete(message.docId);
     this.releaseFeed(feed);
+    this.ctx.presence.leave(this.presenceSink, message.docId);
   }
 
   // ------------------------------------------------------------------ checks and replies
@@ -720,7 +743,7 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
       ({ docId, seq } = result.error);
     } else if (result.message.type === "op") {
       ({ docId, seq } = result.message);
-      if (docId === undefined && this.feeds.size === 1) docId = this.feeds.keys().next().value as string;
+      if (docId === undefined && this.feeds.size === 1) docId = this.feeds.keys().next().value;
     } else if (result.message.type !== "ping") {
       docId = result.message.docId;
     }

@@ -16,16 +16,27 @@ export interface ClientSubmit {
   readonly seq: number;
   /** The authenticated principal of the request, as the connection policy granted it. @default undefined */
   readonly principal?: string | undefined;
+  /**
+   * The document's epoch the client's connection joined (`HubSession.epochOf`): an op of an
+   * earlier life of the document is refused with `resync_required`, as on the connection.
+   * @default undefined (no epoch check)
+   */
+  readonly epoch?: string | undefined;
 }
 
 /**
  * Commit `request` as a connection's `op` would be (hub-session.ts, `op`): the same identity
- * meta, and the commit is this instance's own notice for the sequencer. Refusals come back as
+ * meta and epoch, and the commit is this instance's own notice for the sequencer. Refusals come back as
  * the error the connection would have been sent.
  */
 export async function submitForClient(ctx: Pick<HubContext, "server" | "pool" | "logger">, request: ClientSubmit): Promise<ProtocolError | undefined> {
   const { docId, clientId, seq } = request;
-  const meta = { clientId, seq, ...(request.principal === undefined ? {} : { principal: principalKey(request.principal) }) };
+  const meta = {
+    clientId,
+    seq,
+    ...(request.principal === undefined ? {} : { principal: principalKey(request.principal) }),
+    ...(request.epoch === undefined ? {} : { epoch: request.epoch }),
+  };
   try {
     const result = await ctx.server.submitOperation(docId, request.op, request.revision, meta);
     if (result.duplicate === true) return undefined;

@@ -50,4 +50,9 @@ export interface HubSession {
   readonly boundClientId?: string | undefined;
   /** The documents the connection receives (its accepted joins). */
   readonly documents?: readonly string[];
+  /**
+   * The epoch a joined document was in when the join was answered (backends with epochs), for
+   * an op committed for this connection elsewhere (`Hub.submit`).
+   */
+  epochOf?(docId: string): string | undefined;
 }

@@ -303,7 +303,7 @@ describe("Hub: ops", () => {
 
   it("never acks before an op with a lower revision (acks travel the delivery path)", async () => {
     // Commits from another instance reach this one late: its own ack must wait for them.
-    const { open, server, backend } = await setup();
+    const { open, backend } = await setup();
     const alice = open();
     await joined(alice, { clientId: "alice" });
     const other = new Server(backend);
@@ -708,8 +708,8 @@ describe("Hub: bad input", () => {
     ];
     for (const [input, code] of cases) {
       c.session.receive(typeof input === "string" || input instanceof Uint8Array ? input : JSON.stringify(input));
-      const answer = await c.conn.next(`the answer to ${String(JSON.stringify(input)).slice(0, 60)}`);
-      expect({ input: String(JSON.stringify(input)).slice(0, 60), answer }).toMatchObject({
+      const answer = await c.conn.next(`the answer to ${(JSON.stringify(input) ?? "undefined").slice(0, 60)}`);
+      expect({ input: (JSON.stringify(input) ?? "undefined").slice(0, 60), answer }).toMatchObject({
         answer: { type: "error", code },
       });
       expect((answer as { message: string }).message.length).toBeGreaterThan(10);

@@ -3,13 +3,15 @@ import { checkNumberOption, CloseCode, DEFAULT_DOC_ID, isValidDocId, silentLogge
 import type { IBackendAdapter, PubSub } from "./backend.js";
 import { BackendGuard, type BackendHealth } from "./backend-guard.js";
 import { ClientRegistry } from "./client-registry.js";
-import type { DocumentSequencer, DocumentSequencerOptions } from "./document-sequencer.js";
+import type { DocumentSequencerOptions } from "./document-sequencer.js";
 import { submitForClient, type ClientSubmit } from "./hub-submit.js";
 import { ConnectionSession, type HubContext } from "./hub-session.js";
 import type { ConnectOptions, HubConnection, HubSession } from "./hub-types.js";
 import { observeBackend, observeGapRepairs } from "./metrics/observe-backend.js";
 import { observeConnection, observeServer } from "./metrics/observe-hub.js";
 import { tryReport, type ServerMetrics } from "./metrics/server-metrics.js";
+import { isPresencePubSub } from "./presence/presence-pub-sub.js";
+import { PresenceService, type PresenceOptions } from "./presence/presence-service.js";
 import { SequencerPool } from "./sequencer-pool.js";
 import type { Server } from "./server.js";
 
@@ -70,6 +72,12 @@ export interface HubOptions {
   frameHoldMs?: number;
   /** Tuning of the per-document sequencers. @default the sequencer's defaults */
   sequencer?: Pick<DocumentSequencerOptions, "lostNoticeDelayMs" | "retryDelayMs" | "maxRetryDelayMs">;
+  /**
+   * Presence (docs/protocol.md, "Presence"): grace, expiry, coalescing and size limit. Shared
+   * across instances through the pub/sub when it has the presence methods (`InProcessPubSub`,
+   * the Redis adapter). @default see {@link PresenceOptions}
+   */
+  presence?: PresenceOptions;
   /** Where to report connections, joins, refusals, deliveries and gap repairs (see `ServerMetrics`). @default server.metrics */
   metrics?: ServerMetrics;
 }
@@ -99,7 +107,7 @@ function isPubSub(value: unknown): value is PubSub {
  * document's sequencer (never straight from the submit), as `ack` to the submitting client and
  * `op` to everyone else, in revision order per connection. The sequencer takes a commit made on
  * this instance as its own notice, so it does not wait for the pub/sub round trip when it is
- * the next revision (see {@link DocumentSequencer.acceptLocal}).
+ * the next revision (see `DocumentSequencer.acceptLocal`).
  *
  * Lifecycle: `open -> closed`.
  */
@@ -112,6 +120,7 @@ export class Hub {
   private readonly pool: SequencerPool;
   private readonly guard: BackendGuard;
   private readonly clients: ClientRegistry;
+  private readonly presence: PresenceService;
   private readonly sessions = new Set<ConnectionSession>();
   /** The transport of each session, for the connection counts of {@link metrics}. */
   private readonly transports = new WeakMap<ConnectionSession, string>();
@@ -152,6 +161,8 @@ export class Hub {
       ...(options.sequencer ? { sequencer: options.sequencer } : {}),
     });
     this.clients = new ClientRegistry(pubsub, randomUUID(), logger);
+    // Unguarded: presence is best effort, and the guard knows only the commit channels.
+    this.presence = new PresenceService(isPresencePubSub(rawPubSub) ? rawPubSub : undefined, logger, options.presence);
     this.ctx = {
       server: metrics === undefined ? server : observeServer(server, metrics),
       backend,
@@ -170,6 +181,7 @@ export class Hub {
       maxBufferedCommits: checkNumberOption("Hub", "maxBufferedCommits", options.maxBufferedCommits ?? 10_000, POSITIVE_INTEGER),
       frameHoldMs: checkNumberOption("Hub", "frameHoldMs", options.frameHoldMs ?? DEFAULT_FRAME_HOLD_MS, { min: 0 }),
       clients: this.clients,
+      presence: this.presence,
       onSessionClosed: (session) => {
         if (this.sessions.delete(session) && metrics !== undefined) tryReport(() => metrics.connectionClosed?.(this.transports.get(session) ?? "unknown"));
       },
@@ -239,7 +251,7 @@ export class Hub {
     if (this.state === "closed") return;
     this.state = "closed";
     for (const session of [...this.sessions]) session.closeConnection(CloseCode.GOING_AWAY, "server shutting down");
-    await Promise.all([this.pool.close(), this.clients.close()]);
+    await Promise.all([this.pool.close(), this.clients.close(), this.presence.close()]);
     if (this.guard !== this.ctx.server.guard) this.guard.close();
   }
 }

@@ -1,5 +1,7 @@
 import { silentLogger, type Logger } from "@open-ot/core";
 import type { ClientNotice, CommitNotice, PubSub, PubSubListener } from "./backend.js";
+import { InProcessPresenceChannels } from "./presence/in-process-presence.js";
+import type { PresenceNotice, PresencePubSub } from "./presence/presence-pub-sub.js";
 
 /** Options of {@link InProcessPubSub}. */
 export interface InProcessPubSubOptions {
@@ -35,7 +37,7 @@ type Delivery =
  * so. A message goes to the subscriptions active when it was published, as with Redis.
  * Messages are handed over by reference: subscribers must treat them as read-only.
  */
-export class InProcessPubSub implements PubSub {
+export class InProcessPubSub implements PubSub, PresencePubSub {
   private readonly channels = new Map<string, Set<Subscription>>();
   private readonly clientNoticeSubscriptions = new Set<ClientNoticeSubscription>();
   private readonly queue: Delivery[] = [];
@@ -45,6 +47,7 @@ export class InProcessPubSub implements PubSub {
   /** `open -> closed`: after `close()` publishing and subscribing fail loudly. */
   private state: "open" | "closed" = "open";
   private drainScheduled = false;
+  private readonly presence = new InProcessPresenceChannels();
 
   constructor(options: InProcessPubSubOptions = {}) {
     this.dropIf = options.dropIf;
@@ -63,6 +66,18 @@ export class InProcessPubSub implements PubSub {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** Publish a presence notice to the instances that serve its document (see `PresencePubSub`). */
+  publishPresence(notice: PresenceNotice): Promise<void> {
+    if (this.state === "closed") return Promise.reject(new Error("InProcessPubSub: publishPresence() after close()"));
+    return this.presence.publishPresence(notice);
+  }
+
+  /** Receive a document's presence notices (see `PresencePubSub`). */
+  subscribePresence(docId: string, listener: (notice: PresenceNotice) => void): Promise<() => Promise<void>> {
+    if (this.state === "closed") return Promise.reject(new Error("InProcessPubSub: subscribePresence() after close()"));
+    return this.presence.subscribePresence(docId, listener);
   }
 
   /** Synchronous form of {@link publish}, for in-process backends that commit and publish in one step. */

@@ -25,7 +25,7 @@ interface Link {
  *
  * Lifecycle: `idle -> open -> closed -> open ...` (connect again after a close).
  */
-export class InProcessTransport implements TransportAdapter<unknown> {
+export class InProcessTransport implements TransportAdapter {
   private readonly hub: Hub;
   private readonly options: InProcessTransportOptions;
   private readonly closeListeners = new Set<(event: TransportCloseEvent) => void>();

@@ -5,6 +5,7 @@ import {
   DocumentReplacedError,
   HistoryTrimmedError,
   documentChannel,
+  type CommitBatchResult,
   type CommitNotice,
   type CommitRequest,
   type CommitResult,
@@ -30,12 +31,18 @@ export interface MemoryBackendOptions {
    * Keep only the newest `historyLimit` ops of each document; older ones are dropped and
    * resumes from before them get a snapshot, and ops based on them are refused with
    * `resync_required`. A long-running process must not keep every op of every document it ever
-   * served; 10,000 ops of a text document are a few megabytes, and a client must fall that far
-   * behind before it has to resync (at 2,000 ops/s on one document, 5 s). `RedisAdapter` keeps
-   * 1,000 by default, since Redis memory is dearer. `Infinity` keeps everything (tests that
-   * audit a whole history). @default 10000
+   * served; the default is a few megabytes of text per document and seconds of a busy
+   * document's ops (docs/decisions/004). `Infinity` keeps everything (tests that audit a whole
+   * history). @default 10000
    */
   historyLimit?: number;
+  /**
+   * Have {@link MemoryBackend.commitBatch}, so that a `Server` on this backend commits the
+   * submits queued on a document together, as it does on Redis (docs/decisions/023). Off, each
+   * submit commits alone without waiting: in memory a commit costs no round trip to share.
+   * @default false
+   */
+  groupCommit?: boolean;
 }
 
 /** The last committed `seq` of one client in one document, the revision it made, and the principal the client is bound to. */
@@ -77,6 +84,14 @@ interface StoredDocument {
 export class MemoryBackend implements IBackendAdapter {
   /** The pub/sub every commit is published on. */
   readonly pubsub: InProcessPubSub;
+  /** Honours {@link CommitRequest.base}: an op based on a revision older than the kept history is refused in the commit. */
+  readonly checksKeptHistory = true;
+  /**
+   * Commit `requests` (consecutive revisions) in one step, each as {@link commit} would, stopping
+   * at the first not committed (see {@link IBackendAdapter.commitBatch}). Only with
+   * {@link MemoryBackendOptions.groupCommit}.
+   */
+  readonly commitBatch?: (docId: string, requests: CommitRequest[]) => Promise<CommitBatchResult>;
   private readonly docs = new Map<string, StoredDocument>();
   private readonly types = new Map<string, OTType<unknown, unknown>>();
   private readonly historyLimit: number;
@@ -84,6 +99,7 @@ export class MemoryBackend implements IBackendAdapter {
   constructor(options: MemoryBackendOptions = {}) {
     this.pubsub = options.pubsub ?? new InProcessPubSub();
     for (const type of options.types ?? [TextType as OTType<unknown, unknown>]) this.types.set(type.name, type);
+    if (options.groupCommit === true) this.commitBatch = (docId, requests) => this.commitMany(docId, requests);
     this.historyLimit = checkNumberOption("MemoryBackend", "historyLimit", options.historyLimit ?? DEFAULT_HISTORY_LIMIT, {
       min: 1,
       integer: true,
@@ -178,8 +194,7 @@ export class MemoryBackend implements IBackendAdapter {
 
   getOldestKeptRevision(docId: string): Promise<number> {
     return run(() => {
-      const doc = this.get(docId);
-      return doc.history.length === doc.keptFrom ? doc.revision + 1 : doc.oldestKept;
+      return oldestKeptOf(this.get(docId));
     });
   }
 
@@ -217,32 +232,59 @@ export class MemoryBackend implements IBackendAdapter {
     return run((): CommitResult => {
       const doc = this.get(docId);
       if (request.epoch !== undefined && request.epoch !== doc.epoch) throw new DocumentReplacedError(docId, doc.epoch);
-      const { clientId, seq } = request;
-      const last = clientId !== undefined && seq !== undefined ? doc.seqs.get(clientId) : undefined;
-      if (last !== undefined && seq !== undefined) {
-        // The principal first: another principal's copy of a committed op must not even learn
-        // that it is a duplicate.
-        if (last.principal !== undefined && last.principal !== request.principal) return { status: "forbidden" };
-        // De-duplication comes before the revision check: a resent op is recognised whatever
-        // revision it names (docs/protocol.md, guarantee 3).
-        if (seq <= last.seq) {
-          return seq === last.seq
-            ? { status: "duplicate", revision: last.revision, lastSeq: last.seq }
-            : { status: "duplicate", lastSeq: last.seq };
-        }
-        if (request.maxSeqJump !== undefined && seq - last.seq > request.maxSeqJump) return { status: "seq_too_far", lastSeq: last.seq };
-      }
-      if (request.revision !== doc.revision + 1) return { status: "conflict", current: doc.revision };
-      this.assertCanPublish();
-      const entry: CommittedOp = { revision: request.revision, op: cloneValue(request.op) };
-      if (clientId !== undefined) entry.clientId = clientId;
-      if (clientId !== undefined && seq !== undefined) {
-        entry.seq = seq;
-        doc.seqs.set(clientId, { seq, revision: request.revision, principal: last?.principal ?? request.principal });
-      }
-      this.append(docId, doc, entry, keepSnapshot(request));
-      return { status: "committed", revision: request.revision };
+      const result = this.commitTo(docId, doc, request);
+      if (result.status === "trimmed") throw new HistoryTrimmedError(docId, (request.base ?? 0) + 1, result.oldestKept);
+      return result;
     });
+  }
+
+  /** {@link commitBatch}, when the backend has it. */
+  private commitMany(docId: string, requests: CommitRequest[]): Promise<CommitBatchResult> {
+    return run((): CommitBatchResult => {
+      const doc = this.get(docId);
+      for (const [i, request] of requests.entries()) {
+        if (i > 0 && request.revision !== requests[i - 1]!.revision + 1) {
+          throw new TypeError("MemoryBackend.commitBatch: the requests' revisions must be consecutive");
+        }
+        if (request.epoch !== undefined && request.epoch !== doc.epoch) throw new DocumentReplacedError(docId, doc.epoch);
+      }
+      const committed: number[] = [];
+      for (const request of requests) {
+        const result = this.commitTo(docId, doc, request);
+        if (result.status !== "committed") return { committed, stop: result };
+        committed.push(result.revision);
+      }
+      return { committed };
+    });
+  }
+
+  /** The checks and the write of one commit, after existence and epoch, in the order {@link IBackendAdapter.commit} gives. */
+  private commitTo(docId: string, doc: StoredDocument, request: CommitRequest): CommitResult | { status: "trimmed"; oldestKept: number } {
+    const { clientId, seq } = request;
+    const last = clientId !== undefined && seq !== undefined ? doc.seqs.get(clientId) : undefined;
+    if (last !== undefined && seq !== undefined) {
+      // The principal first: another principal's copy of a committed op must not even learn
+      // that it is a duplicate.
+      if (last.principal !== undefined && last.principal !== request.principal) return { status: "forbidden" };
+      // De-duplication comes before the revision check: a resent op is recognised whatever
+      // revision it names (docs/protocol.md, guarantee 3).
+      if (seq <= last.seq) {
+        return seq === last.seq ? { status: "duplicate", revision: last.revision, lastSeq: last.seq } : { status: "duplicate", lastSeq: last.seq };
+      }
+      if (request.maxSeqJump !== undefined && seq - last.seq > request.maxSeqJump) return { status: "seq_too_far", lastSeq: last.seq };
+    }
+    const oldestKept = oldestKeptOf(doc);
+    if (request.base !== undefined && request.base + 1 < oldestKept) return { status: "trimmed", oldestKept };
+    if (request.revision !== doc.revision + 1) return { status: "conflict", current: doc.revision };
+    this.assertCanPublish();
+    const entry: CommittedOp = { revision: request.revision, op: cloneValue(request.op) };
+    if (clientId !== undefined) entry.clientId = clientId;
+    if (clientId !== undefined && seq !== undefined) {
+      entry.seq = seq;
+      doc.seqs.set(clientId, { seq, revision: request.revision, principal: last?.principal ?? request.principal });
+    }
+    this.append(docId, doc, entry, keepSnapshot(request));
+    return { status: "committed", revision: request.revision };
   }
 
   /** Nothing to release: the data stays readable, and the pub/sub stays open (close it yourself). */
@@ -280,8 +322,8 @@ export class MemoryBackend implements IBackendAdapter {
     if (excess > 0) {
       doc.keptFrom += excess;
       doc.oldestKept += excess;
-      // Let go of the trimmed entries in one copy once they are as many as the kept ones:
-      // copying the kept window on every commit cost O(historyLimit) per commit.
+      // Let go of the trimmed entries in one copy once they are as many as the kept ones, so
+      // trimming costs amortised O(1) per commit (docs/decisions/004).
       if (doc.keptFrom >= this.historyLimit) {
         doc.history = doc.history.slice(doc.keptFrom);
         doc.keptFrom = 0;
@@ -294,6 +336,11 @@ export class MemoryBackend implements IBackendAdapter {
     // channel sees revisions in order.
     this.pubsub.publishNow(documentChannel(docId), notice);
   }
+}
+
+/** The oldest revision whose op is kept; `revision + 1` when none is. */
+function oldestKeptOf(doc: StoredDocument): number {
+  return doc.history.length === doc.keptFrom ? doc.revision + 1 : doc.oldestKept;
 }
 
 /** How many ops per document {@link MemoryBackend} keeps unless told otherwise. */

@@ -20,7 +20,7 @@ function randomOp(random: () => number, doc: string): TextOp {
  * Wraps the in-process transport to check guarantee 1 on every connection: after a
  * snapshot or joined, ack/op revisions rise by exactly 1.
  */
-class OrderCheckingTransport implements TransportAdapter<unknown> {
+class OrderCheckingTransport implements TransportAdapter {
   readonly problems: string[] = [];
   private last: number | undefined;
   constructor(readonly inner: InProcessTransport) {}

@@ -4,7 +4,7 @@
 import type { ServerMessage } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { authorLabel } from "../src/author-label.js";
-import { BackendUnavailableError, type IBackendAdapter } from "../src/backend.js";
+import { BackendUnavailableError, type IBackendAdapter, type PubSub } from "../src/backend.js";
 import { Hub } from "../src/hub.js";
 import { MemoryBackend } from "../src/memory-backend.js";
 import { Server } from "../src/server.js";
@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-function start(backend: IBackendAdapter, pubsub = (backend as MemoryBackend).pubsub, timeoutMs = 200) {
+function start(backend: IBackendAdapter, pubsub: PubSub = (backend as unknown as { pubsub: PubSub }).pubsub, timeoutMs = 200) {
   const server = new Server(backend, { backendTimeoutMs: timeoutMs, healthProbeIntervalMs: 10 });
   const hub = new Hub({ server, pubsub, createOnJoin: true });
   closers.push(async () => {

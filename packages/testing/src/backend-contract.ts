@@ -3,7 +3,6 @@ import {
   documentChannel,
   type CommitNotice,
   type CommitRequest,
-  type CommitResult,
   type IBackendAdapter,
   type PubSub,
 } from "@open-ot/server";
@@ -269,7 +268,7 @@ export function describeBackendContract(name: string, factory: BackendContractFa
           });
         }
         // An older seq is a duplicate too; its revision may no longer be known.
-        const older = (await backend.commit(docId, appendRequest("abc", "older", 4, "client-a", 1))) as CommitResult;
+        const older = await backend.commit(docId, appendRequest("abc", "older", 4, "client-a", 1));
         expect(older.status).toBe("duplicate");
         if (older.status === "duplicate") {
           expect(older.lastSeq).toBe(2);

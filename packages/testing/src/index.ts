@@ -2,8 +2,10 @@
 // @open-ot/harness; they are re-exported here so that `import { waitUntil } from
 // "@open-ot/testing"` keeps working.
 export * from "./backend-contract.js";
+export * from "./connection-tracker.js";
 export * from "./pubsub-contract.js";
 export * from "./transport-conformance.js";
 export * from "./lineage-contract.js";
+export * from "./group-commit-contract.js";
 export * from "./use-cleanups.js";
 export * from "@open-ot/harness";

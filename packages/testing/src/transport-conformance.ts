@@ -20,9 +20,9 @@ import { waitUntil } from "@open-ot/harness";
  */
 export interface TransportConformanceFixture {
   /** A new, unconnected transport pointed at the live server. */
-  createTransport(): TransportAdapter<unknown>;
+  createTransport(): TransportAdapter;
   /** A new, unconnected transport pointed at a port on 127.0.0.1 where nothing listens. */
-  deadUrlTransport(): TransportAdapter<unknown>;
+  deadUrlTransport(): TransportAdapter;
   /** Close every connection from the server side with this close code and reason. */
   closeAllServerSide(code: number, reason: string): void | Promise<void>;
   /** Stop the servers. Transports created by the fixture are disconnected by the suite first. */
@@ -91,16 +91,16 @@ export function describeTransportConformance(
 
   describe(`${name} (transport conformance)`, () => {
     let fixture: TransportConformanceFixture;
-    let transports: TransportAdapter<unknown>[] = [];
+    let transports: TransportAdapter[] = [];
 
-    const create = (): TransportAdapter<unknown> => {
+    const create = (): TransportAdapter => {
       const transport = fixture.createTransport();
       transports.push(transport);
       return transport;
     };
 
     /** Connect a new transport that collects every pong it receives. */
-    const connected = async (): Promise<{ transport: TransportAdapter<unknown>; pongs: Pong[] }> => {
+    const connected = async (): Promise<{ transport: TransportAdapter; pongs: Pong[] }> => {
       const transport = create();
       const pongs: Pong[] = [];
       await transport.connect((message) => {

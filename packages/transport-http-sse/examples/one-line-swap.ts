@@ -9,8 +9,6 @@ const transport = new HttpSseTransport("http://localhost:3000");
 const client = new OTClient({ type: TextType, transport, docId: "doc-1" });
 await client.connect();
 client.submit([{ i: "hello " }]);
-client.on("synced", async (synced) => {
-  if (!synced) return;
-  console.log(`committed at r${client.revision}`);
-  await client.disconnect(); // closes the stream: the script can end
-});
+await new Promise<void>((resolve) => client.on("synced", (synced) => synced && resolve())); // committed
+console.log(`committed at r${client.revision}`);
+await client.disconnect(); // closes the stream: the script can end

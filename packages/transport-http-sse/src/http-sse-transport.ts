@@ -14,7 +14,7 @@ import {
   type StreamResponseProbe,
 } from "./event-source-loader.js";
 import { MessagePoster, type FetchFunction } from "./message-poster.js";
-import { TransportError } from "./transport-error.js";
+import { HttpSseTransportError } from "./transport-error.js";
 
 /** Options of {@link HttpSseTransport}. */
 export interface HttpSseTransportOptions {
@@ -82,7 +82,7 @@ interface Link<M> {
   readonly onReceive: (message: M) => void;
   readonly promise: Promise<void>;
   readonly resolve: () => void;
-  readonly reject: (error: TransportError) => void;
+  readonly reject: (error: HttpSseTransportError) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
   poster: MessagePoster | undefined;
   /** The token this connection was opened with (its POSTs carry the same). */
@@ -150,7 +150,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
   }
 
   /**
-   * Open the event stream; resolves on its `session` event. Rejects with a {@link TransportError}
+   * Open the event stream; resolves on its `session` event. Rejects with a {@link HttpSseTransportError}
    * of kind `unreachable`, `refused` (with `status`), `timeout`, `closed` (when `disconnect()`
    * is called meanwhile, or the server closed the stream first), `decode` (not an OpenOT SSE
    * endpoint) or `unsupported` (no EventSource could be loaded). While an attempt is under way, further calls share it
@@ -159,7 +159,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
   connect(onReceive: (message: M) => void): Promise<void> {
     if (this.state.name !== "closed") return this.state.link.promise;
     let resolve!: () => void;
-    let reject!: (error: TransportError) => void;
+    let reject!: (error: HttpSseTransportError) => void;
     const promise = new Promise<void>((res, rej) => {
       resolve = res;
       reject = rej;
@@ -171,7 +171,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     this.setState({ name: "connecting", link });
     const connectTimeout = this.options.connectTimeout ?? 10_000;
     link.timer = setTimeout(() => {
-      this.abandon(link, new TransportError("timeout", `No session event from ${url} within ${connectTimeout} ms; raise connectTimeout or check the server.`));
+      this.abandon(link, new HttpSseTransportError("timeout", `No session event from ${url} within ${connectTimeout} ms; raise connectTimeout or check the server.`));
     }, connectTimeout);
     void this.openStream(link, url);
     return promise;
@@ -179,7 +179,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
 
   /**
    * Send one message by POST. Resolves when the server accepted it (202); its answers arrive on
-   * the stream. Rejects with a {@link TransportError}: `not_open` before `connect()` resolved or
+   * the stream. Rejects with a {@link HttpSseTransportError}: `not_open` before `connect()` resolved or
    * after the connection ended, `rejected` for a non-2xx answer (with `status`, the protocol
    * `code`, and `retryAfter` for 429; a 404 also ends the connection with 4001, a 401/403 with
    * 4003), `unreachable` or `timeout` (after `sendTimeout`) when the POST met a network failure
@@ -192,7 +192,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
   send(message: M): Promise<void> {
     if (this.state.name !== "open" || this.state.link.poster === undefined) {
       return Promise.reject(
-        new TransportError(
+        new HttpSseTransportError(
           "not_open",
           this.state.name === "connecting"
             ? "send() was called before connect() resolved; await connect() first."
@@ -212,7 +212,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
   async disconnect(): Promise<void> {
     const state = this.state;
     if (state.name === "closed") return;
-    const error = new TransportError("closed", "disconnect() was called.", { closeCode: CloseCode.NORMAL });
+    const error = new HttpSseTransportError("closed", "disconnect() was called.", { closeCode: CloseCode.NORMAL });
     if (state.name === "connecting") {
       this.abandon(state.link, error);
       return;
@@ -247,7 +247,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     try {
       link.token = await resolveToken(this.token);
     } catch (cause) {
-      this.abandon(link, new TransportError("token", `No connection to ${url}: ${cause instanceof Error ? cause.message : String(cause)}.`, { cause }));
+      this.abandon(link, new HttpSseTransportError("token", `No connection to ${url}: ${cause instanceof Error ? cause.message : String(cause)}.`, { cause }));
       return;
     }
     // disconnect() or the timeout may have ended the attempt meanwhile.
@@ -263,7 +263,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     } catch (cause) {
       this.abandon(
         link,
-        new TransportError("unsupported", `Could not load an EventSource implementation (install the "eventsource" package): ${String(cause)}`, { cause }),
+        new HttpSseTransportError("unsupported", `Could not load an EventSource implementation (install the "eventsource" package): ${String(cause)}`, { cause }),
       );
       return;
     }
@@ -290,7 +290,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
       sessionId = undefined;
     }
     if (typeof sessionId !== "string" || sessionId === "") {
-      this.abandon(link, new TransportError("decode", `The session event from ${url} holds no sessionId; is this an OpenOT SSE endpoint?`));
+      this.abandon(link, new HttpSseTransportError("decode", `The session event from ${url} holds no sessionId; is this an OpenOT SSE endpoint?`));
       return;
     }
     clearTimeout(link.timer);
@@ -323,7 +323,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     } catch (cause) {
       // An event we cannot read may have been an op: carrying on would leave a gap in the
       // document's revisions, so end the connection and let the client rejoin.
-      const error = new TransportError("decode", "The server sent an event that is not JSON; the connection was closed. Check that the URL is an OpenOT SSE endpoint.", { cause });
+      const error = new HttpSseTransportError("decode", "The server sent an event that is not JSON; the connection was closed. Check that the URL is an OpenOT SSE endpoint.", { cause });
       this.end(link, { code: PROTOCOL_ERROR, reason: "the server sent an event that is not JSON", local: false, error }, error);
       return;
     }
@@ -351,7 +351,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     } catch {
       reason = "the server closed the stream with an unreadable close event";
     }
-    const error = new TransportError("closed", `The server closed the event stream ${url} with ${code}${reason === "" ? "" : ` (${reason})`}.`, { closeCode: code });
+    const error = new HttpSseTransportError("closed", `The server closed the event stream ${url} with ${code}${reason === "" ? "" : ` (${reason})`}.`, { closeCode: code });
     if (this.state.name === "connecting") this.abandon(link, error);
     else this.end(link, { code, reason, local: false }, error);
   }
@@ -359,7 +359,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
   private onErrorEvent(link: Link<M>, url: string, event: Event): void {
     if (!this.isCurrent(link)) return;
     if (this.state.name === "open") {
-      const error = new TransportError("closed", `The event stream ${url} was lost.`, { closeCode: CloseCode.ABNORMAL, cause: event });
+      const error = new HttpSseTransportError("closed", `The event stream ${url} was lost.`, { closeCode: CloseCode.ABNORMAL, cause: event });
       this.end(link, { code: CloseCode.ABNORMAL, reason: "event stream lost", local: false, error }, error);
       return;
     }
@@ -374,24 +374,24 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
         detail = probe.body !== undefined && probe.body !== "" ? `: ${probe.body.slice(0, 200)}` : "";
       }
       const hint = status === 401 || status === 403 ? " Check the token." : status === 404 ? " Check eventsPath." : "";
-      this.abandon(link, new TransportError("refused", `The server refused the event stream ${url} with HTTP ${status}${detail}.${hint}`, { status }));
+      this.abandon(link, new HttpSseTransportError("refused", `The server refused the event stream ${url} with HTTP ${status}${detail}.${hint}`, { status }));
       return;
     }
     if (status === 200) {
       // Answered 200, but the EventSource gave up: wrong content type, or the stream ended
       // before its session event.
-      this.abandon(link, new TransportError("decode", `The event stream ${url} ended before its session event, or is not text/event-stream.`));
+      this.abandon(link, new HttpSseTransportError("decode", `The event stream ${url} ended before its session event, or is not text/event-stream.`));
       return;
     }
     const cause = probe.error ?? (event as Event & { message?: string }).message;
     this.abandon(
       link,
-      new TransportError("unreachable", `Cannot reach ${url}${describeNetworkError(cause)}; is the server running and the URL right?`, { cause }),
+      new HttpSseTransportError("unreachable", `Cannot reach ${url}${describeNetworkError(cause)}; is the server running and the URL right?`, { cause }),
     );
   }
 
   /** Give up a connection attempt: reject `connect()`; no onClose, since nothing was open. */
-  private abandon(link: Link<M>, error: TransportError): void {
+  private abandon(link: Link<M>, error: HttpSseTransportError): void {
     if (this.state.name !== "connecting" || this.state.link !== link) return;
     clearTimeout(link.timer);
     link.es.close();
@@ -400,7 +400,7 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
   }
 
   /** End an open connection: close the stream, fail what is queued, tell the listeners. */
-  private end(link: Link<M>, event: TransportCloseEvent, queuedError: TransportError): void {
+  private end(link: Link<M>, event: TransportCloseEvent, queuedError: HttpSseTransportError): void {
     if (this.state.name !== "open" || this.state.link !== link) return;
     link.es.close();
     this.setState({ name: "closed" });

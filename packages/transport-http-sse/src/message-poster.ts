@@ -1,5 +1,5 @@
 import { CloseCode } from "@open-ot/core";
-import { TransportError } from "./transport-error.js";
+import { HttpSseTransportError } from "./transport-error.js";
 
 /** The `fetch` the transport uses (the platform's by default). */
 export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -22,7 +22,7 @@ export interface MessagePosterOptions {
    * The session cannot go on (unknown session, credentials refused, network failure): the
    * transport closes with this close code. Called at most once.
    */
-  readonly onFatal: (closeCode: number, error: TransportError) => void;
+  readonly onFatal: (closeCode: number, error: HttpSseTransportError) => void;
 }
 
 interface Pending {
@@ -32,7 +32,7 @@ interface Pending {
   /** An array message is a batch of its own; wrapping it in another array would not be a message. */
   readonly isArray: boolean;
   readonly resolve: () => void;
-  readonly reject: (error: TransportError) => void;
+  readonly reject: (error: HttpSseTransportError) => void;
 }
 
 /**
@@ -46,7 +46,7 @@ type PosterState = "idle" | "posting" | "stopped";
 export class MessagePoster {
   private state: PosterState = "idle";
   private readonly queue: Pending[] = [];
-  private stopReason: TransportError | undefined;
+  private stopReason: HttpSseTransportError | undefined;
 
   constructor(private readonly options: MessagePosterOptions) {}
 
@@ -57,9 +57,9 @@ export class MessagePoster {
     try {
       json = JSON.stringify(message);
     } catch (error) {
-      return Promise.reject(new TransportError("encode", "send(): the message cannot be encoded as JSON (a cycle or a BigInt?).", { cause: error }));
+      return Promise.reject(new HttpSseTransportError("encode", "send(): the message cannot be encoded as JSON (a cycle or a BigInt?).", { cause: error }));
     }
-    if (json === undefined) return Promise.reject(new TransportError("encode", "send(): the message has no JSON form (undefined or a function)."));
+    if (json === undefined) return Promise.reject(new HttpSseTransportError("encode", "send(): the message has no JSON form (undefined or a function)."));
     const encoded = json;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ json: encoded, bytes: utf8Length(encoded), isArray: Array.isArray(message), resolve, reject });
@@ -77,7 +77,7 @@ export class MessagePoster {
    * is left to finish: the server may well have taken it, so its sends settle on the answer (or
    * reject after `sendTimeout`), as a WebSocket send already written to the socket stands.
    */
-  stop(reason: TransportError): void {
+  stop(reason: HttpSseTransportError): void {
     if (this.state === "stopped") return;
     this.setState("stopped");
     this.stopReason = reason;
@@ -114,13 +114,13 @@ export class MessagePoster {
   }
 
   /** POST one body; resolves with the error to reject its messages with, or undefined on success. */
-  private async post(body: string): Promise<TransportError | undefined> {
+  private async post(body: string): Promise<HttpSseTransportError | undefined> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.options.sendTimeout);
     // A timer only; it must not keep a process alive that has nothing else to do.
     (timer as { unref?: () => void }).unref?.();
     let response: Response;
-    let error: TransportError | undefined;
+    let error: HttpSseTransportError | undefined;
     try {
       response = await this.options.fetch(this.options.url, {
         method: "POST",
@@ -140,7 +140,7 @@ export class MessagePoster {
       // connection so that the OT client rejoins and resends, rather than sending later messages
       // past a hole.
       const what = abort.signal.aborted ? `no answer within ${this.options.sendTimeout} ms (sendTimeout)` : describeCause(cause);
-      const failure = new TransportError(abort.signal.aborted ? "timeout" : "unreachable", `POST ${this.options.url} failed: ${what}.`, { cause });
+      const failure = new HttpSseTransportError(abort.signal.aborted ? "timeout" : "unreachable", `POST ${this.options.url} failed: ${what}.`, { cause });
       this.options.onFatal(CloseCode.ABNORMAL, failure);
       return failure;
     } finally {
@@ -154,7 +154,7 @@ export class MessagePoster {
   }
 }
 
-async function rejection(url: string, response: Response): Promise<TransportError> {
+async function rejection(url: string, response: Response): Promise<HttpSseTransportError> {
   let code: string | undefined;
   let detail = "";
   const text = await response.text().catch(() => "");
@@ -169,7 +169,7 @@ async function rejection(url: string, response: Response): Promise<TransportErro
   let message = `POST ${url} was answered ${response.status}${code !== undefined ? ` (${code})` : ""}`;
   if (detail !== "") message += `: ${detail}`;
   if (retryAfter !== undefined) message += ` Retry after ${retryAfter} s.`;
-  return new TransportError("rejected", message, {
+  return new HttpSseTransportError("rejected", message, {
     status: response.status,
     ...(code !== undefined ? { code } : {}),
     ...(retryAfter !== undefined ? { retryAfter } : {}),

@@ -1,5 +1,6 @@
 export { createSseHandler, type SseHandler, type SseHandlerOptions } from "./sse-handler.js";
-export { SseSession, type SseHub, type SseSessionState } from "./sse-session.js";
+export { SseSession, type SseHub, type SseSessionOptions, type SseSessionState } from "./sse-session.js";
+export type { SharedSessionsOptions } from "./shared-sessions.js";
 export type { Logger } from "@open-ot/core";
 export {
   createConnectionPolicy,

@@ -13,6 +13,8 @@ export interface SessionFacts {
   readonly principal?: string;
   /** The documents the session has joined. */
   readonly docs: readonly string[];
+  /** The epoch each joined document was in when the session joined it (backends with epochs): ops committed elsewhere carry it. */
+  readonly epochs?: Readonly<Record<string, string>>;
 }
 
 /** A question from the instance that received a POST to the instance that holds its session. */

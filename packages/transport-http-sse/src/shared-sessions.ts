@@ -255,8 +255,16 @@ export class SharedSessions {
       return;
     }
     const refusals: ServerMessage[] = [];
+    const grant = authorized.principal === undefined ? {} : { principal: authorized.principal };
     for (const op of ops) {
-      const refusal = await submit({ ...op, ...(authorized.principal === undefined ? {} : { principal: authorized.principal }) });
+      let refusal = await submit({ ...op, ...grant });
+      if (refusal?.code === "resync_required" && known === cached?.facts) {
+        // The epoch the holder said may be out of date (a join into a newer life since): ask again.
+        const fresh = await this.facts(remote, tokenDigest, true);
+        const epoch = "status" in fresh ? undefined : fresh.epochs?.[op.docId];
+        if (!("status" in fresh)) known = fresh;
+        if (epoch !== undefined && epoch !== op.epoch) refusal = await submit({ ...op, epoch, ...grant });
+      }
       if (refusal !== undefined) refusals.push(errorMessage(refusal));
     }
     if (refusals.length > 0) {
@@ -323,8 +331,14 @@ export class SharedSessions {
     switch (request.kind) {
       case "facts": {
         const client = session.boundClientId;
+        const epochs: Record<string, string> = {};
+        for (const docId of session.documents) {
+          const epoch = session.epochOf(docId);
+          if (epoch !== undefined) epochs[docId] = epoch;
+        }
         const facts: SessionFacts = {
           docs: session.documents,
+          epochs,
           ...(client === undefined ? {} : { client: sessionDigest("client", client) }),
           ...(session.principal === undefined ? {} : { principal: sessionDigest("principal", session.principal) }),
         };
@@ -361,7 +375,8 @@ function committable(text: string, facts: SessionFacts): Omit<ClientSubmit, "pri
     if (clientId === undefined || seq === undefined || sessionDigest("client", clientId) !== facts.client) return undefined;
     const docId = result.message.docId ?? (facts.docs.length === 1 ? facts.docs[0] : undefined);
     if (docId === undefined || !facts.docs.includes(docId)) return undefined;
-    ops.push({ docId, op, revision, clientId, seq });
+    const epoch = facts.epochs?.[docId];
+    ops.push({ docId, op, revision, clientId, seq, ...(epoch === undefined ? {} : { epoch }) });
   }
   return ops;
 }
@@ -369,11 +384,17 @@ function committable(text: string, facts: SessionFacts): Omit<ClientSubmit, "pri
 /** The facts in an answer, checked field by field (they came over the network). */
 function readFacts(value: unknown): SessionFacts | undefined {
   if (typeof value !== "object" || value === null) return undefined;
-  const { docs, client, principal } = value as Record<string, unknown>;
+  const { docs, client, principal, epochs } = value as Record<string, unknown>;
   if (!Array.isArray(docs) || !docs.every((doc) => typeof doc === "string")) return undefined;
   if (client !== undefined && typeof client !== "string") return undefined;
   if (principal !== undefined && typeof principal !== "string") return undefined;
-  return { docs, ...(client === undefined ? {} : { client }), ...(principal === undefined ? {} : { principal }) };
+  if (epochs !== undefined && !(typeof epochs === "object" && epochs !== null && Object.values(epochs).every((epoch) => typeof epoch === "string"))) return undefined;
+  return {
+    docs,
+    ...(client === undefined ? {} : { client }),
+    ...(principal === undefined ? {} : { principal }),
+    ...(epochs === undefined ? {} : { epochs: epochs as Record<string, string> }),
+  };
 }
 
 /** What to answer a POST that was handed to the holder: its refusal, undefined for 202, or {@link GONE} when it did not answer. */

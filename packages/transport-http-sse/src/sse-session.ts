@@ -110,6 +110,11 @@ export class SseSession {
     return this.hubSession?.documents ?? [];
   }
 
+  /** The epoch a joined document was in when the session's join of it was answered. */
+  epochOf(docId: string): string | undefined {
+    return this.hubSession?.epochOf?.(docId);
+  }
+
   /** Bytes written to the stream and not yet sent. */
   get bufferedBytes(): number {
     return this.res.writableLength;

@@ -1,5 +1,3 @@
-import type { ErrorCode } from "@open-ot/core";
-
 /**
  * What went wrong, for code that decides what to do next:
  *
@@ -18,7 +16,7 @@ import type { ErrorCode } from "@open-ot/core";
  *
  * The kinds shared with `@open-ot/transport-websocket` mean the same there.
  */
-export type TransportErrorKind =
+export type HttpSseTransportErrorKind =
   | "unreachable"
   | "refused"
   | "timeout"
@@ -30,12 +28,12 @@ export type TransportErrorKind =
   | "unsupported"
   | "token";
 
-/** Details carried by a {@link TransportError}. */
-export interface TransportErrorDetails {
+/** Details carried by a {@link HttpSseTransportError}. */
+export interface HttpSseTransportErrorDetails {
   /** The HTTP status of the answer that caused the error. */
   readonly status?: number;
-  /** The protocol error code from the answer's JSON body, when it had one. */
-  readonly code?: ErrorCode | string;
+  /** The protocol error code from the answer's JSON body, when it had one: an `ErrorCode`, or a newer server's. */
+  readonly code?: string;
   /** Seconds to wait before trying again, from a 429's `Retry-After`. */
   readonly retryAfter?: number;
   /** The close code, for errors of kind `closed`. */
@@ -45,15 +43,15 @@ export interface TransportErrorDetails {
 }
 
 /** An error of the HTTP + SSE transport; `kind` says what happened, the message what to change. */
-export class TransportError extends Error {
-  override readonly name = "TransportError";
-  readonly kind: TransportErrorKind;
+export class HttpSseTransportError extends Error {
+  override readonly name = "HttpSseTransportError";
+  readonly kind: HttpSseTransportErrorKind;
   readonly status: number | undefined;
-  readonly code: ErrorCode | string | undefined;
+  readonly code: string | undefined;
   readonly retryAfter: number | undefined;
   readonly closeCode: number | undefined;
 
-  constructor(kind: TransportErrorKind, message: string, details: TransportErrorDetails = {}) {
+  constructor(kind: HttpSseTransportErrorKind, message: string, details: HttpSseTransportErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
     this.status = details.status;

@@ -43,7 +43,7 @@ async function attacker(srv: Srv) {
   return {
     s,
     sessionId,
-    send: (body: string | Uint8Array | unknown, headers: Record<string, string> = {}) =>
+    send: (body: unknown, headers: Record<string, string> = {}) =>
       post(`${srv.baseUrl}/messages`, body, { "X-Session-Id": sessionId, ...AUTH, ...headers }),
     /** The next error event the hub sends to this session. */
     error: async () => {

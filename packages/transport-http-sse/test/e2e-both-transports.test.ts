@@ -47,7 +47,7 @@ it("WebSocket and SSE clients editing one document through one server converge t
   });
   const { port } = httpServer.address() as AddressInfo;
 
-  const transports: Array<[string, TransportAdapter<unknown>]> = [
+  const transports: Array<[string, TransportAdapter]> = [
     ["ws-a", new WebSocketTransport(`ws://127.0.0.1:${port}/ws`)],
     ["ws-b", new WebSocketTransport(`ws://127.0.0.1:${port}/ws`)],
     ["ws-c", new WebSocketTransport(`ws://127.0.0.1:${port}/ws`)],

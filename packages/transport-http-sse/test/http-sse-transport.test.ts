@@ -3,7 +3,7 @@ import { createServer as createTcpServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import type { TransportCloseEvent } from "@open-ot/core";
-import { HttpSseTransport, TransportError } from "../src/index.js";
+import { HttpSseTransport, HttpSseTransportError } from "../src/index.js";
 import type { SseHandlerOptions } from "../src/server.js";
 import { waitUntil } from "@open-ot/harness";
 import { useCleanups } from "@open-ot/testing";
@@ -18,13 +18,13 @@ function transport(baseUrl: string, options: ConstructorParameters<typeof HttpSs
   return t;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TransportError> {
+async function rejection(promise: Promise<unknown>): Promise<HttpSseTransportError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(TransportError);
-  return error as TransportError;
+  expect(error).toBeInstanceOf(HttpSseTransportError);
+  return error as HttpSseTransportError;
 }
 
 describe("HttpSseTransport: connect", () => {
@@ -207,9 +207,9 @@ describe("HttpSseTransport: send", () => {
 
   it("coalesces what queues up behind a POST but never exceeds maxBatchBytes", async () => {
     const posts: number[] = [];
-    const { srv, hub } = await serve({ rateLimit: false, maxMessageSize: 4_096 });
+    const { srv, hub } = await serve({ rateLimit: false, maxMessageBytes: 4_096 });
     const counting = (input: string | URL, init?: RequestInit): Promise<Response> => {
-      if (init?.method === "POST") posts.push(String(init.body).length);
+      if (init?.method === "POST") posts.push((init.body as string).length);
       return fetch(input, init);
     };
     const t = transport(srv.baseUrl, { fetch: counting, maxBatchBytes: 4_096 });
@@ -222,7 +222,7 @@ describe("HttpSseTransport: send", () => {
   });
 
   it("rejects with the status and protocol code on a non-2xx answer (413, 400)", async () => {
-    const { srv } = await serve({ maxMessageSize: 1_000 });
+    const { srv } = await serve({ maxMessageBytes: 1_000 });
     const t = transport(srv.baseUrl);
     await t.connect(() => undefined);
     const tooLarge = await rejection(t.send({ type: "ping", t: "y".repeat(2_000) }));
@@ -376,7 +376,7 @@ describe("HttpSseTransport: close", () => {
       sendTimeout: 100,
       fetch: (input, init) =>
         init?.method === "POST"
-          ? new Promise<Response>((_resolve, reject) => init.signal?.addEventListener("abort", () => reject(init.signal?.reason)))
+          ? new Promise<Response>((_resolve, reject) => init.signal?.addEventListener("abort", () => reject(init.signal?.reason as Error)))
           : fetch(input, init),
     });
     const closes: TransportCloseEvent[] = [];
@@ -409,7 +409,7 @@ describe("HttpSseTransport: close", () => {
     await t.connect((m) => got.push(m));
     await waitUntil(() => closes.length > 0, "closes.length > 0");
     expect(closes[0]).toMatchObject({ code: 1002, local: false });
-    expect((closes[0]!.error as TransportError).kind).toBe("decode");
+    expect((closes[0]!.error as HttpSseTransportError).kind).toBe("decode");
     expect(got).toEqual([]);
   });
 
@@ -422,6 +422,6 @@ describe("HttpSseTransport: close", () => {
     const outcomes = await Promise.allSettled(sends);
     const rejected = outcomes.filter((o) => o.status === "rejected");
     expect(rejected.length).toBeGreaterThan(0);
-    for (const r of rejected) expect((r as PromiseRejectedResult).reason).toMatchObject({ kind: "closed" });
+    for (const r of rejected) expect(r.reason).toMatchObject({ kind: "closed" });
   });
 });

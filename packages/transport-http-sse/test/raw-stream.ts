@@ -88,7 +88,7 @@ export async function openRawStream(url: string, headers: Record<string, string>
 /** POST a body (string or value) to the messages endpoint; returns status, headers and parsed JSON body. */
 export async function post(
   url: string,
-  body: string | Uint8Array | unknown,
+  body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; body: { code?: string; message?: string } | undefined }> {
   const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);

@@ -138,7 +138,7 @@ describe("SSE sessions shared by two instances on one Redis", () => {
     expect(JSON.parse(refused.data)).toMatchObject({ code: "bad_message", seq: 2 });
     expect(await a.adapter.getRevision("secure")).toBe(1);
     // Nothing reached Alice's stream from Mallory's attempts but Alice's own ack.
-    expect(alice.events.filter((e) => e.event === "message").map((e) => JSON.parse(e.data).type)).toEqual(["snapshot", "ack"]);
+    expect(alice.events.filter((e) => e.event === "message").map((e) => (JSON.parse(e.data) as { type: string }).type)).toEqual(["snapshot", "ack"]);
   });
 
   it("applies the connection policy's rate limit to ops committed on the other instance", async () => {

@@ -102,14 +102,14 @@ describe("GET /events", () => {
   });
 
   it("sends a keep-alive comment at the configured interval", async () => {
-    const { srv } = await serve({ keepAliveInterval: 40 });
+    const { srv } = await serve({ keepAliveIntervalMs: 40 });
     const s = await stream(`${srv.baseUrl}/events`);
     await waitUntil(() => s.comments.length >= 2, "two keep-alive comments");
     expect(s.comments[0]).toBe("keep-alive");
   });
 
   it("forgets the session and closes the hub session when the client goes away", async () => {
-    const { srv, hub } = await serve({ keepAliveInterval: 20 });
+    const { srv, hub } = await serve({ keepAliveIntervalMs: 20 });
     const s = await stream(`${srv.baseUrl}/events?docId=d`);
     await s.sessionId();
     expect(srv.handler.sessionCount).toBe(1);
@@ -165,7 +165,7 @@ describe("GET /events", () => {
   });
 
   it("close() waits for the hub to finish what sessions sent, up to closeTimeout, refusing POSTs meanwhile", async () => {
-    const { srv, hub } = await serve({ closeTimeout: 200 });
+    const { srv, hub } = await serve({ closeTimeoutMs: 200 });
     const s = await stream(`${srv.baseUrl}/events`);
     const sessionId = await s.sessionId();
     // A hub session that never becomes idle: close() must still finish, after closeTimeout.
@@ -197,7 +197,7 @@ describe("POST /messages", () => {
     expect(one.body).toBeUndefined();
     expect(hub.sessions[0]!.received).toEqual([{ type: "ping", t: "a" }, { type: "ping", t: "b" }, { type: "leave", docId: "d" }]);
     await waitUntil(() => s.events.length === 3, "s.events.length === 3");
-    expect(s.events.slice(1).map((e) => JSON.parse(e.data))).toEqual([{ type: "pong", t: "a" }, { type: "pong", t: "b" }]);
+    expect(s.events.slice(1).map((e) => JSON.parse(e.data) as unknown)).toEqual([{ type: "pong", t: "a" }, { type: "pong", t: "b" }]);
   });
 
   it.each([
@@ -239,7 +239,7 @@ describe("POST /messages", () => {
   });
 
   it("answers 413 for a body over maxMessageSize, declared or streamed, and keeps serving", async () => {
-    const { hub, sessionId, url } = await session({ maxMessageSize: 1_024 });
+    const { hub, sessionId, url } = await session({ maxMessageBytes: 1_024 });
     const big = JSON.stringify({ type: "ping", t: "x".repeat(2_000) });
     const declared = await post(url, big, { "X-Session-Id": sessionId });
     expect(declared.status).toBe(413);
@@ -282,7 +282,9 @@ describe("POST /messages", () => {
       },
     });
     let arrived = 0;
-    srv.server.on("request", (req) => void (req.method === "POST" && arrived++));
+    srv.server.on("request", (req) => {
+      if (req.method === "POST") arrived++;
+    });
     const headers = { "X-Session-Id": sessionId, Authorization: "Bearer good" };
     const first = post(url, { type: "ping" }, headers);
     const second = post(url, { type: "ping" }, headers);

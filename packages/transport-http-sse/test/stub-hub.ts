@@ -1,6 +1,5 @@
 // A stand-in hub for testing the binding's plumbing without @open-ot/server's Hub: it answers
 // `ping` with `pong` (same `t`), records everything else, and lets a test close every connection.
-import type { ServerMessage } from "@open-ot/core";
 import type { ConnectOptions, HubConnection, HubSession } from "@open-ot/server";
 
 export interface StubSession extends HubSession {
@@ -28,7 +27,7 @@ export class StubHub {
         for (const message of Array.isArray(value) ? value : [value]) {
           received.push(message);
           const m = message as { type?: unknown; t?: number | string };
-          if (m.type === "ping") connection.send({ type: "pong", ...(m.t !== undefined ? { t: m.t } : {}) } as ServerMessage);
+          if (m.type === "ping") connection.send({ type: "pong", ...(m.t !== undefined ? { t: m.t } : {}) });
         }
       },
       close() {

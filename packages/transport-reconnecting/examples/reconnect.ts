@@ -5,7 +5,7 @@ import { ReconnectingTransport } from "@open-ot/transport-reconnecting";
 
 const transport = new ReconnectingTransport(
   // A token function is asked on every attempt: a reconnect after the token expired gets a fresh one.
-  () => new WebSocketTransport("ws://127.0.0.1:3000/ws", { token: async () => process.env.OT_TOKEN }),
+  () => new WebSocketTransport("ws://127.0.0.1:3000/ws", { token: () => process.env.OT_TOKEN }),
   { backoff: { initialDelay: 500, maxDelay: 30_000 }, heartbeat: { interval: 25_000, timeout: 10_000 } },
 );
 
@@ -17,6 +17,5 @@ await client.connect();               // join runs in the handshake, on every re
 client.submit([{ i: "hello " }]);
 
 // Stop once the edit is committed; an editor would keep the client open instead.
-client.on("synced", async (synced) => {
-  if (synced) await client.disconnect();
-});
+await new Promise<void>((resolve) => client.on("synced", (synced) => synced && resolve()));
+await client.disconnect();

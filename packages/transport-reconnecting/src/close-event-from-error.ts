@@ -8,8 +8,8 @@ import { CloseCode, type TransportCloseEvent } from "@open-ot/core";
 /**
  * The close event for an inner transport's failed `connect()`.
  *
- * An HTTP status on the error (the `status` field of the WebSocket and SSE transports'
- * `TransportError`, for a refused upgrade or event stream) maps to the matching close code:
+ * An HTTP status on the error (the `status` field of `WebSocketTransportError` and
+ * `HttpSseTransportError`, for a refused upgrade or event stream) maps to the matching close code:
  * 401 and 403 to 4003 (stop: the token will not get better by itself), 404 to 4001, 413 to
  * 1009, 429 to 4029. Without a status, a close code on the error (`closeCode`: the server
  * refused the attempt in band, as an SSE stream holding only a `close` event) is taken as is.

@@ -8,7 +8,7 @@ function event(code: number, reason = ""): TransportCloseEvent {
 
 function context(overrides: Partial<ClosePolicyContext> = {}): ClosePolicyContext & { backoff: ReturnType<typeof vi.fn> } {
   const backoff = vi.fn((attempt: number) => attempt * 1000 + 7);
-  return { attempt: 1, sameCodeCount: 1, random: () => 0.5, ...overrides, backoff } as never;
+  return { attempt: 1, sameCodeCount: 1, random: () => 0.5, ...overrides, backoff };
 }
 
 describe("defaultClosePolicy", () => {

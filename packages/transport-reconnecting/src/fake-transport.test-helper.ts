@@ -13,7 +13,7 @@ export interface FakeOptions {
   onSend?: (fake: FakeTransport, message: unknown) => void;
 }
 
-export class FakeTransport implements TransportAdapter<unknown> {
+export class FakeTransport implements TransportAdapter {
   state: FakeState = "new";
   readonly sent: unknown[] = [];
   disconnectCalls = 0;

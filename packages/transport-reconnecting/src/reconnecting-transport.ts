@@ -21,12 +21,12 @@ import { OfflineQueue, type OfflineQueueOptions } from "./offline-queue.js";
 import { ReconnectingTransportError } from "./reconnecting-transport-error.js";
 
 /** Where the wrapper is, for a UI. See the lifecycle drawn on {@link ReconnectingTransport}. */
-export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+export type ReconnectingState = "connecting" | "open" | "reconnecting" | "closed";
 
 /** A snapshot of the wrapper's status, for a UI ("Reconnecting in 3 s"). */
 export interface ReconnectingStatus {
   /** `connecting` until the first connection of a `connect()` opens, `reconnecting` after it dropped. */
-  readonly state: ConnectionState;
+  readonly state: ReconnectingState;
   /**
    * The number of the connection attempt in progress or scheduled, counted from 1 since
    * `connect()` or since the last connection that stayed up for `minUptime`; 0 once reset.
@@ -662,7 +662,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
 
   #computeStatus(): ReconnectingStatus {
     const phase = this.#phase;
-    const state: ConnectionState =
+    const state: ReconnectingState =
       phase.kind === "closed" ? "closed" : phase.kind === "open" ? "open" : phase.session.firstOpen ? "connecting" : "reconnecting";
     return {
       state,

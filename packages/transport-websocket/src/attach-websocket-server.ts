@@ -160,7 +160,7 @@ class WebSocketServerBinding implements WebSocketBinding {
     this.legacyRootPath = options.legacyRootPath ?? true;
     this.defaultDocId = options.defaultDocId ?? options.hub.defaultDocId ?? DEFAULT_DOC_ID;
     if (!isValidDocId(this.defaultDocId)) {
-      throw new TypeError(`attachWebSocketServer: defaultDocId "${this.defaultDocId}" is not a valid docId (1-256 of [A-Za-z0-9._~:-]).`);
+      throw new TypeError(`attachWebSocketServer: defaultDocId ${JSON.stringify(options.defaultDocId ?? options.hub.defaultDocId)} is not a valid docId (1-256 of [A-Za-z0-9._~:-]).`);
     }
     this.policy = policyFor(options, "attachWebSocketServer");
     this.metrics = options.metrics ?? options.hub.metrics;

@@ -1,4 +1,4 @@
 export { WebSocketTransport, type WebSocketTransportOptions } from "./websocket-transport.js";
-export { TransportError, type TransportErrorKind, type TransportErrorOptions } from "./transport-error.js";
+export { WebSocketTransportError, type WebSocketTransportErrorKind, type WebSocketTransportErrorOptions } from "./transport-error.js";
 export type { BrowserWebSocket, WebSocketConstructor } from "./native-socket.js";
 export type { Logger } from "@open-ot/core";

@@ -1,5 +1,5 @@
 import type { Socket, SocketEvents } from "./socket.js";
-import { TransportError } from "./transport-error.js";
+import { WebSocketTransportError } from "./transport-error.js";
 
 /**
  * The part of the WHATWG `WebSocket` the transport uses. Browsers' `WebSocket`, Node 22's
@@ -55,13 +55,13 @@ export function createNativeSocket(
     send(text) {
       // A browser WebSocket silently discards data sent while closing; refuse it instead.
       if (ws.readyState !== OPEN) {
-        return Promise.reject(new TransportError("closed", "The WebSocket is no longer open; the message was not sent."));
+        return Promise.reject(new WebSocketTransportError("closed", "The WebSocket is no longer open; the message was not sent."));
       }
       try {
         ws.send(text);
         return Promise.resolve();
       } catch (error) {
-        return Promise.reject(new TransportError("closed", "The WebSocket refused the message.", { cause: error }));
+        return Promise.reject(new WebSocketTransportError("closed", "The WebSocket refused the message.", { cause: error }));
       }
     },
     close(code, reason) {

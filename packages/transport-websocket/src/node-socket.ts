@@ -1,7 +1,7 @@
 import type { ClientRequest, IncomingMessage } from "node:http";
 import type NodeWebSocket from "ws";
 import type { HttpRefusal, Socket, SocketEvents } from "./socket.js";
-import { TransportError } from "./transport-error.js";
+import { WebSocketTransportError } from "./transport-error.js";
 
 /** The `ws` WebSocket class. */
 export type NodeWebSocketClass = typeof NodeWebSocket;
@@ -18,7 +18,7 @@ export async function loadNodeWebSocket(): Promise<NodeWebSocketClass> {
     const mod = await import("ws");
     return mod.default;
   } catch (error) {
-    throw new TransportError(
+    throw new WebSocketTransportError(
       "unsupported",
       "No WebSocket implementation: globalThis.WebSocket is missing and the 'ws' package could not be loaded. Install 'ws' (Node) or drop the Node-only options `headers` and `tokenPlacement: \"header\"` (browsers).",
       { cause: error },
@@ -74,11 +74,11 @@ export function createNodeSocket(
     send(text) {
       return new Promise<void>((resolve, reject) => {
         if (ws.readyState !== WebSocketClass.OPEN) {
-          reject(new TransportError("closed", "The WebSocket is no longer open; the message was not sent."));
+          reject(new WebSocketTransportError("closed", "The WebSocket is no longer open; the message was not sent."));
           return;
         }
         ws.send(text, (error) => {
-          if (error) reject(new TransportError("closed", "The WebSocket closed before the message was written.", { cause: error }));
+          if (error) reject(new WebSocketTransportError("closed", "The WebSocket closed before the message was written.", { cause: error }));
           else resolve();
         });
       });

@@ -1,7 +1,7 @@
 import { createNativeSocket, type WebSocketConstructor } from "./native-socket.js";
 import { createNodeSocket, loadNodeWebSocket } from "./node-socket.js";
 import type { Socket, SocketEvents } from "./socket.js";
-import { TransportError } from "./transport-error.js";
+import { WebSocketTransportError } from "./transport-error.js";
 
 /** What {@link createSocket} needs to open one connection. */
 export interface SocketInit {
@@ -24,7 +24,7 @@ export async function resolveSocketFactory(init: SocketInit): Promise<SocketFact
   const needsHeaders = init.headers !== undefined && Object.keys(init.headers).length > 0;
   if (init.WebSocket !== undefined) {
     if (needsHeaders) {
-      throw new TransportError(
+      throw new WebSocketTransportError(
         "unsupported",
         "A WHATWG WebSocket cannot send upgrade headers: drop the `WebSocket` option to use 'ws' in Node, or send the token as a query parameter (`tokenPlacement: \"query\"`).",
       );

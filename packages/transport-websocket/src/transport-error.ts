@@ -5,7 +5,7 @@
  *   the connection dropped during the handshake). In browsers this also covers refused
  *   upgrades, because browsers do not expose the HTTP status.
  * - `refused`: the server answered the upgrade with an HTTP status instead of upgrading
- *   (401 bad token, 403 origin, 400 bad docId...); see {@link TransportError.status}.
+ *   (401 bad token, 403 origin, 400 bad docId...); see {@link WebSocketTransportError.status}.
  * - `timeout`: the connection did not open within `connectTimeoutMs`.
  * - `closed`: the connection is closed (by `disconnect()` or by the server), so the call
  *   cannot complete.
@@ -17,7 +17,7 @@
  * - `token`: the `token` function threw, rejected, or returned something other than a
  *   non-empty string or `undefined`; nothing was sent (see the `cause`).
  */
-export type TransportErrorKind =
+export type WebSocketTransportErrorKind =
   | "unreachable"
   | "refused"
   | "timeout"
@@ -28,8 +28,8 @@ export type TransportErrorKind =
   | "unsupported"
   | "token";
 
-/** Options of {@link TransportError}. */
-export interface TransportErrorOptions {
+/** Options of {@link WebSocketTransportError}. */
+export interface WebSocketTransportErrorOptions {
   /** The HTTP status of a refused upgrade. @default undefined */
   status?: number;
   /** The underlying error. @default undefined */
@@ -37,14 +37,14 @@ export interface TransportErrorOptions {
 }
 
 /** The error every {@link WebSocketTransport} promise rejects with. */
-export class TransportError extends Error {
-  override readonly name = "TransportError";
+export class WebSocketTransportError extends Error {
+  override readonly name = "WebSocketTransportError";
   /** What went wrong, as a stable string to branch on. */
-  readonly kind: TransportErrorKind;
+  readonly kind: WebSocketTransportErrorKind;
   /** For `kind: "refused"`: the HTTP status the server answered the upgrade with. */
   readonly status: number | undefined;
 
-  constructor(kind: TransportErrorKind, message: string, options: TransportErrorOptions = {}) {
+  constructor(kind: WebSocketTransportErrorKind, message: string, options: WebSocketTransportErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.status = options.status;

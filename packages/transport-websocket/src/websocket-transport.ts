@@ -2,7 +2,7 @@ import { checkNumberOption, checkTokenSource, resolveToken, type Logger, type To
 import type { WebSocketConstructor } from "./native-socket.js";
 import type { HttpRefusal, Socket, SocketEvents } from "./socket.js";
 import { resolveSocketFactory } from "./socket-factory.js";
-import { TransportError } from "./transport-error.js";
+import { WebSocketTransportError } from "./transport-error.js";
 
 /** Options of {@link WebSocketTransport}. */
 export interface WebSocketTransportOptions {
@@ -54,7 +54,7 @@ export interface WebSocketTransportOptions {
  */
 type State =
   | { readonly name: "idle" }
-  | { readonly name: "connecting"; readonly attempt: Promise<void>; readonly abort: (error: TransportError) => void }
+  | { readonly name: "connecting"; readonly attempt: Promise<void>; readonly abort: (error: WebSocketTransportError) => void }
   | { readonly name: "open"; readonly socket: Socket }
   | { readonly name: "closed"; readonly drained: Promise<void> };
 
@@ -118,7 +118,7 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
   /**
    * Open the connection; resolves once it is open. While an attempt is running, further calls
    * return the same promise; once open, they resolve at once. Messages go to the `onReceive`
-   * of the latest call. Rejects with a {@link TransportError} of kind `unreachable`,
+   * of the latest call. Rejects with a {@link WebSocketTransportError} of kind `unreachable`,
    * `refused` (with `status`), `timeout`, `closed` (disconnect() during the attempt) or
    * `unsupported`. After a close, calling it again opens a new connection.
    */
@@ -143,18 +143,18 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     if (state.name !== "open") {
       return Promise.reject(
         state.name === "closed"
-          ? new TransportError("closed", `send() after the connection to ${this.displayUrl} closed: call connect() again first.`)
-          : new TransportError("not_open", `send() before connect() resolved: await transport.connect(...) first.`),
+          ? new WebSocketTransportError("closed", `send() after the connection to ${this.displayUrl} closed: call connect() again first.`)
+          : new WebSocketTransportError("not_open", `send() before connect() resolved: await transport.connect(...) first.`),
       );
     }
     let text: string | undefined;
     try {
       text = JSON.stringify(message);
     } catch (cause) {
-      return Promise.reject(new TransportError("encode", "send(): the message cannot be encoded as JSON (a cycle or a BigInt?).", { cause }));
+      return Promise.reject(new WebSocketTransportError("encode", "send(): the message cannot be encoded as JSON (a cycle or a BigInt?).", { cause }));
     }
     if (text === undefined) {
-      return Promise.reject(new TransportError("encode", "send(): the message has no JSON form (undefined or a function)."));
+      return Promise.reject(new WebSocketTransportError("encode", "send(): the message has no JSON form (undefined or a function)."));
     }
     return state.socket.send(text);
   }
@@ -173,7 +173,7 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
       case "closed":
         return state.drained;
       case "connecting":
-        state.abort(new TransportError("closed", "disconnect() was called before the connection opened."));
+        state.abort(new WebSocketTransportError("closed", "disconnect() was called before the connection opened."));
         return this.state.name === "closed" ? this.state.drained : Promise.resolve();
       case "open": {
         const drained = this.closeSocket(state.socket, NORMAL_CLOSURE, "");
@@ -206,10 +206,10 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     let socket: Socket | undefined;
     let lastError: Error | undefined;
     let settled = false;
-    let settle!: { resolve: () => void; reject: (error: TransportError) => void };
+    let settle!: { resolve: () => void; reject: (error: WebSocketTransportError) => void };
     const attempt = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
 
-    const fail = (error: TransportError): void => {
+    const fail = (error: WebSocketTransportError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -221,7 +221,7 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     };
     const connecting: State = { name: "connecting", attempt, abort: fail };
     const timer = setTimeout(
-      () => fail(new TransportError("timeout", `No connection to ${this.displayUrl} within ${this.connectTimeoutMs} ms: check that the server is up, or raise connectTimeoutMs.`)),
+      () => fail(new WebSocketTransportError("timeout", `No connection to ${this.displayUrl} within ${this.connectTimeoutMs} ms: check that the server is up, or raise connectTimeoutMs.`)),
       this.connectTimeoutMs,
     );
 
@@ -259,9 +259,9 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
       })
       .catch((error: unknown) => {
         fail(
-          error instanceof TransportError
+          error instanceof WebSocketTransportError
             ? error
-            : new TransportError("unreachable", `Could not open a WebSocket to ${this.displayUrl}: ${describe(error)}.`, { cause: error }),
+            : new WebSocketTransportError("unreachable", `Could not open a WebSocket to ${this.displayUrl}: ${describe(error)}.`, { cause: error }),
         );
       });
     return attempt;
@@ -273,7 +273,7 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     try {
       token = await resolveToken(this.token);
     } catch (cause) {
-      throw new TransportError("token", `No connection to ${this.displayUrl}: ${describe(cause)}.`, { cause });
+      throw new WebSocketTransportError("token", `No connection to ${this.displayUrl}: ${describe(cause)}.`, { cause });
     }
     if (token === undefined) return { url: this.displayUrl, headers: this.headers };
     if (this.tokenPlacement === "header") return { url: this.displayUrl, headers: { ...this.headers, Authorization: `Bearer ${token}` } };
@@ -282,17 +282,17 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     return { url: url.toString(), headers: this.headers };
   }
 
-  private connectFailure(code: number, error: Error | undefined, refusal: HttpRefusal | undefined): TransportError {
+  private connectFailure(code: number, error: Error | undefined, refusal: HttpRefusal | undefined): WebSocketTransportError {
     if (refusal !== undefined) {
       const body = refusal.body.trim();
-      return new TransportError(
+      return new WebSocketTransportError(
         "refused",
         `The server refused the WebSocket upgrade to ${this.displayUrl} with HTTP ${refusal.status}${body ? ` (${body})` : ""}. ${refusalHint(refusal.status)}`,
         { status: refusal.status, cause: error },
       );
     }
     const why = error?.message ? error.message : `the connection closed with code ${code} before it opened`;
-    return new TransportError(
+    return new WebSocketTransportError(
       "unreachable",
       `Could not connect to ${this.displayUrl}: ${why}. Check that the server is running and the URL is right.`,
       { cause: error },
@@ -311,7 +311,7 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     } catch (cause) {
       // A frame we cannot read may have been an op: carrying on would leave a gap in the
       // document's revisions, so close and let the client rejoin.
-      const error = new TransportError("decode", `The server at ${this.displayUrl} sent a frame that is not JSON; the connection was closed. Check that the URL is an OpenOT WebSocket endpoint.`, { cause });
+      const error = new WebSocketTransportError("decode", `The server at ${this.displayUrl} sent a frame that is not JSON; the connection was closed. Check that the URL is an OpenOT WebSocket endpoint.`, { cause });
       const drained = this.closeSocket(socket, NORMAL_CLOSURE, "client could not decode a frame");
       this.setState({ name: "closed", drained });
       this.emitClose({ code: PROTOCOL_ERROR, reason: "the server sent a frame that is not JSON", local: false, error });

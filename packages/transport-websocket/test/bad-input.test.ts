@@ -2,7 +2,7 @@
 // checks the documented answer, then that the server still serves another client and that the
 // document did not change.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { TransportError, WebSocketTransport } from "../src/index.js";
+import { WebSocketTransportError, WebSocketTransport } from "../src/index.js";
 import { startHubServer, type HubServer } from "./hub-server.js";
 import { rawUpgrade, socketClosed } from "./raw-client.js";
 import { openRawWsClient, summarize, type Answer, type RawWsClient } from "./raw-ws-client.js";
@@ -167,8 +167,8 @@ describe("bad input to the WebSocket binding (real Hub)", () => {
     expect(raw.status).toBe(401);
     await socketClosed(raw.socket);
     const viaTransport = await new WebSocketTransport(server.url(), { token: "wrong" }).connect(() => {}).catch((e: unknown) => e);
-    expect(viaTransport).toBeInstanceOf(TransportError);
-    expect((viaTransport as TransportError).status).toBe(401);
+    expect(viaTransport).toBeInstanceOf(WebSocketTransportError);
+    expect((viaTransport as WebSocketTransportError).status).toBe(401);
     expect(server.binding.connectionCount).toBe(before);
     await expectStillServing();
   });

@@ -40,7 +40,7 @@ export async function startEchoServer(): Promise<EchoServer> {
       clients.add(ws);
       ws.on("close", () => clients.delete(ws));
       ws.on("message", (data) => {
-        const message = JSON.parse(data.toString()) as { type: string; t?: unknown; batch?: unknown[] };
+        const message = JSON.parse((data as Buffer).toString()) as { type: string; t?: unknown; batch?: unknown[] };
         if (message.type === "ping") ws.send(JSON.stringify({ type: "pong", t: message.t }));
         // Test hook: echo back the given array as one batched frame.
         if (message.type === "echo-batch") ws.send(JSON.stringify(message.batch));

@@ -16,7 +16,7 @@ export async function openRawWsClient(url: string): Promise<RawWsClient> {
   const ws = new NodeWebSocket(url);
   const answers: Answer[] = [];
   ws.on("message", (data) => {
-    const value = JSON.parse(data.toString()) as Answer | Answer[];
+    const value = JSON.parse((data as Buffer).toString()) as Answer | Answer[];
     for (const answer of Array.isArray(value) ? value : [value]) answers.push(answer);
   });
   const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));

@@ -3,7 +3,7 @@
 import type { TransportCloseEvent } from "@open-ot/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import NodeWebSocket, { WebSocketServer } from "ws";
-import { TransportError, WebSocketTransport } from "../src/index.js";
+import { WebSocketTransportError, WebSocketTransport } from "../src/index.js";
 import type { WebSocketServerOptions } from "../src/server.js";
 import { attachWebSocketServer } from "../src/server.js";
 import { startBindingServer, type BindingServer } from "./binding-server.js";
@@ -41,13 +41,13 @@ describe("attachWebSocketServer (stub hub)", () => {
     return { transport: t, received, closed: () => closeEvent };
   }
 
-  async function refusal(t: WebSocketTransport<Message>): Promise<TransportError> {
+  async function refusal(t: WebSocketTransport<Message>): Promise<WebSocketTransportError> {
     const error = await t.connect(() => {}).then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(TransportError);
-    return error as TransportError;
+    expect(error).toBeInstanceOf(WebSocketTransportError);
+    return error as WebSocketTransportError;
   }
 
   afterEach(async () => {
@@ -354,7 +354,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     const ws = new NodeWebSocket(s.url());
     sockets.push(ws);
     const received: Message[] = [];
-    ws.on("message", (data) => received.push(JSON.parse(data.toString()) as Message));
+    ws.on("message", (data) => received.push(JSON.parse((data as Buffer).toString()) as Message));
     await new Promise((resolve) => ws.once("open", resolve));
     ws.send(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]), { binary: false });
     ws.send(JSON.stringify({ type: "ping", t: "after" }));
@@ -370,7 +370,7 @@ describe("attachWebSocketServer (stub hub)", () => {
     const ws = new NodeWebSocket(s.url());
     sockets.push(ws);
     const received: Message[] = [];
-    ws.on("message", (data) => received.push(JSON.parse(data.toString()) as Message));
+    ws.on("message", (data) => received.push(JSON.parse((data as Buffer).toString()) as Message));
     await new Promise((resolve) => ws.once("open", resolve));
     ws.send("{not json");
     await waitUntil(() => received.length === 1, "the error");

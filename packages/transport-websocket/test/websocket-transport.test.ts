@@ -3,19 +3,19 @@ import type { AddressInfo } from "node:net";
 import type { TransportCloseEvent } from "@open-ot/core";
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
 import NodeWebSocket from "ws";
-import { TransportError, WebSocketTransport, type WebSocketConstructor } from "../src/index.js";
+import { WebSocketTransportError, WebSocketTransport, type WebSocketConstructor } from "../src/index.js";
 import { deadPort, startEchoServer, type EchoServer } from "./echo-server.js";
 import { waitUntil } from "@open-ot/harness";
 
 type Message = { type: string; t?: unknown; batch?: unknown[] };
 
 /** Resolve with what `promise` rejected with; fail if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<TransportError> {
+async function rejection(promise: Promise<unknown>): Promise<WebSocketTransportError> {
   try {
     await promise;
   } catch (error) {
-    expect(error).toBeInstanceOf(TransportError);
-    return error as TransportError;
+    expect(error).toBeInstanceOf(WebSocketTransportError);
+    return error as WebSocketTransportError;
   }
   throw new Error("expected the promise to reject");
 }
@@ -252,7 +252,7 @@ describe("WebSocketTransport", () => {
     (await accepted).send("this is not json");
     const event = await closed;
     expect(event.code).toBe(1002);
-    expect((event.error as TransportError).kind).toBe("decode");
+    expect((event.error as WebSocketTransportError).kind).toBe("decode");
     expect(received).toEqual([]);
     expect(transport.status).toBe("closed");
   });
@@ -301,7 +301,7 @@ describe("WebSocketTransport", () => {
     const WhatwgWebSocket = NodeWebSocket as unknown as WebSocketConstructor;
 
     it("accepts the DOM WebSocket type", () => {
-      expectTypeOf<typeof globalThis.WebSocket>().toMatchTypeOf<WebSocketConstructor>();
+      expectTypeOf<typeof globalThis.WebSocket>().toExtend<WebSocketConstructor>();
     });
 
     it("connects, sends, receives, and reports close codes", async () => {

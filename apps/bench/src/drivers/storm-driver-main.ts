@@ -89,7 +89,10 @@ async function connectAll(params: { url: string; docId: string; count: number; c
     tracked.map(
       (t) =>
         new Promise<void>((resolve) => {
-          if (t.client.revision >= revision) return resolve();
+          if (t.client.revision >= revision) {
+            resolve();
+            return;
+          }
           const off = t.client.on("remoteOp", () => {
             if (t.client.revision < revision) return;
             off();

@@ -109,7 +109,7 @@ async function runRow(name: string, attack: string, body: (ctx: RowContext) => P
 }
 
 /** Poll `condition` every 100 ms until it holds or `deadline` passes; true if it held. */
-async function until(condition: () => Promise<boolean>, deadline: number): Promise<boolean> {
+async function until(condition: () => boolean | Promise<boolean>, deadline: number): Promise<boolean> {
   for (;;) {
     if (await condition()) return true;
     if (performance.now() > deadline) return false;
@@ -185,7 +185,7 @@ async function manyDocuments(ctx: RowContext): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     const answered = () => [...answers.values()].reduce((a, b) => a + b, 0);
-    await until(async () => answered() >= sent, ctx.deadline + 5_000);
+    await until(() => answered() >= sent, ctx.deadline + 5_000);
     const stats = await ctx.server.request<{ documents?: number }>("windowStats");
     const counts = [...answers].map(([kind, count]) => `${count} ${kind}`).join(", ");
     return `${sent} joins: ${counts}; documents the hub holds: ${stats.documents ?? "?"}`;

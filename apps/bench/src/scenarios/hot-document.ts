@@ -85,7 +85,7 @@ export function formatHotDocument(result: HotDocumentResult): string {
     const sharedb = find(result, "sharedb", r.clients);
     const relay = find(result, "relay", r.clients);
     const relayRedis = find(result, "relay-redis", r.clients);
-    const ours = r.system === "openot" || r.system === "openot-redis";
+    const ours = r.system === "openot" || r.system === "openot-redis" || r.system === "openot-cluster";
     return [
       `N=${r.clients} ${label(r)}`,
       num(r.opsPerSec, 0),
@@ -114,6 +114,7 @@ export function formatHotDocument(result: HotDocumentResult): string {
     return trouble === "" ? lines : [...lines, `N=${r.clients} ${label(r)}: ${trouble}`];
   });
   const floor = redisFloorRows(result);
+  const cluster = clusterRows(result.runs);
   return [
     "Workload 1, hot document (latencies in ms; cpu as share of one core; ratios are ops/s)",
     formatTable(headers, rows),
@@ -130,7 +131,23 @@ export function formatHotDocument(result: HotDocumentResult): string {
             floor,
           ),
         ]),
+    ...(cluster.length === 0
+      ? []
+      : ["", "Two instances on a Redis Cluster (3 masters, 1 replica each, commits wait for one replica) against two on one Redis", formatTable(CLUSTER_HEADERS, cluster)]),
   ].join("\n");
+}
+
+/** Headers of {@link clusterRows}. */
+export const CLUSTER_HEADERS = ["N", "openot-cluster ops/s", "openot-redis ops/s", "cluster / one Redis", "ack p50 cluster", "ack p50 one Redis"];
+
+/** For each client count run on both: openot-cluster against openot-redis. */
+export function clusterRows(runs: readonly LoadRunResult[]): string[][] {
+  return runs
+    .filter((r) => r.system === "openot-cluster")
+    .flatMap((c) => {
+      const one = runs.find((r) => r.system === "openot-redis" && r.clients === c.clients && r.docs === c.docs);
+      return one === undefined ? [] : [[String(c.clients), num(c.opsPerSec, 0), num(one.opsPerSec, 0), ratio(c.opsPerSec, one.opsPerSec), num(c.ack.p50, 2), num(one.ack.p50, 2)]];
+    });
 }
 
 /**

@@ -13,7 +13,7 @@ export interface LoadRunParams {
   readonly clients: number;
   /** Documents. @default 1 */
   readonly docs?: number;
-  /** Server instances (more than one only for openot-redis). @default 1, 2 for openot-redis */
+  /** Server instances (more than one only on Redis). @default 1, 2 for openot-redis and openot-cluster */
   readonly instances?: number;
   /** Measured seconds. */
   readonly seconds: number;
@@ -101,7 +101,7 @@ export function troubleNote(run: LoadRunResult): string {
 }
 
 function driverSystem(system: SystemName): SystemKind {
-  if (system === "openot-redis") return "openot";
+  if (system === "openot-redis" || system === "openot-cluster") return "openot";
   return system === "relay-redis" || system === "relay-redis-batch" ? "relay" : system;
 }
 

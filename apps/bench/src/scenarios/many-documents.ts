@@ -1,6 +1,7 @@
 import { formatTable, num } from "../report/table.js";
 import type { TargetCheck } from "../report/target-check.js";
 import type { LoadClientKind } from "../drivers/load-client.js";
+import type { SystemName } from "../server-fleet.js";
 import { runLoad, troubleNote, type LoadRunResult } from "./load-run.js";
 
 /** Options of the many-documents scenario (workload 2). */
@@ -19,6 +20,8 @@ export interface ManyDocumentsOptions {
   /** Which client makes the load. @default "raw" */
   readonly loadClient?: LoadClientKind;
   readonly profileDir?: string;
+  /** Where the instances keep their documents: one Redis, or a Redis Cluster. @default "openot-redis" */
+  readonly system?: Extract<SystemName, "openot-redis" | "openot-cluster">;
 }
 
 /** ` (load from otclient)` for a run made with the product's client, empty for the raw client. */
@@ -29,7 +32,7 @@ function loadNote(run: LoadRunResult): string {
 /** Workload 2: many clients over many documents, instances sharing Redis. */
 export async function runManyDocuments(options: ManyDocumentsOptions, log: (line: string) => void): Promise<LoadRunResult> {
   const run = await runLoad({
-    system: "openot-redis",
+    system: options.system ?? "openot-redis",
     clients: options.clients,
     docs: options.docs,
     instances: options.instances,
@@ -41,14 +44,14 @@ export async function runManyDocuments(options: ManyDocumentsOptions, log: (line
     ...(options.loadClient === undefined ? {} : { loadClient: options.loadClient }),
     ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: `many-docs${options.loadClient === undefined || options.loadClient === "raw" ? "" : `-${options.loadClient}`}` }),
   });
-  log(`  many documents${loadNote(run)}: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}${troubleNote(run)}`);
+  log(`  many documents (${run.system})${loadNote(run)}: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}${troubleNote(run)}`);
   return run;
 }
 
 /** The table of workload 2. */
 export function formatManyDocuments(run: LoadRunResult): string {
   return [
-    `Workload 2, many documents: ${run.clients} clients over ${run.docs} documents, ${run.instances} instances + Redis (ms)${loadNote(run)}`,
+    `Workload 2, many documents: ${run.clients} clients over ${run.docs} documents, ${run.instances} instances + ${run.system === "openot-cluster" ? "a Redis Cluster (3 masters, 1 replica each)" : "Redis"} (ms)${loadNote(run)}`,
     formatTable(
       ["ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "srv cpu", "drv cpu", "drv µs/msg"],
       [

@@ -11,10 +11,15 @@ import { createTextDocuments, type ServerUnderTest } from "./server-under-test.j
 
 /** How the OpenOT server under test is put together. */
 export interface OpenOtServerConfig {
-  /** `memory`: MemoryBackend (one instance); `redis`: RedisAdapter at `redisUrl` (any number of instances). */
-  readonly backend: "memory" | "redis";
+  /**
+   * `memory`: MemoryBackend (one instance); `redis`: RedisAdapter at `redisUrl`; `redis-cluster`:
+   * RedisAdapter on the Redis Cluster of `redisSeeds` (any number of instances on either).
+   */
+  readonly backend: "memory" | "redis" | "redis-cluster";
   /** Redis URL for the `redis` backend. */
   readonly redisUrl?: string;
+  /** Seed nodes for the `redis-cluster` backend. */
+  readonly redisSeeds?: readonly { readonly host: string; readonly port: number }[];
   /** Port to listen on (a restarted instance takes its old port). @default 0 (a free port) */
   readonly port?: number;
 }
@@ -35,9 +40,10 @@ export interface OpenOtServerConfig {
 export async function startOpenOtServer(config: OpenOtServerConfig): Promise<ServerUnderTest> {
   let backend: IBackendAdapter;
   let closeBackend: () => Promise<void>;
-  if (config.backend === "redis") {
-    if (config.redisUrl === undefined) throw new Error("the redis backend needs redisUrl");
-    const redis = new RedisAdapter(config.redisUrl);
+  if (config.backend === "redis" || config.backend === "redis-cluster") {
+    if (config.backend === "redis" && config.redisUrl === undefined) throw new Error("the redis backend needs redisUrl");
+    if (config.backend === "redis-cluster" && (config.redisSeeds ?? []).length === 0) throw new Error("the redis-cluster backend needs redisSeeds");
+    const redis = config.backend === "redis" ? new RedisAdapter(config.redisUrl) : new RedisAdapter(config.redisSeeds ?? []);
     backend = redis;
     closeBackend = () => redis.close();
   } else {

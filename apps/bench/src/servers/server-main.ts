@@ -43,6 +43,7 @@ async function start(config: ServerConfig): Promise<ServerUnderTest & { socketCo
 const config = JSON.parse(process.argv[2] ?? "{}") as ServerConfig;
 const stats = new ProcessStats();
 const server = await start(config);
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- what ServerUnderTest.close() resolves to
 let closing: Promise<void | Record<string, number>> | undefined;
 
 serveParent({

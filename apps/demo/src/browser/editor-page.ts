@@ -7,26 +7,27 @@ import { TextType, type TextOp } from "@open-ot/core";
 import { createEditorTransport } from "./editor-transport.js";
 import { parsePageParams } from "./page-params.js";
 import { pageStatus, type BannerButton } from "./page-status.js";
+import { peopleRows, randomIdentity } from "./people-list.js";
 import { ServerRotation } from "./server-rotation.js";
 import { TextareaBinding } from "./textarea-binding.js";
 
-/** How often the "N editing here" count is refreshed. */
+/** How often the server's health is asked. */
 const STATS_INTERVAL_MS = 3_000;
 
-function element<T extends HTMLElement>(id: string): T {
+function element(id: string): HTMLElement {
   const found = document.getElementById(id);
   if (found === null) throw new Error(`editor page: #${id} is missing from index.html`);
-  return found as T;
+  return found;
 }
 
 function showProblem(text: string): void {
-  const box = element<HTMLParagraphElement>("problem");
+  const box = element("problem") as HTMLParagraphElement;
   box.textContent = text;
   box.hidden = false;
 }
 
 function start(): void {
-  const editor = element<HTMLTextAreaElement>("editor");
+  const editor = element("editor") as HTMLTextAreaElement;
   const defaultDoc = document.querySelector<HTMLMetaElement>('meta[name="open-ot-default-doc"]')?.content ?? "doc-1";
   let params;
   try {
@@ -41,8 +42,41 @@ function start(): void {
   document.title = `${params.docId} · OpenOT demo`;
   const rotation = new ServerRotation(params.servers);
   const transport = createEditorTransport({ rotation, kind: params.transport });
-  const client = new OTClient<string, TextOp>({ type: TextType, transport, docId: params.docId });
+  const client = new OTClient<string, TextOp>({ type: TextType, transport, docId: params.docId, presence: true });
   new TextareaBinding(editor, client);
+
+  // Presence: this page's caret goes out as it moves; the people list shows everyone else's
+  // (across all instances), each at its line and column in this page's text.
+  const identity = randomIdentity();
+  const sendCaret = (): void => {
+    if (!client.hasDocument) return;
+    const backward = editor.selectionDirection === "backward";
+    const [anchor, head] = backward ? [editor.selectionEnd, editor.selectionStart] : [editor.selectionStart, editor.selectionEnd];
+    client.setPresence({ ...identity, ranges: [{ anchor, head }] });
+  };
+  for (const event of ["select", "keyup", "mouseup", "input", "focus"] as const) editor.addEventListener(event, sendCaret);
+  client.on("snapshot", sendCaret);
+  const renderPeople = (): void => {
+    const rows = peopleRows(client.presence, editor.value);
+    element("people").textContent = String(rows.length + 1);
+    element("people-label").textContent = rows.length === 0 ? "editing (you)" : "editing";
+    const list = element<HTMLUListElement>("people-list");
+    list.replaceChildren(
+      ...[{ author: "you", label: `${identity.label} (you)`, color: identity.color, where: undefined }, ...rows].map((row) => {
+        const item = document.createElement("li");
+        item.dataset["author"] = row.author;
+        const dot = document.createElement("span");
+        dot.className = "dot";
+        dot.style.background = row.color;
+        const where = document.createElement("span");
+        where.className = "where";
+        where.textContent = row.where ?? "";
+        item.append(dot, document.createTextNode(` ${row.label} `), where);
+        return item;
+      }),
+    );
+  };
+  for (const event of ["presence", "remoteOp", "ack", "snapshot"] as const) client.on(event, renderPeople);
 
   const showRevision = (): void => {
     if (client.hasDocument) element("revision").textContent = String(client.revision);
@@ -71,13 +105,13 @@ function start(): void {
     if (status.banner !== undefined) {
       banner.dataset["tone"] = status.banner.tone;
       element("banner-text").textContent = status.banner.text;
-      const button = element<HTMLButtonElement>("banner-button");
+      const button = element("banner-button") as HTMLButtonElement;
       button.hidden = bannerButton === undefined;
       button.textContent = bannerButton === undefined ? "" : BUTTON_LABELS[bannerButton];
     }
     element("server").textContent = `${rotation.current} · ${params.transport === "ws" ? "WebSocket" : "SSE"}`;
   };
-  element<HTMLButtonElement>("banner-button").addEventListener("click", () => {
+  element("banner-button").addEventListener("click", () => {
     switch (bannerButton) {
       case "retry":
         // Whichever is waiting: the connection (reconnecting, or stopped) or the server's storage.
@@ -109,16 +143,9 @@ function start(): void {
       const health = await fetch(`${rotation.current}/healthz`, { cache: "no-store" });
       storageReachable = health.ok;
       render();
-      const response = await fetch(`${rotation.current}/stats?doc=${encodeURIComponent(params.docId)}`, { cache: "no-store" });
-      if (!response.ok) return;
-      const stats = (await response.json()) as { connections?: unknown };
-      if (typeof stats.connections === "number") {
-        element("people").textContent = String(stats.connections);
-        element("people-label").textContent = stats.connections === 1 ? "editing here (you)" : "editing here";
-      }
     } catch {
-      // The count is a nicety: a failed poll leaves the last one shown, and the connection
-      // status already says when the server is unreachable.
+      // A failed poll leaves the last answer shown; the connection status already says when
+      // the server is unreachable.
     }
   };
   transport.onStatus((status) => {

@@ -21,7 +21,7 @@ export interface EditorTransportOptions {
  * on its instance while it works and moves on when it stops (a 1001 close reconnects at once).
  * Works in browsers and in Node (the tests run 20 of these).
  */
-export function createEditorTransport(options: EditorTransportOptions): ReconnectingTransport<unknown> {
+export function createEditorTransport(options: EditorTransportOptions): ReconnectingTransport {
   const { rotation, kind } = options;
   return new ReconnectingTransport<unknown>(() => {
     const server = rotation.next();

@@ -31,7 +31,7 @@ export function parsePageParams(href: string, defaultDocId: string): PageParams 
   const url = new URL(href);
   const doc = url.searchParams.get("doc");
   if (doc !== null && !isValidDocId(doc)) {
-    throw new PageParamsError(`?doc=${doc} is not a document id: use 1 to 256 characters from A-Z a-z 0-9 . _ ~ : -`);
+    throw new PageParamsError(`?doc=${url.searchParams.get("doc") ?? ""} is not a document id: use 1 to 256 characters from A-Z a-z 0-9 . _ ~ : -`);
   }
   const transport = url.searchParams.get("transport") ?? "ws";
   if (transport !== "ws" && transport !== "sse") {

@@ -6,7 +6,7 @@
 import { OTConnection } from "@open-ot/client";
 import { insertOp, JsonType, removeOp, replaceOp } from "@open-ot/json";
 import { OTConnectionProvider, useDocument, useSyncStatus } from "@open-ot/react";
-import { createElement as h, useState, type FormEvent, type ReactNode } from "react";
+import { createElement as h, useState, type ChangeEvent, type ReactNode, type SyntheticEvent } from "react";
 import { createRoot } from "react-dom/client";
 import { createEditorTransport } from "./editor-transport.js";
 import { parsePageParams } from "./page-params.js";
@@ -40,10 +40,10 @@ function StatusLine(): ReactNode {
 function TodoList(): ReactNode {
   const { snapshot, submit, error } = useDocument(DOC, JsonType);
   const [text, setText] = useState("");
-  if (error !== undefined) return h("p", { className: "problem" }, error instanceof Error ? error.message : String(error));
+  if (error !== undefined) return h("p", { className: "problem" }, error instanceof Error ? error.message : "The list could not be opened.");
   if (snapshot === undefined) return h("p", null, "Loading…");
   const items = itemsOf(snapshot);
-  const add = (event: FormEvent): void => {
+  const add = (event: SyntheticEvent): void => {
     event.preventDefault();
     if (text.trim() === "") return;
     submit(insertOp(["items", items.length], { id: crypto.randomUUID().slice(0, 8), text: text.trim(), done: false }));
@@ -56,7 +56,7 @@ function TodoList(): ReactNode {
         h("span", { className: "text" }, todo.text),
         h("button", { type: "button", className: "remove", onClick: () => submit(removeOp(["items", i])) }, "remove")))),
     h("form", { onSubmit: add },
-      h("input", { type: "text", name: "text", placeholder: "Something to do", value: text, onChange: (event: FormEvent<HTMLInputElement>) => setText(event.currentTarget.value) }),
+      h("input", { type: "text", name: "text", placeholder: "Something to do", value: text, onChange: (event: ChangeEvent<HTMLInputElement>) => setText(event.currentTarget.value) }),
       h("button", { type: "submit" }, "add")));
 }
 

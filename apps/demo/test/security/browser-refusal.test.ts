@@ -3,7 +3,6 @@
 // reconnecting client used to retry a bad token forever (29 attempts in 1.5 s). With the
 // bindings' refuseInBand the refusal reaches the page as close code 4003, and the product's
 // ReconnectingTransport stops.
-import { existsSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -11,13 +10,12 @@ import { build } from "esbuild";
 import { Hub, MemoryBackend, Server } from "@open-ot/server";
 import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
-import { waitUntil } from "@open-ot/harness";
+import { chromiumAvailable, chromiumLaunchOptions, waitUntil } from "@open-ot/harness";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sourceAliases } from "../../build.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM) || process.env["CI"] === "true";
+const hasChromium = chromiumAvailable();
 
 /** The test page's script: refusal-probe.ts bundled for the browser. */
 async function bundleProbe(): Promise<string> {
@@ -66,10 +64,7 @@ describe.skipIf(!hasChromium)("a refused token in Chromium", () => {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     };
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await chromium.launch(chromiumLaunchOptions);
   }, 60_000);
 
   afterAll(async () => {

@@ -12,7 +12,7 @@ export interface FleetClient {
   readonly label: string;
   readonly kind: TransportKind;
   readonly client: OTClient<string, TextOp>;
-  readonly transport: ReconnectingTransport<unknown>;
+  readonly transport: ReconnectingTransport;
   /** Every token this client typed, each once. */
   readonly tokens: string[];
   /** How each lost document came back to this client. */

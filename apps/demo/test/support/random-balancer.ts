@@ -41,7 +41,7 @@ export async function startRandomBalancer(upstreams: readonly string[], random: 
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (response) => {
         res.writeHead(response.statusCode ?? 502, response.headers);
-        if (String(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+        if ((response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
           counts.streams[index]! += 1;
           open.add(res);
           res.once("close", () => open.delete(res));

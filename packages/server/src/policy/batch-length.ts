@@ -8,7 +8,7 @@
 export function batchLength(data: string | Uint8Array, stopAbove: number): number {
   const text = typeof data === "string";
   const length = data.length;
-  const at = (i: number): number => (text ? (data as string).charCodeAt(i) : (data as Uint8Array)[i]!);
+  const at = (i: number): number => (text ? data.charCodeAt(i) : data[i]!);
   let i = 0;
   while (i < length && isSpace(at(i))) i++;
   if (i >= length || at(i) !== 0x5b /* [ */) return 1;

@@ -79,6 +79,7 @@ function trustPredicate(trust: TrustProxy): (address: string, hop: number) => bo
   if (typeof trust === "function") {
     return (address, hop) => {
       try {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- a JavaScript caller's function may return anything
         return trust(address, hop) === true;
       } catch {
         return false;

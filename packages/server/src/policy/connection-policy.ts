@@ -288,6 +288,7 @@ export class ConnectionPolicy {
     if (allowed === undefined || allowed === "*") return true;
     if (typeof allowed === "function") {
       try {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- a JavaScript caller's function may return anything
         return allowed(origin, request) === true;
       } catch (error) {
         this.logger.error?.("allowedOrigins threw; refusing the origin", { error });

@@ -2,7 +2,6 @@
 // WebSocket: a write that would pass the bound ends the stream instead.
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import type { ServerMessage } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitUntil } from "@open-ot/testing";
 import { startSseServer, type TestServer } from "../helpers.js";
@@ -30,7 +29,7 @@ describe("slow consumer over SSE", () => {
     await waitUntil(() => hub.sessions.length === 1, "the session", 5_000);
     socket.pause(); // never reads again
     const t = "x".repeat(64 * 1024);
-    for (let i = 0; i < 512 && server.handler.sessionCount === 1; i++) hub.sessions[0]!.connection.send({ type: "pong", t } as ServerMessage);
+    for (let i = 0; i < 512 && server.handler.sessionCount === 1; i++) hub.sessions[0]!.connection.send({ type: "pong", t });
     expect(server.handler.sessionCount).toBe(0);
     expect(queuedAtDrop).toHaveLength(1);
     expect(queuedAtDrop[0]).toBeLessThanOrEqual(maxBufferedBytes);

@@ -16,9 +16,9 @@ export interface ConnectionLog {
 }
 
 /** Passes everything through, logging every inbound message of one connection. */
-export class RecordingTransport implements TransportAdapter<unknown> {
+export class RecordingTransport implements TransportAdapter {
   constructor(
-    private readonly inner: TransportAdapter<unknown>,
+    private readonly inner: TransportAdapter,
     private readonly log: ConnectionLog,
   ) {}
   connect(onReceive: (message: unknown) => void): Promise<void> {

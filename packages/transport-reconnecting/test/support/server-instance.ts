@@ -4,7 +4,9 @@
 // the same in-memory documents, as a restarted process over a database would be.
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { Hub, MemoryBackend, Server, type ConnectOptions, type HubConnection, type HubSession } from "@open-ot/server";
+import type { ServerMessage } from "@open-ot/core";
+import { Hub, MemoryBackend, Server } from "@open-ot/server";
+import { trackConnections, type TrackedConnection } from "@open-ot/testing";
 import { createSseHandler, type SseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer, type WebSocketBinding } from "@open-ot/transport-websocket/server";
 
@@ -29,13 +31,6 @@ export interface ServerInstance {
   kill(): Promise<void>;
 }
 
-export interface TrackedConnection {
-  readonly connection: HubConnection;
-  open: boolean;
-  /** The close the hub asked for (the superseding of a connection, say), if any. */
-  closedByHub?: { code: number; reason: string };
-}
-
 export interface InstanceOptions {
   /** Documents and their history; keep the same object across a restart. @default a new MemoryBackend */
   backend?: MemoryBackend;
@@ -57,46 +52,25 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
     createOnJoin: true,
     ...(options.maxDocumentsPerConnection === undefined ? {} : { maxDocumentsPerConnection: options.maxDocumentsPerConnection }),
   });
-  const tracked: TrackedConnection[] = [];
   // The bindings see the hub through this, so that tests can close connections with a code.
-  const trackingHub = {
-    connect(connection: HubConnection, connectOptions?: ConnectOptions): HubSession {
-      const entry: TrackedConnection = { connection, open: true };
-      tracked.push(entry);
-      const recording: HubConnection = {
-        send: (message) => {
-          if (!instance.dropAcks) connection.send(message);
-          else if (Array.isArray(message)) connection.send(message.filter((m) => m.type !== "ack"));
-          else if ((message as { type: string }).type !== "ack") connection.send(message);
-        },
-        close: (code, reason) => {
-          entry.open = false;
-          entry.closedByHub = { code, reason };
-          connection.close(code, reason);
-        },
-      };
-      const session = hub.connect(recording, connectOptions);
-      if (instance.closeOnConnect) {
-        const { code, reason } = instance.closeOnConnect;
-        // After the binding has finished plugging the connection in.
-        setImmediate(() => {
-          if (entry.open) {
-            entry.open = false;
-            connection.close(code, reason);
-          }
-        });
-      }
-      return {
-        id: session.id,
-        receive: (frame: unknown) => session.receive(frame),
-        close: () => {
-          entry.open = false;
-          session.close();
-        },
-        idle: () => session.idle(),
-      };
+  const { hub: trackingHub, connections: tracked } = trackConnections(hub, {
+    outgoing: (message) => {
+      if (!instance.dropAcks) return message;
+      if (Array.isArray(message)) return message.filter((m) => m.type !== "ack");
+      return (message as ServerMessage).type === "ack" ? undefined : message;
     },
-  };
+    onConnect: (entry) => {
+      if (instance.closeOnConnect === undefined) return;
+      const { code, reason } = instance.closeOnConnect;
+      // After the binding has finished plugging the connection in.
+      setImmediate(() => {
+        if (entry.open) {
+          entry.open = false;
+          entry.connection.close(code, reason);
+        }
+      });
+    },
+  });
 
   const sockets = new Set<Socket>();
   let sse: SseHandler | undefined;
@@ -110,7 +84,7 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
     socket.on("close", () => sockets.delete(socket));
   });
   const auth = options.verifyToken === undefined ? {} : { verifyToken: options.verifyToken };
-  sse = createSseHandler({ hub: trackingHub, keepAliveInterval: 5_000, rateLimit: false, ...auth });
+  sse = createSseHandler({ hub: trackingHub, keepAliveIntervalMs: 5_000, rateLimit: false, ...auth });
   const ws: WebSocketBinding = attachWebSocketServer({ hub: trackingHub, server: http, rateLimit: false, closeTimeoutMs: 1_000, ...auth });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -142,13 +116,13 @@ export async function startServerInstance(options: InstanceOptions = {}): Promis
       }
     },
     async stop() {
-      await Promise.all([ws.close(), sse!.close()]);
+      await Promise.all([ws.close(), sse.close()]);
       await hub.close();
       await closeHttp();
     },
     async kill() {
       for (const socket of sockets) socket.destroy();
-      await Promise.all([ws.close(), sse!.close()]);
+      await Promise.all([ws.close(), sse.close()]);
       await hub.close();
       await closeHttp();
     },

@@ -41,11 +41,15 @@ describe("batch amplification over WebSocket", () => {
     expect(after.slice(1).map((a) => a.t)).toEqual(Array.from({ length: 40 }, (_, i) => 120 + i));
   });
 
-  it("answers 5,000 bad messages sent at once with at most burst + maxRefused + 1 messages", async () => {
+  it("answers 5,000 bad messages sent at once with at most burst + refill + maxRefused + 1 messages", async () => {
     server = await startSecuredServer();
     const client = await openRawWsClient(server.url());
+    const started = performance.now();
     for (let i = 0; i < 5_000; i++) client.sendText("not json");
     expect(await client.closed).toBe(4029);
-    expect(client.answers.length).toBeLessThanOrEqual(200 + 10 + 1);
+    // The bucket refills at 100 tokens/s while the server works through the frames, so a slow
+    // machine earns a few more answers; an amplifying server would send thousands.
+    const refilled = Math.ceil(((performance.now() - started) / 1000) * 100);
+    expect(client.answers.length).toBeLessThanOrEqual(200 + refilled + 10 + 1);
   });
 });
