@@ -1,8 +1,9 @@
 // Builds the demo with esbuild, from the TypeScript sources of the demo and of every workspace
 // package: the server (src/main.ts -> dist/main.js, src/scale.ts -> dist/scale.js) and the
 // editor page (src/browser/editor-page.ts -> dist/public/editor.js, plus index.html and
-// editor.css). No package has to be built first, which is what keeps `pnpm demo` fast on a
-// fresh clone; type checking is `pnpm typecheck`'s job. The tests import `buildDemoServer` and
+// editor.css), and the to-do page (src/browser/todo-page.ts -> dist/public/todo.js, plus
+// todo.html). No package has to be built first, which is what keeps `pnpm demo` fast on a fresh
+// clone; type checking is `pnpm typecheck`'s job. The tests import `buildDemoServer` and
 // `buildEditorPage` to bundle into a folder of their own.
 import { copyFile, mkdir, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -27,12 +28,15 @@ export async function sourceAliases() {
   return aliases;
 }
 
-/** Bundle the editor page into `outdir` (default dist/public). */
+/** Bundle the editor page and the to-do page into `outdir` (default dist/public). */
 export async function buildEditorPage(outdir = join(appDir, "dist", "public")) {
   await mkdir(outdir, { recursive: true });
   await build({
-    entryPoints: [join(appDir, "src", "browser", "editor-page.ts")],
-    outfile: join(outdir, "editor.js"),
+    entryPoints: {
+      editor: join(appDir, "src", "browser", "editor-page.ts"),
+      todo: join(appDir, "src", "browser", "todo-page.ts"),
+    },
+    outdir,
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -45,7 +49,7 @@ export async function buildEditorPage(outdir = join(appDir, "dist", "public")) {
     external: ["ws", "eventsource"],
     logLevel: "warning",
   });
-  for (const file of ["index.html", "editor.css"]) {
+  for (const file of ["index.html", "editor.css", "todo.html"]) {
     await copyFile(join(appDir, "src", "public", file), join(outdir, file));
   }
   return outdir;

@@ -2,10 +2,12 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { RedisAdapter } from "@open-ot/adapter-redis";
-import { isValidDocId } from "@open-ot/core";
+import { isValidDocId, TextType, type OTType } from "@open-ot/core";
+import { JsonType } from "@open-ot/json";
 import { createPrometheusMetrics } from "@open-ot/metrics";
 import {
   createConnectionPolicy,
+  DocumentExistsError,
   DocumentNotFoundError,
   Hub,
   MemoryBackend,
@@ -46,13 +48,19 @@ export interface DemoServerOptions {
   readonly logger?: Logger;
 }
 
+/** The document types the demo serves: text (every document created on join) and JSON (the to-do list). */
+const TYPES: readonly OTType<unknown, unknown>[] = [TextType, JsonType];
+
+/** The to-do page's JSON document, created at start (joins create text documents). */
+export const TODO_DOC = "todo";
+
 /** How long a Redis backend may take to answer at start before the demo gives up. */
 const REDIS_START_TIMEOUT_MS = 5_000;
 
 /**
  * Start the demo on one port (node:http): the WebSocket endpoints `/ws` and `/`, the SSE
  * endpoints `/events` and `/messages` (any instance takes any session's POSTs), the editor page
- * at `/`, `GET /healthz`, `GET /metrics` (Prometheus) and `GET /stats?doc=ID`. Documents are text and created on their first join. With
+ * at `/` (and a shared to-do list at `/todo.html`, the JSON document {@link TODO_DOC}), `GET /healthz`, `GET /metrics` (Prometheus) and `GET /stats?doc=ID`. Documents are text and created on their first join. With
  * `config.redisUrl` the documents live in Redis (backend and pub/sub), so several instances
  * can serve the same documents; otherwise in memory.
  *
@@ -67,7 +75,17 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   const storage = config.redisUrl === undefined ? memoryStorage(config) : await redisStorage(config.redisUrl, config, logger);
   // Prometheus metrics of this instance at /metrics, with the process's own (CPU, memory, event loop).
   const metrics = createPrometheusMetrics({ defaultMetrics: true });
-  const server = new Server(storage.backend, { logger, metrics, backendTimeoutMs: config.storageTimeoutMs });
+  const server = new Server(storage.backend, { logger, metrics, backendTimeoutMs: config.storageTimeoutMs, types: [...TYPES] });
+  try {
+    await server.createDocument(TODO_DOC, JsonType.name, { items: [] });
+  } catch (error) {
+    // Another instance on the same Redis may have created it first.
+    if (!(error instanceof DocumentExistsError)) {
+      server.guard.close();
+      await storage.close();
+      throw error;
+    }
+  }
   const hub = new Hub({
     server,
     pubsub: storage.pubsub,
@@ -196,7 +214,7 @@ interface Storage {
 }
 
 function memoryStorage(config: DemoConfig): Storage {
-  const backend = new MemoryBackend({ historyLimit: config.historyLimit });
+  const backend = new MemoryBackend({ historyLimit: config.historyLimit, types: [...TYPES] });
   return {
     kind: "memory",
     backend,
@@ -209,7 +227,7 @@ function memoryStorage(config: DemoConfig): Storage {
 }
 
 async function redisStorage(url: string, config: DemoConfig, logger: Logger): Promise<Storage> {
-  const adapter = new RedisAdapter(url, { historyLimit: config.historyLimit, logger });
+  const adapter = new RedisAdapter(url, { historyLimit: config.historyLimit, logger, types: TYPES });
   // Ask once at start, so that a wrong REDIS_URL fails here with a clear message rather than
   // at the first join.
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -9,6 +9,9 @@ const FILES: Readonly<Record<string, string>> = {
   "/editor.js": "text/javascript; charset=utf-8",
   "/editor.js.map": "application/json; charset=utf-8",
   "/editor.css": "text/css; charset=utf-8",
+  "/todo.html": "text/html; charset=utf-8",
+  "/todo.js": "text/javascript; charset=utf-8",
+  "/todo.js.map": "application/json; charset=utf-8",
 };
 
 /** Replaced in index.html by the server's default document, so `--doc` reaches the page. */
@@ -38,8 +41,8 @@ export async function loadStaticSite(publicDir: string, defaultDoc: string): Pro
       if (path === "/index.html") body = Buffer.from(body.toString("utf8").replaceAll(DEFAULT_DOC_PLACEHOLDER, escapeHtml(defaultDoc)));
       bodies.set(path, body);
     } catch (error) {
-      // The source map is optional; the page itself is not.
-      if (path !== "/editor.js.map") {
+      // The source maps are optional, and so is the to-do page (a build of the editor alone); the editor page is not.
+      if (!path.endsWith(".map") && !path.startsWith("/todo.")) {
         const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
         if (!missing) throw error;
       }

@@ -4,6 +4,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
 import { DemoProcess } from "./support/demo-process.js";
+import { twoPeopleEditTheTodoList } from "./support/todo-pages.js";
 
 // Skipped where Chromium is missing, except in CI, where that fails the run.
 const hasChromium = chromiumAvailable();
@@ -150,6 +151,10 @@ describe.skipIf(!hasChromium)(
         await waitFor(`the other's caret at ${expected}`, async () => (await page.$$eval("#people-list .where", (spans) => spans.map((s) => s.textContent))).includes(expected), 10_000);
       }
       await alice.screenshot({ path: SCREENSHOT });
+    }, 60_000);
+
+    it("two people on two instances edit the to-do page's JSON list at once and end with Redis's list", async () => {
+      await twoPeopleEditTheTodoList(browser, one.url, two.url, redis.url);
     }, 60_000);
   },
 );

@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OTClient } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
+import { JsonType, type JsonDoc, type JsonOp } from "@open-ot/json";
 import { HttpSseTransport } from "@open-ot/transport-http-sse";
 import { waitUntil } from "@open-ot/harness";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
 import { DEMO_DEFAULTS, type DemoConfig } from "../src/demo-config.js";
-import { startDemoServer, type DemoServer } from "../src/demo-server.js";
+import { startDemoServer, TODO_DOC, type DemoServer } from "../src/demo-server.js";
 
 let publicDir: string;
 let emptyDir: string;
@@ -195,5 +196,17 @@ describe("startDemoServer", () => {
     await expect(start({ redisUrl: `redis://:secret@127.0.0.1:${port}` })).rejects.toThrow(
       new RegExp(`Cannot use Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}.*REDIS_URL`),
     );
+  });
+
+  it("serves the to-do page's document as JSON, next to text documents created on join", async () => {
+    const server = await start();
+    const todo = new OTClient<JsonDoc, JsonOp>({ type: JsonType, transport: new WebSocketTransport(`${server.url}/ws`), docId: TODO_DOC });
+    const text = new OTClient<string, TextOp>({ type: TextType, transport: new WebSocketTransport(`${server.url}/ws`), docId: "notes" });
+    try {
+      await Promise.all([todo.connect(), text.connect()]);
+      expect([todo.snapshot, text.snapshot]).toEqual([{ items: [] }, ""]);
+    } finally {
+      await Promise.all([todo.disconnect(), text.disconnect()]);
+    }
   });
 });
