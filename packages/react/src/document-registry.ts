@@ -20,6 +20,14 @@ export interface SyncStatus {
 }
 
 /**
+ * The registry keeps the handles of every document type in one map; each is read back by
+ * `acquire` with the type it was opened with.
+ */
+function erase<Snapshot, Op>(handle: DocumentHandle<Snapshot, Op>): DocumentHandle<unknown, unknown> {
+  return handle as unknown as DocumentHandle<unknown, unknown>;
+}
+
+/**
  * One open document shared by every component that uses it: the connection's client, the
  * components' listeners, and how many components hold it.
  */
@@ -147,7 +155,7 @@ export class DocumentRegistry {
         opened.error = error;
         opened.notify();
       });
-      this.#handles.set(docId, handle);
+      this.#handles.set(docId, erase(handle));
       this.#changed();
     }
     handle.refs++;
@@ -155,7 +163,8 @@ export class DocumentRegistry {
   }
 
   /** Let go of a handle from {@link acquire}; the last one out closes the document. */
-  release(handle: DocumentHandle<unknown, unknown>): void {
+  release<Snapshot, Op>(acquired: DocumentHandle<Snapshot, Op>): void {
+    const handle = erase(acquired);
     handle.refs--;
     if (handle.refs > 0) return;
     queueMicrotask(() => {

@@ -199,7 +199,8 @@ export class Server {
    */
   async restoreDocument(docId: string, request: RestoreRequest): Promise<{ status: "restored"; epoch: string } | { status: "refused" }> {
     if (!isValidDocId(docId)) throw badDocId(docId);
-    if (this.store.restoreDocument === undefined) throw new OTError("bad_message", "this server's backend cannot restore documents", { docId });
+    const restore = this.store.restoreDocument?.bind(this.store);
+    if (restore === undefined) throw new OTError("bad_message", "this server's backend cannot restore documents", { docId });
     const type = this.requireType(docId, request.type);
     let snapshot: unknown;
     try {
@@ -212,7 +213,7 @@ export class Server {
       throw new OTError("too_large", `the restore copy of document "${docId}" is ${size} long, past the maximum of ${this.maxDocumentSize} (the server's maxDocumentSize)`, { docId });
     }
     return await this.pipeline.exclusive(docId, async () => {
-      const result = await this.store.restoreDocument(docId, { ...request, snapshot });
+      const result = await restore(docId, { ...request, snapshot });
       // Whatever the answer, the cached document may be of an older life now.
       this.cache.forget(docId);
       return result;
