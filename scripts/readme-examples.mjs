@@ -80,10 +80,14 @@ export function checkMarkdown(root = repoRoot) {
         const path = resolve(dirname(file), block.example);
         if (!existsSync(path)) problems.push(`${where(block)}: ${block.example} does not exist`);
         else if (readFileSync(path, "utf8").trimEnd() !== block.body.trimEnd()) {
-          problems.push(`${where(block)}: the block differs from ${block.example} (node scripts/readme-examples.mjs --write copies the file in)`);
+          problems.push(
+            `${where(block)}: the block differs from ${block.example} (node scripts/readme-examples.mjs --write copies the file in)`,
+          );
         }
       } else if (block.code && block.notRun === undefined) {
-        problems.push(`${where(block)}: a ${block.lang} block that is neither an example file (<!-- example: examples/NAME -->) nor marked <!-- not-run: REASON -->`);
+        problems.push(
+          `${where(block)}: a ${block.lang} block that is neither an example file (<!-- example: examples/NAME -->) nor marked <!-- not-run: REASON -->`,
+        );
       }
     }
   }
@@ -122,7 +126,11 @@ export function exampleFiles(root = repoRoot) {
   }
   return dirs
     .filter((dir) => existsSync(dir))
-    .flatMap((dir) => readdirSync(dir).filter((name) => /\.(ts|mjs|js)$/.test(name)).map((name) => join(dir, name)))
+    .flatMap((dir) =>
+      readdirSync(dir)
+        .filter((name) => /\.(ts|mjs|js)$/.test(name))
+        .map((name) => join(dir, name)),
+    )
     .sort();
 }
 

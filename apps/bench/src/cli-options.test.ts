@@ -42,7 +42,9 @@ describe("parseCliOptions", () => {
   it("refuses unknown scenarios, systems and bad numbers with a message naming them", () => {
     expect(() => parseCliOptions(["hott"])).toThrow(/unknown scenario hott/);
     expect(() => parseCliOptions(["--systems", "yjs"])).toThrow(/unknown system yjs/);
-    expect(() => parseCliOptions(["--large-systems", "relay-redis"])).toThrow(/unknown system relay-redis; choose from openot, openot-redis/);
+    expect(() => parseCliOptions(["--large-systems", "relay-redis"])).toThrow(
+      /unknown system relay-redis; choose from openot, openot-redis/,
+    );
     expect(() => parseCliOptions(["--clients", "10,x"])).toThrow(/--clients/);
     expect(() => parseCliOptions(["--seconds", "0"])).toThrow(/--seconds/);
   });

@@ -180,7 +180,8 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   const command = values.help === true ? "help" : first === "profile" ? "profile" : "run";
   const named = command === "run" ? positionals : [];
   const unknown = named.filter((p) => !ALL_SCENARIOS.includes(p as ScenarioName));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(", ")}; choose from ${ALL_SCENARIOS.join(", ")} (or none for the standard set)`);
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario ${unknown.join(", ")}; choose from ${ALL_SCENARIOS.join(", ")} (or none for the standard set)`);
   const warmup = values.warmup === undefined ? 1 : Number(values.warmup);
   if (!Number.isFinite(warmup) || warmup < 0) throw new Error(`--warmup takes a number of seconds ≥ 0, got "${values.warmup}"`);
   return {

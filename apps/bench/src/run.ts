@@ -46,14 +46,26 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
   // Every OpenOT server process of the run reads it (see servers/openot-server.ts).
   if (options.frameHoldMs !== undefined) process.env[FRAME_HOLD_ENV] = String(options.frameHoldMs);
   if (options.serverNodeFlags !== undefined) process.env[SERVER_NODE_FLAGS_ENV] = options.serverNodeFlags;
-  const common = { seconds: options.seconds, warmupSeconds: options.warmupSeconds, ...(profileRoot === undefined ? {} : { profileDir: profileRoot }) };
+  const common = {
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    ...(profileRoot === undefined ? {} : { profileDir: profileRoot }),
+  };
 
   for (const scenario of options.scenarios) {
     print(`\n> ${scenario}`);
     switch (scenario) {
       case "hot": {
         const result = await runHotDocument(
-          { ...common, clients: options.clients ?? [1, 10, 50, 200], systems: options.systems, docSize: options.docSize, drivers: options.drivers, batch: options.batch, loadClients: options.loadClients },
+          {
+            ...common,
+            clients: options.clients ?? [1, 10, 50, 200],
+            systems: options.systems,
+            docSize: options.docSize,
+            drivers: options.drivers,
+            batch: options.batch,
+            loadClients: options.loadClients,
+          },
           print,
         );
         report.scenarios.hot = result;
@@ -65,7 +77,16 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
       case "many-docs": {
         for (const loadClient of options.loadClients) {
           const result = await runManyDocuments(
-            { ...common, clients: options.clients?.[0] ?? 1000, docs: options.docs, instances: options.instances, docSize: options.docSize, drivers: options.drivers, batch: options.batch, loadClient },
+            {
+              ...common,
+              clients: options.clients?.[0] ?? 1000,
+              docs: options.docs,
+              instances: options.instances,
+              docSize: options.docSize,
+              drivers: options.drivers,
+              batch: options.batch,
+              loadClient,
+            },
             print,
           );
           // The first (the raw client's, by default) keeps the report's place; the product's clients go beside it.
@@ -78,12 +99,24 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
         if (options.systems.includes("openot-cluster") && report.scenarios.manyDocs !== undefined) {
           const result = report.scenarios.manyDocs;
           const onCluster = await runManyDocuments(
-            { ...common, clients: options.clients?.[0] ?? 1000, docs: options.docs, instances: options.instances, docSize: options.docSize, drivers: options.drivers, batch: options.batch, system: "openot-cluster" },
+            {
+              ...common,
+              clients: options.clients?.[0] ?? 1000,
+              docs: options.docs,
+              instances: options.instances,
+              docSize: options.docSize,
+              drivers: options.drivers,
+              batch: options.batch,
+              system: "openot-cluster",
+            },
             print,
           );
           report.scenarios.manyDocsCluster = onCluster;
           report.targets.push(...manyDocumentsTargets(onCluster));
-          tables.push(formatManyDocuments(onCluster), `many documents, cluster / one Redis: ${ratio(onCluster.opsPerSec, result.opsPerSec)} ops/s`);
+          tables.push(
+            formatManyDocuments(onCluster),
+            `many documents, cluster / one Redis: ${ratio(onCluster.opsPerSec, result.opsPerSec)} ops/s`,
+          );
         }
         break;
       }
@@ -104,7 +137,10 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
         break;
       }
       case "large-doc": {
-        const result = await runLargeDocument({ ...common, sizes: options.sizes, systems: options.largeSystems, opsPerSecond: options.largeRate }, print);
+        const result = await runLargeDocument(
+          { ...common, sizes: options.sizes, systems: options.largeSystems, opsPerSecond: options.largeRate },
+          print,
+        );
         report.scenarios.largeDoc = result;
         report.targets.push(...largeDocumentTargets(result));
         Object.assign(report.metrics, largeDocumentMetrics(result));
@@ -128,7 +164,12 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
   for (const table of tables) print(`${table}\n`);
   if (report.targets.length > 0) {
     print("Targets (ratios taken within this run)");
-    print(formatTable(["target", "wanted", "measured", "met"], report.targets.map((t) => [t.name, t.target, t.measured, metLabel(t.met)])));
+    print(
+      formatTable(
+        ["target", "wanted", "measured", "met"],
+        report.targets.map((t) => [t.name, t.target, t.measured, metLabel(t.met)]),
+      ),
+    );
   }
   print(
     `\n${report.durationSeconds.toFixed(0)} s; load average ${report.machine.loadAverageStart.toFixed(2)} at the start, ` +
@@ -145,7 +186,9 @@ function printProfiles(dir: string): void {
     const text = formatProfileSummary(path, summariseProfile(path), 15);
     writeFileSync(`${path}.txt`, `${text}\n`);
   }
-  print(`\nCPU profiles of the server and driver processes: ${dir} (summaries of the OpenOT ones in *.cpuprofile.txt; open the profiles in Chrome DevTools)`);
+  print(
+    `\nCPU profiles of the server and driver processes: ${dir} (summaries of the OpenOT ones in *.cpuprofile.txt; open the profiles in Chrome DevTools)`,
+  );
 }
 
 async function main(): Promise<void> {

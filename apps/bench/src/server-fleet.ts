@@ -37,7 +37,12 @@ export class ServerFleet {
   readonly #options: FleetOptions;
   #restarts = 0;
 
-  private constructor(options: FleetOptions, servers: ChildHandle<ServerReady>[], redis: RedisServer | undefined, cluster: RedisCluster | undefined) {
+  private constructor(
+    options: FleetOptions,
+    servers: ChildHandle<ServerReady>[],
+    redis: RedisServer | undefined,
+    cluster: RedisCluster | undefined,
+  ) {
     this.system = options.system;
     this.servers = servers;
     this.redis = redis;
@@ -50,7 +55,9 @@ export class ServerFleet {
     const redisShared = sharesRedis(options.system);
     const instances = options.instances ?? (redisShared ? 2 : 1);
     if (instances > 1 && !redisShared) {
-      throw new Error(`${options.system} runs as one instance; only openot-redis, openot-cluster, relay-redis and relay-redis-batch have several (got instances=${instances})`);
+      throw new Error(
+        `${options.system} runs as one instance; only openot-redis, openot-cluster, relay-redis and relay-redis-batch have several (got instances=${instances})`,
+      );
     }
     const onCluster = options.system === "openot-cluster";
     const redis = redisShared && !onCluster ? await startRedisServer() : undefined;
@@ -72,7 +79,12 @@ export class ServerFleet {
       case "openot-redis":
         return { kind: "openot", backend: "redis", redisUrl: this.redis?.url ?? "", ...(port === undefined ? {} : { port }) };
       case "openot-cluster":
-        return { kind: "openot", backend: "redis-cluster", redisSeeds: [...(this.cluster?.seeds ?? [])], ...(port === undefined ? {} : { port }) };
+        return {
+          kind: "openot",
+          backend: "redis-cluster",
+          redisSeeds: [...(this.cluster?.seeds ?? [])],
+          ...(port === undefined ? {} : { port }),
+        };
       case "sharedb":
         return { kind: "sharedb" };
       case "relay":

@@ -28,10 +28,26 @@ describe("bench smoke", () => {
     expect(existsSync(runJs), "build the bench first (pnpm --filter @open-ot/bench build)").toBe(true);
     const out = join(dir, "smoke.json");
     const { code, stdout, stderr } = await runBench([
-      "--clients", "2", "--docs", "2", "--seconds", "0.5", "--warmup", "0.2",
-      "--ws", "20", "--sse", "10", "--idle-seconds", "0.3",
-      "--sizes", "1000,20000", "--large-systems", "openot",
-      "--out", out,
+      "--clients",
+      "2",
+      "--docs",
+      "2",
+      "--seconds",
+      "0.5",
+      "--warmup",
+      "0.2",
+      "--ws",
+      "20",
+      "--sse",
+      "10",
+      "--idle-seconds",
+      "0.3",
+      "--sizes",
+      "1000,20000",
+      "--large-systems",
+      "openot",
+      "--out",
+      out,
     ]);
     expect(code, stderr).toBe(0);
     expect(stdout).toContain("Targets");
@@ -55,7 +71,10 @@ describe("bench smoke", () => {
     expect(report.scenarios.manyDocs?.opsPerSec).toBeGreaterThan(0);
 
     const idle = report.scenarios.idle;
-    expect(idle?.costs.map((c) => [c.kind, c.opened])).toEqual([["ws", 20], ["sse", 10]]);
+    expect(idle?.costs.map((c) => [c.kind, c.opened])).toEqual([
+      ["ws", 20],
+      ["sse", 10],
+    ]);
     expect(idle?.serverConnections).toBe(30);
     for (const c of idle?.costs ?? []) expect(Number.isFinite(c.rssPerConnection)).toBe(true);
 

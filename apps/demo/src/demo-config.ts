@@ -77,7 +77,11 @@ const SETTINGS = {
   rateLimit: { flag: "rate-limit", env: "RATE_LIMIT", help: "messages per second per connection (0: no limit)" },
   rateBurst: { flag: "rate-burst", env: "RATE_BURST", help: "messages a connection may send at once above the rate" },
   historyLimit: { flag: "history", env: "HISTORY_LIMIT", help: "ops kept per document for resuming clients" },
-  storageTimeoutMs: { flag: "storage-timeout", env: "STORAGE_TIMEOUT_MS", help: "ms a storage call may take before clients are told to retry" },
+  storageTimeoutMs: {
+    flag: "storage-timeout",
+    env: "STORAGE_TIMEOUT_MS",
+    help: "ms a storage call may take before clients are told to retry",
+  },
   maxDocuments: { flag: "max-documents", env: "MAX_DOCUMENTS", help: "documents this instance creates on join, at most" },
   publicDir: { flag: "public-dir", env: "PUBLIC_DIR", help: "folder with the editor page (default: the build's dist/public)" },
 } as const satisfies Record<Exclude<keyof DemoConfig, "verbose">, Setting>;
@@ -145,7 +149,9 @@ export function parseDemoConfig(argv: readonly string[], env: Readonly<Record<st
 
   const redis = raw(SETTINGS.redisUrl);
   if (redis !== undefined && !/^rediss?:\/\//.test(redis.text)) {
-    throw new DemoConfigError(`${redis.from}=${JSON.stringify(redis.text)}: give a redis:// or rediss:// URL, such as redis://127.0.0.1:6379.`);
+    throw new DemoConfigError(
+      `${redis.from}=${JSON.stringify(redis.text)}: give a redis:// or rediss:// URL, such as redis://127.0.0.1:6379.`,
+    );
   }
   const doc = raw(SETTINGS.defaultDoc);
   if (doc !== undefined && !isValidDocId(doc.text)) {

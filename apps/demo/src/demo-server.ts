@@ -70,7 +70,8 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   const logger = options.logger ?? silentLogger;
   const publicDir = config.publicDir ?? fileURLToPath(new URL("../dist/public/", import.meta.url));
   const site = await loadStaticSite(publicDir, config.defaultDoc);
-  if (!site.built) logger.warn?.(`The editor page is missing from ${publicDir}: build the demo (pnpm demo builds it). The endpoints work without it.`);
+  if (!site.built)
+    logger.warn?.(`The editor page is missing from ${publicDir}: build the demo (pnpm demo builds it). The endpoints work without it.`);
 
   const storage = config.redisUrl === undefined ? memoryStorage(config) : await redisStorage(config.redisUrl, config, logger);
   // Prometheus metrics of this instance at /metrics, with the process's own (CPU, memory, event loop).
@@ -151,7 +152,11 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
     if (url.pathname === "/stats") {
       const docId = url.query.get("doc") ?? config.defaultDoc;
       if (!isValidDocId(docId)) {
-        sendJson(res, 400, { type: "error", code: "bad_message", message: "?doc= must be a document id: 1 to 256 characters from A-Z a-z 0-9 . _ ~ : -" });
+        sendJson(res, 400, {
+          type: "error",
+          code: "bad_message",
+          message: "?doc= must be a document id: 1 to 256 characters from A-Z a-z 0-9 . _ ~ : -",
+        });
         return;
       }
       // Read by pages of other instances (?servers=...), hence CORS; it holds no secret.
@@ -162,7 +167,11 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
     if (metrics.handler(req, res)) return;
     if (sse(req, res)) return;
     if (site.handle(req, res)) return;
-    sendJson(res, 404, { type: "error", code: "not_found", message: `Nothing at ${url.pathname.slice(0, 100)}: the page is at /, WebSockets at /ws, SSE at /events and /messages, metrics at /metrics.` });
+    sendJson(res, 404, {
+      type: "error",
+      code: "not_found",
+      message: `Nothing at ${url.pathname.slice(0, 100)}: the page is at /, WebSockets at /ws, SSE at /events and /messages, metrics at /metrics.`,
+    });
   });
 
   try {
@@ -173,11 +182,15 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
     await hub.close();
     await storage.close();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new Error(`Port ${config.port} is in use on ${config.host}: stop what uses it, or pass --port (or PORT) with another.`, { cause: error });
+    if (code === "EADDRINUSE")
+      throw new Error(`Port ${config.port} is in use on ${config.host}: stop what uses it, or pass --port (or PORT) with another.`, {
+        cause: error,
+      });
     throw error;
   }
   const port = (http.address() as AddressInfo).port;
-  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  const shownHost =
+    config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
 
   // Lifecycle: serving -> closing (the promise every close() call shares).
   let closing: Promise<void> | undefined;
@@ -242,7 +255,10 @@ async function redisStorage(url: string, config: DemoConfig, logger: Logger): Pr
     ]);
   } catch (error) {
     await adapter.close();
-    throw new Error(`Cannot use Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}. Start redis-server there, or fix REDIS_URL (or --redis).`, { cause: error });
+    throw new Error(
+      `Cannot use Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}. Start redis-server there, or fix REDIS_URL (or --redis).`,
+      { cause: error },
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -273,6 +289,10 @@ async function listen(http: HttpServer, port: number, host: string): Promise<voi
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", "Content-Length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Content-Length": Buffer.byteLength(text),
+  });
   res.end(text);
 }

@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   const { config } = command;
   const logger = createConsoleLogger(config.verbose);
   const demo = await startDemoServer(config, { logger });
-  const storage = demo.backend === "redis" ? "Redis (documents shared with every instance using it)" : "memory (documents are lost on exit)";
+  const storage =
+    demo.backend === "redis" ? "Redis (documents shared with every instance using it)" : "memory (documents are lost on exit)";
   console.log(`OpenOT demo listening on ${demo.url}  (pid ${process.pid}, documents in ${storage})`);
   console.log(`Open ${demo.url}/ in two windows and type; ?doc=NAME for another document, ?transport=sse for Server-Sent Events.`);
 

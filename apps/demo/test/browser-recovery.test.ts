@@ -70,7 +70,9 @@ async function neverFalselyConnected(pages: Page[], during: () => Promise<void>,
         if (now.pill === "connected" && now.sync !== "saved") {
           const start = since.get(page) ?? Date.now();
           since.set(page, start);
-          expect(Date.now() - start, `a page said "connected" with "${now.sync}" for too long (banner: ${now.banner})`).toBeLessThan(graceMs);
+          expect(Date.now() - start, `a page said "connected" with "${now.sync}" for too long (banner: ${now.banner})`).toBeLessThan(
+            graceMs,
+          );
         } else {
           since.delete(page);
         }
@@ -88,113 +90,141 @@ async function neverFalselyConnected(pages: Page[], during: () => Promise<void>,
   return samples;
 }
 
-describe.skipIf(!hasChromium)(hasChromium ? "the editor page through faults, in Chromium" : `the editor page through faults (skipped: ${CHROMIUM_PATH} not found)`, () => {
-  let bundle: DemoBundle;
-  let browser: Browser;
+describe.skipIf(!hasChromium)(
+  hasChromium ? "the editor page through faults, in Chromium" : `the editor page through faults (skipped: ${CHROMIUM_PATH} not found)`,
+  () => {
+    let bundle: DemoBundle;
+    let browser: Browser;
 
-  beforeAll(async () => {
-    [bundle, browser] = await Promise.all([
-      bundleDemo(),
-      chromium.launch(chromiumLaunchOptions),
-    ]);
-  }, 60_000);
+    beforeAll(async () => {
+      [bundle, browser] = await Promise.all([bundleDemo(), chromium.launch(chromiumLaunchOptions)]);
+    }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await bundle?.cleanup();
-  });
+    afterAll(async () => {
+      await browser?.close();
+      await bundle?.cleanup();
+    });
 
-  it("the in-memory server restarts: the pages say the connection is lost and edits are kept, then that the document was restored from a copy", async () => {
-    const server = new DemoProcess({ bundle, args: ARGS });
-    await server.start();
-    try {
-      const url = `${server.url}/?doc=restart-doc`;
-      const alice = await open(browser, url);
-      const bob = await open(browser, `${url}&transport=sse`);
-      await typeAtEnd(alice, "alice ");
-      await waitFor("Bob to see Alice's text", async () => (await bob.inputValue("#editor")) === "alice ");
-      await typeAtEnd(bob, "bob ");
-      await waitFor("both pages saved", async () => (await says(alice)).sync === "saved" && (await says(bob)).sync === "saved" && (await alice.inputValue("#editor")) === "alice bob ");
+    it("the in-memory server restarts: the pages say the connection is lost and edits are kept, then that the document was restored from a copy", async () => {
+      const server = new DemoProcess({ bundle, args: ARGS });
+      await server.start();
+      try {
+        const url = `${server.url}/?doc=restart-doc`;
+        const alice = await open(browser, url);
+        const bob = await open(browser, `${url}&transport=sse`);
+        await typeAtEnd(alice, "alice ");
+        await waitFor("Bob to see Alice's text", async () => (await bob.inputValue("#editor")) === "alice ");
+        await typeAtEnd(bob, "bob ");
+        await waitFor(
+          "both pages saved",
+          async () =>
+            (await says(alice)).sync === "saved" &&
+            (await says(bob)).sync === "saved" &&
+            (await alice.inputValue("#editor")) === "alice bob ",
+        );
 
-      await neverFalselyConnected([alice, bob], async () => {
-        expect(await server.stop()).toBe(0);
-        for (const page of [alice, bob]) {
-          await waitFor("the page to say the connection was lost", async () => /connection to the server was lost\. Your edits are kept in this tab/.test((await says(page)).banner));
-          expect((await says(page)).button).toBe("Retry now");
-        }
-        await typeAt(alice, "start", "typed-while-down-A ");
-        await typeAtEnd(bob, "typed-while-down-B ");
-        for (const page of [alice, bob]) expect(await says(page)).toMatchObject({ sync: "not saved yet" });
-        await server.start();
-        // The server came back empty: one page's copy restores the document, the other rebases onto it.
-        await waitFor("both pages to say connected and saved again", async () => {
-          const [a, b] = [await says(alice), await says(bob)];
-          return a.pill === "connected" && b.pill === "connected" && a.sync === "saved" && b.sync === "saved";
-        }, 30_000);
-      });
-      const banners = [(await says(alice)).banner, (await says(bob)).banner];
-      expect(banners.filter((b) => b === "The server had lost this document; it was restored from your copy.")).toHaveLength(1);
-      expect(banners.filter((b) => /restored from another person's copy, and your unsent edits were added to it/.test(b))).toHaveLength(1);
-      const text = await alice.inputValue("#editor");
-      expect(await bob.inputValue("#editor")).toBe(text);
-      for (const word of ["alice ", "bob ", "typed-while-down-A ", "typed-while-down-B "]) expect(text.split(word).length - 1, `${word} once in ${JSON.stringify(text)}`).toBe(1);
-      // The notice goes away when the person says OK.
-      await alice.click("#banner-button");
-      expect((await says(alice)).banner).toBe("");
-    } finally {
-      await server.stop();
-    }
-  }, 90_000);
-
-  it("Redis is killed under two instances: the pages say the server cannot save, offer to retry, and save everything once Redis is back", async () => {
-    const redis: RedisServer = await startRedisServer({ args: ["--appendonly", "yes", "--appendfsync", "always"] });
-    const one = new DemoProcess({ bundle, redisUrl: redis.url, args: ARGS });
-    const two = new DemoProcess({ bundle, redisUrl: redis.url, args: ARGS });
-    await Promise.all([one.start(), two.start()]);
-    const store = new RedisAdapter(redis.url);
-    try {
-      const alice = await open(browser, `${one.url}/?doc=redis-doc`);
-      const bob = await open(browser, `${two.url}/?doc=redis-doc&transport=sse`);
-      await typeAtEnd(alice, "before ");
-      await waitFor("Bob to see it", async () => (await bob.inputValue("#editor")) === "before ");
-
-      const samples = await neverFalselyConnected([alice, bob], async () => {
-        await redis.kill("SIGKILL");
-        await typeAt(alice, "start", "during-A ");
-        await waitFor("Alice's page to say the server cannot save", async () => {
-          const now = await says(alice);
-          return now.pill === "not saving" && /The server cannot save right now: its storage is unreachable\. Your edits are kept in this tab/.test(now.banner) && now.button === "Retry now";
-        });
-        // Bob has not typed: /healthz tells his page that the server cannot save either.
-        await waitFor("Bob's page to say the server cannot save", async () => (await says(bob)).pill === "server cannot save");
-        await typeAtEnd(bob, "during-B ");
-        await waitFor("Bob's page to wait for the storage", async () => /storage is unreachable/.test((await says(bob)).banner));
-        // Retrying now while Redis is still down: refused again, still waiting, edits still here.
-        await alice.click("#banner-button");
-        await waitFor("Alice's page to wait again", async () => (await says(alice)).button === "Retry now");
-        expect(await alice.inputValue("#editor")).toContain("during-A ");
-        await redis.start();
-        for (const page of [alice, bob]) {
-          // The person may retry at once instead of waiting for the next try.
-          if ((await says(page)).button === "Retry now") await page.click("#banner-button").catch(() => undefined);
-        }
-        await waitFor("both pages saved, connected, with Redis's text", async () => {
-          const stored = (await store.getRecord("redis-doc").catch(() => ({ data: "" }))).data as string;
-          const [a, b] = [await says(alice), await says(bob)];
-          return (
-            a.pill === "connected" && b.pill === "connected" && a.sync === "saved" && b.sync === "saved" &&
-            (await alice.inputValue("#editor")) === stored && (await bob.inputValue("#editor")) === stored
+        await neverFalselyConnected([alice, bob], async () => {
+          expect(await server.stop()).toBe(0);
+          for (const page of [alice, bob]) {
+            await waitFor("the page to say the connection was lost", async () =>
+              /connection to the server was lost\. Your edits are kept in this tab/.test((await says(page)).banner),
+            );
+            expect((await says(page)).button).toBe("Retry now");
+          }
+          await typeAt(alice, "start", "typed-while-down-A ");
+          await typeAtEnd(bob, "typed-while-down-B ");
+          for (const page of [alice, bob]) expect(await says(page)).toMatchObject({ sync: "not saved yet" });
+          await server.start();
+          // The server came back empty: one page's copy restores the document, the other rebases onto it.
+          await waitFor(
+            "both pages to say connected and saved again",
+            async () => {
+              const [a, b] = [await says(alice), await says(bob)];
+              return a.pill === "connected" && b.pill === "connected" && a.sync === "saved" && b.sync === "saved";
+            },
+            30_000,
           );
-        }, 30_000);
-      });
-      expect(samples).toBeGreaterThan(10);
-      const text = (await store.getRecord("redis-doc")).data as string;
-      for (const word of ["before ", "during-A ", "during-B "]) expect(text.split(word).length - 1, `${word} once in ${JSON.stringify(text)}`).toBe(1);
-      for (const page of [alice, bob]) expect((await says(page)).banner).toBe("");
-    } finally {
-      await store.close();
-      await Promise.allSettled([one.stop(), two.stop()]);
-      await redis.stop();
-    }
-  }, 90_000);
-});
+        });
+        const banners = [(await says(alice)).banner, (await says(bob)).banner];
+        expect(banners.filter((b) => b === "The server had lost this document; it was restored from your copy.")).toHaveLength(1);
+        expect(banners.filter((b) => /restored from another person's copy, and your unsent edits were added to it/.test(b))).toHaveLength(
+          1,
+        );
+        const text = await alice.inputValue("#editor");
+        expect(await bob.inputValue("#editor")).toBe(text);
+        for (const word of ["alice ", "bob ", "typed-while-down-A ", "typed-while-down-B "])
+          expect(text.split(word).length - 1, `${word} once in ${JSON.stringify(text)}`).toBe(1);
+        // The notice goes away when the person says OK.
+        await alice.click("#banner-button");
+        expect((await says(alice)).banner).toBe("");
+      } finally {
+        await server.stop();
+      }
+    }, 90_000);
+
+    it("Redis is killed under two instances: the pages say the server cannot save, offer to retry, and save everything once Redis is back", async () => {
+      const redis: RedisServer = await startRedisServer({ args: ["--appendonly", "yes", "--appendfsync", "always"] });
+      const one = new DemoProcess({ bundle, redisUrl: redis.url, args: ARGS });
+      const two = new DemoProcess({ bundle, redisUrl: redis.url, args: ARGS });
+      await Promise.all([one.start(), two.start()]);
+      const store = new RedisAdapter(redis.url);
+      try {
+        const alice = await open(browser, `${one.url}/?doc=redis-doc`);
+        const bob = await open(browser, `${two.url}/?doc=redis-doc&transport=sse`);
+        await typeAtEnd(alice, "before ");
+        await waitFor("Bob to see it", async () => (await bob.inputValue("#editor")) === "before ");
+
+        const samples = await neverFalselyConnected([alice, bob], async () => {
+          await redis.kill("SIGKILL");
+          await typeAt(alice, "start", "during-A ");
+          await waitFor("Alice's page to say the server cannot save", async () => {
+            const now = await says(alice);
+            return (
+              now.pill === "not saving" &&
+              /The server cannot save right now: its storage is unreachable\. Your edits are kept in this tab/.test(now.banner) &&
+              now.button === "Retry now"
+            );
+          });
+          // Bob has not typed: /healthz tells his page that the server cannot save either.
+          await waitFor("Bob's page to say the server cannot save", async () => (await says(bob)).pill === "server cannot save");
+          await typeAtEnd(bob, "during-B ");
+          await waitFor("Bob's page to wait for the storage", async () => /storage is unreachable/.test((await says(bob)).banner));
+          // Retrying now while Redis is still down: refused again, still waiting, edits still here.
+          await alice.click("#banner-button");
+          await waitFor("Alice's page to wait again", async () => (await says(alice)).button === "Retry now");
+          expect(await alice.inputValue("#editor")).toContain("during-A ");
+          await redis.start();
+          for (const page of [alice, bob]) {
+            // The person may retry at once instead of waiting for the next try.
+            if ((await says(page)).button === "Retry now") await page.click("#banner-button").catch(() => undefined);
+          }
+          await waitFor(
+            "both pages saved, connected, with Redis's text",
+            async () => {
+              const stored = (await store.getRecord("redis-doc").catch(() => ({ data: "" }))).data as string;
+              const [a, b] = [await says(alice), await says(bob)];
+              return (
+                a.pill === "connected" &&
+                b.pill === "connected" &&
+                a.sync === "saved" &&
+                b.sync === "saved" &&
+                (await alice.inputValue("#editor")) === stored &&
+                (await bob.inputValue("#editor")) === stored
+              );
+            },
+            30_000,
+          );
+        });
+        expect(samples).toBeGreaterThan(10);
+        const text = (await store.getRecord("redis-doc")).data as string;
+        for (const word of ["before ", "during-A ", "during-B "])
+          expect(text.split(word).length - 1, `${word} once in ${JSON.stringify(text)}`).toBe(1);
+        for (const page of [alice, bob]) expect((await says(page)).banner).toBe("");
+      } finally {
+        await store.close();
+        await Promise.allSettled([one.stop(), two.stop()]);
+        await redis.stop();
+      }
+    }, 90_000);
+  },
+);

@@ -29,7 +29,9 @@ async function openEditor(browser: Browser, url: string): Promise<Page> {
 }
 
 describe.skipIf(!hasChromium)(
-  hasChromium ? "the editor page in Chromium" : `the editor page in Chromium (skipped: ${CHROMIUM_PATH} not found; install it with apt-get install chromium, as .ci/run does)`,
+  hasChromium
+    ? "the editor page in Chromium"
+    : `the editor page in Chromium (skipped: ${CHROMIUM_PATH} not found; install it with apt-get install chromium, as .ci/run does)`,
   () => {
     let bundle: DemoBundle;
     let redis: RedisServer;
@@ -144,11 +146,18 @@ describe.skipIf(!hasChromium)(
         const before = text.slice(0, offset);
         return `${before.split("\n").length}:${offset - (before.lastIndexOf("\n") + 1) + 1}`;
       };
-      for (const [page, other] of [[alice, bob], [bob, alice]] as const) {
+      for (const [page, other] of [
+        [alice, bob],
+        [bob, alice],
+      ] as const) {
         expect(await page.textContent("#connection-text")).toBe("connected");
         await waitFor("the presence count", async () => (await page.textContent("#people")) === "2", 10_000);
         const expected = await caretAt(other);
-        await waitFor(`the other's caret at ${expected}`, async () => (await page.$$eval("#people-list .where", (spans) => spans.map((s) => s.textContent))).includes(expected), 10_000);
+        await waitFor(
+          `the other's caret at ${expected}`,
+          async () => (await page.$$eval("#people-list .where", (spans) => spans.map((s) => s.textContent))).includes(expected),
+          10_000,
+        );
       }
       await alice.screenshot({ path: SCREENSHOT });
     }, 60_000);

@@ -20,7 +20,10 @@ class RawClient {
   readonly received: Message[] = [];
   readonly #transport: WebSocketTransport<Message>;
 
-  constructor(url: string, readonly clientId: string) {
+  constructor(
+    url: string,
+    readonly clientId: string,
+  ) {
     this.#transport = new WebSocketTransport<Message>(url);
   }
 

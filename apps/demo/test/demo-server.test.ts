@@ -19,7 +19,10 @@ const running: DemoServer[] = [];
 beforeAll(async () => {
   publicDir = await mkdtemp(join(tmpdir(), "open-ot-demo-page-"));
   emptyDir = await mkdtemp(join(tmpdir(), "open-ot-demo-empty-"));
-  await writeFile(join(publicDir, "index.html"), '<meta name="open-ot-default-doc" content="{{DEFAULT_DOC}}"><script src="/editor.js"></script>');
+  await writeFile(
+    join(publicDir, "index.html"),
+    '<meta name="open-ot-default-doc" content="{{DEFAULT_DOC}}"><script src="/editor.js"></script>',
+  );
   await writeFile(join(publicDir, "editor.js"), "console.log('editor');");
   await writeFile(join(publicDir, "editor.css"), "body{}");
 });
@@ -86,7 +89,11 @@ describe("startDemoServer", () => {
     expect(await stats("room")).toBe(0);
     const ws = new OTClient<string, TextOp>({ type: TextType, transport: new WebSocketTransport(`${server.url}/ws`), docId: "room" });
     const sse = new OTClient<string, TextOp>({ type: TextType, transport: new HttpSseTransport(server.url), docId: "room" });
-    const other = new OTClient<string, TextOp>({ type: TextType, transport: new WebSocketTransport(`${server.url}/ws`), docId: "elsewhere" });
+    const other = new OTClient<string, TextOp>({
+      type: TextType,
+      transport: new WebSocketTransport(`${server.url}/ws`),
+      docId: "elsewhere",
+    });
     await Promise.all([ws.connect(), sse.connect(), other.connect()]);
     expect(await stats("room")).toBe(2);
     expect(await stats("elsewhere")).toBe(1);
@@ -135,9 +142,7 @@ describe("startDemoServer", () => {
     const server = await start();
     const ws = new WebSocketTransport(`${server.url}/ws`);
     const sse = new HttpSseTransport(server.url);
-    const codes = Promise.all(
-      [ws, sse].map((t) => new Promise<number>((resolve) => t.onClose((event) => resolve(event.code)))),
-    );
+    const codes = Promise.all([ws, sse].map((t) => new Promise<number>((resolve) => t.onClose((event) => resolve(event.code)))));
     await Promise.all([ws.connect(() => undefined), sse.connect(() => undefined)]);
     await Promise.all([server.close(), server.close()]);
     expect(await codes).toEqual([1001, 1001]);

@@ -110,7 +110,8 @@ describe("the packed client packages, installed without the server", () => {
       const dist = join(app, "node_modules/@open-ot", name, "dist");
       for (const file of (await readdir(dist)).filter((f) => f.endsWith(".map"))) {
         const map = JSON.parse(await readFile(join(dist, file), "utf8")) as { sources: string[]; sourceRoot?: string };
-        for (const source of map.sources) expect(existsSync(resolve(dist, map.sourceRoot ?? "", source)), `${name}/dist/${file} -> ${source}`).toBe(true);
+        for (const source of map.sources)
+          expect(existsSync(resolve(dist, map.sourceRoot ?? "", source)), `${name}/dist/${file} -> ${source}`).toBe(true);
         maps++;
       }
     }

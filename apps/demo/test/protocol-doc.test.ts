@@ -18,7 +18,12 @@ function tableAfter(heading: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(first + 2)) {
     if (!line.startsWith("|")) break;
-    rows.push(line.slice(1, -1).split("|").map((cell) => cell.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split("|")
+        .map((cell) => cell.trim()),
+    );
   }
   return rows;
 }
@@ -110,7 +115,12 @@ describe("docs/protocol.md against the code", () => {
         if (full.ok) expect(Object.keys(full.message).sort(), type).toEqual(["type", ...required, ...optional].sort());
         expect(parse(build(type, required)), `${type} with only its required fields`).toMatchObject({ ok: true });
         for (const field of required) {
-          const without = parse(build(type, required.filter((f) => f !== field)));
+          const without = parse(
+            build(
+              type,
+              required.filter((f) => f !== field),
+            ),
+          );
           expect(without, `${type} without "${field}"`).toMatchObject({ ok: false, error: { code: "bad_message" } });
         }
       }

@@ -48,7 +48,9 @@ async function runExample(file: string): Promise<string> {
         cleanups.push(() => demo.close());
         port = demo.port;
       }
-      contents = contents.replace(/\b(?:localhost|127\.0\.0\.1):3000\b/g, `127.0.0.1:${port}`).replace(/\.listen\(3000\b/g, `.listen(${port}`);
+      contents = contents
+        .replace(/\b(?:localhost|127\.0\.0\.1):3000\b/g, `127.0.0.1:${port}`)
+        .replace(/\.listen\(3000\b/g, `.listen(${port}`);
     }
     if (source.includes("redis://127.0.0.1:6379")) {
       const redis = await startRedisServer();

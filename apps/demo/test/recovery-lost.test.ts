@@ -25,8 +25,14 @@ afterAll(async () => {
 /** One tab's copy won (`restored`); every other tab rebased onto it. */
 function expectOneWinner(fleet: EditingFleet): void {
   const outcomes = fleet.clients.map((m) => m.restored.map((r) => r.outcome).join(","));
-  expect(outcomes.filter((o) => o === "restored"), `outcomes: ${outcomes.join(" | ")}`).toHaveLength(1);
-  expect(outcomes.filter((o) => o === "rebased"), `outcomes: ${outcomes.join(" | ")}`).toHaveLength(fleet.clients.length - 1);
+  expect(
+    outcomes.filter((o) => o === "restored"),
+    `outcomes: ${outcomes.join(" | ")}`,
+  ).toHaveLength(1);
+  expect(
+    outcomes.filter((o) => o === "rebased"),
+    `outcomes: ${outcomes.join(" | ")}`,
+  ).toHaveLength(fleet.clients.length - 1);
 }
 
 describe("the in-memory demo server restarted with three tabs open", () => {

@@ -120,7 +120,12 @@ describe("Redis with AOF killed and restarted with its data", () => {
       typeDuring();
       await pause(2_000);
       await redis.start();
-      await waitUntil(async () => (await health(solo)) === 200 && (await health(viaProxy)) === 200, "/healthz to say 200 again", 10_000, 100);
+      await waitUntil(
+        async () => (await health(solo)) === 200 && (await health(viaProxy)) === 200,
+        "/healthz to say 200 again",
+        10_000,
+        100,
+      );
     });
     for (const member of [...one.clients, ...two.clients]) expect(member.states, member.label).toContain("waiting");
   }, 60_000);
@@ -136,7 +141,12 @@ async function freezeFor(frozenMs: number, typeDuring: () => void): Promise<void
   try {
     typeDuring();
     // A hung store is answered within the deadline, never by silence.
-    await waitUntil(async () => (await health(direct)) === 503, "/healthz to say 503 within the storage deadline", STORAGE_TIMEOUT_MS * 3, 100);
+    await waitUntil(
+      async () => (await health(direct)) === 503,
+      "/healthz to say 503 within the storage deadline",
+      STORAGE_TIMEOUT_MS * 3,
+      100,
+    );
     await pause(frozenMs / 2);
     typeDuring();
     await pause(frozenMs / 2);
@@ -165,11 +175,26 @@ describe("one instance cut off from Redis (TCP fault proxy) while the other reac
       proxy.cutAll();
       try {
         typeDuring();
-        await waitUntil(async () => (await health(viaProxy)) === 503 && (await health(direct)) === 200, "/healthz: 503 on the cut instance only", 5_000, 100);
+        await waitUntil(
+          async () => (await health(viaProxy)) === 503 && (await health(direct)) === 200,
+          "/healthz: 503 on the cut instance only",
+          5_000,
+          100,
+        );
         const onProxy = two.clients.filter((m) => m.label.startsWith("p-"));
         const onDirect = two.clients.filter((m) => m.label.startsWith("d-"));
-        await waitUntil(() => onDirect.every((m) => m.client.connectionState === "live" && m.client.synced), "the other instance's clients to save", 5_000, 20);
-        await waitUntil(() => onProxy.every((m) => m.client.connectionState === "waiting"), "the cut instance's clients to wait for the storage", 5_000, 20);
+        await waitUntil(
+          () => onDirect.every((m) => m.client.connectionState === "live" && m.client.synced),
+          "the other instance's clients to save",
+          5_000,
+          20,
+        );
+        await waitUntil(
+          () => onProxy.every((m) => m.client.connectionState === "waiting"),
+          "the cut instance's clients to wait for the storage",
+          5_000,
+          20,
+        );
         await pause(1_500);
         typeDuring();
         await waitUntil(() => onDirect.every((m) => m.client.synced), "the other instance's clients to save again", 5_000, 20);

@@ -34,11 +34,18 @@ describe("SSE sessions shared by two demo instances behind a random balancer", (
   });
 
   async function twoInstances(): Promise<[DemoProcess, DemoProcess]> {
-    const pair: [DemoProcess, DemoProcess] = [new DemoProcess({ bundle, redisUrl: redis.url }), new DemoProcess({ bundle, redisUrl: redis.url })];
+    const pair: [DemoProcess, DemoProcess] = [
+      new DemoProcess({ bundle, redisUrl: redis.url }),
+      new DemoProcess({ bundle, redisUrl: redis.url }),
+    ];
     await Promise.all(pair.map((instance) => instance.start()));
-    open.push(...pair.map((instance) => ({ close: async () => {
+    open.push(
+      ...pair.map((instance) => ({
+        close: async () => {
           await instance.stop();
-        } })));
+        },
+      })),
+    );
     return pair;
   }
 
@@ -113,13 +120,16 @@ describe("SSE sessions shared by two demo instances behind a random balancer", (
     // The balancer did its job: streams on both instances, cut and reopened, and many POSTs
     // (joins, ops, pings) reached the instance that does not hold their stream.
     const { crossPosts, streams, cuts } = balancer.counts;
-    expect(streams.every((n) => n > 0), `streams per instance ${JSON.stringify(streams)}`).toBe(true);
+    expect(
+      streams.every((n) => n > 0),
+      `streams per instance ${JSON.stringify(streams)}`,
+    ).toBe(true);
     expect(cuts).toBeGreaterThan(0);
-    const cross = (type: string): number => [...crossPosts].filter(([key]) => key.split("+").includes(type)).reduce((sum, [, n]) => sum + n, 0);
+    const cross = (type: string): number =>
+      [...crossPosts].filter(([key]) => key.split("+").includes(type)).reduce((sum, [, n]) => sum + n, 0);
     expect(cross("op"), JSON.stringify([...crossPosts])).toBeGreaterThan(10);
     expect(cross("join"), JSON.stringify([...crossPosts])).toBeGreaterThan(0);
     expect(cross("ping"), JSON.stringify([...crossPosts])).toBeGreaterThan(0);
     await Promise.all(clients.map(({ client }) => client.disconnect()));
   }, 60_000);
-
 });

@@ -21,7 +21,7 @@ console.log(fromB); // { op: [ { r: 7 }, { i: 'world' } ], revision: 2 }
 console.log((await serverA.getDocument(docId)).snapshot); // "Hello, world"
 
 // Pub/sub is asynchronous: give B a moment (at most 5 s) to hear both commits.
-for (const deadline = Date.now() + 5000; heard.length < 2 && Date.now() < deadline; ) {
+for (const deadline = Date.now() + 5000; heard.length < 2 && Date.now() < deadline;) {
   await new Promise((resolve) => setTimeout(resolve, 5));
 }
 console.log(heard.map((notice) => notice.revision)); // [ 1, 2 ]

@@ -127,7 +127,10 @@ export class ClusterSubscriber implements Subscriber {
       if (owner !== undefined) return owner;
       if (this.state === "closed") throw new Error("RedisAdapter is closed: subscribe on a new RedisAdapter");
       if (performance.now() > deadline) {
-        throw new RedisUnavailableError(`the Redis Cluster's slot table is unknown (cluster ${this.cluster.status}): subscribe to ${channel} was not sent`, false);
+        throw new RedisUnavailableError(
+          `the Redis Cluster's slot table is unknown (cluster ${this.cluster.status}): subscribe to ${channel} was not sent`,
+          false,
+        );
       }
       await new Promise<void>((resolve) => setTimeout(resolve, 20));
     }
@@ -135,7 +138,10 @@ export class ClusterSubscriber implements Subscriber {
 
   /** Subscribe `placement` on its node (again, if it moved while subscribing), then drop its old subscription. */
   private async place(placement: Placement): Promise<void> {
-    if (placement.placing !== undefined) { await placement.placing; return; }
+    if (placement.placing !== undefined) {
+      await placement.placing;
+      return;
+    }
     const run = (async () => {
       while (!placement.removed && this.state === "open" && placement.placed?.node !== placement.node) {
         const node = placement.node;
@@ -190,12 +196,15 @@ export class ClusterSubscriber implements Subscriber {
       const owner = this.ownerOf(placement.channel);
       if (owner !== undefined) placement.node = owner;
       // Placed elsewhere, and no subscribe running: it moved now, or an earlier move failed.
-      if (placement.placed !== undefined && placement.placing === undefined && placement.placed.node !== placement.node) moved.push(placement);
+      if (placement.placed !== undefined && placement.placing === undefined && placement.placed.node !== placement.node)
+        moved.push(placement);
     }
     if (moved.length > 0) {
       this.logger.debug?.("RedisAdapter: moving subscriptions to the slots' new masters", { channels: moved.length });
       void Promise.allSettled(moved.map(async (placement) => await this.place(placement))).then((results) => {
-        const channels = [...new Set(moved.filter((placement, i) => results[i]?.status === "fulfilled" && !placement.removed).map((p) => p.channel))];
+        const channels = [
+          ...new Set(moved.filter((placement, i) => results[i]?.status === "fulfilled" && !placement.removed).map((p) => p.channel)),
+        ];
         if (results.some((result) => result.status === "rejected")) this.scheduleCheck();
         this.closeIdleNodes();
         if (channels.length > 0) this.tell(channels);
@@ -222,7 +231,8 @@ export class ClusterSubscriber implements Subscriber {
       this.checkTimer = undefined;
       if (this.state === "closed") return;
       this.cluster.refreshSlotsCache((error) => {
-        if (error !== null && error !== undefined) this.logger.debug?.("RedisAdapter: reading the slot table failed", { error: error.message });
+        if (error !== null && error !== undefined)
+          this.logger.debug?.("RedisAdapter: reading the slot table failed", { error: error.message });
         this.rehome();
         if (this.needsCheck()) this.scheduleCheck();
       });

@@ -26,10 +26,14 @@ export interface DocumentKeys {
  */
 export function documentKeys(docId: string): DocumentKeys {
   if (!isValidDocId(docId)) {
-    throw new TypeError(
-      `Invalid document id ${JSON.stringify(docId)}: use 1 to ${MAX_DOC_ID_LENGTH} characters from [A-Za-z0-9._~:-]`,
-    );
+    throw new TypeError(`Invalid document id ${JSON.stringify(docId)}: use 1 to ${MAX_DOC_ID_LENGTH} characters from [A-Za-z0-9._~:-]`);
   }
   const prefix = `ot:{${docId}}:`;
-  return { doc: `${prefix}doc`, history: `${prefix}history`, seqs: `${prefix}seqs`, owners: `${prefix}owners`, channel: documentChannel(docId) };
+  return {
+    doc: `${prefix}doc`,
+    history: `${prefix}history`,
+    seqs: `${prefix}seqs`,
+    owners: `${prefix}owners`,
+    channel: documentChannel(docId),
+  };
 }

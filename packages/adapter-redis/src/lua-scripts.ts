@@ -324,7 +324,17 @@ return {'ok', redis.call('LRANGE', KEYS[2], from - oldest, to - oldest)}
  * the expected epoch (absent: only a missing document is restored), channel, notice JSON and
  * `sharded` ("1": publish with SPUBLISH).
  */
-export const RESTORE_ARGS = new ArgvLayout(["type", "snapshot", "revision", "nonce", "fromEpoch", "ifEpoch", "channel", "notice", "sharded"] as const);
+export const RESTORE_ARGS = new ArgvLayout([
+  "type",
+  "snapshot",
+  "revision",
+  "nonce",
+  "fromEpoch",
+  "ifEpoch",
+  "channel",
+  "notice",
+  "sharded",
+] as const);
 
 /**
  * Recreate a lost document from a client's copy, atomically, when it does not exist, or when it

@@ -203,7 +203,9 @@ const MAX_STORED_CLIENT_ID_LENGTH = 1024;
 
 function checkClientId(clientId: unknown, where: string): string {
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_STORED_CLIENT_ID_LENGTH) {
-    throw new TypeError(`${where}: clientId must be a string of 1 to ${MAX_STORED_CLIENT_ID_LENGTH} characters, got ${JSON.stringify(clientId)}`);
+    throw new TypeError(
+      `${where}: clientId must be a string of 1 to ${MAX_STORED_CLIENT_ID_LENGTH} characters, got ${JSON.stringify(clientId)}`,
+    );
   }
   return clientId;
 }
@@ -241,14 +243,17 @@ const MAX_STORED_PRINCIPAL_LENGTH = 1024;
 
 function checkPrincipal(principal: unknown): void {
   if (typeof principal !== "string" || principal.length === 0 || principal.length > MAX_STORED_PRINCIPAL_LENGTH) {
-    throw new TypeError(`commit: principal must be a string of 1 to ${MAX_STORED_PRINCIPAL_LENGTH} characters, got ${JSON.stringify(principal)}`);
+    throw new TypeError(
+      `commit: principal must be a string of 1 to ${MAX_STORED_PRINCIPAL_LENGTH} characters, got ${JSON.stringify(principal)}`,
+    );
   }
 }
 
 /** The `maxSeqJump` argument of the commit scripts: the largest seq jump allowed, or "" for none. */
 function seqJumpArg(maxSeqJump: number | undefined): string {
   if (maxSeqJump === undefined) return "";
-  if (!Number.isSafeInteger(maxSeqJump) || maxSeqJump < 1) throw new TypeError(`commit: maxSeqJump must be a positive integer, got ${String(maxSeqJump)}`);
+  if (!Number.isSafeInteger(maxSeqJump) || maxSeqJump < 1)
+    throw new TypeError(`commit: maxSeqJump must be a positive integer, got ${String(maxSeqJump)}`);
   return String(maxSeqJump);
 }
 
@@ -311,14 +316,20 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
   constructor(connection: RedisConnection = "redis://127.0.0.1:6379", options: RedisAdapterOptions = {}) {
     this.snapshotEvery = checkNumberOption("RedisAdapter", "snapshotEvery", options.snapshotEvery ?? 100, { min: 1, integer: true });
     this.historyLimit = checkNumberOption("RedisAdapter", "historyLimit", options.historyLimit ?? 1000, LIMIT);
-    this.maxClients = checkNumberOption("RedisAdapter", "maxClientsPerDocument", options.maxClientsPerDocument ?? 10_000, { ...LIMIT, min: 1 });
+    this.maxClients = checkNumberOption("RedisAdapter", "maxClientsPerDocument", options.maxClientsPerDocument ?? 10_000, {
+      ...LIMIT,
+      min: 1,
+    });
     this.turnHoldMs = checkNumberOption("RedisAdapter", "turnHoldMs", options.turnHoldMs ?? 5, { min: 0, max: 1000, integer: true });
     this.cache = new SnapshotCache(checkNumberOption("RedisAdapter", "snapshotCacheSize", options.snapshotCacheSize ?? 1000, LIMIT));
     this.logger = options.logger ?? {};
     this.types = new Map((options.types ?? [TextType as OTType<unknown, unknown>]).map((type) => [type.name, type]));
 
     this.replicaAcks = checkNumberOption("RedisAdapter", "replicaAcks", options.replicaAcks ?? 1, { min: 0, integer: true });
-    this.replicaAckTimeoutMs = checkNumberOption("RedisAdapter", "replicaAckTimeoutMs", options.replicaAckTimeoutMs ?? 1000, { min: 1, integer: true });
+    this.replicaAckTimeoutMs = checkNumberOption("RedisAdapter", "replicaAckTimeoutMs", options.replicaAckTimeoutMs ?? 1000, {
+      min: 1,
+      integer: true,
+    });
 
     if (connection instanceof Cluster || Array.isArray(connection)) {
       const cluster =
@@ -334,7 +345,9 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
       this.where = "the Redis Cluster";
     } else {
       const redis =
-        typeof connection === "string" ? new Redis(connection, CONNECTION_DEFAULTS) : new Redis({ ...CONNECTION_DEFAULTS, ...(connection as RedisOptions) });
+        typeof connection === "string"
+          ? new Redis(connection, CONNECTION_DEFAULTS)
+          : new Redis({ ...CONNECTION_DEFAULTS, ...(connection as RedisOptions) });
       this.redis = redis;
       this.cluster = undefined;
       this.sharded = undefined;
@@ -360,7 +373,11 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
       let masters = "";
       cluster.on("refresh", () => {
         // A new master (a failover) may lack the last writes of the old one: drop what we cached.
-        const now = cluster.nodes("master").map((node) => `${node.options.host}:${node.options.port}`).sort().join(",");
+        const now = cluster
+          .nodes("master")
+          .map((node) => `${node.options.host}:${node.options.port}`)
+          .sort()
+          .join(",");
         if (masters !== "" && now !== masters) this.cache.clear();
         masters = now;
       });
@@ -404,7 +421,13 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
     const data = snapshot === undefined ? otType.create() : snapshot;
     const nonce = randomUUID();
     const created = await this.call("createDocument", false, () =>
-      this.scripts.otCreate(keys.doc, keys.history, keys.seqs, keys.owners, ...CREATE_ARGS.encode({ type, snapshot: this.encode(data, "snapshot"), nonce })),
+      this.scripts.otCreate(
+        keys.doc,
+        keys.history,
+        keys.seqs,
+        keys.owners,
+        ...CREATE_ARGS.encode({ type, snapshot: this.encode(data, "snapshot"), nonce }),
+      ),
     );
     if (created !== 1) throw new DocumentExistsError(docId);
     await this.confirmReplicated("createDocument", keys.doc);
@@ -417,7 +440,11 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
     const cached = this.cache.get(docId);
     const reply = replyArray(
       await this.call("getRecord", false, () =>
-        this.scripts.otLoad(keys.doc, keys.history, ...LOAD_ARGS.encode({ cachedRevision: cached?.revision ?? -1, cachedNonce: cached?.nonce })),
+        this.scripts.otLoad(
+          keys.doc,
+          keys.history,
+          ...LOAD_ARGS.encode({ cachedRevision: cached?.revision ?? -1, cachedNonce: cached?.nonce }),
+        ),
       ),
       "getRecord",
     );
@@ -691,7 +718,9 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
     const text = this.encode(notice, "presence notice");
     const channel = presenceChannel(notice.docId);
     // On a cluster the presence channel is a shard channel of the document's slot, like its commit channel.
-    await this.call("publishPresence", false, () => (this.sharded !== undefined ? this.redis.spublish(channel, text) : this.redis.publish(channel, text)));
+    await this.call("publishPresence", false, () =>
+      this.sharded !== undefined ? this.redis.spublish(channel, text) : this.redis.publish(channel, text),
+    );
   }
 
   /** Receive a document's presence notices; resolves once Redis confirmed the subscription. */
@@ -727,7 +756,10 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
 
   /** Close both connections. Calls made afterwards reject. Safe to call twice. */
   async close(): Promise<void> {
-    if (this.closing !== undefined) { await this.closing; return; }
+    if (this.closing !== undefined) {
+      await this.closing;
+      return;
+    }
     this.setState("closed");
     this.cache.clear();
     this.closing = (async () => {
@@ -790,7 +822,9 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
     const firstStatus = (): unknown => (Array.isArray(reply[0]) ? (reply[0] as unknown[])[0] : reply[0]);
     for (let waits = 1; firstStatus() === "reserved"; waits++) {
       if (waits > MAX_TURN_WAITS) {
-        throw new Error(`RedisAdapter: document "${docId}": revision ${revision} stayed held by another instance through ${MAX_TURN_WAITS} tries`);
+        throw new Error(
+          `RedisAdapter: document "${docId}": revision ${revision} stayed held by another instance through ${MAX_TURN_WAITS} tries`,
+        );
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
       reply = replyArray(await send(hold), operation);
@@ -892,10 +926,15 @@ export class RedisAdapter implements IBackendAdapter, PubSub, PresencePubSub {
     const acked =
       master === undefined
         ? 0
-        : await this.call(operation, true, async () => await master.wait(wanted, this.replicaAckTimeoutMs).catch((error: unknown) => {
-            if (error instanceof Error && error.name === "ReplyError") return 0;
-            throw error;
-          }));
+        : await this.call(
+            operation,
+            true,
+            async () =>
+              await master.wait(wanted, this.replicaAckTimeoutMs).catch((error: unknown) => {
+                if (error instanceof Error && error.name === "ReplyError") return 0;
+                throw error;
+              }),
+          );
     if (acked < wanted) {
       throw new RedisUnavailableError(
         `${operation}: applied on the master ${owner ?? "(unknown)"}, but ${acked} of ${wanted} replicas confirmed it within ${this.replicaAckTimeoutMs} ms (replicaAcks), so a failover could lose it; resend it with the same clientId and seq, which de-duplication makes safe (a cluster without replicas needs replicaAcks: 0)`,

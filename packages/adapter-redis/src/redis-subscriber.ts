@@ -315,7 +315,8 @@ export class RedisSubscriber implements Subscriber {
     }
     for (const { deliver } of [...entry.subscriptions]) {
       try {
-        if (!deliver(notice)) this.logger.warn?.("RedisAdapter: dropped a message of the wrong shape", { channel, message: text.slice(0, 200) });
+        if (!deliver(notice))
+          this.logger.warn?.("RedisAdapter: dropped a message of the wrong shape", { channel, message: text.slice(0, 200) });
       } catch (error) {
         this.logger.error?.("RedisAdapter: a subscribe listener threw", { channel, error: String(error) });
       }

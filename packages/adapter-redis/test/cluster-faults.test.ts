@@ -39,8 +39,19 @@ function instance(): Hub {
     cluster: { slotsRefreshInterval: 500 },
   });
   // A short lost-notice delay: a commit whose notice was lost is read from history soon.
-  const logger = process.env["DBG"] === undefined ? {} : { warn: (m: string, d?: unknown) => console.log(Date.now() % 100000, "WARN", m, JSON.stringify(d)), error: (m: string, d?: unknown) => console.log(Date.now() % 100000, "ERROR", m, JSON.stringify(d)) };
-  const hub = new Hub({ logger, server: new Server(adapter, { logger }), createOnJoin: true, sequencer: { lostNoticeDelayMs: 100, retryDelayMs: 20 } });
+  const logger =
+    process.env["DBG"] === undefined
+      ? {}
+      : {
+          warn: (m: string, d?: unknown) => console.log(Date.now() % 100000, "WARN", m, JSON.stringify(d)),
+          error: (m: string, d?: unknown) => console.log(Date.now() % 100000, "ERROR", m, JSON.stringify(d)),
+        };
+  const hub = new Hub({
+    logger,
+    server: new Server(adapter, { logger }),
+    createOnJoin: true,
+    sequencer: { lostNoticeDelayMs: 100, retryDelayMs: 20 },
+  });
   instances.push({ hub, adapter });
   return hub;
 }
@@ -262,7 +273,8 @@ describe("RedisAdapter on a Redis Cluster, two instances", () => {
     const [writer, reader] = [shared.adapter(), shared.adapter()];
     for (const docId of [moved!, stays!]) await writer.createDocument(docId, "text", "");
     const got: string[] = [];
-    for (const docId of [moved!, stays!]) await reader.subscribe(`ot:{${docId}}:ops`, (notice) => got.push(`${notice.docId}@${notice.revision}`));
+    for (const docId of [moved!, stays!])
+      await reader.subscribe(`ot:{${docId}}:ops`, (notice) => got.push(`${notice.docId}@${notice.revision}`));
     const reported: string[][] = [];
     reader.onResubscribe((channels) => reported.push([...channels]));
     await moveSlot(slotOf(moved!));
@@ -284,7 +296,12 @@ describe("RedisAdapter on a Redis Cluster, two instances", () => {
       opsPerWriter: 12,
       fault: async () => {
         expect(await cluster.cli(replica!, "cluster", "failover")).toBe("OK");
-        await waitUntil(async () => (await cluster.masterOf(slotOf(docs[0]!), replica).catch(() => 0)) === replica, "the replica to take over", 10_000, 50);
+        await waitUntil(
+          async () => (await cluster.masterOf(slotOf(docs[0]!), replica).catch(() => 0)) === replica,
+          "the replica to take over",
+          10_000,
+          50,
+        );
       },
     });
     // Mostly nobody has to rejoin; when the old master applied a commit as it was demoted (seen
@@ -293,26 +310,35 @@ describe("RedisAdapter on a Redis Cluster, two instances", () => {
     await cluster.waitHealthy();
   });
 
-  it("SIGKILLs a master mid-editing: its replica takes over, every acked op survives (replicaAcks 1), no client is stuck", { timeout: 60_000 }, async () => {
-    const cluster = shared.cluster();
-    const docs = await docsOnEveryMaster("killed", 12);
-    const masterPort = await cluster.masterOf(slotOf(docs[0]!));
-    const [replica] = await cluster.replicasOf(masterPort);
-    const master = cluster.nodes.find((node) => node.port === masterPort)!;
-    const { refusals } = await editAndCheck({
-      docs,
-      opsPerWriter: 12,
-      fault: async () => {
-        await master.kill("SIGKILL");
-        await waitUntil(async () => (await cluster.masterOf(slotOf(docs[0]!), replica).catch(() => 0)) === replica, "the replica to take over", 15_000, 50);
-        // The new master has no replica to confirm commits (replicaAcks 1) until the killed node
-        // is back, as its replica: restart it, as an orchestrator would.
-        await master.start();
-      },
-    });
-    // Submits to the killed master's slots were refused as transient while it failed over.
-    expect(refusals.length).toBeGreaterThan(0);
-    expect(new Set(refusals)).toEqual(new Set(["unavailable"]));
-    expect(await cluster.replicasOf(replica!)).toEqual([masterPort]);
-  });
+  it(
+    "SIGKILLs a master mid-editing: its replica takes over, every acked op survives (replicaAcks 1), no client is stuck",
+    { timeout: 60_000 },
+    async () => {
+      const cluster = shared.cluster();
+      const docs = await docsOnEveryMaster("killed", 12);
+      const masterPort = await cluster.masterOf(slotOf(docs[0]!));
+      const [replica] = await cluster.replicasOf(masterPort);
+      const master = cluster.nodes.find((node) => node.port === masterPort)!;
+      const { refusals } = await editAndCheck({
+        docs,
+        opsPerWriter: 12,
+        fault: async () => {
+          await master.kill("SIGKILL");
+          await waitUntil(
+            async () => (await cluster.masterOf(slotOf(docs[0]!), replica).catch(() => 0)) === replica,
+            "the replica to take over",
+            15_000,
+            50,
+          );
+          // The new master has no replica to confirm commits (replicaAcks 1) until the killed node
+          // is back, as its replica: restart it, as an orchestrator would.
+          await master.start();
+        },
+      });
+      // Submits to the killed master's slots were refused as transient while it failed over.
+      expect(refusals.length).toBeGreaterThan(0);
+      expect(new Set(refusals)).toEqual(new Set(["unavailable"]));
+      expect(await cluster.replicasOf(replica!)).toEqual([masterPort]);
+    },
+  );
 });

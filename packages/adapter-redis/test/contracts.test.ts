@@ -32,10 +32,19 @@ function onRedis(optionsFor: (historyLimit: number | undefined) => RedisAdapterO
   };
 }
 
-describeBackendContract("RedisAdapter (defaults)", onRedis((historyLimit) => ({ historyLimit: historyLimit ?? Infinity })));
+describeBackendContract(
+  "RedisAdapter (defaults)",
+  onRedis((historyLimit) => ({ historyLimit: historyLimit ?? Infinity })),
+);
 // A snapshot every `historyLimit` revisions, so that history is trimmed as soon as there is more.
-describeGroupCommitContract("RedisAdapter", onRedis((historyLimit) => (historyLimit === undefined ? {} : { historyLimit, snapshotEvery: historyLimit })));
-describeLineageContract("RedisAdapter", onRedis(() => ({})));
+describeGroupCommitContract(
+  "RedisAdapter",
+  onRedis((historyLimit) => (historyLimit === undefined ? {} : { historyLimit, snapshotEvery: historyLimit })),
+);
+describeLineageContract(
+  "RedisAdapter",
+  onRedis(() => ({})),
+);
 // A snapshot every 3 revisions and no cache: every load rebuilds from the stored snapshot plus ops.
 describeBackendContract(
   "RedisAdapter (snapshotEvery 3, no cache)",

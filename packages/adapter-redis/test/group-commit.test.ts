@@ -4,7 +4,14 @@
 // The cases one instance shows are the group commit contract of @open-ot/testing (contracts.test.ts).
 import { describe, expect, it } from "vitest";
 import { TextType, type OTType, type TextOp } from "@open-ot/core";
-import { Server, type CommitBatchResult, type CommitRequest, type CommitResult, type DuplicateResult, type SubmitResult } from "@open-ot/server";
+import {
+  Server,
+  type CommitBatchResult,
+  type CommitRequest,
+  type CommitResult,
+  type DuplicateResult,
+  type SubmitResult,
+} from "@open-ot/server";
 import { randomInt, seededRandom } from "@open-ot/harness";
 import { outcomeOf, type SubmitOutcome } from "@open-ot/testing";
 import { RedisAdapter } from "../src/index.js";
@@ -45,7 +52,6 @@ const countingText: OTType<string, TextOp> = {
 
 const { adapter } = redisPerTest((url, options) => new CountingAdapter(url, options));
 
-
 describe("group commit (Server + RedisAdapter.commitBatch)", () => {
   it("two instances sharing Redis: concurrent submits with resends and invalid ops commit each (clientId, seq) once, contiguously", async () => {
     const backends = [adapter(), adapter()];
@@ -67,7 +73,13 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
     for (let round = 0; round < rounds; round++) {
       // Each client writes against a snapshot one of the instances had at the start of the round.
       const views = await Promise.all(servers.map((s) => s.getDocument("doc")));
-      const pending: { key: string; clientId: string; seq: number; kind: "valid" | "invalid" | "resend-invalid"; outcome: Promise<SubmitOutcome> }[] = [];
+      const pending: {
+        key: string;
+        clientId: string;
+        seq: number;
+        kind: "valid" | "invalid" | "resend-invalid";
+        outcome: Promise<SubmitOutcome>;
+      }[] = [];
       for (let c = 0; c < clients; c++) {
         const clientId = `client-${c}`;
         const home = c % 2;
@@ -89,7 +101,10 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
             // does: sent sooner it could commit first, and the earlier op would then rightly be a
             // duplicate (seqs must rise). On the same instance its queue keeps the order.
             const to = servers[int(0, 1)]!;
-            const resend = to === server ? outcomeOf(to.submitOperation("doc", op, view.revision, { clientId, seq })) : earlierOp.then(() => outcomeOf(to.submitOperation("doc", op, view.revision, { clientId, seq })));
+            const resend =
+              to === server
+                ? outcomeOf(to.submitOperation("doc", op, view.revision, { clientId, seq }))
+                : earlierOp.then(() => outcomeOf(to.submitOperation("doc", op, view.revision, { clientId, seq })));
             pending.push({ key, clientId, seq, kind: "valid", outcome: resend });
             submits += 1;
           }
@@ -153,7 +168,8 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
     const record = await backends[0]!.getRecord("doc");
     expect(record.v).toBe(acked.length);
     expect(record.data).toBe(text);
-    for (const server of servers) await expect(server.getDocument("doc")).resolves.toMatchObject({ revision: acked.length, snapshot: text });
+    for (const server of servers)
+      await expect(server.getDocument("doc")).resolves.toMatchObject({ revision: acked.length, snapshot: text });
     // Storage holds exactly the acked ops, with their (clientId, seq).
     const stored = await backends[1]!.getOps("doc", 1);
     expect(stored).toEqual(acked.map((a) => ({ revision: a.revision, op: a.op, clientId: a.clientId, seq: a.seq })));
@@ -181,7 +197,8 @@ describe("group commit (Server + RedisAdapter.commitBatch)", () => {
     const calls: { size: number; transforms: number }[] = [];
     a.beforeBatch = async (requests) => {
       if (calls.length === 0) {
-        for (let k = 0; k < winners; k++) await serverB.submitOperation("doc", [{ i: "w" }], history + k, { clientId: "b", seq: history + k + 1 });
+        for (let k = 0; k < winners; k++)
+          await serverB.submitOperation("doc", [{ i: "w" }], history + k, { clientId: "b", seq: history + k + 1 });
       }
       calls.push({ size: requests.length, transforms });
     };

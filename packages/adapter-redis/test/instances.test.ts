@@ -88,7 +88,14 @@ describe("two instances sharing Redis", () => {
     const total = perWriter * 2;
     const everyone = [writerA, writerB, readerA, readerB];
     await waitUntil(() => everyone.every((c) => c.revision >= total), "every client to reach the last revision", 10_000);
-    expectComplete(everyone, total, new Map([[writerA, perWriter], [writerB, perWriter]]));
+    expectComplete(
+      everyone,
+      total,
+      new Map([
+        [writerA, perWriter],
+        [writerB, perWriter],
+      ]),
+    );
   });
 
   it("Redis stopped mid-editing: submits are refused with unavailable while it is down, then editing resumes with no op lost or doubled", async () => {
@@ -149,7 +156,14 @@ describe("two instances sharing Redis", () => {
     const total = perWriter * 2;
     const everyone = [writerA, writerB, reader];
     await waitUntil(() => everyone.every((c) => c.revision >= total), "every client to reach the last revision", 10_000);
-    expectComplete(everyone, total, new Map([[writerA, perWriter], [writerB, perWriter]]));
+    expectComplete(
+      everyone,
+      total,
+      new Map([
+        [writerA, perWriter],
+        [writerB, perWriter],
+      ]),
+    );
 
     // Storage agrees: every (clientId, seq) once, revisions 1..total, a consistent document.
     const check = new RedisAdapter(redis.url, { snapshotEvery: 10, snapshotCacheSize: 0 });

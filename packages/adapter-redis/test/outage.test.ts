@@ -26,7 +26,11 @@ afterEach(async () => {
 /** Resolves once `backend` answers again after Redis came back. */
 async function reachable(backend: RedisAdapter, docId: string): Promise<void> {
   await waitUntil(
-    () => backend.getRevision(docId).then(() => true, () => false),
+    () =>
+      backend.getRevision(docId).then(
+        () => true,
+        () => false,
+      ),
     "the adapter to reconnect",
     10_000,
   );
@@ -113,7 +117,11 @@ describe("Redis down in the middle of editing", () => {
     await backend.createDocument("doc", "text", "");
     await redis.kill();
     await waitUntil(
-      () => backend.getRevision("doc").then(() => false, (error: unknown) => error instanceof RedisUnavailableError && !error.sent),
+      () =>
+        backend.getRevision("doc").then(
+          () => false,
+          (error: unknown) => error instanceof RedisUnavailableError && !error.sent,
+        ),
       "a call refused without being sent",
       10_000,
     );

@@ -24,14 +24,21 @@ function instance(): { hub: Hub; adapter: RedisAdapter; closed: boolean } {
 }
 
 async function client(hub: Hub, clientId: string): Promise<OTClient<string, TextOp>> {
-  const created = new OTClient({ type: TextType, transport: createInProcessTransport(hub), docId: "doc", clientId, presence: { intervalMs: 10 } });
+  const created = new OTClient({
+    type: TextType,
+    transport: createInProcessTransport(hub),
+    docId: "doc",
+    clientId,
+    presence: { intervalMs: 10 },
+  });
   clients.push(created);
   await created.connect();
   return created;
 }
 
 const author = (clientId: string): string => authorLabel("doc", clientId);
-const caretOf = (viewer: OTClient<string, TextOp>, clientId: string): number | undefined => viewer.presence.get(author(clientId))?.ranges?.[0]?.head;
+const caretOf = (viewer: OTClient<string, TextOp>, clientId: string): number | undefined =>
+  viewer.presence.get(author(clientId))?.ranges?.[0]?.head;
 
 beforeEach(async () => {
   redis = await startRedisServer();
@@ -63,7 +70,10 @@ describe("presence across two instances sharing Redis", () => {
     const check = (): void => {
       const caret = caretOf(bob, "alice");
       if (caret !== undefined) checks++;
-      if (caret !== undefined && caret !== bob.snapshot.indexOf("K") && caret !== bob.snapshot.indexOf("Q")) mismatches.push(`bob sees alice at ${caret}, "${aliceMarker}" is at ${bob.snapshot.indexOf(aliceMarker)} in ${JSON.stringify(bob.snapshot)}`);
+      if (caret !== undefined && caret !== bob.snapshot.indexOf("K") && caret !== bob.snapshot.indexOf("Q"))
+        mismatches.push(
+          `bob sees alice at ${caret}, "${aliceMarker}" is at ${bob.snapshot.indexOf(aliceMarker)} in ${JSON.stringify(bob.snapshot)}`,
+        );
     };
     bob.on("remoteOp", check);
     bob.on("ack", check);
@@ -83,7 +93,11 @@ describe("presence across two instances sharing Redis", () => {
       const text = pick(random, ["x", "yz", "\n", "w"]);
       const del = random() < 0.4 ? Math.min(randomInt(random, 3), doc.length - at) : 0;
       const deleted = doc.slice(at, at + del);
-      const op: TextOp = TextType.normalize([{ r: at }, { i: text }, ...(del > 0 && !spare.some((m) => deleted.includes(m)) ? [{ d: del }] : [])]);
+      const op: TextOp = TextType.normalize([
+        { r: at },
+        { i: text },
+        ...(del > 0 && !spare.some((m) => deleted.includes(m)) ? [{ d: del }] : []),
+      ]);
       who.submit(op);
     };
     for (let round = 0; round < 120; round++) {
@@ -138,6 +152,8 @@ describe("presence across two instances sharing Redis", () => {
     await waitUntil(() => dave.presence.size === 0, "alice and bob gone", presence.expiryMs! * 3);
     const diedGone = performance.now() - diedAt;
     expect(diedGone).toBeLessThanOrEqual(presence.expiryMs! + 100);
-    console.log(`presence: closed connection gone after ${closedGone.toFixed(0)} ms (grace ${presence.graceMs!}), dead instance's after ${diedGone.toFixed(0)} ms (expiry ${presence.expiryMs!})`);
+    console.log(
+      `presence: closed connection gone after ${closedGone.toFixed(0)} ms (grace ${presence.graceMs!}), dead instance's after ${diedGone.toFixed(0)} ms (expiry ${presence.expiryMs!})`,
+    );
   });
 });

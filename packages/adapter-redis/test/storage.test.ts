@@ -49,7 +49,11 @@ describe("snapshots", () => {
     await backend.commit("doc", { revision: 1, op: [{ i: "a" }], snapshot: "SNAPSHOT-ONE" });
     await backend.commit("doc", { revision: 2, op: [{ r: 1 }, { i: "b" }], snapshot: "SNAPSHOT-TWO" });
     await backend.commit("doc", { revision: 3, op: [{ r: 2 }, { i: "c" }], snapshot: "SNAPSHOT-THREE" });
-    await waitUntil(() => commands.filter((args) => args[0]?.toLowerCase().startsWith("eval")).length >= 3, "three commits on the monitor", 10_000);
+    await waitUntil(
+      () => commands.filter((args) => args[0]?.toLowerCase().startsWith("eval")).length >= 3,
+      "three commits on the monitor",
+      10_000,
+    );
     monitor.disconnect();
     const wire = commands.map((args) => args.join(" ")).join("\n");
     expect(wire).not.toContain("SNAPSHOT-ONE");
@@ -122,7 +126,15 @@ describe("snapshots", () => {
     await appendMany(backend, "doc", 3);
     await redis.server().shutdown({ save: true }); // the dump holds revision 3
     await redis.server().start();
-    await waitUntil(() => backend.getRevision("doc").then(() => true, () => false), "the adapter to reconnect", 10_000);
+    await waitUntil(
+      () =>
+        backend.getRevision("doc").then(
+          () => true,
+          () => false,
+        ),
+      "the adapter to reconnect",
+      10_000,
+    );
     expect(await appendMany(backend, "doc", 2)).toBe(expectedText(5)); // cached at revision 5
     await redis.server().kill(); // a crash: revisions 4 and 5 are lost
     await redis.server().start();
@@ -134,7 +146,15 @@ describe("snapshots", () => {
       expect(await other.commit("doc", request)).toEqual({ status: "committed", revision });
       text = request.snapshot as string;
     }
-    await waitUntil(() => backend.getRevision("doc").then(() => true, () => false), "the adapter to reconnect", 10_000);
+    await waitUntil(
+      () =>
+        backend.getRevision("doc").then(
+          () => true,
+          () => false,
+        ),
+      "the adapter to reconnect",
+      10_000,
+    );
     expect(await backend.getRecord("doc")).toEqual({ type: "text", v: 6, data: text });
   });
 
@@ -204,10 +224,17 @@ describe("names", () => {
       await backend.createDocument(docId, "text", docId);
       await backend.commit(docId, append(docId, "!", 1, "c", 1));
       await backend.commit(docId, append(`${docId}!`, "?", 2, "c", 2));
-      expect(await adapter({ snapshotCacheSize: 0, snapshotEvery: 2 }).getRecord(docId)).toEqual({ type: "text", v: 2, data: `${docId}!?` });
+      expect(await adapter({ snapshotCacheSize: 0, snapshotEvery: 2 }).getRecord(docId)).toEqual({
+        type: "text",
+        v: 2,
+        data: `${docId}!?`,
+      });
       expect(await backend.getLastSeq(docId, "c")).toBe(2);
       await waitUntil(() => heard.length === 2, `the notices of ${docId}`, 10_000);
-      expect(heard.map((m) => [m.docId, m.revision])).toEqual([[docId, 1], [docId, 2]]);
+      expect(heard.map((m) => [m.docId, m.revision])).toEqual([
+        [docId, 1],
+        [docId, 2],
+      ]);
       await unsubscribe();
     }
     // Each id kept to its own three keys: no two ids collided.

@@ -33,7 +33,15 @@ it("resubscribes and keeps delivering, old and new channels alike, after Redis b
   await new Promise((resolve) => setTimeout(resolve, 600));
   await redis.start();
   await waitUntil(() => resubscribed > 0, "the subscriber to resubscribe", 10_000);
-  await waitUntil(() => publisher.publish("ch", { docId: "d", revision: 2, op: [] }).then(() => true, () => false), "a publish", 10_000);
+  await waitUntil(
+    () =>
+      publisher.publish("ch", { docId: "d", revision: 2, op: [] }).then(
+        () => true,
+        () => false,
+      ),
+    "a publish",
+    10_000,
+  );
   await waitUntil(() => got.includes(2), "a message published after the restart", 5_000);
   const later: number[] = [];
   await subscriber.subscribe("later", (notice) => later.push(notice.revision));

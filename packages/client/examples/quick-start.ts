@@ -10,7 +10,7 @@ client.on("snapshot", ({ snapshot, revision }) => console.log(`r${revision}: ${J
 client.on("remoteOp", ({ revision }) => console.log(`r${revision}: ${JSON.stringify(client.snapshot)}`));
 client.on("error", (error) => console.error(error.code, error.message));
 
-await client.connect();                                       // join, get the document
+await client.connect(); // join, get the document
 client.submit([{ r: client.snapshot.length }, { i: "Hello from Node! " }]);
 await new Promise<void>((resolve) => client.on("synced", (synced) => synced && resolve())); // committed
 console.log(`committed at r${client.revision}: ${JSON.stringify(client.snapshot)}`);

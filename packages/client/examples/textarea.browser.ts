@@ -7,21 +7,24 @@ const textarea = document.querySelector("textarea")!;
 const transport = new ReconnectingTransport(() => new WebSocketTransport(`${location.origin}/ws`));
 const client = new OTClient({ type: TextType, transport, docId: "notes" });
 
-let shown = "";                   // what the textarea held after the last sync with the client
+let shown = ""; // what the textarea held after the last sync with the client
 textarea.disabled = true;
 
-client.on("snapshot", ({ snapshot }) => {      // first join or resync: replace everything
+client.on("snapshot", ({ snapshot }) => {
+  // first join or resync: replace everything
   textarea.value = shown = snapshot;
   textarea.disabled = false;
 });
 
-client.on("remoteOp", ({ op }) => {            // someone else's edit, already transformed
+client.on("remoteOp", ({ op }) => {
+  // someone else's edit, already transformed
   const { selectionStart, selectionEnd } = textarea;
   textarea.value = shown = TextType.apply(shown, op);
   textarea.setSelectionRange(transformCursor(selectionStart, op), transformCursor(selectionEnd, op));
 });
 
-textarea.addEventListener("input", () => {     // our edit: the textarea already shows it
+textarea.addEventListener("input", () => {
+  // our edit: the textarea already shows it
   const op = diffText(shown, textarea.value);
   shown = textarea.value;
   client.submit(op);

@@ -69,11 +69,7 @@ export class ImpossibleTransitionError extends Error {
  * Ties follow docs/protocol.md "Ties": the remote op was committed first, so the client's ops
  * go on the `right` and the remote op on the `left`.
  */
-export function transformPast<S, Op>(
-  type: OTType<S, Op>,
-  own: readonly Op[],
-  remote: Op,
-): { own: Op[]; remote: Op } {
+export function transformPast<S, Op>(type: OTType<S, Op>, own: readonly Op[], remote: Op): { own: Op[]; remote: Op } {
   const transformed: Op[] = [];
   let current = remote;
   for (const op of own) {

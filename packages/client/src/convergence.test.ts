@@ -56,8 +56,13 @@ function randomEdit(random: () => number, text: string, uniqueChar: string | und
 
 /** How often the runs went through the paths worth testing, summed over all seeds. */
 const reached = {
-  duplicates: 0, refusals: 0, replays: 0, snapshotRebaseCommitted: 0, snapshotRebaseUncommitted: 0,
-  gapRejoins: 0, ignoredStaleTraffic: 0,
+  duplicates: 0,
+  refusals: 0,
+  replays: 0,
+  snapshotRebaseCommitted: 0,
+  snapshotRebaseUncommitted: 0,
+  gapRejoins: 0,
+  ignoredStaleTraffic: 0,
 };
 
 async function run(seed: number): Promise<void> {
@@ -77,7 +82,10 @@ async function run(seed: number): Promise<void> {
     const kind = pick<Kind>(random, ["plain", "reconnecting+queue", "reconnecting"]);
     const transport = kind === "plain" ? new SimTransport(server) : new SimReconnectingTransport(server, kind === "reconnecting+queue");
     const client = new OTClient<string, TextOp>({
-      type: TextType, transport, docId: DOC, clientId: `c${i}`,
+      type: TextType,
+      transport,
+      docId: DOC,
+      clientId: `c${i}`,
       // Transient refusals are retried after a timer; the simulation drives turns, not time.
       retry: { initialDelay: 0, maxDelay: 0 },
       logger: {
@@ -149,7 +157,14 @@ async function run(seed: number): Promise<void> {
   }
   if (rounds >= MAX_DRAIN_ROUNDS && process.env.SIM_DEBUG) {
     for (const s of clients) {
-      console.log(s.kind, s.client.clientId, s.client.connectionState, s.client.state, s.client.hasDocument ? s.client.revision : "-", s.errors.map((e) => e.code + ":" + e.message));
+      console.log(
+        s.kind,
+        s.client.clientId,
+        s.client.connectionState,
+        s.client.state,
+        s.client.hasDocument ? s.client.revision : "-",
+        s.errors.map((e) => e.code + ":" + e.message),
+      );
     }
     console.log("server", server.revision);
   }
@@ -159,7 +174,10 @@ async function run(seed: number): Promise<void> {
     expect(client.snapshot, `seed ${seed}: ${client.clientId} converged`).toBe(server.text);
     expect(client.revision, `seed ${seed}: ${client.clientId} revision`).toBe(server.revision);
     const bad = errors.filter((e) => ["edits_dropped", "protocol_violation", "bad_server_message"].includes(e.code));
-    expect(bad.map((e) => e.message), `seed ${seed}: ${client.clientId} errors`).toEqual([]);
+    expect(
+      bad.map((e) => e.message),
+      `seed ${seed}: ${client.clientId} errors`,
+    ).toEqual([]);
     // Exactly once: this client's commits are seqs 1..lastSeq, each once, in order.
     const seqs = server.log.filter((c) => c.clientId === client.clientId).map((c) => c.seq);
     expect(seqs, `seed ${seed}: ${client.clientId} seqs`).toEqual(Array.from({ length: client.lastSeq }, (_, i) => i + 1));

@@ -30,7 +30,8 @@ function makeClient(options: Partial<OTClientOptions<string, TextOp>> = {}, tran
   for (const name of ["status", "lost", "restored", "resync", "error"] as const) {
     client.on(name, (payload: unknown) => events.push({ name, payload }));
   }
-  const of = <K extends keyof OTClientEvents<string, TextOp>>(name: K) => events.filter((e) => e.name === name).map((e) => e.payload as OTClientEvents<string, TextOp>[K]);
+  const of = <K extends keyof OTClientEvents<string, TextOp>>(name: K) =>
+    events.filter((e) => e.name === name).map((e) => e.payload as OTClientEvents<string, TextOp>[K]);
   return { client, t: transport, of };
 }
 
@@ -41,10 +42,23 @@ async function sent(t: ScriptedTransport, count = 1): Promise<unknown[]> {
   return t.take();
 }
 
-const snapshot = (revision: number, data: string, extra: Record<string, unknown> = {}) => ({ type: "snapshot", docId: DOC, revision, data, docType: "text", ...extra });
+const snapshot = (revision: number, data: string, extra: Record<string, unknown> = {}) => ({
+  type: "snapshot",
+  docId: DOC,
+  revision,
+  data,
+  docType: "text",
+  ...extra,
+});
 const joined = (revision: number, extra: Record<string, unknown> = {}) => ({ type: "joined", docId: DOC, revision, ...extra });
 const ack = (revision: number, seq: number) => ({ type: "ack", docId: DOC, revision, seq });
-const refusal = (code: string, extra: Record<string, unknown> = {}) => ({ type: "error", code, message: `refused: ${code}`, docId: DOC, ...extra });
+const refusal = (code: string, extra: Record<string, unknown> = {}) => ({
+  type: "error",
+  code,
+  message: `refused: ${code}`,
+  docId: DOC,
+  ...extra,
+});
 const join = (extra: Record<string, unknown> = {}) => ({ type: "join", docId: DOC, clientId: ME, ...extra });
 const op = (revision: number, seq: number, ops: TextOp) => ({ type: "op", docId: DOC, clientId: ME, seq, revision, op: ops });
 
@@ -67,27 +81,36 @@ async function elapse(ms: number): Promise<void> {
 const TRANSIENT = ["unavailable", "internal", "rate_limited"] as const;
 
 describe("a join refused with a transient code", () => {
-  it.each(TRANSIENT)("(%s) waits with a growing, jittered delay, says when it tries again, and rejoins until it is accepted", async (code) => {
-    const { client, t, of } = makeClient();
-    let connected = false;
-    const connecting = client.connect().then(() => (connected = true));
-    expect(await sent(t)).toEqual([join()]);
-    for (const [attempt, delay] of [[1, 500], [2, 1_000], [3, 2_000], [4, 4_000], [5, 4_000]] as const) {
-      t.deliver(refusal(code));
-      expect(client.connectionState).toBe("waiting");
-      expect(client.status).toMatchObject({ state: "waiting", code, attempt, nextRetryAt: Date.now() + delay });
-      await elapse(delay - 1);
-      expect(t.sent).toEqual([]);
-      await elapse(1);
+  it.each(TRANSIENT)(
+    "(%s) waits with a growing, jittered delay, says when it tries again, and rejoins until it is accepted",
+    async (code) => {
+      const { client, t, of } = makeClient();
+      let connected = false;
+      const connecting = client.connect().then(() => (connected = true));
       expect(await sent(t)).toEqual([join()]);
-      expect(client.connectionState).toBe("joining");
-    }
-    expect(connected).toBe(false);
-    t.deliver(snapshot(3, "abc", { epoch: "e1" }));
-    await connecting;
-    expect(client.status).toEqual({ state: "live", reason: "connected: edits are being saved" });
-    expect(of("status").filter((s) => s.state === "waiting")).toHaveLength(5);
-  });
+      for (const [attempt, delay] of [
+        [1, 500],
+        [2, 1_000],
+        [3, 2_000],
+        [4, 4_000],
+        [5, 4_000],
+      ] as const) {
+        t.deliver(refusal(code));
+        expect(client.connectionState).toBe("waiting");
+        expect(client.status).toMatchObject({ state: "waiting", code, attempt, nextRetryAt: Date.now() + delay });
+        await elapse(delay - 1);
+        expect(t.sent).toEqual([]);
+        await elapse(1);
+        expect(await sent(t)).toEqual([join()]);
+        expect(client.connectionState).toBe("joining");
+      }
+      expect(connected).toBe(false);
+      t.deliver(snapshot(3, "abc", { epoch: "e1" }));
+      await connecting;
+      expect(client.status).toEqual({ state: "live", reason: "connected: edits are being saved" });
+      expect(of("status").filter((s) => s.state === "waiting")).toHaveLength(5);
+    },
+  );
 
   it("never gives up while the transport is open: the delay stops growing at maxDelay", async () => {
     const { client, t } = makeClient();
@@ -154,36 +177,42 @@ describe("an op refused with a transient code", () => {
 });
 
 describe("final codes stop the client and say what to do", () => {
-  it.each(["unauthorized", "forbidden", "not_found", "bad_message", "too_large"] as const)("a join refused with %s: refused, with an action, never retried by itself", async (code) => {
-    const { client, t } = makeClient();
-    const connecting = client.connect();
-    await sent(t);
-    t.deliver(refusal(code));
-    await expect(connecting).rejects.toMatchObject({ code });
-    expect(client.status).toMatchObject({ state: "refused", code, action: expect.any(String) });
-    expect((client.status as { action: string }).action.length).toBeGreaterThan(20);
-    await elapse(120_000);
-    expect(t.sent).toEqual([]);
-    // The application decides: connect() tries again.
-    void client.connect().catch(() => undefined);
-    expect(await sent(t)).toEqual([join()]);
-  });
+  it.each(["unauthorized", "forbidden", "not_found", "bad_message", "too_large"] as const)(
+    "a join refused with %s: refused, with an action, never retried by itself",
+    async (code) => {
+      const { client, t } = makeClient();
+      const connecting = client.connect();
+      await sent(t);
+      t.deliver(refusal(code));
+      await expect(connecting).rejects.toMatchObject({ code });
+      expect(client.status).toMatchObject({ state: "refused", code, action: expect.any(String) });
+      expect((client.status as { action: string }).action.length).toBeGreaterThan(20);
+      await elapse(120_000);
+      expect(t.sent).toEqual([]);
+      // The application decides: connect() tries again.
+      void client.connect().catch(() => undefined);
+      expect(await sent(t)).toEqual([join()]);
+    },
+  );
 
-  it.each(["unauthorized", "forbidden", "not_found"] as const)("an op refused with %s: refused, the op kept, not resent by itself", async (code) => {
-    const { client, t } = await live("ab", 1);
-    client.submit([{ i: "x" }]);
-    await sent(t);
-    t.deliver(refusal(code, { seq: 1 }));
-    expect(client.status).toMatchObject({ state: "refused", code });
-    expect(client.synced).toBe(false);
-    expect(client.snapshot).toBe("xab");
-    await elapse(120_000);
-    expect(t.sent).toEqual([]);
-    void client.connect().catch(() => undefined);
-    expect(await sent(t)).toEqual([join({ revision: 1, epoch: "e1" })]);
-    t.deliver(joined(1));
-    expect(await sent(t)).toEqual([op(1, 1, [{ i: "x" }])]);
-  });
+  it.each(["unauthorized", "forbidden", "not_found"] as const)(
+    "an op refused with %s: refused, the op kept, not resent by itself",
+    async (code) => {
+      const { client, t } = await live("ab", 1);
+      client.submit([{ i: "x" }]);
+      await sent(t);
+      t.deliver(refusal(code, { seq: 1 }));
+      expect(client.status).toMatchObject({ state: "refused", code });
+      expect(client.synced).toBe(false);
+      expect(client.snapshot).toBe("xab");
+      await elapse(120_000);
+      expect(t.sent).toEqual([]);
+      void client.connect().catch(() => undefined);
+      expect(await sent(t)).toEqual([join({ revision: 1, epoch: "e1" })]);
+      t.deliver(joined(1));
+      expect(await sent(t)).toEqual([op(1, 1, [{ i: "x" }])]);
+    },
+  );
 });
 
 describe("a lost document", () => {

@@ -22,7 +22,14 @@ function makeClient(
 function record(client: OTClient<string, TextOp>): { name: string; payload: unknown }[] {
   const events: { name: string; payload: unknown }[] = [];
   const names: (keyof OTClientEvents<string, TextOp>)[] = [
-    "remoteOp", "snapshot", "ack", "state", "synced", "resync", "error", "connection",
+    "remoteOp",
+    "snapshot",
+    "ack",
+    "state",
+    "synced",
+    "resync",
+    "error",
+    "connection",
   ];
   for (const name of names) client.on(name, (payload: unknown) => events.push({ name, payload }));
   return events;
@@ -43,7 +50,12 @@ async function nextSent(t: ScriptedTransport, count = 1): Promise<unknown[]> {
 }
 
 const snapshot = (revision: number, data: string, lastSeq?: number) => ({
-  type: "snapshot", docId: DOC, revision, data, docType: "text", ...(lastSeq === undefined ? {} : { lastSeq }),
+  type: "snapshot",
+  docId: DOC,
+  revision,
+  data,
+  docType: "text",
+  ...(lastSeq === undefined ? {} : { lastSeq }),
 });
 const joined = (revision: number) => ({ type: "joined", docId: DOC, revision });
 const ack = (revision: number, seq: number) => ({ type: "ack", docId: DOC, revision, seq });
@@ -177,7 +189,10 @@ describe("connect and join", () => {
     const connected = client.connect();
     await nextSent(t);
     t.deliver({ ...snapshot(1, "x"), docType: "json" });
-    await expect(connected).rejects.toMatchObject({ code: "doc_type_mismatch", message: expect.stringMatching(/docType "json".*pass the matching type/) });
+    await expect(connected).rejects.toMatchObject({
+      code: "doc_type_mismatch",
+      message: expect.stringMatching(/docType "json".*pass the matching type/),
+    });
   });
 });
 
@@ -206,7 +221,10 @@ describe("local edits and acks", () => {
     expect(client.state).toBe("synchronized");
     expect(client.synced).toBe(true);
     expect(client.snapshot).toBe("hello world!?");
-    expect(ofType(events, "ack")).toEqual([{ revision: 6, seq: 1 }, { revision: 7, seq: 2 }]);
+    expect(ofType(events, "ack")).toEqual([
+      { revision: 6, seq: 1 },
+      { revision: 7, seq: 2 },
+    ]);
     expect(ofType(events, "state")).toEqual(["awaitingConfirm", "awaitingWithBuffer", "awaitingConfirm", "synchronized"]);
     expect(ofType(events, "synced")).toEqual([false, true]);
   });
@@ -290,7 +308,9 @@ describe("server messages the client must not act on", () => {
     t.deliver({ type: "ack", docId: DOC, revision: -1 });
     expect(client.revision).toBe(1);
     expect((ofType(events, "error") as { code: string }[]).map((e) => e.code)).toEqual([
-      "bad_server_message", "bad_server_message", "bad_server_message",
+      "bad_server_message",
+      "bad_server_message",
+      "bad_server_message",
     ]);
   });
 
@@ -341,7 +361,10 @@ describe("server messages the client must not act on", () => {
     const warn = vi.fn();
     const { t } = await live("x", 1, { logger: { warn } });
     t.deliver({ type: "nonsense" });
-    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/not a protocol message/), expect.objectContaining({ code: "bad_server_message" }));
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/not a protocol message/),
+      expect.objectContaining({ code: "bad_server_message" }),
+    );
   });
 });
 
@@ -502,12 +525,16 @@ describe("resync from a snapshot", () => {
     expect(t.sent).toEqual([]);
     const [resync] = ofType(events, "resync") as { dropped: TextOp }[];
     expect(TextType.apply("abc", resync!.dropped)).toBe("xabc");
-    expect(errors(events)).toContainEqual(expect.objectContaining({ code: "edits_dropped", message: expect.stringMatching(/has no diff; pass the `diff` option/) }));
+    expect(errors(events)).toContainEqual(
+      expect.objectContaining({ code: "edits_dropped", message: expect.stringMatching(/has no diff; pass the `diff` option/) }),
+    );
   });
 
   it("uses a diff given in the options for a type without one", async () => {
     const noDiff: OTType<string, TextOp> = { ...TextType, name: "plain" };
-    const diff = vi.fn((from: string, to: string): TextOp => (to.startsWith(from) ? [{ r: from.length }, { i: to.slice(from.length) }] : [{ d: from.length }, { i: to }]));
+    const diff = vi.fn((from: string, to: string): TextOp =>
+      to.startsWith(from) ? [{ r: from.length }, { i: to.slice(from.length) }] : [{ d: from.length }, { i: to }],
+    );
     const { client, t } = makeClient(undefined, { type: noDiff, diff });
     const connected = client.connect();
     await nextSent(t);
@@ -539,7 +566,12 @@ describe("resync from a snapshot", () => {
     expect(rebased).toMatchObject({ seq: 1, revision: 6 });
     expect(TextType.apply("hello you", rebased!.op)).toBe(">hello you!");
     expect(ofType(events, "resync")).toEqual([
-      expect.objectContaining({ reason: "op_refused", error: expect.objectContaining({ code: "invalid_op", seq: 1 }), pendingCommitted: false, dropped: undefined }),
+      expect.objectContaining({
+        reason: "op_refused",
+        error: expect.objectContaining({ code: "invalid_op", seq: 1 }),
+        pendingCommitted: false,
+        dropped: undefined,
+      }),
     ]);
 
     t.deliver({ type: "error", code: "invalid_op", message: "still wrong", docId: DOC, seq: 1 });
@@ -549,7 +581,9 @@ describe("resync from a snapshot", () => {
     expect(client.synced).toBe(true);
     const resyncs = ofType(events, "resync") as { dropped: TextOp | undefined }[];
     expect(resyncs[1]!.dropped).toBeDefined();
-    expect(errors(events)).toContainEqual(expect.objectContaining({ code: "edits_dropped", message: expect.stringMatching(/refused them twice/) }));
+    expect(errors(events)).toContainEqual(
+      expect.objectContaining({ code: "edits_dropped", message: expect.stringMatching(/refused them twice/) }),
+    );
     // New edits carry new seqs.
     client.submit([{ i: "n" }]);
     expect(await nextSent(t)).toEqual([opMsg(6, 2, [{ i: "n" }])]);
@@ -627,7 +661,9 @@ describe("resync from a snapshot", () => {
     await nextSent(t);
     t.deliver(ack(2, 5));
     expect(await nextSent(t)).toEqual([{ type: "join", docId: DOC, clientId: ME }]);
-    expect(errors(events)).toContainEqual(expect.objectContaining({ code: "protocol_violation", message: expect.stringMatching(/seq 5 while seq 1/) }));
+    expect(errors(events)).toContainEqual(
+      expect.objectContaining({ code: "protocol_violation", message: expect.stringMatching(/seq 5 while seq 1/) }),
+    );
     t.deliver(snapshot(2, "xab", 1));
     expect(client.synced).toBe(true);
     expect(ofType(events, "resync")).toEqual([expect.objectContaining({ reason: "protocol_violation", pendingCommitted: true })]);
@@ -649,7 +685,9 @@ describe("send failures", () => {
     t.sendError = new Error("socket not writable");
     client.submit([{ i: "x" }]);
     await waitUntil(() => client.connectionState === "offline", "offline after the failed send");
-    expect(errors(events)).toContainEqual(expect.objectContaining({ code: "send_failed", seq: 1, message: expect.stringMatching(/stays pending/) }));
+    expect(errors(events)).toContainEqual(
+      expect.objectContaining({ code: "send_failed", seq: 1, message: expect.stringMatching(/stays pending/) }),
+    );
     expect(client.state).toBe("awaitingConfirm");
 
     t.sendError = undefined;

@@ -168,24 +168,30 @@ export class OTClient<Snapshot, Op> {
 
   constructor(options: OTClientOptions<Snapshot, Op>) {
     const { type, transport, docId } = options;
-    if (type === null || typeof type !== "object" || typeof type.apply !== "function" ||
-        typeof type.transform !== "function" || typeof type.compose !== "function") {
+    if (
+      type === null ||
+      typeof type !== "object" ||
+      typeof type.apply !== "function" ||
+      typeof type.transform !== "function" ||
+      typeof type.compose !== "function"
+    ) {
       throw new TypeError("OTClient: `type` must be an OTType with apply, transform and compose (for text, core's TextType)");
     }
-    if (transport === null || typeof transport !== "object" || typeof transport.connect !== "function" ||
-        typeof transport.send !== "function" || typeof transport.disconnect !== "function") {
+    if (
+      transport === null ||
+      typeof transport !== "object" ||
+      typeof transport.connect !== "function" ||
+      typeof transport.send !== "function" ||
+      typeof transport.disconnect !== "function"
+    ) {
       throw new TypeError("OTClient: `transport` must be a TransportAdapter (connect, send, disconnect)");
     }
     if (!isValidDocId(docId)) {
-      throw new TypeError(
-        `OTClient: docId must be 1 to 256 characters from [A-Za-z0-9._~:-], got ${JSON.stringify(docId)}`,
-      );
+      throw new TypeError(`OTClient: docId must be 1 to 256 characters from [A-Za-z0-9._~:-], got ${JSON.stringify(docId)}`);
     }
     const clientId = options.clientId ?? randomClientId();
     if (!isValidClientId(clientId)) {
-      throw new TypeError(
-        `OTClient: clientId must be 1 to 64 characters from [A-Za-z0-9_-], got ${JSON.stringify(clientId)}`,
-      );
+      throw new TypeError(`OTClient: clientId must be 1 to 64 characters from [A-Za-z0-9_-], got ${JSON.stringify(clientId)}`);
     }
     const lastSeq = options.lastSeq ?? 0;
     if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) {
@@ -201,7 +207,9 @@ export class OTClient<Snapshot, Op> {
       throw new TypeError(`OTClient: revision must be a non-negative safe integer, got ${String(options.revision)}`);
     }
     if (options.epoch !== undefined && (options.snapshot === undefined || !isValidEpoch(options.epoch))) {
-      throw new TypeError("OTClient: `epoch` goes with `snapshot` and `revision`, as the server sent it (1 to 64 characters from [A-Za-z0-9_-])");
+      throw new TypeError(
+        "OTClient: `epoch` goes with `snapshot` and `revision`, as the server sent it (1 to 64 characters from [A-Za-z0-9_-])",
+      );
     }
     if (options.restore !== undefined && options.restore !== "auto" && options.restore !== "manual") {
       throw new TypeError(`OTClient: restore must be "auto" or "manual", got ${JSON.stringify(options.restore)}`);
@@ -221,9 +229,7 @@ export class OTClient<Snapshot, Op> {
       this.#doc = { server: options.snapshot, view: options.snapshot, revision: options.revision };
       this.#docEpoch = options.epoch;
     }
-    this.#emitter = new TypedEmitter((event, error) =>
-      this.#log("error", `a listener of "${event}" threw`, { error }),
-    );
+    this.#emitter = new TypedEmitter((event, error) => this.#log("error", `a listener of "${event}" threw`, { error }));
     if (options.presence !== undefined && options.presence !== false) {
       const interval = options.presence === true ? 50 : options.presence.intervalMs;
       this.#presence = new PresenceTracker(type, interval, (state) => this.#sendPresence(state));
@@ -326,7 +332,11 @@ export class OTClient<Snapshot, Op> {
   #sendPresence(state: LocalPresence | null): boolean {
     const doc = this.#doc;
     if (this.#connection.status !== "live" || doc === undefined || this.#sync.pending !== undefined) return false;
-    const message: PresenceMessage = { type: "presence", docId: this.docId, state: state === null ? null : { ...state, revision: doc.revision } };
+    const message: PresenceMessage = {
+      type: "presence",
+      docId: this.docId,
+      state: state === null ? null : { ...state, revision: doc.revision },
+    };
     if (message.state?.ranges === undefined) delete message.state?.revision;
     this.#transport.send(message).catch((cause: unknown) => this.#log("debug", "could not send presence", { error: cause }));
     return true;
@@ -417,7 +427,9 @@ export class OTClient<Snapshot, Op> {
   adoptServerCopy(): Promise<void> {
     const connection = this.#connection;
     if (connection.status !== "lost") {
-      return Promise.reject(new Error(`OTClient: adoptServerCopy() is for a lost document (connectionState "lost"), not "${connection.status}"`));
+      return Promise.reject(
+        new Error(`OTClient: adoptServerCopy() is for a lost document (connectionState "lost"), not "${connection.status}"`),
+      );
     }
     const live = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     // A join with neither revision nor epoch: the server's document as it is, whatever its life.
@@ -479,11 +491,10 @@ export class OTClient<Snapshot, Op> {
       await transport.connect((message) => this.#receive(message, epoch));
     } catch (cause) {
       if (epoch !== this.#epoch) return;
-      const error = new OTClientError(
-        "connection_failed",
-        `OTClient: the transport could not connect: ${describe(cause)}`,
-        { docId: this.docId, cause },
-      );
+      const error = new OTClientError("connection_failed", `OTClient: the transport could not connect: ${describe(cause)}`, {
+        docId: this.docId,
+        cause,
+      });
       this.#report(error);
       this.#setConnection({ status: "offline" }, error);
       this.#flush();
@@ -521,7 +532,8 @@ export class OTClient<Snapshot, Op> {
     // creates a document the client holds a copy of.
     if (doc !== undefined && this.#docEpoch !== undefined) message.epoch = this.#docEpoch;
     if (restoring && doc !== undefined) {
-      message.restore = this.#authorSeqs.size === 0 ? { data: doc.server } : { data: doc.server, seqs: Object.fromEntries(this.#authorSeqs) };
+      message.restore =
+        this.#authorSeqs.size === 0 ? { data: doc.server } : { data: doc.server, seqs: Object.fromEntries(this.#authorSeqs) };
     }
     if (this.#batch) message.batch = true;
     if (this.#presence !== undefined) {
@@ -595,9 +607,9 @@ export class OTClient<Snapshot, Op> {
     if (this.#connection.status === "offline") return;
     this.#epoch++;
     this.#setConnection({ status: "offline" }, error);
-    this.#transport.disconnect().catch((cause: unknown) =>
-      this.#log("warn", "disconnecting after a failed send failed too", { error: cause }),
-    );
+    this.#transport
+      .disconnect()
+      .catch((cause: unknown) => this.#log("warn", "disconnecting after a failed send failed too", { error: cause }));
   }
 
   // ------------------------------------------------------------------ receiving
@@ -634,7 +646,8 @@ export class OTClient<Snapshot, Op> {
     }
     switch (message.type) {
       case "presence":
-        if (this.#presence !== undefined && this.#doc !== undefined && this.#presence.receive(message, this.#doc.revision)) this.#emit("presence", this.presence);
+        if (this.#presence !== undefined && this.#doc !== undefined && this.#presence.receive(message, this.#doc.revision))
+          this.#emit("presence", this.presence);
         return;
       case "snapshot":
       case "joined":
@@ -733,7 +746,16 @@ export class OTClient<Snapshot, Op> {
         this.#flush();
       }
     }, delay);
-    const phase: Connection = { status: "waiting", reason, restoring, code, error, attempt, nextRetryAt: Date.now() + Math.ceil(delay), timer };
+    const phase: Connection = {
+      status: "waiting",
+      reason,
+      restoring,
+      code,
+      error,
+      attempt,
+      nextRetryAt: Date.now() + Math.ceil(delay),
+      timer,
+    };
     this.#log("debug", "retrying after a transient refusal", { code, attempt, delay });
     this.#setConnection(phase);
   }
@@ -762,7 +784,11 @@ export class OTClient<Snapshot, Op> {
     // A restore join answered `joined` in a new epoch: this copy won. An ordinary one: another
     // copy at this very revision did.
     if (message.epoch !== undefined && message.epoch !== previousEpoch && (joining.restoring || previousEpoch !== undefined)) {
-      this.#emit("restored", { outcome: joining.restoring ? "restored" : "rebased", revision: doc.revision, previousRevision: doc.revision });
+      this.#emit("restored", {
+        outcome: joining.restoring ? "restored" : "rebased",
+        revision: doc.revision,
+        previousRevision: doc.revision,
+      });
     }
     // The op in flight may or may not have been committed while we were away. Resend it as it
     // stands (same seq, transformed so far, based on our revision): if it was committed, the
@@ -841,8 +867,16 @@ export class OTClient<Snapshot, Op> {
     this.#emit("snapshot", { snapshot: result.view, revision: message.revision });
     // A snapshot never says that this client's copy won (`joined` in a new epoch does): after a
     // restore, or in a new epoch, another copy did.
-    if (reason === "restore" || reason === "adopt" || (previousEpoch !== undefined && message.epoch !== undefined && message.epoch !== previousEpoch)) {
-      this.#emit("restored", { outcome: reason === "adopt" ? "adopted" : "rebased", revision: message.revision, previousRevision: previous.revision });
+    if (
+      reason === "restore" ||
+      reason === "adopt" ||
+      (previousEpoch !== undefined && message.epoch !== undefined && message.epoch !== previousEpoch)
+    ) {
+      this.#emit("restored", {
+        outcome: reason === "adopt" ? "adopted" : "rebased",
+        revision: message.revision,
+        previousRevision: previous.revision,
+      });
     }
     this.#emit("resync", {
       reason,
@@ -1043,7 +1077,12 @@ export class OTClient<Snapshot, Op> {
       this.#emit("connection", next.status);
     }
     const status = this.#statusOf(next);
-    if (status.state !== this.#status.state || status.reason !== this.#status.reason || next.status === "waiting" || next.status === "lost") {
+    if (
+      status.state !== this.#status.state ||
+      status.reason !== this.#status.reason ||
+      next.status === "waiting" ||
+      next.status === "lost"
+    ) {
       this.#status = status;
       this.#emit("status", status);
     }
@@ -1080,13 +1119,20 @@ export class OTClient<Snapshot, Op> {
       case "waiting":
         return {
           state: "waiting",
-          reason: WAITING_REASONS[connection.code] ?? `the server refused for now (${connection.code}); edits are kept here and sent when it accepts`,
+          reason:
+            WAITING_REASONS[connection.code] ??
+            `the server refused for now (${connection.code}); edits are kept here and sent when it accepts`,
           code: connection.code,
           attempt: connection.attempt,
           nextRetryAt: connection.nextRetryAt,
         };
       case "refused":
-        return { state: "refused", reason: connection.error.message, code: connection.error.code, action: refusalAction(connection.error.code) };
+        return {
+          state: "refused",
+          reason: connection.error.message,
+          code: connection.error.code,
+          action: refusalAction(connection.error.code),
+        };
       case "lost":
         return { state: "lost", reason: connection.error.message, ...connection.lost };
     }
@@ -1153,7 +1199,6 @@ const WAITING_REASONS: Partial<Record<ErrorCode, string>> = {
   internal: "the server failed; edits are kept here and sent again shortly",
   rate_limited: "the server asked to slow down; edits are kept here and sent shortly",
 };
-
 
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);

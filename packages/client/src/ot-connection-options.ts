@@ -44,4 +44,7 @@ export interface OTConnectionOptions {
  * Options of {@link OTConnection.open}: those of an `OTClient`, less what the connection holds
  * (the transport, the document id, the client's identity).
  */
-export type OpenDocumentOptions<Snapshot, Op> = Omit<OTClientOptions<Snapshot, Op>, "transport" | "docId" | "clientId" | "lastSeq" | "seqCounter">;
+export type OpenDocumentOptions<Snapshot, Op> = Omit<
+  OTClientOptions<Snapshot, Op>,
+  "transport" | "docId" | "clientId" | "lastSeq" | "seqCounter"
+>;

@@ -11,7 +11,9 @@ type Sent = { type: string; docId?: string; revision?: number; seq?: number; cli
 
 const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-async function openTwo(transport: ScriptedTransport): Promise<{ connection: OTConnection; a: OTClient<string, TextOp>; b: OTClient<string, TextOp> }> {
+async function openTwo(
+  transport: ScriptedTransport,
+): Promise<{ connection: OTConnection; a: OTClient<string, TextOp>; b: OTClient<string, TextOp> }> {
   const connection = new OTConnection({ transport, clientId: "client-one-abcdefgh" });
   const opening = [connection.open<string, TextOp>("a", { type: TextType }), connection.open<string, TextOp>("b", { type: TextType })];
   await flush();

@@ -60,7 +60,8 @@ export class PresenceTracker<Snapshot, Op> {
         throw new TypeError(`OTClient: setPresence ranges need non-negative integer anchor and head, got ${JSON.stringify(range)}`);
       }
     }
-    this.#local = state === null ? null : { ...state, ...(state.ranges === undefined ? {} : { ranges: state.ranges.map((r) => ({ ...r })) }) };
+    this.#local =
+      state === null ? null : { ...state, ...(state.ranges === undefined ? {} : { ranges: state.ranges.map((r) => ({ ...r })) }) };
     this.#dirty = true;
     this.flush();
   }

@@ -25,8 +25,12 @@ export function retryDelay(attempt: number, random: number, initialDelay: number
 export function retrySettings(options: RetryOptions = {}): { initialDelay: number; maxDelay: number; random: () => number } {
   const initialDelay = options.initialDelay ?? DEFAULT_RETRY.initialDelay;
   const maxDelay = options.maxDelay ?? DEFAULT_RETRY.maxDelay;
-  for (const [name, value] of [["initialDelay", initialDelay], ["maxDelay", maxDelay]] as const) {
-    if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`OTClient: retry.${name} must be a finite number >= 0, got ${String(value)}`);
+  for (const [name, value] of [
+    ["initialDelay", initialDelay],
+    ["maxDelay", maxDelay],
+  ] as const) {
+    if (!(Number.isFinite(value) && value >= 0))
+      throw new RangeError(`OTClient: retry.${name} must be a finite number >= 0, got ${String(value)}`);
   }
   return { initialDelay, maxDelay, random: options.random ?? Math.random };
 }

@@ -6,9 +6,7 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 const packagesDir = fileURLToPath(new URL("../../", import.meta.url));
-const alias = Object.fromEntries(
-  readdirSync(packagesDir).map((name) => [`@open-ot/${name}`, `${packagesDir}${name}/src/index.ts`]),
-);
+const alias = Object.fromEntries(readdirSync(packagesDir).map((name) => [`@open-ot/${name}`, `${packagesDir}${name}/src/index.ts`]));
 
 const entries = {
   "@open-ot/codemirror + @open-ot/client": `export { otCollab } from "@open-ot/codemirror"; export { OTClient } from "@open-ot/client"; export { TextType } from "@open-ot/core";`,
@@ -20,7 +18,13 @@ for (const [name, contents] of Object.entries(entries)) {
   const alone = name.includes("alone");
   const result = await build({
     stdin: { contents, resolveDir: packagesDir, loader: "ts" },
-    bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022", write: false, logLevel: "error",
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "error",
     alias: alone ? { "@open-ot/codemirror": alias["@open-ot/codemirror"] } : alias,
     external: ["@codemirror/*", "ws", ...(alone ? ["@open-ot/*"] : [])],
   });

@@ -139,7 +139,10 @@ export class OTCodeMirrorBinding {
     const report = this.#options.onLocalSelection;
     if (report === undefined) return;
     const state = this.#host.state;
-    report(state.selection.ranges.map((r) => ({ anchor: r.anchor, head: r.head })), state);
+    report(
+      state.selection.ranges.map((r) => ({ anchor: r.anchor, head: r.head })),
+      state,
+    );
   }
 }
 

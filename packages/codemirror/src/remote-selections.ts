@@ -39,9 +39,11 @@ export const remoteSelectionsField = StateField.define<readonly RemoteSelection[
     }
     for (const effect of tr.effects) if (effect.is(setRemoteSelections)) next = effect.value;
     const length = tr.state.doc.length;
-    return next.map((s) => (s.anchor > length || s.head > length || s.anchor < 0 || s.head < 0
-      ? { ...s, anchor: clamp(s.anchor, length), head: clamp(s.head, length) }
-      : s));
+    return next.map((s) =>
+      s.anchor > length || s.head > length || s.anchor < 0 || s.head < 0
+        ? { ...s, anchor: clamp(s.anchor, length), head: clamp(s.head, length) }
+        : s,
+    );
   },
   provide: (field) => EditorView.decorations.compute([field], (state) => decorate(state.field(field), state)),
 });
@@ -51,7 +53,11 @@ function clamp(pos: number, length: number): number {
 }
 
 class CaretWidget extends WidgetType {
-  constructor(readonly name: string, readonly color: string, readonly below: boolean) {
+  constructor(
+    readonly name: string,
+    readonly color: string,
+    readonly below: boolean,
+  ) {
     super();
   }
   override eq(other: CaretWidget): boolean {
@@ -80,12 +86,16 @@ function decorate(selections: readonly RemoteSelection[], state: EditorState): D
     const from = Math.min(s.anchor, s.head);
     const to = Math.max(s.anchor, s.head);
     if (from < to) {
-      ranges.push(Decoration.mark({
-        class: "cm-ot-selection",
-        attributes: { style: `background-color: color-mix(in srgb, ${s.color} 25%, transparent)`, "data-ot-id": s.id },
-      }).range(from, to));
+      ranges.push(
+        Decoration.mark({
+          class: "cm-ot-selection",
+          attributes: { style: `background-color: color-mix(in srgb, ${s.color} 25%, transparent)`, "data-ot-id": s.id },
+        }).range(from, to),
+      );
     }
-    ranges.push(Decoration.widget({ widget: new CaretWidget(s.name, s.color, state.doc.lineAt(s.head).number === 1), side: 1 }).range(s.head));
+    ranges.push(
+      Decoration.widget({ widget: new CaretWidget(s.name, s.color, state.doc.lineAt(s.head).number === 1), side: 1 }).range(s.head),
+    );
   }
   return Decoration.set(ranges, true);
 }
@@ -93,8 +103,17 @@ function decorate(selections: readonly RemoteSelection[], state: EditorState): D
 const theme = EditorView.baseTheme({
   ".cm-ot-caret": { position: "relative", borderLeft: "2px solid", marginLeft: "-1px", marginRight: "-1px" },
   ".cm-ot-caret-label": {
-    position: "absolute", top: "-1.3em", left: "-2px", fontSize: "0.75em", lineHeight: "1.2em",
-    padding: "0 3px", color: "white", whiteSpace: "nowrap", borderRadius: "2px", pointerEvents: "none", zIndex: "1",
+    position: "absolute",
+    top: "-1.3em",
+    left: "-2px",
+    fontSize: "0.75em",
+    lineHeight: "1.2em",
+    padding: "0 3px",
+    color: "white",
+    whiteSpace: "nowrap",
+    borderRadius: "2px",
+    pointerEvents: "none",
+    zIndex: "1",
   },
   ".cm-ot-caret-label-below": { top: "1.2em" },
 });

@@ -34,8 +34,21 @@ describe("changesToTextOp and textOpToChanges", () => {
 
   it("keeps an insert at the start of the range it replaces, and maps UTF-16 units one to one", () => {
     expect(changesToTextOp(ChangeSet.of({ from: 2, to: 5, insert: "XY" }, 8))).toEqual([{ r: 2 }, { i: "XY" }, { d: 3 }]);
-    expect(changesToTextOp(ChangeSet.of([{ from: 0, insert: "😀" }, { from: 3, to: 4 }], 6))).toEqual([{ i: "😀" }, { r: 3 }, { d: 1 }]);
+    expect(
+      changesToTextOp(
+        ChangeSet.of(
+          [
+            { from: 0, insert: "😀" },
+            { from: 3, to: 4 },
+          ],
+          6,
+        ),
+      ),
+    ).toEqual([{ i: "😀" }, { r: 3 }, { d: 1 }]);
     expect(changesToTextOp(ChangeSet.empty(3))).toEqual([]);
-    expect(textOpToChanges([{ r: 1 }, { d: 2 }, { i: "x" }, { r: 1 }, { i: "" }, { d: 0 }])).toEqual([{ from: 1, to: 3 }, { from: 3, insert: "x" }]);
+    expect(textOpToChanges([{ r: 1 }, { d: 2 }, { i: "x" }, { r: 1 }, { i: "" }, { d: 0 }])).toEqual([
+      { from: 1, to: 3 },
+      { from: 3, insert: "x" },
+    ]);
   });
 });

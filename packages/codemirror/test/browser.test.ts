@@ -100,14 +100,23 @@ describe.skipIf(!hasChromium)(
 
     /** Both pages synced at the server's revision, showing its text; returns that text. */
     async function converged(docId: string, ...pages: Page[]): Promise<string> {
-      await waitUntil(async () => {
-        const record = await backend.getRecord(docId);
-        for (const page of pages) {
-          const [synced, revision, text] = await Promise.all([read(page, (e) => e.synced()), read(page, (e) => e.revision()), read(page, (e) => e.text())]);
-          if (!synced || revision !== record.v || text !== record.data) return false;
-        }
-        return true;
-      }, "both editors synced with the server", 15_000, 50);
+      await waitUntil(
+        async () => {
+          const record = await backend.getRecord(docId);
+          for (const page of pages) {
+            const [synced, revision, text] = await Promise.all([
+              read(page, (e) => e.synced()),
+              read(page, (e) => e.revision()),
+              read(page, (e) => e.text()),
+            ]);
+            if (!synced || revision !== record.v || text !== record.data) return false;
+          }
+          return true;
+        },
+        "both editors synced with the server",
+        15_000,
+        50,
+      );
       return (await backend.getRecord(docId)).data as string;
     }
 
@@ -122,10 +131,7 @@ describe.skipIf(!hasChromium)(
       await alice.keyboard.press("End");
       await bob.click(".cm-content");
       await bob.keyboard.press("Control+End");
-      await Promise.all([
-        alice.keyboard.type(" typed by Alice", { delay: 15 }),
-        bob.keyboard.type(" typed by Bob", { delay: 15 }),
-      ]);
+      await Promise.all([alice.keyboard.type(" typed by Alice", { delay: 15 }), bob.keyboard.type(" typed by Bob", { delay: 15 })]);
       expect(await converged("shared", alice, bob)).toBe("first line typed by Alice\nsecond line typed by Bob");
 
       // Both keep their own caret: the next keys land where each was typing.

@@ -33,9 +33,7 @@ export function assertTextOp(op: unknown, doc?: CodeUnits): asserts op is TextOp
   for (let index = 0; index < op.length; index++) {
     const c: unknown = op[index];
     if (!isPlainObject(c)) {
-      throw new InvalidOpError(
-        `Text op component ${index} must be an object {r: n}, {i: "text"} or {d: n}, got ${describe(c)}.`,
-      );
+      throw new InvalidOpError(`Text op component ${index} must be an object {r: n}, {i: "text"} or {d: n}, got ${describe(c)}.`);
     }
     const keys = Object.keys(c);
     const key = keys[0];

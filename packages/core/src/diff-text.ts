@@ -20,10 +20,7 @@ export function diffText(from: string, to: string): TextOp {
 
   let suffix = 0;
   const maxSuffix = max - prefix;
-  while (
-    suffix < maxSuffix &&
-    from.charCodeAt(from.length - 1 - suffix) === to.charCodeAt(to.length - 1 - suffix)
-  ) {
+  while (suffix < maxSuffix && from.charCodeAt(from.length - 1 - suffix) === to.charCodeAt(to.length - 1 - suffix)) {
     suffix++;
   }
   if (suffix > 0 && isLowSurrogate(from.charCodeAt(from.length - suffix))) suffix--;

@@ -3,7 +3,7 @@ import { encodeMessage } from "./encode-message.js";
 import type { ServerMessage } from "./protocol.js";
 
 describe("encodeMessage", () => {
-  const op: ServerMessage = { type: "op", docId: "d", op: [{ r: 1 }, { i: "é😀\n\"" }], revision: 7, author: "a1" };
+  const op: ServerMessage = { type: "op", docId: "d", op: [{ r: 1 }, { i: 'é😀\n"' }], revision: 7, author: "a1" };
   const ack: ServerMessage = { type: "ack", docId: "d", revision: 8, seq: 3 };
 
   it("encodes one message as JSON.stringify does", () => {

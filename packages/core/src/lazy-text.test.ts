@@ -40,7 +40,6 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
   },
 );
 
-
 /** The value `run` returns, or the message of the InvalidOpError it throws. */
 function outcome<T>(run: () => T): T | { refused: string } {
   try {
@@ -54,7 +53,8 @@ function outcome<T>(run: () => T): T | { refused: string } {
 function expectSameText(lazy: LazyText, flat: string): void {
   expect(lazy.length).toBe(flat.length);
   for (let i = 0; i < flat.length; i++) {
-    if (lazy.charCodeAt(i) !== flat.charCodeAt(i)) expect({ index: i, unit: lazy.charCodeAt(i) }).toEqual({ index: i, unit: flat.charCodeAt(i) });
+    if (lazy.charCodeAt(i) !== flat.charCodeAt(i))
+      expect({ index: i, unit: lazy.charCodeAt(i) }).toEqual({ index: i, unit: flat.charCodeAt(i) });
   }
 }
 

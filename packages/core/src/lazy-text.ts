@@ -68,13 +68,7 @@ export class LazyText implements CodeUnits {
    */
   private readonly surrogates: boolean;
 
-  private constructor(
-    length: number,
-    flat: string | undefined,
-    parent: LazyText | undefined,
-    op: TextOp | undefined,
-    surrogates: boolean,
-  ) {
+  private constructor(length: number, flat: string | undefined, parent: LazyText | undefined, op: TextOp | undefined, surrogates: boolean) {
     this.length = length;
     this.surrogates = surrogates;
     this.flat = flat;
@@ -250,7 +244,11 @@ function applyAll(base: string, ops: readonly TextOp[]): string {
         if (offset > 0) {
           const piece = pieceAt(pieces, index);
           const cut = piece.start + offset;
-          pieces.splice(index, 1, { text: piece.text, start: piece.start, end: cut }, inserted, { text: piece.text, start: cut, end: piece.end });
+          pieces.splice(index, 1, { text: piece.text, start: piece.start, end: cut }, inserted, {
+            text: piece.text,
+            start: cut,
+            end: piece.end,
+          });
           index += 2;
           offset = 0;
         } else {

@@ -73,11 +73,7 @@ describe("parseServerMessage", () => {
 
 describe("parseServerFrame", () => {
   it("unwraps a batch in order and passes single messages", () => {
-    const batch = [
-      { type: "ack", docId: "d", revision: 1 },
-      { type: "op", docId: "d", op: [], revision: 2 },
-      "garbage",
-    ];
+    const batch = [{ type: "ack", docId: "d", revision: 1 }, { type: "op", docId: "d", op: [], revision: 2 }, "garbage"];
     const results = parseServerFrame(JSON.stringify(batch));
     expect(results.map((r) => (r.ok ? r.message.type : r.error.code))).toEqual(["ack", "op", "bad_message"]);
     expect(parseServerFrame({ type: "pong" })).toEqual([{ ok: true, message: { type: "pong" } }]);

@@ -79,9 +79,7 @@ describe("parseClientMessage: join", () => {
 describe("parseClientMessage: op", () => {
   it("accepts an op, passing the op's value through unjudged", () => {
     const op = [{ r: 1 }, { nonsense: true }];
-    const msg = accepted(
-      parseClientMessage({ type: "op", op, revision: 0, docId: "d", clientId: "c", seq: 3, junk: 1 }),
-    );
+    const msg = accepted(parseClientMessage({ type: "op", op, revision: 0, docId: "d", clientId: "c", seq: 3, junk: 1 }));
     expect(msg).toEqual({ type: "op", op, revision: 0, docId: "d", clientId: "c", seq: 3 });
   });
 
@@ -230,9 +228,21 @@ describe("errorMessage", () => {
 describe("parseClientMessage: join epoch and the restore extension", () => {
   it("keeps a valid epoch and a restore copy with its author seqs", () => {
     const message = accepted(
-      parseClientMessage({ type: "join", docId: "d", revision: 4, epoch: "ep-1", restore: { data: "abcd", seqs: { AAAAAAAAAAAAAAAA: 3 } } }),
+      parseClientMessage({
+        type: "join",
+        docId: "d",
+        revision: 4,
+        epoch: "ep-1",
+        restore: { data: "abcd", seqs: { AAAAAAAAAAAAAAAA: 3 } },
+      }),
     );
-    expect(message).toEqual({ type: "join", docId: "d", revision: 4, epoch: "ep-1", restore: { data: "abcd", seqs: { AAAAAAAAAAAAAAAA: 3 } } });
+    expect(message).toEqual({
+      type: "join",
+      docId: "d",
+      revision: 4,
+      epoch: "ep-1",
+      restore: { data: "abcd", seqs: { AAAAAAAAAAAAAAAA: 3 } },
+    });
   });
 
   it("keeps an author called __proto__ as a plain key", () => {

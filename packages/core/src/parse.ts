@@ -39,7 +39,10 @@ class ClientMessageReader {
   private docId: string | undefined;
   private seq: number | undefined;
 
-  constructor(private readonly obj: UntrustedObject, private readonly type: string) {}
+  constructor(
+    private readonly obj: UntrustedObject,
+    private readonly type: string,
+  ) {}
 
   refuse(code: ProtocolError["code"], message: string): never {
     const error: ProtocolError = { code, message };
@@ -102,7 +105,8 @@ class ClientMessageReader {
   epochField(): string | undefined {
     if (!has(this.obj, "epoch")) return undefined;
     const value = this.obj["epoch"];
-    if (!isValidEpoch(value)) this.refuse("bad_message", `"epoch" must be ${CLIENT_ID_RULE} (as the server sent it); got ${describeValue(value)}.`);
+    if (!isValidEpoch(value))
+      this.refuse("bad_message", `"epoch" must be ${CLIENT_ID_RULE} (as the server sent it); got ${describeValue(value)}.`);
     return value;
   }
 
@@ -117,14 +121,18 @@ class ClientMessageReader {
     const copy: RestoreCopy = { data: value["data"] };
     if (has(value, "seqs")) {
       const seqs = value["seqs"];
-      if (!isMessageObject(seqs)) this.refuse("bad_message", `"restore.seqs" must be an object of author -> seq; got ${describeValue(seqs)}.`);
+      if (!isMessageObject(seqs))
+        this.refuse("bad_message", `"restore.seqs" must be an object of author -> seq; got ${describeValue(seqs)}.`);
       // No prototype: an author named "__proto__" must be a key like any other.
       const out = Object.create(null) as Record<string, number>;
       let count = 0;
       for (const author of Object.keys(seqs)) {
         const seq = seqs[author];
         if (!isValidAuthor(author) || !isValidSeq(seq)) {
-          this.refuse("bad_message", `"restore.seqs" maps author labels (as the server sent them: 1 to ${MAX_AUTHOR_LENGTH} characters) to positive seqs; got ${describeValue(author)}: ${describeValue(seq)}.`);
+          this.refuse(
+            "bad_message",
+            `"restore.seqs" maps author labels (as the server sent them: 1 to ${MAX_AUTHOR_LENGTH} characters) to positive seqs; got ${describeValue(author)}: ${describeValue(seq)}.`,
+          );
         }
         if (++count > MAX_RESTORE_AUTHORS) this.refuse("bad_message", `"restore.seqs" may name at most ${MAX_RESTORE_AUTHORS} authors.`);
         out[author] = seq;
@@ -143,7 +151,8 @@ class ClientMessageReader {
 
   /** The presence state (an object or null), for a `presence` message. */
   presenceState(): PresenceMessage["state"] {
-    if (!Object.prototype.hasOwnProperty.call(this.obj, "state")) this.refuse("bad_message", `A "presence" message needs "state": an object, or null to clear.`);
+    if (!Object.prototype.hasOwnProperty.call(this.obj, "state"))
+      this.refuse("bad_message", `A "presence" message needs "state": an object, or null to clear.`);
     const read = readPresenceState(this.obj["state"]);
     if (!read.ok) this.refuse("bad_message", read.message);
     return read.state;

@@ -76,26 +76,38 @@ export function readPresenceState(value: unknown): { ok: true; state: PresenceSt
   if (has(value, "label")) {
     const label = value["label"];
     if (typeof label !== "string" || label.length > MAX_PRESENCE_LABEL_LENGTH) {
-      return { ok: false, message: `"state.label" must be a string of at most ${MAX_PRESENCE_LABEL_LENGTH} characters; got ${describeValue(label)}.` };
+      return {
+        ok: false,
+        message: `"state.label" must be a string of at most ${MAX_PRESENCE_LABEL_LENGTH} characters; got ${describeValue(label)}.`,
+      };
     }
     state.label = label;
   }
   if (has(value, "color")) {
     const color = value["color"];
     if (typeof color !== "string" || color.length > MAX_PRESENCE_COLOR_LENGTH) {
-      return { ok: false, message: `"state.color" must be a string of at most ${MAX_PRESENCE_COLOR_LENGTH} characters; got ${describeValue(color)}.` };
+      return {
+        ok: false,
+        message: `"state.color" must be a string of at most ${MAX_PRESENCE_COLOR_LENGTH} characters; got ${describeValue(color)}.`,
+      };
     }
     state.color = color;
   }
   if (has(value, "ranges")) {
     const ranges = value["ranges"];
     if (!Array.isArray(ranges) || ranges.length > MAX_PRESENCE_RANGES) {
-      return { ok: false, message: `"state.ranges" must be an array of at most ${MAX_PRESENCE_RANGES} {anchor, head}; got ${describeValue(ranges)}.` };
+      return {
+        ok: false,
+        message: `"state.ranges" must be an array of at most ${MAX_PRESENCE_RANGES} {anchor, head}; got ${describeValue(ranges)}.`,
+      };
     }
     const out: PresenceRange[] = [];
     for (const range of ranges as unknown[]) {
       if (!isMessageObject(range) || !isPosition(range["anchor"]) || !isPosition(range["head"])) {
-        return { ok: false, message: `each of "state.ranges" must be {anchor, head} with non-negative integers; got ${describeValue(range)}.` };
+        return {
+          ok: false,
+          message: `each of "state.ranges" must be {anchor, head} with non-negative integers; got ${describeValue(range)}.`,
+        };
       }
       out.push({ anchor: range["anchor"], head: range["head"] });
     }
@@ -104,7 +116,8 @@ export function readPresenceState(value: unknown): { ok: true; state: PresenceSt
   }
   if (has(value, "revision")) {
     const revision = value["revision"];
-    if (!isValidRevision(revision)) return { ok: false, message: `"state.revision" must be a non-negative integer; got ${describeValue(revision)}.` };
+    if (!isValidRevision(revision))
+      return { ok: false, message: `"state.revision" must be a non-negative integer; got ${describeValue(revision)}.` };
     state.revision = revision;
   }
   return { ok: true, state };

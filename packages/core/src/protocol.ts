@@ -146,13 +146,7 @@ export interface PongMessage {
 
 /** Any message a server sends. */
 export type ServerMessage<Op = unknown, Snapshot = unknown> =
-  | SnapshotMessage<Snapshot>
-  | JoinedMessage
-  | AckMessage
-  | RemoteOpMessage<Op>
-  | ErrorMessage
-  | PongMessage
-  | PresenceUpdateMessage;
+  SnapshotMessage<Snapshot> | JoinedMessage | AckMessage | RemoteOpMessage<Op> | ErrorMessage | PongMessage | PresenceUpdateMessage;
 
 /** Any protocol message, in either direction. */
 export type ProtocolMessage<Op = unknown, Snapshot = unknown> = ClientMessage<Op> | ServerMessage<Op, Snapshot>;

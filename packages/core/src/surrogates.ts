@@ -23,12 +23,7 @@ export interface CodeUnits {
 
 /** True when index `pos` of `text` falls between the two halves of a surrogate pair. */
 export function splitsSurrogatePair(text: CodeUnits, pos: number): boolean {
-  return (
-    pos > 0 &&
-    pos < text.length &&
-    isHighSurrogate(text.charCodeAt(pos - 1)) &&
-    isLowSurrogate(text.charCodeAt(pos))
-  );
+  return pos > 0 && pos < text.length && isHighSurrogate(text.charCodeAt(pos - 1)) && isLowSurrogate(text.charCodeAt(pos));
 }
 
 // Without the `u` flag a regular expression works on code units, which is what we want here:

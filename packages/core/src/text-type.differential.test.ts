@@ -66,26 +66,30 @@ function opOn(base: string): fc.Arbitrary<TextOp> {
 
 const doc = text(16);
 const concurrent = doc.chain((s) => fc.tuple(fc.constant(s), opOn(s), opOn(s)));
-const sequential = doc.chain((s) =>
-  opOn(s).chain((a) => fc.tuple(fc.constant(s), fc.constant(a), opOn(TextType.apply(s, a)))),
-);
+const sequential = doc.chain((s) => opOn(s).chain((a) => fc.tuple(fc.constant(s), fc.constant(a), opOn(TextType.apply(s, a)))));
 const side = fc.constantFrom<Side>("left", "right");
 
 describe("TextType against ot-text-unicode", () => {
   it("normalises to the same op", () => {
     fc.assert(
-      fc.property(doc.chain((s) => opOn(s)), (a) => {
-        expect(toReference(TextType.normalize(a))).toEqual(reference.normalize(toReference(a)));
-      }),
+      fc.property(
+        doc.chain((s) => opOn(s)),
+        (a) => {
+          expect(toReference(TextType.normalize(a))).toEqual(reference.normalize(toReference(a)));
+        },
+      ),
       RUNS,
     );
   });
 
   it("applies to the same document", () => {
     fc.assert(
-      fc.property(doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
-        expect(TextType.apply(s, a)).toBe(reference.apply(s, reference.normalize(toReference(a))));
-      }),
+      fc.property(
+        doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))),
+        ([s, a]) => {
+          expect(TextType.apply(s, a)).toBe(reference.apply(s, reference.normalize(toReference(a))));
+        },
+      ),
       RUNS,
     );
   });

@@ -27,15 +27,12 @@ const step: fc.Arbitrary<Step> = fc.record({
   insert: text(4),
 });
 
-
 const opOn = (base: string) => fc.array(step, { maxLength: 8 }).map((steps) => opFromSteps(base, steps));
 
 /** A document and two concurrent ops on it. */
 const concurrent = doc.chain((s) => fc.tuple(fc.constant(s), opOn(s), opOn(s)));
 /** A document, an op on it, and an op on the result. */
-const sequential = doc.chain((s) =>
-  opOn(s).chain((a) => fc.tuple(fc.constant(s), fc.constant(a), opOn(TextType.apply(s, a)))),
-);
+const sequential = doc.chain((s) => opOn(s).chain((a) => fc.tuple(fc.constant(s), fc.constant(a), opOn(TextType.apply(s, a)))));
 const side = fc.constantFrom<Side>("left", "right");
 
 /**
@@ -63,11 +60,13 @@ function outcome(run: () => string | TextOp): string | TextOp {
 /** True when `op` is in the normal form `TextType.normalize` documents. */
 function isNormal(op: TextOp): boolean {
   const kinds = op.map((c) => ("r" in c ? "r" : "i" in c ? "i" : "d"));
-  return op.every((c, k) => {
-    const length = "r" in c ? c.r : "i" in c ? c.i.length : c.d;
-    const before = kinds[k - 1];
-    return length > 0 && before !== kinds[k];
-  }) && kinds.at(-1) !== "r";
+  return (
+    op.every((c, k) => {
+      const length = "r" in c ? c.r : "i" in c ? c.i.length : c.d;
+      const before = kinds[k - 1];
+      return length > 0 && before !== kinds[k];
+    }) && kinds.at(-1) !== "r"
+  );
 }
 
 function insertedText(op: TextOp): string {
@@ -111,24 +110,30 @@ describe("TextType properties", () => {
 
   it("invert undoes apply", () => {
     fc.assert(
-      fc.property(doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
-        const after = TextType.apply(s, a);
-        expect(TextType.apply(after, TextType.invert(a, s))).toBe(s);
-      }),
+      fc.property(
+        doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))),
+        ([s, a]) => {
+          const after = TextType.apply(s, a);
+          expect(TextType.apply(after, TextType.invert(a, s))).toBe(s);
+        },
+      ),
       RUNS,
     );
   });
 
   it("normalize is idempotent, keeps apply's result, and leaves the input alone", () => {
     fc.assert(
-      fc.property(doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
-        const copy = structuredClone(a);
-        const n = TextType.normalize(a);
-        expect(TextType.normalize(n)).toEqual(n);
-        expect(TextType.apply(s, n)).toBe(TextType.apply(s, a));
-        expect(TextType.validate(a, s)).toEqual(n);
-        expect(a).toEqual(copy);
-      }),
+      fc.property(
+        doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))),
+        ([s, a]) => {
+          const copy = structuredClone(a);
+          const n = TextType.normalize(a);
+          expect(TextType.normalize(n)).toEqual(n);
+          expect(TextType.apply(s, n)).toBe(TextType.apply(s, a));
+          expect(TextType.validate(a, s)).toEqual(n);
+          expect(a).toEqual(copy);
+        },
+      ),
       RUNS,
     );
   });
@@ -136,9 +141,7 @@ describe("TextType properties", () => {
   it("transform does not depend on how its inputs are spelled", () => {
     fc.assert(
       fc.property(concurrent, side, ([, a, b], sd) => {
-        expect(TextType.transform(a, b, sd)).toEqual(
-          TextType.transform(TextType.normalize(a), TextType.normalize(b), sd),
-        );
+        expect(TextType.transform(a, b, sd)).toEqual(TextType.transform(TextType.normalize(a), TextType.normalize(b), sd));
       }),
       RUNS,
     );
@@ -146,10 +149,13 @@ describe("TextType properties", () => {
 
   it("normalize and validate return ops in normal form", () => {
     fc.assert(
-      fc.property(doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
-        expect(isNormal(TextType.normalize(a))).toBe(true);
-        expect(isNormal(TextType.validate(a, s))).toBe(true);
-      }),
+      fc.property(
+        doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))),
+        ([s, a]) => {
+          expect(isNormal(TextType.normalize(a))).toBe(true);
+          expect(isNormal(TextType.validate(a, s))).toBe(true);
+        },
+      ),
       RUNS,
     );
   });
@@ -210,9 +216,7 @@ describe("TextType properties", () => {
   });
 
   it("transformCursor stays in bounds and lands where transform puts a marker", () => {
-    const withCaret = doc.chain((s) =>
-      fc.tuple(fc.constant(s), opOn(s), fc.nat({ max: Array.from(s).length }), side),
-    );
+    const withCaret = doc.chain((s) => fc.tuple(fc.constant(s), opOn(s), fc.nat({ max: Array.from(s).length }), side));
     fc.assert(
       fc.property(withCaret, ([s, a, caretChars, sd]) => {
         const position = Array.from(s).slice(0, caretChars).join("").length;

@@ -42,10 +42,7 @@ describe("TextType basics", () => {
   });
 
   it("validate returns the normal form and checks the fit only with a document", () => {
-    expect(TextType.validate([{ r: 2 }, { r: 0 }, { r: 1 }, { i: "" }, { i: "a" }, { i: "b" }, { r: 4 }])).toEqual([
-      { r: 3 },
-      { i: "ab" },
-    ]);
+    expect(TextType.validate([{ r: 2 }, { r: 0 }, { r: 1 }, { i: "" }, { i: "a" }, { i: "b" }, { r: 4 }])).toEqual([{ r: 3 }, { i: "ab" }]);
     expect(TextType.validate([{ r: 100 }])).toEqual([]);
     expect(() => TextType.validate([{ r: 100 }], "short")).toThrow(/past the end of the document \(length 5\)/);
   });
@@ -54,11 +51,7 @@ describe("TextType basics", () => {
 describe("TextType.normalize", () => {
   it("drops zero counts, empty inserts and trailing retains, and merges neighbours", () => {
     expect(TextType.normalize([{ r: 0 }, { d: 0 }, { i: "" }])).toEqual([]);
-    expect(TextType.normalize([{ d: 1 }, { d: 2 }, { r: 1 }, { r: 1 }, { i: "x" }, { r: 5 }])).toEqual([
-      { d: 3 },
-      { r: 2 },
-      { i: "x" },
-    ]);
+    expect(TextType.normalize([{ d: 1 }, { d: 2 }, { r: 1 }, { r: 1 }, { i: "x" }, { r: 5 }])).toEqual([{ d: 3 }, { r: 2 }, { i: "x" }]);
   });
 
   it("keeps inserts and deletes in the order given, never moving an insert across a delete", () => {
@@ -69,10 +62,7 @@ describe("TextType.normalize", () => {
       { d: 1 },
       { i: "y" },
     ]);
-    expect(TextType.normalize([{ d: 1 }, { d: 0 }, { d: 2 }, { i: "" }, { i: "x" }, { i: "y" }])).toEqual([
-      { d: 3 },
-      { i: "xy" },
-    ]);
+    expect(TextType.normalize([{ d: 1 }, { d: 0 }, { d: 2 }, { i: "" }, { i: "x" }, { i: "y" }])).toEqual([{ d: 3 }, { i: "xy" }]);
   });
 
   it("does not mutate its input", () => {
@@ -156,12 +146,7 @@ describe("TextType.transform", () => {
 describe("TextType.compose", () => {
   it("keeps the first op's delete before an insert the second op makes at that point", () => {
     expect(TextType.compose([{ d: 5 }], [{ i: "World" }])).toEqual([{ d: 5 }, { i: "World" }]);
-    expect(TextType.compose([{ r: 2 }, { d: 1 }], [{ r: 2 }, { i: "x" }, { d: 1 }])).toEqual([
-      { r: 2 },
-      { d: 1 },
-      { i: "x" },
-      { d: 1 },
-    ]);
+    expect(TextType.compose([{ r: 2 }, { d: 1 }], [{ r: 2 }, { i: "x" }, { d: 1 }])).toEqual([{ r: 2 }, { d: 1 }, { i: "x" }, { d: 1 }]);
   });
 
   it("composes an insert with a later delete of part of it", () => {

@@ -166,9 +166,7 @@ function invert(op: TextOp, doc?: string): TextOp {
     } else if (c.d > 0) {
       // Deletes carry only a count: the removed text must come from the document.
       if (doc === undefined) {
-        throw new TypeError(
-          "TextType.invert: the op deletes text, so pass the document it was applied to as the second argument.",
-        );
+        throw new TypeError("TextType.invert: the op deletes text, so pass the document it was applied to as the second argument.");
       }
       out.insert(doc.slice(pos, pos + c.d));
       pos += c.d;

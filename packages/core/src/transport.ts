@@ -92,5 +92,7 @@ export async function resolveToken(token: TokenSource | undefined): Promise<stri
     throw new TokenSourceError(`the token function failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
   if (value === undefined || (typeof value === "string" && value !== "")) return value;
-  throw new TokenSourceError(`the token function returned ${value === "" ? "an empty string" : typeof value}; return a non-empty string, or undefined for no token`);
+  throw new TokenSourceError(
+    `the token function returned ${value === "" ? "an empty string" : typeof value}; return a non-empty string, or undefined for no token`,
+  );
 }

@@ -16,6 +16,7 @@ export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
  * @throws Error when it is missing and {@link isCi} holds.
  */
 export function prerequisite(what: string, present: boolean, installHint: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (!present && isCi(env)) throw new Error(`${what} is missing and CI is set, so the tests that need it fail instead of skipping: ${installHint}`);
+  if (!present && isCi(env))
+    throw new Error(`${what} is missing and CI is set, so the tests that need it fail instead of skipping: ${installHint}`);
   return present;
 }

@@ -62,7 +62,11 @@ async function runCli(binary: string, args: readonly string[], timeoutMs: number
     execFile(binary, [...args], { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => {
       if (error !== null) {
         const code = (error as NodeJS.ErrnoException).code;
-        reject(code === "ENOENT" ? new Error(`${binary} not found: ${CLI_HINT}`) : new Error(`${binary} ${args.join(" ")} failed: ${error.message}\n${stdout}${stderr}`));
+        reject(
+          code === "ENOENT"
+            ? new Error(`${binary} not found: ${CLI_HINT}`)
+            : new Error(`${binary} ${args.join(" ")} failed: ${error.message}\n${stdout}${stderr}`),
+        );
         return;
       }
       resolve(stdout.trim());
@@ -122,7 +126,8 @@ class RedisClusterProcesses implements RedisCluster {
     const port = askPort ?? this.running()[0]?.port;
     if (port === undefined) throw new Error("RedisCluster: no node is running");
     const master = parseNodes(await this.cli(port, "cluster", "nodes")).find(
-      (node) => node.flags.includes("master") && !node.flags.includes("fail") && node.slots.some(([from, to]) => slot >= from && slot <= to),
+      (node) =>
+        node.flags.includes("master") && !node.flags.includes("fail") && node.slots.some(([from, to]) => slot >= from && slot <= to),
     );
     if (master === undefined) throw new Error(`RedisCluster: no master serves slot ${slot} (asked node ${port})`);
     return master.port;
@@ -147,7 +152,10 @@ class RedisClusterProcesses implements RedisCluster {
           // Every node must see the same owner of every slot, none of them failed.
           const owners = lines
             .filter((line) => line.flags.includes("master") && line.slots.length > 0)
-            .map((line) => `${line.port}:${line.slots.map((range) => range.join("-")).join(",")}${line.flags.includes("fail") || line.flags.includes("fail?") ? "!" : ""}`)
+            .map(
+              (line) =>
+                `${line.port}:${line.slots.map((range) => range.join("-")).join(",")}${line.flags.includes("fail") || line.flags.includes("fail?") ? "!" : ""}`,
+            )
             .sort()
             .join(" ");
           if (owners.includes("!")) return false;
@@ -192,8 +200,10 @@ class RedisClusterProcesses implements RedisCluster {
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const masters = options.masters ?? 3;
   const replicas = options.replicasPerMaster ?? 1;
-  if (!Number.isInteger(masters) || masters < 3) throw new TypeError(`startRedisCluster: masters must be an integer of at least 3, got ${masters}`);
-  if (!Number.isInteger(replicas) || replicas < 0) throw new TypeError(`startRedisCluster: replicasPerMaster must be a non-negative integer, got ${replicas}`);
+  if (!Number.isInteger(masters) || masters < 3)
+    throw new TypeError(`startRedisCluster: masters must be an integer of at least 3, got ${masters}`);
+  if (!Number.isInteger(replicas) || replicas < 0)
+    throw new TypeError(`startRedisCluster: replicasPerMaster must be a non-negative integer, got ${replicas}`);
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const deadline = performance.now() + timeoutMs;
   const left = (): number => Math.max(1, Math.round(deadline - performance.now()));
@@ -203,18 +213,24 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   try {
     const count = masters * (1 + replicas);
     const started = await Promise.all(
-      Array.from({ length: count }, async () =>
-        await startRedisServer({
-          startTimeoutMs: left(),
-          args: [
-            "--cluster-enabled", "yes",
-            "--cluster-config-file", "nodes.conf",
-            "--cluster-node-timeout", String(options.nodeTimeoutMs ?? 1000),
-            // An explicit bus port: the default (port + 10000) can be above 65535 or taken.
-            "--cluster-port", String(await freePort()),
-            ...(options.args ?? []),
-          ],
-        }),
+      Array.from(
+        { length: count },
+        async () =>
+          await startRedisServer({
+            startTimeoutMs: left(),
+            args: [
+              "--cluster-enabled",
+              "yes",
+              "--cluster-config-file",
+              "nodes.conf",
+              "--cluster-node-timeout",
+              String(options.nodeTimeoutMs ?? 1000),
+              // An explicit bus port: the default (port + 10000) can be above 65535 or taken.
+              "--cluster-port",
+              String(await freePort()),
+              ...(options.args ?? []),
+            ],
+          }),
       ),
     );
     nodes.push(...started);

@@ -161,13 +161,20 @@ class RedisServerProcess implements RedisServer {
     if (this.state !== "down") throw new Error(`redis-server on port ${this.port} is ${this.state}; start() needs it down`);
     this.setState("starting");
     const args = [
-      "--port", String(this.port),
-      "--bind", "127.0.0.1",
-      "--save", "",
-      "--appendonly", "no",
-      "--daemonize", "no",
-      "--dir", this.dir,
-      "--dbfilename", "dump.rdb",
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "no",
+      "--dir",
+      this.dir,
+      "--dbfilename",
+      "dump.rdb",
       ...this.extraArgs,
     ];
     const child = spawn(this.binary, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -196,7 +203,12 @@ class RedisServerProcess implements RedisServer {
     try {
       await new Promise<void>((resolve, reject) => {
         const deadline = setTimeout(
-          () => reject(new Error(`redis-server on port ${this.port} did not start within ${this.startTimeoutMs} ms (startTimeoutMs). Output:\n${output}`)),
+          () =>
+            reject(
+              new Error(
+                `redis-server on port ${this.port} did not start within ${this.startTimeoutMs} ms (startTimeoutMs). Output:\n${output}`,
+              ),
+            ),
           this.startTimeoutMs,
         );
         const fail = (error: Error): void => {
@@ -247,7 +259,8 @@ class RedisServerProcess implements RedisServer {
 
   async kill(signal: RedisKillSignal = "SIGKILL"): Promise<void> {
     const pid = this.child?.pid;
-    if (this.state !== "running" || pid === undefined) throw new Error(`redis-server on port ${this.port} is ${this.state}; kill() needs it running`);
+    if (this.state !== "running" || pid === undefined)
+      throw new Error(`redis-server on port ${this.port} is ${this.state}; kill() needs it running`);
     this.setState("stopping");
     process.kill(pid, signal);
     await this.waitForExit();
@@ -287,7 +300,10 @@ class RedisServerProcess implements RedisServer {
 
   private async waitForExit(): Promise<void> {
     const exited = await Promise.race([this.exited.then(() => true), delay(this.stopTimeoutMs).then(() => false)]);
-    if (!exited) throw new Error(`redis-server on port ${this.port} (pid ${this.child?.pid}) did not exit within ${this.stopTimeoutMs} ms (stopTimeoutMs)`);
+    if (!exited)
+      throw new Error(
+        `redis-server on port ${this.port} (pid ${this.child?.pid}) did not exit within ${this.stopTimeoutMs} ms (stopTimeoutMs)`,
+      );
   }
 }
 

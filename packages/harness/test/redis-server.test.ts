@@ -86,8 +86,6 @@ describe("startRedisServer", () => {
   });
 
   it("says how to install redis-server when the binary is missing", async () => {
-    await expect(startRedisServer({ binary: "/nonexistent/redis-server" })).rejects.toThrow(
-      /apt-get install redis-server/,
-    );
+    await expect(startRedisServer({ binary: "/nonexistent/redis-server" })).rejects.toThrow(/apt-get install redis-server/);
   });
 });

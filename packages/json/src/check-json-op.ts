@@ -106,7 +106,9 @@ class OpChecker {
 
   #key(key: string | number, path: readonly Key[]): void {
     if (typeof key === "number" && !isCount(key)) {
-      throw new InvalidOpError(`A list index in the op must be a non-negative safe integer, got ${describe(key)} under ${describePath(path)}.`);
+      throw new InvalidOpError(
+        `A list index in the op must be a non-negative safe integer, got ${describe(key)} under ${describePath(path)}.`,
+      );
     }
     if (key === "__proto__") throw new InvalidOpError(`"__proto__" cannot be a key of a JSON document (under ${describePath(path)}).`);
     if (typeof key === "string") this.stringUnits += key.length;
@@ -119,12 +121,16 @@ class OpChecker {
     this.#count(keys.length);
     for (const key of keys) {
       if (!COMPONENT_KEYS.has(key)) {
-        throw new InvalidOpError(`Unknown field ${JSON.stringify(key)} in the op's component at ${where}; a component has p, r, d, i, es, ena, or et with e.`);
+        throw new InvalidOpError(
+          `Unknown field ${JSON.stringify(key)} in the op's component at ${where}; a component has p, r, d, i, es, ena, or et with e.`,
+        );
       }
     }
     for (const slot of ["p", "d"] as const) {
       if (slot in c && !isCount(c[slot])) {
-        throw new InvalidOpError(`The ${slot === "p" ? "pick" : "drop"} slot at ${where} must be a non-negative safe integer, got ${describe(c[slot])}.`);
+        throw new InvalidOpError(
+          `The ${slot === "p" ? "pick" : "drop"} slot at ${where} must be a non-negative safe integer, got ${describe(c[slot])}.`,
+        );
       }
     }
     if ("i" in c) this.#value(c["i"], path.length, `the value inserted at ${where}`);
@@ -137,7 +143,9 @@ class OpChecker {
     if ("et" in c !== "e" in c) throw new InvalidOpError(`The component at ${where} must give "e" and "et" together.`);
     const et = c["et"];
     if (et !== undefined && et !== "text-unicode" && et !== "number") {
-      throw new InvalidOpError(`The embedded type ${describe(et)} at ${where} is not supported; use "text-unicode" (es) or "number" (ena).`);
+      throw new InvalidOpError(
+        `The embedded type ${describe(et)} at ${where} is not supported; use "text-unicode" (es) or "number" (ena).`,
+      );
     }
     if ("es" in c || et === "text-unicode") this.#textEdit("es" in c ? c["es"] : c["e"], where);
     if ("ena" in c || et === "number") {
@@ -155,7 +163,8 @@ class OpChecker {
     this.#count(op.length);
     for (const c of op as unknown[]) {
       if (typeof c === "number") {
-        if (!isCount(c) || c === 0) throw new InvalidOpError(`A skip in the string edit at ${where} must be a positive safe integer, got ${describe(c)}.`);
+        if (!isCount(c) || c === 0)
+          throw new InvalidOpError(`A skip in the string edit at ${where} must be a positive safe integer, got ${describe(c)}.`);
         this.textReach += c;
       } else if (typeof c === "string") {
         if (c.length === 0) throw new InvalidOpError(`An insert in the string edit at ${where} is empty.`);
@@ -169,7 +178,9 @@ class OpChecker {
           this.textReach += d;
           this.lossy = true;
         } else {
-          throw new InvalidOpError(`A delete in the string edit at ${where} must be {d: n} (n > 0) or {d: "text"}, got d = ${describe(d)}.`);
+          throw new InvalidOpError(
+            `A delete in the string edit at ${where} must be {d: n} (n > 0) or {d: "text"}, got d = ${describe(d)}.`,
+          );
         }
       } else {
         throw new InvalidOpError(`A string edit component at ${where} must be a count, a string or {d}, got ${describe(c)}.`);
@@ -202,7 +213,8 @@ class OpChecker {
       for (let k = 0; k < value.length; k++) this.#value(value[k], depth + 1, what);
     } else if (isPlainObject(value)) {
       for (const key of Object.keys(value)) {
-        if (key === "__proto__") throw new InvalidOpError(`${capitalise(what)} has the key "__proto__", which a JSON document cannot hold.`);
+        if (key === "__proto__")
+          throw new InvalidOpError(`${capitalise(what)} has the key "__proto__", which a JSON document cannot hold.`);
         this.stringUnits += key.length;
         this.#value(value[key], depth + 1, what);
       }

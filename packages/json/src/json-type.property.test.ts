@@ -10,9 +10,7 @@ import { JsonType } from "./json-type.js";
 const RUNS = { numRuns: Number(process.env["JSON_PROPERTY_RUNS"] ?? 1500) };
 
 const concurrent = rootDoc.chain((s) => fc.tuple(fc.constant(s), opOn(s), opOn(s)));
-const sequential = rootDoc.chain((s) =>
-  opOn(s).chain((a) => fc.tuple(fc.constant(s), fc.constant(a), opOn(JsonType.apply(s, a)))),
-);
+const sequential = rootDoc.chain((s) => opOn(s).chain((a) => fc.tuple(fc.constant(s), fc.constant(a), opOn(JsonType.apply(s, a)))));
 
 describe("JsonType properties", () => {
   it("transform converges: both orders reach the same document", () => {
@@ -49,21 +47,27 @@ describe("JsonType properties", () => {
 
   it("invert with the document undoes apply", () => {
     fc.assert(
-      fc.property(rootDoc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
-        const after = JsonType.apply(s, a);
-        expect(JsonType.apply(after, JsonType.invert(a, s))).toEqual(s);
-      }),
+      fc.property(
+        rootDoc.chain((s) => fc.tuple(fc.constant(s), opOn(s))),
+        ([s, a]) => {
+          const after = JsonType.apply(s, a);
+          expect(JsonType.apply(after, JsonType.invert(a, s))).toEqual(s);
+        },
+      ),
       RUNS,
     );
   });
 
   it("validate returns the normal form, which does what the op does; normalize is idempotent", () => {
     fc.assert(
-      fc.property(rootDoc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
-        const normal = JsonType.validate(a, s);
-        expect(JsonType.normalize(normal)).toEqual(normal);
-        expect(JsonType.apply(s, normal)).toEqual(JsonType.apply(s, a));
-      }),
+      fc.property(
+        rootDoc.chain((s) => fc.tuple(fc.constant(s), opOn(s))),
+        ([s, a]) => {
+          const normal = JsonType.validate(a, s);
+          expect(JsonType.normalize(normal)).toEqual(normal);
+          expect(JsonType.apply(s, normal)).toEqual(JsonType.apply(s, a));
+        },
+      ),
       RUNS,
     );
   });
@@ -85,11 +89,14 @@ describe("JsonType properties", () => {
 
   it("size is the length of the document's JSON text (strings without escapes), also after ops", () => {
     fc.assert(
-      fc.property(rootDoc.chain((s) => fc.tuple(fc.constant(s), opOn(s))), ([s, a]) => {
-        expect(JsonType.size(s)).toBe(JSON.stringify(s).length);
-        const after = JsonType.apply(s, a);
-        expect(JsonType.size(after)).toBe(JSON.stringify(after).length);
-      }),
+      fc.property(
+        rootDoc.chain((s) => fc.tuple(fc.constant(s), opOn(s))),
+        ([s, a]) => {
+          expect(JsonType.size(s)).toBe(JSON.stringify(s).length);
+          const after = JsonType.apply(s, a);
+          expect(JsonType.size(after)).toBe(JSON.stringify(after).length);
+        },
+      ),
       RUNS,
     );
   });

@@ -41,7 +41,10 @@ describe("JsonType", () => {
     const after = JsonType.apply(doc, op);
     expect(after).toEqual({
       title: "Groceries 🛒",
-      items: [{ text: "eggs", done: false }, { text: "milk", done: true }],
+      items: [
+        { text: "eggs", done: false },
+        { text: "milk", done: true },
+      ],
       count: 2,
     });
     expect(JSON.stringify(doc)).toBe(frozen);
@@ -98,7 +101,18 @@ describe("JsonType", () => {
 
   it("validate normalises and checks the op against the document", () => {
     const doc = { a: 1 };
-    expect(JsonType.validate([["b", { i: 2 }], ["a", { r: true }]], doc)).toEqual([["a", { r: true }], ["b", { i: 2 }]]);
+    expect(
+      JsonType.validate(
+        [
+          ["b", { i: 2 }],
+          ["a", { r: true }],
+        ],
+        doc,
+      ),
+    ).toEqual([
+      ["a", { r: true }],
+      ["b", { i: 2 }],
+    ]);
     expect(refused(() => JsonType.validate(["a", { i: 2 }], doc))).toMatch(/overwrite/);
     expect(refused(() => JsonType.validate(["zz", { r: true }], doc))).toMatch(/remove/);
     expect(refused(() => JsonType.validate([["a", { p: 0 }]], doc))).toMatch(/ot-json1 check/);
@@ -123,7 +137,13 @@ describe("JsonType refuses hostile input with InvalidOpError, quickly", () => {
     ["a number edit on a string", () => ["a", { ena: 1 }]],
     ["a number edit by a string", () => ["n", { ena: "1" }]],
     ["a number edit on an inherited property", () => ["constructor", { ena: 1 }]],
-    ["a move of an inherited function into the document", () => [["hasOwnProperty", { p: 0 }], ["x", { d: 0 }]]],
+    [
+      "a move of an inherited function into the document",
+      () => [
+        ["hasOwnProperty", { p: 0 }],
+        ["x", { d: 0 }],
+      ],
+    ],
     ["an embedded type by an inherited name", () => ["a", { et: "constructor", e: 1 }]],
     ["an unknown embedded type", () => ["a", { et: "rich-text", e: [] }]],
     ["removing the whole document", () => [{ r: true }]],

@@ -103,7 +103,9 @@ export function createJsonType(options: JsonTypeOptions = {}): JsonOTType {
     if (known.textReach > 0) {
       const budget = measureJson(snapshot, limits.maxDepth).size + known.stringUnits;
       if (known.textReach > budget) {
-        throw new InvalidOpError(`The op's string edits skip or delete ${known.textReach} characters, more than the document and the op hold.`);
+        throw new InvalidOpError(
+          `The op's string edits skip or delete ${known.textReach} characters, more than the document and the op hold.`,
+        );
       }
     }
     const result = guard("apply", () => json1.apply(snapshot, op));
@@ -135,7 +137,8 @@ export function createJsonType(options: JsonTypeOptions = {}): JsonOTType {
       return applyChecked(snapshot, op, facts(op));
     },
     transform(op: JsonOp, other: JsonOp, side: Side): JsonOp {
-      if (side !== "left" && side !== "right") throw new TypeError(`JsonType.transform: side must be "left" or "right", got ${String(side)}.`);
+      if (side !== "left" && side !== "right")
+        throw new TypeError(`JsonType.transform: side must be "left" or "right", got ${String(side)}.`);
       // Canonical forms first: ot-json1's conflict resolution can loop on ops that are not.
       const a = normalizeChecked((facts(op), op));
       const b = normalizeChecked((facts(other), other));

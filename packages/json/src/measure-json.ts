@@ -47,7 +47,9 @@ function measure(value: unknown, depthLeft: number): JsonMeasure {
       if (value === null) return PRIMITIVE_NULL;
       break;
     default:
-      throw new InvalidOpError(`The document would hold ${value === undefined ? "undefined" : `a ${typeof value}`}, which is not a JSON value.`);
+      throw new InvalidOpError(
+        `The document would hold ${value === undefined ? "undefined" : `a ${typeof value}`}, which is not a JSON value.`,
+      );
   }
   const known = measured.get(value);
   if (known !== undefined) return known;

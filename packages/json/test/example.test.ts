@@ -12,8 +12,18 @@ it("the README shows the example file as it is", () => {
 
 it("two clients edit a shared list at once and converge", async () => {
   const printed: string[] = [];
-  const result: unknown = await (sharedList as (log: (...values: string[]) => void) => Promise<unknown>)((...values) => printed.push(values.join(" ")));
-  const expected = { items: [{ text: "milk", done: true }, { text: "eggs", done: false }] };
+  const result: unknown = await (sharedList as (log: (...values: string[]) => void) => Promise<unknown>)((...values) =>
+    printed.push(values.join(" ")),
+  );
+  const expected = {
+    items: [
+      { text: "milk", done: true },
+      { text: "eggs", done: false },
+    ],
+  };
   expect(result).toEqual(expected);
-  expect(printed).toEqual([JSON.stringify(expected), `${JSON.stringify(expected)} (${JSON.stringify(expected).length} characters of JSON)`]);
+  expect(printed).toEqual([
+    JSON.stringify(expected),
+    `${JSON.stringify(expected)} (${JSON.stringify(expected).length} characters of JSON)`,
+  ]);
 });

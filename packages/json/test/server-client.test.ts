@@ -81,8 +81,7 @@ async function editConcurrently(urls: string[], backend: IBackendAdapter, docId:
   }
   const settled = async () => {
     const revision = clients[0]!.client.revision;
-    return clients.every(({ client }) => client.synced && client.revision === revision) &&
-      (await backend.getRecord(docId)).v === revision;
+    return clients.every(({ client }) => client.synced && client.revision === revision) && (await backend.getRecord(docId)).v === revision;
   };
   await waitUntil(settled, "every client synced at the backend's revision", 20_000);
   const record = await backend.getRecord(docId);
@@ -141,8 +140,11 @@ describe("JSON documents on the real server and client", () => {
     const resyncs: { dropped: unknown }[] = [];
     away.on("resync", (event) => resyncs.push(event));
     await away.connect();
-    await waitUntil(async () => away.synced && here.synced && away.revision === here.revision &&
-      (await backend.getRecord("list")).v === away.revision, "both synced", 10_000);
+    await waitUntil(
+      async () => away.synced && here.synced && away.revision === here.revision && (await backend.getRecord("list")).v === away.revision,
+      "both synced",
+      10_000,
+    );
     expect(resyncs).toEqual([expect.objectContaining({ dropped: undefined })]);
     expect(errors).toEqual([]);
     const { data } = await backend.getRecord("list");
@@ -235,7 +237,9 @@ describe("the server refuses malformed JSON ops with invalid_op and keeps servin
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
 
     // Still serving: a valid op commits, and the document is as before plus that op.
-    ws.send(JSON.stringify({ type: "op", docId: "list", seq: seq + 1, revision: 1, op: ["items", 1, { i: { text: "eggs", done: false } }] }));
+    ws.send(
+      JSON.stringify({ type: "op", docId: "list", seq: seq + 1, revision: 1, op: ["items", 1, { i: { text: "eggs", done: false } }] }),
+    );
     await waitUntil(() => answers.some((a) => a.type === "ack"), "the ack");
     const record = await backend.getRecord("list");
     expect(record).toEqual({

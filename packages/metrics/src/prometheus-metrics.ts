@@ -69,24 +69,68 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry, prefix });
   const registers = [registry];
 
-  const connections = new Gauge({ name: `${prefix}connections`, help: "Open connections, by transport.", labelNames: ["transport"], registers });
-  const opened = new Counter({ name: `${prefix}connections_opened_total`, help: "Connections opened, by transport.", labelNames: ["transport"], registers });
+  const connections = new Gauge({
+    name: `${prefix}connections`,
+    help: "Open connections, by transport.",
+    labelNames: ["transport"],
+    registers,
+  });
+  const opened = new Counter({
+    name: `${prefix}connections_opened_total`,
+    help: "Connections opened, by transport.",
+    labelNames: ["transport"],
+    registers,
+  });
   const joins = new Counter({ name: `${prefix}joins_total`, help: "Joins accepted (snapshot or joined sent).", registers });
   const committed = new Counter({ name: `${prefix}ops_committed_total`, help: "Ops committed by this process.", registers });
-  const delivered = new Counter({ name: `${prefix}ops_delivered_total`, help: "Commits delivered to connections: kind ack (to the submitter) or op (to the others).", labelNames: ["kind"], registers });
-  const refusals = new Counter({ name: `${prefix}refusals_total`, help: "Refusals, by protocol error code; where: message (an error sent) or request (an HTTP or upgrade request refused).", labelNames: ["code", "where"], registers });
+  const delivered = new Counter({
+    name: `${prefix}ops_delivered_total`,
+    help: "Commits delivered to connections: kind ack (to the submitter) or op (to the others).",
+    labelNames: ["kind"],
+    registers,
+  });
+  const refusals = new Counter({
+    name: `${prefix}refusals_total`,
+    help: "Refusals, by protocol error code; where: message (an error sent) or request (an HTTP or upgrade request refused).",
+    labelNames: ["code", "where"],
+    registers,
+  });
   const ackLatency = new Histogram({
     name: `${prefix}ack_latency_seconds`,
     help: "Time from sending an op's commit to the store to delivering its ack, for ops committed by this process whose submitter is connected to it.",
     buckets: [...(options.latencyBuckets ?? DEFAULT_LATENCY_BUCKETS)],
     registers,
   });
-  const retries = new Counter({ name: `${prefix}commit_retries_total`, help: "Commits that lost the race to another writer and were tried again.", registers });
-  const groupSize = new Histogram({ name: `${prefix}group_commit_size`, help: "Ops per commit call to the store.", buckets: GROUP_BUCKETS, registers });
-  const gapRepairs = new Counter({ name: `${prefix}gap_repairs_total`, help: "History reads by sequencers that filled a gap in the published commits.", registers });
+  const retries = new Counter({
+    name: `${prefix}commit_retries_total`,
+    help: "Commits that lost the race to another writer and were tried again.",
+    registers,
+  });
+  const groupSize = new Histogram({
+    name: `${prefix}group_commit_size`,
+    help: "Ops per commit call to the store.",
+    buckets: GROUP_BUCKETS,
+    registers,
+  });
+  const gapRepairs = new Counter({
+    name: `${prefix}gap_repairs_total`,
+    help: "History reads by sequencers that filled a gap in the published commits.",
+    registers,
+  });
   const gapOps = new Counter({ name: `${prefix}gap_repaired_ops_total`, help: "Ops read from history to fill gaps.", registers });
-  const backendDuration = new Histogram({ name: `${prefix}backend_call_duration_seconds`, help: "Duration of store calls, by method.", labelNames: ["method"], buckets: BACKEND_BUCKETS, registers });
-  const backendErrors = new Counter({ name: `${prefix}backend_errors_total`, help: "Store calls that failed, by method.", labelNames: ["method"], registers });
+  const backendDuration = new Histogram({
+    name: `${prefix}backend_call_duration_seconds`,
+    help: "Duration of store calls, by method.",
+    labelNames: ["method"],
+    buckets: BACKEND_BUCKETS,
+    registers,
+  });
+  const backendErrors = new Counter({
+    name: `${prefix}backend_errors_total`,
+    help: "Store calls that failed, by method.",
+    labelNames: ["method"],
+    registers,
+  });
 
   const queuedReaders = new Set<{ transport: string; read: () => number }>();
   new Gauge({
@@ -113,7 +157,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     },
   });
 
-  const clock = new AckClock(maxTracked, (_docId, _revision, startedAt, deliveredAt) => ackLatency.observe((deliveredAt - startedAt) / 1000));
+  const clock = new AckClock(maxTracked, (_docId, _revision, startedAt, deliveredAt) =>
+    ackLatency.observe((deliveredAt - startedAt) / 1000),
+  );
 
   const text = (): Promise<string> => registry.metrics();
   const handler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): boolean => {
@@ -127,7 +173,11 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     }
     text().then(
       (body) => {
-        res.writeHead(200, { "Content-Type": registry.contentType, "Cache-Control": "no-store", "Content-Length": Buffer.byteLength(body) });
+        res.writeHead(200, {
+          "Content-Type": registry.contentType,
+          "Cache-Control": "no-store",
+          "Content-Length": Buffer.byteLength(body),
+        });
         res.end(req.method === "HEAD" ? undefined : body);
       },
       (error: unknown) => {

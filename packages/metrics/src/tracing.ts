@@ -32,7 +32,11 @@ export function createTracingMetrics(options: TracingMetricsOptions = {}): Serve
   const clock = new AckClock(maxTracked, (docId, revision, startedAt, deliveredAt) => {
     const origin = performance.timeOrigin;
     tracer
-      .startSpan("openot.deliver", { kind: SpanKind.INTERNAL, startTime: origin + startedAt, attributes: { "openot.doc_id": docId, "openot.revision": revision } })
+      .startSpan("openot.deliver", {
+        kind: SpanKind.INTERNAL,
+        startTime: origin + startedAt,
+        attributes: { "openot.doc_id": docId, "openot.revision": revision },
+      })
       .end(origin + deliveredAt);
   });
   return {
@@ -49,7 +53,10 @@ export function createTracingMetrics(options: TracingMetricsOptions = {}): Serve
             span.setAttribute("openot.refusal", refusal);
           } else {
             if (outcome.error instanceof Error) span.recordException(outcome.error);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) });
+            span.setStatus({
+              code: SpanStatusCode.ERROR,
+              message: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
+            });
           }
         }
         span.end();

@@ -83,7 +83,10 @@ describe("Prometheus metrics", () => {
     const metrics = createPrometheusMetrics();
     const here = await startInstance(backend, metrics);
     const there = await startInstance(backend);
-    cleanup.push(() => there.close(), () => here.close());
+    cleanup.push(
+      () => there.close(),
+      () => here.close(),
+    );
 
     const client = (transport: WebSocketTransport | HttpSseTransport): OTClient<string, TextOp> => {
       const c = new OTClient<string, TextOp>({ type: TextType, transport, docId: DOC });
@@ -99,7 +102,10 @@ describe("Prometheus metrics", () => {
     const all = [ws1, ws2, sse1, remote];
     const edit = async (c: OTClient<string, TextOp>, text: string): Promise<void> => {
       c.submit([{ r: c.snapshot.length }, { i: text }]);
-      await waitUntil(() => all.every((other) => other.synced && other.revision === c.revision && other.snapshot === c.snapshot), `${text} everywhere`);
+      await waitUntil(
+        () => all.every((other) => other.synced && other.revision === c.revision && other.snapshot === c.snapshot),
+        `${text} everywhere`,
+      );
     };
     for (const text of ["a", "b", "c"]) await edit(ws1, text);
     for (const text of ["d", "e"]) await edit(sse1, text);
@@ -123,7 +129,10 @@ describe("Prometheus metrics", () => {
     await raw.disconnect();
     const lost = await fetch(`${here.url}/messages`, { method: "POST", headers: { "X-Session-Id": "nobody" }, body: "{}" });
     expect(lost.status).toBe(404);
-    await waitUntil(async () => sample(await metrics.text(), "openot_connections", { transport: "websocket" }) === 2, "the raw connection closed");
+    await waitUntil(
+      async () => sample(await metrics.text(), "openot_connections", { transport: "websocket" }) === 2,
+      "the raw connection closed",
+    );
 
     const response = await fetch(`${here.url}/metrics`);
     expect(response.status).toBe(200);
@@ -148,7 +157,9 @@ describe("Prometheus metrics", () => {
     expect(value("openot_group_commit_size_sum")).toBe(7);
     expect(value("openot_gap_repairs_total")).toBe(1);
     expect(value("openot_gap_repaired_ops_total")).toBeGreaterThanOrEqual(1);
-    const commitCalls = (value("openot_backend_call_duration_seconds_count", { method: "commit" }) ?? 0) + (value("openot_backend_call_duration_seconds_count", { method: "commitBatch" }) ?? 0);
+    const commitCalls =
+      (value("openot_backend_call_duration_seconds_count", { method: "commit" }) ?? 0) +
+      (value("openot_backend_call_duration_seconds_count", { method: "commitBatch" }) ?? 0);
     // Seven commits and the one that lost the race.
     expect(commitCalls).toBe(8);
     expect(value("openot_backend_call_duration_seconds_count", { method: "getRevision" })).toBeGreaterThan(0);

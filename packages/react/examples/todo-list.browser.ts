@@ -25,11 +25,23 @@ export function TodoList({ docId }: { readonly docId: string }): ReactNode {
   return h(
     "div",
     null,
-    h("ul", null, ...items.map((todo, i) =>
-      h("li", { key: i },
-        h("input", { type: "checkbox", checked: todo.done, onChange: () => submit(replaceOp(["items", i, "done"], todo.done, !todo.done)) }),
-        h("span", null, todo.text),
-        h("button", { onClick: () => submit(removeOp(["items", i])) }, "remove")))),
+    h(
+      "ul",
+      null,
+      ...items.map((todo, i) =>
+        h(
+          "li",
+          { key: i },
+          h("input", {
+            type: "checkbox",
+            checked: todo.done,
+            onChange: () => submit(replaceOp(["items", i, "done"], todo.done, !todo.done)),
+          }),
+          h("span", null, todo.text),
+          h("button", { onClick: () => submit(removeOp(["items", i])) }, "remove"),
+        ),
+      ),
+    ),
     h("input", { value: text, onChange: (e: { target: HTMLInputElement }) => setText(e.target.value) }),
     h("button", { onClick: add, disabled: text === "" }, "add"),
     h("p", null, sync?.synced === false ? "saving…" : sync?.status.state === "live" ? "saved" : sync?.status.reason),

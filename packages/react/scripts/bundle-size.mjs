@@ -22,7 +22,13 @@ const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
 for (const [name, contents, alias] of bundles) {
   const { outputFiles } = await build({
     stdin: { contents, resolveDir: packagesDir, loader: "ts" },
-    bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022", write: false, logLevel: "error",
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "error",
     alias,
     external: ["react", "react-dom", "ws", ...(alias === sources ? [] : ["@open-ot/client", "@open-ot/core"])],
   });

@@ -24,8 +24,7 @@ export interface SyncStatus {
  * `acquire` with the type it was opened with.
  */
 function erase<Snapshot, Op>(handle: DocumentHandle<Snapshot, Op>): DocumentHandle<unknown, unknown> {
-  // Unneeded against the built .d.ts of @open-ot/client, needed against its sources (the demo's examples project resolves those).
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed against @open-ot/client's sources, which the demo's examples project resolves
   return handle as unknown as DocumentHandle<unknown, unknown>;
 }
 
@@ -72,7 +71,8 @@ export class DocumentHandle<Snapshot, Op> {
   /** What {@link useDocument} reads: the same object until the snapshot or the error changes. */
   get view(): DocumentView<Snapshot, Op> {
     const snapshot = this.snapshot;
-    if (this.#view.snapshot !== snapshot || this.#view.error !== this.error) this.#view = { snapshot, client: this.client, error: this.error };
+    if (this.#view.snapshot !== snapshot || this.#view.error !== this.error)
+      this.#view = { snapshot, client: this.client, error: this.error };
     return this.#view;
   }
 
@@ -139,7 +139,10 @@ export class DocumentRegistry {
   acquire<Snapshot, Op>(docId: string, type: OTType<Snapshot, Op>): DocumentHandle<Snapshot, Op> {
     let handle = this.#handles.get(docId) as DocumentHandle<Snapshot, Op> | undefined;
     if (handle !== undefined && handle.type !== type) {
-      const which = handle.type.name === type.name ? `another object of the type "${type.name}" (use one type object everywhere, a module-level constant)` : `the type "${handle.type.name}", not "${type.name}"`;
+      const which =
+        handle.type.name === type.name
+          ? `another object of the type "${type.name}" (use one type object everywhere, a module-level constant)`
+          : `the type "${handle.type.name}", not "${type.name}"`;
       throw new TypeError(`@open-ot/react: "${docId}" is open with ${which}`);
     }
     if (handle === undefined) {
@@ -149,7 +152,9 @@ export class DocumentRegistry {
       if (client === undefined) {
         // Only a closed connection or an invalid id register nothing; open() says which.
         opening.catch(() => undefined);
-        throw new Error(`@open-ot/react: cannot open "${docId}": ${this.connection.state === "closed" ? "the connection was closed" : "not a valid document id"}`);
+        throw new Error(
+          `@open-ot/react: cannot open "${docId}": ${this.connection.state === "closed" ? "the connection was closed" : "not a valid document id"}`,
+        );
       }
       const opened = new DocumentHandle(docId, type, client);
       handle = opened;

@@ -81,14 +81,22 @@ function Items({ name }: { readonly name: string }): ReactNode {
     "div",
     null,
     createElement("p", { "data-testid": name }, list.items.join(",")),
-    createElement("button", { "data-testid": `${name}-add`, onClick: () => submit(insertOp(["items", list.items.length], `item${list.items.length}`)) }, "add"),
+    createElement(
+      "button",
+      { "data-testid": `${name}-add`, onClick: () => submit(insertOp(["items", list.items.length], `item${list.items.length}`)) },
+      "add",
+    ),
   );
 }
 
 function Status(): ReactNode {
   renders.set("status", (renders.get("status") ?? 0) + 1);
   const status = useSyncStatus("list");
-  return createElement("p", { "data-testid": "status" }, status === undefined ? "none" : `${status.status.state} ${status.synced ? "synced" : "pending"}`);
+  return createElement(
+    "p",
+    { "data-testid": "status" },
+    status === undefined ? "none" : `${status.status.state} ${status.synced ? "synced" : "pending"}`,
+  );
 }
 
 function app(conn: OTConnection, children: ReactNode, strict = false): ReactNode {

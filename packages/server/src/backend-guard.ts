@@ -128,7 +128,10 @@ export class BackendGuard {
         let subscribing: Promise<() => Promise<void>> | undefined;
         return this.#call("subscribe", () => (subscribing = pubsub.subscribe(channel, onMessage))).catch((error: unknown) => {
           // Its caller was answered `unavailable`: a subscription confirmed later must not stay.
-          void subscribing?.then((unsubscribe) => unsubscribe(), () => undefined);
+          void subscribing?.then(
+            (unsubscribe) => unsubscribe(),
+            () => undefined,
+          );
           throw error;
         });
       },
@@ -144,7 +147,10 @@ export class BackendGuard {
       guarded.subscribeClientNotices = (listener) => {
         let subscribing: Promise<() => Promise<void>> | undefined;
         return this.#call("subscribeClientNotices", () => (subscribing = subscribeClientNotices(listener))).catch((error: unknown) => {
-          void subscribing?.then((unsubscribe) => unsubscribe(), () => undefined);
+          void subscribing?.then(
+            (unsubscribe) => unsubscribe(),
+            () => undefined,
+          );
           throw error;
         });
       };
@@ -217,20 +223,23 @@ export class BackendGuard {
   }
 
   #startWatchdog(): ReturnType<typeof setInterval> {
-    const timer = setInterval(() => {
-      if (this.#inFlight.size === 0) {
-        clearInterval(timer);
-        this.#watchdog = undefined;
-        return;
-      }
-      const now = performance.now();
-      // Calls join the set in the order they start, all with the same timeout: stop at the first alive.
-      for (const call of this.#inFlight) {
-        if (call.deadline > now) break;
-        this.#inFlight.delete(call);
-        call.expire();
-      }
-    }, Math.max(1, this.#timeoutMs / 10));
+    const timer = setInterval(
+      () => {
+        if (this.#inFlight.size === 0) {
+          clearInterval(timer);
+          this.#watchdog = undefined;
+          return;
+        }
+        const now = performance.now();
+        // Calls join the set in the order they start, all with the same timeout: stop at the first alive.
+        for (const call of this.#inFlight) {
+          if (call.deadline > now) break;
+          this.#inFlight.delete(call);
+          call.expire();
+        }
+      },
+      Math.max(1, this.#timeoutMs / 10),
+    );
     timer.unref?.();
     return timer;
   }
@@ -245,7 +254,8 @@ export class BackendGuard {
           : this.#inner.getRevision(PROBE_DOC_ID).then(
               () => undefined,
               (error: unknown) => {
-                if (!(error instanceof DocumentNotFoundError || (error as { name?: unknown } | null)?.name === "DocumentNotFoundError")) throw error;
+                if (!(error instanceof DocumentNotFoundError || (error as { name?: unknown } | null)?.name === "DocumentNotFoundError"))
+                  throw error;
               },
             ),
       );
@@ -262,9 +272,12 @@ export class BackendGuard {
       if (!reachable && why !== undefined) this.#health = { ...previous, lastError: why };
     } else {
       this.#health = { reachable, since: Date.now(), lastError: reachable ? previous.lastError : why };
-      this.#logger[reachable ? "info" : "warn"]?.(reachable ? "the server's storage answers again" : "the server's storage is unreachable", {
-        error: why,
-      });
+      this.#logger[reachable ? "info" : "warn"]?.(
+        reachable ? "the server's storage answers again" : "the server's storage is unreachable",
+        {
+          error: why,
+        },
+      );
       for (const listener of [...this.#listeners]) {
         try {
           listener(this.#health);
@@ -314,7 +327,8 @@ export class BackendGuard {
     }
     if (inner.restoreDocument !== undefined) {
       const restore = inner.restoreDocument.bind(inner);
-      guarded.restoreDocument = (docId, request: RestoreRequest): Promise<RestoreResult> => call("restoreDocument", () => restore(docId, request));
+      guarded.restoreDocument = (docId, request: RestoreRequest): Promise<RestoreResult> =>
+        call("restoreDocument", () => restore(docId, request));
     }
     if (inner.ping !== undefined) {
       const ping = inner.ping.bind(inner);
@@ -323,4 +337,3 @@ export class BackendGuard {
     return guarded;
   }
 }
-

@@ -52,7 +52,9 @@ export class ClientRegistry {
     const subscribe = pubsub.subscribeClientNotices?.bind(pubsub);
     if (subscribe === undefined) return;
     this.unsubscribe = subscribe((notice) => this.onNotice(notice)).catch((error: unknown) => {
-      this.logger.warn?.("ClientRegistry: could not subscribe to client notices; older connections are closed on this instance only", { error });
+      this.logger.warn?.("ClientRegistry: could not subscribe to client notices; older connections are closed on this instance only", {
+        error,
+      });
       return undefined;
     });
   }

@@ -42,18 +42,20 @@ describe("transformOverCommitted", () => {
     const history = text(12).chain((initial) =>
       fc.tuple(
         steps.map((s) => opFromSteps(initial, s)),
-        fc.array(fc.tuple(steps, malformed), {
-          maxLength: 12,
-        }).map((entries) => {
-          const committed: CommittedOp[] = [];
-          let doc = initial;
-          for (const [s, bad] of entries) {
-            const op = bad ?? opFromSteps(doc, s);
-            committed.push({ revision: committed.length + 1, op });
-            if (bad === null) doc = TextType.apply(doc, op as TextOp);
-          }
-          return committed;
-        }),
+        fc
+          .array(fc.tuple(steps, malformed), {
+            maxLength: 12,
+          })
+          .map((entries) => {
+            const committed: CommittedOp[] = [];
+            let doc = initial;
+            for (const [s, bad] of entries) {
+              const op = bad ?? opFromSteps(doc, s);
+              committed.push({ revision: committed.length + 1, op });
+              if (bad === null) doc = TextType.apply(doc, op as TextOp);
+            }
+            return committed;
+          }),
       ),
     );
     fc.assert(

@@ -60,7 +60,10 @@ async function setup(
   const backend = new MemoryBackend({ pubsub, ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}) });
   await backend.createDocument(DOC, "text", "");
   const sequencer = new DocumentSequencer({ docId: DOC, backend, pubsub, ...options.sequencer });
-  closers.push(() => pubsub.close(), () => sequencer.close());
+  closers.push(
+    () => pubsub.close(),
+    () => sequencer.close(),
+  );
   await sequencer.start();
   return { backend, pubsub, sequencer };
 }
@@ -302,7 +305,11 @@ async function setupHeld(options: { drop?: Set<number>; sequencer?: Partial<Docu
     return backend.getOps(docId, from, to);
   };
   const sequencer = new DocumentSequencer({ docId: DOC, backend: counting, pubsub: held, ...options.sequencer });
-  closers.push(() => inner.close(), () => held.close(), () => sequencer.close());
+  closers.push(
+    () => inner.close(),
+    () => held.close(),
+    () => sequencer.close(),
+  );
   await sequencer.start();
   return { backend, inner, held, sequencer, reads };
 }
@@ -413,7 +420,11 @@ describe("DocumentSequencer: local commits (acceptLocal)", () => {
     await backend.createDocument(DOC, "text", "");
     const held = new HeldPubSub(inner);
     const pool = new SequencerPool({ backend, pubsub: held, sequencer: { lostNoticeDelayMs: 60_000 } });
-    closers.push(() => inner.close(), () => held.close(), () => pool.close());
+    closers.push(
+      () => inner.close(),
+      () => held.close(),
+      () => pool.close(),
+    );
     const sequencer = await pool.acquire(DOC);
     const rec = recorder();
     sequencer.add(rec.listener);

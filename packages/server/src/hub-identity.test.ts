@@ -55,10 +55,23 @@ describe("Hub: author labels instead of clientIds", () => {
     const aliceJoin = await join(alice, "alice_secret_0123456789");
     expect(aliceJoin).toMatchObject({ type: "snapshot", author: authorLabel("doc", "alice_secret_0123456789") });
     bob.send({ type: "join", docId: "doc", clientId: "bob_secret_01234567890", revision: 0 });
-    expect(await bob.conn.next()).toEqual({ type: "joined", docId: "doc", revision: 0, epoch: expect.any(String), author: authorLabel("doc", "bob_secret_01234567890") });
+    expect(await bob.conn.next()).toEqual({
+      type: "joined",
+      docId: "doc",
+      revision: 0,
+      epoch: expect.any(String),
+      author: authorLabel("doc", "bob_secret_01234567890"),
+    });
     alice.send({ type: "op", op: [{ i: "x" }], revision: 0, seq: 1 });
     const seen = await bob.conn.next("alice's op");
-    expect(seen).toEqual({ type: "op", docId: "doc", op: [{ i: "x" }], revision: 1, author: (aliceJoin as { author: string }).author, seq: 1 });
+    expect(seen).toEqual({
+      type: "op",
+      docId: "doc",
+      op: [{ i: "x" }],
+      revision: 1,
+      author: (aliceJoin as { author: string }).author,
+      seq: 1,
+    });
     expect(JSON.stringify(bob.conn.messages)).not.toContain("alice_secret");
   });
 });

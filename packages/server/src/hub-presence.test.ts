@@ -65,7 +65,11 @@ async function join(client: Client, clientId: string, presence = true): Promise<
   if (presence) await waitUntil(() => client.presence().some((m) => m.full === true), `${clientId}'s presence`);
 }
 
-const caret = (at: number, extra: Record<string, unknown> = {}) => ({ type: "presence", docId: "doc", state: { label: "x", revision: 0, ranges: [{ anchor: at, head: at }], ...extra } });
+const caret = (at: number, extra: Record<string, unknown> = {}) => ({
+  type: "presence",
+  docId: "doc",
+  state: { label: "x", revision: 0, ranges: [{ anchor: at, head: at }], ...extra },
+});
 
 describe("Hub: presence", () => {
   it("answers a presence join with the full set, stamps author and principal, and never echoes", async () => {
@@ -77,7 +81,13 @@ describe("Hub: presence", () => {
     expect(bob.presence()[0]).toEqual({ type: "presence", docId: "doc", peers: [], full: true });
     alice.send(caret(2, { label: "Admin", author: "forged", principal: "root" }));
     await waitUntil(() => seen(bob).size === 1, "bob sees alice");
-    expect([...seen(bob).values()][0]).toEqual({ author: authorLabel("doc", "alice"), principal: "user-alice", label: "Admin", revision: 0, ranges: [{ anchor: 2, head: 2 }] });
+    expect([...seen(bob).values()][0]).toEqual({
+      author: authorLabel("doc", "alice"),
+      principal: "user-alice",
+      label: "Admin",
+      revision: 0,
+      ranges: [{ anchor: 2, head: 2 }],
+    });
     expect(seen(alice).size).toBe(0);
   });
 
@@ -150,7 +160,12 @@ describe("Hub: presence", () => {
     const again = open(0);
     await join(again, "dave");
     again.send(caret(1));
-    await waitUntil(() => seen(bob).get(authorLabel("doc", "dave"))?.["ranges"] !== undefined && JSON.stringify(seen(bob).get(authorLabel("doc", "dave"))?.["ranges"]) === JSON.stringify([{ anchor: 1, head: 1 }]), "dave's new caret");
+    await waitUntil(
+      () =>
+        seen(bob).get(authorLabel("doc", "dave"))?.["ranges"] !== undefined &&
+        JSON.stringify(seen(bob).get(authorLabel("doc", "dave"))?.["ranges"]) === JSON.stringify([{ anchor: 1, head: 1 }]),
+      "dave's new caret",
+    );
     const messagesBefore = bob.presence().length;
     const gone = (m: ServerMessage) => m.type === "presence" && m.peers.some((p) => "gone" in p && p.author === authorLabel("doc", "dave"));
     const deadline = performance.now() + graceMs * 2;

@@ -63,9 +63,7 @@ export interface HubContext {
 }
 
 /** One inbound message waiting its turn, with the raw value it was parsed from. */
-type Work =
-  | { kind: "message"; result: ParseResult<ClientMessage>; raw: unknown }
-  | { kind: "auto-join"; docId: string };
+type Work = { kind: "message"; result: ParseResult<ClientMessage>; raw: unknown } | { kind: "auto-join"; docId: string };
 
 /** A marker that the rest of the handling must stop: the answer was already sent. */
 class Refused extends Error {}
@@ -252,12 +250,25 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
             // The store is down or did not answer in time: a transient refusal, and the
             // connection and its documents stay as they are.
             this.ctx.logger.warn?.("the store could not serve a message", { session: this.id, error: error.message });
-            this.reply(errorMessage({ code: "unavailable", message: `The server's storage cannot be reached right now (${error.message}). Nothing was applied, or an op's outcome is unknown: send the same request again later (an op after rejoining with your revision, under the same seq).`, ...ids }));
+            this.reply(
+              errorMessage({
+                code: "unavailable",
+                message: `The server's storage cannot be reached right now (${error.message}). Nothing was applied, or an op's outcome is unknown: send the same request again later (an op after rejoining with your revision, under the same seq).`,
+                ...ids,
+              }),
+            );
             continue;
           }
           // A bug or a failing backend: answer `internal`, keep the connection and the document.
           this.ctx.logger.error?.("handling a message failed", { session: this.id, error });
-          this.reply(errorMessage({ code: "internal", message: "The server failed while handling this message. An op may or may not have been committed: rejoin with your revision and resend it with the same seq (de-duplication makes that safe).", ...ids }));
+          this.reply(
+            errorMessage({
+              code: "internal",
+              message:
+                "The server failed while handling this message. An op may or may not have been committed: rejoin with your revision and resend it with the same seq (de-duplication makes that safe).",
+              ...ids,
+            }),
+          );
         }
       }
     } finally {
@@ -275,7 +286,11 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
       case "join":
         await this.join(message);
         if (message.presence === true && !this.isClosed() && this.feeds.has(message.docId)) {
-          this.ctx.presence.join(this.presenceSink, message.docId, authorLabel(message.docId, message.clientId ?? this.clientId ?? this.internalId));
+          this.ctx.presence.join(
+            this.presenceSink,
+            message.docId,
+            authorLabel(message.docId, message.clientId ?? this.clientId ?? this.internalId),
+          );
         }
         return;
       case "presence": {
@@ -319,7 +334,11 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     const { docId } = message;
     this.checkClientId(message.clientId, docId);
     if (!this.feeds.has(docId) && this.feeds.size >= this.ctx.maxDocumentsPerConnection) {
-      this.refuse("too_large", `This connection has joined ${this.feeds.size} documents, the most it may: leave one before joining "${docId}".`, { docId });
+      this.refuse(
+        "too_large",
+        `This connection has joined ${this.feeds.size} documents, the most it may: leave one before joining "${docId}".`,
+        { docId },
+      );
     }
     const clientId = message.clientId ?? this.clientId;
     // Before the document is opened: a join refused as another principal's creates and
@@ -384,9 +403,14 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
       );
       switch (decision.kind) {
         case "not_found":
-          return this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, { docId });
+          return this.refuse("not_found", `Document "${docId}" does not exist, and this server does not create documents on join.`, {
+            docId,
+          });
         case "lost": {
-          const where = decision.serverRevision === null ? "which does not exist (any more)" : `which is at revision ${decision.serverRevision}${message.epoch !== undefined && lineage?.epoch !== undefined && lineage.epoch !== message.epoch ? " of another life of it (it was created anew)" : ""}`;
+          const where =
+            decision.serverRevision === null
+              ? "which does not exist (any more)"
+              : `which is at revision ${decision.serverRevision}${message.epoch !== undefined && lineage?.epoch !== undefined && lineage.epoch !== message.epoch ? " of another life of it (it was created anew)" : ""}`;
           this.reply({
             type: "error",
             code: "bad_revision",
@@ -460,12 +484,16 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
   /** Count one more document created on join, or refuse (`not_found`) when the hub created as many as it may. */
   private takeCreation(docId: string): void {
     if (!this.ctx.creations.take()) {
-      this.refuse("not_found", `Document "${docId}" does not exist, and this server has created as many documents on join as it may.`, { docId });
+      this.refuse("not_found", `Document "${docId}" does not exist, and this server has created as many documents on join as it may.`, {
+        docId,
+      });
     }
   }
 
   /** The document's lineage (its epoch `undefined` on a backend without them), `undefined` when it does not exist. */
-  private async readLineage(docId: string): Promise<DocumentLineage | { revision: number; epoch: undefined; restoredFrom?: undefined } | undefined> {
+  private async readLineage(
+    docId: string,
+  ): Promise<DocumentLineage | { revision: number; epoch: undefined; restoredFrom?: undefined } | undefined> {
     const store = this.ctx.backend;
     try {
       if (store.getLineage !== undefined) return await store.getLineage(docId);
@@ -486,9 +514,13 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
     if (this.principalKey === undefined || getPrincipal === undefined) return;
     const bound = await getPrincipal(docId, clientId);
     if (bound !== undefined && bound !== this.principalKey) {
-      this.refuse("forbidden", `This clientId belongs to another user in document "${docId}": use a clientId of your own (a fresh random one per session).`, {
-        docId,
-      });
+      this.refuse(
+        "forbidden",
+        `This clientId belongs to another user in document "${docId}": use a clientId of your own (a fresh random one per session).`,
+        {
+          docId,
+        },
+      );
     }
   }
 
@@ -573,7 +605,9 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
         this.refuse("bad_revision", `revision ${joinRevision} is ahead of document "${docId}", which does not exist yet.`, { docId });
       }
       if (!this.ctx.creations.take()) {
-        this.refuse("not_found", `Document "${docId}" does not exist, and this server has created as many documents on join as it may.`, { docId });
+        this.refuse("not_found", `Document "${docId}" does not exist, and this server has created as many documents on join as it may.`, {
+          docId,
+        });
       }
       try {
         await this.ctx.server.createDocument(docId, this.ctx.docType);
@@ -725,11 +759,10 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
   /** `bad_message` when `clientId` is another than the one bound to this connection. */
   private checkClientId(clientId: unknown, docId?: string, seq?: number): void {
     if (!isValidClientId(clientId) || this.clientId === undefined || clientId === this.clientId) return;
-    this.refuse(
-      "bad_message",
-      `This connection speaks for client "${this.clientId}"; open another connection for client "${clientId}".`,
-      { ...(docId === undefined ? {} : { docId }), ...(seq === undefined ? {} : { seq }) },
-    );
+    this.refuse("bad_message", `This connection speaks for client "${this.clientId}"; open another connection for client "${clientId}".`, {
+      ...(docId === undefined ? {} : { docId }),
+      ...(seq === undefined ? {} : { seq }),
+    });
   }
 
   /**

@@ -28,7 +28,9 @@ describe("Hub.submit", () => {
 
     // The document is created anew (restored from another copy) at revision 1: revision 1 of
     // the old life is other content now.
-    await expect(backend.restoreDocument("doc", { type: "text", snapshot: "xyz!", revision: 1, ifEpoch: before! })).resolves.toMatchObject({ status: "restored" });
+    await expect(backend.restoreDocument("doc", { type: "text", snapshot: "xyz!", revision: 1, ifEpoch: before! })).resolves.toMatchObject({
+      status: "restored",
+    });
     const after = (await backend.getLineage("doc")).epoch;
     const op = { docId: "doc", op: [{ r: 3 }, { i: "?" }], revision: 1, clientId: "alice" };
 

@@ -29,7 +29,10 @@ export interface ClientSubmit {
  * meta and epoch, and the commit is this instance's own notice for the sequencer. Refusals come back as
  * the error the connection would have been sent.
  */
-export async function submitForClient(ctx: Pick<HubContext, "server" | "pool" | "logger">, request: ClientSubmit): Promise<ProtocolError | undefined> {
+export async function submitForClient(
+  ctx: Pick<HubContext, "server" | "pool" | "logger">,
+  request: ClientSubmit,
+): Promise<ProtocolError | undefined> {
   const { docId, clientId, seq } = request;
   const meta = {
     clientId,
@@ -59,7 +62,8 @@ export async function submitForClient(ctx: Pick<HubContext, "server" | "pool" | 
     ctx.logger.error?.("committing an op for a client connected elsewhere failed", { docId, error });
     return {
       code: "internal",
-      message: "The server failed while handling this op. It may or may not have been committed: rejoin with your revision and resend it with the same seq (de-duplication makes that safe).",
+      message:
+        "The server failed while handling this op. It may or may not have been committed: rejoin with your revision and resend it with the same seq (de-duplication makes that safe).",
       docId,
       seq,
     };

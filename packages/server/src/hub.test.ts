@@ -220,7 +220,14 @@ describe("Hub: joining", () => {
     expect(await c.conn.next()).toMatchObject({ type: "error", code: "bad_revision", docId: "later" });
     await expect(backend.getRecord("later")).rejects.toMatchObject({ name: "DocumentNotFoundError" });
     c.send({ type: "join", docId: "fresh" });
-    expect(await c.conn.next()).toEqual({ type: "snapshot", docId: "fresh", revision: 0, data: "", docType: "text", epoch: expect.any(String) });
+    expect(await c.conn.next()).toEqual({
+      type: "snapshot",
+      docId: "fresh",
+      revision: 0,
+      data: "",
+      docType: "text",
+      epoch: expect.any(String),
+    });
     c.send({ type: "join", docId: "fresh0", revision: 0 });
     expect(await c.conn.next()).toEqual({ type: "joined", docId: "fresh0", revision: 0, epoch: expect.any(String) });
     await expect(backend.getRecord("fresh")).resolves.toEqual({ type: "text", v: 0, data: "" });
@@ -286,7 +293,14 @@ describe("Hub: ops", () => {
     await joined(bob, { clientId: "bob" });
     alice.send({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 0, seq: 1, clientId: "alice" });
     expect(await alice.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1, seq: 1 });
-    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, author: authorLabel("doc", "alice"), seq: 1 });
+    expect(await bob.conn.next()).toEqual({
+      type: "op",
+      docId: "doc",
+      op: [{ i: "hi" }],
+      revision: 1,
+      author: authorLabel("doc", "alice"),
+      seq: 1,
+    });
     // Concurrent ops: bob's is based on 0 and comes back transformed.
     bob.send({ type: "op", op: [{ i: "yo" }], revision: 0, seq: 1 });
     expect(await bob.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2, seq: 1 });
@@ -310,14 +324,7 @@ describe("Hub: ops", () => {
     for (let r = 0; r < 5; r++) await other.submitOperation("doc", [{ i: "o" }], r, { clientId: "olga", seq: r + 1 });
     alice.send({ type: "op", op: [{ i: "a" }], revision: 0, seq: 1 });
     const got = await alice.conn.take(6);
-    expect(got.map((m) => `${m.type}:${"revision" in m ? m.revision : ""}`)).toEqual([
-      "op:1",
-      "op:2",
-      "op:3",
-      "op:4",
-      "op:5",
-      "ack:6",
-    ]);
+    expect(got.map((m) => `${m.type}:${"revision" in m ? m.revision : ""}`)).toEqual(["op:1", "op:2", "op:3", "op:4", "op:5", "ack:6"]);
   });
 
   it("drops a duplicate (clientId, seq) silently, wherever it comes from", async () => {
@@ -330,7 +337,13 @@ describe("Hub: ops", () => {
     // Over another connection too, even with a garbage op or an old base.
     const second = open();
     second.send({ type: "join", docId: "doc", clientId: "alice", revision: 1 });
-    expect(await second.conn.next()).toEqual({ type: "joined", docId: "doc", revision: 1, epoch: expect.any(String), author: authorLabel("doc", "alice") });
+    expect(await second.conn.next()).toEqual({
+      type: "joined",
+      docId: "doc",
+      revision: 1,
+      epoch: expect.any(String),
+      author: authorLabel("doc", "alice"),
+    });
     // The newer connection of alice replaced the first.
     expect(first.conn.closed).toEqual({ code: 4009, reason: expect.stringMatching(/newer connection/) });
     second.send({ type: "op", op: "garbage", revision: 0, seq: 1 });
@@ -431,7 +444,10 @@ describe("Hub: ops", () => {
  * Instances sharing one MemoryBackend, each with its own Server and Hub, and its own view of
  * the pub/sub whose notices a test can hold back or lose, as with a Redis subscriber.
  */
-async function instances(count: number, hub: Partial<HubOptions> = {}): Promise<{
+async function instances(
+  count: number,
+  hub: Partial<HubOptions> = {},
+): Promise<{
   backend: MemoryBackend;
   views: HeldPubSub[];
   open(instance: number): Client;
@@ -442,7 +458,10 @@ async function instances(count: number, hub: Partial<HubOptions> = {}): Promise<
   const hubs = Array.from({ length: count }, () => {
     const view = new HeldPubSub(inner);
     const h = new Hub({ server: new Server(backend), pubsub: view, ...hub });
-    closers.push(() => view.close(), () => h.close());
+    closers.push(
+      () => view.close(),
+      () => h.close(),
+    );
     return { hub: h, view };
   });
   return {
@@ -457,7 +476,10 @@ async function instances(count: number, hub: Partial<HubOptions> = {}): Promise<
 }
 
 /** Alice joined on instance 0 and bob on the last of `count` instances (see {@link instances}). */
-async function aliceAndBob(count: number, hub: Partial<HubOptions> = {}): Promise<{ backend: MemoryBackend; views: HeldPubSub[]; alice: Client; bob: Client }> {
+async function aliceAndBob(
+  count: number,
+  hub: Partial<HubOptions> = {},
+): Promise<{ backend: MemoryBackend; views: HeldPubSub[]; alice: Client; bob: Client }> {
   const { backend, views, open } = await instances(count, hub);
   const alice = open(0);
   const bob = open(count - 1);
@@ -477,7 +499,14 @@ describe("Hub: own commits without waiting for their notice", () => {
     view.hold();
     alice.send({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 0, seq: 1 });
     expect(await alice.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1, seq: 1 });
-    expect(await bob.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "hi" }], revision: 1, author: authorLabel("doc", "alice"), seq: 1 });
+    expect(await bob.conn.next()).toEqual({
+      type: "op",
+      docId: "doc",
+      op: [{ i: "hi" }],
+      revision: 1,
+      author: authorLabel("doc", "alice"),
+      seq: 1,
+    });
     expect(view.heldCount).toBe(1); // the notice had not arrived
     expect(view.delivered).toBe(0);
     view.release();
@@ -508,7 +537,9 @@ describe("Hub: own commits without waiting for their notice", () => {
    * Alice (instance 0) commits revision 1; bob (instance 1), whose notices are held, commits an
    * op based on 0 as revision 2, ahead of revision 1 on his instance.
    */
-  async function bobAhead(lostNoticeDelayMs: number): Promise<{ alice: Client; bob: Client; bobsView: HeldPubSub; backend: MemoryBackend }> {
+  async function bobAhead(
+    lostNoticeDelayMs: number,
+  ): Promise<{ alice: Client; bob: Client; bobsView: HeldPubSub; backend: MemoryBackend }> {
     const { backend, views, alice, bob } = await aliceAndBob(2, { sequencer: { lostNoticeDelayMs } });
     const bobsView = views[1] as HeldPubSub;
     bobsView.hold();
@@ -555,7 +586,14 @@ describe("Hub: root-path connections", () => {
     expect(await legacy.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 2 });
     expect(await modern.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ r: 5 }, { i: "!" }], revision: 2 });
     modern.send({ type: "op", op: [{ i: "<" }], revision: 2, seq: 1 });
-    expect(await legacy.conn.next()).toEqual({ type: "op", docId: "doc", op: [{ i: "<" }], revision: 3, author: authorLabel("doc", "mod"), seq: 1 });
+    expect(await legacy.conn.next()).toEqual({
+      type: "op",
+      docId: "doc",
+      op: [{ i: "<" }],
+      revision: 3,
+      author: authorLabel("doc", "mod"),
+      seq: 1,
+    });
     await expectDoc(backend, 3, "<>seed!");
   });
 
@@ -602,7 +640,10 @@ describe("Hub: batching", () => {
     const { open, server } = await setup();
     await server.backend.createDocument("other", "text", "");
     const c = open();
-    c.send([{ type: "ping", t: 1 }, { type: "ping", t: 2 }]);
+    c.send([
+      { type: "ping", t: 1 },
+      { type: "ping", t: 2 },
+    ]);
     await c.conn.take(2);
     // A refused join with batch: true does not opt in.
     c.send({ type: "join", docId: "missing", batch: true });
@@ -655,7 +696,9 @@ describe("Hub: frame pacing (frameHoldMs)", () => {
     writer.send({ type: "op", op: [{ i: "x" }], revision: 0, seq: 1 });
     await writer.conn.next("the ack");
     // The op reached the reader in the same turn as the ack reached the writer.
-    expect(reader.conn.unread()).toEqual([{ type: "op", docId: "doc", op: [{ i: "x" }], revision: 1, author: authorLabel("doc", "writer"), seq: 1 }]);
+    expect(reader.conn.unread()).toEqual([
+      { type: "op", docId: "doc", op: [{ i: "x" }], revision: 1, author: authorLabel("doc", "writer"), seq: 1 },
+    ]);
   });
 
   it("refuses a negative frameHoldMs", async () => {

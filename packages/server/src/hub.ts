@@ -133,9 +133,7 @@ export class Hub {
     const raw = options.backend ?? server.backend;
     const rawPubSub = options.pubsub ?? defaultPubSub(raw);
     if (!rawPubSub) {
-      throw new TypeError(
-        "Hub: no pub/sub to receive commits from; pass options.pubsub (the one your backend publishes to)",
-      );
+      throw new TypeError("Hub: no pub/sub to receive commits from; pass options.pubsub (the one your backend publishes to)");
     }
     this.defaultDocId = options.defaultDocId ?? DEFAULT_DOC_ID;
     if (!isValidDocId(this.defaultDocId)) {
@@ -152,7 +150,11 @@ export class Hub {
     const guarded = raw === server.backend ? server.store : this.guard.backend;
     const backend = metrics === undefined || raw === server.backend ? guarded : observeBackend(guarded, metrics);
     const pubsub = this.guard.guardPubSub(rawPubSub);
-    const maxCreated = checkNumberOption("Hub", "maxCreatedDocuments", options.maxCreatedDocuments ?? Infinity, { min: 0, integer: true, infinite: true });
+    const maxCreated = checkNumberOption("Hub", "maxCreatedDocuments", options.maxCreatedDocuments ?? Infinity, {
+      min: 0,
+      integer: true,
+      infinite: true,
+    });
     let created = 0;
     this.pool = new SequencerPool({
       backend: metrics === undefined ? backend : observeGapRepairs(backend, metrics),
@@ -174,7 +176,12 @@ export class Hub {
           created--;
         },
       },
-      maxDocumentsPerConnection: checkNumberOption("Hub", "maxDocumentsPerConnection", options.maxDocumentsPerConnection ?? 100, POSITIVE_INTEGER),
+      maxDocumentsPerConnection: checkNumberOption(
+        "Hub",
+        "maxDocumentsPerConnection",
+        options.maxDocumentsPerConnection ?? 100,
+        POSITIVE_INTEGER,
+      ),
       docType,
       logger,
       maxQueuedMessages: checkNumberOption("Hub", "maxQueuedMessages", options.maxQueuedMessages ?? 1000, POSITIVE_INTEGER),
@@ -183,7 +190,8 @@ export class Hub {
       clients: this.clients,
       presence: this.presence,
       onSessionClosed: (session) => {
-        if (this.sessions.delete(session) && metrics !== undefined) tryReport(() => metrics.connectionClosed?.(this.transports.get(session) ?? "unknown"));
+        if (this.sessions.delete(session) && metrics !== undefined)
+          tryReport(() => metrics.connectionClosed?.(this.transports.get(session) ?? "unknown"));
       },
     };
   }

@@ -212,7 +212,10 @@ export class InProcessPubSub implements PubSub, PresencePubSub {
         }
       } catch (error) {
         // A throwing listener must not stop delivery to the others.
-        this.logger.error?.("InProcessPubSub: a subscriber threw", { error, ...("message" in delivery ? { revision: delivery.message.revision } : {}) });
+        this.logger.error?.("InProcessPubSub: a subscriber threw", {
+          error,
+          ...("message" in delivery ? { revision: delivery.message.revision } : {}),
+        });
       }
     }
     this.queue.length = 0;

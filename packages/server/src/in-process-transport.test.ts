@@ -43,9 +43,15 @@ describe("createInProcessTransport", () => {
     const transport = createInProcessTransport(h, { batch: true });
     const got: unknown[] = [];
     await transport.connect((m) => got.push(m));
-    await transport.send([{ type: "ping", t: 1 }, { type: "ping", t: 2 }]);
+    await transport.send([
+      { type: "ping", t: 1 },
+      { type: "ping", t: 2 },
+    ]);
     await waitUntil(() => got.length === 2, "two pongs");
-    expect(got).toEqual([{ type: "pong", t: 1 }, { type: "pong", t: 2 }]);
+    expect(got).toEqual([
+      { type: "pong", t: 1 },
+      { type: "pong", t: 2 },
+    ]);
   });
 
   it("simulateDrop ends the connection with 1006, loses what was in flight, and allows a new connect", async () => {

@@ -18,7 +18,10 @@ describe("judgeJoin", () => {
   it("restores a missing document from a join's copy, when the backend can", () => {
     expect(judgeJoin(undefined, claim(5, "e1", true), creates)).toEqual({ kind: "restore", ifEpoch: undefined });
     expect(judgeJoin(undefined, claim(5, undefined, true), creates)).toEqual({ kind: "restore", ifEpoch: undefined });
-    expect(judgeJoin(undefined, claim(5, "e1", true), { createOnJoin: true, canRestore: false })).toEqual({ kind: "lost", serverRevision: null });
+    expect(judgeJoin(undefined, claim(5, "e1", true), { createOnJoin: true, canRestore: false })).toEqual({
+      kind: "lost",
+      serverRevision: null,
+    });
     // Only a server that creates documents on join recreates them.
     expect(judgeJoin(undefined, claim(5, "e1", true), { createOnJoin: false, canRestore: true })).toEqual({ kind: "not_found" });
   });

@@ -147,7 +147,10 @@ export class MemoryBackend implements IBackendAdapter {
   restoreDocument(docId: string, request: RestoreRequest): Promise<RestoreResult> {
     return run((): RestoreResult => {
       const existing = this.docs.get(docId);
-      if (existing !== undefined && !(request.ifEpoch !== undefined && existing.epoch === request.ifEpoch && existing.revision < request.revision)) {
+      if (
+        existing !== undefined &&
+        !(request.ifEpoch !== undefined && existing.epoch === request.ifEpoch && existing.revision < request.revision)
+      ) {
         return { status: "refused" };
       }
       this.assertCanPublish();
@@ -161,7 +164,8 @@ export class MemoryBackend implements IBackendAdapter {
       this.docs.set(docId, {
         type: request.type,
         epoch,
-        restoredFrom: request.fromEpoch === undefined ? { revision: request.revision } : { epoch: request.fromEpoch, revision: request.revision },
+        restoredFrom:
+          request.fromEpoch === undefined ? { revision: request.revision } : { epoch: request.fromEpoch, revision: request.revision },
         revision: request.revision,
         snapshot: keepValue(request.snapshot),
         history: [],
@@ -269,7 +273,9 @@ export class MemoryBackend implements IBackendAdapter {
       // De-duplication comes before the revision check: a resent op is recognised whatever
       // revision it names (docs/protocol.md, guarantee 3).
       if (seq <= last.seq) {
-        return seq === last.seq ? { status: "duplicate", revision: last.revision, lastSeq: last.seq } : { status: "duplicate", lastSeq: last.seq };
+        return seq === last.seq
+          ? { status: "duplicate", revision: last.revision, lastSeq: last.seq }
+          : { status: "duplicate", lastSeq: last.seq };
       }
       if (request.maxSeqJump !== undefined && seq - last.seq > request.maxSeqJump) return { status: "seq_too_far", lastSeq: last.seq };
     }

@@ -39,7 +39,11 @@ export function isDocumentNotFound(error: unknown): boolean {
 
 /** True for an error saying the document is gone or was created anew (also from another copy of this package). */
 export function isLostDocument(error: unknown): boolean {
-  return isDocumentNotFound(error) || error instanceof DocumentReplacedError || (error as { name?: unknown } | null)?.name === "DocumentReplacedError";
+  return (
+    isDocumentNotFound(error) ||
+    error instanceof DocumentReplacedError ||
+    (error as { name?: unknown } | null)?.name === "DocumentReplacedError"
+  );
 }
 
 /**

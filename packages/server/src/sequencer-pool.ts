@@ -43,7 +43,10 @@ export class SequencerPool {
       const only = channels === undefined ? undefined : new Set(channels);
       for (const [docId, entry] of this.entries) {
         if (only !== undefined && !only.has(documentChannel(docId))) continue;
-        void entry.ready.then((sequencer) => sequencer.catchUp(), () => undefined);
+        void entry.ready.then(
+          (sequencer) => sequencer.catchUp(),
+          () => undefined,
+        );
       }
     });
   }

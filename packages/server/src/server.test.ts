@@ -361,7 +361,11 @@ describe("Server.submitOperation", () => {
       // Every op landed once, and the server's view is the stored document.
       const record = await memory.getRecord("doc");
       expect(record.v).toBe(93);
-      expect(Array.from(record.data as string).sort().join("")).toBe("abccccccccdef" + "o".repeat(80));
+      expect(
+        Array.from(record.data as string)
+          .sort()
+          .join(""),
+      ).toBe("abccccccccdef" + "o".repeat(80));
       await expect(server.getDocument("doc")).resolves.toMatchObject({ revision: 93, snapshot: record.data });
     });
 
@@ -418,7 +422,6 @@ describe("Server text documents held lazily", () => {
     raw: fc.option(fc.array(rawComponent, { maxLength: 4 }), { freq: 4 }),
   });
 
-
   async function outcome(promise: Promise<unknown>): Promise<unknown> {
     return promise.then(
       (result) => result,
@@ -447,7 +450,8 @@ describe("Server text documents held lazily", () => {
           const record = await eagerBackend.getRecord("doc");
           if (record.v === history.length) history.push(record.data as string);
         }
-        for (const server of lazy) await expect(server.getDocument("doc")).resolves.toMatchObject({ revision: history.length - 1, snapshot: history.at(-1) });
+        for (const server of lazy)
+          await expect(server.getDocument("doc")).resolves.toMatchObject({ revision: history.length - 1, snapshot: history.at(-1) });
         await expect(lazyBackend.getRecord("doc")).resolves.toEqual(await eagerBackend.getRecord("doc"));
       }),
       { numRuns: 60 },

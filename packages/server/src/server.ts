@@ -73,7 +73,10 @@ export class Server {
     this.backend = backend;
     this.guard = new BackendGuard(backend, {
       timeoutMs: checkNumberOption("Server", "backendTimeoutMs", options.backendTimeoutMs ?? 5_000, { min: 0, aboveMin: true }),
-      probeIntervalMs: checkNumberOption("Server", "healthProbeIntervalMs", options.healthProbeIntervalMs ?? 250, { min: 0, aboveMin: true }),
+      probeIntervalMs: checkNumberOption("Server", "healthProbeIntervalMs", options.healthProbeIntervalMs ?? 250, {
+        min: 0,
+        aboveMin: true,
+      }),
       ...(options.logger ? { logger: options.logger } : {}),
     });
     const store = options.metrics === undefined ? this.guard.backend : observeBackend(this.guard.backend, options.metrics);
@@ -138,17 +141,14 @@ export class Server {
    * Submit with the submitter's identity: a `(clientId, seq)` already committed resolves with
    * a {@link DuplicateResult} and is not applied again (docs/protocol.md, guarantee 3).
    */
-  submitOperation<Op = unknown>(
-    docId: string,
-    op: Op,
-    revision: number,
-    meta: SubmitMeta,
-  ): Promise<SubmitResult<Op> | DuplicateResult>;
+  submitOperation<Op = unknown>(docId: string, op: Op, revision: number, meta: SubmitMeta): Promise<SubmitResult<Op> | DuplicateResult>;
   submitOperation(docId: string, op: unknown, revision: number, meta: SubmitMeta = {}): Promise<SubmitResult | DuplicateResult> {
     const { clientId, seq } = meta;
     if (!isValidDocId(docId)) return Promise.reject(badDocId(docId, seq));
     if (clientId !== undefined && !(typeof clientId === "string" && clientId.length > 0 && clientId.length <= MAX_META_CLIENT_ID_LENGTH)) {
-      return Promise.reject(new OTError("bad_message", `clientId must be a string of 1 to ${MAX_META_CLIENT_ID_LENGTH} characters`, { docId }));
+      return Promise.reject(
+        new OTError("bad_message", `clientId must be a string of 1 to ${MAX_META_CLIENT_ID_LENGTH} characters`, { docId }),
+      );
     }
     if (seq !== undefined && !isValidSeq(seq)) {
       return Promise.reject(new OTError("bad_message", "seq must be a positive safe integer", { docId }));
@@ -206,11 +206,19 @@ export class Server {
     try {
       snapshot = type.create(request.snapshot);
     } catch (error) {
-      throw new OTError("bad_message", `the restore copy is not a "${type.name}" document: ${error instanceof Error ? error.message : String(error)}`, { docId });
+      throw new OTError(
+        "bad_message",
+        `the restore copy is not a "${type.name}" document: ${error instanceof Error ? error.message : String(error)}`,
+        { docId },
+      );
     }
     const size = documentSize(type, snapshot);
     if (this.maxDocumentSize !== Infinity && size > this.maxDocumentSize) {
-      throw new OTError("too_large", `the restore copy of document "${docId}" is ${size} long, past the maximum of ${this.maxDocumentSize} (the server's maxDocumentSize)`, { docId });
+      throw new OTError(
+        "too_large",
+        `the restore copy of document "${docId}" is ${size} long, past the maximum of ${this.maxDocumentSize} (the server's maxDocumentSize)`,
+        { docId },
+      );
     }
     return await this.pipeline.exclusive(docId, async () => {
       const result = await restore(docId, { ...request, snapshot });

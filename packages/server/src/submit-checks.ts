@@ -71,7 +71,11 @@ export class SubmitChecks {
       // The refresh may have found the document in a newer life, where the revision names other content.
       if (!sameLife()) throw otherLife();
       if (revision > doc.revision) {
-        throw new OTError("bad_revision", `revision ${revision} is ahead of document "${doc.docId}", which is at revision ${doc.revision}`, submit.refusal);
+        throw new OTError(
+          "bad_revision",
+          `revision ${revision} is ahead of document "${doc.docId}", which is at revision ${doc.revision}`,
+          submit.refusal,
+        );
       }
     }
     return true;
@@ -91,7 +95,8 @@ export class SubmitChecks {
       if (submit.at !== undefined && submit.at <= doc.revision) {
         // Judged before: only what was committed since is new to it.
         candidate = submit.candidate;
-        if (submit.at < doc.revision) candidate = this.transformAll(doc, refusal, candidate, await this.options.cache.opsSince(doc, submit.at));
+        if (submit.at < doc.revision)
+          candidate = this.transformAll(doc, refusal, candidate, await this.options.cache.opsSince(doc, submit.at));
       } else {
         const since = submit.base < doc.revision ? await this.options.cache.opsSince(doc, submit.base) : [];
         // Judged as sent only with nothing committed, or to be committed, before it.
@@ -206,7 +211,11 @@ export class SubmitChecks {
     for (const committed of since) baseLength -= textOpLengthDelta(committed.op as TextOp);
     const reach = textOpReach(op as TextOp);
     if (reach > baseLength) {
-      throw new OTError("invalid_op", `the op reaches ${reach} code units into document "${doc.docId}", which had ${baseLength} at the op's base revision`, refusal);
+      throw new OTError(
+        "invalid_op",
+        `the op reaches ${reach} code units into document "${doc.docId}", which had ${baseLength} at the op's base revision`,
+        refusal,
+      );
     }
   }
 }

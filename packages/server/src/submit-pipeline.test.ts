@@ -46,7 +46,9 @@ describe("SubmitPipeline", () => {
     const results = await outcomes([0, 1, 2].map((k) => server.submitOperation("doc", [{ i: `${k}` }], 0, { clientId: `c${k}`, seq: 1 })));
     for (const result of results) {
       expect(result).toMatchObject({ status: "rejected", reason: { code: "internal", seq: 1 } });
-      expect(((result as PromiseRejectedResult).reason as Error).message).toMatch(/after 3 attempts because other writers kept committing first/);
+      expect(((result as PromiseRejectedResult).reason as Error).message).toMatch(
+        /after 3 attempts because other writers kept committing first/,
+      );
     }
     // The first turn: 3 batch attempts, then 3 alone; the second: 3 + 3; the last, alone: 3.
     expect({ batches, commits }).toEqual({ batches: 6, commits: 9 });

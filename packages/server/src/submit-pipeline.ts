@@ -199,7 +199,10 @@ export class SubmitPipeline {
         break;
       }
       const last = prepared.at(-1);
-      const view: DocumentView = last === undefined ? doc : { docId: doc.docId, type: doc.type, epoch: doc.epoch, revision: last.committed.revision, snapshot: last.snapshot };
+      const view: DocumentView =
+        last === undefined
+          ? doc
+          : { docId: doc.docId, type: doc.type, epoch: doc.epoch, revision: last.committed.revision, snapshot: last.snapshot };
       try {
         const next = await checks.prepare(doc, view, submit, ahead);
         prepared.push(next);
@@ -226,13 +229,20 @@ export class SubmitPipeline {
       }
       result = single.status === "committed" ? { committed: [single.revision] } : { committed: [], stop: single };
     } else {
-      result = await store.commitBatch!(doc.docId, prepared.map((p) => p.request));
+      result = await store.commitBatch!(
+        doc.docId,
+        prepared.map((p) => p.request),
+      );
     }
     const wrong = result.committed.findIndex((revision, i) => revision !== prepared[i]?.committed.revision);
     if (wrong >= 0) {
-      throw new OTError("internal", `backend committed revision ${result.committed[wrong]} where ${prepared[wrong]?.committed.revision} was expected`, {
-        docId: doc.docId,
-      });
+      throw new OTError(
+        "internal",
+        `backend committed revision ${result.committed[wrong]} where ${prepared[wrong]?.committed.revision} was expected`,
+        {
+          docId: doc.docId,
+        },
+      );
     }
     return result;
   }
@@ -252,7 +262,11 @@ export class SubmitPipeline {
     try {
       await cache.refresh(doc);
       if (doc.revision < before || doc.epoch !== epochBefore) {
-        throw new OTError("resync_required", `document "${doc.docId}" went back to revision ${doc.revision} in storage: join again`, refusal);
+        throw new OTError(
+          "resync_required",
+          `document "${doc.docId}" went back to revision ${doc.revision} in storage: join again`,
+          refusal,
+        );
       }
       checks.carryOver(doc, first, await cache.opsSince(doc, before));
     } catch (error) {
@@ -308,7 +322,8 @@ export class SubmitPipeline {
   /** The answer to a duplicate, with the original's revision when the store or the cache knows it. */
   private duplicateOf(doc: CachedDocument, submit: Submit, lastSeq: number, revision: number | undefined): DuplicateResult {
     const { clientId, seq } = submit.identity;
-    if (revision === undefined && clientId !== undefined && seq !== undefined) revision = this.options.cache.findRecent(doc, clientId, seq)?.revision;
+    if (revision === undefined && clientId !== undefined && seq !== undefined)
+      revision = this.options.cache.findRecent(doc, clientId, seq)?.revision;
     return { duplicate: true, lastSeq, ...(revision === undefined ? {} : { revision }) };
   }
 }

@@ -190,7 +190,12 @@ async function runSimulation(seed: number, clients: number, steps: number, insta
   // Each instance: its own Server (own cache) and Hub (own sequencers) on the shared storage.
   const hubs = Array.from({ length: instances }, () => {
     const server = new Server(backend);
-    const submit = server.submitOperation.bind(server) as (d: string, o: unknown, r: number, m: object) => Promise<{ revision?: number; duplicate?: true }>;
+    const submit = server.submitOperation.bind(server) as (
+      d: string,
+      o: unknown,
+      r: number,
+      m: object,
+    ) => Promise<{ revision?: number; duplicate?: true }>;
     (server as unknown as { submitOperation: typeof submit }).submitOperation = async (docId, op, revision, meta) => {
       const result = await submit(docId, op, revision, meta);
       if (result.duplicate) seen.duplicates += 1;

@@ -62,7 +62,10 @@ async function run(seed: number, count: number, steps: number): Promise<void> {
   const hub = new Hub({ server, pubsub, createOnJoin: true, sequencer: { lostNoticeDelayMs: 10 } });
   closers.push(() => hub.close());
 
-  const transports = Array.from({ length: count }, (_, k) => new OrderCheckingTransport(createInProcessTransport(hub, { batch: k % 2 === 0 })));
+  const transports = Array.from(
+    { length: count },
+    (_, k) => new OrderCheckingTransport(createInProcessTransport(hub, { batch: k % 2 === 0 })),
+  );
   const clients = transports.map(
     (transport, k) => new OTClient({ type: TextType, transport, docId: "shared", clientId: `otc-${seed}-${k}`, batch: k % 4 === 1 }),
   );

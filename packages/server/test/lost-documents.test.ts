@@ -32,7 +32,13 @@ function start(backend: IBackendAdapter, pubsub: PubSub = (backend as unknown as
 }
 
 /** Type "text" at the end, acked; returns the snapshot-side view of the client afterwards. */
-async function type(client: ReturnType<ReturnType<typeof start>["open"]>, revision: number, at: number, text: string, seq: number): Promise<void> {
+async function type(
+  client: ReturnType<ReturnType<typeof start>["open"]>,
+  revision: number,
+  at: number,
+  text: string,
+  seq: number,
+): Promise<void> {
   client.send({ type: "op", docId: "doc", revision, seq, op: [{ r: at }, { i: text }] });
   await waitUntil(() => client.conn.messages.some((m) => m.type === "ack" && m.seq === seq), `the ack of seq ${seq}`);
 }
@@ -47,7 +53,9 @@ describe("an unreachable store", () => {
         const value = Reflect.get(target, key, receiver) as unknown;
         if (typeof value !== "function" || key === "close" || key === "pubsub") return value;
         return (...args: unknown[]) =>
-          down ? Promise.reject(new BackendUnavailableError("connection refused", false)) : (value as (...a: unknown[]) => unknown).apply(target, args);
+          down
+            ? Promise.reject(new BackendUnavailableError("connection refused", false))
+            : (value as (...a: unknown[]) => unknown).apply(target, args);
       },
     });
     const { open, hub } = start(flaky, memory.pubsub);
@@ -106,7 +114,14 @@ describe("a lost document", () => {
     answers.forEach((answer, k) => {
       // The winner resumes from its own revision in the new epoch; every other copy descends from
       // the epoch the document was restored from, so each gets the winner as a snapshot to rebase onto.
-      if (k === winner) expect(answer).toEqual({ type: "joined", docId: "doc", revision: 3 + winner, epoch: lineage.epoch, author: authorLabel("doc", `tab${k}`) });
+      if (k === winner)
+        expect(answer).toEqual({
+          type: "joined",
+          docId: "doc",
+          revision: 3 + winner,
+          epoch: lineage.epoch,
+          author: authorLabel("doc", `tab${k}`),
+        });
       else expect(answer).toMatchObject({ type: "snapshot", data: copies[winner], revision: 3 + winner, epoch: lineage.epoch });
     });
   });
@@ -184,7 +199,11 @@ describe("a restore under the connection policy's rules", () => {
   function startWith(options: { maxCreatedDocuments?: number; maxDocumentSize?: number }) {
     const memory = new MemoryBackend();
     const server = new Server(memory, options.maxDocumentSize === undefined ? {} : { maxDocumentSize: options.maxDocumentSize });
-    const hub = new Hub({ server, createOnJoin: true, ...(options.maxCreatedDocuments === undefined ? {} : { maxCreatedDocuments: options.maxCreatedDocuments }) });
+    const hub = new Hub({
+      server,
+      createOnJoin: true,
+      ...(options.maxCreatedDocuments === undefined ? {} : { maxCreatedDocuments: options.maxCreatedDocuments }),
+    });
     closers.push(async () => {
       await hub.close();
       server.guard.close();

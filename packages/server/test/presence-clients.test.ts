@@ -28,7 +28,10 @@ async function hub(): Promise<Hub> {
 /** A transport that records what the client sends and can hide the server's presence messages, as a v1 server would never send them. */
 class Observed implements TransportAdapter {
   readonly sent: unknown[] = [];
-  constructor(private readonly inner: TransportAdapter, private readonly hidePresence: boolean) {}
+  constructor(
+    private readonly inner: TransportAdapter,
+    private readonly hidePresence: boolean,
+  ) {}
   connect(onReceive: (message: unknown) => void): Promise<void> {
     return this.inner.connect((message) => {
       if (this.hidePresence && (message as { type?: unknown }).type === "presence") return;
@@ -58,7 +61,13 @@ describe("presence with OTClient and OTConnection", () => {
     ]);
     const watchers = await Promise.all(
       ["notes", "todo"].map(async (docId) => {
-        const watcher = new OTClient<string, TextOp>({ type: TextType, transport: createInProcessTransport(h), docId, clientId: `w-${docId}`, presence: true });
+        const watcher = new OTClient<string, TextOp>({
+          type: TextType,
+          transport: createInProcessTransport(h),
+          docId,
+          clientId: `w-${docId}`,
+          presence: true,
+        });
         closers.push(() => watcher.disconnect());
         await watcher.connect();
         return watcher;
@@ -70,7 +79,11 @@ describe("presence with OTClient and OTConnection", () => {
     const [inNotes, inTodo] = watchers as [OTClient<string, TextOp>, OTClient<string, TextOp>];
     // Sent once the edit is acknowledged, with its ranges at that revision.
     await waitUntil(() => inNotes.presence.size === 1 && inTodo.presence.size === 1, "both documents' presence");
-    expect(inNotes.presence.get(authorLabel("notes", "conn"))).toEqual({ author: authorLabel("notes", "conn"), label: "in notes", ranges: [{ anchor: 5, head: 5 }] });
+    expect(inNotes.presence.get(authorLabel("notes", "conn"))).toEqual({
+      author: authorLabel("notes", "conn"),
+      label: "in notes",
+      ranges: [{ anchor: 5, head: 5 }],
+    });
     expect(inTodo.presence.get(authorLabel("todo", "conn"))).toEqual({ author: authorLabel("todo", "conn"), label: "in todo" });
     // The watcher's own edit at the caret pushes it along; its view maps it at once (unacknowledged).
     inNotes.submit([{ i: ">> " }]);

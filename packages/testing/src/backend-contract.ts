@@ -1,11 +1,5 @@
 import { TextType } from "@open-ot/core";
-import {
-  documentChannel,
-  type CommitNotice,
-  type CommitRequest,
-  type IBackendAdapter,
-  type PubSub,
-} from "@open-ot/server";
+import { documentChannel, type CommitNotice, type CommitRequest, type IBackendAdapter, type PubSub } from "@open-ot/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitUntil } from "@open-ot/harness";
 
@@ -299,12 +293,21 @@ export function describeBackendContract(name: string, factory: BackendContractFa
         await backend.createDocument(docId, "text", "");
         const as = (request: CommitRequest, principal?: string): CommitRequest =>
           principal === undefined ? request : Object.assign(request, { principal });
-        await expect(backend.commit(docId, as(appendRequest("", "a", 1, "victim", 1), "alice"))).resolves.toEqual({ status: "committed", revision: 1 });
+        await expect(backend.commit(docId, as(appendRequest("", "a", 1, "victim", 1), "alice"))).resolves.toEqual({
+          status: "committed",
+          revision: 1,
+        });
         const before = await backend.getRecord(docId);
         // Another principal: forbidden, before the duplicate check (a copy of seq 1 included) and
         // whatever the seq or revision.
-        for (const [seq, revision] of [[1, 2], [2, 2], [9_007_199_254_740_991, 1]] as const) {
-          await expect(backend.commit(docId, as(appendRequest("a", "x", revision, "victim", seq), "mallory"))).resolves.toEqual({ status: "forbidden" });
+        for (const [seq, revision] of [
+          [1, 2],
+          [2, 2],
+          [9_007_199_254_740_991, 1],
+        ] as const) {
+          await expect(backend.commit(docId, as(appendRequest("a", "x", revision, "victim", seq), "mallory"))).resolves.toEqual({
+            status: "forbidden",
+          });
         }
         // No principal at all (an unauthenticated connection) is another principal too.
         await expect(backend.commit(docId, appendRequest("a", "x", 2, "victim", 2))).resolves.toEqual({ status: "forbidden" });
@@ -315,13 +318,21 @@ export function describeBackendContract(name: string, factory: BackendContractFa
           await expect(backend.getClientPrincipal(docId, "nobody")).resolves.toBeUndefined();
         }
         // The owner goes on.
-        await expect(backend.commit(docId, as(appendRequest("a", "b", 2, "victim", 2), "alice"))).resolves.toEqual({ status: "committed", revision: 2 });
+        await expect(backend.commit(docId, as(appendRequest("a", "b", 2, "victim", 2), "alice"))).resolves.toEqual({
+          status: "committed",
+          revision: 2,
+        });
         // Bindings are per document, and a client first committed without a principal is bound by its first commit with one.
         const other = freshDocId("principal-other");
         await backend.createDocument(other, "text", "");
         await expect(backend.commit(other, appendRequest("", "a", 1, "victim", 1))).resolves.toEqual({ status: "committed", revision: 1 });
-        await expect(backend.commit(other, as(appendRequest("a", "b", 2, "victim", 2), "mallory"))).resolves.toEqual({ status: "committed", revision: 2 });
-        await expect(backend.commit(other, as(appendRequest("ab", "c", 3, "victim", 3), "alice"))).resolves.toEqual({ status: "forbidden" });
+        await expect(backend.commit(other, as(appendRequest("a", "b", 2, "victim", 2), "mallory"))).resolves.toEqual({
+          status: "committed",
+          revision: 2,
+        });
+        await expect(backend.commit(other, as(appendRequest("ab", "c", 3, "victim", 3), "alice"))).resolves.toEqual({
+          status: "forbidden",
+        });
         if (backend.getClientPrincipal !== undefined) await expect(backend.getClientPrincipal(other, "victim")).resolves.toBe("mallory");
       });
 
@@ -331,17 +342,29 @@ export function describeBackendContract(name: string, factory: BackendContractFa
         await backend.createDocument(docId, "text", "");
         const limited = (request: CommitRequest): CommitRequest => Object.assign(request, { maxSeqJump: 10 });
         // A first commit may start anywhere.
-        await expect(backend.commit(docId, limited(appendRequest("", "a", 1, "c", 100)))).resolves.toEqual({ status: "committed", revision: 1 });
-        await expect(backend.commit(docId, limited(appendRequest("a", "x", 2, "c", 111)))).resolves.toEqual({ status: "seq_too_far", lastSeq: 100 });
+        await expect(backend.commit(docId, limited(appendRequest("", "a", 1, "c", 100)))).resolves.toEqual({
+          status: "committed",
+          revision: 1,
+        });
+        await expect(backend.commit(docId, limited(appendRequest("a", "x", 2, "c", 111)))).resolves.toEqual({
+          status: "seq_too_far",
+          lastSeq: 100,
+        });
         await expect(backend.commit(docId, limited(appendRequest("a", "x", 2, "c", 9_007_199_254_740_991)))).resolves.toEqual({
           status: "seq_too_far",
           lastSeq: 100,
         });
         // Duplicates are still recognised as such.
-        await expect(backend.commit(docId, limited(appendRequest("a", "x", 2, "c", 100)))).resolves.toMatchObject({ status: "duplicate", lastSeq: 100 });
+        await expect(backend.commit(docId, limited(appendRequest("a", "x", 2, "c", 100)))).resolves.toMatchObject({
+          status: "duplicate",
+          lastSeq: 100,
+        });
         await expect(backend.getRevision(docId)).resolves.toBe(1);
         await expect(backend.getLastSeq(docId, "c")).resolves.toBe(100);
-        await expect(backend.commit(docId, limited(appendRequest("a", "b", 2, "c", 110)))).resolves.toEqual({ status: "committed", revision: 2 });
+        await expect(backend.commit(docId, limited(appendRequest("a", "b", 2, "c", 110)))).resolves.toEqual({
+          status: "committed",
+          revision: 2,
+        });
         // Without maxSeqJump there is no limit.
         await expect(backend.commit(docId, appendRequest("ab", "c", 3, "c", 5_000))).resolves.toEqual({ status: "committed", revision: 3 });
       });
@@ -519,9 +542,13 @@ export function describeBackendContract(name: string, factory: BackendContractFa
         const trimmed = { name: "HistoryTrimmedError", docId, oldestKept: oldest };
         const withBase = (request: CommitRequest, base: number): CommitRequest => Object.assign(request, { base });
 
-        await expect(backend.commit(docId, withBase(appendRequest(text, "old", total + 1, "late", 1), oldest - 2))).rejects.toMatchObject(trimmed);
+        await expect(backend.commit(docId, withBase(appendRequest(text, "old", total + 1, "late", 1), oldest - 2))).rejects.toMatchObject(
+          trimmed,
+        );
         // Refused before the revision is compared: a stale revision gets the same answer.
-        await expect(backend.commit(docId, withBase(appendRequest(text, "old", total, "late", 1), oldest - 2))).rejects.toMatchObject(trimmed);
+        await expect(backend.commit(docId, withBase(appendRequest(text, "old", total, "late", 1), oldest - 2))).rejects.toMatchObject(
+          trimmed,
+        );
         // Nothing was written, not even the seq.
         await expect(backend.getRevision(docId)).resolves.toBe(total);
         await expect(backend.getLastSeq(docId, "late")).resolves.toBeUndefined();

@@ -32,7 +32,10 @@ export interface ConnectionTrackerOptions {
  * whether it is open and the close the hub asked for, so that tests can check who closed what and
  * close connections themselves. Pass the returned `hub` to the bindings.
  */
-export function trackConnections(hub: HubConnector, options: ConnectionTrackerOptions = {}): { readonly hub: HubConnector; readonly connections: TrackedConnection[] } {
+export function trackConnections(
+  hub: HubConnector,
+  options: ConnectionTrackerOptions = {},
+): { readonly hub: HubConnector; readonly connections: TrackedConnection[] } {
   const connections: TrackedConnection[] = [];
   const outgoing = options.outgoing;
   return {

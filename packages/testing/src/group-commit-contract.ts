@@ -146,7 +146,10 @@ export function describeGroupCommitContract(name: string, factory: BackendContra
         outcomeOf(server.submitOperation("doc", [{ i: "B" }], 10, { clientId: "b", seq: 1 })),
       ]);
       expect(outcomes[0]).toMatchObject({ ok: { duplicate: true, lastSeq: 10 } });
-      for (const [i, base] of [[1, 1], [2, 2]] as const) {
+      for (const [i, base] of [
+        [1, 1],
+        [2, 2],
+      ] as const) {
         expect(outcomes[i]).toMatchObject({ error: { code: "resync_required", seq: 1 } });
         expect((outcomes[i] as { error: OTError }).error.message).toBe(
           `revision ${base} is older than the history kept for document "doc" (oldest kept: ${oldest}): join again`,

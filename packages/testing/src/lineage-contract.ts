@@ -78,7 +78,9 @@ export function describeLineageContract(name: string, factory: BackendContractFa
         epoch,
       });
       // A duplicate of the wrong epoch is refused for the epoch, not dropped as a duplicate.
-      await expect(backend.commit(docId, append("", "a", 1, "c", 1, "another-epoch"))).rejects.toMatchObject({ name: "DocumentReplacedError" });
+      await expect(backend.commit(docId, append("", "a", 1, "c", 1, "another-epoch"))).rejects.toMatchObject({
+        name: "DocumentReplacedError",
+      });
       expect(await backend.getRecord(docId)).toEqual({ type: "text", v: 1, data: "a" });
       expect(await backend.getLastSeq(docId, "c")).toBe(1);
     });
@@ -103,7 +105,9 @@ export function describeLineageContract(name: string, factory: BackendContractFa
       expect(notices[0]).toMatchObject({ docId, revision: 7, op: null, restored: epoch });
       // Editing goes on from the copy's revision, in the new epoch only.
       await expect(backend.commit(docId, append("copy", "!", 8, "c", 1, epoch))).resolves.toEqual({ status: "committed", revision: 8 });
-      await expect(backend.commit(docId, append("copy!", "?", 9, "c", 2, "old-life"))).rejects.toMatchObject({ name: "DocumentReplacedError" });
+      await expect(backend.commit(docId, append("copy!", "?", 9, "c", 2, "old-life"))).rejects.toMatchObject({
+        name: "DocumentReplacedError",
+      });
       expect(await backend.getRecord(docId)).toEqual({ type: "text", v: 8, data: "copy!" });
       await unsubscribe();
     });
@@ -120,7 +124,10 @@ export function describeLineageContract(name: string, factory: BackendContractFa
       await expect(backend.restoreDocument(docId, restoreOf("abcd", 4, { ifEpoch: "another" }))).resolves.toEqual({ status: "refused" });
       await expect(backend.restoreDocument(docId, restoreOf("ab", 2, { ifEpoch: epoch }))).resolves.toEqual({ status: "refused" });
       expect(await backend.getRecord(docId)).toEqual({ type: "text", v: 2, data: "ab" });
-      const restored = await backend.restoreDocument(docId, restoreOf("abcd", 4, { ifEpoch: epoch, fromEpoch: epoch, seqs: { writer: 3, other: 4 } }));
+      const restored = await backend.restoreDocument(
+        docId,
+        restoreOf("abcd", 4, { ifEpoch: epoch, fromEpoch: epoch, seqs: { writer: 3, other: 4 } }),
+      );
       expect(restored).toMatchObject({ status: "restored" });
       expect(await backend.getRecord(docId)).toEqual({ type: "text", v: 4, data: "abcd" });
       expect(await backend.getLastSeq(docId, "writer")).toBe(5);
@@ -148,17 +155,28 @@ export function describeLineageContract(name: string, factory: BackendContractFa
       await backend.createDocument(docId, "text", "");
       const { epoch } = await backend.getLineage(docId);
       const as = (request: CommitRequest, principal: string): CommitRequest => Object.assign(request, { principal, maxSeqJump: 10 });
-      await expect(backend.commit(docId, as(append("", "a", 1, "w", 1, epoch), "alice"))).resolves.toEqual({ status: "committed", revision: 1 });
+      await expect(backend.commit(docId, as(append("", "a", 1, "w", 1, epoch), "alice"))).resolves.toEqual({
+        status: "committed",
+        revision: 1,
+      });
       // Another principal in another epoch: the epoch answers first.
-      await expect(backend.commit(docId, as(append("a", "b", 2, "w", 2, "another-epoch"), "mallory"))).rejects.toMatchObject({ name: "DocumentReplacedError" });
+      await expect(backend.commit(docId, as(append("a", "b", 2, "w", 2, "another-epoch"), "mallory"))).rejects.toMatchObject({
+        name: "DocumentReplacedError",
+      });
       await expect(backend.commit(docId, as(append("a", "b", 2, "w", 2, epoch), "mallory"))).resolves.toEqual({ status: "forbidden" });
       // The document lost its latest commits and is restored in the same epoch: the binding stays.
       const restored = await backend.restoreDocument(docId, restoreOf("abc", 3, { ifEpoch: epoch, fromEpoch: epoch }));
       expect(restored).toMatchObject({ status: "restored" });
       const now = (restored as { epoch: string }).epoch;
       await expect(backend.commit(docId, as(append("abc", "x", 4, "w", 2, now), "mallory"))).resolves.toEqual({ status: "forbidden" });
-      await expect(backend.commit(docId, as(append("abc", "x", 4, "w", 20, now), "alice"))).resolves.toEqual({ status: "seq_too_far", lastSeq: 1 });
-      await expect(backend.commit(docId, as(append("abc", "x", 4, "w", 2, now), "alice"))).resolves.toEqual({ status: "committed", revision: 4 });
+      await expect(backend.commit(docId, as(append("abc", "x", 4, "w", 20, now), "alice"))).resolves.toEqual({
+        status: "seq_too_far",
+        lastSeq: 1,
+      });
+      await expect(backend.commit(docId, as(append("abc", "x", 4, "w", 2, now), "alice"))).resolves.toEqual({
+        status: "committed",
+        revision: 4,
+      });
       expect(await backend.getRecord(docId)).toEqual({ type: "text", v: 4, data: "abcx" });
     });
 

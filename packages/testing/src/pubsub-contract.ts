@@ -50,7 +50,7 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
       const channel = freshChannel("deliver");
       const got: CommitNotice[] = [];
       await setup.subscriber.subscribe(channel, (m) => got.push(m));
-      const sent = notice(1, { clientId: "client-a", seq: 7, op: [{ r: 2 }, { i: "é😀\n\"x\"" }, { d: 1 }] });
+      const sent = notice(1, { clientId: "client-a", seq: 7, op: [{ r: 2 }, { i: 'é😀\n"x"' }, { d: 1 }] });
       await setup.publisher.publish(channel, sent);
       await waitUntil(() => got.length === 1, "the message");
       expect(got[0]).toEqual(sent);
@@ -166,7 +166,11 @@ export function describePubSubContract(name: string, factory: () => Promise<PubS
 
     it("with client notices, delivers them intact and in order to every subscriber, the publisher's own included, until unsubscribed", async (ctx) => {
       const { publisher, subscriber } = setup;
-      if (publisher.publishClientNotice === undefined || subscriber.subscribeClientNotices === undefined || publisher.subscribeClientNotices === undefined) {
+      if (
+        publisher.publishClientNotice === undefined ||
+        subscriber.subscribeClientNotices === undefined ||
+        publisher.subscribeClientNotices === undefined
+      ) {
         ctx.skip();
       }
       // One channel for all client notices: keep only this test's.

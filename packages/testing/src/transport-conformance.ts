@@ -53,8 +53,7 @@ export const LARGE_MESSAGE_CHARS = 512 * 1024;
 export const PARALLEL_SENDS = 1_000;
 
 /** Text from several scripts and planes: emoji (astral, with a modifier and a ZWJ sequence), CJK, RTL with marks, combining marks. */
-export const NON_ASCII_SAMPLE =
-  "😀 👍🏽 👩‍👩‍👧 漢字かなカナ 한국어 עִברִית العربية \u200f\u200e café e\u0301 Ω≈ç√ 𝄞 \u2028\u2029 \\ \" \t\n end";
+export const NON_ASCII_SAMPLE = '😀 👍🏽 👩‍👩‍👧 漢字かなカナ 한국어 עִברִית العربية \u200f\u200e café e\u0301 Ω≈ç√ 𝄞 \u2028\u2029 \\ " \t\n end';
 
 interface Pong {
   type: "pong";
@@ -228,10 +227,12 @@ export function describeTransportConformance(
         timer = setTimeout(() => resolve("deadline"), bound);
       });
       const outcome = await Promise.race([
-        transport.connect(() => {}).then(
-          () => "connected" as const,
-          (error: unknown) => error,
-        ),
+        transport
+          .connect(() => {})
+          .then(
+            () => "connected" as const,
+            (error: unknown) => error,
+          ),
         deadline,
       ]);
       clearTimeout(timer);

@@ -20,7 +20,10 @@ export interface StreamResponseProbe {
 /** Options an EventSource constructor may take; `fetch` only the `eventsource` package knows. */
 export interface EventSourceInitLike {
   withCredentials?: boolean;
-  fetch?: (url: string | URL, init: { headers: Record<string, string>; signal?: AbortSignal | null } & Record<string, unknown>) => Promise<Response>;
+  fetch?: (
+    url: string | URL,
+    init: { headers: Record<string, string>; signal?: AbortSignal | null } & Record<string, unknown>,
+  ) => Promise<Response>;
 }
 
 /** An EventSource constructor. */

@@ -59,10 +59,24 @@ export async function readPostBody(req: IncomingMessage, limits: BodyLimits, con
       return undefined;
     case "too_large":
       // Reading stopped at the limit, so the connection cannot carry another request.
-      return { refusal: { status: 413, code: "too_large", message: `The body holds ${body.bytes} bytes; the limit is ${maxMessageBytes}. Send smaller messages.` }, close: true };
+      return {
+        refusal: {
+          status: 413,
+          code: "too_large",
+          message: `The body holds ${body.bytes} bytes; the limit is ${maxMessageBytes}. Send smaller messages.`,
+        },
+        close: true,
+      };
     case "timeout":
       limits.logger?.warn?.("SSE POST body too slow; answered 408", { ...context, bytes: body.bytes });
-      return { refusal: { status: 408, code: "bad_message", message: `The body did not arrive whole within ${bodyTimeoutMs} ms; nothing of it was applied.` }, close: true };
+      return {
+        refusal: {
+          status: 408,
+          code: "bad_message",
+          message: `The body did not arrive whole within ${bodyTimeoutMs} ms; nothing of it was applied.`,
+        },
+        close: true,
+      };
     case "bad_utf8":
       return { refusal: { status: 400, code: "bad_message", message: "The body is not valid UTF-8." }, close: false };
   }

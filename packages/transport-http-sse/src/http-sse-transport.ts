@@ -7,12 +7,7 @@ import {
   type TransportAdapter,
   type TransportCloseEvent,
 } from "@open-ot/core";
-import {
-  loadEventSource,
-  type EventSourceConstructor,
-  type EventSourceLike,
-  type StreamResponseProbe,
-} from "./event-source-loader.js";
+import { loadEventSource, type EventSourceConstructor, type EventSourceLike, type StreamResponseProbe } from "./event-source-loader.js";
 import { MessagePoster, type FetchFunction } from "./message-poster.js";
 import { HttpSseTransportError } from "./transport-error.js";
 
@@ -107,9 +102,7 @@ const NOT_YET_OPEN: EventSourceLike = { readyState: 2, addEventListener: () => u
  * A reconnect is a fresh `connect()` from `closed`, with a new stream and a new session.
  */
 type TransportState<M> =
-  | { readonly name: "closed" }
-  | { readonly name: "connecting"; readonly link: Link<M> }
-  | { readonly name: "open"; readonly link: Link<M> };
+  { readonly name: "closed" } | { readonly name: "connecting"; readonly link: Link<M> } | { readonly name: "open"; readonly link: Link<M> };
 
 /**
  * A {@link TransportAdapter} over HTTP: an EventSource (`GET /events`) downstream, `POST
@@ -164,14 +157,30 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
       resolve = res;
       reject = rej;
     });
-    const link: Link<M> = { es: NOT_YET_OPEN, probe: {}, onReceive, promise, resolve, reject, timer: undefined, poster: undefined, token: undefined };
+    const link: Link<M> = {
+      es: NOT_YET_OPEN,
+      probe: {},
+      onReceive,
+      promise,
+      resolve,
+      reject,
+      timer: undefined,
+      poster: undefined,
+      token: undefined,
+    };
     const url = this.streamUrl();
     // The state changes now, before the EventSource exists (it may need an import first), so
     // that concurrent connect() calls share this attempt and disconnect() can abandon it.
     this.setState({ name: "connecting", link });
     const connectTimeout = this.options.connectTimeout ?? 10_000;
     link.timer = setTimeout(() => {
-      this.abandon(link, new HttpSseTransportError("timeout", `No session event from ${url} within ${connectTimeout} ms; raise connectTimeout or check the server.`));
+      this.abandon(
+        link,
+        new HttpSseTransportError(
+          "timeout",
+          `No session event from ${url} within ${connectTimeout} ms; raise connectTimeout or check the server.`,
+        ),
+      );
     }, connectTimeout);
     void this.openStream(link, url);
     return promise;
@@ -245,7 +254,12 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     try {
       link.token = await resolveToken(this.token);
     } catch (cause) {
-      this.abandon(link, new HttpSseTransportError("token", `No connection to ${url}: ${cause instanceof Error ? cause.message : String(cause)}.`, { cause }));
+      this.abandon(
+        link,
+        new HttpSseTransportError("token", `No connection to ${url}: ${cause instanceof Error ? cause.message : String(cause)}.`, {
+          cause,
+        }),
+      );
       return;
     }
     // disconnect() or the timeout may have ended the attempt meanwhile.
@@ -261,7 +275,11 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     } catch (cause) {
       this.abandon(
         link,
-        new HttpSseTransportError("unsupported", `Could not load an EventSource implementation (install the "eventsource" package): ${String(cause)}`, { cause }),
+        new HttpSseTransportError(
+          "unsupported",
+          `Could not load an EventSource implementation (install the "eventsource" package): ${String(cause)}`,
+          { cause },
+        ),
       );
       return;
     }
@@ -288,7 +306,10 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
       sessionId = undefined;
     }
     if (typeof sessionId !== "string" || sessionId === "") {
-      this.abandon(link, new HttpSseTransportError("decode", `The session event from ${url} holds no sessionId; is this an OpenOT SSE endpoint?`));
+      this.abandon(
+        link,
+        new HttpSseTransportError("decode", `The session event from ${url} holds no sessionId; is this an OpenOT SSE endpoint?`),
+      );
       return;
     }
     clearTimeout(link.timer);
@@ -321,7 +342,11 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     } catch (cause) {
       // An event we cannot read may have been an op: carrying on would leave a gap in the
       // document's revisions, so end the connection and let the client rejoin.
-      const error = new HttpSseTransportError("decode", "The server sent an event that is not JSON; the connection was closed. Check that the URL is an OpenOT SSE endpoint.", { cause });
+      const error = new HttpSseTransportError(
+        "decode",
+        "The server sent an event that is not JSON; the connection was closed. Check that the URL is an OpenOT SSE endpoint.",
+        { cause },
+      );
       this.end(link, { code: PROTOCOL_ERROR, reason: "the server sent an event that is not JSON", local: false, error }, error);
       return;
     }
@@ -349,7 +374,11 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
     } catch {
       reason = "the server closed the stream with an unreadable close event";
     }
-    const error = new HttpSseTransportError("closed", `The server closed the event stream ${url} with ${code}${reason === "" ? "" : ` (${reason})`}.`, { closeCode: code });
+    const error = new HttpSseTransportError(
+      "closed",
+      `The server closed the event stream ${url} with ${code}${reason === "" ? "" : ` (${reason})`}.`,
+      { closeCode: code },
+    );
     if (this.state.name === "connecting") this.abandon(link, error);
     else this.end(link, { code, reason, local: false }, error);
   }
@@ -357,7 +386,10 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
   private onErrorEvent(link: Link<M>, url: string, event: Event): void {
     if (!this.isCurrent(link)) return;
     if (this.state.name === "open") {
-      const error = new HttpSseTransportError("closed", `The event stream ${url} was lost.`, { closeCode: CloseCode.ABNORMAL, cause: event });
+      const error = new HttpSseTransportError("closed", `The event stream ${url} was lost.`, {
+        closeCode: CloseCode.ABNORMAL,
+        cause: event,
+      });
       this.end(link, { code: CloseCode.ABNORMAL, reason: "event stream lost", local: false, error }, error);
       return;
     }
@@ -372,19 +404,29 @@ export class HttpSseTransport<M = unknown> implements TransportAdapter<M> {
         detail = probe.body !== undefined && probe.body !== "" ? `: ${probe.body.slice(0, 200)}` : "";
       }
       const hint = status === 401 || status === 403 ? " Check the token." : status === 404 ? " Check eventsPath." : "";
-      this.abandon(link, new HttpSseTransportError("refused", `The server refused the event stream ${url} with HTTP ${status}${detail}.${hint}`, { status }));
+      this.abandon(
+        link,
+        new HttpSseTransportError("refused", `The server refused the event stream ${url} with HTTP ${status}${detail}.${hint}`, { status }),
+      );
       return;
     }
     if (status === 200) {
       // Answered 200, but the EventSource gave up: wrong content type, or the stream ended
       // before its session event.
-      this.abandon(link, new HttpSseTransportError("decode", `The event stream ${url} ended before its session event, or is not text/event-stream.`));
+      this.abandon(
+        link,
+        new HttpSseTransportError("decode", `The event stream ${url} ended before its session event, or is not text/event-stream.`),
+      );
       return;
     }
     const cause = probe.error ?? (event as Event & { message?: string }).message;
     this.abandon(
       link,
-      new HttpSseTransportError("unreachable", `Cannot reach ${url}${describeNetworkError(cause)}; is the server running and the URL right?`, { cause }),
+      new HttpSseTransportError(
+        "unreachable",
+        `Cannot reach ${url}${describeNetworkError(cause)}; is the server running and the URL right?`,
+        { cause },
+      ),
     );
   }
 

@@ -52,14 +52,18 @@ export class MessagePoster {
 
   /** Queue one message; resolves when the server accepted the POST carrying it (202). */
   send(message: unknown): Promise<void> {
-    if (this.state === "stopped") return Promise.reject(this.stopReason ?? new HttpSseTransportError("closed", "send(): the transport was stopped."));
+    if (this.state === "stopped")
+      return Promise.reject(this.stopReason ?? new HttpSseTransportError("closed", "send(): the transport was stopped."));
     let json: string | undefined;
     try {
       json = JSON.stringify(message);
     } catch (error) {
-      return Promise.reject(new HttpSseTransportError("encode", "send(): the message cannot be encoded as JSON (a cycle or a BigInt?).", { cause: error }));
+      return Promise.reject(
+        new HttpSseTransportError("encode", "send(): the message cannot be encoded as JSON (a cycle or a BigInt?).", { cause: error }),
+      );
     }
-    if (json === undefined) return Promise.reject(new HttpSseTransportError("encode", "send(): the message has no JSON form (undefined or a function)."));
+    if (json === undefined)
+      return Promise.reject(new HttpSseTransportError("encode", "send(): the message has no JSON form (undefined or a function)."));
     const encoded = json;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ json: encoded, bytes: utf8Length(encoded), isArray: Array.isArray(message), resolve, reject });
@@ -140,7 +144,11 @@ export class MessagePoster {
       // connection so that the OT client rejoins and resends, rather than sending later messages
       // past a hole.
       const what = abort.signal.aborted ? `no answer within ${this.options.sendTimeout} ms (sendTimeout)` : describeCause(cause);
-      const failure = new HttpSseTransportError(abort.signal.aborted ? "timeout" : "unreachable", `POST ${this.options.url} failed: ${what}.`, { cause });
+      const failure = new HttpSseTransportError(
+        abort.signal.aborted ? "timeout" : "unreachable",
+        `POST ${this.options.url} failed: ${what}.`,
+        { cause },
+      );
       this.options.onFatal(CloseCode.ABNORMAL, failure);
       return failure;
     } finally {

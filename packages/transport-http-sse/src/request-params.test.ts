@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { extractSessionId, extractToken, parseStreamRequest } from "./request-params.js";
 
-const parse = (query: string, headers: Record<string, string> = {}) => parseStreamRequest(new URL(`http://h/events${query}`).searchParams, headers);
+const parse = (query: string, headers: Record<string, string> = {}) =>
+  parseStreamRequest(new URL(`http://h/events${query}`).searchParams, headers);
 
 describe("parseStreamRequest", () => {
   it("reads a stream without a document", () => {

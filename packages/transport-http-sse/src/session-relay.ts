@@ -98,22 +98,24 @@ export class SessionRelay {
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly options: SessionRelayOptions) {
-    this.ready = options.pubsub.subscribe(relayChannel(options.instance), (notice) => this.receive(notice)).then(
-      (unsubscribe) => {
-        if (this.state === "closed") {
-          void unsubscribe().catch(() => undefined);
+    this.ready = options.pubsub
+      .subscribe(relayChannel(options.instance), (notice) => this.receive(notice))
+      .then(
+        (unsubscribe) => {
+          if (this.state === "closed") {
+            void unsubscribe().catch(() => undefined);
+            return false;
+          }
+          this.unsubscribe = unsubscribe;
+          this.state = "ready";
+          return true;
+        },
+        (error: unknown) => {
+          options.logger?.error?.("SSE relay: could not subscribe; POSTs for sessions of other instances are answered 404", { error });
+          if (this.state !== "closed") this.state = "failed";
           return false;
-        }
-        this.unsubscribe = unsubscribe;
-        this.state = "ready";
-        return true;
-      },
-      (error: unknown) => {
-        options.logger?.error?.("SSE relay: could not subscribe; POSTs for sessions of other instances are answered 404", { error });
-        if (this.state !== "closed") this.state = "failed";
-        return false;
-      },
-    );
+        },
+      );
   }
 
   /**
@@ -177,12 +179,15 @@ export class SessionRelay {
       this.options.logger?.error?.("SSE relay: answering a request failed", { error });
       return { status: 500, code: "internal", message: "The server failed; the request was not applied." };
     };
-    void this.options.onRequest(frame.request).catch(failed).then((answer) => {
-      if (this.state === "closed") return;
-      this.send(from, { t: "answer", id, answer }).catch((error: unknown) => {
-        this.options.logger?.warn?.("SSE relay: an answer could not be published", { instance: from, error });
+    void this.options
+      .onRequest(frame.request)
+      .catch(failed)
+      .then((answer) => {
+        if (this.state === "closed") return;
+        this.send(from, { t: "answer", id, answer }).catch((error: unknown) => {
+          this.options.logger?.warn?.("SSE relay: an answer could not be published", { instance: from, error });
+        });
       });
-    });
   }
 }
 

@@ -144,12 +144,18 @@ export class SharedSessions {
   constructor(private readonly settings: SharedSessionsSettings) {
     const { options, logger } = settings;
     this.factsTtlMs = checkNumberOption(OWNER, "sharedSessions.factsTtlMs", options.factsTtlMs ?? 2000, { min: 0 });
-    this.maxRemoteSessions = checkNumberOption(OWNER, "sharedSessions.maxRemoteSessions", options.maxRemoteSessions ?? 10_000, { min: 1, integer: true });
+    this.maxRemoteSessions = checkNumberOption(OWNER, "sharedSessions.maxRemoteSessions", options.maxRemoteSessions ?? 10_000, {
+      min: 1,
+      integer: true,
+    });
     this.relay = new SessionRelay({
       pubsub: options.pubsub,
       instance: this.instance,
       timeoutMs: checkNumberOption(OWNER, "sharedSessions.requestTimeoutMs", options.requestTimeoutMs ?? 5000, { min: 0, aboveMin: true }),
-      maxPending: checkNumberOption(OWNER, "sharedSessions.maxPendingRequests", options.maxPendingRequests ?? 1000, { min: 1, integer: true }),
+      maxPending: checkNumberOption(OWNER, "sharedSessions.maxPendingRequests", options.maxPendingRequests ?? 1000, {
+        min: 1,
+        integer: true,
+      }),
       logger,
       onRequest: (request) => this.answer(request),
     });
@@ -177,7 +183,12 @@ export class SharedSessions {
     if (!accepted) {
       this.settings.answer(
         res,
-        { status: 429, code: "rate_limited", message: `More than ${this.settings.maxQueuedPosts} POSTs of this session are waiting; send them one after another.`, retryAfterMs: 1000 },
+        {
+          status: 429,
+          code: "rate_limited",
+          message: `More than ${this.settings.maxQueuedPosts} POSTs of this session are waiting; send them one after another.`,
+          retryAfterMs: 1000,
+        },
         closeConnection,
       );
     }
@@ -198,7 +209,11 @@ export class SharedSessions {
   private async handlePost(req: IncomingMessage, res: ServerResponse, remote: RemoteSession, token: string | undefined): Promise<void> {
     const { policy, logger } = this.settings;
     if (!this.settings.local.serving()) {
-      this.settings.answer(res, { status: 503, code: "unavailable", message: "The server is shutting down; POST to another instance." }, closeConnection);
+      this.settings.answer(
+        res,
+        { status: 503, code: "unavailable", message: "The server is shutting down; POST to another instance." },
+        closeConnection,
+      );
       return;
     }
     const authorized = await policy.authorize(req, token);
@@ -216,10 +231,22 @@ export class SharedSessions {
       return;
     }
     if ((known.principal ?? null) !== principal) {
-      this.settings.answer(res, { status: 403, code: "forbidden", message: "This token is not the one the session's stream was opened with; POST with the same token." }, closeConnection);
+      this.settings.answer(
+        res,
+        {
+          status: 403,
+          code: "forbidden",
+          message: "This token is not the one the session's stream was opened with; POST with the same token.",
+        },
+        closeConnection,
+      );
       return;
     }
-    const body = await readPostBody(req, { maxMessageBytes: policy.limits.maxMessageBytes, ...this.settings }, { sessionId: remote.id, remoteAddress: policy.clientAddress(req) });
+    const body = await readPostBody(
+      req,
+      { maxMessageBytes: policy.limits.maxMessageBytes, ...this.settings },
+      { sessionId: remote.id, remoteAddress: policy.clientAddress(req) },
+    );
     if (body === undefined) return;
     if ("refusal" in body) {
       this.settings.answer(res, body.refusal, body.close ? closeConnection : undefined);
@@ -251,7 +278,12 @@ export class SharedSessions {
     }
     const verdict = remote.gate.judge(ops.length);
     if (verdict.kind !== "pass") {
-      this.settings.answer(res, verdict.code === "too_large" ? { status: 413, code: "too_large", message: verdict.message } : { status: 429, code: "rate_limited", message: verdict.message, retryAfterMs: verdict.retryAfterMs });
+      this.settings.answer(
+        res,
+        verdict.code === "too_large"
+          ? { status: 413, code: "too_large", message: verdict.message }
+          : { status: 429, code: "rate_limited", message: verdict.message, retryAfterMs: verdict.retryAfterMs },
+      );
       return;
     }
     const refusals: ServerMessage[] = [];
@@ -268,7 +300,12 @@ export class SharedSessions {
       if (refusal !== undefined) refusals.push(errorMessage(refusal));
     }
     if (refusals.length > 0) {
-      const answer = await this.relay.request(remote.holder, { kind: "deliver", session: remote.id, token: tokenDigest, messages: refusals });
+      const answer = await this.relay.request(remote.holder, {
+        kind: "deliver",
+        session: remote.id,
+        token: tokenDigest,
+        messages: refusals,
+      });
       const refused = outcome(answer);
       if (refused !== undefined) {
         logger?.debug?.("SSE: a refusal could not reach its session's stream", { sessionId: remote.id });
@@ -324,9 +361,14 @@ export class SharedSessions {
     const { local, policy } = this.settings;
     const session = local.get(request.session);
     if (session === undefined || session.status !== "open") return GONE;
-    if (!local.serving()) return { status: 503, code: "unavailable", message: "The server is shutting down; the stream will close and you can reconnect." };
+    if (!local.serving())
+      return { status: 503, code: "unavailable", message: "The server is shutting down; the stream will close and you can reconnect." };
     if (policy.authenticates && digestOrNull("token", session.token) !== request.token) {
-      return { status: 403, code: "forbidden", message: "This token is not the one the session's stream was opened with; POST with the same token." };
+      return {
+        status: 403,
+        code: "forbidden",
+        message: "This token is not the one the session's stream was opened with; POST with the same token.",
+      };
     }
     switch (request.kind) {
       case "facts": {
@@ -350,10 +392,18 @@ export class SharedSessions {
       case "post":
         return await new Promise<RelayAnswer>((resolve) => {
           const accepted = session.enqueue(async () => {
-            const refusal = await local.apply(session, request.body).catch((): PostRefusal => ({ status: 500, code: "internal", message: "The server failed; the request was not applied." }));
+            const refusal = await local
+              .apply(session, request.body)
+              .catch((): PostRefusal => ({ status: 500, code: "internal", message: "The server failed; the request was not applied." }));
             resolve(refusal ?? { status: 202 });
           });
-          if (!accepted) resolve({ status: 429, code: "rate_limited", message: `More than ${this.settings.maxQueuedPosts} POSTs of this session are waiting; send them one after another.`, retryAfterMs: 1000 });
+          if (!accepted)
+            resolve({
+              status: 429,
+              code: "rate_limited",
+              message: `More than ${this.settings.maxQueuedPosts} POSTs of this session are waiting; send them one after another.`,
+              retryAfterMs: 1000,
+            });
         });
     }
   }
@@ -388,7 +438,11 @@ function readFacts(value: unknown): SessionFacts | undefined {
   if (!Array.isArray(docs) || !docs.every((doc) => typeof doc === "string")) return undefined;
   if (client !== undefined && typeof client !== "string") return undefined;
   if (principal !== undefined && typeof principal !== "string") return undefined;
-  if (epochs !== undefined && !(typeof epochs === "object" && epochs !== null && Object.values(epochs).every((epoch) => typeof epoch === "string"))) return undefined;
+  if (
+    epochs !== undefined &&
+    !(typeof epochs === "object" && epochs !== null && Object.values(epochs).every((epoch) => typeof epoch === "string"))
+  )
+    return undefined;
   return {
     docs,
     ...(client === undefined ? {} : { client }),

@@ -201,7 +201,10 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     // Other instances must be able to reach this one before it hands out a session id.
     if (shared !== undefined && !(await shared.ready)) {
       admission.abandon();
-      refuseStream(res, { ...refusals.shuttingDown(), message: "This instance cannot reach the other instances; open the stream on another one." });
+      refuseStream(res, {
+        ...refusals.shuttingDown(),
+        message: "This instance cannot reach the other instances; open the stream on another one.",
+      });
       return;
     }
     // The client may have left while the token was being checked; opening a session then would
@@ -247,13 +250,22 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     sessions.set(id, session);
     logger?.debug?.("SSE session opened", { sessionId: id, remoteAddress, principal });
     if (docId !== undefined) {
-      session.receive({ type: "join", docId, ...(clientId !== undefined ? { clientId } : {}), ...(revision !== undefined ? { revision } : {}) });
+      session.receive({
+        type: "join",
+        docId,
+        ...(clientId !== undefined ? { clientId } : {}),
+        ...(revision !== undefined ? { revision } : {}),
+      });
     }
   }
 
   async function acceptPost(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
     if (state !== "serving") {
-      refuse(res, { status: 503, code: "unavailable", message: "The server is shutting down; the stream will close and you can reconnect." }, closeConnection);
+      refuse(
+        res,
+        { status: 503, code: "unavailable", message: "The server is shutting down; the stream will close and you can reconnect." },
+        closeConnection,
+      );
       return;
     }
     const token = extractToken(target.query, req.headers);
@@ -267,17 +279,43 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     // discard the whole unread body to keep the connection usable, however large it is.
     if (session === undefined) {
       if (!(await authorized(token, req, res))) return;
-      if (sessionId === undefined) refuse(res, { status: 400, code: "bad_message", message: "Name the session: send the X-Session-Id header (or ?sessionId=) from the stream's session event." }, closeConnection);
-      else refuse(res, { status: 404, code: "not_found", message: "Unknown session: it ended or never existed; open the event stream again." }, closeConnection);
+      if (sessionId === undefined)
+        refuse(
+          res,
+          {
+            status: 400,
+            code: "bad_message",
+            message: "Name the session: send the X-Session-Id header (or ?sessionId=) from the stream's session event.",
+          },
+          closeConnection,
+        );
+      else
+        refuse(
+          res,
+          { status: 404, code: "not_found", message: "Unknown session: it ended or never existed; open the event stream again." },
+          closeConnection,
+        );
       return;
     }
     const accepted = session.enqueue(async () => {
       if (!(await authorized(token, req, res))) return;
       if (policy.authenticates && token !== session.token) {
-        refuse(res, { status: 403, code: "forbidden", message: "This token is not the one the session's stream was opened with; POST with the same token." }, closeConnection);
+        refuse(
+          res,
+          {
+            status: 403,
+            code: "forbidden",
+            message: "This token is not the one the session's stream was opened with; POST with the same token.",
+          },
+          closeConnection,
+        );
         return;
       }
-      const body = await readPostBody(req, { maxMessageBytes, bodyTimeoutMs, logger }, { sessionId: session.id, remoteAddress: policy.clientAddress(req) });
+      const body = await readPostBody(
+        req,
+        { maxMessageBytes, bodyTimeoutMs, logger },
+        { sessionId: session.id, remoteAddress: policy.clientAddress(req) },
+      );
       if (body === undefined) return;
       if ("refusal" in body) {
         answer(res, body.refusal, body.close ? closeConnection : undefined);
@@ -287,7 +325,15 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     });
     if (!accepted) {
       res.setHeader("Retry-After", "1");
-      refuse(res, { status: 429, code: "rate_limited", message: `More than ${maxQueuedPosts} POSTs of this session are waiting; send them one after another.` }, closeConnection);
+      refuse(
+        res,
+        {
+          status: 429,
+          code: "rate_limited",
+          message: `More than ${maxQueuedPosts} POSTs of this session are waiting; send them one after another.`,
+        },
+        closeConnection,
+      );
     }
   }
 
@@ -311,7 +357,8 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
       return { status: 429, code: "rate_limited", message: verdict.message, retryAfterMs: verdict.retryAfterMs ?? 1000 };
     }
     // Checked again here: the stream may have ended while this POST waited its turn.
-    if (session.status !== "open") return { status: 404, code: "not_found", message: "Unknown session: it ended; open the event stream again." };
+    if (session.status !== "open")
+      return { status: 404, code: "not_found", message: "Unknown session: it ended; open the event stream again." };
     session.receive(parsed.params.value);
     // The hub's answers travel on the stream, never here, so that they stay in order with
     // every other ack and op of the session.

@@ -17,16 +17,7 @@
  * The kinds shared with `@open-ot/transport-websocket` mean the same there.
  */
 export type HttpSseTransportErrorKind =
-  | "unreachable"
-  | "refused"
-  | "timeout"
-  | "closed"
-  | "not_open"
-  | "rejected"
-  | "encode"
-  | "decode"
-  | "unsupported"
-  | "token";
+  "unreachable" | "refused" | "timeout" | "closed" | "not_open" | "rejected" | "encode" | "decode" | "unsupported" | "token";
 
 /** Details carried by a {@link HttpSseTransportError}. */
 export interface HttpSseTransportErrorDetails {

@@ -103,7 +103,11 @@ describe("bad messages: accepted (202), refused by the hub with an error event o
     ["an op without op and revision", { type: "op", docId: "doc-1" }, "bad_message"],
     ["a join without docId", { type: "join" }, "bad_message"],
     ["an op with a negative retain", { type: "op", docId: "doc-1", revision: 0, seq: 1, op: [{ r: -1 }] }, "invalid_op"],
-    ["an op based on a revision ahead of the server", { type: "op", docId: "doc-1", revision: 99, seq: 1, op: [{ i: "x" }] }, "bad_revision"],
+    [
+      "an op based on a revision ahead of the server",
+      { type: "op", docId: "doc-1", revision: 99, seq: 1, op: [{ i: "x" }] },
+      "bad_revision",
+    ],
     ["a join with a revision ahead of the server", { type: "join", docId: "doc-1", revision: 99 }, "bad_revision"],
   ])("%s", async (_name, message, code) => {
     const srv = await start();
@@ -174,7 +178,11 @@ describe("limits and credentials", () => {
   it("a POST with an unknown session: 404", async () => {
     const srv = await start();
     await attacker(srv);
-    const answer = await post(`${srv.baseUrl}/messages`, { type: "op", docId: "doc-1", revision: 0, op: [{ i: "x" }] }, { "X-Session-Id": "guessed-session-id", ...AUTH });
+    const answer = await post(
+      `${srv.baseUrl}/messages`,
+      { type: "op", docId: "doc-1", revision: 0, op: [{ i: "x" }] },
+      { "X-Session-Id": "guessed-session-id", ...AUTH },
+    );
     expect(answer.status).toBe(404);
     await expectStillServing(srv);
   });

@@ -55,7 +55,10 @@ it("WebSocket and SSE clients editing one document through one server converge t
     ["sse-b", new HttpSseTransport(`http://127.0.0.1:${port}`)],
     ["sse-c", new HttpSseTransport(`http://127.0.0.1:${port}`, { batch: true })],
   ];
-  const clients = transports.map(([name, transport]) => ({ name, client: new OTClient<string, TextOp>({ type: TextType, transport, docId: "shared" }) }));
+  const clients = transports.map(([name, transport]) => ({
+    name,
+    client: new OTClient<string, TextOp>({ type: TextType, transport, docId: "shared" }),
+  }));
   cleanups.push(() => Promise.all(clients.map(({ client }) => client.disconnect())).then(() => undefined));
   await Promise.all(clients.map(({ client }) => client.connect()));
   expect(sse.sessionCount).toBe(3);
@@ -74,7 +77,11 @@ it("WebSocket and SSE clients editing one document through one server converge t
   const record = async () => backend.getRecord("shared");
   await waitUntil(() => clients.every(({ client }) => client.synced), `every client synced (seed ${seed})`, 20_000);
   const final = await record();
-  await waitUntil(() => clients.every(({ client }) => client.revision === final.v), `every client at revision ${final.v} (seed ${seed})`, 20_000);
+  await waitUntil(
+    () => clients.every(({ client }) => client.revision === final.v),
+    `every client at revision ${final.v} (seed ${seed})`,
+    20_000,
+  );
   expect(final.v).toBeGreaterThanOrEqual(clients.length);
   for (const { name, client } of clients) {
     expect({ name, text: client.snapshot }).toEqual({ name, text: final.data });

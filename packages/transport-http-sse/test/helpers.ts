@@ -46,7 +46,9 @@ export { freePort as deadPort } from "@open-ot/harness";
 /** A real hub over an in-memory backend, served by the SSE binding; `doc` exists with `text`. */
 export async function startHubServer(
   options: Partial<SseHandlerOptions> & { doc?: string; text?: string; createOnJoin?: boolean } = {},
-): Promise<TestServer & { hub: Hub; ot: OTServer; backend: MemoryBackend; text(docId?: string): Promise<{ revision: number; data: string }> }> {
+): Promise<
+  TestServer & { hub: Hub; ot: OTServer; backend: MemoryBackend; text(docId?: string): Promise<{ revision: number; data: string }> }
+> {
   const backend = new MemoryBackend();
   const ot = new OTServer(backend);
   const docId = options.doc ?? "doc-1";

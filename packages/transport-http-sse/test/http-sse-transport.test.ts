@@ -260,7 +260,11 @@ describe("HttpSseTransport: send", () => {
     // Forget sessions without ending their streams: what a restarted instance behind a sticky
     // proxy looks like to a client.
     const t = transport(srv.baseUrl, {
-      fetch: (input, init) => fetch(init?.method === "POST" ? `${srv.baseUrl}/messages?sessionId=gone` : input, { ...init, headers: { ...(init?.headers as Record<string, string>), "X-Session-Id": "gone" } }),
+      fetch: (input, init) =>
+        fetch(init?.method === "POST" ? `${srv.baseUrl}/messages?sessionId=gone` : input, {
+          ...init,
+          headers: { ...(init?.headers as Record<string, string>), "X-Session-Id": "gone" },
+        }),
     });
     const closes: TransportCloseEvent[] = [];
     t.onClose((event) => closes.push(event));

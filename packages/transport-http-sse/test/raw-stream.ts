@@ -92,7 +92,15 @@ export async function post(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; body: { code?: string; message?: string } | undefined }> {
   const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
-  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: payload as BodyInit });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: payload as BodyInit,
+  });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === "" ? undefined : (JSON.parse(text) as { code?: string; message?: string }) };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text === "" ? undefined : (JSON.parse(text) as { code?: string; message?: string }),
+  };
 }

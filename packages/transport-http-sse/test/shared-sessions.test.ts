@@ -68,7 +68,10 @@ describe("SSE sessions shared by two instances on one Redis", () => {
   }
 
   function postTo(instance: Instance, sessionId: string, body: unknown, token?: string): ReturnType<typeof post> {
-    return post(`${instance.url}/messages`, body, { "X-Session-Id": sessionId, ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }) });
+    return post(`${instance.url}/messages`, body, {
+      "X-Session-Id": sessionId,
+      ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+    });
   }
 
   it("commits an op POSTed to the other instance and acks it on the stream; its refusals arrive on the stream too", async () => {
@@ -76,20 +79,53 @@ describe("SSE sessions shared by two instances on one Redis", () => {
     const raw = await stream(a, "docId=refusals&clientId=client_refusals_0001");
     const sessionId = await raw.sessionId();
     await raw.waitForEvent((e) => e.data.includes('"snapshot"'));
-    expect((await postTo(b, sessionId, { type: "op", docId: "refusals", clientId: "client_refusals_0001", seq: 1, revision: 0, op: [{ i: "hi" }] })).status).toBe(202);
+    expect(
+      (
+        await postTo(b, sessionId, {
+          type: "op",
+          docId: "refusals",
+          clientId: "client_refusals_0001",
+          seq: 1,
+          revision: 0,
+          op: [{ i: "hi" }],
+        })
+      ).status,
+    ).toBe(202);
     const ack = await raw.waitForEvent((e) => e.data.includes('"ack"'));
     expect(JSON.parse(ack.data)).toEqual({ type: "ack", docId: "refusals", revision: 1, seq: 1 });
     // Committed by B (the holder never saw the POST), read back from Redis.
     expect((await a.adapter.getRecord("refusals")).data).toBe("hi");
 
     // A revision ahead of the document: refused, on the stream, with the op's seq.
-    expect((await postTo(b, sessionId, { type: "op", docId: "refusals", clientId: "client_refusals_0001", seq: 2, revision: 9, op: [{ i: "x" }] })).status).toBe(202);
+    expect(
+      (
+        await postTo(b, sessionId, {
+          type: "op",
+          docId: "refusals",
+          clientId: "client_refusals_0001",
+          seq: 2,
+          revision: 9,
+          op: [{ i: "x" }],
+        })
+      ).status,
+    ).toBe(202);
     const refused = await raw.waitForEvent((e) => e.data.includes('"error"'));
     expect(JSON.parse(refused.data)).toMatchObject({ type: "error", code: "bad_revision", docId: "refusals", seq: 2 });
     // Not JSON at all: refused by B itself, as by the holder.
     expect((await postTo(b, sessionId, "{nope")).status).toBe(400);
     // A resend of seq 1 is a duplicate: no second commit, no second ack.
-    expect((await postTo(b, sessionId, { type: "op", docId: "refusals", clientId: "client_refusals_0001", seq: 1, revision: 0, op: [{ i: "hi" }] })).status).toBe(202);
+    expect(
+      (
+        await postTo(b, sessionId, {
+          type: "op",
+          docId: "refusals",
+          clientId: "client_refusals_0001",
+          seq: 1,
+          revision: 0,
+          op: [{ i: "hi" }],
+        })
+      ).status,
+    ).toBe(202);
     expect((await postTo(b, sessionId, { type: "ping", t: "after" })).status).toBe(202);
     await raw.waitForEvent((e) => e.data.includes('"after"'));
     expect(raw.events.filter((e) => e.data.includes('"ack"'))).toHaveLength(1);
@@ -100,12 +136,18 @@ describe("SSE sessions shared by two instances on one Redis", () => {
     const [a, b] = await twoInstances();
     const raw = await stream(a, "");
     const sessionId = await raw.sessionId();
-    expect((await postTo(b, sessionId, { type: "op", docId: "later", clientId: "client_joins_000001", seq: 1, revision: 0, op: [{ i: "no" }] })).status).toBe(202);
+    expect(
+      (await postTo(b, sessionId, { type: "op", docId: "later", clientId: "client_joins_000001", seq: 1, revision: 0, op: [{ i: "no" }] }))
+        .status,
+    ).toBe(202);
     const notJoined = await raw.waitForEvent((e) => e.data.includes('"error"'));
     expect(JSON.parse(notJoined.data)).toMatchObject({ code: "bad_message", docId: "later", seq: 1 });
     expect((await postTo(b, sessionId, { type: "join", docId: "later", clientId: "client_joins_000001" })).status).toBe(202);
     await raw.waitForEvent((e) => e.data.includes('"snapshot"'));
-    expect((await postTo(b, sessionId, { type: "op", docId: "later", clientId: "client_joins_000001", seq: 1, revision: 0, op: [{ i: "yes" }] })).status).toBe(202);
+    expect(
+      (await postTo(b, sessionId, { type: "op", docId: "later", clientId: "client_joins_000001", seq: 1, revision: 0, op: [{ i: "yes" }] }))
+        .status,
+    ).toBe(202);
     await raw.waitForEvent((e) => e.data.includes('"ack"'));
     expect((await a.adapter.getRecord("later")).data).toBe("yes");
   });
@@ -116,15 +158,27 @@ describe("SSE sessions shared by two instances on one Redis", () => {
     const alice = await stream(a, "docId=secure&clientId=client_alice_000001", "alice-1");
     const aliceSession = await alice.sessionId();
     await alice.waitForEvent((e) => e.data.includes('"snapshot"'));
-    const op = (clientId: string, seq: number) => ({ type: "op", docId: "secure", clientId, seq, revision: 0, op: [{ i: `${clientId}/${seq}` }] });
+    const op = (clientId: string, seq: number) => ({
+      type: "op",
+      docId: "secure",
+      clientId,
+      seq,
+      revision: 0,
+      op: [{ i: `${clientId}/${seq}` }],
+    });
 
     expect((await postTo(b, aliceSession, op("client_alice_000001", 1))).status, "no token").toBe(401);
     expect((await postTo(b, aliceSession, op("client_alice_000001", 1), "nobody")).status, "a refused token").toBe(401);
     expect((await postTo(b, aliceSession, op("client_alice_000001", 1), "mallory-1")).status, "another principal's token").toBe(403);
-    expect((await postTo(b, aliceSession, op("client_alice_000001", 1), "alice-2")).status, "another token of the same principal").toBe(403);
+    expect((await postTo(b, aliceSession, op("client_alice_000001", 1), "alice-2")).status, "another token of the same principal").toBe(
+      403,
+    );
     const unknown = `${aliceSession.slice(0, 17)}${"A".repeat(32)}`;
     expect((await postTo(b, unknown, op("client_alice_000001", 1), "alice-1")).status, "an unknown session of that instance").toBe(404);
-    expect((await postTo(b, `${"B".repeat(16)}.${"A".repeat(32)}`, op("client_alice_000001", 1), "alice-1")).status, "a session of no instance").toBe(404);
+    expect(
+      (await postTo(b, `${"B".repeat(16)}.${"A".repeat(32)}`, op("client_alice_000001", 1), "alice-1")).status,
+      "a session of no instance",
+    ).toBe(404);
     expect(await a.adapter.getRevision("secure")).toBe(0);
 
     // Mallory, on her own session, names Alice's client: her own principal cannot commit under it.
@@ -138,7 +192,10 @@ describe("SSE sessions shared by two instances on one Redis", () => {
     expect(JSON.parse(refused.data)).toMatchObject({ code: "bad_message", seq: 2 });
     expect(await a.adapter.getRevision("secure")).toBe(1);
     // Nothing reached Alice's stream from Mallory's attempts but Alice's own ack.
-    expect(alice.events.filter((e) => e.event === "message").map((e) => (JSON.parse(e.data) as { type: string }).type)).toEqual(["snapshot", "ack"]);
+    expect(alice.events.filter((e) => e.event === "message").map((e) => (JSON.parse(e.data) as { type: string }).type)).toEqual([
+      "snapshot",
+      "ack",
+    ]);
   });
 
   it("applies the connection policy's rate limit to ops committed on the other instance", async () => {
@@ -148,7 +205,18 @@ describe("SSE sessions shared by two instances on one Redis", () => {
     await raw.waitForEvent((e) => e.data.includes('"snapshot"'));
     const statuses: number[] = [];
     for (let seq = 1; seq <= 4; seq++) {
-      statuses.push((await postTo(b, sessionId, { type: "op", docId: "limited", clientId: "client_limited_00001", seq, revision: seq - 1, op: [{ i: "x" }] })).status);
+      statuses.push(
+        (
+          await postTo(b, sessionId, {
+            type: "op",
+            docId: "limited",
+            clientId: "client_limited_00001",
+            seq,
+            revision: seq - 1,
+            op: [{ i: "x" }],
+          })
+        ).status,
+      );
     }
     expect(statuses.slice(0, 2)).toEqual([202, 202]);
     expect(statuses.slice(2)).toContain(429);

@@ -192,12 +192,22 @@ describe("POST /messages", () => {
   it("answers 202 with an empty body and hands the messages to the hub; answers arrive on the stream", async () => {
     const { hub, s, sessionId, url } = await session();
     const one = await post(url, { type: "ping", t: "a" }, { "X-Session-Id": sessionId });
-    const many = await post(`${url}?sessionId=${sessionId}`, [{ type: "ping", t: "b" }, { type: "leave", docId: "d" }]);
+    const many = await post(`${url}?sessionId=${sessionId}`, [
+      { type: "ping", t: "b" },
+      { type: "leave", docId: "d" },
+    ]);
     expect([one.status, many.status]).toEqual([202, 202]);
     expect(one.body).toBeUndefined();
-    expect(hub.sessions[0]!.received).toEqual([{ type: "ping", t: "a" }, { type: "ping", t: "b" }, { type: "leave", docId: "d" }]);
+    expect(hub.sessions[0]!.received).toEqual([
+      { type: "ping", t: "a" },
+      { type: "ping", t: "b" },
+      { type: "leave", docId: "d" },
+    ]);
     await waitUntil(() => s.events.length === 3, "s.events.length === 3");
-    expect(s.events.slice(1).map((e) => JSON.parse(e.data) as unknown)).toEqual([{ type: "pong", t: "a" }, { type: "pong", t: "b" }]);
+    expect(s.events.slice(1).map((e) => JSON.parse(e.data) as unknown)).toEqual([
+      { type: "pong", t: "a" },
+      { type: "pong", t: "b" },
+    ]);
   });
 
   it.each([
@@ -251,7 +261,12 @@ describe("POST /messages", () => {
         controller.close();
       },
     });
-    const streamed = await fetch(url, { method: "POST", body: chunks, headers: { "X-Session-Id": sessionId }, duplex: "half" } as RequestInit);
+    const streamed = await fetch(url, {
+      method: "POST",
+      body: chunks,
+      headers: { "X-Session-Id": sessionId },
+      duplex: "half",
+    } as RequestInit);
     expect(streamed.status).toBe(413);
     await streamed.text();
     expect(hub.sessions[0]!.received).toEqual([]);
@@ -267,7 +282,15 @@ describe("POST /messages", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(hub.sessions[0]!.received).toHaveLength(2);
     // More messages in one POST than the burst could ever allow: 413, not a 429 to retry forever.
-    expect((await post(url, Array.from({ length: 4 }, () => ({ type: "ping" })), { "X-Session-Id": sessionId })).status).toBe(413);
+    expect(
+      (
+        await post(
+          url,
+          Array.from({ length: 4 }, () => ({ type: "ping" })),
+          { "X-Session-Id": sessionId },
+        )
+      ).status,
+    ).toBe(413);
   });
 
   it("answers 429 when too many POSTs of one session wait", async () => {

@@ -35,7 +35,11 @@ describe("SSE binding with the hub", () => {
     await reader.waitForEvent((e) => json(e).type === "snapshot");
 
     for (let seq = 1; seq <= 3; seq++) {
-      const answer = await post(`${srv.baseUrl}/messages`, { type: "op", docId: "doc-1", revision: seq - 1, seq, op: [{ i: String(seq) }] }, { "X-Session-Id": writerSession });
+      const answer = await post(
+        `${srv.baseUrl}/messages`,
+        { type: "op", docId: "doc-1", revision: seq - 1, seq, op: [{ i: String(seq) }] },
+        { "X-Session-Id": writerSession },
+      );
       expect(answer.status).toBe(202);
       expect(answer.body).toBeUndefined();
       await writer.waitForEvent((e) => json(e).type === "ack" && json(e).seq === seq);
@@ -43,8 +47,16 @@ describe("SSE binding with the hub", () => {
     await waitUntil(() => reader.events.filter((e) => json(e).type === "op").length === 3, "three ops on the reader");
     const acks = writer.events.filter((e) => json(e).type === "ack");
     const ops = reader.events.filter((e) => json(e).type === "op");
-    expect(acks.map((e) => [e.id, json(e).revision])).toEqual([["1", 1], ["2", 2], ["3", 3]]);
-    expect(ops.map((e) => [e.id, json(e).revision])).toEqual([["1", 1], ["2", 2], ["3", 3]]);
+    expect(acks.map((e) => [e.id, json(e).revision])).toEqual([
+      ["1", 1],
+      ["2", 2],
+      ["3", 3],
+    ]);
+    expect(ops.map((e) => [e.id, json(e).revision])).toEqual([
+      ["1", 1],
+      ["2", 2],
+      ["3", 3],
+    ]);
     expect(await srv.text()).toEqual({ revision: 3, data: "321abc" });
   });
 
@@ -53,7 +65,11 @@ describe("SSE binding with the hub", () => {
     const writer = await stream(`${srv.baseUrl}/events?docId=doc-1&clientId=writer_client_0001`);
     const session = await writer.sessionId();
     for (let seq = 1; seq <= 5; seq++) {
-      await post(`${srv.baseUrl}/messages`, { type: "op", docId: "doc-1", revision: seq - 1, seq, op: [{ i: "x" }] }, { "X-Session-Id": session });
+      await post(
+        `${srv.baseUrl}/messages`,
+        { type: "op", docId: "doc-1", revision: seq - 1, seq, op: [{ i: "x" }] },
+        { "X-Session-Id": session },
+      );
       await writer.waitForEvent((e) => json(e).type === "ack" && json(e).seq === seq);
     }
     // A browser's own reconnect: the first URL (revision=1) and the id of the last event seen.

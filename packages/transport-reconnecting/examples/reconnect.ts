@@ -13,7 +13,7 @@ transport.onStatus((s) => console.log(s.state, s.attempt, s.lastCloseCode ?? "",
 transport.onClose((e) => console.log("stopped for good:", e.code, e.error?.message ?? e.reason));
 
 const client = new OTClient({ type: TextType, transport, docId: "doc-1" });
-await client.connect();               // join runs in the handshake, on every reconnection too
+await client.connect(); // join runs in the handshake, on every reconnection too
 client.submit([{ i: "hello " }]);
 
 // Stop once the edit is committed; an editor would keep the client open instead.

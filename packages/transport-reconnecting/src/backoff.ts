@@ -40,7 +40,12 @@ export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = {
  * @throws RangeError for a negative or non-finite delay, or a factor below 1.
  */
 export function exponentialBackoff(options: BackoffOptions = {}): BackoffFunction {
-  const initialDelay = checkNumberOption("exponentialBackoff", "backoff.initialDelay", options.initialDelay ?? DEFAULT_BACKOFF.initialDelay, { min: 0 });
+  const initialDelay = checkNumberOption(
+    "exponentialBackoff",
+    "backoff.initialDelay",
+    options.initialDelay ?? DEFAULT_BACKOFF.initialDelay,
+    { min: 0 },
+  );
   const maxDelay = checkNumberOption("exponentialBackoff", "backoff.maxDelay", options.maxDelay ?? DEFAULT_BACKOFF.maxDelay, { min: 0 });
   const factor = checkNumberOption("exponentialBackoff", "backoff.factor", options.factor ?? DEFAULT_BACKOFF.factor, { min: 1 });
   return (attempt, random) => backoffCeiling(attempt, initialDelay, maxDelay, factor) * clampRandom(random);

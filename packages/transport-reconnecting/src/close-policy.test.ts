@@ -80,15 +80,18 @@ describe("after a 1001: retrying soon for goingAwayRetries failures, then the ba
     expect([goingAwayMaxDelay, goingAwayRetries]).toEqual([1000, 8]);
   });
 
-  it.each([1006, 1011, 4500])("retries a %i within goingAwayMaxDelay (full jitter) for goingAwayRetries failures, without the backoff", (code) => {
-    for (let since = 1; since <= goingAwayRetries; since++) {
-      for (const random of [0, 0.25, 0.999]) {
-        const ctx = context({ attempt: since, sinceGoingAway: since, random: () => random });
-        expect(defaultClosePolicy(event(code), ctx)).toEqual({ action: "reconnect", delay: random * goingAwayMaxDelay });
-        expect(ctx.backoff).not.toHaveBeenCalled();
+  it.each([1006, 1011, 4500])(
+    "retries a %i within goingAwayMaxDelay (full jitter) for goingAwayRetries failures, without the backoff",
+    (code) => {
+      for (let since = 1; since <= goingAwayRetries; since++) {
+        for (const random of [0, 0.25, 0.999]) {
+          const ctx = context({ attempt: since, sinceGoingAway: since, random: () => random });
+          expect(defaultClosePolicy(event(code), ctx)).toEqual({ action: "reconnect", delay: random * goingAwayMaxDelay });
+          expect(ctx.backoff).not.toHaveBeenCalled();
+        }
       }
-    }
-  });
+    },
+  );
 
   it("then backs off from the first step: backoff(attempt - goingAwayRetries)", () => {
     for (let k = 1; k <= 4; k++) {
@@ -116,7 +119,10 @@ describe("after a 1001: retrying soon for goingAwayRetries failures, then the ba
 
   it("leaves 4001, 4029 and the codes that stop to their own handling", () => {
     const soon = { attempt: 1, sinceGoingAway: 1 };
-    expect(defaultClosePolicy(event(4029), context(soon))).toEqual({ action: "reconnect", delay: DEFAULT_CLOSE_POLICY.rateLimitedDelay + 1007 });
+    expect(defaultClosePolicy(event(4029), context(soon))).toEqual({
+      action: "reconnect",
+      delay: DEFAULT_CLOSE_POLICY.rateLimitedDelay + 1007,
+    });
     expect(defaultClosePolicy(event(4001), context({ ...soon, sameCodeCount: 1 }))).toEqual({ action: "reconnect", delay: 1007 });
     expect(defaultClosePolicy(event(4003), context({ ...soon, sameCodeCount: 2 })).action).toBe("stop");
     expect(defaultClosePolicy(event(4009), context(soon)).action).toBe("stop");

@@ -27,9 +27,7 @@ export interface ClosePolicyContext {
 }
 
 /** The policy's answer: reconnect after `delay` milliseconds, or stop for good saying why. */
-export type CloseDecision =
-  | { readonly action: "reconnect"; readonly delay: number }
-  | { readonly action: "stop"; readonly reason: string };
+export type CloseDecision = { readonly action: "reconnect"; readonly delay: number } | { readonly action: "stop"; readonly reason: string };
 
 /**
  * Decides, for each connection that ended without `disconnect()` being called (and for each

@@ -9,13 +9,7 @@
  * - `disconnected`: `disconnect()` was called while this send was queued or this `connect()` pending.
  * - `connection_replaced`: a handshake `send` for a connection that has been dropped since.
  */
-export type ReconnectingErrorCode =
-  | "not_connected"
-  | "offline"
-  | "queue_full"
-  | "stopped"
-  | "disconnected"
-  | "connection_replaced";
+export type ReconnectingErrorCode = "not_connected" | "offline" | "queue_full" | "stopped" | "disconnected" | "connection_replaced";
 
 /** An error of the reconnecting transport, with a stable {@link ReconnectingErrorCode}. */
 export class ReconnectingTransportError extends Error {

@@ -145,7 +145,9 @@ describe("ReconnectingTransport", () => {
     it("refuses misuse loudly", async () => {
       expect(() => new ReconnectingTransport(undefined as never)).toThrow(/factory/);
       expect(() => new ReconnectingTransport(() => new FakeNetwork().factory(), { maxAttempts: 0 })).toThrow(/maxAttempts/);
-      expect(() => new ReconnectingTransport(() => new FakeNetwork().factory(), { heartbeat: { timeout: 0 } })).toThrow(/heartbeat.timeout/);
+      expect(() => new ReconnectingTransport(() => new FakeNetwork().factory(), { heartbeat: { timeout: 0 } })).toThrow(
+        /heartbeat.timeout/,
+      );
       const { transport } = setup();
       await expect(transport.connect(undefined as never)).rejects.toThrow(/onReceive/);
       expect(() => transport.setHandshake(42 as never)).toThrow(/setHandshake/);
@@ -810,8 +812,14 @@ describe("ReconnectingTransport", () => {
         expect(transport.status.state, at).toBe("closed");
         expect(vi.getTimerCount(), `timers left after a disconnect on ${at}`).toBe(0);
         await vi.advanceTimersByTimeAsync(10_000);
-        expect(network.transports.every((t) => t.state === "closed"), `connections left after a disconnect on ${at}`).toBe(true);
-        expect(network.transports.flatMap((t) => t.sent), `pings after a disconnect on ${at}`).toEqual([]);
+        expect(
+          network.transports.every((t) => t.state === "closed"),
+          `connections left after a disconnect on ${at}`,
+        ).toBe(true);
+        expect(
+          network.transports.flatMap((t) => t.sent),
+          `pings after a disconnect on ${at}`,
+        ).toEqual([]);
       }
     });
 

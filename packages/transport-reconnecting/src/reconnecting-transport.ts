@@ -341,7 +341,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
             new ReconnectingTransportError(
               "offline",
               `send() was called while ${this.#status.state} and the offline queue is off (queue: false). ` +
-                "Wait for status \"open\" (onStatus), or turn the queue on.",
+                'Wait for status "open" (onStatus), or turn the queue on.',
             ),
           );
         }
@@ -462,7 +462,10 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
         epoch === this.#epoch
           ? this.#sendOn(epoch, inner, message)
           : Promise.reject(
-              new ReconnectingTransportError("connection_replaced", "The handshake's connection was dropped; the handshake runs again on the next one."),
+              new ReconnectingTransportError(
+                "connection_replaced",
+                "The handshake's connection was dropped; the handshake runs again on the next one.",
+              ),
             );
       try {
         await handshake(send);
@@ -556,7 +559,11 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
     session.sameCodeCount = session.lastCode === event.code ? session.sameCodeCount + 1 : 1;
     session.lastCode = event.code;
     session.sinceGoingAway =
-      describeCloseCode(event.code).advice === "reconnect-now" ? 0 : session.sinceGoingAway === undefined ? undefined : session.sinceGoingAway + 1;
+      describeCloseCode(event.code).advice === "reconnect-now"
+        ? 0
+        : session.sinceGoingAway === undefined
+          ? undefined
+          : session.sinceGoingAway + 1;
     const attempt = Math.max(1, session.attempt);
     let decision = this.#closePolicy(event, {
       attempt,
@@ -566,7 +573,10 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
       random: this.#random,
     });
     if (decision.action === "reconnect" && !(Number.isFinite(decision.delay) && decision.delay >= 0)) {
-      decision = { action: "stop", reason: `closePolicy returned the invalid delay ${String(decision.delay)}; it must be a finite number >= 0.` };
+      decision = {
+        action: "stop",
+        reason: `closePolicy returned the invalid delay ${String(decision.delay)}; it must be a finite number >= 0.`,
+      };
     }
     if (decision.action === "stop") {
       this.#stop(session, event, decision.reason);
@@ -629,7 +639,7 @@ export class ReconnectingTransport<M = unknown> implements TransportAdapter<M>, 
         new ReconnectingTransportError(
           "offline",
           "The connection attempt this send waited for did not open, and the offline queue is off (queue: false): " +
-            "send again once status is \"open\" (onStatus), or turn the queue on.",
+            'send again once status is "open" (onStatus), or turn the queue on.',
         ),
       );
     } else {

@@ -24,7 +24,8 @@ for (const wire of ["ws", "sse"] as const) {
       return {
         // The suite's close-code case closes with 4001 once; the wrapper reports it through
         // onClose only when it stops, so this policy stops on the first 4001.
-        createTransport: () => new ReconnectingTransport(() => inner(instance.httpUrl), { closePolicy: createClosePolicy({ notFoundRetries: 0 }) }),
+        createTransport: () =>
+          new ReconnectingTransport(() => inner(instance.httpUrl), { closePolicy: createClosePolicy({ notFoundRetries: 0 }) }),
         // One attempt: the wrapper would otherwise (rightly) keep retrying a dead server.
         deadUrlTransport: () => new ReconnectingTransport(() => inner(dead), { maxAttempts: 1 }),
         closeAllServerSide: (code, reason) => instance.closeAll(code, reason),

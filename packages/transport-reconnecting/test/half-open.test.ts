@@ -46,9 +46,7 @@ describe(`half-open connections found by the heartbeat (seed ${seed})`, () => {
       // that failed on the stalled keep-alive socket first), or, for a client that was between
       // connections when the stall began (a heartbeat that timed out under CPU load, say), the
       // connect timeout of an attempt whose handshake never got through.
-      reasons.forEach((set, i) =>
-        expect([...set].join(" | "), editors[i]!.options.name).toMatch(/heartbeat|send failed|connectTimeout/),
-      );
+      reasons.forEach((set, i) => expect([...set].join(" | "), editors[i]!.options.name).toMatch(/heartbeat|send failed|connectTimeout/));
     }
     await moreEdits(editors, 5);
     for (const e of editors) e.stopEditing();

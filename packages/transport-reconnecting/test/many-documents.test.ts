@@ -54,42 +54,52 @@ async function start(wire: Wire, name: string, through: FaultProxy, random: () =
 describe.each<Wire>(["ws", "sse"])(`many documents over one %s connection (seed ${seed})`, (wire) => {
   const defer = useCleanups();
 
-  it(`${DOCUMENTS} documents through cuts and stalls (in random order): every document converges, every op committed exactly once`, { timeout: 60_000 }, async () => {
-    const { server, through } = await serverBehindProxy(defer);
-    const random = seededRandom(seed ^ (wire === "ws" ? 0x1 : 0x2));
-    const owners = [await start(wire, "q", through, random, true), await start(wire, "nq", through, random, false)];
-    defer(() => Promise.allSettled(owners.map((o) => o.connection.close())));
-    const docIds = Array.from({ length: DOCUMENTS }, (_, i) => `many-${i}`);
-    // All opened at once: one connection each, every join on it.
-    await Promise.all(owners.flatMap((owner) => docIds.map((docId) => owner.open(docId))));
-    expect(server.connections.length, "server connections for 2 x 50 documents").toBe(2);
+  it(
+    `${DOCUMENTS} documents through cuts and stalls (in random order): every document converges, every op committed exactly once`,
+    { timeout: 60_000 },
+    async () => {
+      const { server, through } = await serverBehindProxy(defer);
+      const random = seededRandom(seed ^ (wire === "ws" ? 0x1 : 0x2));
+      const owners = [await start(wire, "q", through, random, true), await start(wire, "nq", through, random, false)];
+      defer(() => Promise.allSettled(owners.map((o) => o.connection.close())));
+      const docIds = Array.from({ length: DOCUMENTS }, (_, i) => `many-${i}`);
+      // All opened at once: one connection each, every join on it.
+      await Promise.all(owners.flatMap((owner) => docIds.map((docId) => owner.open(docId))));
+      expect(server.connections.length, "server connections for 2 x 50 documents").toBe(2);
 
-    for (const owner of owners) owner.startEditing();
-    const faults = ["cut", "stall", "cut", "stall"].sort(() => random() - 0.5);
-    for (const fault of faults) {
-      const before = owners.map((o) => o.connections.length);
-      if (fault === "cut") through.cutAll();
-      else through.stallAll();
-      await Promise.all(owners.map((o, i) => reconnected(o, before[i]!)));
-      await new Promise((resolve) => setTimeout(resolve, 100 + random() * 300));
-    }
-    for (const owner of owners) owner.stopEditing();
-    // Every document gets an edit from both connections, so that each check has markers to count.
-    for (const owner of owners) for (const editor of owner.editors.values()) editor.edit();
-    await expectEveryDocument(server, owners, docIds);
+      for (const owner of owners) owner.startEditing();
+      const faults = ["cut", "stall", "cut", "stall"].sort(() => random() - 0.5);
+      for (const fault of faults) {
+        const before = owners.map((o) => o.connections.length);
+        if (fault === "cut") through.cutAll();
+        else through.stallAll();
+        await Promise.all(owners.map((o, i) => reconnected(o, before[i]!)));
+        await new Promise((resolve) => setTimeout(resolve, 100 + random() * 300));
+      }
+      for (const owner of owners) owner.stopEditing();
+      // Every document gets an edit from both connections, so that each check has markers to count.
+      for (const owner of owners) for (const editor of owner.editors.values()) editor.edit();
+      await expectEveryDocument(server, owners, docIds);
 
-    // One server connection per transport connection: the documents never opened their own.
-    const opened = owners.reduce((sum, o) => sum + o.connections.length, 0);
-    expect(server.connections.length).toBeLessThanOrEqual(opened);
-    for (const owner of owners) expect(owner.connections.length, `${owner.options.name}'s connections`).toBeGreaterThan(faults.length);
-  });
+      // One server connection per transport connection: the documents never opened their own.
+      const opened = owners.reduce((sum, o) => sum + o.connections.length, 0);
+      expect(server.connections.length).toBeLessThanOrEqual(opened);
+      for (const owner of owners) expect(owner.connections.length, `${owner.options.name}'s connections`).toBeGreaterThan(faults.length);
+    },
+  );
 
   it("documents opened and closed while reconnecting: the open ones rejoin, the closed ones get nothing", { timeout: 40_000 }, async () => {
     const { server, through } = await serverBehindProxy(defer);
     const random = seededRandom(seed ^ 0x0c);
     const shared = await start(wire, "s", through, random, wire === "ws");
     // A second client on its own connection, straight to the server, edits every document.
-    const other = new SharedConnection({ name: "o", wire, baseUrl: () => server.httpUrl, random: seededRandom(seed ^ 0x0d), transport: FAST_RECONNECT });
+    const other = new SharedConnection({
+      name: "o",
+      wire,
+      baseUrl: () => server.httpUrl,
+      random: seededRandom(seed ^ 0x0d),
+      transport: FAST_RECONNECT,
+    });
     defer(() => Promise.allSettled([shared.connection.close(), other.connection.close()]));
     const docIds = Array.from({ length: 8 }, (_, i) => `oc-${i}`);
     await Promise.all(docIds.map((docId) => shared.open(docId)));
@@ -120,7 +130,11 @@ describe.each<Wire>(["ws", "sse"])(`many documents over one %s connection (seed 
     for (const docId of closed) other.editors.get(docId)!.edit();
     await expectEveryDocument(server, [shared, other], open);
     // The other client's edits of the closed documents are committed, and none reached the shared connection.
-    await waitUntil(async () => (await Promise.all(closed.map((d) => server.backend.getRecord(d)))).every((r) => r.v >= 1), "the closed documents' edits", 10_000);
+    await waitUntil(
+      async () => (await Promise.all(closed.map((d) => server.backend.getRecord(d)))).every((r) => r.v >= 1),
+      "the closed documents' edits",
+      10_000,
+    );
     const latest = shared.connections.at(-1)!;
     expect(latest.messages.filter((m) => m.docId !== undefined && closed.includes(m.docId))).toEqual([]);
     // (A join sent while down also waits in the offline queue, and goes after the handshake's: answered twice.)
@@ -128,54 +142,72 @@ describe.each<Wire>(["ws", "sse"])(`many documents over one %s connection (seed 
     expect([...rejoined].sort()).toEqual(open.slice().sort());
   });
 
-  it("two documents with ops in flight when the connection drops: each resends its own, each committed once", { timeout: 40_000 }, async () => {
-    const { server, through } = await serverBehindProxy(defer);
-    const random = seededRandom(seed ^ 0x2f);
-    const shared = await start(wire, "f", through, random, wire === "sse");
-    const other = new SharedConnection({ name: "o", wire, baseUrl: () => server.httpUrl, random: seededRandom(seed ^ 0x30), transport: FAST_RECONNECT });
-    defer(() => Promise.allSettled([shared.connection.close(), other.connection.close()]));
-    const docIds = ["fly-x", "fly-y"];
-    for (const docId of docIds) {
-      await shared.open(docId);
-      await other.open(docId);
-    }
-    const [x, y] = docIds.map((docId) => shared.editors.get(docId)!);
-    const committedSeqs = async (): Promise<number> =>
-      (await Promise.all(docIds.map((d) => server.backend.getOps(d, 1)))).flat().filter((op) => op.clientId === shared.connection.clientId).length;
-    for (const round of ["never sent", "committed, acks lost", "either"] as const) {
-      const before = shared.connections.length;
-      const committed = await committedSeqs();
-      if (round === "never sent") through.stallAll();
-      if (round === "committed, acks lost") server.dropAcks = true;
-      x!.edit();
-      y!.edit();
-      // The other client's acks would be dropped too: it edits in the other rounds.
-      if (round !== "committed, acks lost") for (const docId of docIds) other.editors.get(docId)!.edit();
-      if (round === "committed, acks lost") {
-        await waitUntil(async () => (await committedSeqs()) === committed + 2, "both ops committed", 10_000);
+  it(
+    "two documents with ops in flight when the connection drops: each resends its own, each committed once",
+    { timeout: 40_000 },
+    async () => {
+      const { server, through } = await serverBehindProxy(defer);
+      const random = seededRandom(seed ^ 0x2f);
+      const shared = await start(wire, "f", through, random, wire === "sse");
+      const other = new SharedConnection({
+        name: "o",
+        wire,
+        baseUrl: () => server.httpUrl,
+        random: seededRandom(seed ^ 0x30),
+        transport: FAST_RECONNECT,
+      });
+      defer(() => Promise.allSettled([shared.connection.close(), other.connection.close()]));
+      const docIds = ["fly-x", "fly-y"];
+      for (const docId of docIds) {
+        await shared.open(docId);
+        await other.open(docId);
       }
-      expect([x!.client.synced, y!.client.synced], `${round}: both have an op in flight at the drop`).toEqual([false, false]);
-      through.cutAll();
-      server.dropAcks = false;
-      await reconnected(shared, before);
-      // Rejoined: each resent its own op (or learnt of its commit from the replay).
-      await waitUntil(() => x!.client.synced && y!.client.synced, `${round}: both documents' ops acknowledged`, 10_000);
-    }
-    await expectEveryDocument(server, [shared, other], docIds);
-    // One seq sequence across the documents of one connection.
-    const seqs = (await Promise.all(docIds.map((d) => server.backend.getOps(d, 1))))
-      .flat()
-      .filter((op) => op.clientId === shared.connection.clientId)
-      .map((op) => op.seq);
-    expect(new Set(seqs).size).toBe(seqs.length);
-    expect(seqs.length).toBe(6);
-  });
+      const [x, y] = docIds.map((docId) => shared.editors.get(docId)!);
+      const committedSeqs = async (): Promise<number> =>
+        (await Promise.all(docIds.map((d) => server.backend.getOps(d, 1))))
+          .flat()
+          .filter((op) => op.clientId === shared.connection.clientId).length;
+      for (const round of ["never sent", "committed, acks lost", "either"] as const) {
+        const before = shared.connections.length;
+        const committed = await committedSeqs();
+        if (round === "never sent") through.stallAll();
+        if (round === "committed, acks lost") server.dropAcks = true;
+        x!.edit();
+        y!.edit();
+        // The other client's acks would be dropped too: it edits in the other rounds.
+        if (round !== "committed, acks lost") for (const docId of docIds) other.editors.get(docId)!.edit();
+        if (round === "committed, acks lost") {
+          await waitUntil(async () => (await committedSeqs()) === committed + 2, "both ops committed", 10_000);
+        }
+        expect([x!.client.synced, y!.client.synced], `${round}: both have an op in flight at the drop`).toEqual([false, false]);
+        through.cutAll();
+        server.dropAcks = false;
+        await reconnected(shared, before);
+        // Rejoined: each resent its own op (or learnt of its commit from the replay).
+        await waitUntil(() => x!.client.synced && y!.client.synced, `${round}: both documents' ops acknowledged`, 10_000);
+      }
+      await expectEveryDocument(server, [shared, other], docIds);
+      // One seq sequence across the documents of one connection.
+      const seqs = (await Promise.all(docIds.map((d) => server.backend.getOps(d, 1))))
+        .flat()
+        .filter((op) => op.clientId === shared.connection.clientId)
+        .map((op) => op.seq);
+      expect(new Set(seqs).size).toBe(seqs.length);
+      expect(seqs.length).toBe(6);
+    },
+  );
 
   it("without the reconnecting wrapper: a drop takes every document offline, connect() rejoins them all", { timeout: 30_000 }, async () => {
     const { server, through } = await serverBehindProxy(defer);
     const random = seededRandom(seed ^ 0x91);
     const plain = new SharedConnection({ name: "p", wire, baseUrl: () => `http://127.0.0.1:${through.port}`, random, reconnecting: false });
-    const other = new SharedConnection({ name: "o", wire, baseUrl: () => server.httpUrl, random: seededRandom(seed ^ 0x92), transport: FAST_RECONNECT });
+    const other = new SharedConnection({
+      name: "o",
+      wire,
+      baseUrl: () => server.httpUrl,
+      random: seededRandom(seed ^ 0x92),
+      transport: FAST_RECONNECT,
+    });
     defer(() => Promise.allSettled([plain.connection.close(), other.connection.close()]));
     const docIds = ["plain-1", "plain-2", "plain-3"];
     for (const docId of docIds) {
@@ -184,7 +216,11 @@ describe.each<Wire>(["ws", "sse"])(`many documents over one %s connection (seed 
     }
     for (const docId of docIds) plain.editors.get(docId)!.edit();
     through.cutAll();
-    await waitUntil(() => docIds.every((d) => plain.editors.get(d)!.client.connectionState === "offline"), "every document to go offline", 10_000);
+    await waitUntil(
+      () => docIds.every((d) => plain.editors.get(d)!.client.connectionState === "offline"),
+      "every document to go offline",
+      10_000,
+    );
     expect(plain.connection.state).toBe("offline");
     // The drop itself, which each document reports; anything else stays an incident.
     for (const editor of plain.editors.values()) {
@@ -208,9 +244,19 @@ describe("opening documents on one connection", () => {
   it("concurrent opens of one document share one join and one client", async () => {
     const server = await startServerInstance();
     defer(() => server.stop());
-    const shared = new SharedConnection({ name: "c", wire: "ws", baseUrl: () => server.httpUrl, random: seededRandom(seed), transport: FAST_RECONNECT });
+    const shared = new SharedConnection({
+      name: "c",
+      wire: "ws",
+      baseUrl: () => server.httpUrl,
+      random: seededRandom(seed),
+      transport: FAST_RECONNECT,
+    });
     defer(() => shared.connection.close());
-    const opened = await Promise.all([shared.connection.open("c-1", { type: TextType }), shared.connection.open("c-1", { type: TextType }), shared.open("c-1")]);
+    const opened = await Promise.all([
+      shared.connection.open("c-1", { type: TextType }),
+      shared.connection.open("c-1", { type: TextType }),
+      shared.open("c-1"),
+    ]);
     expect(opened[1]).toBe(opened[0]);
     expect(opened[2].client).toBe(opened[0]);
     expect(shared.connections[0]!.messages.filter((m) => m.docId === "c-1").map((m) => m.type)).toEqual(["snapshot"]);
@@ -220,7 +266,13 @@ describe("opening documents on one connection", () => {
   it("refuses one more document with too_large, and takes it once another is closed", async () => {
     const server = await startServerInstance({ maxDocumentsPerConnection: 3 });
     defer(() => server.stop());
-    const shared = new SharedConnection({ name: "l", wire: "ws", baseUrl: () => server.httpUrl, random: seededRandom(seed), transport: FAST_RECONNECT });
+    const shared = new SharedConnection({
+      name: "l",
+      wire: "ws",
+      baseUrl: () => server.httpUrl,
+      random: seededRandom(seed),
+      transport: FAST_RECONNECT,
+    });
     defer(() => shared.connection.close());
     for (const docId of ["l-1", "l-2", "l-3"]) await shared.open(docId);
     const refused = await shared.open("l-4").then(

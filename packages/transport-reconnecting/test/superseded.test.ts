@@ -32,7 +32,12 @@ for (const wire of ["ws", "sse"] as const) {
         () => (wire === "ws" ? new WebSocketTransport(`ws://127.0.0.1:${port}/ws`) : new HttpSseTransport(base)),
         { heartbeat: { interval: 200, timeout: 500 }, backoff: { initialDelay: 20, maxDelay: 100 }, browserEvents: false },
       );
-      const client = new OTClient<string, TextOp>({ type: TextType, docId: DOC, transport, ...(clientId === undefined ? {} : { clientId }) });
+      const client = new OTClient<string, TextOp>({
+        type: TextType,
+        docId: DOC,
+        transport,
+        ...(clientId === undefined ? {} : { clientId }),
+      });
       clients.push(client);
       return { client, transport };
     }
@@ -44,27 +49,28 @@ for (const wire of ["ws", "sse"] as const) {
 
     // Over SSE the proxy cannot hold a stream half-open: the client's POSTs share its pooled,
     // stalled sockets. The two-tabs test below covers superseding over SSE.
-    if (wire === "ws") it("closes a client's half-open connection with 4009 as soon as the client is back on a new one", async () => {
-      instance = await startServerInstance();
-      const server = instance;
-      proxy = await startFaultProxy({ target: { port: server.port } });
-      const { client } = editor(proxy.port);
-      await client.connect();
-      await waitUntil(() => client.hasDocument, "the snapshot", 10_000);
-      await type(client, "before");
-      const first = server.connections.filter((c) => c.open);
-      expect(first).toHaveLength(1);
+    if (wire === "ws")
+      it("closes a client's half-open connection with 4009 as soon as the client is back on a new one", async () => {
+        instance = await startServerInstance();
+        const server = instance;
+        proxy = await startFaultProxy({ target: { port: server.port } });
+        const { client } = editor(proxy.port);
+        await client.connect();
+        await waitUntil(() => client.hasDocument, "the snapshot", 10_000);
+        await type(client, "before");
+        const first = server.connections.filter((c) => c.open);
+        expect(first).toHaveLength(1);
 
-      proxy.stallAll();
-      // The heartbeat gives the stalled connection up and the client rejoins on a new one; the
-      // server, which still sees the old one open, closes it then, not at its own ping's timeout.
-      await waitUntil(() => first[0]!.closedByHub !== undefined, "the server to close the old connection", 5_000);
-      expect(first[0]!.closedByHub).toEqual({ code: 4009, reason: expect.stringMatching(/newer connection/) as unknown });
-      await waitUntil(() => client.synced && client.connectionState === "live", "the client live again", 10_000);
-      await type(client, " after");
-      expect(server.connections.filter((c) => c.open)).toHaveLength(1);
-      await expect(server.backend.getRecord(DOC)).resolves.toMatchObject({ data: "before after" });
-    });
+        proxy.stallAll();
+        // The heartbeat gives the stalled connection up and the client rejoins on a new one; the
+        // server, which still sees the old one open, closes it then, not at its own ping's timeout.
+        await waitUntil(() => first[0]!.closedByHub !== undefined, "the server to close the old connection", 5_000);
+        expect(first[0]!.closedByHub).toEqual({ code: 4009, reason: expect.stringMatching(/newer connection/) as unknown });
+        await waitUntil(() => client.synced && client.connectionState === "live", "the client live again", 10_000);
+        await type(client, " after");
+        expect(server.connections.filter((c) => c.open)).toHaveLength(1);
+        await expect(server.backend.getRecord(DOC)).resolves.toMatchObject({ data: "before after" });
+      });
 
     it("two tabs sharing a clientId: the older one is closed with 4009 and stops, saying why; the newer one edits on", async () => {
       instance = await startServerInstance();

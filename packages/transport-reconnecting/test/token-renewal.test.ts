@@ -92,7 +92,11 @@ for (const wire of ["ws", "sse"] as const) {
       valid = ctx.valid;
       ctx.failTokenOnce();
       ctx.server.closeAll(1011, "internal error");
-      await waitUntil(() => ctx.asked.length === 2 && ctx.transport.status.state === "open", "the reconnection after the failed token call", 10_000);
+      await waitUntil(
+        () => ctx.asked.length === 2 && ctx.transport.status.state === "open",
+        "the reconnection after the failed token call",
+        10_000,
+      );
       expect(ctx.verified.at(-1)).toBe("t2");
       expect(ctx.closes).toEqual([]);
     });

@@ -143,8 +143,7 @@ class WebSocketServerBinding implements WebSocketBinding {
   private readonly settings: WebSocketConnectionSettings;
   private readonly metrics: ServerMetrics | undefined;
   private readonly unwatchQueued: (() => void) | undefined;
-  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
-    this.handleUpgrade(request, socket, head);
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => this.handleUpgrade(request, socket, head);
 
   constructor(private readonly options: WebSocketServerOptions) {
     if (typeof options.hub?.connect !== "function") {
@@ -155,12 +154,16 @@ class WebSocketServerBinding implements WebSocketBinding {
     }
     this.path = options.path ?? DEFAULTS.path;
     if (!this.path.startsWith("/") || this.path === "/" || parseRequestTarget(this.path)?.pathname !== this.path) {
-      throw new TypeError(`attachWebSocketServer: \`path\` must be a path starting with "/" and not be "/" (the legacy root path), got "${this.path}".`);
+      throw new TypeError(
+        `attachWebSocketServer: \`path\` must be a path starting with "/" and not be "/" (the legacy root path), got "${this.path}".`,
+      );
     }
     this.legacyRootPath = options.legacyRootPath ?? true;
     this.defaultDocId = options.defaultDocId ?? options.hub.defaultDocId ?? DEFAULT_DOC_ID;
     if (!isValidDocId(this.defaultDocId)) {
-      throw new TypeError(`attachWebSocketServer: defaultDocId ${JSON.stringify(options.defaultDocId ?? options.hub.defaultDocId)} is not a valid docId (1-256 of [A-Za-z0-9._~:-]).`);
+      throw new TypeError(
+        `attachWebSocketServer: defaultDocId ${JSON.stringify(options.defaultDocId ?? options.hub.defaultDocId)} is not a valid docId (1-256 of [A-Za-z0-9._~:-]).`,
+      );
     }
     this.policy = policyFor(options, "attachWebSocketServer");
     this.metrics = options.metrics ?? options.hub.metrics;

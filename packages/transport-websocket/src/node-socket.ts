@@ -78,7 +78,8 @@ export function createNodeSocket(
           return;
         }
         ws.send(text, (error) => {
-          if (error) reject(new WebSocketTransportError("closed", "The WebSocket closed before the message was written.", { cause: error }));
+          if (error)
+            reject(new WebSocketTransportError("closed", "The WebSocket closed before the message was written.", { cause: error }));
           else resolve();
         });
       });

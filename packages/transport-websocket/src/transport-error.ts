@@ -18,15 +18,7 @@
  *   non-empty string or `undefined`; nothing was sent (see the `cause`).
  */
 export type WebSocketTransportErrorKind =
-  | "unreachable"
-  | "refused"
-  | "timeout"
-  | "closed"
-  | "not_open"
-  | "encode"
-  | "decode"
-  | "unsupported"
-  | "token";
+  "unreachable" | "refused" | "timeout" | "closed" | "not_open" | "encode" | "decode" | "unsupported" | "token";
 
 /** Options of {@link WebSocketTransportError}. */
 export interface WebSocketTransportErrorOptions {

@@ -9,7 +9,14 @@ import {
   type Logger,
   type ServerMessage,
 } from "@open-ot/core";
-import { exceedsBacklog, type ConnectOptions, type GateRefusal, type HubConnection, type HubSession, type MessageGate } from "@open-ot/server";
+import {
+  exceedsBacklog,
+  type ConnectOptions,
+  type GateRefusal,
+  type HubConnection,
+  type HubSession,
+  type MessageGate,
+} from "@open-ot/server";
 import type { HubLike } from "./hub-like.js";
 import type { RawData, WebSocket } from "ws";
 import { truncateCloseReason } from "./close-reason.js";
@@ -218,7 +225,10 @@ export class WebSocketConnection implements HubConnection {
         remoteAddress: this.remoteAddress,
         code: verdict.closeCode,
       });
-      this.close(verdict.closeCode, verdict.code === "too_large" ? "message too big: too many messages in one batch" : "rate limited: too many messages");
+      this.close(
+        verdict.closeCode,
+        verdict.code === "too_large" ? "message too big: too many messages in one batch" : "rate limited: too many messages",
+      );
     }
   }
 

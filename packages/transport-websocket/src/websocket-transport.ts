@@ -1,4 +1,12 @@
-import { checkNumberOption, checkTokenSource, resolveToken, type Logger, type TokenSource, type TransportAdapter, type TransportCloseEvent } from "@open-ot/core";
+import {
+  checkNumberOption,
+  checkTokenSource,
+  resolveToken,
+  type Logger,
+  type TokenSource,
+  type TransportAdapter,
+  type TransportCloseEvent,
+} from "@open-ot/core";
 import type { WebSocketConstructor } from "./native-socket.js";
 import type { HttpRefusal, Socket, SocketEvents } from "./socket.js";
 import { resolveSocketFactory } from "./socket-factory.js";
@@ -106,8 +114,18 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     this.tokenPlacement = placement;
     this.token = checkTokenSource(options.token, "WebSocketTransport");
     this.headers = options.headers === undefined ? undefined : { ...options.headers };
-    this.connectTimeoutMs = checkNumberOption("WebSocketTransport", "connectTimeoutMs", options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, POSITIVE);
-    this.closeTimeoutMs = checkNumberOption("WebSocketTransport", "closeTimeoutMs", options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS, POSITIVE);
+    this.connectTimeoutMs = checkNumberOption(
+      "WebSocketTransport",
+      "connectTimeoutMs",
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      POSITIVE,
+    );
+    this.closeTimeoutMs = checkNumberOption(
+      "WebSocketTransport",
+      "closeTimeoutMs",
+      options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+      POSITIVE,
+    );
   }
 
   /** Where the transport is in its lifecycle (for logs and tests). */
@@ -151,7 +169,9 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     try {
       text = JSON.stringify(message);
     } catch (cause) {
-      return Promise.reject(new WebSocketTransportError("encode", "send(): the message cannot be encoded as JSON (a cycle or a BigInt?).", { cause }));
+      return Promise.reject(
+        new WebSocketTransportError("encode", "send(): the message cannot be encoded as JSON (a cycle or a BigInt?).", { cause }),
+      );
     }
     if (text === undefined) {
       return Promise.reject(new WebSocketTransportError("encode", "send(): the message has no JSON form (undefined or a function)."));
@@ -221,7 +241,13 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     };
     const connecting: State = { name: "connecting", attempt, abort: fail };
     const timer = setTimeout(
-      () => fail(new WebSocketTransportError("timeout", `No connection to ${this.displayUrl} within ${this.connectTimeoutMs} ms: check that the server is up, or raise connectTimeoutMs.`)),
+      () =>
+        fail(
+          new WebSocketTransportError(
+            "timeout",
+            `No connection to ${this.displayUrl} within ${this.connectTimeoutMs} ms: check that the server is up, or raise connectTimeoutMs.`,
+          ),
+        ),
       this.connectTimeoutMs,
     );
 
@@ -261,7 +287,9 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
         fail(
           error instanceof WebSocketTransportError
             ? error
-            : new WebSocketTransportError("unreachable", `Could not open a WebSocket to ${this.displayUrl}: ${describe(error)}.`, { cause: error }),
+            : new WebSocketTransportError("unreachable", `Could not open a WebSocket to ${this.displayUrl}: ${describe(error)}.`, {
+                cause: error,
+              }),
         );
       });
     return attempt;
@@ -311,7 +339,11 @@ export class WebSocketTransport<M = unknown> implements TransportAdapter<M> {
     } catch (cause) {
       // A frame we cannot read may have been an op: carrying on would leave a gap in the
       // document's revisions, so close and let the client rejoin.
-      const error = new WebSocketTransportError("decode", `The server at ${this.displayUrl} sent a frame that is not JSON; the connection was closed. Check that the URL is an OpenOT WebSocket endpoint.`, { cause });
+      const error = new WebSocketTransportError(
+        "decode",
+        `The server at ${this.displayUrl} sent a frame that is not JSON; the connection was closed. Check that the URL is an OpenOT WebSocket endpoint.`,
+        { cause },
+      );
       const drained = this.closeSocket(socket, NORMAL_CLOSURE, "client could not decode a frame");
       this.setState({ name: "closed", drained });
       this.emitClose({ code: PROTOCOL_ERROR, reason: "the server sent a frame that is not JSON", local: false, error });

@@ -83,7 +83,11 @@ describe("bad input to the WebSocket binding (real Hub)", () => {
       ["a join with revision null", '{"type":"join","docId":"doc","revision":null}', ["error:bad_revision"]],
       ["JSON nested 100,000 levels deep", "[".repeat(100_000) + "]".repeat(100_000), ["error:bad_message"]],
       ["an object nested 100,000 levels deep", '{"a":'.repeat(100_000) + "1" + "}".repeat(100_000), ["error:bad_message"]],
-      ["a frame of invalid UTF-8", Buffer.from([0x7b, 0x22, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]), ["error:bad_message"]],
+      [
+        "a frame of invalid UTF-8",
+        Buffer.from([0x7b, 0x22, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]),
+        ["error:bad_message"],
+      ],
       ["a truncated UTF-8 sequence", Buffer.from([0x22, 0xe2, 0x82, 0x22]), ["error:bad_message"]],
       ["a join of docId ../x", JSON.stringify({ type: "join", docId: "../x" }), ["error:bad_message"]],
       ["a join of docId a*b", JSON.stringify({ type: "join", docId: "a*b" }), ["error:bad_message"]],

@@ -37,13 +37,14 @@ export function createStubHub(defaultDocId?: string): StubHub {
         idle: () => Promise.resolve(),
       };
       function handle(frame: unknown): void {
-          const message = typeof frame === "string" ? undefined : (frame as { type?: unknown; t?: unknown; count?: number; size?: number });
-          if (message?.type === "ping") connection.send(message.t === undefined ? { type: "pong" } : { type: "pong", t: message.t as string });
-          // Test hook: send `count` pongs of `size` characters each, as fast as possible.
-          if (message?.type === "flood") {
-            const t = "x".repeat(message.size ?? 1024);
-            for (let i = 0; i < (message.count ?? 1); i++) connection.send({ type: "pong", t });
-          }
+        const message = typeof frame === "string" ? undefined : (frame as { type?: unknown; t?: unknown; count?: number; size?: number });
+        if (message?.type === "ping")
+          connection.send(message.t === undefined ? { type: "pong" } : { type: "pong", t: message.t as string });
+        // Test hook: send `count` pongs of `size` characters each, as fast as possible.
+        if (message?.type === "flood") {
+          const t = "x".repeat(message.size ?? 1024);
+          for (let i = 0; i < (message.count ?? 1); i++) connection.send({ type: "pong", t });
+        }
       }
     },
   };

@@ -42,10 +42,12 @@ describe("attachWebSocketServer (stub hub)", () => {
   }
 
   async function refusal(t: WebSocketTransport<Message>): Promise<WebSocketTransportError> {
-    const error = await t.connect(() => {}).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await t
+      .connect(() => {})
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(WebSocketTransportError);
     return error as WebSocketTransportError;
   }
@@ -99,13 +101,23 @@ describe("attachWebSocketServer (stub hub)", () => {
     it("auto-joins the docId in the URL", async () => {
       const s = await start();
       await client(s.url("/?docId=notes.v2"));
-      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "notes.v2", remoteAddress: "127.0.0.1", transport: "websocket" });
+      expect(hub.connections[0]!.options).toEqual({
+        batch: false,
+        autoJoin: "notes.v2",
+        remoteAddress: "127.0.0.1",
+        transport: "websocket",
+      });
     });
 
     it("auto-joins the hub's default document when the URL names none", async () => {
       const s = await start({}, "main-doc");
       await client(s.url("/"));
-      expect(hub.connections[0]!.options).toEqual({ batch: false, autoJoin: "main-doc", remoteAddress: "127.0.0.1", transport: "websocket" });
+      expect(hub.connections[0]!.options).toEqual({
+        batch: false,
+        autoJoin: "main-doc",
+        remoteAddress: "127.0.0.1",
+        transport: "websocket",
+      });
     });
 
     it("auto-joins doc-1 when neither the options nor the hub name a default", async () => {
@@ -255,8 +267,15 @@ describe("attachWebSocketServer (stub hub)", () => {
   it("rate limit: counts each element of a batch", async () => {
     const s = await start({ rateLimit: { messagesPerSecond: 0.001, burst: 4, maxRefused: 5 } });
     const c = await client(s.url());
-    await c.transport.send([{ type: "ping", t: 1 }, { type: "ping", t: 2 }, { type: "ping", t: 3 }] as unknown as Message);
-    await c.transport.send([{ type: "ping", t: 4 }, { type: "ping", t: 5 }] as unknown as Message);
+    await c.transport.send([
+      { type: "ping", t: 1 },
+      { type: "ping", t: 2 },
+      { type: "ping", t: 3 },
+    ] as unknown as Message);
+    await c.transport.send([
+      { type: "ping", t: 4 },
+      { type: "ping", t: 5 },
+    ] as unknown as Message);
     await waitUntil(() => c.received.length === 4, "3 pongs and an error");
     expect(c.received.map((m) => m.type)).toEqual(["pong", "pong", "pong", "error"]);
     expect(c.received[3]?.code).toBe("rate_limited");

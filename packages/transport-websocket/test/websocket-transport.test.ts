@@ -51,7 +51,11 @@ describe("WebSocketTransport", () => {
     const received: unknown[] = [];
     const transport = make();
     await transport.connect((m) => received.push(m));
-    const batch = [{ type: "op", revision: 1 }, { type: "op", revision: 2 }, { type: "ack", revision: 3 }];
+    const batch = [
+      { type: "op", revision: 1 },
+      { type: "op", revision: 2 },
+      { type: "ack", revision: 3 },
+    ];
     await transport.send({ type: "echo-batch", batch });
     await waitUntil(() => received.length === 3, "batch");
     expect(received).toEqual(batch);

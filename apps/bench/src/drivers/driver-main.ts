@@ -77,8 +77,14 @@ function createClient(setup: DriverSetup, spec: LoadClientSpec): LoadClient {
   switch (setup.system) {
     case "openot":
       if (setup.loadClient !== undefined && setup.loadClient !== "raw") {
-        if (setup.opsPerSecond !== undefined) throw new Error(`the ${setup.loadClient} load client submits on the ack only (no opsPerSecond)`);
-        return new OTClientLoadClient(spec, metrics, { targetSize: setup.targetSize, random, batch: setup.batch ?? true, kind: setup.loadClient });
+        if (setup.opsPerSecond !== undefined)
+          throw new Error(`the ${setup.loadClient} load client submits on the ack only (no opsPerSecond)`);
+        return new OTClientLoadClient(spec, metrics, {
+          targetSize: setup.targetSize,
+          random,
+          batch: setup.batch ?? true,
+          kind: setup.loadClient,
+        });
       }
       return new OpenOtLoadClient(spec, metrics, {
         targetSize: setup.targetSize,

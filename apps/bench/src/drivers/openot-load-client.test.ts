@@ -5,7 +5,12 @@ import { LoadMetrics } from "./load-metrics.js";
 import { OpenOtLoadClient } from "./openot-load-client.js";
 
 /** A scripted server on a real socket: the test reads what the client sends and answers by hand. */
-async function scriptedServer(): Promise<{ url: string; next(): Promise<Record<string, unknown>>; send(m: unknown): void; close(): Promise<void> }> {
+async function scriptedServer(): Promise<{
+  url: string;
+  next(): Promise<Record<string, unknown>>;
+  send(m: unknown): void;
+  close(): Promise<void>;
+}> {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
   const received: Record<string, unknown>[] = [];
@@ -46,7 +51,10 @@ describe("OpenOtLoadClient", () => {
   it("answers resync_required as docs/protocol.md says: rejoins from its revision, ignores what comes before `joined`, resends the op under its seq", async () => {
     const server = await scriptedServer();
     const metrics = new LoadMetrics();
-    const client = new OpenOtLoadClient({ index: 0, url: server.url, instance: 0, docId: DOC }, metrics, { targetSize: 1000, random: () => 0 });
+    const client = new OpenOtLoadClient({ index: 0, url: server.url, instance: 0, docId: DOC }, metrics, {
+      targetSize: 1000,
+      random: () => 0,
+    });
     cleanup = async () => {
       await client.close();
       await server.close();

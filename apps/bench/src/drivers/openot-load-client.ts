@@ -146,7 +146,13 @@ export class OpenOtLoadClient implements LoadClient {
     this.#joinAttempts += 1;
     const batch = this.#options.batch ?? true;
     this.#socket?.send(
-      JSON.stringify({ type: "join", docId: this.docId, clientId: this.#clientId, ...(revision === undefined ? {} : { revision }), ...(batch ? { batch: true } : {}) }),
+      JSON.stringify({
+        type: "join",
+        docId: this.docId,
+        clientId: this.#clientId,
+        ...(revision === undefined ? {} : { revision }),
+        ...(batch ? { batch: true } : {}),
+      }),
     );
   }
 
@@ -221,7 +227,10 @@ export class OpenOtLoadClient implements LoadClient {
         return;
       }
       case "error":
-        this.#metrics.error(m.code, `${m.message} (seq ${String(m.seq)}, in flight ${String(this.#inFlight?.seq)}, revision ${this.#revision})`);
+        this.#metrics.error(
+          m.code,
+          `${m.message} (seq ${String(m.seq)}, in flight ${String(this.#inFlight?.seq)}, revision ${this.#revision})`,
+        );
         if (this.#phase === "rejoining" && m.seq === undefined) {
           // The rejoin was refused (the earlier join still holds, but this client ignored what
           // it delivered meanwhile): join again while the refusal is transient, from the same

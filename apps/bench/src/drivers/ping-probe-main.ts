@@ -57,7 +57,6 @@ class PingProbe {
   }
 }
 
-
 const probe = await PingProbe.start(Number(process.argv[2]), Number(process.argv[3]));
 serveParent({
   stop: (): { latency: LatencySummary; lost: number } => {

@@ -81,7 +81,8 @@ export class ShareDbLoadClient implements LoadClient {
     return new Promise<void>((resolve, reject) => {
       doc.subscribe((error) => {
         if (error !== undefined && error !== null) reject(error);
-        else if (doc.type === null || doc.type === undefined) reject(new Error(`ShareDB document ${this.docId} does not exist; create it first`));
+        else if (doc.type === null || doc.type === undefined)
+          reject(new Error(`ShareDB document ${this.docId} does not exist; create it first`));
         else resolve();
       });
     });

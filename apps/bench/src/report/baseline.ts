@@ -18,7 +18,8 @@ export interface BaselineDelta {
 /** Read the `metrics` map of an earlier results file. */
 export function readBaselineMetrics(file: string): Record<string, number> {
   const parsed = JSON.parse(readFileSync(file, "utf8")) as { metrics?: Record<string, number> };
-  if (parsed.metrics === undefined) throw new Error(`${file} has no "metrics" map; pass a results file written by this bench (apps/bench/results/*.json)`);
+  if (parsed.metrics === undefined)
+    throw new Error(`${file} has no "metrics" map; pass a results file written by this bench (apps/bench/results/*.json)`);
   return parsed.metrics;
 }
 

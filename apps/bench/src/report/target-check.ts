@@ -11,7 +11,13 @@ export interface TargetCheck {
 }
 
 /** Build a check from a measured value and a predicate; `null` when the value is missing. */
-export function check(name: string, target: string, value: number | undefined, measured: (v: number) => string, ok: (v: number) => boolean): TargetCheck {
+export function check(
+  name: string,
+  target: string,
+  value: number | undefined,
+  measured: (v: number) => string,
+  ok: (v: number) => boolean,
+): TargetCheck {
   if (value === undefined || !Number.isFinite(value)) return { name, target, measured: "-", met: null };
   return { name, target, measured: measured(value), met: ok(value) };
 }

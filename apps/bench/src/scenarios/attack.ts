@@ -75,7 +75,9 @@ export async function runAttack(options: AttackOptions, log: (line: string) => v
 }
 
 async function runRow(name: string, attack: string, body: (ctx: RowContext) => Promise<string>, seconds: number): Promise<AttackRow> {
-  const server = await ChildHandle.start<ServerReady>("./servers/server-main.js", [JSON.stringify({ kind: "openot-defended" })], { execArgv: ["--expose-gc"] });
+  const server = await ChildHandle.start<ServerReady>("./servers/server-main.js", [JSON.stringify({ kind: "openot-defended" })], {
+    execArgv: ["--expose-gc"],
+  });
   try {
     const port = server.ready.port;
     // In a process of its own, so that what it measures is the server, not the attacker's process.
@@ -208,7 +210,9 @@ async function nonReader(ctx: RowContext): Promise<string> {
     const closed = await until(async () => (await connections(ctx)) <= 1 + writers.length, ctx.deadline);
     const after = (performance.now() - started) / 1000;
     const ops = writers.reduce((sum, w) => sum + w.acked, 0);
-    return closed ? `non-reader closed by the server after ${after.toFixed(1)} s; ${ops} ops committed meanwhile` : `non-reader still open after ${after.toFixed(1)} s (${ops} ops)`;
+    return closed
+      ? `non-reader closed by the server after ${after.toFixed(1)} s; ${ops} ops committed meanwhile`
+      : `non-reader still open after ${after.toFixed(1)} s (${ops} ops)`;
   } finally {
     for (const writer of writers) writer.stop();
     victim.socket.destroy();
@@ -325,8 +329,20 @@ export function formatAttack(result: AttackResult): string {
 /** Per row: peak RSS under 200 MB, another client's ping p99 under 50 ms. */
 export function attackTargets(result: AttackResult): TargetCheck[] {
   return result.rows.flatMap((r) => [
-    check(`attack ${r.name}: server peak RSS`, "< 200 MB", r.peakRss, (v) => `${mb(v)} MB`, (v) => v < RSS_TARGET_BYTES),
-    check(`attack ${r.name}: another client's ping p99`, `< ${PING_P99_TARGET_MS} ms`, r.ping.p99, (v) => `${num(v, 2)} ms`, (v) => v < PING_P99_TARGET_MS),
+    check(
+      `attack ${r.name}: server peak RSS`,
+      "< 200 MB",
+      r.peakRss,
+      (v) => `${mb(v)} MB`,
+      (v) => v < RSS_TARGET_BYTES,
+    ),
+    check(
+      `attack ${r.name}: another client's ping p99`,
+      `< ${PING_P99_TARGET_MS} ms`,
+      r.ping.p99,
+      (v) => `${num(v, 2)} ms`,
+      (v) => v < PING_P99_TARGET_MS,
+    ),
   ]);
 }
 

@@ -19,7 +19,13 @@ describe("redisFloorRows", () => {
 
   it("gives the ratios but no bound at N > 1, and skips an N without both relays", () => {
     const result: HotDocumentResult = {
-      runs: [runOf("openot", 10, 10_000), runOf("openot-redis", 10, 4000), runOf("relay", 10, 8000), runOf("relay-redis", 10, 6000), runOf("relay", 50, 3000)],
+      runs: [
+        runOf("openot", 10, 10_000),
+        runOf("openot-redis", 10, 4000),
+        runOf("relay", 10, 8000),
+        runOf("relay-redis", 10, 6000),
+        runOf("relay", 50, 3000),
+      ],
     };
     expect(redisFloorRows(result)).toEqual([["N=10", "0.75x", "0.40x", "0.60x", "-", "-"]]);
   });

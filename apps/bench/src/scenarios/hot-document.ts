@@ -39,7 +39,9 @@ export async function runHotDocument(options: HotDocumentOptions, log: (line: st
   const runs: LoadRunResult[] = [];
   for (const clients of options.clients) {
     const jobs = options.systems.flatMap((system): { system: SystemName; loadClient: LoadClientKind }[] =>
-      system === "openot" || system === "openot-redis" ? (options.loadClients ?? ["raw"]).map((loadClient) => ({ system, loadClient })) : [{ system, loadClient: "raw" as const }],
+      system === "openot" || system === "openot-redis"
+        ? (options.loadClients ?? ["raw"]).map((loadClient) => ({ system, loadClient }))
+        : [{ system, loadClient: "raw" as const }],
     );
     for (const { system, loadClient } of jobs) {
       const run = await runLoad({
@@ -51,7 +53,9 @@ export async function runHotDocument(options: HotDocumentOptions, log: (line: st
         docSize: options.docSize,
         drivers: options.drivers,
         batch: options.batch,
-        ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: `hot-${system}${loadClient === "raw" ? "" : `-${loadClient}`}-n${clients}` }),
+        ...(options.profileDir === undefined
+          ? {}
+          : { profileDir: options.profileDir, profileName: `hot-${system}${loadClient === "raw" ? "" : `-${loadClient}`}-n${clients}` }),
       });
       runs.push(run);
       log(`  hot N=${clients} ${label(run)}: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms${convergedNote(run)}`);
@@ -79,7 +83,25 @@ function label(run: Pick<LoadRunResult, "system" | "loadClient">): string {
 /** The table of workload 1: one row per run, ratios of OpenOT to ShareDB and to the relay. */
 export function formatHotDocument(result: HotDocumentResult): string {
   const headers = [
-    "N / system", "ops/s", "ack p50", "p95", "p99", "bcast p50", "p99", "x-inst p50", "p99", "conv", "msg/frame", "srv cpu", "srv µs/op", "drv cpu", "drv µs/msg", "vs raw client", "vs ShareDB", "vs relay", "vs relay-redis",
+    "N / system",
+    "ops/s",
+    "ack p50",
+    "p95",
+    "p99",
+    "bcast p50",
+    "p99",
+    "x-inst p50",
+    "p99",
+    "conv",
+    "msg/frame",
+    "srv cpu",
+    "srv µs/op",
+    "drv cpu",
+    "drv µs/msg",
+    "vs raw client",
+    "vs ShareDB",
+    "vs relay",
+    "vs relay-redis",
   ];
   const rows = result.runs.map((r) => {
     const sharedb = find(result, "sharedb", r.clients);
@@ -127,18 +149,36 @@ export function formatHotDocument(result: HotDocumentResult): string {
           "(relay-redis, or relay-redis-batch when run) as a share of one OpenOT instance; at N=1 (one op in flight, so per-op",
           "times add) the most two instances + Redis can make of one instance, given the relay's cost of one Redis round trip",
           formatTable(
-            ["N", "relay-redis / relay", "openot-redis / openot", "best floor over Redis / openot", "Redis ms per op (relay)", "N=1 bound on openot-redis / openot"],
+            [
+              "N",
+              "relay-redis / relay",
+              "openot-redis / openot",
+              "best floor over Redis / openot",
+              "Redis ms per op (relay)",
+              "N=1 bound on openot-redis / openot",
+            ],
             floor,
           ),
         ]),
     ...(cluster.length === 0
       ? []
-      : ["", "Two instances on a Redis Cluster (3 masters, 1 replica each, commits wait for one replica) against two on one Redis", formatTable(CLUSTER_HEADERS, cluster)]),
+      : [
+          "",
+          "Two instances on a Redis Cluster (3 masters, 1 replica each, commits wait for one replica) against two on one Redis",
+          formatTable(CLUSTER_HEADERS, cluster),
+        ]),
   ].join("\n");
 }
 
 /** Headers of {@link clusterRows}. */
-export const CLUSTER_HEADERS = ["N", "openot-cluster ops/s", "openot-redis ops/s", "cluster / one Redis", "ack p50 cluster", "ack p50 one Redis"];
+export const CLUSTER_HEADERS = [
+  "N",
+  "openot-cluster ops/s",
+  "openot-redis ops/s",
+  "cluster / one Redis",
+  "ack p50 cluster",
+  "ack p50 one Redis",
+];
 
 /** For each client count run on both: openot-cluster against openot-redis. */
 export function clusterRows(runs: readonly LoadRunResult[]): string[][] {
@@ -146,7 +186,18 @@ export function clusterRows(runs: readonly LoadRunResult[]): string[][] {
     .filter((r) => r.system === "openot-cluster")
     .flatMap((c) => {
       const one = runs.find((r) => r.system === "openot-redis" && r.clients === c.clients && r.docs === c.docs);
-      return one === undefined ? [] : [[String(c.clients), num(c.opsPerSec, 0), num(one.opsPerSec, 0), ratio(c.opsPerSec, one.opsPerSec), num(c.ack.p50, 2), num(one.ack.p50, 2)]];
+      return one === undefined
+        ? []
+        : [
+            [
+              String(c.clients),
+              num(c.opsPerSec, 0),
+              num(one.opsPerSec, 0),
+              ratio(c.opsPerSec, one.opsPerSec),
+              num(c.ack.p50, 2),
+              num(one.ack.p50, 2),
+            ],
+          ];
     });
 }
 
@@ -163,13 +214,13 @@ export function redisFloorRows(result: HotDocumentResult): string[][] {
   const rows: string[][] = [];
   const ns = [...new Set(result.runs.map((r) => r.clients))];
   for (const n of ns) {
-    const [ours, oursRedis, relay, relayRedis, relayRedisBatch] = (["openot", "openot-redis", "relay", "relay-redis", "relay-redis-batch"] as const).map(
-      (s) => find(result, s, n)?.opsPerSec,
-    );
+    const [ours, oursRedis, relay, relayRedis, relayRedisBatch] = (
+      ["openot", "openot-redis", "relay", "relay-redis", "relay-redis-batch"] as const
+    ).map((s) => find(result, s, n)?.opsPerSec);
     if (relay === undefined || relayRedis === undefined) continue;
     const bestFloor = Math.max(relayRedis, relayRedisBatch ?? 0);
     const redisMs = 1000 / relayRedis - 1000 / relay;
-    const bound = n === 1 && ours !== undefined && ours > 0 ? (1000 / ours) / (1000 / ours + Math.max(0, redisMs)) : undefined;
+    const bound = n === 1 && ours !== undefined && ours > 0 ? 1000 / ours / (1000 / ours + Math.max(0, redisMs)) : undefined;
     rows.push([
       `N=${n}`,
       ratio(relayRedis, relay),

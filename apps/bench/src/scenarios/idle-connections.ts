@@ -42,7 +42,13 @@ export interface IdleConnectionsResult {
   /** Open connections the server counted with everything open. */
   readonly serverConnections: number;
   /** Event-loop delay and CPU of the server with everything open and idle. */
-  readonly idle: { readonly seconds: number; readonly cpu: number; readonly loopDelayP50: number; readonly loopDelayP99: number; readonly loopDelayMax: number };
+  readonly idle: {
+    readonly seconds: number;
+    readonly cpu: number;
+    readonly loopDelayP50: number;
+    readonly loopDelayP99: number;
+    readonly loopDelayMax: number;
+  };
   /** Whether GC was run before each memory reading (`--expose-gc`). */
   readonly gc: boolean;
 }
@@ -97,7 +103,13 @@ export async function runIdleConnections(options: IdleConnectionsOptions, log: (
     const [window] = await fleet.windowStats();
     await holder.request("closeAll");
 
-    const cost = (kind: "ws" | "sse", requested: number, held: HoldResult, before: MemoryAfterGc, after: MemoryAfterGc): ConnectionCost => ({
+    const cost = (
+      kind: "ws" | "sse",
+      requested: number,
+      held: HoldResult,
+      before: MemoryAfterGc,
+      after: MemoryAfterGc,
+    ): ConnectionCost => ({
       kind,
       requested,
       opened: held.opened,

@@ -68,7 +68,9 @@ export async function runLargeDocument(options: LargeDocumentOptions, log: (line
         ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: `large-${system}-${size}` }),
       });
       runs.push(run);
-      log(`  large document ${system} ${size} chars: ${num(run.opsPerSec, 0)} ops/s, commit p50 ${num(run.commit?.p50, 3)} ms${troubleNote(run)}`);
+      log(
+        `  large document ${system} ${size} chars: ${num(run.opsPerSec, 0)} ops/s, commit p50 ${num(run.commit?.p50, 3)} ms${troubleNote(run)}`,
+      );
     }
   }
   return { opsPerSecond: options.opsPerSecond, runs };
@@ -100,7 +102,10 @@ export function formatLargeDocument(result: LargeDocumentResult): string {
   const pace = result.opsPerSecond > 0 ? `paced at ${num(result.opsPerSecond, 0)} ops/s at every size` : "next op on the ack (unpaced)";
   return [
     `Workload 5, large document: 1 client, one op in flight, ${pace} (server commit time = Server.submitOperation, ms)`,
-    formatTable(["system / size", "ops/s", "commit mean", "p50", "p99", "max", "p50 vs smallest", "ack p50", "ack p99", "srv cpu", "drv cpu", "conv"], rows),
+    formatTable(
+      ["system / size", "ops/s", "commit mean", "p50", "p99", "max", "p50 vs smallest", "ack p50", "ack p99", "srv cpu", "drv cpu", "conv"],
+      rows,
+    ),
   ].join("\n");
 }
 

@@ -95,7 +95,9 @@ export function troubleNote(run: LoadRunResult): string {
   const errors = Object.entries(run.errors);
   const trouble = [
     ...(run.orderViolations > 0 ? [`${run.orderViolations} out-of-order revisions`] : []),
-    ...(errors.length > 0 ? [`errors: ${errors.map(([k, v]) => `${k} x${v}`).join(", ")} (first: ${run.errorSamples[0]?.slice(0, 200) ?? "?"})`] : []),
+    ...(errors.length > 0
+      ? [`errors: ${errors.map(([k, v]) => `${k} x${v}`).join(", ")} (first: ${run.errorSamples[0]?.slice(0, 200) ?? "?"})`]
+      : []),
   ];
   return trouble.length > 0 ? `; ${trouble.join("; ")}` : "";
 }
@@ -142,7 +144,11 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       const execArgv =
         params.profileDir === undefined
           ? []
-          : ["--cpu-prof", `--cpu-prof-dir=${params.profileDir}`, `--cpu-prof-name=${params.profileName ?? "server"}-driver${d}.cpuprofile`];
+          : [
+              "--cpu-prof",
+              `--cpu-prof-dir=${params.profileDir}`,
+              `--cpu-prof-name=${params.profileName ?? "server"}-driver${d}.cpuprofile`,
+            ];
       drivers.push(await ChildHandle.start("./drivers/driver-main.js", [], { execArgv }));
     }
     await Promise.all(
@@ -174,9 +180,7 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
 
     const revisions: Record<string, number> = {};
     for (const r of runs) for (const [doc, rev] of Object.entries(r.revisions)) revisions[doc] = Math.max(revisions[doc] ?? -1, rev);
-    const converges = await Promise.all(
-      drivers.map((d) => d.request<DriverConvergeResult>("converge", { revisions, timeoutMs: 30_000 })),
-    );
+    const converges = await Promise.all(drivers.map((d) => d.request<DriverConvergeResult>("converge", { revisions, timeoutMs: 30_000 })));
     const convergence = await checkConvergence(fleet, docIds, converges, runs);
 
     const ack = new Histogram();
@@ -227,7 +231,8 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       serverCpu: serverStats.map((s) => s.cpu),
       serverCpuUsPerOp: acks === 0 ? Number.NaN : (serverStats.reduce((sum, s) => sum + s.cpu, 0) * 1e6) / (acks / params.seconds),
       messagesPerFrame: frames === 0 ? Number.NaN : messages / frames,
-      driverUsPerMessage: messages === 0 ? Number.NaN : (runs.reduce((sum, r) => sum + r.metrics.driverCpu, 0) * 1e6) / (messages / params.seconds),
+      driverUsPerMessage:
+        messages === 0 ? Number.NaN : (runs.reduce((sum, r) => sum + r.metrics.driverCpu, 0) * 1e6) / (messages / params.seconds),
       serverLoopDelayP99: serverStats.map((s) => s.loopDelay.p99),
       driverCpu: runs.map((r) => r.metrics.driverCpu),
       ...(hasCommit ? { commit: commit.summary() } : {}),
@@ -244,7 +249,8 @@ async function checkConvergence(
   converges: readonly DriverConvergeResult[],
   runs: readonly DriverRunResult[],
 ): Promise<{ converged: boolean | null; note: string; short: string }> {
-  if (fleet.system === "relay" || fleet.system === "relay-redis" || fleet.system === "relay-redis-batch") return { converged: null, note: "", short: "n/a" };
+  if (fleet.system === "relay" || fleet.system === "relay-redis" || fleet.system === "relay-redis-batch")
+    return { converged: null, note: "", short: "n/a" };
   const problems: string[] = [];
   const lagging = converges.reduce((n, c) => n + c.lagging, 0);
   const stuck = runs.reduce((n, r) => n + r.stuck, 0);

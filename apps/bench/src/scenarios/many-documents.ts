@@ -42,9 +42,16 @@ export async function runManyDocuments(options: ManyDocumentsOptions, log: (line
     drivers: options.drivers,
     batch: options.batch,
     ...(options.loadClient === undefined ? {} : { loadClient: options.loadClient }),
-    ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir, profileName: `many-docs${options.loadClient === undefined || options.loadClient === "raw" ? "" : `-${options.loadClient}`}` }),
+    ...(options.profileDir === undefined
+      ? {}
+      : {
+          profileDir: options.profileDir,
+          profileName: `many-docs${options.loadClient === undefined || options.loadClient === "raw" ? "" : `-${options.loadClient}`}`,
+        }),
   });
-  log(`  many documents (${run.system})${loadNote(run)}: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}${troubleNote(run)}`);
+  log(
+    `  many documents (${run.system})${loadNote(run)}: ${num(run.opsPerSec, 0)} ops/s, ack p99 ${num(run.ack.p99, 2)} ms, converged: ${String(run.converged)}${troubleNote(run)}`,
+  );
   return run;
 }
 

@@ -139,7 +139,9 @@ export function formatReconnectStorm(result: ReconnectStormResult): string {
     `graceful close of the old instance: ${num(result.closeSeconds, 2)} s` +
       (result.closeHungIn !== undefined
         ? ` -- DID NOT FINISH, hung in "${result.closeHungIn}"; the process was killed`
-        : ` (${Object.entries(result.closeSteps).map(([k, v]) => `${k} ${num(v / 1000, 2)} s`).join(", ")})`),
+        : ` (${Object.entries(result.closeSteps)
+            .map(([k, v]) => `${k} ${num(v / 1000, 2)} s`)
+            .join(", ")})`),
     ...(errors.length === 0 ? [] : [`client errors: ${errors.map(([k, v]) => `${k} x${v}`).join(", ")}`]),
   ].join("\n");
 }
@@ -148,7 +150,13 @@ export function formatReconnectStorm(result: ReconnectStormResult): string {
 export function reconnectStormTargets(result: ReconnectStormResult): TargetCheck[] {
   const allBack: TargetCheck =
     result.resynced === result.clients
-      ? check(`storm: all ${result.clients} resynced, seconds from the stop`, "≤ 5 s", result.allResyncedSeconds, (v) => `${v.toFixed(2)} s`, (v) => v <= 5)
+      ? check(
+          `storm: all ${result.clients} resynced, seconds from the stop`,
+          "≤ 5 s",
+          result.allResyncedSeconds,
+          (v) => `${v.toFixed(2)} s`,
+          (v) => v <= 5,
+        )
       : {
           name: `storm: all ${result.clients} resynced, seconds from the stop`,
           target: "≤ 5 s",
@@ -157,7 +165,13 @@ export function reconnectStormTargets(result: ReconnectStormResult): TargetCheck
         };
   return [
     allBack,
-    check("storm: busiest second / average second", "≤ 3x", result.peakToAverage, (v) => `${v.toFixed(2)}x`, (v) => v <= 3),
+    check(
+      "storm: busiest second / average second",
+      "≤ 3x",
+      result.peakToAverage,
+      (v) => `${v.toFixed(2)}x`,
+      (v) => v <= 3,
+    ),
   ];
 }
 

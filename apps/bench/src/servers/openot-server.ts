@@ -42,7 +42,8 @@ export async function startOpenOtServer(config: OpenOtServerConfig): Promise<Ser
   let closeBackend: () => Promise<void>;
   if (config.backend === "redis" || config.backend === "redis-cluster") {
     if (config.backend === "redis" && config.redisUrl === undefined) throw new Error("the redis backend needs redisUrl");
-    if (config.backend === "redis-cluster" && (config.redisSeeds ?? []).length === 0) throw new Error("the redis-cluster backend needs redisSeeds");
+    if (config.backend === "redis-cluster" && (config.redisSeeds ?? []).length === 0)
+      throw new Error("the redis-cluster backend needs redisSeeds");
     const redis = config.backend === "redis" ? new RedisAdapter(config.redisUrl) : new RedisAdapter(config.redisSeeds ?? []);
     backend = redis;
     closeBackend = () => redis.close();

@@ -124,7 +124,13 @@ export async function startRedisRelayServer(config: RedisRelayServerConfig): Pro
     if (room === undefined) {
       const channel = channelOf(docId);
       docOfChannel.set(channel, docId);
-      const created: Room = { members: new Set(), sent: [], subscribed: subscriber.subscribe(channel).then(() => undefined), ready: false, pending: [] };
+      const created: Room = {
+        members: new Set(),
+        sent: [],
+        subscribed: subscriber.subscribe(channel).then(() => undefined),
+        ready: false,
+        pending: [],
+      };
       void created.subscribed.then(() => {
         created.ready = true;
       });

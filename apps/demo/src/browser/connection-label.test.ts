@@ -2,7 +2,13 @@ import type { ReconnectingStatus } from "@open-ot/transport-reconnecting";
 import { describe, expect, it } from "vitest";
 import { connectionLabel } from "./connection-label.js";
 
-const base: ReconnectingStatus = { state: "open", attempt: 0, nextRetryAt: undefined, lastCloseCode: undefined, lastCloseReason: undefined };
+const base: ReconnectingStatus = {
+  state: "open",
+  attempt: 0,
+  nextRetryAt: undefined,
+  lastCloseCode: undefined,
+  lastCloseReason: undefined,
+};
 
 describe("connectionLabel", () => {
   it("says connected while open", () => {
@@ -24,6 +30,8 @@ describe("connectionLabel", () => {
 
   it("says offline, with the reason when there is one", () => {
     expect(connectionLabel({ ...base, state: "closed" }, 0)).toEqual({ text: "offline", tone: "offline" });
-    expect(connectionLabel({ ...base, state: "closed", lastCloseCode: 4003, lastCloseReason: "token revoked" }, 0).text).toBe("offline: token revoked");
+    expect(connectionLabel({ ...base, state: "closed", lastCloseCode: 4003, lastCloseReason: "token revoked" }, 0).text).toBe(
+      "offline: token revoked",
+    );
   });
 });

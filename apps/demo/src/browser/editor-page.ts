@@ -85,7 +85,8 @@ function start(): void {
   client.on("remoteOp", showRevision);
   client.on("ack", showRevision);
   client.on("resync", (event) => {
-    if (event.dropped !== undefined && event.reason !== "adopt") showProblem("The server refused some of your latest edits; the document was reloaded without them.");
+    if (event.dropped !== undefined && event.reason !== "adopt")
+      showProblem("The server refused some of your latest edits; the document was reloaded without them.");
   });
 
   // Everything the status line and banner say comes from pageStatus(), re-rendered on every
@@ -94,7 +95,14 @@ function start(): void {
   let storageReachable: boolean | undefined;
   let bannerButton: BannerButton | undefined;
   const render = (): void => {
-    const status = pageStatus({ transport: transport.status, client: client.status, synced: client.synced, restored, storageReachable, now: Date.now() });
+    const status = pageStatus({
+      transport: transport.status,
+      client: client.status,
+      synced: client.synced,
+      restored,
+      storageReachable,
+      now: Date.now(),
+    });
     setConnection(status.pill.text, status.pill.tone);
     const sync = element("sync");
     sync.dataset["synced"] = String(status.sync.saved);

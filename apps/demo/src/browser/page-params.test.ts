@@ -3,11 +3,17 @@ import { PageParamsError, parsePageParams } from "./page-params.js";
 
 describe("parsePageParams", () => {
   it("defaults to the server's document, WebSocket and the page's own origin", () => {
-    expect(parsePageParams("http://localhost:3000/", "doc-1")).toEqual({ docId: "doc-1", transport: "ws", servers: ["http://localhost:3000"] });
+    expect(parsePageParams("http://localhost:3000/", "doc-1")).toEqual({
+      docId: "doc-1",
+      transport: "ws",
+      servers: ["http://localhost:3000"],
+    });
   });
 
   it("reads ?doc, ?transport and ?servers", () => {
-    expect(parsePageParams("http://localhost:3001/?doc=notes:1&transport=sse&servers=http://127.0.0.1:3001, http://127.0.0.1:3002/", "doc-1")).toEqual({
+    expect(
+      parsePageParams("http://localhost:3001/?doc=notes:1&transport=sse&servers=http://127.0.0.1:3001, http://127.0.0.1:3002/", "doc-1"),
+    ).toEqual({
       docId: "notes:1",
       transport: "sse",
       servers: ["http://127.0.0.1:3001", "http://127.0.0.1:3002"],

@@ -31,15 +31,25 @@ export function parsePageParams(href: string, defaultDocId: string): PageParams 
   const url = new URL(href);
   const doc = url.searchParams.get("doc");
   if (doc !== null && !isValidDocId(doc)) {
-    throw new PageParamsError(`?doc=${url.searchParams.get("doc") ?? ""} is not a document id: use 1 to 256 characters from A-Z a-z 0-9 . _ ~ : -`);
+    throw new PageParamsError(
+      `?doc=${url.searchParams.get("doc") ?? ""} is not a document id: use 1 to 256 characters from A-Z a-z 0-9 . _ ~ : -`,
+    );
   }
   const transport = url.searchParams.get("transport") ?? "ws";
   if (transport !== "ws" && transport !== "sse") {
     throw new PageParamsError(`?transport=${transport} is not known: use ?transport=ws or ?transport=sse.`);
   }
   const list = url.searchParams.get("servers");
-  const servers = list === null ? [url.origin] : list.split(",").map((s) => s.trim()).filter((s) => s !== "").map(baseUrl);
-  if (servers.length === 0) throw new PageParamsError("?servers= is empty: give base URLs such as http://localhost:3001,http://localhost:3002.");
+  const servers =
+    list === null
+      ? [url.origin]
+      : list
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "")
+          .map(baseUrl);
+  if (servers.length === 0)
+    throw new PageParamsError("?servers= is empty: give base URLs such as http://localhost:3001,http://localhost:3002.");
   return { docId: doc ?? defaultDocId, transport, servers };
 }
 

@@ -3,7 +3,13 @@ import type { ReconnectingStatus } from "@open-ot/transport-reconnecting";
 import { describe, expect, it } from "vitest";
 import { pageStatus, type PageStatusInput } from "./page-status.js";
 
-const open: ReconnectingStatus = { state: "open", attempt: 0, nextRetryAt: undefined, lastCloseCode: undefined, lastCloseReason: undefined };
+const open: ReconnectingStatus = {
+  state: "open",
+  attempt: 0,
+  nextRetryAt: undefined,
+  lastCloseCode: undefined,
+  lastCloseReason: undefined,
+};
 const live: OTClientStatus = { state: "live", reason: "connected" };
 const base: PageStatusInput = { transport: open, client: live, synced: true, restored: undefined, storageReachable: true, now: 10_000 };
 
@@ -23,11 +29,17 @@ describe("pageStatus", () => {
     ] as OTClientStatus[]) {
       expect(pageStatus({ ...base, client }).pill.text).not.toBe("connected");
     }
-    expect(pageStatus({ ...base, transport: { ...open, state: "reconnecting", attempt: 2, nextRetryAt: 13_000 } }).pill.text).toBe("reconnecting in 3 s");
+    expect(pageStatus({ ...base, transport: { ...open, state: "reconnecting", attempt: 2, nextRetryAt: 13_000 } }).pill.text).toBe(
+      "reconnecting in 3 s",
+    );
   });
 
   it("while the server cannot save: says so, that edits are kept, when it tries again, and offers to retry now", () => {
-    const status = pageStatus({ ...base, synced: false, client: { state: "waiting", reason: "", code: "unavailable", attempt: 3, nextRetryAt: 12_500 } });
+    const status = pageStatus({
+      ...base,
+      synced: false,
+      client: { state: "waiting", reason: "", code: "unavailable", attempt: 3, nextRetryAt: 12_500 },
+    });
     expect(status.pill).toEqual({ text: "not saving", tone: "waiting" });
     expect(status.sync).toEqual({ text: "not saved yet", saved: false });
     expect(status.banner).toEqual({
@@ -40,7 +52,11 @@ describe("pageStatus", () => {
   it("while the connection is down: says edits are kept and offers to retry now; no banner on a page's first attempt", () => {
     const down = pageStatus({ ...base, synced: false, transport: { ...open, state: "reconnecting", attempt: 1, nextRetryAt: 11_000 } });
     expect(down.sync).toEqual({ text: "not saved yet", saved: false });
-    expect(down.banner).toMatchObject({ tone: "warning", button: "retry", text: expect.stringMatching(/connection to the server was lost.*kept.*Next try in 1 s/) });
+    expect(down.banner).toMatchObject({
+      tone: "warning",
+      button: "retry",
+      text: expect.stringMatching(/connection to the server was lost.*kept.*Next try in 1 s/),
+    });
     expect(pageStatus({ ...base, transport: { ...open, state: "connecting", attempt: 1 } }).banner).toBeUndefined();
     expect(pageStatus({ ...base, transport: { ...open, state: "closed", lastCloseReason: "token revoked" } }).banner).toMatchObject({
       tone: "error",
@@ -49,15 +65,26 @@ describe("pageStatus", () => {
   });
 
   it("tells of a lost document being restored, and of how it came back", () => {
-    expect(pageStatus({ ...base, client: { state: "joining", reason: "", restoring: true } }).banner?.text).toMatch(/lost this document.*Restoring it from your copy/);
+    expect(pageStatus({ ...base, client: { state: "joining", reason: "", restoring: true } }).banner?.text).toMatch(
+      /lost this document.*Restoring it from your copy/,
+    );
     expect(pageStatus({ ...base, restored: { outcome: "restored", revision: 4, previousRevision: 4 } }).banner).toEqual({
       text: "The server had lost this document; it was restored from your copy.",
       tone: "info",
       button: "dismiss",
     });
-    expect(pageStatus({ ...base, restored: { outcome: "rebased", revision: 4, previousRevision: 3 } }).banner?.text).toMatch(/another person's copy/);
-    const replaced = pageStatus({ ...base, client: { state: "lost", reason: "", serverRevision: 2, revision: 9, restorable: false, unacknowledged: true } });
-    expect(replaced.banner).toMatchObject({ tone: "error", button: "adopt", text: expect.stringMatching(/created anew.*copy what you need/) });
+    expect(pageStatus({ ...base, restored: { outcome: "rebased", revision: 4, previousRevision: 3 } }).banner?.text).toMatch(
+      /another person's copy/,
+    );
+    const replaced = pageStatus({
+      ...base,
+      client: { state: "lost", reason: "", serverRevision: 2, revision: 9, restorable: false, unacknowledged: true },
+    });
+    expect(replaced.banner).toMatchObject({
+      tone: "error",
+      button: "adopt",
+      text: expect.stringMatching(/created anew.*copy what you need/),
+    });
     expect(replaced.sync).toEqual({ text: "not saved", saved: false });
   });
 });

@@ -25,7 +25,8 @@ export type BannerButton = "retry" | "adopt" | "dismiss";
 export interface PageStatus {
   readonly pill: ConnectionLabel;
   readonly sync: { readonly text: string; readonly saved: boolean };
-  readonly banner: { readonly text: string; readonly tone: "info" | "warning" | "error"; readonly button: BannerButton | undefined } | undefined;
+  readonly banner:
+    { readonly text: string; readonly tone: "info" | "warning" | "error"; readonly button: BannerButton | undefined } | undefined;
 }
 
 /**
@@ -46,7 +47,11 @@ export function pageStatus(input: PageStatusInput): PageStatus {
     return {
       pill: connectionLabel(transport, now),
       sync,
-      banner: { text: `Disconnected from the server${transport.lastCloseReason ? ` (${transport.lastCloseReason})` : ""}. Your edits stay in this tab but are not saved.`, tone: "error", button: "retry" },
+      banner: {
+        text: `Disconnected from the server${transport.lastCloseReason ? ` (${transport.lastCloseReason})` : ""}. Your edits stay in this tab but are not saved.`,
+        tone: "error",
+        button: "retry",
+      },
     };
   }
   if (transport.state !== "open") {
@@ -77,7 +82,11 @@ export function pageStatus(input: PageStatusInput): PageStatus {
         ? {
             pill: { text: "restoring…", tone: "waiting" },
             sync,
-            banner: { text: "The server lost this document (it restarted without its data). Restoring it from your copy…", tone: "info", button: undefined },
+            banner: {
+              text: "The server lost this document (it restarted without its data). Restoring it from your copy…",
+              tone: "info",
+              button: undefined,
+            },
           }
         : { pill: { text: "joining…", tone: "waiting" }, sync, banner: undefined };
     case "lost":
@@ -93,7 +102,11 @@ export function pageStatus(input: PageStatusInput): PageStatus {
             },
       };
     case "refused":
-      return { pill: { text: "refused", tone: "offline" }, sync, banner: { text: `The server refused this document: ${client.reason} ${client.action}`, tone: "error", button: undefined } };
+      return {
+        pill: { text: "refused", tone: "offline" },
+        sync,
+        banner: { text: `The server refused this document: ${client.reason} ${client.action}`, tone: "error", button: undefined },
+      };
     case "live": {
       if (input.storageReachable === false) {
         return {

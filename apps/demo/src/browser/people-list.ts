@@ -24,7 +24,12 @@ export function peopleRows(peers: ReadonlyMap<string, PeerPresenceView>, text: s
   const rows: PersonRow[] = [];
   for (const [author, peer] of peers) {
     const head = peer.ranges?.[0]?.head;
-    rows.push({ author, label: peer.label ?? "someone", color: peer.color ?? "#888", where: head === undefined ? undefined : lineColumn(text, head) });
+    rows.push({
+      author,
+      label: peer.label ?? "someone",
+      color: peer.color ?? "#888",
+      where: head === undefined ? undefined : lineColumn(text, head),
+    });
   }
   return rows.sort((a, b) => a.label.localeCompare(b.label) || a.author.localeCompare(b.author));
 }

@@ -125,7 +125,11 @@ describe("TextareaBinding", () => {
     area.setSelectionRange(0, 5);
     area.type("Hi");
     area.backspace();
-    expect(client.submitted).toEqual([[{ r: 5 }, { i: "," }], [{ i: "Hi" }, { d: 5 }], [{ r: 1 }, { d: 1 }]]);
+    expect(client.submitted).toEqual([
+      [{ r: 5 }, { i: "," }],
+      [{ i: "Hi" }, { d: 5 }],
+      [{ r: 1 }, { d: 1 }],
+    ]);
     expect(client.snapshot).toBe(area.value);
     expect(area.value).toBe("H, world");
   });

@@ -32,15 +32,29 @@ function StatusLine(): ReactNode {
   const sync = useSyncStatus(DOC);
   const state = sync?.status.state ?? "connecting";
   const text = sync === undefined ? "connecting…" : state === "live" ? (sync.synced ? "saved" : "saving…") : sync.status.reason;
-  return h("section", { className: "status" },
-    h("span", { id: "connection", className: "pill", "data-state": state, "data-synced": String(sync?.synced ?? true), "data-tone": state === "live" ? "ok" : state === "offline" ? "offline" : "waiting" },
-      h("span", { className: "dot" }), h("span", null, text)));
+  return h(
+    "section",
+    { className: "status" },
+    h(
+      "span",
+      {
+        id: "connection",
+        className: "pill",
+        "data-state": state,
+        "data-synced": String(sync?.synced ?? true),
+        "data-tone": state === "live" ? "ok" : state === "offline" ? "offline" : "waiting",
+      },
+      h("span", { className: "dot" }),
+      h("span", null, text),
+    ),
+  );
 }
 
 function TodoList(): ReactNode {
   const { snapshot, submit, error } = useDocument(DOC, JsonType);
   const [text, setText] = useState("");
-  if (error !== undefined) return h("p", { className: "problem" }, error instanceof Error ? error.message : "The list could not be opened.");
+  if (error !== undefined)
+    return h("p", { className: "problem" }, error instanceof Error ? error.message : "The list could not be opened.");
   if (snapshot === undefined) return h("p", null, "Loading…");
   const items = itemsOf(snapshot);
   const add = (event: SyntheticEvent): void => {
@@ -49,22 +63,49 @@ function TodoList(): ReactNode {
     submit(insertOp(["items", items.length], { id: crypto.randomUUID().slice(0, 8), text: text.trim(), done: false }));
     setText("");
   };
-  return h("main", { style: { flexDirection: "column" } },
-    h("ul", null, ...items.map((todo, i) =>
-      h("li", { key: todo.id, "data-id": todo.id, "data-done": String(todo.done) },
-        h("input", { type: "checkbox", checked: todo.done, "aria-label": `done: ${todo.text}`, onChange: () => submit(replaceOp(["items", i, "done"], todo.done, !todo.done)) }),
-        h("span", { className: "text" }, todo.text),
-        h("button", { type: "button", className: "remove", onClick: () => submit(removeOp(["items", i])) }, "remove")))),
-    h("form", { onSubmit: add },
-      h("input", { type: "text", name: "text", placeholder: "Something to do", value: text, onChange: (event: ChangeEvent<HTMLInputElement>) => setText(event.currentTarget.value) }),
-      h("button", { type: "submit" }, "add")));
+  return h(
+    "main",
+    { style: { flexDirection: "column" } },
+    h(
+      "ul",
+      null,
+      ...items.map((todo, i) =>
+        h(
+          "li",
+          { key: todo.id, "data-id": todo.id, "data-done": String(todo.done) },
+          h("input", {
+            type: "checkbox",
+            checked: todo.done,
+            "aria-label": `done: ${todo.text}`,
+            onChange: () => submit(replaceOp(["items", i, "done"], todo.done, !todo.done)),
+          }),
+          h("span", { className: "text" }, todo.text),
+          h("button", { type: "button", className: "remove", onClick: () => submit(removeOp(["items", i])) }, "remove"),
+        ),
+      ),
+    ),
+    h(
+      "form",
+      { onSubmit: add },
+      h("input", {
+        type: "text",
+        name: "text",
+        placeholder: "Something to do",
+        value: text,
+        onChange: (event: ChangeEvent<HTMLInputElement>) => setText(event.currentTarget.value),
+      }),
+      h("button", { type: "submit" }, "add"),
+    ),
+  );
 }
 
 function start(): void {
   const root = document.getElementById("todo");
   if (root === null) throw new Error("to-do page: #todo is missing from todo.html");
   const params = parsePageParams(location.href, DOC);
-  const connection = new OTConnection({ transport: createEditorTransport({ rotation: new ServerRotation(params.servers), kind: params.transport }) });
+  const connection = new OTConnection({
+    transport: createEditorTransport({ rotation: new ServerRotation(params.servers), kind: params.transport }),
+  });
   createRoot(root).render(h(OTConnectionProvider, { connection }, h(StatusLine), h(TodoList)));
   // Tell the server at once that this page is gone (a closed socket would also do, later).
   addEventListener("pagehide", () => {

@@ -79,7 +79,12 @@ describe.skipIf(!hasChromium)("a refused token in Chromium", () => {
       await page.waitForFunction(() => typeof window.startProbe === "function");
       checks = 0;
       await page.evaluate((k) => window.startProbe(k), kind);
-      await waitUntil(async () => (await page.evaluate(() => window.probeStatus()?.state)) === "closed", "the transport to stop", 5_000, 50);
+      await waitUntil(
+        async () => (await page.evaluate(() => window.probeStatus()?.state)) === "closed",
+        "the transport to stop",
+        5_000,
+        50,
+      );
       expect(await page.evaluate(() => window.probeStatus()?.lastCloseCode)).toBe(4003);
       const stoppedAfter = checks;
       // Thirty backoff steps later, the page tried nothing more.

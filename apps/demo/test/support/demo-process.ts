@@ -78,7 +78,10 @@ export class DemoProcess {
     );
     const exited = this.#exited;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the demo did not start within ${this.#timeoutMs} ms:\n${this.#output}`)), this.#timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`the demo did not start within ${this.#timeoutMs} ms:\n${this.#output}`)),
+        this.#timeoutMs,
+      );
       const onData = (chunk: Buffer): void => {
         this.#output += chunk.toString("utf8");
         const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.#output.slice(-2000));

@@ -86,7 +86,9 @@ export class EditingFleet {
         50,
       );
     } catch (error) {
-      const states = this.clients.map((m) => `${m.label} (${m.kind}): ${m.client.connectionState}, synced ${m.client.synced}, went ${m.states.join(" > ")}`);
+      const states = this.clients.map(
+        (m) => `${m.label} (${m.kind}): ${m.client.connectionState}, synced ${m.client.synced}, went ${m.states.join(" > ")}`,
+      );
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n${states.join("\n")}`, { cause: error });
     }
     for (const member of this.clients) {
@@ -101,7 +103,13 @@ export class EditingFleet {
     await waitUntil(
       () => {
         const [first] = this.clients;
-        return this.clients.every(({ client }) => client.connectionState === "live" && client.synced && client.snapshot === first?.client.snapshot && client.revision === first.client.revision);
+        return this.clients.every(
+          ({ client }) =>
+            client.connectionState === "live" &&
+            client.synced &&
+            client.snapshot === first?.client.snapshot &&
+            client.revision === first.client.revision,
+        );
       },
       what,
       15_000,

@@ -15,10 +15,18 @@ export interface AckCountingClient {
  * `(clientId, seq)` twice and replay to `text`, every client got one ack per seq it used, and
  * the acks name exactly the committed ops.
  */
-export function expectExactlyOnce(committed: readonly CommittedOp[], text: unknown, clients: readonly AckCountingClient[], context: string): void {
+export function expectExactlyOnce(
+  committed: readonly CommittedOp[],
+  text: unknown,
+  clients: readonly AckCountingClient[],
+  context: string,
+): void {
   const pairs = committed.map((c) => `${c.clientId}/${c.seq}`);
   expect(new Set(pairs).size, `no op committed twice ${context}`).toBe(pairs.length);
-  expect(committed.reduce<string>((doc, c) => TextType.apply(doc, c.op as TextOp), ""), `the committed ops replay to the text ${context}`).toBe(text);
+  expect(
+    committed.reduce<string>((doc, c) => TextType.apply(doc, c.op as TextOp), ""),
+    `the committed ops replay to the text ${context}`,
+  ).toBe(text);
   const acked: string[] = [];
   for (const { client, acks, index } of clients) {
     for (const [seq, count] of acks) {

@@ -65,7 +65,13 @@ export async function startRandomBalancer(upstreams: readonly string[], random: 
           counts.homePosts++;
           return;
         }
-        const types = [...Buffer.concat(chunks).toString("utf8").matchAll(/"type":"([a-z]+)"/g)].map((m) => m[1]).sort();
+        const types = [
+          ...Buffer.concat(chunks)
+            .toString("utf8")
+            .matchAll(/"type":"([a-z]+)"/g),
+        ]
+          .map((m) => m[1])
+          .sort();
         const key = [...new Set(types)].join("+");
         counts.crossPosts.set(key, (counts.crossPosts.get(key) ?? 0) + 1);
       });

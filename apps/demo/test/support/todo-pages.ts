@@ -14,7 +14,9 @@ interface Todo {
 /** What a page shows: each item's text, with " [x]" when ticked, in order. */
 function shown(page: Page): Promise<string[]> {
   return page.$$eval("#todo li", (items) =>
-    items.map((li) => `${li.querySelector(".text")?.textContent ?? ""}${(li.querySelector("input") as HTMLInputElement).checked ? " [x]" : ""}`),
+    items.map(
+      (li) => `${li.querySelector(".text")?.textContent ?? ""}${(li.querySelector("input") as HTMLInputElement).checked ? " [x]" : ""}`,
+    ),
   );
 }
 
@@ -45,7 +47,12 @@ export async function twoPeopleEditTheTodoList(browser: Browser, urlA: string, u
   const bob = await openList(browser, `${urlB}/todo.html?transport=sse`);
 
   await Promise.all([add(alice.page, ["milk", "eggs", "bread"]), add(bob.page, ["tea", "rice", "soap"])]);
-  await waitUntil(async () => (await shown(alice.page)).length === 6 && (await shown(bob.page)).length === 6, "both pages to show the 6 items", 15_000, 100);
+  await waitUntil(
+    async () => (await shown(alice.page)).length === 6 && (await shown(bob.page)).length === 6,
+    "both pages to show the 6 items",
+    15_000,
+    100,
+  );
   expect([...(await shown(alice.page))].sort()).toEqual(["bread", "eggs", "milk", "rice", "soap", "tea"]);
 
   // At once, on items the other does not touch (a click waits for its item, so one removed by
@@ -76,7 +83,12 @@ export async function twoPeopleEditTheTodoList(browser: Browser, urlA: string, u
           alice.page.getAttribute("#connection", "data-synced"),
           bob.page.getAttribute("#connection", "data-synced"),
         ]);
-        return aSynced === "true" && bSynced === "true" && JSON.stringify(a) === JSON.stringify(stored) && JSON.stringify(b) === JSON.stringify(stored);
+        return (
+          aSynced === "true" &&
+          bSynced === "true" &&
+          JSON.stringify(a) === JSON.stringify(stored) &&
+          JSON.stringify(b) === JSON.stringify(stored)
+        );
       },
       "both to-do pages saved, showing the list Redis holds",
       15_000,

@@ -99,7 +99,11 @@ export class ReferenceServer {
       this.stats.snapshots++;
       const lastSeq = connection.clientId === undefined ? undefined : this.#lastSeq.get(connection.clientId);
       connection.toClient.push({
-        type: "snapshot", docId, revision: this.revision, data: this.text, docType: "text",
+        type: "snapshot",
+        docId,
+        revision: this.revision,
+        data: this.text,
+        docType: "text",
         ...(lastSeq === undefined ? {} : { lastSeq }),
       });
       return;

@@ -103,7 +103,10 @@ export class SimReconnectingTransport extends SimTransport implements HandshakeC
   #handshake: Handshake | undefined;
   readonly #queued: unknown[] = [];
 
-  constructor(server: ReferenceServer, readonly queue: boolean) {
+  constructor(
+    server: ReferenceServer,
+    readonly queue: boolean,
+  ) {
     super(server);
   }
 

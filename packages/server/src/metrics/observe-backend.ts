@@ -48,7 +48,8 @@ export function observeBackend<B extends IBackendAdapter>(backend: B, metrics: S
         (result) => {
           settle(false);
           if (name === "commit") reportCommit(metrics, args[0] as string, result as CommitResult, started);
-          else if (name === "commitBatch") reportBatch(metrics, args[0] as string, (args[1] as unknown[]).length, result as CommitBatchResult, started);
+          else if (name === "commitBatch")
+            reportBatch(metrics, args[0] as string, (args[1] as unknown[]).length, result as CommitBatchResult, started);
           return result;
         },
         (error: unknown) => {
@@ -75,7 +76,11 @@ export function observeGapRepairs<B extends IBackendAdapter>(backend: B, metrics
   });
 }
 
-function observe<B extends object>(backend: B, mark: ServerMetrics | undefined, wrap: (method: PropertyKey, call: AnyMethod) => AnyMethod): B {
+function observe<B extends object>(
+  backend: B,
+  mark: ServerMetrics | undefined,
+  wrap: (method: PropertyKey, call: AnyMethod) => AnyMethod,
+): B {
   if (mark !== undefined && (backend as { [OBSERVED]?: unknown })[OBSERVED] === mark) return backend;
   const methods = new Map<PropertyKey, { original: unknown; wrapped: AnyMethod }>();
   return new Proxy(backend, {

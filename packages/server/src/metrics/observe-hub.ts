@@ -43,7 +43,12 @@ export function observeConnection(connection: HubConnection, metrics: ServerMetr
  */
 export function observeServer(server: Server, metrics: ServerMetrics): Server {
   if (typeof metrics.startCommit !== "function") return server;
-  const submit = server.submitOperation.bind(server) as (docId: string, op: unknown, revision: number, meta?: object) => ReturnType<Server["submitOperation"]>;
+  const submit = server.submitOperation.bind(server) as (
+    docId: string,
+    op: unknown,
+    revision: number,
+    meta?: object,
+  ) => ReturnType<Server["submitOperation"]>;
   const observed = (docId: string, op: unknown, revision: number, meta?: object): ReturnType<Server["submitOperation"]> => {
     const end = tryReport(() => metrics.startCommit?.(docId));
     const result = submit(docId, op, revision, meta);

@@ -73,7 +73,8 @@ export function addressKey(address: string): string {
 function trustPredicate(trust: TrustProxy): (address: string, hop: number) => boolean {
   if (typeof trust === "boolean") return () => trust;
   if (typeof trust === "number") {
-    if (!Number.isInteger(trust) || trust < 0) throw new TypeError(`trustProxy: a hop count must be a whole number of at least 0, got ${trust}.`);
+    if (!Number.isInteger(trust) || trust < 0)
+      throw new TypeError(`trustProxy: a hop count must be a whole number of at least 0, got ${trust}.`);
     return (_address, hop) => hop < trust;
   }
   if (typeof trust === "function") {
@@ -96,7 +97,8 @@ function trustPredicate(trust: TrustProxy): (address: string, hop: number) => bo
 function addRange(list: BlockList, range: string): void {
   const [network = "", prefixText] = range.split("/");
   const family = isIP(network);
-  if (family === 0) throw new TypeError(`trustProxy: "${range}" is not an IP address or CIDR range (nor loopback, linklocal, uniquelocal).`);
+  if (family === 0)
+    throw new TypeError(`trustProxy: "${range}" is not an IP address or CIDR range (nor loopback, linklocal, uniquelocal).`);
   const type = family === 6 ? "ipv6" : "ipv4";
   if (prefixText === undefined) {
     list.addAddress(network, type);

@@ -125,13 +125,24 @@ export function resolveLimits(options: ConnectionLimitOptions, who: string): Res
     options.rateLimit === false
       ? undefined
       : {
-          messagesPerSecond: check.positive("rateLimit.messagesPerSecond", options.rateLimit?.messagesPerSecond, d.rateLimit.messagesPerSecond),
+          messagesPerSecond: check.positive(
+            "rateLimit.messagesPerSecond",
+            options.rateLimit?.messagesPerSecond,
+            d.rateLimit.messagesPerSecond,
+          ),
           burst: check.count("rateLimit.burst", options.rateLimit?.burst, d.rateLimit.burst, false),
           maxRefused: check.count("rateLimit.maxRefused", options.rateLimit?.maxRefused, d.rateLimit.maxRefused, true, true),
         };
-  const maxBatchMessages = check.count("maxBatchMessages", options.maxBatchMessages, Math.min(d.maxBatchMessages, rateLimit?.burst ?? Infinity), false);
+  const maxBatchMessages = check.count(
+    "maxBatchMessages",
+    options.maxBatchMessages,
+    Math.min(d.maxBatchMessages, rateLimit?.burst ?? Infinity),
+    false,
+  );
   if (rateLimit !== undefined && maxBatchMessages > rateLimit.burst) {
-    throw new TypeError(`${who}: maxBatchMessages (${maxBatchMessages}) is above rateLimit.burst (${rateLimit.burst}), so such a batch could never pass; lower it or raise the burst.`);
+    throw new TypeError(
+      `${who}: maxBatchMessages (${maxBatchMessages}) is above rateLimit.burst (${rateLimit.burst}), so such a batch could never pass; lower it or raise the burst.`,
+    );
   }
   return {
     maxMessageBytes: check.count("maxMessageBytes", options.maxMessageBytes, d.maxMessageBytes, false),
@@ -141,7 +152,12 @@ export function resolveLimits(options: ConnectionLimitOptions, who: string): Res
     maxConnections: check.count("maxConnections", options.maxConnections, d.maxConnections, true),
     maxConnectionsPerAddress: check.count("maxConnectionsPerAddress", options.maxConnectionsPerAddress, d.maxConnectionsPerAddress, true),
     maxPendingPerAddress: check.count("maxPendingPerAddress", options.maxPendingPerAddress, d.maxPendingPerAddress, true),
-    maxPendingBytesPerAddress: check.count("maxPendingBytesPerAddress", options.maxPendingBytesPerAddress, d.maxPendingBytesPerAddress, true),
+    maxPendingBytesPerAddress: check.count(
+      "maxPendingBytesPerAddress",
+      options.maxPendingBytesPerAddress,
+      d.maxPendingBytesPerAddress,
+      true,
+    ),
     authTimeoutMs: check.positive("authTimeoutMs", options.authTimeoutMs, d.authTimeoutMs),
   };
 }
@@ -170,7 +186,9 @@ class LimitChecker {
     if (value === undefined) return fallback;
     if (unbounded && value === Infinity) return value;
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < (zero ? 0 : 1)) {
-      throw new TypeError(`${this.who}: ${name} must be a whole number of at least ${zero ? 0 : 1}${unbounded ? " (or Infinity)" : ""}, got ${String(value)}.`);
+      throw new TypeError(
+        `${this.who}: ${name} must be a whole number of at least ${zero ? 0 : 1}${unbounded ? " (or Infinity)" : ""}, got ${String(value)}.`,
+      );
     }
     return value;
   }

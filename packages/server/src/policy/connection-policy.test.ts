@@ -55,7 +55,10 @@ describe("ConnectionPolicy", () => {
     expect((await second).ok).toBe(true);
 
     const byBytes = new ConnectionPolicy({ verifyToken: () => slow, maxPendingBytesPerAddress: 100 });
-    expect(await byBytes.authorize(request(undefined, { "x-big": "x".repeat(200) }), "t")).toMatchObject({ ok: false, refusal: { status: 429 } });
+    expect(await byBytes.authorize(request(undefined, { "x-big": "x".repeat(200) }), "t")).toMatchObject({
+      ok: false,
+      refusal: { status: 429 },
+    });
   });
 
   it("reads the origin list, with requests without Origin allowed", async () => {

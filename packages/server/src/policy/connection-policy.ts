@@ -76,8 +76,7 @@ export interface Admission {
 
 /** The outcome of {@link ConnectionPolicy.admit}. */
 export type AdmitResult =
-  | { readonly ok: true; readonly admission: Admission }
-  | { readonly ok: false; readonly refusal: Refusal; readonly remoteAddress: string };
+  { readonly ok: true; readonly admission: Admission } | { readonly ok: false; readonly refusal: Refusal; readonly remoteAddress: string };
 
 /** The outcome of {@link ConnectionPolicy.authorize}. */
 export type AuthorizeResult =
@@ -255,7 +254,8 @@ export class ConnectionPolicy {
     const count = this.byAddress.get(key) ?? { open: 0, admitting: 0, pending: 0, pendingBytes: 0 };
     const bytes = requestHeadBytes(request);
     if (count.pending >= this.limits.maxPendingPerAddress) return refusals.tooManyPending(`${count.pending} requests`);
-    if (count.pendingBytes + bytes > this.limits.maxPendingBytesPerAddress) return refusals.tooManyPending(`${count.pendingBytes + bytes} bytes`);
+    if (count.pendingBytes + bytes > this.limits.maxPendingBytesPerAddress)
+      return refusals.tooManyPending(`${count.pendingBytes + bytes} bytes`);
     count.pending++;
     count.pendingBytes += bytes;
     this.byAddress.set(key, count);
@@ -421,7 +421,10 @@ const POLICY_OPTION_NAMES = [
  *
  * @throws TypeError when both a `policy` and policy options are given (which would win is not obvious).
  */
-export function policyFor(options: ConnectionPolicyOptions & { readonly policy?: ConnectionPolicy | undefined }, who: string): ConnectionPolicy {
+export function policyFor(
+  options: ConnectionPolicyOptions & { readonly policy?: ConnectionPolicy | undefined },
+  who: string,
+): ConnectionPolicy {
   if (options.policy === undefined) return new ConnectionPolicy(options, who);
   if (!(options.policy instanceof ConnectionPolicy)) throw new TypeError(`${who}: \`policy\` must come from createConnectionPolicy().`);
   const both = POLICY_OPTION_NAMES.filter((name) => options[name] !== undefined);

@@ -79,7 +79,13 @@ export class MessageGate {
       `Too many messages: a connection may send ${rate.messagesPerSecond} per second (bursts of ${rate.burst}). ` +
       `${cost === 1 ? "This message was" : `These ${cost} messages were`} dropped: slow down, then send again.`;
     if (this.refusedInARow > rate.maxRefused) {
-      return { kind: "close", code: "rate_limited", closeCode: CloseCode.RATE_LIMITED, message: `${message} The connection is closed after ${rate.maxRefused + 1} refusals in a row.`, retryAfterMs };
+      return {
+        kind: "close",
+        code: "rate_limited",
+        closeCode: CloseCode.RATE_LIMITED,
+        message: `${message} The connection is closed after ${rate.maxRefused + 1} refusals in a row.`,
+        retryAfterMs,
+      };
     }
     return { kind: "refuse", code: "rate_limited", message, retryAfterMs };
   }

@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { checkNumberOption, MAX_PRESENCE_BYTES, type Logger, type PeerPresence, type PeerPresenceUpdate, type PresenceState, type PresenceUpdateMessage } from "@open-ot/core";
+import {
+  checkNumberOption,
+  MAX_PRESENCE_BYTES,
+  type Logger,
+  type PeerPresence,
+  type PeerPresenceUpdate,
+  type PresenceState,
+  type PresenceUpdateMessage,
+} from "@open-ot/core";
 import type { PresenceNotice, PresencePubSub } from "./presence-pub-sub.js";
 
 /** Options of the hub's presence (see `HubOptions.presence`). */
@@ -71,7 +79,11 @@ export class PresenceService {
   private readonly ticker: Timer;
   private state: "open" | "closed" = "open";
 
-  constructor(private readonly pubsub: PresencePubSub | undefined, private readonly logger: Logger, options: PresenceOptions = {}) {
+  constructor(
+    private readonly pubsub: PresencePubSub | undefined,
+    private readonly logger: Logger,
+    options: PresenceOptions = {},
+  ) {
     this.graceMs = checkNumberOption("Hub", "presence.graceMs", options.graceMs ?? 5000, { min: 0 });
     this.expiryMs = checkNumberOption("Hub", "presence.expiryMs", options.expiryMs ?? 30_000, { min: 4 });
     this.flushMs = checkNumberOption("Hub", "presence.flushMs", options.flushMs ?? 50, { min: 0 });
@@ -115,7 +127,8 @@ export class PresenceService {
     }
     const entry: PeerPresence = { ...state, author, ...(principal === undefined ? {} : { principal }) };
     const bytes = Buffer.byteLength(JSON.stringify(entry));
-    if (bytes > this.maxBytes) return `This presence is ${bytes} bytes; the most is ${this.maxBytes}: send fewer ranges or a shorter label.`;
+    if (bytes > this.maxBytes)
+      return `This presence is ${bytes} bytes; the most is ${this.maxBytes}: send fewer ranges or a shorter label.`;
     const known = doc.local.get(author);
     if (known !== undefined && known.removal !== undefined) clearTimeout(known.removal);
     doc.local.set(author, { entry, owner: subscriber, removal: undefined });
@@ -186,17 +199,19 @@ export class PresenceService {
     this.docs.set(docId, doc);
     const pubsub = this.pubsub;
     if (pubsub !== undefined) {
-      doc.unsubscribe = pubsub.subscribePresence(docId, (notice) => this.onNotice(doc, notice)).then(
-        (off) => {
-          // Ask the others for their entries: the joiners here get them as changes.
-          this.publish({ kind: "query", docId, instance: this.instance });
-          return off;
-        },
-        (error: unknown) => {
-          this.logger.warn?.("could not subscribe to a document's presence", { docId, error });
-          return undefined;
-        },
-      );
+      doc.unsubscribe = pubsub
+        .subscribePresence(docId, (notice) => this.onNotice(doc, notice))
+        .then(
+          (off) => {
+            // Ask the others for their entries: the joiners here get them as changes.
+            this.publish({ kind: "query", docId, instance: this.instance });
+            return off;
+          },
+          (error: unknown) => {
+            this.logger.warn?.("could not subscribe to a document's presence", { docId, error });
+            return undefined;
+          },
+        );
     }
     return doc;
   }
@@ -205,7 +220,9 @@ export class PresenceService {
     if (doc.subscribers.size > 0 || doc.local.size > 0 || this.docs.get(doc.docId) !== doc) return;
     this.flush(doc);
     this.docs.delete(doc.docId);
-    void doc.unsubscribe.then((off) => off?.()).catch((error: unknown) => this.logger.warn?.("could not unsubscribe from a document's presence", { docId: doc.docId, error }));
+    void doc.unsubscribe
+      .then((off) => off?.())
+      .catch((error: unknown) => this.logger.warn?.("could not unsubscribe from a document's presence", { docId: doc.docId, error }));
   }
 
   private removeLocal(doc: DocumentPresence, author: string, owner: PresenceSubscriber): void {
@@ -264,7 +281,8 @@ export class PresenceService {
         for (const peer of notice.peers) {
           const known = doc.remote.get(peer.author);
           // A refresh repeats what is known: only what differs is a change.
-          if (known?.instance !== notice.instance || JSON.stringify(known.entry) !== JSON.stringify(peer)) this.applyRemote(doc, notice.instance, peer);
+          if (known?.instance !== notice.instance || JSON.stringify(known.entry) !== JSON.stringify(peer))
+            this.applyRemote(doc, notice.instance, peer);
         }
       }
     }
@@ -289,7 +307,9 @@ export class PresenceService {
 
   private publish(notice: PresenceNotice): void {
     if (this.pubsub === undefined || this.state === "closed") return;
-    this.pubsub.publishPresence(notice).catch((error: unknown) => this.logger.warn?.("could not publish presence", { docId: notice.docId, error }));
+    this.pubsub
+      .publishPresence(notice)
+      .catch((error: unknown) => this.logger.warn?.("could not publish presence", { docId: notice.docId, error }));
   }
 
   /** Every quarter of the expiry: refresh our entries elsewhere, and drop those of instances gone silent for half of it. */

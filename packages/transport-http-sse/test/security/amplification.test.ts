@@ -21,10 +21,16 @@ describe("batch amplification over SSE", () => {
     const sessionId = await stream.sessionId();
     const s = stream;
     await waitUntil(() => s.events.length === 2, "the snapshot", 5_000);
-    const ones = await post(`${server.baseUrl}/messages`, `[${Array.from({ length: 524_287 }, () => "1").join(",")}]`, { "X-Session-Id": sessionId });
+    const ones = await post(`${server.baseUrl}/messages`, `[${Array.from({ length: 524_287 }, () => "1").join(",")}]`, {
+      "X-Session-Id": sessionId,
+    });
     expect(ones.status).toBe(413);
     expect(ones.body).toMatchObject({ code: "too_large" });
-    const pings = await post(`${server.baseUrl}/messages`, Array.from({ length: 60_000 }, () => ({ type: "ping" })), { "X-Session-Id": sessionId });
+    const pings = await post(
+      `${server.baseUrl}/messages`,
+      Array.from({ length: 60_000 }, () => ({ type: "ping" })),
+      { "X-Session-Id": sessionId },
+    );
     expect(pings.status).toBe(413);
     expect(pings.body).toMatchObject({ code: "too_large" });
     // The session is still there and answers its next POST; nothing else came on the stream.
@@ -46,6 +52,8 @@ describe("batch amplification over SSE", () => {
     expect((await send(pings(120, 40))).status).toBe(202);
     const s = stream;
     await waitUntil(() => s.events.length === 101, "100 pongs", 5_000);
-    expect(s.events.slice(1).map((e) => (JSON.parse(e.data) as { t: number }).t)).toEqual([...pings(0, 60), ...pings(120, 40)].map((p) => p.t));
+    expect(s.events.slice(1).map((e) => (JSON.parse(e.data) as { t: number }).t)).toEqual(
+      [...pings(0, 60), ...pings(120, 40)].map((p) => p.t),
+    );
   });
 });

@@ -27,7 +27,9 @@ describe("POST body time", () => {
     socket.on("data", (chunk: string) => (answer += chunk));
     const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
     const started = performance.now();
-    socket.write(`POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Session-Id: ${sessionId}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+    socket.write(
+      `POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Session-Id: ${sessionId}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+    );
     const drip = setInterval(() => socket.write(" "), 50);
     // Queued behind the dripping one.
     const next = post(`${server.baseUrl}/messages`, { type: "ping", t: "next" }, { "X-Session-Id": sessionId });

@@ -30,6 +30,8 @@ describe("SSE refusals in band (refuseInBand)", () => {
 
   it("still answers a refused POST with its HTTP status, which fetch can read", async () => {
     server = await startSseServer({ hub: new StubHub(), refuseInBand: true, verifyToken: (token) => token === "good" });
-    expect((await post(`${server.baseUrl}/messages`, { type: "ping" }, { Authorization: "Bearer bad", "X-Session-Id": "x" })).status).toBe(401);
+    expect((await post(`${server.baseUrl}/messages`, { type: "ping" }, { Authorization: "Bearer bad", "X-Session-Id": "x" })).status).toBe(
+      401,
+    );
   });
 });

@@ -32,7 +32,10 @@ describe("request targets at the SSE handler", () => {
   it("answers POST to //messages the same way, without reading it as /messages", async () => {
     server = await startSseServer({ hub: new StubHub() });
     const { port } = server.server.address() as AddressInfo;
-    const answer = await rawHttpExchange(port, `POST //messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+    const answer = await rawHttpExchange(
+      port,
+      `POST //messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+    );
     expect(answer.status).toBe(404);
   });
 });

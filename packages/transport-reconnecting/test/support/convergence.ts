@@ -11,16 +11,18 @@ export type EditorView = Pick<Editor, "client" | "markers" | "incidents" | "wire
 };
 
 /** Wait until every editor is live, has nothing pending and holds the server's revision and text. */
-export async function waitForConvergence(editors: readonly EditorView[], backend: MemoryBackend, docId: string, timeoutMs = 20_000): Promise<void> {
+export async function waitForConvergence(
+  editors: readonly EditorView[],
+  backend: MemoryBackend,
+  docId: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   await waitUntil(
     async () => {
       const record = await backend.getRecord(docId);
       return editors.every(
         (e) =>
-          e.client.connectionState === "live" &&
-          e.client.synced &&
-          e.client.revision === record.v &&
-          e.client.snapshot === record.data,
+          e.client.connectionState === "live" && e.client.synced && e.client.revision === record.v && e.client.snapshot === record.data,
       );
     },
     "every editor to hold the server's revision and text with nothing pending",
@@ -28,7 +30,8 @@ export async function waitForConvergence(editors: readonly EditorView[], backend
   ).catch(async (error: unknown) => {
     const record = await backend.getRecord(docId);
     const states = editors.map(
-      (e) => `${e.options.name}: ${e.client.connectionState}/${e.client.state} rev ${e.client.revision} transport ${e.transport.status.state}`,
+      (e) =>
+        `${e.options.name}: ${e.client.connectionState}/${e.client.state} rev ${e.client.revision} transport ${e.transport.status.state}`,
     );
     throw new Error(`${(error as Error).message}; server at ${record.v}; ${states.join("; ")}`);
   });
@@ -48,7 +51,15 @@ export async function expectExactlyOnce(editors: readonly EditorView[], backend:
   for (const editor of early ? editors : []) {
     for (const marker of editor.markers) {
       const hits = early!.filter((op) => JSON.stringify(op.op).includes(marker));
-      if (hits.length !== 1) console.log("DEBUG", editor.options.name, editor.client.clientId, marker, JSON.stringify(hits), JSON.stringify(early!.filter((op) => op.clientId === editor.client.clientId).map((op) => [op.revision, op.seq])));
+      if (hits.length !== 1)
+        console.log(
+          "DEBUG",
+          editor.options.name,
+          editor.client.clientId,
+          marker,
+          JSON.stringify(hits),
+          JSON.stringify(early!.filter((op) => op.clientId === editor.client.clientId).map((op) => [op.revision, op.seq])),
+        );
     }
   }
   let markerChars = 0;

@@ -68,7 +68,10 @@ export class Editor {
   #editing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly options: EditorOptions) {
-    this.transport = new ReconnectingTransport(() => recordedTransport(options.wire, options.baseUrl(), this.connections), options.transport);
+    this.transport = new ReconnectingTransport(
+      () => recordedTransport(options.wire, options.baseUrl(), this.connections),
+      options.transport,
+    );
     this.client = new OTClient<string, TextOp>({ type: TextType, transport: this.transport, docId: options.docId });
     recordClient(this.client, this.clientEvents, this.incidents);
   }
@@ -81,11 +84,14 @@ export class Editor {
   /** Edit every 10 to 60 ms until `stopEditing()` or `maxEdits` markers. */
   startEditing(maxEdits: number): void {
     const next = (): void => {
-      this.#editing = setTimeout(() => {
-        if (this.markers.length >= maxEdits) return;
-        this.edit();
-        next();
-      }, 10 + Math.floor(this.options.random() * 50));
+      this.#editing = setTimeout(
+        () => {
+          if (this.markers.length >= maxEdits) return;
+          this.edit();
+          next();
+        },
+        10 + Math.floor(this.options.random() * 50),
+      );
     };
     next();
   }

@@ -4,7 +4,16 @@
 import { OTConnection, type OTClient } from "@open-ot/client";
 import { TextType, type TextOp, type TransportAdapter } from "@open-ot/core";
 import { ReconnectingTransport, type ReconnectingTransportOptions } from "../../src/index.js";
-import { eventViolations, insertMarker, recordClient, recordedTransport, revisionViolations, type ClientEvent, type ConnectionLog, type Wire } from "./editor.js";
+import {
+  eventViolations,
+  insertMarker,
+  recordClient,
+  recordedTransport,
+  revisionViolations,
+  type ClientEvent,
+  type ConnectionLog,
+  type Wire,
+} from "./editor.js";
 
 export interface SharedConnectionOptions {
   readonly name: string;
@@ -77,11 +86,14 @@ export class SharedConnection {
   /** Edit a random open document every 2 to 12 ms until `stopEditing()`. */
   startEditing(): void {
     const next = (): void => {
-      this.#editing = setTimeout(() => {
-        const editors = [...this.editors.values()];
-        editors[Math.floor(this.options.random() * editors.length)]?.edit();
-        next();
-      }, 2 + Math.floor(this.options.random() * 10));
+      this.#editing = setTimeout(
+        () => {
+          const editors = [...this.editors.values()];
+          editors[Math.floor(this.options.random() * editors.length)]?.edit();
+          next();
+        },
+        2 + Math.floor(this.options.random() * 10),
+      );
     };
     next();
   }

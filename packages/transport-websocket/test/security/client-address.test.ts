@@ -82,11 +82,18 @@ describe("per-address limits", () => {
   });
 
   it("bounds the head bytes of connections whose token is being checked", async () => {
-    const s = await start({ verifyToken: () => new Promise<boolean>(() => undefined), maxPendingBytesPerAddress: 8 * 1024, authTimeoutMs: 1_000 });
+    const s = await start({
+      verifyToken: () => new Promise<boolean>(() => undefined),
+      maxPendingBytesPerAddress: 8 * 1024,
+      authTimeoutMs: 1_000,
+    });
     const big = { "X-Padding": "p".repeat(6 * 1024) };
     void rawHttpExchange(s.port, upgradeRequest("/ws?token=a", s.port, big), 1_000);
     await new Promise((resolve) => setImmediate(resolve));
-    await waitUntil(async () => (await rawHttpExchange(s.port, upgradeRequest("/ws?token=b", s.port, big))).status === 429, "the second to be refused");
+    await waitUntil(
+      async () => (await rawHttpExchange(s.port, upgradeRequest("/ws?token=b", s.port, big))).status === 429,
+      "the second to be refused",
+    );
   });
 
   it("answers a token check that never settles with 503 after authTimeoutMs", async () => {

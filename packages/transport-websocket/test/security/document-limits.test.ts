@@ -26,7 +26,10 @@ describe("document size", () => {
     // 8 inserts of 128 KiB, as a client within the default message and rate limits sends them.
     server = await startSecuredServer();
     const client = await openRawWsClient(server.url());
-    expect(await ask(client, { type: "join", docId: "big", clientId: "writer_client_00001" })).toMatchObject({ type: "snapshot", revision: 0 });
+    expect(await ask(client, { type: "join", docId: "big", clientId: "writer_client_00001" })).toMatchObject({
+      type: "snapshot",
+      revision: 0,
+    });
     const chunk = "x".repeat(128 * 1024);
     for (let seq = 1; seq <= 8; seq++) {
       const answer = await ask(client, { type: "op", docId: "big", seq, revision: seq - 1, op: [{ i: chunk }] });
@@ -39,8 +42,14 @@ describe("document size", () => {
     const snapshot = await ask(reader, { type: "join", docId: "big" });
     expect(snapshot).toMatchObject({ type: "snapshot", revision: 8 });
     expect((snapshot["data"] as string).length).toBe(1_048_576);
-    expect(await ask(client, { type: "op", docId: "big", seq: 10, revision: 8, op: [{ d: 1 }, { i: "z" }] })).toMatchObject({ type: "ack", revision: 9 });
-    expect(await ask(client, { type: "op", docId: "big", seq: 11, revision: 9, op: [{ d: 10 }] })).toMatchObject({ type: "ack", revision: 10 });
+    expect(await ask(client, { type: "op", docId: "big", seq: 10, revision: 8, op: [{ d: 1 }, { i: "z" }] })).toMatchObject({
+      type: "ack",
+      revision: 9,
+    });
+    expect(await ask(client, { type: "op", docId: "big", seq: 11, revision: 9, op: [{ d: 10 }] })).toMatchObject({
+      type: "ack",
+      revision: 10,
+    });
   });
 
   it("lets a document already over a lowered maximum shrink, and refuses growing it", async () => {
@@ -48,7 +57,10 @@ describe("document size", () => {
     const client = await openRawWsClient(server.url());
     await ask(client, { type: "join", docId: "d", clientId: "writer_client_00002" });
     expect(await ask(client, { type: "op", docId: "d", seq: 1, revision: 0, op: [{ i: "0123456789" }] })).toMatchObject({ type: "ack" });
-    expect(await ask(client, { type: "op", docId: "d", seq: 2, revision: 1, op: [{ i: "a" }] })).toMatchObject({ type: "error", code: "too_large" });
+    expect(await ask(client, { type: "op", docId: "d", seq: 2, revision: 1, op: [{ i: "a" }] })).toMatchObject({
+      type: "error",
+      code: "too_large",
+    });
     expect(await ask(client, { type: "op", docId: "d", seq: 2, revision: 1, op: [{ d: 1 }] })).toMatchObject({ type: "ack", revision: 2 });
   });
 });

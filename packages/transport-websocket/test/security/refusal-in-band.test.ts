@@ -36,7 +36,12 @@ describe("refusals in band (refuseInBand)", () => {
   });
 
   it("closes a refused origin with 1008 and a connection over the per-address limit with 4029", async () => {
-    server = await startBindingServer({ hub: createStubHub(), refuseInBand: true, allowedOrigins: ["https://app.example"], maxConnectionsPerAddress: 1 });
+    server = await startBindingServer({
+      hub: createStubHub(),
+      refuseInBand: true,
+      allowedOrigins: ["https://app.example"],
+      maxConnectionsPerAddress: 1,
+    });
     expect((await closeFrameFor(server, "/ws", { Origin: "https://evil.example" })).code).toBe(1008);
     const first = await rawUpgrade(server.port, "/ws");
     expect((await closeFrameFor(server, "/ws")).code).toBe(4029);

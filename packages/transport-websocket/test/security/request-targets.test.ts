@@ -23,13 +23,16 @@ async function expectStillServing(s: SecuredServer): Promise<void> {
 }
 
 describe("request targets at the WebSocket binding", () => {
-  it.each(["//", "///", "//:", "//[", "http://", "ws://", "/\\", "//a:99999", "*"])("answers an upgrade to %j and closes it", async (target) => {
-    server = await startSecuredServer();
-    const answer = await rawHttpExchange(server.port, upgradeRequest(target, server.port));
-    expect(answer.closed).toBe(true);
-    expect([400, 404]).toContain(answer.status);
-    await expectStillServing(server);
-  });
+  it.each(["//", "///", "//:", "//[", "http://", "ws://", "/\\", "//a:99999", "*"])(
+    "answers an upgrade to %j and closes it",
+    async (target) => {
+      server = await startSecuredServer();
+      const answer = await rawHttpExchange(server.port, upgradeRequest(target, server.port));
+      expect(answer.closed).toBe(true);
+      expect([400, 404]).toContain(answer.status);
+      await expectStillServing(server);
+    },
+  );
 
   it("does not read //ws as the root path", async () => {
     server = await startSecuredServer();
@@ -38,11 +41,14 @@ describe("request targets at the WebSocket binding", () => {
     expect(server.binding.connectionCount).toBe(0);
   });
 
-  it.each(["/nope", "/ws/", "//", "/WS", "/ws;x", "/ws%2F"])("answers an upgrade to the unserved path %j with 404 and closes it", async (target) => {
-    server = await startSecuredServer();
-    const answer = await rawHttpExchange(server.port, upgradeRequest(target, server.port));
-    expect(answer).toMatchObject({ status: 404, closed: true });
-  });
+  it.each(["/nope", "/ws/", "//", "/WS", "/ws;x", "/ws%2F"])(
+    "answers an upgrade to the unserved path %j with 404 and closes it",
+    async (target) => {
+      server = await startSecuredServer();
+      const answer = await rawHttpExchange(server.port, upgradeRequest(target, server.port));
+      expect(answer).toMatchObject({ status: 404, closed: true });
+    },
+  );
 
   it("holds no socket for unserved upgrades: 300 of them leave none open", async () => {
     server = await startSecuredServer();
@@ -56,7 +62,10 @@ describe("request targets at the WebSocket binding", () => {
 
   it("leaves an unserved upgrade to an upgrade listener the application added", async () => {
     const http = createServer();
-    const binding = attachWebSocketServer({ hub: { connect: () => ({ id: "x", receive: () => undefined, close: () => undefined, idle: async () => undefined }) }, server: http });
+    const binding = attachWebSocketServer({
+      hub: { connect: () => ({ id: "x", receive: () => undefined, close: () => undefined, idle: async () => undefined }) },
+      server: http,
+    });
     http.on("upgrade", (request, socket) => {
       if (request.url === "/app") socket.end("HTTP/1.1 418 I'm a teapot\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       else socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");

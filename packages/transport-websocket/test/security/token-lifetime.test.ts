@@ -30,7 +30,9 @@ describe("token lifetime over WebSocket", () => {
   it("revokes every connection of one principal with 4003, and keeps the others", async () => {
     hub = createStubHub();
     server = await startBindingServer({ hub, verifyToken: (token) => ({ principal: token.split(".")[0]! }) });
-    const [a1, a2, b] = await Promise.all(["alice.1", "alice.2", "bob.1"].map((token) => openRawWsClient(`${server!.url()}?token=${token}`)));
+    const [a1, a2, b] = await Promise.all(
+      ["alice.1", "alice.2", "bob.1"].map((token) => openRawWsClient(`${server!.url()}?token=${token}`)),
+    );
     const reasons: string[] = [];
     a1!.ws.on("close", (_code, reason) => reasons.push(reason.toString()));
     expect(server.binding.policy.revoke("alice", "account suspended")).toBe(2);
