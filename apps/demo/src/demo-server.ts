@@ -99,7 +99,6 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   });
   const presence = new PresenceCounter();
   const presenceHub = presence.wrap(hub);
-  metrics.watchPresenceEntries?.(() => presence.total);
 
   const http = createServer();
   // 0 turns the limit off: useful for load tests against the demo.

@@ -87,8 +87,18 @@ describe("startDemoServer", () => {
     const server = await start();
     const stats = async (doc: string): Promise<unknown> => (await json(`${server.url}/stats?doc=${doc}`)).body["connections"];
     expect(await stats("room")).toBe(0);
-    const ws = new OTClient<string, TextOp>({ type: TextType, transport: new WebSocketTransport(`${server.url}/ws`), docId: "room" });
-    const sse = new OTClient<string, TextOp>({ type: TextType, transport: new HttpSseTransport(server.url), docId: "room" });
+    const ws = new OTClient<string, TextOp>({
+      type: TextType,
+      transport: new WebSocketTransport(`${server.url}/ws`),
+      docId: "room",
+      presence: true,
+    });
+    const sse = new OTClient<string, TextOp>({
+      type: TextType,
+      transport: new HttpSseTransport(server.url),
+      docId: "room",
+      presence: true,
+    });
     const other = new OTClient<string, TextOp>({
       type: TextType,
       transport: new WebSocketTransport(`${server.url}/ws`),
@@ -98,12 +108,16 @@ describe("startDemoServer", () => {
     expect(await stats("room")).toBe(2);
     expect(await stats("elsewhere")).toBe(1);
     expect((await json(`${server.url}/healthz`)).body["connections"]).toBe(3);
-    // The same people on /metrics: connections by transport, joins, presence entries.
+    // The same people on /metrics: connections by transport, joins, and the presence entries of
+    // the two who share where they are (the third takes no part in presence).
+    ws.setPresence({ label: "Ada", color: "#c00", ranges: [{ anchor: 0, head: 0 }] });
+    sse.setPresence({ label: "Bo", color: "#00c", ranges: [{ anchor: 0, head: 0 }] });
+    await waitUntil(() => ws.presence.size === 1 && sse.presence.size === 1, "each sees the other's presence");
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^openot_connections\{transport="websocket"\} 2$/m);
     expect(metrics).toMatch(/^openot_connections\{transport="sse"\} 1$/m);
     expect(metrics).toMatch(/^openot_joins_total 3$/m);
-    expect(metrics).toMatch(/^openot_presence_entries 3$/m);
+    expect(metrics).toMatch(/^openot_presence_entries 2$/m);
     expect(metrics).toMatch(/^openot_process_cpu_user_seconds_total /m);
     const withCors = await json(`${server.url}/stats?doc=room`);
     expect(withCors.headers.get("access-control-allow-origin")).toBe("*");

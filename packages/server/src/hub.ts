@@ -121,6 +121,7 @@ export class Hub {
   private readonly guard: BackendGuard;
   private readonly clients: ClientRegistry;
   private readonly presence: PresenceService;
+  private readonly unwatchPresence: (() => void) | undefined;
   private readonly sessions = new Set<ConnectionSession>();
   /** The transport of each session, for the connection counts of {@link metrics}. */
   private readonly transports = new WeakMap<ConnectionSession, string>();
@@ -165,6 +166,8 @@ export class Hub {
     this.clients = new ClientRegistry(pubsub, randomUUID(), logger);
     // Unguarded: presence is best effort, and the guard knows only the commit channels.
     this.presence = new PresenceService(isPresencePubSub(rawPubSub) ? rawPubSub : undefined, logger, options.presence);
+    const presence = this.presence;
+    this.unwatchPresence = metrics?.watchPresenceEntries?.(() => presence.entryCount);
     this.ctx = {
       server: metrics === undefined ? server : observeServer(server, metrics),
       backend,
@@ -259,6 +262,7 @@ export class Hub {
     if (this.state === "closed") return;
     this.state = "closed";
     for (const session of [...this.sessions]) session.closeConnection(CloseCode.GOING_AWAY, "server shutting down");
+    this.unwatchPresence?.();
     await Promise.all([this.pool.close(), this.clients.close(), this.presence.close()]);
     if (this.guard !== this.ctx.server.guard) this.guard.close();
   }

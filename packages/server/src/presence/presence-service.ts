@@ -92,6 +92,13 @@ export class PresenceService {
     this.ticker.unref?.();
   }
 
+  /** The entries this instance holds for its own connections (what `openot_presence_entries` counts). */
+  get entryCount(): number {
+    let count = 0;
+    for (const doc of this.docs.values()) count += doc.local.size;
+    return count;
+  }
+
   /**
    * `subscriber` joined `docId` asking for presence: send it the whole document's presence (all
    * instances), then changes. A connection of the same author that comes back within the grace
