@@ -10,6 +10,13 @@ export interface PostRefusal extends RequestRefusal {
   readonly retryAfterMs?: number;
 }
 
+/** A POST whose token is not the one its session's stream was opened with. */
+export const TOKEN_MISMATCH: PostRefusal = {
+  status: 403,
+  code: "forbidden",
+  message: "This token is not the one the session's stream was opened with; POST with the same token.",
+};
+
 /** `Retry-After` in whole seconds, at least 1. */
 export function retryAfterSeconds(ms: number | undefined): string {
   return String(Math.max(1, Math.ceil((ms ?? 1000) / 1000)));

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkNumberOption, errorMessage, parseClientFrame, type Logger, type ServerMessage } from "@open-ot/core";
 import type { ClientSubmit, ConnectionPolicy, MessageGate, PubSub } from "@open-ot/server";
-import { closeConnection, readPostBody, type PostRefusal } from "./http-answer.js";
+import { closeConnection, readPostBody, TOKEN_MISMATCH, type PostRefusal } from "./http-answer.js";
 import { parsePostBody } from "./parse-post-body.js";
 import { newInstanceName, SessionRelay, type RelayAnswer, type RelayRequest, type SessionFacts } from "./session-relay.js";
 import type { SseHub, SseSession } from "./sse-session.js";
@@ -231,15 +231,7 @@ export class SharedSessions {
       return;
     }
     if ((known.principal ?? null) !== principal) {
-      this.settings.answer(
-        res,
-        {
-          status: 403,
-          code: "forbidden",
-          message: "This token is not the one the session's stream was opened with; POST with the same token.",
-        },
-        closeConnection,
-      );
+      this.settings.answer(res, TOKEN_MISMATCH, closeConnection);
       return;
     }
     const body = await readPostBody(

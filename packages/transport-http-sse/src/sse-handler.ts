@@ -11,7 +11,15 @@ import {
   type RequestTarget,
   type ServerMetrics,
 } from "@open-ot/server";
-import { answerPost, closeConnection, readPostBody, refuse as answerRefusal, retryAfterSeconds, type PostRefusal } from "./http-answer.js";
+import {
+  answerPost,
+  closeConnection,
+  readPostBody,
+  refuse as answerRefusal,
+  retryAfterSeconds,
+  TOKEN_MISMATCH,
+  type PostRefusal,
+} from "./http-answer.js";
 import { parsePostBody } from "./parse-post-body.js";
 import { extractSessionId, extractToken, parseStreamRequest, type RequestRefusal } from "./request-params.js";
 import { newInstanceName } from "./session-relay.js";
@@ -300,15 +308,7 @@ export function createSseHandler(options: SseHandlerOptions): SseHandler {
     const accepted = session.enqueue(async () => {
       if (!(await authorized(token, req, res))) return;
       if (policy.authenticates && token !== session.token) {
-        refuse(
-          res,
-          {
-            status: 403,
-            code: "forbidden",
-            message: "This token is not the one the session's stream was opened with; POST with the same token.",
-          },
-          closeConnection,
-        );
+        refuse(res, TOKEN_MISMATCH, closeConnection);
         return;
       }
       const body = await readPostBody(
