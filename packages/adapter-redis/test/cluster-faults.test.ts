@@ -108,7 +108,10 @@ async function editAndCheck(run: Run): Promise<{ refusals: string[]; rejoins: nu
         );
         if (writer.acked.includes(seq)) break;
         const refusal = writer.errorsFor(seq)[errorsBefore];
-        if (refusal?.type === "error") refusals.push(refusal.code);
+        // An op resent right after the server asked for a rejoin can reach it before the join:
+        // "has not joined", answered bad_message, is that race (the loop sends it again), not a refusal of the op.
+        if (refusal?.type === "error" && !(refusal.code === "bad_message" && /has not joined/.test(refusal.message)))
+          refusals.push(refusal.code);
         // The ack of a first try that did commit may still be on its way (catch-up), or the
         // rejoin's snapshot says it is in the document: then there is nothing to resend.
         await new Promise<void>((resolve) => setTimeout(resolve, 100));
