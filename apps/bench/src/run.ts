@@ -75,20 +75,17 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
         break;
       }
       case "many-docs": {
+        const manyDocs = {
+          ...common,
+          clients: options.clients?.[0] ?? 1000,
+          docs: options.docs,
+          instances: options.instances,
+          docSize: options.docSize,
+          drivers: options.drivers,
+          batch: options.batch,
+        };
         for (const loadClient of options.loadClients) {
-          const result = await runManyDocuments(
-            {
-              ...common,
-              clients: options.clients?.[0] ?? 1000,
-              docs: options.docs,
-              instances: options.instances,
-              docSize: options.docSize,
-              drivers: options.drivers,
-              batch: options.batch,
-              loadClient,
-            },
-            print,
-          );
+          const result = await runManyDocuments({ ...manyDocs, loadClient }, print);
           // The first (the raw client's, by default) keeps the report's place; the product's clients go beside it.
           if (report.scenarios.manyDocs === undefined) report.scenarios.manyDocs = result;
           else (report.scenarios.manyDocsOtherClients ??= []).push(result);
@@ -98,19 +95,7 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
         }
         if (options.systems.includes("openot-cluster") && report.scenarios.manyDocs !== undefined) {
           const result = report.scenarios.manyDocs;
-          const onCluster = await runManyDocuments(
-            {
-              ...common,
-              clients: options.clients?.[0] ?? 1000,
-              docs: options.docs,
-              instances: options.instances,
-              docSize: options.docSize,
-              drivers: options.drivers,
-              batch: options.batch,
-              system: "openot-cluster",
-            },
-            print,
-          );
+          const onCluster = await runManyDocuments({ ...manyDocs, system: "openot-cluster" }, print);
           report.scenarios.manyDocsCluster = onCluster;
           report.targets.push(...manyDocumentsTargets(onCluster));
           tables.push(
