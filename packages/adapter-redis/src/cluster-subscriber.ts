@@ -1,7 +1,7 @@
 import { keySlot } from "./key-slot.js";
 import type { Cluster, Redis } from "ioredis";
 import type { CommitNotice, Logger } from "@open-ot/server";
-import { isCommitNotice, RedisSubscriber, ResubscribeListeners, type Subscriber } from "./redis-subscriber.js";
+import { checkSubscribe, isCommitNotice, RedisSubscriber, ResubscribeListeners, type Subscriber } from "./redis-subscriber.js";
 import { RedisUnavailableError } from "./redis-unavailable-error.js";
 
 /**
@@ -67,9 +67,7 @@ export class ClusterSubscriber implements Subscriber {
     listener: (message: T) => void,
     accepts: (value: unknown) => value is T = isCommitNotice as (value: unknown) => value is T,
   ): Promise<() => Promise<void>> {
-    if (this.state === "closed") throw new Error("RedisAdapter is closed: subscribe on a new RedisAdapter");
-    if (typeof channel !== "string" || channel === "") throw new TypeError("subscribe: channel must be a non-empty string");
-    if (typeof listener !== "function") throw new TypeError("subscribe: onMessage must be a function");
+    checkSubscribe(this.state === "closed", channel, listener);
     const node = this.ownerOf(channel) ?? (await this.firstOwnerOf(channel));
     const placement: Placement = {
       channel,

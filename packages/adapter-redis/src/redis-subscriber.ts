@@ -99,6 +99,13 @@ export class ResubscribeListeners {
   }
 }
 
+/** The checks of a subscribe call, shared by {@link RedisSubscriber} and the cluster subscriber. */
+export function checkSubscribe(closed: boolean, channel: unknown, listener: unknown): void {
+  if (closed) throw new Error("RedisAdapter is closed: subscribe on a new RedisAdapter");
+  if (typeof channel !== "string" || channel === "") throw new TypeError("subscribe: channel must be a non-empty string");
+  if (typeof listener !== "function") throw new TypeError("subscribe: onMessage must be a function");
+}
+
 /** True when `value` has the shape of a {@link CommitNotice}; what {@link RedisSubscriber.subscribe} checks unless told otherwise. */
 export function isCommitNotice(value: unknown): value is CommitNotice {
   if (typeof value !== "object" || value === null) return false;
@@ -162,9 +169,7 @@ export class RedisSubscriber implements Subscriber {
     listener: (message: T) => void,
     accepts: (value: unknown) => value is T = isCommitNotice as (value: unknown) => value is T,
   ): Promise<() => Promise<void>> {
-    if (this.state === "closed") throw new Error("RedisAdapter is closed: subscribe on a new RedisAdapter");
-    if (typeof channel !== "string" || channel === "") throw new TypeError("subscribe: channel must be a non-empty string");
-    if (typeof listener !== "function") throw new TypeError("subscribe: onMessage must be a function");
+    checkSubscribe(this.state === "closed", channel, listener);
     const connection = this.open();
     if (this.state === "interrupted") {
       throw new RedisUnavailableError(
