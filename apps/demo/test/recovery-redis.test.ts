@@ -41,7 +41,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  console.log("SOLO", solo?.output.slice(-6000));
   if (redis?.pid !== undefined) process.kill(redis.pid, "SIGCONT");
   await store?.close();
   await Promise.allSettled([solo?.stop(), viaProxy?.stop(), direct?.stop()]);

@@ -156,6 +156,15 @@ export class OTClient<Snapshot, Op> {
    * older connection is ignored (ioredis's `connectionEpoch`, issue #2099).
    */
   #epoch = 0;
+  /**
+   * The `send` of the connection the last handshake ran on (a HandshakeCapable transport). Later
+   * joins go out on that connection or fail: a join handed to the transport while it reconnects
+   * would wait in its queue and be sent after the next handshake's own join, and its answer
+   * would then be taken for the answer to a later join (a restore refused that nobody refused).
+   */
+  #connectionSend: Send | undefined;
+  /** Send a join outside the handshake: on the handshake's connection when there is one. */
+  readonly #sendJoin: Send = (message) => (this.#connectionSend ?? ((m: unknown) => this.#transport.send(m)))(message);
   #resync: ResyncRequest | undefined;
   /** The `seq` that was refused once and then resent, rebased, under the same `seq`. */
   #resentAfterRefusal: number | undefined;
@@ -374,7 +383,7 @@ export class OTClient<Snapshot, Op> {
     const live = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     try {
       if (connection.status === "offline") void this.#open();
-      else if (connection.status === "refused") void this.#join((m) => this.#transport.send(m), "connect", false);
+      else if (connection.status === "refused") void this.#join(this.#sendJoin, "connect", false);
       // "connecting", "joining" and "waiting": already under way (a retry is due); wait for it.
     } finally {
       this.#flush();
@@ -390,7 +399,7 @@ export class OTClient<Snapshot, Op> {
     const connection = this.#connection;
     if (connection.status !== "waiting") return;
     try {
-      void this.#join((m) => this.#transport.send(m), connection.reason, false, connection.restoring);
+      void this.#join(this.#sendJoin, connection.reason, false, connection.restoring);
     } finally {
       this.#flush();
     }
@@ -411,7 +420,7 @@ export class OTClient<Snapshot, Op> {
     }
     const live = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     try {
-      void this.#join((m) => this.#transport.send(m), "restore", false, true);
+      void this.#join(this.#sendJoin, "restore", false, true);
     } finally {
       this.#flush();
     }
@@ -436,7 +445,7 @@ export class OTClient<Snapshot, Op> {
     this.#resync = { reason: "adopt", error: connection.error, discard: true };
     this.#docEpoch = undefined;
     try {
-      void this.#join((m) => this.#transport.send(m), "adopt", false);
+      void this.#join(this.#sendJoin, "adopt", false);
     } finally {
       this.#flush();
     }
@@ -468,6 +477,7 @@ export class OTClient<Snapshot, Op> {
   async disconnect(): Promise<void> {
     this.#epoch++;
     this.#presence?.stop();
+    this.#connectionSend = undefined;
     if (isHandshakeCapable(this.#transport)) this.#transport.setHandshake(undefined);
     this.#unwatchClose?.();
     this.#unwatchClose = undefined;
@@ -484,6 +494,7 @@ export class OTClient<Snapshot, Op> {
   async #open(): Promise<void> {
     const epoch = ++this.#epoch;
     const transport = this.#transport;
+    this.#connectionSend = undefined;
     this.#setConnection({ status: "connecting" });
     this.#watchClose();
     if (isHandshakeCapable(transport)) transport.setHandshake(this.#handshake);
@@ -507,6 +518,7 @@ export class OTClient<Snapshot, Op> {
 
   /** Runs after every (re)connection of a HandshakeCapable transport, before its queue is sent. */
   readonly #handshake = async (send: Send): Promise<void> => {
+    this.#connectionSend = send;
     const connection = this.#connection;
     if (connection.status === "offline") return;
     // A lost document waits for the application, unless the client restores it by itself.
@@ -574,7 +586,7 @@ export class OTClient<Snapshot, Op> {
     this.#resync = { reason, error, discard };
     const status = this.#connection.status;
     // Offline, connecting or refused: the next join asks for the snapshot.
-    if (status === "live" || status === "joining") void this.#join((m) => this.#transport.send(m), reason, false);
+    if (status === "live" || status === "joining") void this.#join(this.#sendJoin, reason, false);
   }
 
   #watchClose(): void {
@@ -731,7 +743,7 @@ export class OTClient<Snapshot, Op> {
     this.#report(error);
     this.#setConnection({ status: "lost", lost, error }, error, restoring);
     this.#emit("lost", lost);
-    if (restoring) void this.#join((m) => this.#transport.send(m), "restore", false, true);
+    if (restoring) void this.#join(this.#sendJoin, "restore", false, true);
   }
 
   /** Wait (backoff with jitter, no limit while connected), then send the join again: it rejoins and resends. */
@@ -741,7 +753,7 @@ export class OTClient<Snapshot, Op> {
     const timer: Timer = setTimeout(() => {
       if (this.#connection !== phase) return;
       try {
-        void this.#join((m) => this.#transport.send(m), reason, false, restoring);
+        void this.#join(this.#sendJoin, reason, false, restoring);
       } finally {
         this.#flush();
       }
@@ -906,7 +918,7 @@ export class OTClient<Snapshot, Op> {
     if (revision > doc.revision + 1) {
       // Something was lost on the way: rejoin from our revision, the replay fills the gap.
       this.#log("warn", "revision gap; rejoining", { revision, current: doc.revision });
-      void this.#join((m) => this.#transport.send(m), "gap", false);
+      void this.#join(this.#sendJoin, "gap", false);
       return undefined;
     }
     return doc;
@@ -994,7 +1006,7 @@ export class OTClient<Snapshot, Op> {
       // and resend; the join tells a lost document apart. Should the history be gone, the
       // answer is a snapshot, and then no copy of the op based on an older revision can commit
       // any more, so resending the rebased edits under the same seq is safe (docs/protocol.md "Joining and resuming").
-      void this.#join((m) => this.#transport.send(m), "op_refused", false);
+      void this.#join(this.#sendJoin, "op_refused", false);
       return;
     }
     if (!CONTENT_REFUSALS.has(message.code)) {

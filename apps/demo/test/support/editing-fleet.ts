@@ -19,6 +19,8 @@ export interface FleetClient {
   readonly restored: RestoredEvent[];
   /** Every state the client went through, in order (for failure messages). */
   readonly states: string[];
+  /** Every error the client reported, in order (for failure messages). */
+  readonly errors: string[];
 }
 
 /** Short delays for tests: clients retry within a second, transports reconnect within one. */
@@ -45,8 +47,9 @@ export class EditingFleet {
   async add(label: string, servers: readonly string[], kind: TransportKind): Promise<FleetClient> {
     const transport = createEditorTransport({ rotation: new ServerRotation(servers), kind, reconnect: RECONNECT });
     const client = new OTClient<string, TextOp>({ type: TextType, transport, docId: this.docId, retry: RETRY });
-    const member: FleetClient = { label, kind, client, transport, tokens: [], restored: [], states: [] };
+    const member: FleetClient = { label, kind, client, transport, tokens: [], restored: [], states: [], errors: [] };
     client.on("restored", (event) => member.restored.push(event));
+    client.on("error", (error) => member.errors.push(`[${member.states.at(-1) ?? ""}] ${error.code}: ${error.message}`));
     client.on("status", (status) => {
       if (member.states.at(-1) !== status.state) member.states.push(status.state);
     });
@@ -87,7 +90,8 @@ export class EditingFleet {
       );
     } catch (error) {
       const states = this.clients.map(
-        (m) => `${m.label} (${m.kind}): ${m.client.connectionState}, synced ${m.client.synced}, went ${m.states.join(" > ")}`,
+        (m) =>
+          `${m.label} (${m.kind}): ${m.client.connectionState}, synced ${m.client.synced}, went ${m.states.join(" > ")}\n  ${m.errors.join("\n  ")}`,
       );
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n${states.join("\n")}`, { cause: error });
     }
