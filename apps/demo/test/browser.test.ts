@@ -155,7 +155,10 @@ describe.skipIf(!hasChromium)(
         ]);
         await waitFor(
           `the other's caret at ${expected}`,
-          async () => (await page.$$eval("#people-list .where", (spans) => spans.map((s) => s.textContent))).includes(expected),
+          async () =>
+            (await page.$$eval("#people-list li:not([data-author=you]) .where", (spans) => spans.map((s) => s.textContent))).includes(
+              expected,
+            ),
           10_000,
         );
         const name = (otherName ?? "").split(" (you)")[0]?.trim() ?? "";

@@ -46,7 +46,7 @@ export interface OTCollabOptions {
   onLocalSelection?: (ranges: readonly LocalSelectionRange[], state: EditorState) => void;
   /**
    * Wire presence in one line: publish the local selection as this client's presence (with this
-   * label and colour; only when it changed, and the client coalesces sends too), and draw every
+   * label and colour; when it or the document changed, and the client coalesces sends too), and draw every
    * other client's presence as carets and selections with their names, redrawn on every
    * `presence`, `remoteOp`, `ack` and `snapshot` event from the client's own mapped ranges. The
    * client must have been created (or opened) with its `presence` option; when it was not,
@@ -96,7 +96,13 @@ export class OTCodeMirrorBinding {
   #destroyed = false;
   /** False until the editor first showed the client's document: remote ops before that are in it. */
   #ready = false;
-  /** The ranges last handed to `setPresence`, as text, so an unchanged selection is not sent again. */
+  /**
+   * The ranges last handed to `setPresence`, as text, so an unchanged selection is not sent
+   * again; `""` after a change of the document, which always sends them again: a receiver maps
+   * a caret through an insert at its very position by the type's `transformCursor`, which may
+   * place it otherwise than CodeMirror mapped the local one, and the new send (at the new
+   * revision) puts it back where this editor has it.
+   */
   #lastPublished: string | undefined;
   /** `setPresence` threw (the client has no `presence` option): stop trying. */
   #presenceFailed = false;
@@ -141,6 +147,7 @@ export class OTCodeMirrorBinding {
     let selectionMoved = false;
     for (const tr of transactions) {
       if (tr.selection !== undefined || tr.docChanged) selectionMoved = true;
+      if (tr.docChanged && this.#lastPublished !== undefined) this.#lastPublished = "";
       if (!tr.docChanged || isRemote(tr)) continue;
       try {
         this.#client.submit(changesToTextOp(tr.changes));

@@ -83,6 +83,17 @@ describe("otCollab presence option", () => {
     await waitUntil(() => drawn(b)[0]?.head === 8 && b.state.doc.sliceString(8, 9) === "d", "caret still before d");
   });
 
+  it("draws a caret where its editor has it after text is inserted at the caret itself", async () => {
+    const { a, b } = await twoEditors("abcdef");
+    a.dispatch({ selection: EditorSelection.cursor(3) });
+    await waitUntil(() => drawn(b)[0]?.head === 3, "A's caret in B");
+    b.dispatch({ changes: { from: 3, insert: "XY" }, selection: { anchor: 5 } });
+    await waitUntil(() => a.state.doc.toString() === "abcXYdef" && b.client.synced, "B's insert everywhere");
+    const head = a.state.selection.main.head;
+    await waitUntil(() => drawn(b)[0]?.head === head, `A's caret drawn at ${head} in B, as A's editor has it`);
+    await waitUntil(() => [...b.client.presence.values()][0]?.ranges?.[0]?.head === head, "B's client agrees");
+  });
+
   it("does not publish an unchanged selection again, and clears presence on destroy", async () => {
     const { a, b } = await twoEditors("text");
     const sent: unknown[] = [];
