@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
 import { DemoProcess } from "./support/demo-process.js";
+import { EDITOR_INPUT, EDITOR_READY, editorText } from "./support/editor-page.js";
 
 // Skipped where Chromium is missing, except in CI, where that fails the run.
 const hasChromium = chromiumAvailable();
@@ -38,14 +39,14 @@ async function open(browser: Browser, url: string): Promise<Page> {
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(url);
-  await page.waitForSelector("#editor:not([readonly])", { timeout: 15_000 });
+  await page.waitForSelector(EDITOR_READY, { timeout: 15_000 });
   await waitFor("the page to say connected", async () => (await says(page)).pill === "connected");
   expect(errors).toEqual([]);
   return page;
 }
 
 async function typeAt(page: Page, where: "start" | "end", text: string): Promise<void> {
-  await page.click("#editor");
+  await page.click(EDITOR_INPUT);
   await page.keyboard.press(where === "start" ? "Control+Home" : "Control+End");
   await page.keyboard.type(text, { delay: 5 });
 }
@@ -113,14 +114,12 @@ describe.skipIf(!hasChromium)(
         const alice = await open(browser, url);
         const bob = await open(browser, `${url}&transport=sse`);
         await typeAtEnd(alice, "alice ");
-        await waitFor("Bob to see Alice's text", async () => (await bob.inputValue("#editor")) === "alice ");
+        await waitFor("Bob to see Alice's text", async () => (await editorText(bob)) === "alice ");
         await typeAtEnd(bob, "bob ");
         await waitFor(
           "both pages saved",
           async () =>
-            (await says(alice)).sync === "saved" &&
-            (await says(bob)).sync === "saved" &&
-            (await alice.inputValue("#editor")) === "alice bob ",
+            (await says(alice)).sync === "saved" && (await says(bob)).sync === "saved" && (await editorText(alice)) === "alice bob ",
         );
 
         await neverFalselyConnected([alice, bob], async () => {
@@ -150,8 +149,8 @@ describe.skipIf(!hasChromium)(
         expect(banners.filter((b) => /restored from another person's copy, and your unsent edits were added to it/.test(b))).toHaveLength(
           1,
         );
-        const text = await alice.inputValue("#editor");
-        expect(await bob.inputValue("#editor")).toBe(text);
+        const text = await editorText(alice);
+        expect(await editorText(bob)).toBe(text);
         for (const word of ["alice ", "bob ", "typed-while-down-A ", "typed-while-down-B "])
           expect(text.split(word).length - 1, `${word} once in ${JSON.stringify(text)}`).toBe(1);
         // The notice goes away when the person says OK.
@@ -172,7 +171,7 @@ describe.skipIf(!hasChromium)(
         const alice = await open(browser, `${one.url}/?doc=redis-doc`);
         const bob = await open(browser, `${two.url}/?doc=redis-doc&transport=sse`);
         await typeAtEnd(alice, "before ");
-        await waitFor("Bob to see it", async () => (await bob.inputValue("#editor")) === "before ");
+        await waitFor("Bob to see it", async () => (await editorText(bob)) === "before ");
 
         const samples = await neverFalselyConnected([alice, bob], async () => {
           await redis.kill("SIGKILL");
@@ -192,7 +191,7 @@ describe.skipIf(!hasChromium)(
           // Retrying now while Redis is still down: refused again, still waiting, edits still here.
           await alice.click("#banner-button");
           await waitFor("Alice's page to wait again", async () => (await says(alice)).button === "Retry now");
-          expect(await alice.inputValue("#editor")).toContain("during-A ");
+          expect(await editorText(alice)).toContain("during-A ");
           await redis.start();
           for (const page of [alice, bob]) {
             // The person may retry at once instead of waiting for the next try.
@@ -208,8 +207,8 @@ describe.skipIf(!hasChromium)(
                 b.pill === "connected" &&
                 a.sync === "saved" &&
                 b.sync === "saved" &&
-                (await alice.inputValue("#editor")) === stored &&
-                (await bob.inputValue("#editor")) === stored
+                (await editorText(alice)) === stored &&
+                (await editorText(bob)) === stored
               );
             },
             30_000,

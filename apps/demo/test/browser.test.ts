@@ -4,6 +4,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleDemo, type DemoBundle } from "./support/demo-bundle.js";
 import { DemoProcess } from "./support/demo-process.js";
+import { demoHook, EDITOR_INPUT, EDITOR_READY, editorText } from "./support/editor-page.js";
 import { twoPeopleEditTheTodoList } from "./support/todo-pages.js";
 
 // Skipped where Chromium is missing, except in CI, where that fails the run.
@@ -23,7 +24,7 @@ async function openEditor(browser: Browser, url: string): Promise<Page> {
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(url);
-  await page.waitForSelector("#editor:not([readonly])", { timeout: 15_000 });
+  await page.waitForSelector(EDITOR_READY, { timeout: 15_000 });
   expect(errors, `page errors on ${url}`).toEqual([]);
   return page;
 }
@@ -61,11 +62,11 @@ describe.skipIf(!hasChromium)(
       expect(await bob.textContent("#server")).toContain("SSE");
 
       // A first line, so that the two can type at different places at the same time.
-      await alice.click("#editor");
+      await alice.click(EDITOR_INPUT);
       await alice.keyboard.type("middle", { delay: 10 });
-      await waitFor("Bob to see Alice's first line", async () => (await bob.inputValue("#editor")) === "middle", 10_000);
+      await waitFor("Bob to see Alice's first line", async () => (await editorText(bob)) === "middle", 10_000);
 
-      await bob.click("#editor");
+      await bob.click(EDITOR_INPUT);
       await bob.keyboard.press("Control+Home");
       await alice.keyboard.press("Control+End");
       await Promise.all([
@@ -90,8 +91,8 @@ describe.skipIf(!hasChromium)(
           async () => {
             stored = (await store.getRecord(DOC)).data as string;
             const [a, b, aSync, bSync] = await Promise.all([
-              alice.inputValue("#editor"),
-              bob.inputValue("#editor"),
+              editorText(alice),
+              editorText(bob),
               alice.getAttribute("#sync", "data-synced"),
               bob.getAttribute("#sync", "data-synced"),
             ]);
@@ -109,7 +110,7 @@ describe.skipIf(!hasChromium)(
       }
 
       // Then both at the same spot, the end, at the same time: they interleave, and must still agree.
-      const before = await alice.inputValue("#editor");
+      const before = await editorText(alice);
       await Promise.all(
         [alice, bob].map(async (page, n) => {
           await page.keyboard.press("Control+End");
@@ -125,7 +126,7 @@ describe.skipIf(!hasChromium)(
           "both pages to agree with Redis after typing at the same spot",
           async () => {
             stored = (await check.getRecord(DOC)).data as string;
-            const values = await Promise.all([alice.inputValue("#editor"), bob.inputValue("#editor")]);
+            const values = await Promise.all([editorText(alice), editorText(bob)]);
             return values.every((v) => v === stored);
           },
           15_000,
@@ -139,25 +140,42 @@ describe.skipIf(!hasChromium)(
       }
 
       // Presence across instances: each page counts both people and shows the other at the
-      // line and column of the other's caret.
-      const text = await alice.inputValue("#editor");
-      const caretAt = async (page: Page): Promise<string> => {
-        const offset = await page.evaluate(() => (document.getElementById("editor") as HTMLTextAreaElement).selectionStart);
-        const before = text.slice(0, offset);
-        return `${before.split("\n").length}:${offset - (before.lastIndexOf("\n") + 1) + 1}`;
-      };
+      // line and column of the other's caret, and draws the other's caret (with their name) in
+      // the editor where the other's own editor has its selection head.
       for (const [page, other] of [
         [alice, bob],
         [bob, alice],
       ] as const) {
         expect(await page.textContent("#connection-text")).toBe("connected");
         await waitFor("the presence count", async () => (await page.textContent("#people")) === "2", 10_000);
-        const expected = await caretAt(other);
+        const [expected, head, otherName] = await Promise.all([
+          demoHook(other, (hook) => hook.where()),
+          demoHook(other, (hook) => hook.head()),
+          other.textContent("#people-list li[data-author=you]"),
+        ]);
         await waitFor(
           `the other's caret at ${expected}`,
-          async () => (await page.$$eval("#people-list .where", (spans) => spans.map((s) => s.textContent))).includes(expected),
+          async () =>
+            (await page.$$eval("#people-list li:not([data-author=you]) .where", (spans) => spans.map((s) => s.textContent))).includes(
+              expected,
+            ),
           10_000,
         );
+        const name = (otherName ?? "").split(" (you)")[0]?.trim() ?? "";
+        const caret = page.locator(".doc-editor:not([hidden]) .cm-ot-caret", { hasText: name });
+        await waitFor(
+          `${name}'s caret drawn at ${expected}`,
+          async () => {
+            if ((await caret.count()) !== 1) return false;
+            const [box, coords] = await Promise.all([
+              caret.boundingBox(),
+              page.evaluate<{ left: number; top: number } | null>(`window.openOtDemo.coordsAt(${head})`),
+            ]);
+            return box !== null && coords !== null && Math.abs(box.x - coords.left) < 3 && Math.abs(box.y - coords.top) < 4;
+          },
+          10_000,
+        );
+        expect(await caret.locator(".cm-ot-caret-label").textContent()).toBe(name);
       }
       await alice.screenshot({ path: SCREENSHOT });
     }, 60_000);

@@ -2,6 +2,7 @@ export {
   otCollab,
   otCollabState,
   OTCodeMirrorBinding,
+  type CollabPresenceOptions,
   type EditorHost,
   type LocalSelectionRange,
   type OTCollabOptions,

@@ -3,11 +3,26 @@ import { ViewPlugin, type EditorView, type ViewUpdate } from "@codemirror/view";
 import type { OTClient } from "@open-ot/client";
 import { diffText, type TextOp } from "@open-ot/core";
 import { collabReadOnly, updateCollabStatus } from "./collab-status.js";
-import { remoteSelections } from "./remote-selections.js";
+import { remoteSelections, setRemoteSelections, type RemoteSelection } from "./remote-selections.js";
 import { changesToTextOp, textOpToChanges } from "./text-op-changes.js";
 
 /** The part of an `OTClient` for a text document that the binding uses. */
-export type TextDocumentClient = Pick<OTClient<string, TextOp>, "on" | "submit" | "snapshot" | "hasDocument" | "connectionState">;
+export type TextDocumentClient = Pick<
+  OTClient<string, TextOp>,
+  "on" | "submit" | "snapshot" | "hasDocument" | "connectionState" | "setPresence" | "clearPresence" | "presence"
+>;
+
+/**
+ * How this person appears to the others, for the `presence` option of {@link otCollab}: the
+ * `label` and `color` of the client's presence (docs/protocol.md, "Presence"). A label is shown,
+ * never trusted.
+ */
+export interface CollabPresenceOptions {
+  /** The name shown beside this person's caret in the others' editors. @default none (they show "someone") */
+  readonly label?: string;
+  /** A CSS colour for this person's caret and selection in the others' editors. @default none (they show grey) */
+  readonly color?: string;
+}
 
 /** A local selection range, as the binding reports it for presence. */
 export interface LocalSelectionRange {
@@ -29,6 +44,17 @@ export interface OTCollabOptions {
    * @default undefined
    */
   onLocalSelection?: (ranges: readonly LocalSelectionRange[], state: EditorState) => void;
+  /**
+   * Wire presence in one line: publish the local selection as this client's presence (with this
+   * label and colour; when it or the document changed, and the client coalesces sends too), and draw every
+   * other client's presence as carets and selections with their names, redrawn on every
+   * `presence`, `remoteOp`, `ack` and `snapshot` event from the client's own mapped ranges. The
+   * client must have been created (or opened) with its `presence` option; when it was not,
+   * `onError` receives the client's error once and nothing is published. Destroying the view
+   * clears the presence.
+   * @default undefined (no presence: use `onLocalSelection` and `setRemoteSelections` by hand)
+   */
+  presence?: CollabPresenceOptions;
   /**
    * Called when a local edit could not be handed to the client (the editor and the client
    * disagreed); the editor is reset to the client's document.
@@ -70,6 +96,18 @@ export class OTCodeMirrorBinding {
   #destroyed = false;
   /** False until the editor first showed the client's document: remote ops before that are in it. */
   #ready = false;
+  /**
+   * The ranges last handed to `setPresence`, as text, so an unchanged selection is not sent
+   * again; `""` after a change of the document, which always sends them again: a receiver maps
+   * a caret through an insert at its very position by the type's `transformCursor`, which may
+   * place it otherwise than CodeMirror mapped the local one, and the new send (at the new
+   * revision) puts it back where this editor has it.
+   */
+  #lastPublished: string | undefined;
+  /** `setPresence` threw (the client has no `presence` option): stop trying. */
+  #presenceFailed = false;
+  /** Inside {@link handleTransactions} (the view's update): a redraw must wait until it is over. */
+  #inUpdate = false;
 
   constructor(client: TextDocumentClient, host: EditorHost, options: OTCollabOptions = {}) {
     this.#client = client;
@@ -82,6 +120,11 @@ export class OTCodeMirrorBinding {
       }),
       client.on("connection", () => this.#host.dispatch({ effects: this.#statusEffect() })),
     );
+    if (options.presence !== undefined) {
+      for (const event of ["presence", "remoteOp", "ack", "snapshot"] as const) {
+        this.#unsubscribe.push(client.on(event, () => this.#drawPresence()));
+      }
+    }
     // The view's update cycle may be running (a plugin is built inside it): dispatch after it.
     queueMicrotask(() => {
       if (this.#destroyed) return;
@@ -92,9 +135,19 @@ export class OTCodeMirrorBinding {
 
   /** Hand the local edits of these transactions (already applied to the editor) to the client. */
   handleTransactions(transactions: readonly Transaction[]): void {
+    this.#inUpdate = true;
+    try {
+      this.#handle(transactions);
+    } finally {
+      this.#inUpdate = false;
+    }
+  }
+
+  #handle(transactions: readonly Transaction[]): void {
     let selectionMoved = false;
     for (const tr of transactions) {
       if (tr.selection !== undefined || tr.docChanged) selectionMoved = true;
+      if (tr.docChanged && this.#lastPublished !== undefined) this.#lastPublished = "";
       if (!tr.docChanged || isRemote(tr)) continue;
       try {
         this.#client.submit(changesToTextOp(tr.changes));
@@ -114,6 +167,13 @@ export class OTCodeMirrorBinding {
   destroy(): void {
     this.#destroyed = true;
     for (const off of this.#unsubscribe.splice(0)) off();
+    if (this.#options.presence !== undefined && this.#lastPublished !== undefined && !this.#presenceFailed) {
+      try {
+        this.#client.clearPresence();
+      } catch (error) {
+        this.#options.onError?.(error);
+      }
+    }
   }
 
   /**
@@ -127,6 +187,43 @@ export class OTCodeMirrorBinding {
     this.#host.dispatch(remoteSpec({ changes, effects: this.#statusEffect() }));
     this.#ready = true;
     this.#reportSelection();
+    this.#drawPresence();
+  }
+
+  /** Show the other clients' presence (ranges already in the client's view, which the editor shows). */
+  #drawPresence(): void {
+    if (this.#destroyed || !this.#ready || this.#options.presence === undefined) return;
+    if (this.#inUpdate) {
+      queueMicrotask(() => this.#drawPresence());
+      return;
+    }
+    const selections: RemoteSelection[] = [];
+    for (const [author, peer] of this.#client.presence) {
+      const name = peer.label ?? "someone";
+      const color = peer.color ?? "#888";
+      (peer.ranges ?? []).forEach((range, index) => {
+        selections.push({ id: index === 0 ? author : `${author}#${index}`, name, color, anchor: range.anchor, head: range.head });
+      });
+    }
+    this.#host.dispatch({ effects: setRemoteSelections.of(selections) });
+  }
+
+  #publishSelection(ranges: readonly LocalSelectionRange[]): void {
+    const presence = this.#options.presence;
+    if (presence === undefined || this.#presenceFailed || !this.#client.hasDocument) return;
+    const key = JSON.stringify(ranges);
+    if (key === this.#lastPublished) return;
+    try {
+      this.#client.setPresence({
+        ...(presence.label === undefined ? {} : { label: presence.label }),
+        ...(presence.color === undefined ? {} : { color: presence.color }),
+        ranges: ranges.map((r) => ({ anchor: r.anchor, head: r.head })),
+      });
+      this.#lastPublished = key;
+    } catch (error) {
+      this.#presenceFailed = true;
+      this.#options.onError?.(error);
+    }
   }
 
   #statusEffect() {
@@ -137,12 +234,11 @@ export class OTCodeMirrorBinding {
 
   #reportSelection(): void {
     const report = this.#options.onLocalSelection;
-    if (report === undefined) return;
+    if (report === undefined && this.#options.presence === undefined) return;
     const state = this.#host.state;
-    report(
-      state.selection.ranges.map((r) => ({ anchor: r.anchor, head: r.head })),
-      state,
-    );
+    const ranges = state.selection.ranges.map((r) => ({ anchor: r.anchor, head: r.head }));
+    this.#publishSelection(ranges);
+    report?.(ranges, state);
   }
 }
 
@@ -164,8 +260,9 @@ export class OTCodeMirrorBinding {
  * - the editor is read-only until the document arrives and while the connection is refused or
  *   lost (`readOnlyWhen`), or when the app says so (`setCollabReadOnly`); `collabStatus(state)`
  *   tells why;
- * - remote carets and selections are drawn from `setRemoteSelections` (the presence extension
- *   point), and `onLocalSelection` reports the local selection to publish.
+ * - with `presence: { label, color }`, the local selection is published as the client's presence
+ *   and everyone else's is drawn as carets and selections with their names; without it, remote
+ *   carets are drawn from `setRemoteSelections` and `onLocalSelection` reports the selection.
  */
 export function otCollab(client: TextDocumentClient, options: OTCollabOptions = {}): Extension {
   const plugin = ViewPlugin.define((view: EditorView) => {

@@ -1,6 +1,6 @@
 // Two Chromium pages, each a CodeMirror editor bound to an OTClient over a real WebSocket, type
 // at once into one document on a real server and converge; undo takes back only one's own
-// typing; remote carets from the presence extension point are drawn with their names.
+// typing; remote carets from presence are drawn at the right place with their names.
 import { chromiumAvailable, chromiumLaunchOptions, CHROMIUM_PATH } from "@open-ot/harness";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server as HttpServer } from "node:http";
@@ -42,7 +42,9 @@ interface PageApi {
   status(): { readOnly: string | null } | undefined;
   synced(): boolean;
   revision(): number;
-  showRemote(selections: { id: string; name: string; color: string; anchor: number; head: number }[]): void;
+  label(): string;
+  head(): number;
+  coordsAt(pos: number): { left: number; top: number } | null;
 }
 
 function read<T>(page: Page, fn: (api: PageApi) => T): Promise<T> {
@@ -144,11 +146,22 @@ describe.skipIf(!hasChromium)(
       expect(afterUndo).toContain("second line typed by Bob?");
       expect(afterUndo).not.toContain("Alice");
 
-      // The presence extension point draws a caret with a name where it is told.
-      await read(bob, (e) => e.showRemote([{ id: "alice", name: "Alice", color: "#d33", anchor: 0, head: 5 }]));
-      await bob.waitForSelector(".cm-ot-caret-label");
-      expect(await bob.textContent(".cm-ot-caret-label")).toBe("Alice");
-      expect(await bob.textContent(".cm-ot-selection")).toBe("first");
+      // Presence: Bob's page draws Alice's caret, with her name, where her own editor has it.
+      const [aliceLabel, aliceHead] = await Promise.all([read(alice, (e) => e.label()), read(alice, (e) => e.head())]);
+      const caret = bob.locator(".cm-ot-caret", { hasText: aliceLabel });
+      await caret.waitFor();
+      expect(await caret.locator(".cm-ot-caret-label").textContent()).toBe(aliceLabel);
+      // Presence is coalesced: wait for the latest, then the caret sits where Bob's editor draws that position.
+      await waitUntil(
+        async () => {
+          const expected = await bob.evaluate<{ left: number; top: number } | null>(`window.editor.coordsAt(${aliceHead})`);
+          const box = await caret.boundingBox();
+          return expected !== null && box !== null && Math.abs(box.x - expected.left) < 3 && Math.abs(box.y - expected.top) < 4;
+        },
+        "Alice's caret drawn at her head in Bob's editor",
+        10_000,
+        50,
+      );
       await bob.screenshot({ path: SCREENSHOT });
     });
   },
