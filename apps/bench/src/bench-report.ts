@@ -1,3 +1,4 @@
+import type { DocsPerConnectionResult } from "./scenarios/docs-per-connection.js";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import type { TargetCheck } from "./report/target-check.js";
 import type { AttackResult } from "./scenarios/attack.js";
@@ -33,6 +34,7 @@ export interface BenchReport {
     manyDocsOtherClients?: LoadRunResult[];
     /** Workload 2 on a Redis Cluster (when --systems lists openot-cluster). */
     manyDocsCluster?: LoadRunResult;
+    docsPerConnection?: DocsPerConnectionResult;
     idle?: IdleConnectionsResult;
     storm?: ReconnectStormResult;
     largeDoc?: LargeDocumentResult;

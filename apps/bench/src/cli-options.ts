@@ -6,7 +6,7 @@ import type { SystemName } from "./server-fleet.js";
 export const SCENARIOS = ["hot", "many-docs", "idle", "storm", "large-doc"] as const;
 
 /** Scenarios run only when named: `attack` measures defences, not speed. */
-export const EXTRA_SCENARIOS = ["attack"] as const;
+export const EXTRA_SCENARIOS = ["attack", "docs-per-connection"] as const;
 
 /** One scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number] | (typeof EXTRA_SCENARIOS)[number];
@@ -70,6 +70,10 @@ Scenarios (default: all of them, the standard set):
 Named only (not in the standard set):
   attack      one attacker per row against a default-configured server: peak RSS and another
               client's ping latency (issue 16's bounded attack run)
+  docs-per-connection
+              --docs documents (default 100), one client each, on one instance: all over one
+              OTConnection, then a connection each (per --load-client): ops/s, ack p99, server
+              memory per document
 
 Options:
   --seconds <s>         measured seconds per load run (default 5)
@@ -79,7 +83,7 @@ Options:
   --systems <a,...>     hot: systems (default openot,openot-redis,sharedb,relay,relay-redis,
                         relay-redis-batch; also openot-cluster: two instances on a Redis
                         Cluster); many-docs: runs on openot-cluster too when it is listed
-  --docs <n>            many-docs: documents (default 100)
+  --docs <n>            many-docs, docs-per-connection: documents (default 100)
   --instances <n>       many-docs: OpenOT instances sharing Redis (default 2)
   --doc-size <chars>    hot, many-docs: document size kept by the edits (default 1000)
   --sizes <n,...>       large-doc: document sizes in characters (default 1000,100000,1000000)

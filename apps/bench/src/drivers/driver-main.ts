@@ -10,6 +10,8 @@ import { wallClock } from "./edit-generator.js";
 import type { LoadClient, LoadClientKind, LoadClientSpec } from "./load-client.js";
 import { LoadMetrics, type LoadMetricsData } from "./load-metrics.js";
 import { OpenOtLoadClient } from "./openot-load-client.js";
+import { OTConnection } from "@open-ot/client";
+import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { OTClientLoadClient } from "./otclient-load-client.js";
 import { RelayLoadClient } from "./relay-load-client.js";
 import { ShareDbLoadClient } from "./sharedb-load-client.js";
@@ -68,6 +70,19 @@ export interface DriverConvergeResult {
 const CONNECT_TIMEOUT_MS = 20_000;
 
 let clients: LoadClient[] = [];
+/** Connections shared by the clients of one `connectionGroup`. */
+let sharedConnections = new Map<number, OTConnection>();
+
+function sharedConnection(setup: DriverSetup, spec: LoadClientSpec): OTConnection | undefined {
+  if (spec.connectionGroup === undefined || setup.loadClient !== "connection") return undefined;
+  let connection = sharedConnections.get(spec.connectionGroup);
+  if (connection === undefined) {
+    const batch = setup.batch ?? true;
+    connection = new OTConnection({ transport: new WebSocketTransport(`${spec.url}/ws${batch ? "?batch=1" : ""}`), batch });
+    sharedConnections.set(spec.connectionGroup, connection);
+  }
+  return connection;
+}
 
 const sleepUntil = (t: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - wallClock())));
 const metrics = new LoadMetrics();
@@ -79,11 +94,13 @@ function createClient(setup: DriverSetup, spec: LoadClientSpec): LoadClient {
       if (setup.loadClient !== undefined && setup.loadClient !== "raw") {
         if (setup.opsPerSecond !== undefined)
           throw new Error(`the ${setup.loadClient} load client submits on the ack only (no opsPerSecond)`);
+        const shared = sharedConnection(setup, spec);
         return new OTClientLoadClient(spec, metrics, {
           targetSize: setup.targetSize,
           random,
           batch: setup.batch ?? true,
           kind: setup.loadClient,
+          ...(shared === undefined ? {} : { sharedConnection: shared }),
         });
       }
       return new OpenOtLoadClient(spec, metrics, {
@@ -130,6 +147,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout">
 async function closeAll(): Promise<void> {
   const closing = clients;
   clients = [];
+  sharedConnections = new Map();
   await withTimeout(Promise.all(closing.map((c) => c.close())), 5_000);
 }
 

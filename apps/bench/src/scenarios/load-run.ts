@@ -5,6 +5,7 @@ import type { DriverConvergeResult, DriverRunResult, DriverSetup, SystemKind } f
 import type { LoadClientKind, LoadClientSpec } from "../drivers/load-client.js";
 import { Histogram, type LatencySummary } from "../histogram.js";
 import { ServerFleet, type ServerWindowStats, type SystemName } from "../server-fleet.js";
+import type { MemoryAfterGc } from "../servers/process-stats.js";
 
 /** Parameters of one load run (a system, a number of clients and documents, a duration). */
 export interface LoadRunParams {
@@ -35,6 +36,20 @@ export interface LoadRunParams {
   readonly profileDir?: string;
   /** Base name of the profile files. @default undefined */
   readonly profileName?: string;
+  /** `connection` load client: clients sharing one `OTConnection` (in one driver). @default 1 */
+  readonly clientsPerConnection?: number;
+  /** Read the servers' memory after GC before the joins, after them, and after the drain. @default false */
+  readonly memory?: boolean;
+}
+
+/** Server memory after GC (all instances added up), bytes: what the documents and their clients hold. */
+export interface LoadRunMemory {
+  /** The documents created, no client yet. */
+  readonly beforeJoin: MemoryAfterGc;
+  /** Every client joined, before any edit. */
+  readonly afterJoin: MemoryAfterGc;
+  /** After the run and the drain, the clients still joined. */
+  readonly afterRun: MemoryAfterGc;
 }
 
 /** What a load run measured. Latencies in milliseconds. */
@@ -88,6 +103,16 @@ export interface LoadRunResult {
   readonly driverUsPerMessage: number;
   /** OpenOT only: server-side time in Server.submitOperation, merged over instances. */
   readonly commit?: LatencySummary;
+  /** With the `memory` parameter. */
+  readonly memory?: LoadRunMemory;
+  /** Clients sharing one connection (1: a connection each). */
+  readonly clientsPerConnection?: number;
+}
+
+async function fleetMemory(fleet: ServerFleet): Promise<MemoryAfterGc> {
+  const all = await fleet.memory();
+  const sum = (key: keyof MemoryAfterGc): number => all.reduce((total, m) => total + m[key], 0);
+  return { rss: sum("rss"), heapUsed: sum("heapUsed"), external: sum("external"), arrayBuffers: sum("arrayBuffers") };
 }
 
 /** `; 3 out-of-order revisions; errors: internal x2 (...)` for a log line, empty when all went well. */
@@ -136,8 +161,16 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
     // instances (client i is the (i / docs)-th of its document).
     const specs: LoadClientSpec[] = Array.from({ length: params.clients }, (_, index) => {
       const instance = Math.floor(index / docs) % urls.length;
-      return { index, instance, url: urls[instance] as string, docId: docIds[index % docs] as string };
+      const perConnection = params.clientsPerConnection ?? 1;
+      return {
+        index,
+        instance,
+        url: urls[instance] as string,
+        docId: docIds[index % docs] as string,
+        ...(perConnection > 1 ? { connectionGroup: Math.floor(index / perConnection) } : {}),
+      };
     });
+    const beforeJoin = params.memory === true ? await fleetMemory(fleet) : undefined;
     for (let d = 0; d < driverCount; d++) {
       // With --profile the drivers are profiled too: on two cores they share the machine with
       // the servers, and a driver's cost per message bounds the ops/s every system can reach.
@@ -166,6 +199,7 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       }),
     );
 
+    const afterJoin = params.memory === true ? await fleetMemory(fleet) : undefined;
     const startAt = wallClock() + 200;
     const measureFrom = startAt + (params.warmupSeconds ?? 1) * 1000;
     const measureTo = measureFrom + params.seconds * 1000;
@@ -182,6 +216,7 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
     for (const r of runs) for (const [doc, rev] of Object.entries(r.revisions)) revisions[doc] = Math.max(revisions[doc] ?? -1, rev);
     const converges = await Promise.all(drivers.map((d) => d.request<DriverConvergeResult>("converge", { revisions, timeoutMs: 30_000 })));
     const convergence = await checkConvergence(fleet, docIds, converges, runs);
+    const afterRun = params.memory === true ? await fleetMemory(fleet) : undefined;
 
     const ack = new Histogram();
     const same = new Histogram();
@@ -236,6 +271,10 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       serverLoopDelayP99: serverStats.map((s) => s.loopDelay.p99),
       driverCpu: runs.map((r) => r.metrics.driverCpu),
       ...(hasCommit ? { commit: commit.summary() } : {}),
+      ...(beforeJoin !== undefined && afterJoin !== undefined && afterRun !== undefined
+        ? { memory: { beforeJoin, afterJoin, afterRun } }
+        : {}),
+      ...(params.clientsPerConnection === undefined ? {} : { clientsPerConnection: params.clientsPerConnection }),
     };
   } finally {
     await Promise.all(drivers.map((d) => d.stop()));
