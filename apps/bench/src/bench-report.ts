@@ -1,3 +1,4 @@
+import type { PresenceLoadResult } from "./scenarios/presence-load.js";
 import type { DocsPerConnectionResult } from "./scenarios/docs-per-connection.js";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import type { TargetCheck } from "./report/target-check.js";
@@ -35,6 +36,7 @@ export interface BenchReport {
     /** Workload 2 on a Redis Cluster (when --systems lists openot-cluster). */
     manyDocsCluster?: LoadRunResult;
     docsPerConnection?: DocsPerConnectionResult;
+    presence?: PresenceLoadResult;
     idle?: IdleConnectionsResult;
     storm?: ReconnectStormResult;
     largeDoc?: LargeDocumentResult;

@@ -113,4 +113,39 @@ describe("bench smoke", () => {
       expect(Number.isFinite(row.heapPerDocAfterRun), row.layout).toBe(true);
     }
   }, 90_000);
+
+  it("runs presence with tiny sizes and reports presence delivered, server CPU per update and ack p99", async () => {
+    const out = join(dir, "presence.json");
+    const args = [
+      "presence",
+      "--clients",
+      "2",
+      "--people",
+      "3",
+      "--presence-hz",
+      "30",
+      "--seconds",
+      "0.5",
+      "--warmup",
+      "0.2",
+      "--out",
+      out,
+    ];
+    const { code, stderr } = await runBench(args);
+    expect(code, stderr).toBe(0);
+    const result = (JSON.parse(readFileSync(out, "utf8")) as BenchReport).scenarios.presence;
+    expect(result?.rows.map((r) => r.loadClient)).toEqual(["raw"]);
+    const row = result!.rows[0]!;
+    for (const run of [row.alone, row.idle, row.moving]) {
+      expect(run.opsPerSec).toBeGreaterThan(0);
+      expect(run.ack.p99).toBeGreaterThan(0);
+      expect(run.converged).toBe(true);
+    }
+    expect(row.alone.presence).toBeUndefined();
+    expect(row.idle.presence?.sentPerSec).toBe(0);
+    expect(row.moving.presence?.sentPerSec).toBeGreaterThan(0);
+    expect(row.moving.presence?.deliveredPerSec).toBeGreaterThan(0);
+    expect(row.moving.presence?.entriesPerSec).toBeGreaterThan(0);
+    expect(typeof row.serverUsPerUpdate).toBe("number");
+  }, 90_000);
 });

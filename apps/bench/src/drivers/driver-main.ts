@@ -13,6 +13,7 @@ import { OpenOtLoadClient } from "./openot-load-client.js";
 import { OTConnection } from "@open-ot/client";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { OTClientLoadClient } from "./otclient-load-client.js";
+import { PresenceLoadClient } from "./presence-load-client.js";
 import { RelayLoadClient } from "./relay-load-client.js";
 import { ShareDbLoadClient } from "./sharedb-load-client.js";
 
@@ -33,6 +34,8 @@ export interface DriverSetup {
   readonly opsPerSecond?: number;
   /** OpenOT only: which client makes the load. @default "raw" */
   readonly loadClient?: LoadClientKind;
+  /** OpenOT only: the clients are people moving their caret `hz` times a second (no edits). */
+  readonly presence?: { readonly hz: number };
   /** How many clients connect at the same time. @default 50 */
   readonly connectConcurrency?: number;
 }
@@ -91,6 +94,8 @@ function createClient(setup: DriverSetup, spec: LoadClientSpec): LoadClient {
   const random = seededRandom(setup.seed * 100_003 + spec.index);
   switch (setup.system) {
     case "openot":
+      if (setup.presence !== undefined)
+        return new PresenceLoadClient(spec, metrics, { hz: setup.presence.hz, maxPosition: Math.floor(setup.targetSize * 0.9), random });
       if (setup.loadClient !== undefined && setup.loadClient !== "raw") {
         if (setup.opsPerSecond !== undefined)
           throw new Error(`the ${setup.loadClient} load client submits on the ack only (no opsPerSecond)`);
@@ -192,7 +197,9 @@ serveParent({
     const hashes: Record<string, (string | null)[]> = {};
     for (const c of clients) {
       const text = c.text();
-      (hashes[c.docId] ??= []).push(text === undefined ? null : createHash("sha1").update(text).digest("hex"));
+      // Presence people keep no document; the relay's clients neither (its convergence is not checked).
+      if (text === undefined) continue;
+      (hashes[c.docId] ??= []).push(createHash("sha1").update(text).digest("hex"));
     }
     return { hashes, lagging };
   },

@@ -38,6 +38,11 @@ export interface LoadRunParams {
   readonly profileName?: string;
   /** `connection` load client: clients sharing one `OTConnection` (in one driver). @default 1 */
   readonly clientsPerConnection?: number;
+  /**
+   * OpenOT only: people on the first document besides the clients, in a driver process of their
+   * own, joined with presence and moving their caret `hz` times a second (0: never).
+   */
+  readonly presencePeople?: { readonly count: number; readonly hz: number };
   /** Read the servers' memory after GC before the joins, after them, and after the drain. @default false */
   readonly memory?: boolean;
 }
@@ -103,6 +108,19 @@ export interface LoadRunResult {
   readonly driverUsPerMessage: number;
   /** OpenOT only: server-side time in Server.submitOperation, merged over instances. */
   readonly commit?: LatencySummary;
+  /** With `presencePeople`: what the people sent and every client received, per second of the window. */
+  readonly presence?: {
+    readonly people: number;
+    readonly hz: number;
+    /** `presence` messages the people sent. */
+    readonly sentPerSec: number;
+    /** `presence` messages delivered (to people and clients). */
+    readonly deliveredPerSec: number;
+    /** Peer entries those messages held. */
+    readonly entriesPerSec: number;
+    /** CPU share of one core of the people's driver. */
+    readonly driverCpu: number;
+  };
   /** With the `memory` parameter. */
   readonly memory?: LoadRunMemory;
   /** Clients sharing one connection (1: a connection each). */
@@ -199,6 +217,25 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       }),
     );
 
+    const people = params.presencePeople;
+    if (people !== undefined && people.count > 0) {
+      const peopleDriver = await ChildHandle.start("./drivers/driver-main.js", [], {});
+      drivers.push(peopleDriver);
+      const setup: DriverSetup = {
+        system: "openot",
+        clients: Array.from({ length: people.count }, (_, i) => ({
+          index: params.clients + i,
+          instance: 0,
+          url: urls[0] as string,
+          docId: docIds[0] as string,
+        })),
+        targetSize: docSize,
+        seed: params.seed ?? 1,
+        presence: { hz: people.hz },
+      };
+      await peopleDriver.request("setup", setup);
+    }
+    const peopleDrivers = people !== undefined && people.count > 0 ? 1 : 0;
     const afterJoin = params.memory === true ? await fleetMemory(fleet) : undefined;
     const startAt = wallClock() + 200;
     const measureFrom = startAt + (params.warmupSeconds ?? 1) * 1000;
@@ -210,7 +247,10 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
     await fleet.windowStart();
     await sleepUntil(measureTo);
     const serverStats: ServerWindowStats[] = await fleet.windowStats();
-    const runs = await running;
+    const allRuns = await running;
+    // The people's driver (last) is kept apart: its figures are presence, not edits.
+    const runs = allRuns.slice(0, allRuns.length - peopleDrivers);
+    const peopleRun = peopleDrivers > 0 ? allRuns[allRuns.length - 1] : undefined;
 
     const revisions: Record<string, number> = {};
     for (const r of runs) for (const [doc, rev] of Object.entries(r.revisions)) revisions[doc] = Math.max(revisions[doc] ?? -1, rev);
@@ -274,6 +314,18 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       ...(beforeJoin !== undefined && afterJoin !== undefined && afterRun !== undefined
         ? { memory: { beforeJoin, afterJoin, afterRun } }
         : {}),
+      ...(people === undefined
+        ? {}
+        : {
+            presence: {
+              people: people.count,
+              hz: people.hz,
+              sentPerSec: (peopleRun?.metrics.presence.sent ?? 0) / params.seconds,
+              deliveredPerSec: allRuns.reduce((n, r) => n + r.metrics.presence.messages, 0) / params.seconds,
+              entriesPerSec: allRuns.reduce((n, r) => n + r.metrics.presence.entries, 0) / params.seconds,
+              driverCpu: peopleRun?.metrics.driverCpu ?? Number.NaN,
+            },
+          }),
       ...(params.clientsPerConnection === undefined ? {} : { clientsPerConnection: params.clientsPerConnection }),
     };
   } finally {
