@@ -1,3 +1,5 @@
+import type { PresenceLoadResult } from "./scenarios/presence-load.js";
+import type { DocsPerConnectionResult } from "./scenarios/docs-per-connection.js";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import type { TargetCheck } from "./report/target-check.js";
 import type { AttackResult } from "./scenarios/attack.js";
@@ -33,6 +35,8 @@ export interface BenchReport {
     manyDocsOtherClients?: LoadRunResult[];
     /** Workload 2 on a Redis Cluster (when --systems lists openot-cluster). */
     manyDocsCluster?: LoadRunResult;
+    docsPerConnection?: DocsPerConnectionResult;
+    presence?: PresenceLoadResult;
     idle?: IdleConnectionsResult;
     storm?: ReconnectStormResult;
     largeDoc?: LargeDocumentResult;

@@ -6,7 +6,7 @@ import type { SystemName } from "./server-fleet.js";
 export const SCENARIOS = ["hot", "many-docs", "idle", "storm", "large-doc"] as const;
 
 /** Scenarios run only when named: `attack` measures defences, not speed. */
-export const EXTRA_SCENARIOS = ["attack"] as const;
+export const EXTRA_SCENARIOS = ["attack", "docs-per-connection", "presence"] as const;
 
 /** One scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number] | (typeof EXTRA_SCENARIOS)[number];
@@ -31,6 +31,9 @@ export interface CliOptions {
   readonly clients: readonly number[] | undefined;
   readonly systems: readonly SystemName[];
   readonly docs: number;
+  /** presence: people, and their caret moves per second. */
+  readonly people: number;
+  readonly presenceHz: number;
   readonly instances: number;
   readonly docSize: number;
   readonly sizes: readonly number[];
@@ -70,6 +73,13 @@ Scenarios (default: all of them, the standard set):
 Named only (not in the standard set):
   attack      one attacker per row against a default-configured server: peak RSS and another
               client's ping latency (issue 16's bounded attack run)
+  docs-per-connection
+              --docs documents (default 100), one client each, on one instance: all over one
+              OTConnection, then a connection each (per --load-client): ops/s, ack p99, server
+              memory per document
+  presence    typists (--clients, default 10) on one document while people (--people, default
+              50) joined with presence sit idle, then move their caret at --presence-hz (30):
+              presence delivered/s, server CPU per update, the typists' ack p99
 
 Options:
   --seconds <s>         measured seconds per load run (default 5)
@@ -79,7 +89,9 @@ Options:
   --systems <a,...>     hot: systems (default openot,openot-redis,sharedb,relay,relay-redis,
                         relay-redis-batch; also openot-cluster: two instances on a Redis
                         Cluster); many-docs: runs on openot-cluster too when it is listed
-  --docs <n>            many-docs: documents (default 100)
+  --people <n>          presence: people moving their caret (default 50)
+  --presence-hz <n>     presence: caret moves per second per person (default 30)
+  --docs <n>            many-docs, docs-per-connection: documents (default 100)
   --instances <n>       many-docs: OpenOT instances sharing Redis (default 2)
   --doc-size <chars>    hot, many-docs: document size kept by the edits (default 1000)
   --sizes <n,...>       large-doc: document sizes in characters (default 1000,100000,1000000)
@@ -156,6 +168,8 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       clients: { type: "string" },
       systems: { type: "string" },
       docs: { type: "string" },
+      people: { type: "string" },
+      "presence-hz": { type: "string" },
       instances: { type: "string" },
       "doc-size": { type: "string" },
       sizes: { type: "string" },
@@ -193,6 +207,8 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     clients: numberList(values.clients, "clients"),
     systems: systemList(values.systems, "systems", SYSTEMS, [...SYSTEMS, ...MORE_SYSTEMS]),
     docs: positive(values.docs, "docs", 100),
+    people: positive(values.people, "people", 50),
+    presenceHz: positive(values["presence-hz"], "presence-hz", 30),
     instances: positive(values.instances, "instances", 2),
     docSize: positive(values["doc-size"], "doc-size", 1000),
     sizes: numberList(values.sizes, "sizes") ?? [1000, 100_000, 1_000_000],

@@ -16,6 +16,8 @@ import { attackMetrics, attackTargets, formatAttack, runAttack } from "./scenari
 import { formatHotDocument, hotDocumentMetrics, hotDocumentTargets, runHotDocument } from "./scenarios/hot-document.js";
 import { formatIdleConnections, idleConnectionsMetrics, idleConnectionsTargets, runIdleConnections } from "./scenarios/idle-connections.js";
 import { formatLargeDocument, largeDocumentMetrics, largeDocumentTargets, runLargeDocument } from "./scenarios/large-document.js";
+import { formatPresenceLoad, presenceLoadMetrics, runPresenceLoad } from "./scenarios/presence-load.js";
+import { docsPerConnectionMetrics, formatDocsPerConnection, runDocsPerConnection } from "./scenarios/docs-per-connection.js";
 import { formatManyDocuments, manyDocumentsMetrics, manyDocumentsTargets, runManyDocuments } from "./scenarios/many-documents.js";
 import { formatReconnectStorm, reconnectStormMetrics, reconnectStormTargets, runReconnectStorm } from "./scenarios/reconnect-storm.js";
 import { resultsDir } from "./server-fleet.js";
@@ -130,6 +132,34 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
         report.targets.push(...largeDocumentTargets(result));
         Object.assign(report.metrics, largeDocumentMetrics(result));
         tables.push(formatLargeDocument(result));
+        break;
+      }
+      case "docs-per-connection": {
+        const result = await runDocsPerConnection(
+          { ...common, docs: options.docs, docSize: options.docSize, batch: options.batch, loadClients: options.loadClients },
+          print,
+        );
+        report.scenarios.docsPerConnection = result;
+        Object.assign(report.metrics, docsPerConnectionMetrics(result));
+        tables.push(formatDocsPerConnection(result));
+        break;
+      }
+      case "presence": {
+        const result = await runPresenceLoad(
+          {
+            ...common,
+            typists: options.clients?.[0] ?? 10,
+            people: options.people,
+            hz: options.presenceHz,
+            docSize: options.docSize,
+            batch: options.batch,
+            loadClients: options.loadClients,
+          },
+          print,
+        );
+        report.scenarios.presence = result;
+        Object.assign(report.metrics, presenceLoadMetrics(result));
+        tables.push(formatPresenceLoad(result));
         break;
       }
       case "attack": {

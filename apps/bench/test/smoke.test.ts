@@ -93,4 +93,59 @@ describe("bench smoke", () => {
     expect(report.targets.length).toBeGreaterThan(0);
     expect(Object.keys(report.metrics).length).toBeGreaterThan(10);
   });
+
+  it("runs docs-per-connection with tiny sizes and reports ops/s, ack p99 and memory per document", async () => {
+    const out = join(dir, "docs-per-connection.json");
+    const args = ["docs-per-connection", "--docs", "3", "--seconds", "0.5", "--warmup", "0.2", "--load-client", "raw", "--out", out];
+    const { code, stderr } = await runBench(args);
+    expect(code, stderr).toBe(0);
+    const result = (JSON.parse(readFileSync(out, "utf8")) as BenchReport).scenarios.docsPerConnection;
+    expect(result?.rows.map((r) => [r.layout, r.run.loadClient, r.run.clientsPerConnection])).toEqual([
+      ["one connection", "connection", 3],
+      ["a connection each", "connection", 1],
+      ["a connection each", "raw", 1],
+    ]);
+    for (const row of result?.rows ?? []) {
+      expect(row.run.opsPerSec, row.layout).toBeGreaterThan(0);
+      expect(row.run.ack.p99, row.layout).toBeGreaterThan(0);
+      expect(row.run.converged, row.layout).toBe(true);
+      expect(Number.isFinite(row.heapPerDocJoined), row.layout).toBe(true);
+      expect(Number.isFinite(row.heapPerDocAfterRun), row.layout).toBe(true);
+    }
+  }, 90_000);
+
+  it("runs presence with tiny sizes and reports presence delivered, server CPU per update and ack p99", async () => {
+    const out = join(dir, "presence.json");
+    const args = [
+      "presence",
+      "--clients",
+      "2",
+      "--people",
+      "3",
+      "--presence-hz",
+      "30",
+      "--seconds",
+      "0.5",
+      "--warmup",
+      "0.2",
+      "--out",
+      out,
+    ];
+    const { code, stderr } = await runBench(args);
+    expect(code, stderr).toBe(0);
+    const result = (JSON.parse(readFileSync(out, "utf8")) as BenchReport).scenarios.presence;
+    expect(result?.rows.map((r) => r.loadClient)).toEqual(["raw"]);
+    const row = result!.rows[0]!;
+    for (const run of [row.alone, row.idle, row.moving]) {
+      expect(run.opsPerSec).toBeGreaterThan(0);
+      expect(run.ack.p99).toBeGreaterThan(0);
+      expect(run.converged).toBe(true);
+    }
+    expect(row.alone.presence).toBeUndefined();
+    expect(row.idle.presence?.sentPerSec).toBe(0);
+    expect(row.moving.presence?.sentPerSec).toBeGreaterThan(0);
+    expect(row.moving.presence?.deliveredPerSec).toBeGreaterThan(0);
+    expect(row.moving.presence?.entriesPerSec).toBeGreaterThan(0);
+    expect(typeof row.serverUsPerUpdate).toBe("number");
+  }, 90_000);
 });

@@ -1,10 +1,10 @@
 // A shared to-do list in React: every page that shows it edits the same JSON document.
 import { OTConnection } from "@open-ot/client";
 import { insertOp, JsonType, removeOp, replaceOp } from "@open-ot/json";
-import { OTConnectionProvider, useDocument, useSyncStatus } from "@open-ot/react";
+import { OTConnectionProvider, useDocument, usePresence, useSyncStatus } from "@open-ot/react";
 import { ReconnectingTransport } from "@open-ot/transport-reconnecting";
 import { WebSocketTransport } from "@open-ot/transport-websocket";
-import { createElement as h, useState, type ReactNode } from "react";
+import { createElement as h, useEffect, useState, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
 
 interface Todo {
@@ -48,10 +48,18 @@ export function TodoList({ docId }: { readonly docId: string }): ReactNode {
   );
 }
 
+/** Who else has the list open; shows this user as `name` to them (cleared when the component goes). */
+export function People({ docId, name }: { readonly docId: string; readonly name: string }): ReactNode {
+  const { peers, setPresence } = usePresence(docId, JsonType); // re-renders when someone comes, goes or renames
+  useEffect(() => setPresence({ label: name }), [name, setPresence]);
+  const others = [...peers.values()].map((peer) => peer.label ?? "someone");
+  return h("p", null, others.length === 0 ? "Nobody else is here." : `Also here: ${others.join(", ")}`);
+}
+
 /** Render the list into `element`; the connection is the application's (close it when done). */
-export function mount(element: Element, connection: OTConnection, docId: string): () => void {
+export function mount(element: Element, connection: OTConnection, docId: string, name = "guest"): () => void {
   const root = createRoot(element);
-  root.render(h(OTConnectionProvider, { connection }, h(TodoList, { docId })));
+  root.render(h(OTConnectionProvider, { connection }, h(People, { docId, name }), h(TodoList, { docId })));
   return () => root.unmount();
 }
 

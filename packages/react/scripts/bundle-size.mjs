@@ -3,12 +3,13 @@
 import { build } from "esbuild";
 import { printBundleSizes, workspaceSources } from "../../../scripts/bundle-size.mjs";
 
-const hooks = `export { OTConnectionProvider, useDocument, useSyncStatus } from "@open-ot/react";`;
+const hooks = `export { OTConnectionProvider, useDocument, usePresence, useSyncStatus } from "@open-ot/react";`;
 const client = `export { OTConnection } from "@open-ot/client";`;
 const transports = `export { WebSocketTransport } from "@open-ot/transport-websocket"; export { ReconnectingTransport } from "@open-ot/transport-reconnecting";`;
 const external = ["react", "react-dom", "ws"];
 
 await printBundleSizes(build, [
+  { name: "@open-ot/client alone (OTConnection)", contents: client, alias: workspaceSources, external },
   { name: "@open-ot/react + @open-ot/client (OTConnection)", contents: hooks + client, alias: workspaceSources, external },
   { name: "... + WebSocketTransport + ReconnectingTransport", contents: hooks + client + transports, alias: workspaceSources, external },
   {

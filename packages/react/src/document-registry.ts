@@ -1,4 +1,4 @@
-import type { OTClient, OTClientStatus, OTConnection } from "@open-ot/client";
+import type { LocalPresence, OTClient, OTClientStatus, OTConnection, PeerPresenceView } from "@open-ot/client";
 import type { OTType } from "@open-ot/core";
 
 /** The document as a component reads it. */
@@ -17,6 +17,31 @@ export interface SyncStatus {
   readonly status: OTClientStatus;
   /** True when every local edit is acknowledged. */
   readonly synced: boolean;
+}
+
+/** Peers' presence before any arrived (the same object every time). */
+export const NO_PEERS: ReadonlyMap<string, PeerPresenceView> = new Map();
+
+function sameRanges(a: PeerPresenceView["ranges"], b: PeerPresenceView["ranges"]): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((range, i) => range.anchor === b[i]?.anchor && range.head === b[i]?.head);
+}
+
+/** Two peer maps show the same people at the same places. */
+function samePeers(a: ReadonlyMap<string, PeerPresenceView>, b: ReadonlyMap<string, PeerPresenceView>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [author, peer] of a) {
+    const other = b.get(author);
+    if (
+      other === undefined ||
+      peer.principal !== other.principal ||
+      peer.label !== other.label ||
+      peer.color !== other.color ||
+      !sameRanges(peer.ranges, other.ranges)
+    )
+      return false;
+  }
+  return true;
 }
 
 /**
@@ -45,6 +70,13 @@ export class DocumentHandle<Snapshot, Op> {
   #view: DocumentView<Snapshot, Op>;
   #syncStatus: SyncStatus | undefined;
   readonly #unwatch: readonly (() => void)[];
+  #peers: ReadonlyMap<string, PeerPresenceView> = NO_PEERS;
+  /** Something happened after which peers may read differently (their ranges follow every edit). */
+  #peersStale = true;
+  /** The `usePresence` callers subscribed now, each by its token. */
+  readonly #presenceHolders = new Set<object>();
+  /** The caller whose local presence is set: its unmount clears it. */
+  #presenceOwner: object | undefined;
 
   constructor(docId: string, type: OTType<Snapshot, Op>, client: OTClient<Snapshot, Op>) {
     this.docId = docId;
@@ -52,7 +84,7 @@ export class DocumentHandle<Snapshot, Op> {
     this.client = client;
     this.#view = { snapshot: this.snapshot, client, error: undefined };
     const notify = (): void => this.notify();
-    // Every event after which a getter (snapshot, status, synced) may read differently.
+    // Every event after which a getter (snapshot, status, synced, peers) may read differently.
     this.#unwatch = [
       client.on("snapshot", notify),
       client.on("remoteOp", notify),
@@ -60,6 +92,8 @@ export class DocumentHandle<Snapshot, Op> {
       client.on("status", notify),
       client.on("synced", notify),
       client.on("state", notify),
+      client.on("presence", notify),
+      client.on("ack", notify),
     ];
   }
 
@@ -83,6 +117,54 @@ export class DocumentHandle<Snapshot, Op> {
     return this.#syncStatus;
   }
 
+  /**
+   * What `usePresence` reads: the other clients' presence (ranges mapped into the local view),
+   * the same object until someone joins, leaves, or shows somewhere else.
+   */
+  get peers(): ReadonlyMap<string, PeerPresenceView> {
+    if (this.#peersStale) {
+      this.#peersStale = false;
+      const peers = this.client.presence;
+      if (!samePeers(peers, this.#peers)) this.#peers = peers.size === 0 ? NO_PEERS : peers;
+    }
+    return this.#peers;
+  }
+
+  /** A `usePresence` caller (by its token) subscribed: its local presence is kept. */
+  holdPresence(token: object): void {
+    this.#presenceHolders.add(token);
+  }
+
+  /**
+   * A `usePresence` caller unsubscribed. Its local presence is cleared a microtask later, unless
+   * it subscribed again meanwhile (strict mode's double effects) or another caller set its own.
+   */
+  dropPresence(token: object): void {
+    this.#presenceHolders.delete(token);
+    if (this.#presenceOwner !== token) return;
+    queueMicrotask(() => {
+      if (this.#presenceOwner !== token || this.#presenceHolders.has(token)) return;
+      this.#presenceOwner = undefined;
+      this.client.clearPresence();
+    });
+  }
+
+  /**
+   * Set (`state`) or clear (`null`) the local presence for the caller `token`; false, changing
+   * nothing, when that caller is not subscribed.
+   */
+  setLocalPresence(token: object, state: LocalPresence | null): boolean {
+    if (!this.#presenceHolders.has(token)) return false;
+    if (state === null) {
+      this.#presenceOwner = undefined;
+      this.client.clearPresence();
+    } else {
+      this.#presenceOwner = token;
+      this.client.setPresence(state);
+    }
+    return true;
+  }
+
   /** Add a listener called after anything changed; returns the function that removes it. */
   listen(listener: () => void): () => void {
     this.#listeners.add(listener);
@@ -91,6 +173,7 @@ export class DocumentHandle<Snapshot, Op> {
 
   /** Tell the listeners that something may have changed (they compare what they read). */
   notify(): void {
+    this.#peersStale = true;
     for (const listener of [...this.#listeners]) listener();
   }
 
@@ -146,7 +229,8 @@ export class DocumentRegistry {
       throw new TypeError(`@open-ot/react: "${docId}" is open with ${which}`);
     }
     if (handle === undefined) {
-      const opening = this.connection.open<Snapshot, Op>(docId, { type });
+      // Every document takes part in presence, so that any component may show or set it.
+      const opening = this.connection.open<Snapshot, Op>(docId, { type, presence: true });
       // open() registers the client at once; it is the one the promise resolves with.
       const client = this.connection.document(docId) as OTClient<Snapshot, Op> | undefined;
       if (client === undefined) {

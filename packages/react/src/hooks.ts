@@ -1,7 +1,17 @@
-import type { OTConnection } from "@open-ot/client";
+import type { LocalPresence, OTConnection, PeerPresenceView } from "@open-ot/client";
 import type { OTType } from "@open-ot/core";
-import { createContext, createElement, useCallback, useContext, useMemo, useSyncExternalStore, type ReactNode } from "react";
-import { DocumentRegistry, type DocumentHandle, type DocumentView, type SyncStatus } from "./document-registry.js";
+import {
+  createContext,
+  createElement,
+  useCallback,
+  useContext,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type ReactNode,
+} from "react";
+import { DocumentRegistry, NO_PEERS, type DocumentHandle, type DocumentView, type SyncStatus } from "./document-registry.js";
 
 const RegistryContext = createContext<DocumentRegistry | undefined>(undefined);
 
@@ -115,4 +125,66 @@ export function useSyncStatus(docId: string): SyncStatus | undefined {
     [registry, docId],
   );
   return useSyncExternalStore(subscribe, () => registry.peek(docId)?.syncStatus);
+}
+
+/** What {@link usePresence} returns. */
+export interface DocumentPresence {
+  /**
+   * The other clients in the document by author label: each one's `label` and `color` (the
+   * application's, never to be trusted for authorization), `principal` (stamped by the server)
+   * and `ranges` mapped into the local view. Empty until the server sent presence.
+   */
+  readonly peers: ReadonlyMap<string, PeerPresenceView>;
+  /**
+   * Set this client's presence in the document: a label, a colour, and ranges (selections; a
+   * caret is `anchor === head`) in the document as `useDocument` shows it. The last value wins;
+   * the client sends it when the server takes presence and no edits are pending. The component's
+   * unmount clears it. Throws a TypeError for ranges that are not non-negative integers.
+   */
+  readonly setPresence: (state: LocalPresence) => void;
+  /** Remove this client's presence from the document (the others see it gone). */
+  readonly clearPresence: () => void;
+}
+
+/**
+ * Read the other clients' presence in the document `docId` and set this client's own. Holds
+ * the document open like {@link useDocument} (the same shared document, one `join`; `type` must
+ * be the same object). The component re-renders when someone joins, leaves, or shows somewhere
+ * else (their ranges follow the edits), and only then.
+ *
+ * The local presence belongs to the component that set it last: its unmount clears it (a
+ * microtask late, so strict mode's double effects clear nothing). A `setPresence` before the
+ * document is open is applied once it is.
+ */
+export function usePresence<Snapshot, Op>(docId: string, type: OTType<Snapshot, Op>): DocumentPresence {
+  const registry = useRegistry("usePresence");
+  // This caller's identity for the registry; kept across strict mode's double effects.
+  const [token] = useState(() => ({}));
+  // A setPresence made before the subscription, applied by it.
+  const early = useRef<LocalPresence | null | undefined>(undefined);
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      const handle = registry.acquire(docId, type);
+      handle.holdPresence(token);
+      if (early.current !== undefined) handle.setLocalPresence(token, early.current);
+      early.current = undefined;
+      const unlisten = handle.listen(onChange);
+      return () => {
+        unlisten();
+        handle.dropPresence(token);
+        registry.release(handle);
+      };
+    },
+    [registry, docId, type, token],
+  );
+  const peers = useSyncExternalStore(subscribe, () => registry.peek(docId)?.peers ?? NO_PEERS);
+  const set = useCallback(
+    (state: LocalPresence | null) => {
+      if (registry.peek(docId)?.setLocalPresence(token, state) !== true) early.current = state;
+    },
+    [registry, docId, token],
+  );
+  const setPresence = useCallback((state: LocalPresence) => set(state), [set]);
+  const clearPresence = useCallback(() => set(null), [set]);
+  return useMemo(() => ({ peers, setPresence, clearPresence }), [peers, setPresence, clearPresence]);
 }

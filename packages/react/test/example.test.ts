@@ -22,19 +22,19 @@ it("the README shows the example file as it is", () => {
   expect(readme).toContain(example.trim());
 });
 
-it("two lists on two connections add, toggle and remove items of one document", async () => {
+it("two lists on two connections see each other and add, toggle and remove items of one document", async () => {
   const backend = new MemoryBackend({ types: [JsonType] });
   const server = new Server(backend, { types: [JsonType] });
   const hub = new Hub({ server, docType: JsonType.name });
   cleanups.push(() => hub.close());
   await server.createDocument("todo", JsonType.name, { items: [] });
-  const pages = [0, 1].map(() => {
+  const pages = ["alice", "bob"].map((name) => {
     const element = document.createElement("div");
     document.body.append(element);
     const connection = new OTConnection({ transport: new InProcessTransport(hub) });
     let unmount = (): void => undefined;
     act(() => {
-      unmount = mount(element, connection, "todo");
+      unmount = mount(element, connection, "todo", name);
     });
     cleanups.push(async () => {
       act(() => unmount());
@@ -45,6 +45,9 @@ it("two lists on two connections add, toggle and remove items of one document", 
   });
   const [alice, bob] = pages as [(typeof pages)[0], (typeof pages)[0]];
   await waitFor(() => expect(alice.getByText("saved")).toBeDefined());
+  // Each sees the other in the people line (presence), not itself.
+  await waitFor(() => expect(alice.getByText("Also here: bob")).toBeDefined());
+  await waitFor(() => expect(bob.getByText("Also here: alice")).toBeDefined());
 
   const add = (page: typeof alice, text: string): void => {
     fireEvent.change(page.getByRole("textbox"), { target: { value: text } });
@@ -62,6 +65,9 @@ it("two lists on two connections add, toggle and remove items of one document", 
   });
   await waitFor(() => expect(texts(alice)).toHaveLength(1));
   await waitFor(() => expect(alice.getByText("saved")).toBeDefined());
+  // Each sees the other in the people line (presence), not itself.
+  await waitFor(() => expect(alice.getByText("Also here: bob")).toBeDefined());
+  await waitFor(() => expect(bob.getByText("Also here: alice")).toBeDefined());
   await waitFor(() => expect(bob.getByText("saved")).toBeDefined());
   await waitFor(() => expect(texts(bob)).toEqual(texts(alice)));
   const checked = (page: typeof alice): boolean[] => page.getAllByRole("checkbox").map((box) => (box as HTMLInputElement).checked);

@@ -10,7 +10,10 @@ import { wallClock } from "./edit-generator.js";
 import type { LoadClient, LoadClientKind, LoadClientSpec } from "./load-client.js";
 import { LoadMetrics, type LoadMetricsData } from "./load-metrics.js";
 import { OpenOtLoadClient } from "./openot-load-client.js";
+import { OTConnection } from "@open-ot/client";
+import { WebSocketTransport } from "@open-ot/transport-websocket";
 import { OTClientLoadClient } from "./otclient-load-client.js";
+import { PresenceLoadClient } from "./presence-load-client.js";
 import { RelayLoadClient } from "./relay-load-client.js";
 import { ShareDbLoadClient } from "./sharedb-load-client.js";
 
@@ -31,6 +34,8 @@ export interface DriverSetup {
   readonly opsPerSecond?: number;
   /** OpenOT only: which client makes the load. @default "raw" */
   readonly loadClient?: LoadClientKind;
+  /** OpenOT only: the clients are people moving their caret `hz` times a second (no edits). */
+  readonly presence?: { readonly hz: number };
   /** How many clients connect at the same time. @default 50 */
   readonly connectConcurrency?: number;
 }
@@ -68,6 +73,19 @@ export interface DriverConvergeResult {
 const CONNECT_TIMEOUT_MS = 20_000;
 
 let clients: LoadClient[] = [];
+/** Connections shared by the clients of one `connectionGroup`. */
+let sharedConnections = new Map<number, OTConnection>();
+
+function sharedConnection(setup: DriverSetup, spec: LoadClientSpec): OTConnection | undefined {
+  if (spec.connectionGroup === undefined || setup.loadClient !== "connection") return undefined;
+  let connection = sharedConnections.get(spec.connectionGroup);
+  if (connection === undefined) {
+    const batch = setup.batch ?? true;
+    connection = new OTConnection({ transport: new WebSocketTransport(`${spec.url}/ws${batch ? "?batch=1" : ""}`), batch });
+    sharedConnections.set(spec.connectionGroup, connection);
+  }
+  return connection;
+}
 
 const sleepUntil = (t: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, t - wallClock())));
 const metrics = new LoadMetrics();
@@ -76,14 +94,18 @@ function createClient(setup: DriverSetup, spec: LoadClientSpec): LoadClient {
   const random = seededRandom(setup.seed * 100_003 + spec.index);
   switch (setup.system) {
     case "openot":
+      if (setup.presence !== undefined)
+        return new PresenceLoadClient(spec, metrics, { hz: setup.presence.hz, maxPosition: Math.floor(setup.targetSize * 0.9), random });
       if (setup.loadClient !== undefined && setup.loadClient !== "raw") {
         if (setup.opsPerSecond !== undefined)
           throw new Error(`the ${setup.loadClient} load client submits on the ack only (no opsPerSecond)`);
+        const shared = sharedConnection(setup, spec);
         return new OTClientLoadClient(spec, metrics, {
           targetSize: setup.targetSize,
           random,
           batch: setup.batch ?? true,
           kind: setup.loadClient,
+          ...(shared === undefined ? {} : { sharedConnection: shared }),
         });
       }
       return new OpenOtLoadClient(spec, metrics, {
@@ -130,6 +152,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout">
 async function closeAll(): Promise<void> {
   const closing = clients;
   clients = [];
+  sharedConnections = new Map();
   await withTimeout(Promise.all(closing.map((c) => c.close())), 5_000);
 }
 
@@ -174,7 +197,9 @@ serveParent({
     const hashes: Record<string, (string | null)[]> = {};
     for (const c of clients) {
       const text = c.text();
-      (hashes[c.docId] ??= []).push(text === undefined ? null : createHash("sha1").update(text).digest("hex"));
+      // Presence people keep no document; the relay's clients neither (its convergence is not checked).
+      if (text === undefined) continue;
+      (hashes[c.docId] ??= []).push(createHash("sha1").update(text).digest("hex"));
     }
     return { hashes, lagging };
   },

@@ -41,4 +41,9 @@ export interface LoadClientSpec {
   readonly instance: number;
   /** Document id. */
   readonly docId: string;
+  /**
+   * `connection` load client only: clients of one driver with the same group share one
+   * `OTConnection` (one socket, many documents). @default a connection each
+   */
+  readonly connectionGroup?: number;
 }

@@ -22,6 +22,8 @@ export interface LoadMetricsData {
   readonly errorSamples: readonly string[];
   /** CPU share of one core used by the driver process in the window. */
   readonly driverCpu: number;
+  /** Presence load: `presence` messages sent, and received (with the peer entries they held), in the window. */
+  readonly presence: { readonly sent: number; readonly messages: number; readonly entries: number };
 }
 
 /**
@@ -43,6 +45,7 @@ export class LoadMetrics {
   #cpuAtFrom: NodeJS.CpuUsage | undefined;
   #cpuFromAt = 0;
   #cpu = Number.NaN;
+  readonly #presence = { sent: 0, messages: 0, entries: 0 };
 
   /** Set the measurement window (wall clock, ms). */
   setWindow(from: number, to: number): void {
@@ -100,6 +103,18 @@ export class LoadMetrics {
     this.#messages += messages;
   }
 
+  /** A `presence` message went out. */
+  presenceSent(): void {
+    if (this.#inWindow(wallClock())) this.#presence.sent += 1;
+  }
+
+  /** A `presence` message holding `entries` peers arrived. */
+  presenceReceived(entries: number): void {
+    if (!this.#inWindow(wallClock())) return;
+    this.#presence.messages += 1;
+    this.#presence.entries += entries;
+  }
+
   /** A revision arrived out of order. */
   orderViolation(): void {
     this.#orderViolations += 1;
@@ -125,6 +140,7 @@ export class LoadMetrics {
       errors: { ...this.#errors },
       errorSamples: [...this.#errorSamples],
       driverCpu: this.#cpu,
+      presence: { ...this.#presence },
     };
   }
 }

@@ -19,6 +19,8 @@ export interface OTClientLoadClientOptions {
   /** Opt in to batched frames. @default true */
   readonly batch?: boolean;
   readonly kind: ProductClientKind;
+  /** `connection` only: open the document on this shared connection instead of one of its own. */
+  readonly sharedConnection?: OTConnection;
 }
 
 /**
@@ -52,13 +54,17 @@ export class OTClientLoadClient implements LoadClient {
 
   async connect(): Promise<void> {
     const batch = this.#options.batch ?? true;
-    const transport = new WebSocketTransport(`${this.#spec.url}/ws${batch ? "?batch=1" : ""}`);
+    const transport = () => new WebSocketTransport(`${this.#spec.url}/ws${batch ? "?batch=1" : ""}`);
     let client: OTClient<string, TextOp>;
-    if (this.#options.kind === "connection") {
-      this.#connection = new OTConnection({ transport, batch });
+    const shared = this.#options.sharedConnection;
+    if (shared !== undefined) {
+      this.#connection = shared;
+      client = await shared.open(this.docId, { type: TextType });
+    } else if (this.#options.kind === "connection") {
+      this.#connection = new OTConnection({ transport: transport(), batch });
       client = await this.#connection.open(this.docId, { type: TextType });
     } else {
-      client = new OTClient<string, TextOp>({ type: TextType, transport, docId: this.docId, batch });
+      client = new OTClient<string, TextOp>({ type: TextType, transport: transport(), docId: this.docId, batch });
       await client.connect();
     }
     this.#client = client;

@@ -5,6 +5,7 @@ import type { DriverConvergeResult, DriverRunResult, DriverSetup, SystemKind } f
 import type { LoadClientKind, LoadClientSpec } from "../drivers/load-client.js";
 import { Histogram, type LatencySummary } from "../histogram.js";
 import { ServerFleet, type ServerWindowStats, type SystemName } from "../server-fleet.js";
+import type { MemoryAfterGc } from "../servers/process-stats.js";
 
 /** Parameters of one load run (a system, a number of clients and documents, a duration). */
 export interface LoadRunParams {
@@ -35,6 +36,25 @@ export interface LoadRunParams {
   readonly profileDir?: string;
   /** Base name of the profile files. @default undefined */
   readonly profileName?: string;
+  /** `connection` load client: clients sharing one `OTConnection` (in one driver). @default 1 */
+  readonly clientsPerConnection?: number;
+  /**
+   * OpenOT only: people on the first document besides the clients, in a driver process of their
+   * own, joined with presence and moving their caret `hz` times a second (0: never).
+   */
+  readonly presencePeople?: { readonly count: number; readonly hz: number };
+  /** Read the servers' memory after GC before the joins, after them, and after the drain. @default false */
+  readonly memory?: boolean;
+}
+
+/** Server memory after GC (all instances added up), bytes: what the documents and their clients hold. */
+export interface LoadRunMemory {
+  /** The documents created, no client yet. */
+  readonly beforeJoin: MemoryAfterGc;
+  /** Every client joined, before any edit. */
+  readonly afterJoin: MemoryAfterGc;
+  /** After the run and the drain, the clients still joined. */
+  readonly afterRun: MemoryAfterGc;
 }
 
 /** What a load run measured. Latencies in milliseconds. */
@@ -88,6 +108,29 @@ export interface LoadRunResult {
   readonly driverUsPerMessage: number;
   /** OpenOT only: server-side time in Server.submitOperation, merged over instances. */
   readonly commit?: LatencySummary;
+  /** With `presencePeople`: what the people sent and every client received, per second of the window. */
+  readonly presence?: {
+    readonly people: number;
+    readonly hz: number;
+    /** `presence` messages the people sent. */
+    readonly sentPerSec: number;
+    /** `presence` messages delivered (to people and clients). */
+    readonly deliveredPerSec: number;
+    /** Peer entries those messages held. */
+    readonly entriesPerSec: number;
+    /** CPU share of one core of the people's driver. */
+    readonly driverCpu: number;
+  };
+  /** With the `memory` parameter. */
+  readonly memory?: LoadRunMemory;
+  /** Clients sharing one connection (1: a connection each). */
+  readonly clientsPerConnection?: number;
+}
+
+async function fleetMemory(fleet: ServerFleet): Promise<MemoryAfterGc> {
+  const all = await fleet.memory();
+  const sum = (key: keyof MemoryAfterGc): number => all.reduce((total, m) => total + m[key], 0);
+  return { rss: sum("rss"), heapUsed: sum("heapUsed"), external: sum("external"), arrayBuffers: sum("arrayBuffers") };
 }
 
 /** `; 3 out-of-order revisions; errors: internal x2 (...)` for a log line, empty when all went well. */
@@ -136,8 +179,16 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
     // instances (client i is the (i / docs)-th of its document).
     const specs: LoadClientSpec[] = Array.from({ length: params.clients }, (_, index) => {
       const instance = Math.floor(index / docs) % urls.length;
-      return { index, instance, url: urls[instance] as string, docId: docIds[index % docs] as string };
+      const perConnection = params.clientsPerConnection ?? 1;
+      return {
+        index,
+        instance,
+        url: urls[instance] as string,
+        docId: docIds[index % docs] as string,
+        ...(perConnection > 1 ? { connectionGroup: Math.floor(index / perConnection) } : {}),
+      };
     });
+    const beforeJoin = params.memory === true ? await fleetMemory(fleet) : undefined;
     for (let d = 0; d < driverCount; d++) {
       // With --profile the drivers are profiled too: on two cores they share the machine with
       // the servers, and a driver's cost per message bounds the ops/s every system can reach.
@@ -166,6 +217,26 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       }),
     );
 
+    const people = params.presencePeople;
+    if (people !== undefined && people.count > 0) {
+      const peopleDriver = await ChildHandle.start("./drivers/driver-main.js", [], {});
+      drivers.push(peopleDriver);
+      const setup: DriverSetup = {
+        system: "openot",
+        clients: Array.from({ length: people.count }, (_, i) => ({
+          index: params.clients + i,
+          instance: 0,
+          url: urls[0] as string,
+          docId: docIds[0] as string,
+        })),
+        targetSize: docSize,
+        seed: params.seed ?? 1,
+        presence: { hz: people.hz },
+      };
+      await peopleDriver.request("setup", setup);
+    }
+    const peopleDrivers = people !== undefined && people.count > 0 ? 1 : 0;
+    const afterJoin = params.memory === true ? await fleetMemory(fleet) : undefined;
     const startAt = wallClock() + 200;
     const measureFrom = startAt + (params.warmupSeconds ?? 1) * 1000;
     const measureTo = measureFrom + params.seconds * 1000;
@@ -176,12 +247,16 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
     await fleet.windowStart();
     await sleepUntil(measureTo);
     const serverStats: ServerWindowStats[] = await fleet.windowStats();
-    const runs = await running;
+    const allRuns = await running;
+    // The people's driver (last) is kept apart: its figures are presence, not edits.
+    const runs = allRuns.slice(0, allRuns.length - peopleDrivers);
+    const peopleRun = peopleDrivers > 0 ? allRuns[allRuns.length - 1] : undefined;
 
     const revisions: Record<string, number> = {};
     for (const r of runs) for (const [doc, rev] of Object.entries(r.revisions)) revisions[doc] = Math.max(revisions[doc] ?? -1, rev);
     const converges = await Promise.all(drivers.map((d) => d.request<DriverConvergeResult>("converge", { revisions, timeoutMs: 30_000 })));
     const convergence = await checkConvergence(fleet, docIds, converges, runs);
+    const afterRun = params.memory === true ? await fleetMemory(fleet) : undefined;
 
     const ack = new Histogram();
     const same = new Histogram();
@@ -236,6 +311,22 @@ export async function runLoad(params: LoadRunParams): Promise<LoadRunResult> {
       serverLoopDelayP99: serverStats.map((s) => s.loopDelay.p99),
       driverCpu: runs.map((r) => r.metrics.driverCpu),
       ...(hasCommit ? { commit: commit.summary() } : {}),
+      ...(beforeJoin !== undefined && afterJoin !== undefined && afterRun !== undefined
+        ? { memory: { beforeJoin, afterJoin, afterRun } }
+        : {}),
+      ...(people === undefined
+        ? {}
+        : {
+            presence: {
+              people: people.count,
+              hz: people.hz,
+              sentPerSec: (peopleRun?.metrics.presence.sent ?? 0) / params.seconds,
+              deliveredPerSec: allRuns.reduce((n, r) => n + r.metrics.presence.messages, 0) / params.seconds,
+              entriesPerSec: allRuns.reduce((n, r) => n + r.metrics.presence.entries, 0) / params.seconds,
+              driverCpu: peopleRun?.metrics.driverCpu ?? Number.NaN,
+            },
+          }),
+      ...(params.clientsPerConnection === undefined ? {} : { clientsPerConnection: params.clientsPerConnection }),
     };
   } finally {
     await Promise.all(drivers.map((d) => d.stop()));
