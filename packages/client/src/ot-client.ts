@@ -930,7 +930,8 @@ export class OTClient<Snapshot, Op> {
       return;
     }
     // Our op has been transformed against every op up to revision - 1: it is what was committed.
-    const server = this.#store.apply(doc.server, pending.op);
+    // With no buffer the view is exactly the server's document once the op is committed.
+    const server = this.#sync.buffer === undefined ? doc.view : this.#store.apply(doc.server, pending.op);
     this.#doc = { server, view: doc.view, revision: message.revision };
     if (this.#resentAfterRefusal === pending.seq) this.#resentAfterRefusal = undefined;
     this.#presence?.committed(message.revision, pending.op);
@@ -950,7 +951,8 @@ export class OTClient<Snapshot, Op> {
       // Apply to the server document first: it also checks that the op fits.
       server = this.#store.apply(doc.server, message.op);
       ({ state: next, op: viewOp } = this.#sync.applyServer(message.op, this.#type));
-      view = this.#store.apply(doc.view, viewOp);
+      // Nothing unacknowledged: the view is the server's document, applied once for both.
+      view = this.#sync.pending === undefined ? server : this.#store.apply(doc.view, viewOp);
     } catch (cause) {
       this.#violation(`the remote op at revision ${message.revision} does not apply: ${describe(cause)}`, cause);
       return;
