@@ -24,6 +24,7 @@ import {
 } from "@open-ot/core";
 import { AwaitingConfirm } from "./awaiting-confirm.js";
 import type { ClientState, PendingOp, StateContext, SyncStateName } from "./client-state.js";
+import { documentStoreFor, type DocumentStore, type HeldDocument } from "./document-store.js";
 import { resolveDiff } from "./resolve-diff.js";
 import type { ConnectionState, JoinReason, LostDocument, OTClientEvents, OTClientStatus } from "./ot-client-events.js";
 import { OTClientError } from "./ot-client-error.js";
@@ -36,12 +37,12 @@ import { Synchronized } from "./synchronized.js";
 import { TypedEmitter, type Listener } from "./typed-emitter.js";
 import { PresenceTracker, type LocalPresence, type PeerPresenceView } from "./presence-tracker.js";
 
-/** The document as the client knows it. */
-interface KnownDocument<Snapshot> {
+/** The document as the client knows it, both copies held by the client's {@link DocumentStore}. */
+interface KnownDocument {
   /** The server's document at `revision`. */
-  readonly server: Snapshot;
+  readonly server: HeldDocument;
   /** `server` plus the op in flight plus the buffer: what the user sees. */
-  readonly view: Snapshot;
+  readonly view: HeldDocument;
   /** The last revision the client has seen. */
   readonly revision: number;
 }
@@ -125,6 +126,7 @@ export class OTClient<Snapshot, Op> {
   readonly docId: string;
 
   readonly #type: OTType<Snapshot, Op>;
+  readonly #store: DocumentStore<Snapshot, Op>;
   readonly #transport: TransportAdapter;
   readonly #batch: boolean;
   readonly #diff: DiffFunction<Snapshot, Op> | undefined;
@@ -134,7 +136,7 @@ export class OTClient<Snapshot, Op> {
   readonly #retry: { initialDelay: number; maxDelay: number; random: () => number };
   readonly #restoreMode: "auto" | "manual";
 
-  #doc: KnownDocument<Snapshot> | undefined;
+  #doc: KnownDocument | undefined;
   /** The document's epoch the client's revision belongs to, as the server last named it. */
   #docEpoch: string | undefined;
   /**
@@ -227,6 +229,7 @@ export class OTClient<Snapshot, Op> {
     this.clientId = clientId;
     this.docId = docId;
     this.#type = type;
+    this.#store = documentStoreFor(type);
     this.#transport = transport;
     this.#batch = options.batch ?? false;
     this.#diff = resolveDiff(type, options.diff);
@@ -235,7 +238,8 @@ export class OTClient<Snapshot, Op> {
     this.#retry = retrySettings(options.retry);
     this.#restoreMode = options.restore ?? "auto";
     if (options.snapshot !== undefined && options.revision !== undefined) {
-      this.#doc = { server: options.snapshot, view: options.snapshot, revision: options.revision };
+      const held = this.#store.hold(options.snapshot);
+      this.#doc = { server: held, view: held, revision: options.revision };
       this.#docEpoch = options.epoch;
     }
     this.#emitter = new TypedEmitter((event, error) => this.#log("error", `a listener of "${event}" threw`, { error }));
@@ -254,7 +258,7 @@ export class OTClient<Snapshot, Op> {
 
   /** The local view: the server document plus the op in flight plus the buffer. */
   get snapshot(): Snapshot {
-    return this.#known("snapshot").view;
+    return this.#store.read(this.#known("snapshot").view);
   }
 
   /** The last server revision the client has seen. */
@@ -459,7 +463,7 @@ export class OTClient<Snapshot, Op> {
   submit(op: Op): void {
     const doc = this.#known("submit");
     // Apply first: an op that does not fit the view throws here, before anything changed.
-    const view = this.#type.apply(doc.view, op);
+    const view = this.#store.apply(doc.view, op);
     const next = this.#sync.applyClient(op, this.#ctx);
     this.#doc = { ...doc, view };
     this.#presence?.viewChanged(op);
@@ -544,8 +548,8 @@ export class OTClient<Snapshot, Op> {
     // creates a document the client holds a copy of.
     if (doc !== undefined && this.#docEpoch !== undefined) message.epoch = this.#docEpoch;
     if (restoring && doc !== undefined) {
-      message.restore =
-        this.#authorSeqs.size === 0 ? { data: doc.server } : { data: doc.server, seqs: Object.fromEntries(this.#authorSeqs) };
+      const data = this.#store.read(doc.server);
+      message.restore = this.#authorSeqs.size === 0 ? { data } : { data, seqs: Object.fromEntries(this.#authorSeqs) };
     }
     if (this.#batch) message.batch = true;
     if (this.#presence !== undefined) {
@@ -827,7 +831,8 @@ export class OTClient<Snapshot, Op> {
     // The document was replaced: ops kept to place peers' ranges no longer apply.
     this.#presence?.reset();
     if (previous === undefined) {
-      this.#doc = { server: message.data, view: message.data, revision: message.revision };
+      const held = this.#store.hold(message.data);
+      this.#doc = { server: held, view: held, revision: message.revision };
       this.#setConnection({ status: "live" });
       this.#emit("snapshot", { snapshot: message.data, revision: message.revision });
       return;
@@ -837,7 +842,7 @@ export class OTClient<Snapshot, Op> {
     const input = {
       type: this.#type,
       diff: this.#diff,
-      server: previous.server,
+      server: this.#store.read(previous.server),
       pending: sync.pending,
       buffer: sync.buffer,
       snapshot: message.data,
@@ -858,7 +863,7 @@ export class OTClient<Snapshot, Op> {
       pending = { op: result.unacked, seq: result.seq ?? this.#ctx.nextSeq() };
       if (resync?.reason === "op_refused" && result.seq !== undefined) this.#resentAfterRefusal = result.seq;
     }
-    this.#doc = { server: message.data, view: result.view, revision: message.revision };
+    this.#doc = { server: this.#store.hold(message.data), view: this.#store.hold(result.view), revision: message.revision };
     this.#setSync(pending === undefined ? new Synchronized<Op>() : new AwaitingConfirm(pending));
     this.#setConnection({ status: "live" });
     this.#sync.resend(this.#ctx);
@@ -905,7 +910,7 @@ export class OTClient<Snapshot, Op> {
    * join being replaced (docs/protocol.md "Joining and resuming"), and the answer's replay brings them again.
    * Returns the known document when `revision` is the next one, `undefined` otherwise.
    */
-  #inOrder(revision: number): KnownDocument<Snapshot> | undefined {
+  #inOrder(revision: number): KnownDocument | undefined {
     if (this.#connection.status !== "live") {
       this.#log("debug", "ignored traffic that arrived before the answer to a join", { revision });
       return undefined;
@@ -937,7 +942,8 @@ export class OTClient<Snapshot, Op> {
       return;
     }
     // Our op has been transformed against every op up to revision - 1: it is what was committed.
-    const server = this.#type.apply(doc.server, pending.op);
+    // With no buffer the view is exactly the server's document once the op is committed.
+    const server = this.#sync.buffer === undefined ? doc.view : this.#store.apply(doc.server, pending.op);
     this.#doc = { server, view: doc.view, revision: message.revision };
     if (this.#resentAfterRefusal === pending.seq) this.#resentAfterRefusal = undefined;
     this.#presence?.committed(message.revision, pending.op);
@@ -949,15 +955,16 @@ export class OTClient<Snapshot, Op> {
   #onRemoteOp(message: RemoteOpMessage<Op>): void {
     const doc = this.#inOrder(message.revision);
     if (doc === undefined) return;
-    let server: Snapshot;
-    let view: Snapshot;
+    let server: HeldDocument;
+    let view: HeldDocument;
     let next: ClientState<Op>;
     let viewOp: Op;
     try {
       // Apply to the server document first: it also checks that the op fits.
-      server = this.#type.apply(doc.server, message.op);
+      server = this.#store.apply(doc.server, message.op);
       ({ state: next, op: viewOp } = this.#sync.applyServer(message.op, this.#type));
-      view = this.#type.apply(doc.view, viewOp);
+      // Nothing unacknowledged: the view is the server's document, applied once for both.
+      view = this.#sync.pending === undefined ? server : this.#store.apply(doc.view, viewOp);
     } catch (cause) {
       this.#violation(`the remote op at revision ${message.revision} does not apply: ${describe(cause)}`, cause);
       return;
@@ -1152,7 +1159,7 @@ export class OTClient<Snapshot, Op> {
 
   // ------------------------------------------------------------------ helpers
 
-  #known(what: string): KnownDocument<Snapshot> {
+  #known(what: string): KnownDocument {
     if (this.#doc === undefined) {
       throw new Error(
         `OTClient: cannot ${what === "submit" || what === "send" || what === "receive" ? what : `read ${what}`} before the document is known; await connect() first, or pass snapshot and revision`,
