@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { documentChannel, type CommitNotice } from "@open-ot/server";
 import { SequencerPool } from "../../server/src/sequencer-pool.js";
+import { overtakenLineage } from "../../server/test/overtaken-lineage.js";
 import { waitUntil } from "@open-ot/harness";
 import { RedisAdapter } from "../src/index.js";
 import { append, redisPerTest } from "./helpers.js";
@@ -87,6 +88,39 @@ describe("CLIENT KILL TYPE pubsub", () => {
     await waitUntil(() => delivered.length >= total, `${total} revisions delivered by the reader's sequencer`, 10_000);
     expect(delivered).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(overPubSub.length).toBeLessThan(total);
+    await pool.close();
+  });
+
+  it("a commit whose notice beats the catch-up's lineage answer is no sign the document went back", async () => {
+    const writer = adapter();
+    const reader = adapter(20);
+    await writer.createDocument("doc", "text", "");
+    let text = "";
+    async function commitNext(): Promise<number> {
+      const revision = (await writer.getRevision("doc")) + 1;
+      const request = append(text, `${revision},`, revision, "writer", revision);
+      expect(await writer.commit("doc", request)).toEqual({ status: "committed", revision });
+      text = request.snapshot as string;
+      return revision;
+    }
+    // The catch-up's lineage read is overtaken by another instance's commit (see overtakenLineage).
+    const overtaken = overtakenLineage(reader, commitNext, () => sequencer.revision);
+    const pool = new SequencerPool({ backend: overtaken.backend, pubsub: reader });
+    const sequencer = await pool.acquire("doc");
+    const delivered: number[] = [];
+    const lost: string[] = [];
+    sequencer.add({ onCommit: (n) => delivered.push(n.revision), onLost: (reason) => lost.push(reason) });
+    await commitNext();
+    await waitUntil(() => delivered.length === 1, "revision 1", 10_000);
+
+    overtaken.arm();
+    expect(await redis.raw().client("KILL", "TYPE", "pubsub")).toBe(1);
+    await waitUntil(() => !overtaken.armed && delivered.length === 2, "the catch-up and revision 2", 10_000);
+    await commitNext();
+    await waitUntil(() => delivered.length === 3 || lost.length > 0, "revision 3, or the sequencer lost", 10_000);
+    expect(lost).toEqual([]);
+    expect(sequencer.status).toBe("live");
+    expect(delivered).toEqual([1, 2, 3]);
     await pool.close();
   });
 });

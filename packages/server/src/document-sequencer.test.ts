@@ -1,6 +1,7 @@
 import { TextType } from "@open-ot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { HeldPubSub } from "../test/held-pub-sub.js";
+import { overtakenLineage } from "../test/overtaken-lineage.js";
 import { settle, waitUntil } from "@open-ot/harness";
 import { documentChannel, type CommitNotice, type IBackendAdapter } from "./backend.js";
 import { DocumentSequencer, type DocumentSequencerOptions } from "./document-sequencer.js";
@@ -178,6 +179,36 @@ describe("DocumentSequencer", () => {
     await waitUntil(() => rec.revisions.length === 1, "revision 1");
     pubsub.simulateResubscribe();
     await waitUntil(() => rec.revisions.length === 3, "revisions 2-3 after the resubscribe");
+    expect(rec.revisions).toEqual([1, 2, 3]);
+  });
+
+  it("after a resubscribe, a revision delivered while the lineage read is in flight is no sign the document went back", async () => {
+    const pubsub = new InProcessPubSub();
+    const memory = new MemoryBackend({ pubsub });
+    await memory.createDocument(DOC, "text", "");
+    const overtaken = overtakenLineage(
+      memory,
+      () => commitNext(memory, DOC, "other"),
+      () => sequencer.revision,
+    );
+    const pool = new SequencerPool({ backend: overtaken.backend, pubsub });
+    closers.push(
+      () => pubsub.close(),
+      () => pool.close(),
+    );
+    const sequencer = await pool.acquire(DOC);
+    const rec = recorder();
+    const lost: string[] = [];
+    sequencer.add({ ...rec.listener, onLost: (reason) => lost.push(reason) });
+    await commitNext(memory);
+    await waitUntil(() => rec.revisions.length === 1, "revision 1");
+    overtaken.arm();
+    pubsub.simulateResubscribe();
+    await waitUntil(() => !overtaken.armed && rec.revisions.length === 2, "the lineage read and revision 2");
+    await commitNext(memory);
+    await waitUntil(() => rec.revisions.length === 3 || lost.length > 0, "revision 3, or the sequencer lost");
+    expect(lost).toEqual([]);
+    expect(sequencer.status).toBe("live");
     expect(rec.revisions).toEqual([1, 2, 3]);
   });
 

@@ -350,7 +350,10 @@ export class DocumentSequencer {
     try {
       for (;;) {
         if (this.checkLineage) {
-          const lost = await this.lineageLost();
+          // Compare with what was delivered before the read, not after: a revision delivered
+          // while the read is in flight (a notice on the subscriber connection, a local commit)
+          // may be above what the store answered, and the document did not go back for that.
+          const lost = await this.lineageLost(this.last);
           if (this.state !== "live") return;
           if (lost !== undefined) {
             this.lose(lost);
@@ -383,17 +386,21 @@ export class DocumentSequencer {
     }
   }
 
-  /** Why the document is not the one this sequencer started on, or `undefined` when it is. */
-  private async lineageLost(): Promise<string | undefined> {
+  /**
+   * Why the document is not the one this sequencer started on, or `undefined` when it is.
+   * `delivered` is the last revision delivered when the read was sent: the store held it
+   * then, so a lower revision in the answer means the document went back.
+   */
+  private async lineageLost(delivered: number): Promise<string | undefined> {
     try {
       if (this.backend.getLineage !== undefined) {
         const lineage = await this.backend.getLineage(this.docId);
         if (this.epoch !== undefined && lineage.epoch !== this.epoch) return `document "${this.docId}" was created anew in the store`;
-        if (lineage.revision < this.last) return `document "${this.docId}" went back to revision ${lineage.revision} in the store`;
+        if (lineage.revision < delivered) return `document "${this.docId}" went back to revision ${lineage.revision} in the store`;
         return undefined;
       }
       const revision = await this.backend.getRevision(this.docId);
-      return revision < this.last ? `document "${this.docId}" went back to revision ${revision} in the store` : undefined;
+      return revision < delivered ? `document "${this.docId}" went back to revision ${revision} in the store` : undefined;
     } catch (error) {
       if (isNotFound(error)) return `document "${this.docId}" is gone from the store`;
       throw error;
