@@ -1,5 +1,7 @@
-// The editor page in Chromium through two faults: the in-memory demo server restarted (the
-// document lost and restored from a tab's copy), and Redis killed under two instances. At each
+// The editor page in Chromium through three faults: the in-memory demo server restarted (the
+// document lost and restored from a tab's copy), Redis killed under two instances and started
+// again with its data, and a Redis without persistence started again empty under two instances
+// (the document lost and restored from a tab's copy, across instances). At each
 // step the page must say what is happening and what the person can do, and never "connected"
 // while its edits are not being saved.
 import { RedisAdapter } from "@open-ot/adapter-redis";
@@ -91,6 +93,37 @@ async function neverFalselyConnected(pages: Page[], during: () => Promise<void>,
   return samples;
 }
 
+/** Alice types "alice ", Bob sees it and types "bob ": both pages saved with "alice bob ". */
+async function aliceThenBob(alice: Page, bob: Page): Promise<void> {
+  await typeAtEnd(alice, "alice ");
+  await waitFor("Bob to see Alice's text", async () => (await editorText(bob)) === "alice ");
+  await typeAtEnd(bob, "bob ");
+  await waitFor(
+    "both pages saved",
+    async () => (await says(alice)).sync === "saved" && (await says(bob)).sync === "saved" && (await editorText(alice)) === "alice bob ",
+  );
+}
+
+/** Once Redis is back: every page retries at once (as a person may), then all are connected and saved with Redis's text. */
+async function retryUntilSavedInRedis(pages: Page[], store: RedisAdapter, docId: string): Promise<void> {
+  for (const page of pages) {
+    if ((await says(page)).button === "Retry now") await page.click("#banner-button").catch(() => undefined);
+  }
+  await waitFor(
+    "every page connected and saved, with Redis's text",
+    async () => {
+      const stored = (await store.getRecord(docId).catch(() => ({ data: "" }))).data as string;
+      if (stored === "") return false;
+      for (const page of pages) {
+        const now = await says(page);
+        if (now.pill !== "connected" || now.sync !== "saved" || (await editorText(page)) !== stored) return false;
+      }
+      return true;
+    },
+    30_000,
+  );
+}
+
 describe.skipIf(!hasChromium)(
   hasChromium ? "the editor page through faults, in Chromium" : `the editor page through faults (skipped: ${CHROMIUM_PATH} not found)`,
   () => {
@@ -113,14 +146,7 @@ describe.skipIf(!hasChromium)(
         const url = `${server.url}/?doc=restart-doc`;
         const alice = await open(browser, url);
         const bob = await open(browser, `${url}&transport=sse`);
-        await typeAtEnd(alice, "alice ");
-        await waitFor("Bob to see Alice's text", async () => (await editorText(bob)) === "alice ");
-        await typeAtEnd(bob, "bob ");
-        await waitFor(
-          "both pages saved",
-          async () =>
-            (await says(alice)).sync === "saved" && (await says(bob)).sync === "saved" && (await editorText(alice)) === "alice bob ",
-        );
+        await aliceThenBob(alice, bob);
 
         await neverFalselyConnected([alice, bob], async () => {
           expect(await server.stop()).toBe(0);
@@ -193,32 +219,55 @@ describe.skipIf(!hasChromium)(
           await waitFor("Alice's page to wait again", async () => (await says(alice)).button === "Retry now");
           expect(await editorText(alice)).toContain("during-A ");
           await redis.start();
-          for (const page of [alice, bob]) {
-            // The person may retry at once instead of waiting for the next try.
-            if ((await says(page)).button === "Retry now") await page.click("#banner-button").catch(() => undefined);
-          }
-          await waitFor(
-            "both pages saved, connected, with Redis's text",
-            async () => {
-              const stored = (await store.getRecord("redis-doc").catch(() => ({ data: "" }))).data as string;
-              const [a, b] = [await says(alice), await says(bob)];
-              return (
-                a.pill === "connected" &&
-                b.pill === "connected" &&
-                a.sync === "saved" &&
-                b.sync === "saved" &&
-                (await editorText(alice)) === stored &&
-                (await editorText(bob)) === stored
-              );
-            },
-            30_000,
-          );
+          await retryUntilSavedInRedis([alice, bob], store, "redis-doc");
         });
         expect(samples).toBeGreaterThan(10);
         const text = (await store.getRecord("redis-doc")).data as string;
         for (const word of ["before ", "during-A ", "during-B "])
           expect(text.split(word).length - 1, `${word} once in ${JSON.stringify(text)}`).toBe(1);
         for (const page of [alice, bob]) expect((await says(page)).banner).toBe("");
+      } finally {
+        await store.close();
+        await Promise.allSettled([one.stop(), two.stop()]);
+        await redis.stop();
+      }
+    }, 90_000);
+
+    it("a Redis without persistence restarts empty under two instances: the pages say the server cannot save, then that the document was restored from a copy", async () => {
+      const redis: RedisServer = await startRedisServer();
+      const one = new DemoProcess({ bundle, redisUrl: redis.url, args: ARGS });
+      const two = new DemoProcess({ bundle, redisUrl: redis.url, args: ARGS });
+      await Promise.all([one.start(), two.start()]);
+      const store = new RedisAdapter(redis.url);
+      try {
+        const alice = await open(browser, `${one.url}/?doc=empty-redis-doc`);
+        const bob = await open(browser, `${two.url}/?doc=empty-redis-doc&transport=sse`);
+        await aliceThenBob(alice, bob);
+
+        await neverFalselyConnected([alice, bob], async () => {
+          await redis.kill("SIGKILL");
+          await typeAt(alice, "start", "typed-while-down-A ");
+          await typeAtEnd(bob, "typed-while-down-B ");
+          for (const page of [alice, bob]) {
+            await waitFor("the page to say the server cannot save", async () =>
+              /The server cannot save right now: its storage is unreachable\. Your edits are kept in this tab/.test(
+                (await says(page)).banner,
+              ),
+            );
+            expect((await says(page)).sync).toBe("not saved yet");
+          }
+          await redis.start(); // empty: no persistence
+          // Redis came back without the document: one page's copy restores it, the other rebases onto it.
+          await retryUntilSavedInRedis([alice, bob], store, "empty-redis-doc");
+        });
+        const banners = [(await says(alice)).banner, (await says(bob)).banner];
+        expect(banners.filter((b) => b === "The server had lost this document; it was restored from your copy.")).toHaveLength(1);
+        expect(banners.filter((b) => /restored from another person's copy, and your unsent edits were added to it/.test(b))).toHaveLength(
+          1,
+        );
+        const text = (await store.getRecord("empty-redis-doc")).data as string;
+        for (const word of ["alice ", "bob ", "typed-while-down-A ", "typed-while-down-B "])
+          expect(text.split(word).length - 1, `${word} once in ${JSON.stringify(text)}`).toBe(1);
       } finally {
         await store.close();
         await Promise.allSettled([one.stop(), two.stop()]);
