@@ -30,8 +30,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startInstance(backend: IBackendAdapter): Promise<Instance> {
-  const server = new Server(backend, { types: TYPES });
+async function startInstance(backend: IBackendAdapter, maxDocumentSize?: number): Promise<Instance> {
+  const server = new Server(backend, maxDocumentSize === undefined ? { types: TYPES } : { types: TYPES, maxDocumentSize });
   const hub = new Hub({ server, createOnJoin: true });
   const http = createServer((_req, res) => res.writeHead(404).end());
   const binding = attachWebSocketServer({ server: http, hub });
@@ -49,6 +49,32 @@ async function startInstance(backend: IBackendAdapter): Promise<Instance> {
   };
   cleanups.push(() => instance.close());
   return instance;
+}
+
+/** A MemoryBackend, or a RedisAdapter on a private redis-server, closed after the test. */
+async function startBackend(kind: string): Promise<IBackendAdapter> {
+  let backend: IBackendAdapter;
+  if (kind === "memory") {
+    backend = new MemoryBackend({ types: TYPES });
+  } else {
+    const redis = await startRedisServer();
+    cleanups.push(() => redis.stop());
+    backend = new RedisAdapter(redis.url, { types: TYPES });
+  }
+  cleanups.push(() => backend.close());
+  return backend;
+}
+
+/** A raw WebSocket joined to `docId` (its snapshot received), and every message it receives. */
+async function rawJoin(url: string, docId: string, clientId: string) {
+  const ws = new NodeWebSocket(url);
+  cleanups.push(async () => ws.close());
+  const answers: { type: string; code?: string; seq?: number }[] = [];
+  ws.on("message", (data) => answers.push(JSON.parse((data as Buffer).toString()) as { type: string }));
+  await new Promise<void>((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  ws.send(JSON.stringify({ type: "join", docId, clientId }));
+  await waitUntil(() => answers.some((a) => a.type === "snapshot"), "the snapshot");
+  return { ws, answers };
 }
 
 function jsonClient(url: string, docId: string): { client: OTClient<JsonDoc, JsonOp>; errors: OTClientError[] } {
@@ -206,26 +232,12 @@ describe("the server refuses malformed JSON ops with invalid_op and keeps servin
   ];
 
   it.each([["memory"], ["redis"]])("%s backend", async (kind) => {
-    let backend: IBackendAdapter;
-    if (kind === "memory") {
-      backend = new MemoryBackend({ types: TYPES });
-    } else {
-      const redis = await startRedisServer();
-      cleanups.push(() => redis.stop());
-      backend = new RedisAdapter(redis.url, { types: TYPES });
-    }
-    cleanups.push(() => backend.close());
+    const backend = await startBackend(kind);
     const instance = await startInstance(backend);
     await instance.server.createDocument("list", "json1", INITIAL);
     await instance.server.submitOperation("list", ["count", { ena: 1 }], 0);
 
-    const ws = new NodeWebSocket(instance.url);
-    cleanups.push(async () => ws.close());
-    const answers: { type: string; code?: string; seq?: number }[] = [];
-    ws.on("message", (data) => answers.push(JSON.parse((data as Buffer).toString()) as { type: string }));
-    await new Promise<void>((resolve, reject) => ws.once("open", resolve).once("error", reject));
-    ws.send(JSON.stringify({ type: "join", docId: "list", clientId: "hostile-client-0001" }));
-    await waitUntil(() => answers.some((a) => a.type === "snapshot"), "the snapshot");
+    const { ws, answers } = await rawJoin(instance.url, "list", "hostile-client-0001");
 
     let seq = 0;
     for (const [, op] of hostile) {
@@ -249,5 +261,43 @@ describe("the server refuses malformed JSON ops with invalid_op and keeps servin
       v: 2,
       data: { ...INITIAL, count: 1, items: [...INITIAL.items, { text: "eggs", done: false }] },
     });
+  });
+});
+
+describe("the server's maxDocumentSize applies to JSON documents", () => {
+  it.each([["memory"], ["redis"]])("%s backend: an op that would grow the document past it is refused with too_large", async (kind) => {
+    const backend = await startBackend(kind);
+    const max = 200;
+    const instance = await startInstance(backend, max);
+    await instance.server.createDocument("list", "json1", INITIAL);
+    const size = (doc: JsonDoc): number => JSON.stringify(doc).length;
+    expect(size(INITIAL)).toBeLessThan(max);
+
+    const { ws, answers } = await rawJoin(instance.url, "list", "large-client-00001");
+    const answerTo = async (seq: number) => {
+      await waitUntil(() => answers.some((a) => a.seq === seq && (a.type === "ack" || a.type === "error")), `the answer to op ${seq}`);
+      return answers.find((a) => a.seq === seq && (a.type === "ack" || a.type === "error"))!;
+    };
+
+    // Fits: the document grows to just under the limit.
+    const fits = "x".repeat(max - size(INITIAL) - 20);
+    ws.send(JSON.stringify({ type: "op", docId: "list", seq: 1, revision: 0, op: ["note", { i: fits }] }));
+    expect(await answerTo(1)).toMatchObject({ type: "ack" });
+    const before = (await backend.getRecord("list")).data as JsonDoc;
+    expect(size(before)).toBeLessThanOrEqual(max);
+
+    // Past the limit, on the current revision and on a stale one (transformed first): refused, nothing applied.
+    ws.send(
+      JSON.stringify({ type: "op", docId: "list", seq: 2, revision: 1, op: ["items", 1, { i: { text: "y".repeat(40), done: false } }] }),
+    );
+    expect(await answerTo(2)).toMatchObject({ type: "error", code: "too_large" });
+    ws.send(JSON.stringify({ type: "op", docId: "list", seq: 3, revision: 0, op: ["title", { es: [8, "z".repeat(40)] }] }));
+    expect(await answerTo(3)).toMatchObject({ type: "error", code: "too_large" });
+    expect(await backend.getRecord("list")).toEqual({ type: "json1", v: 1, data: before });
+
+    // Still serving, and an op that shrinks the document commits.
+    ws.send(JSON.stringify({ type: "op", docId: "list", seq: 4, revision: 1, op: ["note", { r: true }] }));
+    expect(await answerTo(4)).toMatchObject({ type: "ack" });
+    expect(await backend.getRecord("list")).toEqual({ type: "json1", v: 2, data: INITIAL });
   });
 });
