@@ -3,7 +3,7 @@
 import { history, redo, undo } from "@codemirror/commands";
 import { EditorSelection, EditorState, type TransactionSpec } from "@codemirror/state";
 import { OTClient } from "@open-ot/client";
-import { TextType, type TextOp } from "@open-ot/core";
+import { TextType, type TextOp, type TransportAdapter } from "@open-ot/core";
 import { Hub, InProcessTransport, MemoryBackend, Server } from "@open-ot/server";
 import { waitUntil } from "@open-ot/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -40,8 +40,8 @@ function startServer(options: { historyLimit?: number; createOnJoin?: boolean } 
   return { backend, server, hub };
 }
 
-function editor(hub: Hub, docId = "doc", initial = ""): Editor {
-  const client = new OTClient<string, TextOp>({ type: TextType, docId, transport: new InProcessTransport(hub) });
+function editor(hub: Hub, docId = "doc", initial = "", transport: TransportAdapter = new InProcessTransport(hub)): Editor {
+  const client = new OTClient<string, TextOp>({ type: TextType, docId, transport, restore: "manual" });
   cleanups.push(() => client.disconnect());
   const selections: LocalSelectionRange[][] = [];
   const host = {
@@ -195,6 +195,41 @@ describe("OTCodeMirrorBinding on EditorState", () => {
     await waitUntil(() => collabStatus(missing.state)?.connection === "refused", "the refused state in the editor");
     // Never had a document: still loading; a client that had one would say "refused".
     expect(collabStatus(missing.state)?.readOnly).toBe("loading");
+  });
+
+  it("turns read-only when its document is lost, or its rejoin refused, after showing it", async () => {
+    for (const [after, createOnJoin] of [
+      ["lost", true],
+      ["refused", false],
+    ] as const) {
+      const { server, hub } = startServer();
+      await server.createDocument("doc", "text", "text");
+      // The editor's connection goes to `hub` until the test points it at another server.
+      let current = new InProcessTransport(hub);
+      const switchable: TransportAdapter = {
+        connect: (onReceive) => current.connect(onReceive),
+        send: (message) => current.send(message),
+        disconnect: () => current.disconnect(),
+      };
+      const a = editor(hub, "doc", "", switchable);
+      await a.client.connect();
+      await waitUntil(() => text(a) === "text", "the document");
+      a.type(4, "!");
+      await waitUntil(() => a.client.synced, "the edit acknowledged");
+      expect(collabStatus(a.state)?.readOnly).toBeNull();
+
+      await a.client.disconnect();
+      // A server without the document: one that creates on join takes it for lost (the editor
+      // holds a revision of it), one that does not refuses the join with not_found.
+      const other = startServer({ createOnJoin });
+      current = new InProcessTransport(other.hub);
+      await expect(a.client.connect()).rejects.toMatchObject({ code: after === "lost" ? "document_lost" : "not_found" });
+      await waitUntil(() => collabStatus(a.state)?.connection === after, `the ${after} state in the editor`);
+      expect(collabStatus(a.state)?.readOnly).toBe(after);
+      expect(a.state.readOnly).toBe(true);
+      a.type(0, "no ");
+      expect(a.state.doc.toString()).toBe("text!");
+    }
   });
 
   it("remote selections are mapped through every change until presence replaces them", async () => {
