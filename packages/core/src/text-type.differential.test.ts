@@ -8,12 +8,19 @@ import otText from "ot-text-unicode";
 import { describe, expect, it } from "vitest";
 import type { Side } from "./ot-type.js";
 import type { TextComponent, TextOp } from "./text-op.js";
+import { LazyText } from "./lazy-text.js";
 import { TextType, transformNormalTextOp } from "./text-type.js";
 import { transformCursor } from "./transform-cursor.js";
 
 const reference = otText.type;
 type ReferenceComponent = number | string | { d: number | string };
 type ReferenceOp = ReferenceComponent[];
+
+/** Functions of ot-text-unicode's type that its declarations leave out. */
+const referenceInvert = reference as unknown as {
+  invertWithDoc(op: ReferenceOp, doc: string): ReferenceOp;
+  stripInvertible(op: ReferenceOp): ReferenceOp;
+};
 
 const RUNS = { numRuns: 5000 };
 
@@ -128,6 +135,51 @@ describe("TextType against ot-text-unicode", () => {
         expect(TextType.apply(s, TextType.compose(a, b))).toBe(reference.apply(s, theirs));
       }),
       RUNS,
+    );
+  });
+
+  it("inverts to the same op, which undoes it", () => {
+    fc.assert(
+      fc.property(
+        doc.chain((s) => fc.tuple(fc.constant(s), opOn(s))),
+        ([s, a]) => {
+          const na = reference.normalize(toReference(a));
+          const theirs = referenceInvert.stripInvertible(referenceInvert.invertWithDoc(na, s));
+          const ours = TextType.invert(TextType.normalize(a), s);
+          expect(toReference(ours)).toEqual(theirs);
+          expect(TextType.apply(TextType.apply(s, a), ours)).toBe(s);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it("LazyText checks and applies a run of ops to the same document and ops", () => {
+    const run = doc.chain((s) =>
+      fc.integer({ min: 1, max: 6 }).chain((count) => {
+        // Each op is drawn on the document the previous ones made.
+        let arb: fc.Arbitrary<[string, TextOp[]]> = fc.constant([s, []]);
+        for (let k = 0; k < count; k++) {
+          arb = arb.chain(([now, ops]) => opOn(now).map((op): [string, TextOp[]] => [TextType.apply(now, op), [...ops, op]]));
+        }
+        return arb.map(([, ops]): [string, TextOp[]] => [s, ops]);
+      }),
+    );
+    fc.assert(
+      fc.property(run, ([s, ops]) => {
+        let lazy = LazyText.of(s);
+        let theirs = s;
+        for (const op of ops) {
+          const checked = lazy.validate(op);
+          const normal = reference.normalize(toReference(op));
+          expect(toReference(checked)).toEqual(normal);
+          lazy = lazy.apply(checked);
+          theirs = reference.apply(theirs, normal);
+          expect(lazy.length).toBe(theirs.length);
+        }
+        expect(lazy.toString()).toBe(theirs);
+      }),
+      { numRuns: 2000 },
     );
   });
 
