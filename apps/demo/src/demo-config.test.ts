@@ -32,6 +32,7 @@ describe("parseDemoConfig", () => {
       port: 3005,
       host: "0.0.0.0",
       redisUrl: "redis://127.0.0.1:6390",
+      redisCluster: undefined,
       defaultDoc: "notes:today",
       maxMessageSize: 4096,
       rateLimit: 0,
@@ -55,6 +56,17 @@ describe("parseDemoConfig", () => {
     expect(run([], { PORT: "", REDIS_URL: "" })).toMatchObject({ port: 3000, redisUrl: undefined });
   });
 
+  it("reads a Redis Cluster's seed nodes, from the flag or its variable", () => {
+    expect(run(["--redis-cluster", "127.0.0.1:7000, redis-b:7001"]).redisCluster).toEqual([
+      { host: "127.0.0.1", port: 7000 },
+      { host: "redis-b", port: 7001 },
+    ]);
+    expect(run([], { REDIS_CLUSTER: "10.0.0.5:6379" })).toMatchObject({
+      redisCluster: [{ host: "10.0.0.5", port: 6379 }],
+      redisUrl: undefined,
+    });
+  });
+
   it("accepts port 0 (any free port)", () => {
     expect(run(["--port", "0"]).port).toBe(0);
   });
@@ -67,6 +79,9 @@ describe("parseDemoConfig", () => {
     [["--history", "0"], {}, /--history="0".*from 1/],
     [["--doc", "a/b"], {}, /--doc="a\/b".*document id/],
     [[], { REDIS_URL: "localhost:6379" }, /REDIS_URL="localhost:6379".*redis:\/\//],
+    [["--redis-cluster", "127.0.0.1"], {}, /--redis-cluster="127.0.0.1".*host:port/],
+    [[], { REDIS_CLUSTER: "a:1,b:70000" }, /REDIS_CLUSTER="a:1,b:70000".*host:port/],
+    [["--redis-cluster", "a:1"], { REDIS_URL: "redis://a:2" }, /REDIS_URL and --redis-cluster are both set/],
     [["--nope"], {}, /nope.*--help/],
     [["stray"], {}, /stray.*--help/],
   ] as const)("refuses %j %j, naming what to fix", (argv, env, message) => {
@@ -82,6 +97,7 @@ describe("parseDemoConfig", () => {
       ["--port", "PORT"],
       ["--host", "HOST"],
       ["--redis", "REDIS_URL"],
+      ["--redis-cluster", "REDIS_CLUSTER"],
       ["--doc", "DEMO_DOC"],
       ["--max-message-size", "MAX_MESSAGE_SIZE"],
       ["--rate-limit", "RATE_LIMIT"],

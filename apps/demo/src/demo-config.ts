@@ -9,6 +9,11 @@ export interface DemoConfig {
   readonly host: string;
   /** Redis URL; when set, documents live in Redis and instances share them. @default undefined (in-memory) */
   readonly redisUrl: string | undefined;
+  /**
+   * Seed nodes of a Redis Cluster (`host:port`, any of its nodes); when set, documents live on
+   * the cluster, shared by every instance using it. Not with `redisUrl`. @default undefined
+   */
+  readonly redisCluster: readonly RedisClusterSeed[] | undefined;
   /** The document clients join when they name none (root-path WebSocket clients, the page without `?doc=`). @default "doc-1" */
   readonly defaultDoc: string;
   /** Largest message (WebSocket frame or POST body) in bytes. @default 1048576 */
@@ -37,6 +42,12 @@ export interface DemoConfig {
   readonly verbose: boolean;
 }
 
+/** One seed node of a Redis Cluster. */
+export interface RedisClusterSeed {
+  readonly host: string;
+  readonly port: number;
+}
+
 /** What the command line asked for: run with a config, or print help. */
 export type DemoCommand = { readonly kind: "run"; readonly config: DemoConfig } | { readonly kind: "help"; readonly text: string };
 
@@ -50,6 +61,7 @@ export const DEMO_DEFAULTS: DemoConfig = {
   port: 3000,
   host: "127.0.0.1",
   redisUrl: undefined,
+  redisCluster: undefined,
   defaultDoc: "doc-1",
   maxMessageSize: 1024 * 1024,
   rateLimit: 100,
@@ -72,6 +84,11 @@ const SETTINGS = {
   port: { flag: "port", env: "PORT", help: "TCP port to listen on (0: any free port)" },
   host: { flag: "host", env: "HOST", help: "address to bind; 0.0.0.0 to let other machines join" },
   redisUrl: { flag: "redis", env: "REDIS_URL", help: "Redis URL; documents live in Redis, shared by every instance using it" },
+  redisCluster: {
+    flag: "redis-cluster",
+    env: "REDIS_CLUSTER",
+    help: "Redis Cluster seed nodes, host:port,host:port; documents live on the cluster",
+  },
   defaultDoc: { flag: "doc", env: "DEMO_DOC", help: "document opened when the page or a client names none" },
   maxMessageSize: { flag: "max-message-size", env: "MAX_MESSAGE_SIZE", help: "largest message in bytes (WebSocket frame or POST body)" },
   rateLimit: { flag: "rate-limit", env: "RATE_LIMIT", help: "messages per second per connection (0: no limit)" },
@@ -91,7 +108,7 @@ export function demoHelpText(command = "node dist/main.js"): string {
   const rows = (Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]).map((key) => {
     const s = SETTINGS[key];
     const fallback = DEMO_DEFAULTS[key];
-    const shown = fallback === undefined ? "" : ` [default: ${String(fallback)}]`;
+    const shown = fallback === undefined || typeof fallback === "object" ? "" : ` [default: ${String(fallback)}]`;
     return `  --${s.flag.padEnd(18)} ${s.env.padEnd(17)} ${s.help}${shown}`;
   });
   return [
@@ -153,6 +170,10 @@ export function parseDemoConfig(argv: readonly string[], env: Readonly<Record<st
       `${redis.from}=${JSON.stringify(redis.text)}: give a redis:// or rediss:// URL, such as redis://127.0.0.1:6379.`,
     );
   }
+  const cluster = raw(SETTINGS.redisCluster);
+  if (cluster !== undefined && redis !== undefined) {
+    throw new DemoConfigError(`${redis.from} and ${cluster.from} are both set: use one Redis or one Redis Cluster, not both.`);
+  }
   const doc = raw(SETTINGS.defaultDoc);
   if (doc !== undefined && !isValidDocId(doc.text)) {
     throw new DemoConfigError(`${doc.from}=${JSON.stringify(doc.text)}: a document id is 1 to 256 characters from A-Z a-z 0-9 . _ ~ : -`);
@@ -166,6 +187,7 @@ export function parseDemoConfig(argv: readonly string[], env: Readonly<Record<st
       port: integer(SETTINGS.port, DEMO_DEFAULTS.port, 0, 65535),
       host: host?.text.trim() ?? DEMO_DEFAULTS.host,
       redisUrl: redis?.text,
+      redisCluster: cluster === undefined ? undefined : clusterSeeds(cluster),
       defaultDoc: doc?.text ?? DEMO_DEFAULTS.defaultDoc,
       maxMessageSize: integer(SETTINGS.maxMessageSize, DEMO_DEFAULTS.maxMessageSize, 1024),
       rateLimit: integer(SETTINGS.rateLimit, DEMO_DEFAULTS.rateLimit, 0),
@@ -177,4 +199,18 @@ export function parseDemoConfig(argv: readonly string[], env: Readonly<Record<st
       verbose: values["verbose"] === true,
     },
   };
+}
+
+/** `host:port,host:port` as seed nodes; throws {@link DemoConfigError} naming the setting for anything else. */
+function clusterSeeds(value: { readonly from: string; readonly text: string }): RedisClusterSeed[] {
+  return value.text.split(",").map((entry) => {
+    const match = /^\s*([^\s:]+):(\d{1,5})\s*$/.exec(entry);
+    const port = match === null ? NaN : Number(match[2]);
+    if (match === null || port < 1 || port > 65535) {
+      throw new DemoConfigError(
+        `${value.from}=${JSON.stringify(value.text)}: give the cluster's nodes as host:port separated by commas, such as 127.0.0.1:7000,127.0.0.1:7001.`,
+      );
+    }
+    return { host: match[1]!, port };
+  });
 }

@@ -20,7 +20,7 @@ import {
 } from "@open-ot/server";
 import { createSseHandler } from "@open-ot/transport-http-sse/server";
 import { attachWebSocketServer } from "@open-ot/transport-websocket/server";
-import type { DemoConfig } from "./demo-config.js";
+import type { DemoConfig, RedisClusterSeed } from "./demo-config.js";
 import { PresenceCounter } from "./presence-counter.js";
 import { loadStaticSite } from "./static-site.js";
 
@@ -61,8 +61,8 @@ const REDIS_START_TIMEOUT_MS = 5_000;
  * Start the demo on one port (node:http): the WebSocket endpoints `/ws` and `/`, the SSE
  * endpoints `/events` and `/messages` (any instance takes any session's POSTs), the editor page
  * at `/` (and a shared to-do list at `/todo.html`, the JSON document {@link TODO_DOC}), `GET /healthz`, `GET /metrics` (Prometheus) and `GET /stats?doc=ID`. Documents are text and created on their first join. With
- * `config.redisUrl` the documents live in Redis (backend and pub/sub), so several instances
- * can serve the same documents; otherwise in memory.
+ * `config.redisUrl` (or `config.redisCluster`) the documents live in Redis (backend and
+ * pub/sub), so several instances can serve the same documents; otherwise in memory.
  *
  * Rejects when the port is taken or Redis does not answer, with a message that says so.
  */
@@ -73,7 +73,8 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   if (!site.built)
     logger.warn?.(`The editor page is missing from ${publicDir}: build the demo (pnpm demo builds it). The endpoints work without it.`);
 
-  const storage = config.redisUrl === undefined ? memoryStorage(config) : await redisStorage(config.redisUrl, config, logger);
+  const redis = config.redisCluster ?? config.redisUrl;
+  const storage = redis === undefined ? memoryStorage(config) : await redisStorage(redis, config, logger);
   // Prometheus metrics of this instance at /metrics, with the process's own (CPU, memory, event loop).
   const metrics = createPrometheusMetrics({ defaultMetrics: true });
   const server = new Server(storage.backend, { logger, metrics, backendTimeoutMs: config.storageTimeoutMs, types: [...TYPES] });
@@ -238,8 +239,8 @@ function memoryStorage(config: DemoConfig): Storage {
   };
 }
 
-async function redisStorage(url: string, config: DemoConfig, logger: Logger): Promise<Storage> {
-  const adapter = new RedisAdapter(url, { historyLimit: config.historyLimit, logger, types: TYPES });
+async function redisStorage(connection: string | readonly RedisClusterSeed[], config: DemoConfig, logger: Logger): Promise<Storage> {
+  const adapter = new RedisAdapter(connection, { historyLimit: config.historyLimit, logger, types: TYPES });
   // Ask once at start, so that a wrong REDIS_URL fails here with a clear message rather than
   // at the first join.
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -255,7 +256,11 @@ async function redisStorage(url: string, config: DemoConfig, logger: Logger): Pr
   } catch (error) {
     await adapter.close();
     throw new Error(
-      `Cannot use Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}. Start redis-server there, or fix REDIS_URL (or --redis).`,
+      `Cannot use ${where(connection)}: ${error instanceof Error ? error.message : String(error)}. ${
+        typeof connection === "string"
+          ? "Start redis-server there, or fix REDIS_URL (or --redis)."
+          : "Start the cluster, or fix REDIS_CLUSTER (or --redis-cluster)."
+      }`,
       { cause: error },
     );
   } finally {
@@ -265,6 +270,13 @@ async function redisStorage(url: string, config: DemoConfig, logger: Logger): Pr
 }
 
 /** The URL without its password, for messages. */
+/** The Redis or Redis Cluster a connection names, for messages (without a password). */
+function where(connection: string | readonly RedisClusterSeed[]): string {
+  return typeof connection === "string"
+    ? `Redis at ${redactUrl(connection)}`
+    : `the Redis Cluster at ${connection.map((seed) => `${seed.host}:${seed.port}`).join(",")}`;
+}
+
 function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);

@@ -6,6 +6,8 @@ export interface DemoProcessOptions {
   readonly bundle: DemoBundle;
   /** REDIS_URL of the instance; in-memory without. */
   readonly redisUrl?: string;
+  /** REDIS_CLUSTER of the instance (`host:port,...`): documents on a Redis Cluster. */
+  readonly redisCluster?: string;
   /** More flags for the instance (`--history 100000`...). */
   readonly args?: readonly string[];
   /** How long start and stop may take. @default 15000 */
@@ -61,11 +63,14 @@ export class DemoProcess {
   /** Start the instance (on a free port the first time, on the same port after that); resolves once it listens. */
   async start(): Promise<void> {
     if (this.#child !== undefined) throw new Error("DemoProcess.start(): already running");
-    const { bundle, redisUrl, args = [] } = this.options;
+    const { bundle, redisUrl, redisCluster, args = [] } = this.options;
     const child = spawn(
       process.execPath,
       [bundle.mainJs, "--port", String(this.#port), "--host", "127.0.0.1", "--public-dir", bundle.publicDir, ...args],
-      { env: { ...process.env, REDIS_URL: redisUrl ?? "", PORT: "" }, stdio: ["ignore", "pipe", "pipe"] },
+      {
+        env: { ...process.env, REDIS_URL: redisUrl ?? "", REDIS_CLUSTER: redisCluster ?? "", PORT: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
     );
     this.#child = child;
     live.add(child);
