@@ -47,6 +47,10 @@ describe("parseCliOptions", () => {
     );
     expect(() => parseCliOptions(["--clients", "10,x"])).toThrow(/--clients/);
     expect(() => parseCliOptions(["--seconds", "0"])).toThrow(/--seconds/);
+    expect(() => parseCliOptions(["--warmup=-1"])).toThrow('--warmup takes a number ≥ 0, got "-1"');
+    expect(() => parseCliOptions(["--warmup", "x"])).toThrow(/--warmup/);
+    expect(parseCliOptions(["--warmup", "0"]).warmupSeconds).toBe(0);
+    expect(parseCliOptions([]).warmupSeconds).toBe(1);
   });
 
   it("paces large-doc at 500 ops/s unless told otherwise; 0 means unpaced", () => {

@@ -196,14 +196,12 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   const unknown = named.filter((p) => !ALL_SCENARIOS.includes(p as ScenarioName));
   if (unknown.length > 0)
     throw new Error(`unknown scenario ${unknown.join(", ")}; choose from ${ALL_SCENARIOS.join(", ")} (or none for the standard set)`);
-  const warmup = values.warmup === undefined ? 1 : Number(values.warmup);
-  if (!Number.isFinite(warmup) || warmup < 0) throw new Error(`--warmup takes a number of seconds ≥ 0, got "${values.warmup}"`);
   return {
     command,
     scenarios: named.length === 0 ? SCENARIOS : ALL_SCENARIOS.filter((s) => named.includes(s)),
     files: command === "profile" ? rest : [],
     seconds: positive(values.seconds, "seconds", 5),
-    warmupSeconds: warmup,
+    warmupSeconds: nonNegative(values.warmup, "warmup", 1),
     clients: numberList(values.clients, "clients"),
     systems: systemList(values.systems, "systems", SYSTEMS, [...SYSTEMS, ...MORE_SYSTEMS]),
     docs: positive(values.docs, "docs", 100),

@@ -81,7 +81,9 @@ describe("OTClient options", () => {
     [{ snapshot: "x" }, /give `snapshot` and `revision` together/],
     [{ revision: 3 }, /give `snapshot` and `revision` together/],
     [{ snapshot: "x", revision: -1 }, /revision must be a non-negative safe integer/],
-    [{ lastSeq: 1.5 }, /lastSeq must be a non-negative safe integer/],
+    [{ lastSeq: 1.5 }, /lastSeq must be an integer of at least 0, got 1.5/],
+    [{ lastSeq: -1 }, /lastSeq must be an integer of at least 0/],
+    [{ retry: { initialDelay: Number.NaN } }, /retry.initialDelay must be a number of at least 0, got NaN/],
   ])("refuses %j with a message that says what to change", (bad, message) => {
     expect(() => new OTClient<string, TextOp>({ type: TextType, transport, docId: DOC, ...bad })).toThrow(message);
   });

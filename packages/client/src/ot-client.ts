@@ -1,4 +1,5 @@
 import {
+  checkNumberOption,
   errorClassOf,
   isHandshakeCapable,
   isValidClientId,
@@ -204,10 +205,7 @@ export class OTClient<Snapshot, Op> {
     if (!isValidClientId(clientId)) {
       throw new TypeError(`OTClient: clientId must be 1 to 64 characters from [A-Za-z0-9_-], got ${JSON.stringify(clientId)}`);
     }
-    const lastSeq = options.lastSeq ?? 0;
-    if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) {
-      throw new TypeError(`OTClient: lastSeq must be a non-negative safe integer, got ${String(lastSeq)}`);
-    }
+    const lastSeq = checkNumberOption("OTClient", "lastSeq", options.lastSeq ?? 0, { min: 0, integer: true });
     if (options.seqCounter !== undefined && (!(options.seqCounter instanceof SeqCounter) || options.lastSeq !== undefined)) {
       throw new TypeError("OTClient: `seqCounter` must be a SeqCounter, and goes without `lastSeq` (the counter holds it)");
     }

@@ -141,4 +141,13 @@ describe("OTConnection", () => {
     await expect(connection.open("c", { type: TextType })).rejects.toThrow(/closed/);
     await expect(a.connect()).rejects.toThrow(/closed/);
   });
+
+  it("refuses a lastSeq that is not a whole number of at least 0", () => {
+    const transport = new ScriptedTransport();
+    expect(() => new OTConnection({ transport, lastSeq: -1 })).toThrow(
+      new RangeError("SeqCounter: lastSeq must be an integer of at least 0, got -1."),
+    );
+    expect(() => new OTConnection({ transport, lastSeq: "3" as unknown as number })).toThrow(TypeError);
+    expect(() => new OTConnection({ transport, lastSeq: 2 ** 53 })).toThrow(RangeError);
+  });
 });

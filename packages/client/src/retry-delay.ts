@@ -1,3 +1,5 @@
+import { checkNumberOption } from "@open-ot/core";
+
 /** How an {@link OTClient} spaces its retries of requests refused with a transient code. */
 export interface RetryOptions {
   /** Upper bound of the first retry's delay, in milliseconds. @default 500 */
@@ -21,16 +23,9 @@ export function retryDelay(attempt: number, random: number, initialDelay: number
   return ceiling * Math.min(Math.max(random, 0), 1 - Number.EPSILON);
 }
 
-/** Checked {@link RetryOptions}; throws a RangeError naming the bad option. */
+/** Checked {@link RetryOptions}; throws a RangeError (a TypeError for a value that is not a number) naming the bad option. */
 export function retrySettings(options: RetryOptions = {}): { initialDelay: number; maxDelay: number; random: () => number } {
-  const initialDelay = options.initialDelay ?? DEFAULT_RETRY.initialDelay;
-  const maxDelay = options.maxDelay ?? DEFAULT_RETRY.maxDelay;
-  for (const [name, value] of [
-    ["initialDelay", initialDelay],
-    ["maxDelay", maxDelay],
-  ] as const) {
-    if (!(Number.isFinite(value) && value >= 0))
-      throw new RangeError(`OTClient: retry.${name} must be a finite number >= 0, got ${String(value)}`);
-  }
+  const initialDelay = checkNumberOption("OTClient", "retry.initialDelay", options.initialDelay ?? DEFAULT_RETRY.initialDelay, { min: 0 });
+  const maxDelay = checkNumberOption("OTClient", "retry.maxDelay", options.maxDelay ?? DEFAULT_RETRY.maxDelay, { min: 0 });
   return { initialDelay, maxDelay, random: options.random ?? Math.random };
 }

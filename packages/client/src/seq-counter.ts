@@ -1,3 +1,5 @@
+import { checkNumberOption } from "@open-ot/core";
+
 /**
  * The `seq` numbers of one `clientId`. The documents of one connection share one counter, so a
  * `seq` names one op of the client whichever its document (an error that names a `seq` but no
@@ -8,10 +10,7 @@ export class SeqCounter {
 
   /** @param last The last `seq` this `clientId` used (when resuming a persisted identity). @default 0 */
   constructor(last = 0) {
-    if (!Number.isSafeInteger(last) || last < 0) {
-      throw new TypeError(`SeqCounter: lastSeq must be a non-negative safe integer, got ${String(last)}`);
-    }
-    this.#last = last;
+    this.#last = checkNumberOption("SeqCounter", "lastSeq", last, { min: 0, integer: true });
   }
 
   /** The last `seq` handed out. */

@@ -182,7 +182,12 @@ describe("JsonType refuses hostile input with InvalidOpError, quickly", () => {
     refused(() => small.validate(["a", { i: [[[1]]] }], {}));
     refused(() => small.validate(["a", { i: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }], {}));
     expect(small.validate(["a", { i: [[1]] }], {})).toEqual(["a", { i: [[1]] }]);
-    expect(() => createJsonType({ maxDepth: 5000 })).toThrow(TypeError);
+    expect(() => createJsonType({ maxDepth: 5000 })).toThrow(
+      new RangeError("createJsonType: maxDepth must be an integer from 1 to 1000, got 5000."),
+    );
+    expect(() => createJsonType({ maxOpNodes: 0.5 })).toThrow(RangeError);
+    expect(() => createJsonType({ maxDepth: null as unknown as number })).toThrow(TypeError);
+    expect(createJsonType({ maxDepth: 1000, maxOpNodes: 1 }).name).toBe("json1");
     expect(() => createJsonType({ name: "" })).toThrow(TypeError);
   });
 });

@@ -1,4 +1,4 @@
-import { InvalidOpError, type OTType, type Side } from "@open-ot/core";
+import { checkNumberOption, InvalidOpError, type OTType, type Side } from "@open-ot/core";
 import { type as json1, type Doc, type JSONOp, type Key } from "ot-json1";
 import { checkJsonOp, describe, type JsonOpFacts, type JsonOpLimits } from "./check-json-op.js";
 import { diffJson } from "./diff-json.js";
@@ -190,11 +190,7 @@ export function createJsonType(options: JsonTypeOptions = {}): JsonOTType {
 export const JsonType: JsonOTType = createJsonType();
 
 function limit(value: number | undefined, fallback: number, max: number, option: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new TypeError(`createJsonType: ${option} must be an integer from 1 to ${max}, got ${String(value)}`);
-  }
-  return value;
+  return value === undefined ? fallback : checkNumberOption("createJsonType", option, value, { min: 1, max, integer: true });
 }
 
 /** Run an ot-json1 function on checked input; what it throws is the op's fault. */

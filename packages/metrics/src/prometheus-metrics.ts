@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkNumberOption } from "@open-ot/core";
 import type { ServerMetrics } from "@open-ot/server";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { AckClock } from "./ack-clock.js";
@@ -62,10 +63,10 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   const registry = options.registry ?? new Registry();
   const prefix = options.prefix ?? "openot_";
   const path = options.path ?? "/metrics";
-  const maxTracked = options.maxTrackedCommits ?? 10_000;
-  if (!Number.isInteger(maxTracked) || maxTracked < 0) {
-    throw new TypeError(`createPrometheusMetrics: maxTrackedCommits must be a non-negative integer, got ${String(maxTracked)}`);
-  }
+  const maxTracked = checkNumberOption("createPrometheusMetrics", "maxTrackedCommits", options.maxTrackedCommits ?? 10_000, {
+    min: 0,
+    integer: true,
+  });
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry, prefix });
   const registers = [registry];
 

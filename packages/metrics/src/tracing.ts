@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
+import { checkNumberOption } from "@open-ot/core";
 import type { ServerMetrics } from "@open-ot/server";
 import { AckClock } from "./ack-clock.js";
 
@@ -25,10 +26,10 @@ export interface TracingMetricsOptions {
  */
 export function createTracingMetrics(options: TracingMetricsOptions = {}): ServerMetrics {
   const tracer = options.tracer ?? trace.getTracer("@open-ot/server");
-  const maxTracked = options.maxTrackedCommits ?? 10_000;
-  if (!Number.isInteger(maxTracked) || maxTracked < 0) {
-    throw new TypeError(`createTracingMetrics: maxTrackedCommits must be a non-negative integer, got ${String(maxTracked)}`);
-  }
+  const maxTracked = checkNumberOption("createTracingMetrics", "maxTrackedCommits", options.maxTrackedCommits ?? 10_000, {
+    min: 0,
+    integer: true,
+  });
   const clock = new AckClock(maxTracked, (docId, revision, startedAt, deliveredAt) => {
     const origin = performance.timeOrigin;
     tracer

@@ -178,6 +178,17 @@ describe("Prometheus metrics", () => {
     for (const name of queried) expect(names, name).toContain(name);
   });
 
+  it("refuses a maxTrackedCommits that is not a whole number of at least 0", () => {
+    expect(() => createPrometheusMetrics({ maxTrackedCommits: -1 })).toThrow(
+      new RangeError("createPrometheusMetrics: maxTrackedCommits must be an integer of at least 0, got -1."),
+    );
+    expect(() => createTracingMetrics({ maxTrackedCommits: 1.5 })).toThrow(
+      new RangeError("createTracingMetrics: maxTrackedCommits must be an integer of at least 0, got 1.5."),
+    );
+    expect(() => createTracingMetrics({ maxTrackedCommits: Infinity })).toThrow(RangeError);
+    expect(() => createTracingMetrics({ maxTrackedCommits: 0 })).not.toThrow();
+  });
+
   it("reads registered gauges when scraped, and stops reading them once unregistered", async () => {
     const metrics = createPrometheusMetrics({ prefix: "app_" });
     let entries = 3;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Duplex } from "node:stream";
-import { CloseCode, DEFAULT_DOC_ID, isValidDocId, type Logger } from "@open-ot/core";
+import { checkNumberOption, CloseCode, DEFAULT_DOC_ID, isValidDocId, type Logger, type NumberOptionRule } from "@open-ot/core";
 import {
   parseRequestTarget,
   policyFor,
@@ -91,6 +91,12 @@ const DEFAULTS = {
   closeTimeoutMs: 5_000,
 } as const;
 
+const NUMBER_RULES = {
+  maxMessageFragments: { min: 1, integer: true },
+  pingIntervalMs: { min: 0 },
+  closeTimeoutMs: { min: 0 },
+} as const satisfies Record<string, NumberOptionRule>;
+
 /** The bindings attached to each HTTP server, so that they agree on who answers an upgrade none of them serves. */
 const bindingsByServer = new WeakMap<HttpServer, Set<WebSocketServerBinding>>();
 
@@ -174,9 +180,11 @@ class WebSocketServerBinding implements WebSocketBinding {
         return bytes;
       }),
     );
-    const maxMessageFragments = positiveInteger("maxMessageFragments", options.maxMessageFragments, DEFAULTS.maxMessageFragments);
-    const pingIntervalMs = nonNegative("pingIntervalMs", options.pingIntervalMs, DEFAULTS.pingIntervalMs);
-    this.closeTimeoutMs = nonNegative("closeTimeoutMs", options.closeTimeoutMs, DEFAULTS.closeTimeoutMs);
+    const numberOption = (name: keyof typeof NUMBER_RULES): number =>
+      options[name] === undefined ? DEFAULTS[name] : checkNumberOption("attachWebSocketServer", name, options[name], NUMBER_RULES[name]);
+    const maxMessageFragments = numberOption("maxMessageFragments");
+    const pingIntervalMs = numberOption("pingIntervalMs");
+    this.closeTimeoutMs = numberOption("closeTimeoutMs");
     this.settings = {
       maxBufferedBytes: this.policy.limits.maxBufferedBytes,
       closeTimeoutMs: this.closeTimeoutMs,
@@ -392,26 +400,4 @@ async function withinTimeout(promise: Promise<unknown>, ms: number): Promise<boo
 
 function isTruthyFlag(value: string | null): boolean {
   return value === "1" || value === "true";
-}
-
-function positiveNumber(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`attachWebSocketServer: ${name} must be a positive number, got ${String(value)}.`);
-  }
-  return value;
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  const n = positiveNumber(name, value, fallback);
-  if (!Number.isInteger(n)) throw new TypeError(`attachWebSocketServer: ${name} must be a whole number, got ${n}.`);
-  return n;
-}
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`attachWebSocketServer: ${name} must be a number of at least 0, got ${String(value)}.`);
-  }
-  return value;
 }

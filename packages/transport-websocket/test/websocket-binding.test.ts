@@ -434,6 +434,13 @@ describe("attachWebSocketServer (stub hub)", () => {
     expect(() => startSync({ hub: stub, server: http, path: "/" })).toThrow(/path/);
     expect(() => startSync({ hub: stub, server: http, maxMessageBytes: 0 })).toThrow(/maxMessageBytes/);
     expect(() => startSync({ hub: stub, server: http, rateLimit: { burst: 0.5 } })).toThrow(/burst/);
+    expect(() => startSync({ hub: stub, server: http, maxMessageFragments: 0 })).toThrow(
+      new RangeError("attachWebSocketServer: maxMessageFragments must be an integer of at least 1, got 0."),
+    );
+    expect(() => startSync({ hub: stub, server: http, maxMessageFragments: 1.5 })).toThrow(RangeError);
+    expect(() => startSync({ hub: stub, server: http, pingIntervalMs: -1 })).toThrow(/pingIntervalMs/);
+    expect(() => startSync({ hub: stub, server: http, closeTimeoutMs: Infinity })).toThrow(/closeTimeoutMs/);
+    expect(() => startSync({ hub: stub, server: http, closeTimeoutMs: null as unknown as number })).toThrow(TypeError);
     expect(() => startSync({ hub: stub, server: http, defaultDocId: "a/b" })).toThrow(/defaultDocId/);
     expect(http.listenerCount("upgrade")).toBe(0);
   });

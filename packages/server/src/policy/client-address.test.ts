@@ -43,7 +43,12 @@ describe("client address", () => {
   it("refuses a malformed trust list", () => {
     expect(() => createClientAddressResolver(["10.0.0.0/33"])).toThrow(TypeError);
     expect(() => createClientAddressResolver(["proxy.local"])).toThrow(TypeError);
-    expect(() => createClientAddressResolver(-1)).toThrow(TypeError);
+    expect(() => createClientAddressResolver(-1)).toThrow(
+      new RangeError("trustProxy: a hop count must be an integer of at least 0, got -1."),
+    );
+    expect(() => createClientAddressResolver(1.5)).toThrow(RangeError);
+    expect(() => createClientAddressResolver(Number.NaN)).toThrow(RangeError);
+    expect(() => createClientAddressResolver(0)).not.toThrow();
   });
 
   it("counts an IPv6 address under its /64", () => {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { BlockList, isIP } from "node:net";
+import { checkNumberOption } from "@open-ot/core";
 
 /**
  * Which peers may tell the server who the client is, through `Forwarded` (RFC 7239) or
@@ -41,7 +42,8 @@ export const UNKNOWN_ADDRESS = "unknown";
  * first address in that chain that is not a trusted proxy. A forwarded entry that is not an IP
  * address (`unknown`, an obfuscated name) ends the walk at the proxy that sent it.
  *
- * @throws TypeError for a malformed address or range in a list.
+ * @throws TypeError for a malformed address or range in a list; RangeError for a hop count that
+ * is not a whole number of at least 0.
  */
 export function createClientAddressResolver(trust: TrustProxy = false): ClientAddressResolver {
   const trusted = trustPredicate(trust);
@@ -73,8 +75,7 @@ export function addressKey(address: string): string {
 function trustPredicate(trust: TrustProxy): (address: string, hop: number) => boolean {
   if (typeof trust === "boolean") return () => trust;
   if (typeof trust === "number") {
-    if (!Number.isInteger(trust) || trust < 0)
-      throw new TypeError(`trustProxy: a hop count must be a whole number of at least 0, got ${trust}.`);
+    checkNumberOption("trustProxy", "a hop count", trust, { min: 0, integer: true });
     return (_address, hop) => hop < trust;
   }
   if (typeof trust === "function") {

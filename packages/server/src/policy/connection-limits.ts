@@ -1,3 +1,5 @@
+import { checkNumberOption, type NumberOptionRule } from "@open-ot/core";
+
 /** Per-connection rate limit: a token bucket, one token per message (per element of a batch). */
 export interface RateLimitOptions {
   /** Sustained messages per second. @default 100 */
@@ -112,32 +114,42 @@ export const DEFAULT_LIMITS: Readonly<Omit<ResolvedLimits, "rateLimit"> & { rate
   authTimeoutMs: 10_000,
 };
 
+/** A positive number. */
+const POSITIVE: NumberOptionRule = { min: 0, aboveMin: true };
+/** A whole number of at least 1. */
+const COUNT: NumberOptionRule = { min: 1, integer: true };
+/** A whole number of at least 1, or Infinity for no limit. */
+const COUNT_OR_NONE: NumberOptionRule = { ...COUNT, infinite: true };
+
 /**
  * Apply the defaults and check every value; `who` names the caller in error messages
  * (`"attachWebSocketServer"`).
  *
- * @throws TypeError for a value that is not a number in range.
+ * @throws TypeError for a value that is not a number, or a `maxBatchMessages` above
+ * `rateLimit.burst`; RangeError for a number out of range.
  */
 export function resolveLimits(options: ConnectionLimitOptions, who: string): ResolvedLimits {
   const d = DEFAULT_LIMITS;
-  const check = new LimitChecker(who);
+  const check = (name: string, value: number | undefined, fallback: number, rule: NumberOptionRule): number =>
+    value === undefined ? fallback : checkNumberOption(who, name, value, rule);
   const rateLimit =
     options.rateLimit === false
       ? undefined
       : {
-          messagesPerSecond: check.positive(
+          messagesPerSecond: check(
             "rateLimit.messagesPerSecond",
             options.rateLimit?.messagesPerSecond,
             d.rateLimit.messagesPerSecond,
+            POSITIVE,
           ),
-          burst: check.count("rateLimit.burst", options.rateLimit?.burst, d.rateLimit.burst, false),
-          maxRefused: check.count("rateLimit.maxRefused", options.rateLimit?.maxRefused, d.rateLimit.maxRefused, true, true),
+          burst: check("rateLimit.burst", options.rateLimit?.burst, d.rateLimit.burst, COUNT),
+          maxRefused: check("rateLimit.maxRefused", options.rateLimit?.maxRefused, d.rateLimit.maxRefused, { ...COUNT_OR_NONE, min: 0 }),
         };
-  const maxBatchMessages = check.count(
+  const maxBatchMessages = check(
     "maxBatchMessages",
     options.maxBatchMessages,
     Math.min(d.maxBatchMessages, rateLimit?.burst ?? Infinity),
-    false,
+    COUNT,
   );
   if (rateLimit !== undefined && maxBatchMessages > rateLimit.burst) {
     throw new TypeError(
@@ -145,20 +157,25 @@ export function resolveLimits(options: ConnectionLimitOptions, who: string): Res
     );
   }
   return {
-    maxMessageBytes: check.count("maxMessageBytes", options.maxMessageBytes, d.maxMessageBytes, false),
+    maxMessageBytes: check("maxMessageBytes", options.maxMessageBytes, d.maxMessageBytes, COUNT),
     maxBatchMessages,
     rateLimit,
-    maxBufferedBytes: check.count("maxBufferedBytes", options.maxBufferedBytes, d.maxBufferedBytes, false),
-    maxConnections: check.count("maxConnections", options.maxConnections, d.maxConnections, true),
-    maxConnectionsPerAddress: check.count("maxConnectionsPerAddress", options.maxConnectionsPerAddress, d.maxConnectionsPerAddress, true),
-    maxPendingPerAddress: check.count("maxPendingPerAddress", options.maxPendingPerAddress, d.maxPendingPerAddress, true),
-    maxPendingBytesPerAddress: check.count(
+    maxBufferedBytes: check("maxBufferedBytes", options.maxBufferedBytes, d.maxBufferedBytes, COUNT),
+    maxConnections: check("maxConnections", options.maxConnections, d.maxConnections, COUNT_OR_NONE),
+    maxConnectionsPerAddress: check(
+      "maxConnectionsPerAddress",
+      options.maxConnectionsPerAddress,
+      d.maxConnectionsPerAddress,
+      COUNT_OR_NONE,
+    ),
+    maxPendingPerAddress: check("maxPendingPerAddress", options.maxPendingPerAddress, d.maxPendingPerAddress, COUNT_OR_NONE),
+    maxPendingBytesPerAddress: check(
       "maxPendingBytesPerAddress",
       options.maxPendingBytesPerAddress,
       d.maxPendingBytesPerAddress,
-      true,
+      COUNT_OR_NONE,
     ),
-    authTimeoutMs: check.positive("authTimeoutMs", options.authTimeoutMs, d.authTimeoutMs),
+    authTimeoutMs: check("authTimeoutMs", options.authTimeoutMs, d.authTimeoutMs, POSITIVE),
   };
 }
 
@@ -168,28 +185,4 @@ export function resolveLimits(options: ConnectionLimitOptions, who: string): Res
  */
 export function exceedsBacklog(buffered: number, bytes: number, maxBufferedBytes: number): boolean {
   return buffered > 0 && buffered + bytes > maxBufferedBytes;
-}
-
-class LimitChecker {
-  constructor(private readonly who: string) {}
-
-  positive(name: string, value: number | undefined, fallback: number): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-      throw new TypeError(`${this.who}: ${name} must be a positive number, got ${String(value)}.`);
-    }
-    return value;
-  }
-
-  /** A whole number of at least 1 (or 0 with `zero`), or Infinity with `unbounded`. */
-  count(name: string, value: number | undefined, fallback: number, unbounded: boolean, zero = false): number {
-    if (value === undefined) return fallback;
-    if (unbounded && value === Infinity) return value;
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < (zero ? 0 : 1)) {
-      throw new TypeError(
-        `${this.who}: ${name} must be a whole number of at least ${zero ? 0 : 1}${unbounded ? " (or Infinity)" : ""}, got ${String(value)}.`,
-      );
-    }
-    return value;
-  }
 }

@@ -42,7 +42,48 @@ describe("MessageGate", () => {
   it("refuses limits that could never let a batch through", () => {
     expect(() => resolveLimits({ rateLimit: { burst: 10 }, maxBatchMessages: 11 }, "test")).toThrow(/maxBatchMessages/);
     expect(resolveLimits({ rateLimit: { burst: 10 } }, "test").maxBatchMessages).toBe(10);
-    expect(() => resolveLimits({ maxBufferedBytes: 0 }, "test")).toThrow(TypeError);
+    expect(() => resolveLimits({ maxBufferedBytes: 0 }, "test")).toThrow(
+      new RangeError("test: maxBufferedBytes must be an integer of at least 1, got 0."),
+    );
     expect(resolveLimits({ maxConnectionsPerAddress: Infinity }, "test").maxConnectionsPerAddress).toBe(Infinity);
+  });
+
+  it("checks each limit against its own rule", () => {
+    const refusal = (options: Parameters<typeof resolveLimits>[0]): unknown => {
+      try {
+        resolveLimits(options, "test");
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    };
+    expect(refusal({ maxMessageBytes: Infinity })).toBeInstanceOf(RangeError);
+    expect(refusal({ maxBatchMessages: 1.5 })).toBeInstanceOf(RangeError);
+    expect(refusal({ rateLimit: { messagesPerSecond: 0 } })).toEqual(
+      new RangeError("test: rateLimit.messagesPerSecond must be a number above 0, got 0."),
+    );
+    expect(refusal({ rateLimit: { messagesPerSecond: Infinity } })).toBeInstanceOf(RangeError);
+    expect(refusal({ rateLimit: { maxRefused: -1 } })).toBeInstanceOf(RangeError);
+    expect(refusal({ maxConnections: 0 })).toBeInstanceOf(RangeError);
+    expect(refusal({ authTimeoutMs: Number.NaN })).toBeInstanceOf(RangeError);
+    expect(refusal({ authTimeoutMs: "5" as unknown as number })).toEqual(
+      new TypeError('test: authTimeoutMs must be a number above 0, got "5".'),
+    );
+    expect(refusal({ maxPendingPerAddress: null as unknown as number })).toBeInstanceOf(TypeError);
+    expect(
+      resolveLimits(
+        {
+          rateLimit: { messagesPerSecond: 0.5, burst: 1, maxRefused: 0 },
+          maxBatchMessages: 1,
+          maxPendingBytesPerAddress: Infinity,
+          authTimeoutMs: 0.1,
+        },
+        "test",
+      ),
+    ).toMatchObject({
+      rateLimit: { messagesPerSecond: 0.5, burst: 1, maxRefused: 0 },
+      maxPendingBytesPerAddress: Infinity,
+      authTimeoutMs: 0.1,
+    });
   });
 });

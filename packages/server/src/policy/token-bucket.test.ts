@@ -43,5 +43,7 @@ describe("TokenBucket", () => {
     expect(() => new TokenBucket(0, 5)).toThrow(RangeError);
     expect(() => new TokenBucket(5, 0)).toThrow(RangeError);
     expect(() => new TokenBucket(Number.NaN, 5)).toThrow(RangeError);
+    expect(() => new TokenBucket(5, Infinity)).toThrow(RangeError);
+    expect(() => new TokenBucket(0.5, 1.5)).not.toThrow();
   });
 });

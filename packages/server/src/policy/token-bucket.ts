@@ -1,3 +1,5 @@
+import { checkNumberOption } from "@open-ot/core";
+
 /**
  * A token bucket: `capacity` tokens, refilled continuously at `ratePerSecond`. A take succeeds
  * only when the whole cost is there (a batch of n messages costs n, charged before any of them
@@ -17,12 +19,8 @@ export class TokenBucket {
     readonly capacity: number,
     private readonly now: () => number = Date.now,
   ) {
-    if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) {
-      throw new RangeError(`TokenBucket: ratePerSecond must be a positive number, got ${ratePerSecond}.`);
-    }
-    if (!(capacity >= 1) || !Number.isFinite(capacity)) {
-      throw new RangeError(`TokenBucket: capacity must be at least 1, got ${capacity}.`);
-    }
+    checkNumberOption("TokenBucket", "ratePerSecond", ratePerSecond, { min: 0, aboveMin: true });
+    checkNumberOption("TokenBucket", "capacity", capacity, { min: 1 });
     this.tokens = capacity;
     this.updatedAt = now();
   }
