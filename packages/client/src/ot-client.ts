@@ -49,6 +49,12 @@ interface KnownDocument {
 
 type Timer = ReturnType<typeof setTimeout>;
 
+/** An author's highest committed `seq` seen, and when it last rose (see `#authorSeqRises`). */
+interface AuthorSeq {
+  seq: number;
+  rise: number;
+}
+
 /**
  * The connection lifecycle, each state with the data it needs (see {@link ConnectionState} for
  * the drawing). Changed only in `#setConnection`, which checks {@link LEGAL}.
@@ -141,10 +147,13 @@ export class OTClient<Snapshot, Op> {
   #docEpoch: string | undefined;
   /**
    * The highest `seq` seen committed per author (from `op` messages), for a restore copy: it
-   * tells a client whose ack was lost that its op is in the copy. Oldest entries go first past
-   * the protocol's limit.
+   * tells a client whose ack was lost that its op is in the copy. Entries are updated in place;
+   * past the protocol's limit the authors whose seq rose longest ago go first (see
+   * {@link #trimAuthorSeqs}).
    */
-  readonly #authorSeqs = new Map<string, number>();
+  readonly #authorSeqs = new Map<string, AuthorSeq>();
+  /** Counts the rises of an author's seq, to order {@link #authorSeqs} by the last one. */
+  #authorSeqRises = 0;
   /** Retries in a row of requests refused with a transient code; 0 once live. */
   #retryAttempt = 0;
   /** The seq last refused with `bad_revision`, to tell a lost document from a bug the second time. */
@@ -549,7 +558,11 @@ export class OTClient<Snapshot, Op> {
     if (doc !== undefined && this.#docEpoch !== undefined) message.epoch = this.#docEpoch;
     if (restoring && doc !== undefined) {
       const data = this.#store.read(doc.server);
-      message.restore = this.#authorSeqs.size === 0 ? { data } : { data, seqs: Object.fromEntries(this.#authorSeqs) };
+      this.#trimAuthorSeqs(MAX_RESTORE_AUTHORS);
+      message.restore =
+        this.#authorSeqs.size === 0
+          ? { data }
+          : { data, seqs: Object.fromEntries(Array.from(this.#authorSeqs, ([author, known]) => [author, known.seq])) };
     }
     if (this.#batch) message.batch = true;
     if (this.#presence !== undefined) {
@@ -960,11 +973,19 @@ export class OTClient<Snapshot, Op> {
     let next: ClientState<Op>;
     let viewOp: Op;
     try {
-      // Apply to the server document first: it also checks that the op fits.
-      server = this.#store.apply(doc.server, message.op);
-      ({ state: next, op: viewOp } = this.#sync.applyServer(message.op, this.#type));
-      // Nothing unacknowledged: the view is the server's document, applied once for both.
-      view = this.#sync.pending === undefined ? server : this.#store.apply(doc.view, viewOp);
+      // Apply to the server document first: that is where the op is checked, once; what it
+      // gives is transformed without checking it again.
+      const received = this.#store.receive(doc.server, message.op);
+      server = received.held;
+      ({ state: next, op: viewOp } = this.#sync.applyServer(received.op, this.#store.checked));
+      if (this.#sync.pending === undefined) {
+        // Nothing unacknowledged: the view is the server's document, applied once for both,
+        // and the listeners get the op as the server sent it.
+        view = server;
+        viewOp = message.op;
+      } else {
+        view = this.#store.apply(doc.view, viewOp);
+      }
     } catch (cause) {
       this.#violation(`the remote op at revision ${message.revision} does not apply: ${describe(cause)}`, cause);
       return;
@@ -979,11 +1000,25 @@ export class OTClient<Snapshot, Op> {
 
   #noteAuthorSeq(author: string, seq: number): void {
     const known = this.#authorSeqs.get(author);
-    if (known !== undefined && known >= seq) return;
-    // Re-inserted, so the Map's order is the order of last use and the oldest go first.
-    this.#authorSeqs.delete(author);
-    this.#authorSeqs.set(author, seq);
-    if (this.#authorSeqs.size > MAX_RESTORE_AUTHORS) this.#authorSeqs.delete(this.#authorSeqs.keys().next().value as string);
+    if (known !== undefined) {
+      if (known.seq >= seq) return;
+      known.seq = seq;
+      known.rise = ++this.#authorSeqRises;
+      return;
+    }
+    this.#authorSeqs.set(author, { seq, rise: ++this.#authorSeqRises });
+    // Trimmed in bulk, so that the order of rises costs nothing per op.
+    if (this.#authorSeqs.size >= 2 * MAX_RESTORE_AUTHORS) this.#trimAuthorSeqs(MAX_RESTORE_AUTHORS);
+  }
+
+  /** Keep the `limit` authors whose seq rose last, in the order of their rises. */
+  #trimAuthorSeqs(limit: number): void {
+    if (this.#authorSeqs.size <= limit) return;
+    const newest = Array.from(this.#authorSeqs)
+      .sort(([, a], [, b]) => a.rise - b.rise)
+      .slice(-limit);
+    this.#authorSeqs.clear();
+    for (const [author, known] of newest) this.#authorSeqs.set(author, known);
   }
 
   #onError(message: ErrorMessage): void {
