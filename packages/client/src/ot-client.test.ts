@@ -714,6 +714,26 @@ describe("resync from a snapshot", () => {
     expect(client.snapshot).toBe("aybXXcd");
   });
 
+  it("shows the server's text plus the op in flight and the buffer after remote ops that were not read one by one", async () => {
+    const { client, t } = await live("ab", 1);
+    client.submit([{ i: "x" }]);
+    expect(await nextSent(t)).toEqual([opMsg(1, 1, [{ i: "x" }])]);
+    client.submit([{ r: 3 }, { i: "y" }]);
+    t.deliver(remote(2, [{ r: 1 }, { i: "R" }]));
+    t.deliver(remote(3, [{ d: 1 }]));
+    expect(client.snapshot).toBe("xRby");
+    t.deliver(remote(4, [{ r: 2 }, { i: "S" }]));
+    client.submit([{ d: 1 }]);
+    expect(client.snapshot).toBe("RbSy");
+    t.deliver(ack(5, 1));
+    expect(await nextSent(t)).toEqual([opMsg(5, 2, [{ d: 1 }, { r: 3 }, { i: "y" }])]);
+    expect(client.snapshot).toBe("RbSy");
+    t.deliver(remote(6, [{ i: "T" }]));
+    t.deliver(ack(7, 2));
+    expect(client.synced).toBe(true);
+    expect(client.snapshot).toBe("TRbSy");
+  });
+
   it("resyncs when a remote op does not apply", async () => {
     const { client, t } = await live("ab", 1);
     t.deliver(remote(2, [{ r: 10 }, { i: "x" }]));

@@ -41,8 +41,12 @@ import { PresenceTracker, type LocalPresence, type PeerPresenceView } from "./pr
 interface KnownDocument {
   /** The server's document at `revision`. */
   readonly server: HeldDocument;
-  /** `server` plus the op in flight plus the buffer: what the user sees. */
-  readonly view: HeldDocument;
+  /**
+   * `server` plus the op in flight plus the buffer: what the user sees. `undefined` after a
+   * remote op arrived while edits were unacknowledged: built from `server` and the OT state's
+   * ops when read (see `#view`), so that a remote op is applied to one copy, not two.
+   */
+  readonly view: HeldDocument | undefined;
   /** The last revision the client has seen. */
   readonly revision: number;
 }
@@ -267,7 +271,7 @@ export class OTClient<Snapshot, Op> {
 
   /** The local view: the server document plus the op in flight plus the buffer. */
   get snapshot(): Snapshot {
-    return this.#store.read(this.#known("snapshot").view);
+    return this.#store.read(this.#view(this.#known("snapshot")));
   }
 
   /** The last server revision the client has seen. */
@@ -472,7 +476,7 @@ export class OTClient<Snapshot, Op> {
   submit(op: Op): void {
     const doc = this.#known("submit");
     // Apply first: an op that does not fit the view throws here, before anything changed.
-    const view = this.#store.apply(doc.view, op);
+    const view = this.#store.apply(this.#view(doc), op);
     const next = this.#sync.applyClient(op, this.#ctx);
     this.#doc = { ...doc, view };
     this.#presence?.viewChanged(op);
@@ -956,8 +960,8 @@ export class OTClient<Snapshot, Op> {
     }
     // Our op has been transformed against every op up to revision - 1: it is what was committed.
     // With no buffer the view is exactly the server's document once the op is committed.
-    const server = this.#sync.buffer === undefined ? doc.view : this.#store.apply(doc.server, pending.op);
-    this.#doc = { server, view: doc.view, revision: message.revision };
+    const server = this.#sync.buffer === undefined && doc.view !== undefined ? doc.view : this.#store.apply(doc.server, pending.op);
+    this.#doc = { server, view: this.#sync.buffer === undefined ? server : doc.view, revision: message.revision };
     if (this.#resentAfterRefusal === pending.seq) this.#resentAfterRefusal = undefined;
     this.#presence?.committed(message.revision, pending.op);
     this.#setSync(this.#sync.serverAck(this.#ctx));
@@ -969,7 +973,7 @@ export class OTClient<Snapshot, Op> {
     const doc = this.#inOrder(message.revision);
     if (doc === undefined) return;
     let server: HeldDocument;
-    let view: HeldDocument;
+    let view: HeldDocument | undefined;
     let next: ClientState<Op>;
     let viewOp: Op;
     try {
@@ -979,12 +983,13 @@ export class OTClient<Snapshot, Op> {
       server = received.held;
       ({ state: next, op: viewOp } = this.#sync.applyServer(received.op, this.#store.checked));
       if (this.#sync.pending === undefined) {
-        // Nothing unacknowledged: the view is the server's document, applied once for both,
-        // and the listeners get the op as the server sent it.
+        // Nothing unacknowledged: the view is the server's document, and the listeners get the
+        // op as the server sent it.
         view = server;
         viewOp = message.op;
       } else {
-        view = this.#store.apply(doc.view, viewOp);
+        // The new server copy plus the transformed own ops, built when read.
+        view = undefined;
       }
     } catch (cause) {
       this.#violation(`the remote op at revision ${message.revision} does not apply: ${describe(cause)}`, cause);
@@ -996,6 +1001,20 @@ export class OTClient<Snapshot, Op> {
     this.#presence?.viewChanged(viewOp);
     if (message.author !== undefined && message.seq !== undefined) this.#noteAuthorSeq(message.author, message.seq);
     this.#emit("remoteOp", { op: viewOp, revision: message.revision, author: message.author });
+  }
+
+  /**
+   * The view of `doc`, which must be the current document with the current OT state: built
+   * from the server's copy and the ops in flight and buffered when not held, and then kept.
+   */
+  #view(doc: KnownDocument): HeldDocument {
+    if (doc.view !== undefined) return doc.view;
+    const { pending, buffer } = this.#sync;
+    let view = doc.server;
+    if (pending !== undefined) view = this.#store.apply(view, pending.op);
+    if (buffer !== undefined) view = this.#store.apply(view, buffer);
+    this.#doc = { ...doc, view };
+    return view;
   }
 
   #noteAuthorSeq(author: string, seq: number): void {
