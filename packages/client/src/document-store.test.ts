@@ -1,7 +1,7 @@
 import { TextType, type OTType, type TextOp } from "@open-ot/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { documentStoreFor, type HeldDocument } from "./document-store.js";
+import { documentStoreFor, isNormalTextOp, type HeldDocument } from "./document-store.js";
 
 /** What applying `op` gave: the text, or the refusal's class and message. */
 function outcome(run: () => string): string {
@@ -50,6 +50,66 @@ describe("documentStoreFor", () => {
       }),
       { numRuns: 300, seed: 19 },
     );
+  });
+
+  it("receives a remote op as apply would, refusing the same ops, and returns its normal form (property)", () => {
+    const store = documentStoreFor(TextType);
+    fc.assert(
+      fc.property(text, fc.array(op, { maxLength: 80 }), (initial, ops) => {
+        let held: HeldDocument = store.hold(initial);
+        for (const next of ops) {
+          const expected = outcome(() => store.read(store.apply(held, next)));
+          let normal: TextOp | undefined;
+          const actual = outcome(() => {
+            const received = store.receive(held, next);
+            held = received.held;
+            normal = received.op;
+            return store.read(received.held);
+          });
+          expect(actual).toBe(expected);
+          if (normal !== undefined) expect(normal).toEqual(TextType.normalize(next));
+        }
+      }),
+      { numRuns: 300, seed: 34 },
+    );
+  });
+
+  it("receives on a non-string text as TextType.apply does", () => {
+    const store = documentStoreFor(TextType);
+    expect(() => store.receive(store.hold(42 as unknown as string), [{ i: "x" }])).toThrow(
+      "TextType.apply: the document must be a string.",
+    );
+  });
+
+  it("transforms checked text ops, in normal form or not, exactly as TextType.transform does (property)", () => {
+    const { checked } = documentStoreFor(TextType);
+    const wellFormed = op.filter((candidate) => outcome(() => JSON.stringify(TextType.normalize(candidate))).startsWith("ok:"));
+    fc.assert(
+      fc.property(wellFormed, wellFormed, fc.boolean(), fc.boolean(), fc.constantFrom("left", "right"), (a, b, normalA, normalB, side) => {
+        const x = normalA ? TextType.normalize(a) : a;
+        const y = normalB ? TextType.normalize(b) : b;
+        expect(checked.transform(x, y, side)).toEqual(TextType.transform(x, y, side));
+      }),
+      { numRuns: 2000, seed: 34 },
+    );
+  });
+
+  it("tells a text op in normal form from one that is not", () => {
+    fc.assert(
+      fc.property(op, (candidate) => {
+        const normal = outcome(() => JSON.stringify(TextType.normalize(candidate)));
+        fc.pre(normal.startsWith("ok:"));
+        expect(isNormalTextOp(candidate)).toBe(normal === `ok:${JSON.stringify(candidate)}`);
+        expect(isNormalTextOp(TextType.normalize(candidate))).toBe(true);
+      }),
+      { numRuns: 2000, seed: 34 },
+    );
+    expect(isNormalTextOp([])).toBe(true);
+    expect(isNormalTextOp([{ r: 1 }])).toBe(false);
+    expect(isNormalTextOp([{ d: 1 }, { i: "x" }])).toBe(true);
+    expect(isNormalTextOp([{ i: "x" }, { d: 1 }, { i: "y" }])).toBe(true);
+    expect(isNormalTextOp([{ i: "x" }, { i: "y" }])).toBe(false);
+    expect(isNormalTextOp([{ r: 1 }, { d: 0 }, { i: "y" }])).toBe(false);
   });
 
   it("reads without building until asked, and keeps older versions intact", () => {

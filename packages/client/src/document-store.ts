@@ -1,8 +1,14 @@
-import { LazyText, TextType, type OTType, type TextOp } from "@open-ot/core";
+import { LazyText, TextType, transformNormalTextOp, type OTType, type Side, type TextComponent, type TextOp } from "@open-ot/core";
 
 /** A document as the client holds it internally; only its {@link DocumentStore} reads it. */
 export interface HeldDocument {
   readonly __brand: "HeldDocument";
+}
+
+/** A remote op taken in: the server's copy with it applied, and the op as {@link DocumentStore.checked} takes it. */
+export interface ReceivedOp<Op> {
+  readonly held: HeldDocument;
+  readonly op: Op;
 }
 
 /**
@@ -14,16 +20,61 @@ export interface DocumentStore<Snapshot, Op> {
   hold(snapshot: Snapshot): HeldDocument;
   apply(held: HeldDocument, op: Op): HeldDocument;
   read(held: HeldDocument): Snapshot;
+  /**
+   * A remote op, untrusted: checked against the server's copy `held` (refusing exactly what
+   * `apply` refuses) and applied to it. The op returned is the one to transform with
+   * {@link DocumentStore.checked}: the same edit, possibly in another form (text: normal form).
+   */
+  receive(held: HeldDocument, op: Op): ReceivedOp<Op>;
+  /**
+   * The type to transform ops the client has checked already: a remote op from `receive`, its
+   * own edits (checked by `apply` at submit) and what transforming and composing those gives.
+   * Its `transform` gives what `type.transform` gives for such ops, without checking them again.
+   */
+  readonly checked: OTType<Snapshot, Op>;
 }
 
 /** Any type: the snapshot itself, each op applied with `type.apply`. */
 function eagerStore<Snapshot, Op>(type: OTType<Snapshot, Op>): DocumentStore<Snapshot, Op> {
+  const apply = (held: HeldDocument, op: Op): HeldDocument => type.apply(held as unknown as Snapshot, op) as unknown as HeldDocument;
   return {
     hold: (snapshot) => snapshot as unknown as HeldDocument,
-    apply: (held, op) => type.apply(held as unknown as Snapshot, op) as unknown as HeldDocument,
+    apply,
     read: (held) => held as unknown as Snapshot,
+    receive: (held, op) => ({ held: apply(held, op), op }),
+    checked: type,
   };
 }
+
+/**
+ * True when the well-formed `op` is in normal form (what `TextType.normalize` returns for it):
+ * no empty component, no two neighbours of one kind, no trailing retain.
+ */
+export function isNormalTextOp(op: readonly TextComponent[]): boolean {
+  let previous = "";
+  for (const c of op) {
+    const kind = "r" in c ? "r" : "i" in c ? "i" : "d";
+    if (kind === previous) return false;
+    if ((kind === "i" ? (c as { i: string }).i.length : kind === "r" ? (c as { r: number }).r : (c as { d: number }).d) === 0) return false;
+    previous = kind;
+  }
+  return previous !== "r";
+}
+
+/** `op`, checked already, in normal form: itself when it is (the usual case), else normalised. */
+function normalForm(op: TextOp): TextOp {
+  return isNormalTextOp(op) ? op : TextType.normalize(op);
+}
+
+/**
+ * `TextType` for ops the client has checked: `transform` skips the checks and normalising that
+ * `TextType.transform` repeats on every call (the ops are well-formed, and nearly always in
+ * normal form already), and gives the same op.
+ */
+const checkedTextType: OTType<string, TextOp> = {
+  ...TextType,
+  transform: (op: TextOp, other: TextOp, side: Side) => transformNormalTextOp(normalForm(op), normalForm(other), side),
+};
 
 /**
  * Core's `TextType`: a `LazyText`, so that applying an op costs what the op holds, not a copy
@@ -35,6 +86,17 @@ const textStore: DocumentStore<string, TextOp> = {
   apply: (held, op) =>
     (held instanceof LazyText ? held.apply(op) : TextType.apply(held as unknown as string, op)) as unknown as HeldDocument,
   read: (held) => (held instanceof LazyText ? held.toString() : (held as unknown as string)),
+  receive: (held, op) => {
+    if (!(held instanceof LazyText)) {
+      const next = TextType.apply(held as unknown as string, op) as unknown as HeldDocument;
+      return { held: next, op: TextType.normalize(op) };
+    }
+    // Checked once: `validate` judges the op against the document and the apply of what it
+    // returned does not judge it again.
+    const normal = held.validate(op);
+    return { held: held.apply(normal) as unknown as HeldDocument, op: normal };
+  },
+  checked: checkedTextType,
 };
 
 /** The store for `type`: lazy text for core's `TextType`, the snapshot as it is for any other type. */

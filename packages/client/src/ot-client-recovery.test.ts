@@ -2,7 +2,7 @@
 // jitter, no limit), final codes stop the client and say what to do, and a document the server
 // lost is named as such and restored from the client's copy. Fake timers for the backoff only;
 // everything else runs as usual.
-import { TextType, type TextOp } from "@open-ot/core";
+import { MAX_RESTORE_AUTHORS, TextType, type TextOp } from "@open-ot/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { OTClientError } from "./ot-client-error.js";
 import type { OTClientEvents, OTClientStatus } from "./ot-client-events.js";
@@ -237,6 +237,30 @@ describe("a lost document", () => {
     expect(client.epoch).toBe("e2");
     t.deliver(ack(3, 1));
     expect(client.synced).toBe(true);
+  });
+
+  it("offers the author seqs of at most MAX_RESTORE_AUTHORS authors, those whose seq rose last", async () => {
+    const { client, t } = await live("", 1);
+    const authors = 2 * MAX_RESTORE_AUTHORS + 5;
+    const last = authors - 1;
+    const name = (k: number) => `AUTHOR_${String(k).padStart(6, "0")}`;
+    let revision = 1;
+    const remote = (k: number, seq: number) => ({ type: "op", docId: DOC, revision: ++revision, op: [{ i: "x" }], author: name(k), seq });
+    for (let k = 0; k < authors; k++) t.deliver(remote(k, k === last ? 5 : 1));
+    // A lower seq and the same seq again are no rise; the first author, long dropped, comes back.
+    t.deliver(remote(last, 3));
+    t.deliver(remote(authors - MAX_RESTORE_AUTHORS, 1));
+    t.deliver(remote(0, 2));
+    expect(client.revision).toBe(revision);
+    t.drop();
+    void client.connect().catch(() => undefined);
+    await sent(t);
+    t.deliver(refusal("bad_revision", { serverRevision: null }));
+    const [restoreJoin] = (await sent(t)) as { restore: { seqs: Record<string, number> } }[];
+    const expected: Record<string, number> = { [name(0)]: 2, [name(last)]: 5 };
+    for (let k = authors - MAX_RESTORE_AUTHORS + 1; k < last; k++) expected[name(k)] = 1;
+    expect(Object.keys(expected)).toHaveLength(MAX_RESTORE_AUTHORS);
+    expect(restoreJoin?.restore.seqs).toEqual(expected);
   });
 
   it("rebases its edits onto another client's copy that won, and does not resend an op the winner already holds (lastSeq)", async () => {

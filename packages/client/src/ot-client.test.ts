@@ -671,6 +671,71 @@ describe("resync from a snapshot", () => {
     expect(ofType(events, "resync")).toEqual([expect.objectContaining({ reason: "protocol_violation", pendingCommitted: true })]);
   });
 
+  it.each([
+    ["not an array", "nope", /must be an array/],
+    ["an unknown component", [{ x: 1 }], /exactly one key/],
+    ["two keys in a component", [{ r: 1, i: "x" }], /exactly one key/],
+    ["a negative count", [{ r: -1 }], /non-negative integer/],
+    ["a lone surrogate", [{ i: "\uD83D" }], /lone surrogate/],
+    ["a retain past the end", [{ r: 10 }, { i: "x" }], /past the end/],
+    ["a delete past the end", [{ i: "x" }, { d: 3 }], /past the end/],
+  ])("refuses a remote op with %s while an op is in flight, and keeps the op in flight", async (_, bad, reason) => {
+    const { client, t } = await live("ab", 1);
+    const events = record(client);
+    client.submit([{ r: 1 }, { i: "x" }]);
+    expect(await nextSent(t)).toEqual([opMsg(1, 1, [{ r: 1 }, { i: "x" }])]);
+    t.deliver(remote(2, bad as TextOp));
+    expect(await nextSent(t)).toEqual([{ type: "join", docId: DOC, clientId: ME }]);
+    expect(errors(events)).toEqual([expect.objectContaining({ code: "protocol_violation", message: expect.stringMatching(reason) })]);
+    expect(ofType(events, "remoteOp")).toEqual([]);
+    expect(client.snapshot).toBe("axb");
+    expect(client.revision).toBe(1);
+    expect(client.state).toBe("awaitingConfirm");
+    // The resync keeps the edit: the snapshot says it was not committed, so it is rebased and resent.
+    t.deliver(snapshot(2, "Yab"));
+    expect(client.snapshot).toBe("Yaxb");
+    expect(await nextSent(t)).toEqual([opMsg(2, 1, [{ r: 2 }, { i: "x" }])]);
+  });
+
+  it("transforms a remote op in any well-formed form as TextType does, and emits it as sent when nothing is pending", async () => {
+    const { client, t } = await live("abcd", 1);
+    const events = record(client);
+    // Not in normal form: an empty insert, split retains, a trailing retain.
+    const loose: TextOp = [{ i: "" }, { r: 1 }, { r: 1 }, { i: "X" }, { d: 0 }, { r: 2 }];
+    t.deliver(remote(2, loose));
+    expect(ofType(events, "remoteOp")).toEqual([{ op: loose, revision: 2, author: "author_B" }]);
+    expect(client.snapshot).toBe("abXcd");
+    client.submit([{ r: 1 }, { r: 0 }, { i: "y" }, { r: 4 }]);
+    await nextSent(t);
+    t.deliver(remote(3, loose));
+    const transformed = TextType.transform(loose, [{ r: 1 }, { r: 0 }, { i: "y" }, { r: 4 }], "left");
+    expect(ofType(events, "remoteOp")[1]).toEqual({ op: transformed, revision: 3, author: "author_B" });
+    expect(client.snapshot).toBe("aybXXcd");
+    t.deliver(ack(4, 1));
+    expect(client.synced).toBe(true);
+    expect(client.snapshot).toBe("aybXXcd");
+  });
+
+  it("shows the server's text plus the op in flight and the buffer after remote ops that were not read one by one", async () => {
+    const { client, t } = await live("ab", 1);
+    client.submit([{ i: "x" }]);
+    expect(await nextSent(t)).toEqual([opMsg(1, 1, [{ i: "x" }])]);
+    client.submit([{ r: 3 }, { i: "y" }]);
+    t.deliver(remote(2, [{ r: 1 }, { i: "R" }]));
+    t.deliver(remote(3, [{ d: 1 }]));
+    expect(client.snapshot).toBe("xRby");
+    t.deliver(remote(4, [{ r: 2 }, { i: "S" }]));
+    client.submit([{ d: 1 }]);
+    expect(client.snapshot).toBe("RbSy");
+    t.deliver(ack(5, 1));
+    expect(await nextSent(t)).toEqual([opMsg(5, 2, [{ d: 1 }, { r: 3 }, { i: "y" }])]);
+    expect(client.snapshot).toBe("RbSy");
+    t.deliver(remote(6, [{ i: "T" }]));
+    t.deliver(ack(7, 2));
+    expect(client.synced).toBe(true);
+    expect(client.snapshot).toBe("TRbSy");
+  });
+
   it("resyncs when a remote op does not apply", async () => {
     const { client, t } = await live("ab", 1);
     t.deliver(remote(2, [{ r: 10 }, { i: "x" }]));

@@ -42,13 +42,23 @@ import { PresenceTracker, type LocalPresence, type PeerPresenceView } from "./pr
 interface KnownDocument {
   /** The server's document at `revision`. */
   readonly server: HeldDocument;
-  /** `server` plus the op in flight plus the buffer: what the user sees. */
-  readonly view: HeldDocument;
+  /**
+   * `server` plus the op in flight plus the buffer: what the user sees. `undefined` after a
+   * remote op arrived while edits were unacknowledged: built from `server` and the OT state's
+   * ops when read (see `#view`), so that a remote op is applied to one copy, not two.
+   */
+  readonly view: HeldDocument | undefined;
   /** The last revision the client has seen. */
   readonly revision: number;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
+
+/** An author's highest committed `seq` seen, and when it last rose (see `#authorSeqRises`). */
+interface AuthorSeq {
+  seq: number;
+  rise: number;
+}
 
 /**
  * The connection lifecycle, each state with the data it needs (see {@link ConnectionState} for
@@ -142,10 +152,13 @@ export class OTClient<Snapshot, Op> {
   #docEpoch: string | undefined;
   /**
    * The highest `seq` seen committed per author (from `op` messages), for a restore copy: it
-   * tells a client whose ack was lost that its op is in the copy. Oldest entries go first past
-   * the protocol's limit.
+   * tells a client whose ack was lost that its op is in the copy. Entries are updated in place;
+   * past the protocol's limit the authors whose seq rose longest ago go first (see
+   * {@link #trimAuthorSeqs}).
    */
-  readonly #authorSeqs = new Map<string, number>();
+  readonly #authorSeqs = new Map<string, AuthorSeq>();
+  /** Counts the rises of an author's seq, to order {@link #authorSeqs} by the last one. */
+  #authorSeqRises = 0;
   /** Retries in a row of requests refused with a transient code; 0 once live. */
   #retryAttempt = 0;
   /** The seq last refused with `bad_revision`, to tell a lost document from a bug the second time. */
@@ -256,7 +269,7 @@ export class OTClient<Snapshot, Op> {
 
   /** The local view: the server document plus the op in flight plus the buffer. */
   get snapshot(): Snapshot {
-    return this.#store.read(this.#known("snapshot").view);
+    return this.#store.read(this.#view(this.#known("snapshot")));
   }
 
   /** The last server revision the client has seen. */
@@ -461,7 +474,7 @@ export class OTClient<Snapshot, Op> {
   submit(op: Op): void {
     const doc = this.#known("submit");
     // Apply first: an op that does not fit the view throws here, before anything changed.
-    const view = this.#store.apply(doc.view, op);
+    const view = this.#store.apply(this.#view(doc), op);
     const next = this.#sync.applyClient(op, this.#ctx);
     this.#doc = { ...doc, view };
     this.#presence?.viewChanged(op);
@@ -547,7 +560,11 @@ export class OTClient<Snapshot, Op> {
     if (doc !== undefined && this.#docEpoch !== undefined) message.epoch = this.#docEpoch;
     if (restoring && doc !== undefined) {
       const data = this.#store.read(doc.server);
-      message.restore = this.#authorSeqs.size === 0 ? { data } : { data, seqs: Object.fromEntries(this.#authorSeqs) };
+      this.#trimAuthorSeqs(MAX_RESTORE_AUTHORS);
+      message.restore =
+        this.#authorSeqs.size === 0
+          ? { data }
+          : { data, seqs: Object.fromEntries(Array.from(this.#authorSeqs, ([author, known]) => [author, known.seq])) };
     }
     if (this.#batch) message.batch = true;
     if (this.#presence !== undefined) {
@@ -941,8 +958,8 @@ export class OTClient<Snapshot, Op> {
     }
     // Our op has been transformed against every op up to revision - 1: it is what was committed.
     // With no buffer the view is exactly the server's document once the op is committed.
-    const server = this.#sync.buffer === undefined ? doc.view : this.#store.apply(doc.server, pending.op);
-    this.#doc = { server, view: doc.view, revision: message.revision };
+    const server = this.#sync.buffer === undefined && doc.view !== undefined ? doc.view : this.#store.apply(doc.server, pending.op);
+    this.#doc = { server, view: this.#sync.buffer === undefined ? server : doc.view, revision: message.revision };
     if (this.#resentAfterRefusal === pending.seq) this.#resentAfterRefusal = undefined;
     this.#presence?.committed(message.revision, pending.op);
     this.#setSync(this.#sync.serverAck(this.#ctx));
@@ -954,15 +971,24 @@ export class OTClient<Snapshot, Op> {
     const doc = this.#inOrder(message.revision);
     if (doc === undefined) return;
     let server: HeldDocument;
-    let view: HeldDocument;
+    let view: HeldDocument | undefined;
     let next: ClientState<Op>;
     let viewOp: Op;
     try {
-      // Apply to the server document first: it also checks that the op fits.
-      server = this.#store.apply(doc.server, message.op);
-      ({ state: next, op: viewOp } = this.#sync.applyServer(message.op, this.#type));
-      // Nothing unacknowledged: the view is the server's document, applied once for both.
-      view = this.#sync.pending === undefined ? server : this.#store.apply(doc.view, viewOp);
+      // Apply to the server document first: that is where the op is checked, once; what it
+      // gives is transformed without checking it again.
+      const received = this.#store.receive(doc.server, message.op);
+      server = received.held;
+      ({ state: next, op: viewOp } = this.#sync.applyServer(received.op, this.#store.checked));
+      if (this.#sync.pending === undefined) {
+        // Nothing unacknowledged: the view is the server's document, and the listeners get the
+        // op as the server sent it.
+        view = server;
+        viewOp = message.op;
+      } else {
+        // The new server copy plus the transformed own ops, built when read.
+        view = undefined;
+      }
     } catch (cause) {
       this.#violation(`the remote op at revision ${message.revision} does not apply: ${describe(cause)}`, cause);
       return;
@@ -975,13 +1001,41 @@ export class OTClient<Snapshot, Op> {
     this.#emit("remoteOp", { op: viewOp, revision: message.revision, author: message.author });
   }
 
+  /**
+   * The view of `doc`, which must be the current document with the current OT state: built
+   * from the server's copy and the ops in flight and buffered when not held, and then kept.
+   */
+  #view(doc: KnownDocument): HeldDocument {
+    if (doc.view !== undefined) return doc.view;
+    const { pending, buffer } = this.#sync;
+    let view = doc.server;
+    if (pending !== undefined) view = this.#store.apply(view, pending.op);
+    if (buffer !== undefined) view = this.#store.apply(view, buffer);
+    this.#doc = { ...doc, view };
+    return view;
+  }
+
   #noteAuthorSeq(author: string, seq: number): void {
     const known = this.#authorSeqs.get(author);
-    if (known !== undefined && known >= seq) return;
-    // Re-inserted, so the Map's order is the order of last use and the oldest go first.
-    this.#authorSeqs.delete(author);
-    this.#authorSeqs.set(author, seq);
-    if (this.#authorSeqs.size > MAX_RESTORE_AUTHORS) this.#authorSeqs.delete(this.#authorSeqs.keys().next().value as string);
+    if (known !== undefined) {
+      if (known.seq >= seq) return;
+      known.seq = seq;
+      known.rise = ++this.#authorSeqRises;
+      return;
+    }
+    this.#authorSeqs.set(author, { seq, rise: ++this.#authorSeqRises });
+    // Trimmed in bulk, so that the order of rises costs nothing per op.
+    if (this.#authorSeqs.size >= 2 * MAX_RESTORE_AUTHORS) this.#trimAuthorSeqs(MAX_RESTORE_AUTHORS);
+  }
+
+  /** Keep the `limit` authors whose seq rose last, in the order of their rises. */
+  #trimAuthorSeqs(limit: number): void {
+    if (this.#authorSeqs.size <= limit) return;
+    const newest = Array.from(this.#authorSeqs)
+      .sort(([, a], [, b]) => a.rise - b.rise)
+      .slice(-limit);
+    this.#authorSeqs.clear();
+    for (const [author, known] of newest) this.#authorSeqs.set(author, known);
   }
 
   #onError(message: ErrorMessage): void {

@@ -66,6 +66,11 @@ const SERVER_FIELDS: Readonly<Record<ServerMessage["type"], Readonly<Record<stri
   },
 };
 
+/** {@link SERVER_FIELDS} as lists, listed once rather than on every message. */
+const SERVER_FIELD_LISTS = Object.fromEntries(
+  Object.entries(SERVER_FIELDS).map(([type, fields]) => [type, Object.entries(fields)]),
+) as unknown as Readonly<Record<ServerMessage["type"], readonly (readonly [string, FieldRule])[]>>;
+
 function isServerType(type: unknown): type is ServerMessage["type"] {
   return typeof type === "string" && Object.prototype.hasOwnProperty.call(SERVER_FIELDS, type);
 }
@@ -79,7 +84,7 @@ function parseServerValue(value: unknown): ParseResult<ServerMessage> {
   const type = value["type"];
   if (!isServerType(type)) return refuse(`Unknown server message type ${describeValue(type)}.`);
   const out: Record<string, unknown> = { type };
-  for (const [key, rule] of Object.entries(SERVER_FIELDS[type])) {
+  for (const [key, rule] of SERVER_FIELD_LISTS[type]) {
     if (!has(value, key)) {
       if (rule.required) return refuse(`A "${type}" message from the server lacks "${key}" (${rule.rule}).`);
       continue;
