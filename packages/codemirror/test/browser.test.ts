@@ -2,40 +2,16 @@
 // at once into one document on a real server and converge; undo takes back only one's own
 // typing; remote carets from presence are drawn at the right place with their names.
 import { chromiumAvailable, chromiumLaunchOptions, CHROMIUM_PATH } from "@open-ot/harness";
+import { bundleBrowserPage, startPageServer, type PageServer } from "@open-ot/harness/browser-page";
 import { readFile } from "node:fs/promises";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { Hub, MemoryBackend, Server } from "@open-ot/server";
 import { waitUntil } from "@open-ot/testing";
 import { attachWebSocketServer, type WebSocketBinding } from "@open-ot/transport-websocket/server";
-import { build } from "esbuild";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const hasChromium = chromiumAvailable();
-const packagesDir = fileURLToPath(new URL("../../", import.meta.url));
 const SCREENSHOT = "/tmp/open-ot-codemirror-browser.png";
-
-/** The test page's bundle, built from the sources of every workspace package. */
-async function bundlePage(): Promise<string> {
-  const alias: Record<string, string> = {};
-  for (const name of ["core", "client", "codemirror", "transport-websocket", "transport-reconnecting"]) {
-    alias[`@open-ot/${name}`] = `${packagesDir}${name}/src/index.ts`;
-  }
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL("./browser/page.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    alias,
-    external: ["ws"],
-    logLevel: "warning",
-  });
-  return result.outputFiles[0]!.text;
-}
 
 interface PageApi {
   text(): string;
@@ -55,7 +31,7 @@ function read<T>(page: Page, fn: (api: PageApi) => T): Promise<T> {
 describe.skipIf(!hasChromium)(
   hasChromium ? "CodeMirror editors in Chromium" : `CodeMirror editors in Chromium (skipped: ${CHROMIUM_PATH} not found)`,
   () => {
-    let http: HttpServer;
+    let pageServer: PageServer;
     let binding: WebSocketBinding;
     let hub: Hub;
     let backend: MemoryBackend;
@@ -64,27 +40,26 @@ describe.skipIf(!hasChromium)(
     let origin: string;
 
     beforeAll(async () => {
-      const [script, html] = await Promise.all([bundlePage(), readFile(new URL("./browser/index.html", import.meta.url), "utf8")]);
+      const [script, html] = await Promise.all([
+        bundleBrowserPage({
+          entry: new URL("./browser/page.ts", import.meta.url),
+          packages: ["core", "client", "codemirror", "transport-websocket", "transport-reconnecting"],
+        }),
+        readFile(new URL("./browser/index.html", import.meta.url), "utf8"),
+      ]);
       backend = new MemoryBackend();
       server = new Server(backend);
       hub = new Hub({ server, createOnJoin: true });
-      http = createServer((req, res) => {
-        const path = new URL(req.url ?? "/", "http://localhost").pathname;
-        if (path === "/") res.writeHead(200, { "content-type": "text/html" }).end(html);
-        else if (path === "/page.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-        else res.writeHead(404).end();
-      });
-      binding = attachWebSocketServer({ server: http, hub });
-      await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-      origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+      pageServer = await startPageServer({ html, script });
+      binding = attachWebSocketServer({ server: pageServer.http, hub });
+      origin = pageServer.origin;
       browser = await chromium.launch(chromiumLaunchOptions);
     }, 60_000);
 
     afterAll(async () => {
       await browser?.close();
       await binding?.close();
-      http?.closeAllConnections();
-      await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+      await pageServer?.close();
       await hub?.close();
       await backend?.close();
     });

@@ -1,6 +1,7 @@
-// Helpers shared by tests, the demo and the bench. This package depends on nothing but Node, so
+// Helpers shared by tests, the demo and the bench. This entry depends on nothing but Node, so
 // every package (core included) can use it without a dependency loop, and it never loads a test
-// framework, so the demo and the bench can import it at run time.
+// framework, so the demo and the bench can import it at run time. Page tests import
+// `@open-ot/harness/browser-page` (it loads esbuild).
 export * from "./chromium.js";
 export * from "./fault-proxy.js";
 export * from "./free-port.js";

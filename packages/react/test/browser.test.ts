@@ -2,74 +2,46 @@
 // pages over a real WebSocket server: each page sees the other in the people line (presence),
 // an item added on one page shows on the other.
 import { chromiumAvailable, chromiumLaunchOptions, CHROMIUM_PATH } from "@open-ot/harness";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
+import { bundleBrowserPage, startPageServer, type PageServer } from "@open-ot/harness/browser-page";
 import { JsonType } from "@open-ot/json";
 import { Hub, MemoryBackend, Server } from "@open-ot/server";
 import { attachWebSocketServer, type WebSocketBinding } from "@open-ot/transport-websocket/server";
-import { build } from "esbuild";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const hasChromium = chromiumAvailable();
-const packagesDir = fileURLToPath(new URL("../../", import.meta.url));
 const HTML = `<!doctype html><html><head><meta charset="utf-8" /><title>to-do</title></head><body><div id="todo"></div><script type="module" src="/page.js"></script></body></html>`;
-
-/** The example's bundle, built from the sources of every workspace package. */
-async function bundlePage(): Promise<string> {
-  const alias: Record<string, string> = {};
-  for (const name of ["core", "client", "json", "react", "transport-websocket", "transport-reconnecting"]) {
-    alias[`@open-ot/${name}`] = `${packagesDir}${name}/src/index.ts`;
-  }
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL("../examples/todo-list.browser.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    alias,
-    external: ["ws"],
-    define: { "process.env.NODE_ENV": '"production"' },
-    logLevel: "warning",
-  });
-  return result.outputFiles[0]!.text;
-}
 
 // In CI a missing browser is a failure, not a skip.
 describe.skipIf(!hasChromium)(
   hasChromium ? "the React to-do list in Chromium" : `the React to-do list in Chromium (skipped: ${CHROMIUM_PATH} not found)`,
   () => {
-    let http: HttpServer;
+    let pageServer: PageServer;
     let binding: WebSocketBinding;
     let hub: Hub;
     let browser: Browser;
     let origin: string;
 
     beforeAll(async () => {
-      const script = await bundlePage();
+      const script = await bundleBrowserPage({
+        entry: new URL("../examples/todo-list.browser.ts", import.meta.url),
+        packages: ["core", "client", "json", "react", "transport-websocket", "transport-reconnecting"],
+        define: { "process.env.NODE_ENV": '"production"' },
+      });
       const backend = new MemoryBackend({ types: [JsonType] });
       const server = new Server(backend, { types: [JsonType] });
       await server.createDocument("todo", JsonType.name, { items: [] });
       hub = new Hub({ server, docType: JsonType.name });
-      http = createServer((req, res) => {
-        const path = new URL(req.url ?? "/", "http://localhost").pathname;
-        if (path === "/") res.writeHead(200, { "content-type": "text/html" }).end(HTML);
-        else if (path === "/page.js") res.writeHead(200, { "content-type": "text/javascript" }).end(script);
-        else res.writeHead(404).end();
-      });
-      binding = attachWebSocketServer({ server: http, hub });
-      await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-      origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+      pageServer = await startPageServer({ html: HTML, script });
+      binding = attachWebSocketServer({ server: pageServer.http, hub });
+      origin = pageServer.origin;
       browser = await chromium.launch(chromiumLaunchOptions);
     }, 60_000);
 
     afterAll(async () => {
       await browser?.close();
       await binding?.close();
-      http?.closeAllConnections();
-      await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+      await pageServer?.close();
       await hub?.close();
     });
 
