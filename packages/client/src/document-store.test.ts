@@ -1,7 +1,7 @@
 import { TextType, type OTType, type TextOp } from "@open-ot/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { documentStoreFor, isNormalTextOp, type HeldDocument } from "./document-store.js";
+import { documentStoreFor, type HeldDocument } from "./document-store.js";
 
 /** What applying `op` gave: the text, or the refusal's class and message. */
 function outcome(run: () => string): string {
@@ -92,24 +92,6 @@ describe("documentStoreFor", () => {
       }),
       { numRuns: 2000, seed: 34 },
     );
-  });
-
-  it("tells a text op in normal form from one that is not", () => {
-    fc.assert(
-      fc.property(op, (candidate) => {
-        const normal = outcome(() => JSON.stringify(TextType.normalize(candidate)));
-        fc.pre(normal.startsWith("ok:"));
-        expect(isNormalTextOp(candidate)).toBe(normal === `ok:${JSON.stringify(candidate)}`);
-        expect(isNormalTextOp(TextType.normalize(candidate))).toBe(true);
-      }),
-      { numRuns: 2000, seed: 34 },
-    );
-    expect(isNormalTextOp([])).toBe(true);
-    expect(isNormalTextOp([{ r: 1 }])).toBe(false);
-    expect(isNormalTextOp([{ d: 1 }, { i: "x" }])).toBe(true);
-    expect(isNormalTextOp([{ i: "x" }, { d: 1 }, { i: "y" }])).toBe(true);
-    expect(isNormalTextOp([{ i: "x" }, { i: "y" }])).toBe(false);
-    expect(isNormalTextOp([{ r: 1 }, { d: 0 }, { i: "y" }])).toBe(false);
   });
 
   it("reads without building until asked, and keeps older versions intact", () => {

@@ -1,4 +1,4 @@
-import { LazyText, TextType, transformNormalTextOp, type OTType, type Side, type TextComponent, type TextOp } from "@open-ot/core";
+import { isNormalTextOp, LazyText, TextType, transformNormalTextOp, type OTType, type Side, type TextOp } from "@open-ot/core";
 
 /** A document as the client holds it internally; only its {@link DocumentStore} reads it. */
 export interface HeldDocument {
@@ -44,21 +44,6 @@ function eagerStore<Snapshot, Op>(type: OTType<Snapshot, Op>): DocumentStore<Sna
     receive: (held, op) => ({ held: apply(held, op), op }),
     checked: type,
   };
-}
-
-/**
- * True when the well-formed `op` is in normal form (what `TextType.normalize` returns for it):
- * no empty component, no two neighbours of one kind, no trailing retain.
- */
-export function isNormalTextOp(op: readonly TextComponent[]): boolean {
-  let previous = "";
-  for (const c of op) {
-    const kind = "r" in c ? "r" : "i" in c ? "i" : "d";
-    if (kind === previous) return false;
-    if ((kind === "i" ? (c as { i: string }).i.length : kind === "r" ? (c as { r: number }).r : (c as { d: number }).d) === 0) return false;
-    previous = kind;
-  }
-  return previous !== "r";
 }
 
 /** `op`, checked already, in normal form: itself when it is (the usual case), else normalised. */

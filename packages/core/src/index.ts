@@ -18,6 +18,7 @@ export {
   type TextOp,
 } from "./text-op.js";
 export { TextType, transformNormalTextOp } from "./text-type.js";
+export { isNormalTextOp } from "./text-op-builder.js";
 export { LazyText } from "./lazy-text.js";
 export { transformCursor } from "./transform-cursor.js";
 export { diffText } from "./diff-text.js";

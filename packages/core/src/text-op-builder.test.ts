@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { TextOpBuilder } from "./text-op-builder.js";
+import type { TextComponent } from "./text-op.js";
+import { isNormalTextOp, normalizeWellFormed, TextOpBuilder } from "./text-op-builder.js";
 
 describe("TextOpBuilder", () => {
   it("hands over the op it built and starts again empty, so two results never share components", () => {
@@ -15,5 +17,30 @@ describe("TextOpBuilder", () => {
     const second = builder.result();
     expect(second).toEqual([{ i: "y" }]);
     expect(first).toEqual([{ r: 2 }, { d: 1 }, { i: "x" }]);
+  });
+});
+
+describe("isNormalTextOp", () => {
+  const component = fc.oneof(
+    fc.nat({ max: 3 }).map((r): TextComponent => ({ r })),
+    fc.nat({ max: 3 }).map((d): TextComponent => ({ d })),
+    fc.constantFrom("", "a", "bc").map((i): TextComponent => ({ i })),
+  );
+
+  it("says an op is normal exactly when normalizeWellFormed leaves it as it is", () => {
+    fc.assert(
+      fc.property(fc.array(component, { maxLength: 8 }), (op) => {
+        const normal = normalizeWellFormed(op);
+        expect(isNormalTextOp(op)).toBe(JSON.stringify(normal) === JSON.stringify(op));
+        expect(isNormalTextOp(normal)).toBe(true);
+      }),
+      { numRuns: 2000, seed: 34 },
+    );
+    expect(isNormalTextOp([])).toBe(true);
+    expect(isNormalTextOp([{ r: 1 }])).toBe(false);
+    expect(isNormalTextOp([{ d: 1 }, { i: "x" }])).toBe(true);
+    expect(isNormalTextOp([{ i: "x" }, { d: 1 }, { i: "y" }])).toBe(true);
+    expect(isNormalTextOp([{ i: "x" }, { i: "y" }])).toBe(false);
+    expect(isNormalTextOp([{ r: 1 }, { d: 0 }, { i: "y" }])).toBe(false);
   });
 });

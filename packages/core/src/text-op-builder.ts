@@ -88,3 +88,19 @@ export function normalizeWellFormed(op: readonly TextComponent[]): TextOp {
   for (const c of op) out.push(c);
   return out.result();
 }
+
+/**
+ * Whether the well-formed `op` (see `assertTextOp`; not checked) is in normal form, the form
+ * {@link normalizeWellFormed} gives: no empty component, no two neighbours of one kind, no
+ * trailing retain. Lets a caller skip normalising an op that already is.
+ */
+export function isNormalTextOp(op: readonly TextComponent[]): boolean {
+  let previous = "";
+  for (const c of op) {
+    const kind = "r" in c ? "r" : "i" in c ? "i" : "d";
+    if (kind === previous) return false;
+    if ((kind === "i" ? (c as { i: string }).i.length : kind === "r" ? (c as { r: number }).r : (c as { d: number }).d) === 0) return false;
+    previous = kind;
+  }
+  return previous !== "r";
+}
