@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseServerFrame, parseServerMessage } from "./parse-server-message.js";
+import fc from "fast-check";
+import { parseServerFields, parseServerFrame, parseServerMessage } from "./parse-server-message.js";
 
 function errorOf(input: unknown): string {
   const result = parseServerMessage(input);
@@ -90,5 +91,53 @@ describe("parseServerMessage: v1.1 fields", () => {
     [{ type: "error", code: "bad_revision", message: "m", serverRevision: -1 }, /bad "serverRevision"/],
   ])("refuses %j", (message, expected) => {
     expect(errorOf(message)).toMatch(expected);
+  });
+});
+
+describe("parseServerMessage's quick path for op and ack", () => {
+  // Values that meet or break each field's rule, and fields no server message has.
+  const anyValue = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.constantFrom("d", "doc-1", "a b", "", "x".repeat(257), "Qm9iLXRoZS1sYWJl", "y".repeat(256)),
+    fc.constantFrom(0, 1, 2, -1, 1.5, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, Number.NaN),
+    fc.constant([{ i: "x" }]),
+    fc.constant({}),
+    fc.boolean(),
+  );
+  const fieldNames = ["type", "docId", "op", "revision", "author", "seq", "clientId", "extra", "__proto__", "constructor", "toString"];
+  const message = fc
+    .record({
+      type: fc.constantFrom("op", "ack", "joined", "pong", 1),
+      fields: fc.dictionary(fc.constantFrom(...fieldNames), anyValue, { maxKeys: 8 }),
+      valid: fc.record({
+        docId: fc.constantFrom("d", "doc-1"),
+        revision: fc.integer({ min: 1, max: 9 }),
+        seq: fc.integer({ min: 1, max: 9 }),
+      }),
+      keepValid: fc.boolean(),
+    })
+    .map(({ type, fields, valid, keepValid }) => {
+      // Half of them start from a valid message, so that single broken fields are tried too.
+      const base: Record<string, unknown> = keepValid ? { docId: valid.docId, op: [], revision: valid.revision, seq: valid.seq } : {};
+      return JSON.parse(JSON.stringify({ ...base, ...fields, type })) as unknown;
+    });
+
+  it("gives what the field-by-field check gives, acceptance and refusal alike", () => {
+    fc.assert(
+      fc.property(message, (value) => {
+        expect(parseServerMessage(value)).toStrictEqual(parseServerFields(value));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("reads no field from the prototype", () => {
+    const proto = { docId: "d", op: [], revision: 1 };
+    const inherited = Object.assign(Object.create(proto) as Record<string, unknown>, { type: "op" });
+    expect(parseServerMessage(inherited)).toStrictEqual(parseServerFields(inherited));
+    expect(parseServerMessage(inherited).ok).toBe(false);
+    const ack = Object.assign(Object.create({ revision: 3 }) as Record<string, unknown>, { type: "ack", docId: "d" });
+    expect(parseServerMessage(ack).ok).toBe(false);
   });
 });
