@@ -3,6 +3,7 @@ import type { DocsPerConnectionResult } from "./scenarios/docs-per-connection.js
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import type { TargetCheck } from "./report/target-check.js";
 import type { AttackResult } from "./scenarios/attack.js";
+import type { ClientCostResult } from "./scenarios/client-cost.js";
 import type { HotDocumentResult } from "./scenarios/hot-document.js";
 import type { IdleConnectionsResult } from "./scenarios/idle-connections.js";
 import type { LargeDocumentResult } from "./scenarios/large-document.js";
@@ -30,6 +31,7 @@ export interface BenchReport {
   readonly machine: MachineInfo;
   readonly scenarios: {
     hot?: HotDocumentResult;
+    clientCost?: ClientCostResult;
     manyDocs?: LoadRunResult;
     /** many-docs made with the other load clients of `--load-client`. */
     manyDocsOtherClients?: LoadRunResult[];

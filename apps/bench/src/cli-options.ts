@@ -3,7 +3,7 @@ import type { LoadClientKind } from "./drivers/load-client.js";
 import type { SystemName } from "./server-fleet.js";
 
 /** The standard set of scenarios, by the names used on the command line; a run without names runs these. */
-export const SCENARIOS = ["hot", "many-docs", "idle", "storm", "large-doc"] as const;
+export const SCENARIOS = ["hot", "client-cost", "many-docs", "idle", "storm", "large-doc"] as const;
 
 /** Scenarios run only when named: `attack` measures defences, not speed. */
 export const EXTRA_SCENARIOS = ["attack", "docs-per-connection", "presence"] as const;
@@ -65,6 +65,9 @@ export const USAGE = `Usage: node dist/run.js [scenario ...] [options]
 Scenarios (default: all of them, the standard set):
   hot         N clients on one document: OpenOT (one instance; two + Redis), ShareDB, raw ws relay
               (alone; two + Redis with one script run per message, or per event-loop turn's batch)
+  client-cost what a client spends per received message, the raw client beside OTClient and an
+              OTConnection document (--load-client; all three by default), on frames of a hot
+              document of N clients (--clients, default 10,50) replayed in one process
   many-docs   many clients over many documents, instances sharing Redis
   idle        idle WebSocket and SSE connections: server memory per connection, event-loop delay
   storm       reconnect storm: an instance restarted under its clients
@@ -84,8 +87,8 @@ Named only (not in the standard set):
 Options:
   --seconds <s>         measured seconds per load run (default 5)
   --warmup <s>          unmeasured seconds before each window (default 1)
-  --clients <n,...>     hot: client counts (default 1,10,50,200); many-docs: total (default 1000);
-                        storm: clients (default 1000)
+  --clients <n,...>     hot: client counts (default 1,10,50,200); client-cost: the hot documents' client
+                        counts (default 10,50); many-docs: total (default 1000); storm: clients (default 1000)
   --systems <a,...>     hot: systems (default openot,openot-redis,sharedb,relay,relay-redis,
                         relay-redis-batch; also openot-cluster: two instances on a Redis
                         Cluster); many-docs: runs on openot-cluster too when it is listed
@@ -103,9 +106,10 @@ Options:
   --idle-seconds <s>    idle: seconds the event loop is watched (default 5)
   --drivers <n>         load-driver processes the clients are spread over (default 1)
   --no-batch            OpenOT clients do not opt in to batched frames
-  --load-client <a,...> hot, many-docs: which clients make OpenOT's load, a run each (default raw): raw (the
-                        wire protocol, leanest), otclient (the product's OTClient), connection (a
-                        document of the product's OTConnection)
+  --load-client <a,...> hot, many-docs, docs-per-connection, presence: which clients make OpenOT's load, a run
+                        each (default raw): raw (the wire protocol, leanest), otclient (the product's
+                        OTClient), connection (a document of the product's OTConnection); client-cost:
+                        the clients measured beside the raw client (default otclient,connection)
   --frame-hold <ms>     our server's frame pacing for batching connections (Hub frameHoldMs;
                         default: the Hub's default; 0 = one frame per event-loop turn)
   --server-node-flags=<f>  extra node flags for every server process of every system

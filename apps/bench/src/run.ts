@@ -12,6 +12,7 @@ import { compareWithBaseline, formatBaseline, readBaselineMetrics } from "./repo
 import { formatProfileSummary, summariseProfile } from "./report/profile-summary.js";
 import { formatTable, ratio } from "./report/table.js";
 import { metLabel } from "./report/target-check.js";
+import { clientCostMetrics, clientCostTargets, formatClientCost, runClientCost } from "./scenarios/client-cost.js";
 import { attackMetrics, attackTargets, formatAttack, runAttack } from "./scenarios/attack.js";
 import { formatHotDocument, hotDocumentMetrics, hotDocumentTargets, runHotDocument } from "./scenarios/hot-document.js";
 import { formatIdleConnections, idleConnectionsMetrics, idleConnectionsTargets, runIdleConnections } from "./scenarios/idle-connections.js";
@@ -74,6 +75,27 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
         report.targets.push(...hotDocumentTargets(result));
         Object.assign(report.metrics, hotDocumentMetrics(result));
         tables.push(formatHotDocument(result));
+        break;
+      }
+      case "client-cost": {
+        const result = await runClientCost(
+          {
+            clients: options.clients ?? [10, 50],
+            frameSize: 12,
+            messages: 60_000,
+            rounds: 7,
+            docSize: options.docSize,
+            loadClients:
+              options.loadClients.length === 1 && options.loadClients[0] === "raw"
+                ? ["raw", "otclient", "connection"]
+                : options.loadClients,
+          },
+          print,
+        );
+        report.scenarios.clientCost = result;
+        report.targets.push(...clientCostTargets(result));
+        Object.assign(report.metrics, clientCostMetrics(result));
+        tables.push(formatClientCost(result));
         break;
       }
       case "many-docs": {

@@ -70,9 +70,8 @@ export class LoadMetrics {
     return t >= this.#from && t < this.#to;
   }
 
-  /** An ack arrived for an op submitted at `sentAt`. */
-  ack(sentAt: number): void {
-    const now = wallClock();
+  /** An ack arrived (at `now`, wall clock) for an op submitted at `sentAt`. */
+  ack(sentAt: number, now = wallClock()): void {
     if (!this.#inWindow(now)) return;
     this.#acks += 1;
     this.#ack.record(now - sentAt);
@@ -80,10 +79,10 @@ export class LoadMetrics {
 
   /**
    * Another client's op arrived at a client of `instance`: find the stamp in `inserted` (the
-   * op's insert text) and record the latency as same- or cross-instance.
+   * op's insert text) and record the latency as same- or cross-instance. `now`: when it
+   * arrived, if the caller has read the clock already.
    */
-  broadcast(inserted: string, instance: number): void {
-    const now = wallClock();
+  broadcast(inserted: string, instance: number, now = wallClock()): void {
     if (!this.#inWindow(now)) return;
     const stamp = parseStamp(inserted);
     if (stamp === undefined) return;
@@ -97,9 +96,9 @@ export class LoadMetrics {
     this.#messages += messages;
   }
 
-  /** Messages arrived, for a client that does not see frames (the transport unwraps batches). */
-  received(messages: number): void {
-    if (!this.#inWindow(wallClock())) return;
+  /** Messages arrived (at `now`), for a client that does not see frames (the transport unwraps batches). */
+  received(messages: number, now = wallClock()): void {
+    if (!this.#inWindow(now)) return;
     this.#messages += messages;
   }
 

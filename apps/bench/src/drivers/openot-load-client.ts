@@ -20,7 +20,23 @@ export interface OpenOtLoadClientOptions {
    * a new one. @default unpaced
    */
   readonly opsPerSecond?: number;
+  /** Open the client's socket. @default a `ws` WebSocket without compression */
+  readonly openSocket?: (url: string) => RawSocket;
 }
+
+/** The part of a `ws` WebSocket this client uses (a stand-in may hand `message` listeners a string). */
+export interface RawSocket {
+  readonly readyState: number;
+  on(event: "open", listener: () => void): unknown;
+  on(event: "message", listener: (data: Buffer) => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "close", listener: (code: number) => void): unknown;
+  once(event: "close", listener: () => void): unknown;
+  send(data: string): void;
+  close(code: number, reason: string): void;
+}
+
+const openWs = (url: string): RawSocket => new WebSocket(url, { perMessageDeflate: false });
 
 interface InFlight {
   op: TextOp;
@@ -84,7 +100,7 @@ export class OpenOtLoadClient implements LoadClient {
   readonly #options: OpenOtLoadClientOptions;
   readonly #clientId = randomClientId();
   readonly #waiters = new RevisionWaiters();
-  #socket: WebSocket | undefined;
+  #socket: RawSocket | undefined;
   #phase: Phase = "idle";
   /**
    * The client's document. A `LazyText` (core's op-cost text, what the server holds too) rather
@@ -123,7 +139,7 @@ export class OpenOtLoadClient implements LoadClient {
     if (this.#phase !== "idle") throw new Error(`connect() called in phase ${this.#phase}; create a new client instead`);
     this.#setPhase("joining");
     const batch = this.#options.batch ?? true;
-    const socket = new WebSocket(`${this.#spec.url}/ws${batch ? "?batch=1" : ""}`, { perMessageDeflate: false });
+    const socket = (this.#options.openSocket ?? openWs)(`${this.#spec.url}/ws${batch ? "?batch=1" : ""}`);
     this.#socket = socket;
     return new Promise<void>((resolve, reject) => {
       this.#onJoined = { resolve, reject };
@@ -156,7 +172,7 @@ export class OpenOtLoadClient implements LoadClient {
     );
   }
 
-  #onFrame(data: Buffer): void {
+  #onFrame(data: Buffer | string): void {
     const parsed = JSON.parse(data.toString()) as Incoming | Incoming[];
     if (Array.isArray(parsed)) {
       this.#metrics.frame(parsed.length);

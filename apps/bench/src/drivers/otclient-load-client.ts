@@ -1,6 +1,6 @@
 import { OTClient, OTConnection } from "@open-ot/client";
 import { TextType, type TextOp } from "@open-ot/core";
-import { WebSocketTransport } from "@open-ot/transport-websocket";
+import { WebSocketTransport, type WebSocketConstructor } from "@open-ot/transport-websocket";
 import { makeStamp, nextEdit, wallClock } from "./edit-generator.js";
 import type { LoadClient, LoadClientSpec } from "./load-client.js";
 import type { LoadMetrics } from "./load-metrics.js";
@@ -21,6 +21,8 @@ export interface OTClientLoadClientOptions {
   readonly kind: ProductClientKind;
   /** `connection` only: open the document on this shared connection instead of one of its own. */
   readonly sharedConnection?: OTConnection;
+  /** The WebSocket class of the transport. @default `ws` (the transport's default in Node) */
+  readonly WebSocket?: WebSocketConstructor;
 }
 
 /**
@@ -39,6 +41,7 @@ export class OTClientLoadClient implements LoadClient {
   #connection: OTConnection | undefined;
   #sentAt = 0;
   #running = false;
+  #nextQueued = false;
   #onIdle: (() => void) | undefined;
 
   constructor(spec: LoadClientSpec, metrics: LoadMetrics, options: OTClientLoadClientOptions) {
@@ -54,7 +57,9 @@ export class OTClientLoadClient implements LoadClient {
 
   async connect(): Promise<void> {
     const batch = this.#options.batch ?? true;
-    const transport = () => new WebSocketTransport(`${this.#spec.url}/ws${batch ? "?batch=1" : ""}`);
+    const WebSocket = this.#options.WebSocket;
+    const transport = () =>
+      new WebSocketTransport(`${this.#spec.url}/ws${batch ? "?batch=1" : ""}`, WebSocket === undefined ? {} : { WebSocket });
     let client: OTClient<string, TextOp>;
     const shared = this.#options.sharedConnection;
     if (shared !== undefined) {
@@ -74,20 +79,38 @@ export class OTClientLoadClient implements LoadClient {
       last = revision;
     };
     client.on("snapshot", ({ revision }) => (last = revision));
+    // The clock is read once per message, as the raw client does.
     client.on("ack", ({ revision }) => {
-      this.#metrics.received(1);
+      const now = wallClock();
+      this.#metrics.received(1, now);
       inOrder(revision);
-      this.#metrics.ack(this.#sentAt);
+      this.#metrics.ack(this.#sentAt, now);
       this.#waiters.notify(revision);
-      this.#next();
+      this.#queueNext();
     });
     client.on("remoteOp", ({ op, revision }) => {
-      this.#metrics.received(1);
+      const now = wallClock();
+      this.#metrics.received(1, now);
       inOrder(revision);
-      this.#metrics.broadcast(firstInsert(op), this.#spec.instance);
+      this.#metrics.broadcast(firstInsert(op), this.#spec.instance, now);
       this.#waiters.notify(revision);
     });
     client.on("error", (error) => this.#metrics.error(error.code, error.message));
+  }
+
+  /**
+   * Submit the next op once the frame that brought the ack has been delivered, as the raw
+   * client does: the ops committed after the ack in the same batch then reach a client with
+   * nothing in flight and need no transform. An editor submits from its own input events,
+   * never in the middle of a delivery, so this is also the realistic order.
+   */
+  #queueNext(): void {
+    if (this.#nextQueued) return;
+    this.#nextQueued = true;
+    queueMicrotask(() => {
+      this.#nextQueued = false;
+      this.#next();
+    });
   }
 
   #next(): void {
