@@ -83,7 +83,7 @@ async function runScenarios(options: CliOptions, args: readonly string[]): Promi
             clients: options.clients ?? [10, 50],
             frameSize: 12,
             messages: 60_000,
-            rounds: 7,
+            rounds: 9,
             docSize: options.docSize,
             loadClients:
               options.loadClients.length === 1 && options.loadClients[0] === "raw"

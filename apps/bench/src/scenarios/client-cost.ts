@@ -17,7 +17,7 @@ export interface ClientCostOptions {
   readonly frameSize: number;
   /** Messages each replay delivers. @default 60,000 */
   readonly messages: number;
-  /** Measured replays of each client, taken in turns. @default 7 */
+  /** Measured replays of each client, taken in turns. */
   readonly rounds: number;
   /** Document size kept by the edits, in characters. @default 1000 */
   readonly docSize: number;
@@ -33,7 +33,10 @@ export interface ClientCostRow {
   readonly usPerMessage: number;
   readonly minUsPerMessage: number;
   readonly maxUsPerMessage: number;
-  /** Median, the raw client's median at the same N divided into it. */
+  /**
+   * Median over the rounds of this client's figure over the raw client's in the same round (the
+   * two replays run one after the other, so a slower spell of the machine meets both).
+   */
   readonly vsRaw: number | undefined;
   /** Own ops the client submitted during a replay. */
   readonly submitted: number;
@@ -92,17 +95,18 @@ export async function runClientCost(options: ClientCostOptions, log: (line: stri
         submitted.set(kind, run.submitted);
       }
     }
-    const rawMedian = median(samples.get("raw") ?? []);
+    const raw = samples.get("raw") ?? [];
     for (const kind of kinds) {
       const values = samples.get(kind) ?? [];
       const usPerMessage = median(values);
+      const ratios = values.map((v, round) => v / (raw[round] as number));
       rows.push({
         clients,
         loadClient: kind,
         usPerMessage,
         minUsPerMessage: Math.min(...values),
         maxUsPerMessage: Math.max(...values),
-        vsRaw: kind === "raw" ? undefined : usPerMessage / rawMedian,
+        vsRaw: kind === "raw" ? undefined : median(ratios),
         submitted: submitted.get(kind) ?? 0,
       });
       log(`  client-cost N=${clients} ${kind}: ${num(usPerMessage, 2)} µs per message (${values.map((v) => num(v, 2)).join(", ")})`);
@@ -115,7 +119,7 @@ export async function runClientCost(options: ClientCostOptions, log: (line: stri
 export function formatClientCost(result: ClientCostResult): string {
   return (
     `client cost per received message, replayed in process (${result.messages.toLocaleString("en-US")} messages in frames of ${result.frameSize}, ` +
-    `median of ${result.rounds} replays)\n` +
+    `median of ${result.rounds} replays; vs raw: median of the rounds' ratios)\n` +
     formatTable(
       ["N / client", "µs/msg", "min", "max", "vs raw", "own ops"],
       result.rows.map((r) => [
