@@ -9,17 +9,17 @@ import { ReplaySocket, type ReplayPeer } from "../drivers/replay-socket.js";
 import { formatTable, num } from "../report/table.js";
 import { check, type TargetCheck } from "../report/target-check.js";
 
-/** Options of the client-cost scenario. */
+/** Options of the client-cost scenario (the command line's values in brackets). */
 export interface ClientCostOptions {
-  /** Clients on the hot document whose traffic one client receives. @default [10, 50] */
+  /** Clients on the hot documents whose traffic one client receives, a trace each (`--clients`, 10,50). */
   readonly clients: readonly number[];
-  /** Messages per frame, as the server's batches hold them under load. @default 12 */
+  /** Messages per frame, as the server's batches hold them under load (12). */
   readonly frameSize: number;
-  /** Messages each replay delivers. @default 60,000 */
+  /** Messages each replay delivers (60,000). */
   readonly messages: number;
-  /** Measured replays of each client, taken in turns. */
+  /** Measured replays of each client, taken in turns (9). */
   readonly rounds: number;
-  /** Document size kept by the edits, in characters. @default 1000 */
+  /** Document size kept by the edits, in characters (`--doc-size`, 1000). */
   readonly docSize: number;
   /** The clients measured; the raw client always comes first, as the reference. */
   readonly loadClients: readonly LoadClientKind[];
