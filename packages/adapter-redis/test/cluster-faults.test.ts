@@ -105,7 +105,13 @@ async function editAndCheck(run: Run): Promise<{ refusals: string[]; rejoins: nu
           () => writer.acked.includes(seq) || writer.errorsFor(seq).length > errorsBefore || writer.closes > closesBefore,
           `${writer.clientId}'s ack or refusal of ${seq}`,
           15_000,
-        );
+        ).catch((error: unknown) => {
+          // What the writer last heard, to tell a lost answer from a stalled document.
+          const heard = JSON.stringify(writer.messages.slice(-4));
+          throw new Error(`${String(error)} (revision ${writer.revision}, closes ${writer.closes}, last messages ${heard})`, {
+            cause: error,
+          });
+        });
         if (writer.acked.includes(seq)) break;
         const refusal = writer.errorsFor(seq)[errorsBefore];
         // An op resent right after the server asked for a rejoin can reach it before the join:
