@@ -118,10 +118,12 @@ async function editAndCheck(run: Run): Promise<{ refusals: string[]; rejoins: nu
         // "has not joined", answered bad_message, is that race (the loop sends it again), not a refusal of the op.
         if (refusal?.type === "error" && !(refusal.code === "bad_message" && /has not joined/.test(refusal.message)))
           refusals.push(refusal.code);
-        // The ack of a first try that did commit may still be on its way (catch-up), or the
-        // rejoin's snapshot says it is in the document: then there is nothing to resend.
+        // As the protocol says, rejoin from the revision held before resending: a first try that
+        // did commit is then acked in the replay (or the snapshot after a close says it is in the
+        // document), and there is nothing to resend. A resent duplicate gets no answer of its own.
         await new Promise<void>((resolve) => setTimeout(resolve, 100));
         await waitUntil(() => writer.revision >= 0, `${writer.clientId}'s rejoin`, 15_000);
+        if (writer.closes === closesBefore) await writer.rejoin();
         if (writer.acked.includes(seq) || writer.lastSeq >= seq) break;
       }
       acked += 1;

@@ -19,6 +19,11 @@ export class ProtocolClient implements HubConnection {
   /** How many times the hub closed the connection (each is a violation unless `rejoinOnClose`). */
   closes = 0;
   private session: HubSession;
+  /**
+   * Between sending a join and its answer: acks and ops then belong to the join being replaced
+   * and come again after the answer (docs/protocol.md, "Joining and resuming"), so they are skipped.
+   */
+  private joining = false;
 
   /**
    * @param rejoinOnClose When the hub closes the connection (its document went back after a
@@ -41,10 +46,12 @@ export class ProtocolClient implements HubConnection {
       if (copy.type === "error" && copy.seq === undefined && this.revision === -1 && this.rejoinOnClose) {
         setTimeout(() => this.sendJoin(), 100).unref();
       }
+      if (copy.type === "snapshot" || copy.type === "joined" || (copy.type === "error" && copy.seq === undefined)) this.joining = false;
       if (copy.type === "snapshot") {
         this.revision = copy.revision;
         this.lastSeq = copy.lastSeq ?? 0;
       }
+      if ((copy.type === "ack" || copy.type === "op") && this.joining) continue;
       if (copy.type === "ack" || copy.type === "op") {
         if (copy.revision !== this.revision + 1) {
           this.violations.push(`got revision ${copy.revision} after ${this.revision}`);
@@ -76,8 +83,28 @@ export class ProtocolClient implements HubConnection {
     await waitUntil(() => this.revision >= 0, `${this.clientId}'s snapshot`, 10_000);
   }
 
-  private sendJoin(): void {
-    this.session.receive(JSON.stringify({ type: "join", docId: this.docId, clientId: this.clientId }));
+  /**
+   * Join again from the last revision seen, as a client does before it resends a refused op
+   * (docs/protocol.md, "Errors"): the answer's replay brings the op's ack if it was committed.
+   * A refused rejoin is sent again; resolves once one is answered.
+   */
+  async rejoin(): Promise<void> {
+    const deadline = performance.now() + 15_000;
+    for (;;) {
+      const heard = this.messages.length;
+      this.sendJoin(this.revision);
+      await waitUntil(() => !this.joining, `${this.clientId}'s rejoin answer`, 15_000);
+      const answer = this.messages.slice(heard).find((m) => m.type === "joined" || m.type === "snapshot");
+      if (answer !== undefined || performance.now() > deadline) return;
+      await new Promise<void>((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  private sendJoin(revision = -1): void {
+    this.joining = true;
+    this.session.receive(
+      JSON.stringify({ type: "join", docId: this.docId, clientId: this.clientId, ...(revision >= 0 ? { revision } : {}) }),
+    );
   }
 
   /** Submit "insert `text` at 0" (valid at every revision) as `seq`, based on the last revision seen. */
