@@ -539,3 +539,37 @@ describe("SequencerPool", () => {
     expect(pubsub.channelCount).toBe(0);
   });
 });
+
+describe("DocumentSequencer: duplicates (noteDuplicate)", () => {
+  it("reads history once, after lostNoticeDelayMs, for a commit whose notice was lost, however many duplicates arrive", async () => {
+    const { backend, held, sequencer, reads } = await setupHeld({ sequencer: { lostNoticeDelayMs: 20 } });
+    const rec = recorder();
+    sequencer.add(rec.listener);
+    held.hold();
+    await commitNext(backend, DOC, "me");
+    await settle();
+    held.discardHeld();
+    held.release();
+    const before = reads.count;
+    // An op sent again 100 times without rejoining: the store names no original revision.
+    for (let i = 0; i < 100; i++) sequencer.noteDuplicate(undefined);
+    expect(rec.revisions).toEqual([]);
+    await waitUntil(() => rec.revisions.length === 1, "the commit read from history", 2_000);
+    await settle();
+    expect(rec.revisions).toEqual([1]);
+    expect(reads.count - before).toBe(1);
+  });
+
+  it("with the original's revision already delivered, reads nothing", async () => {
+    const { backend, sequencer, reads } = await setupHeld({ sequencer: { lostNoticeDelayMs: 5 } });
+    const rec = recorder();
+    sequencer.add(rec.listener);
+    await commitNext(backend, DOC, "me");
+    await waitUntil(() => rec.revisions.length === 1, "the commit's notice", 2_000);
+    const before = reads.count;
+    sequencer.noteDuplicate(1);
+    await new Promise<void>((resolve) => setTimeout(resolve, 30));
+    expect(reads.count - before).toBe(0);
+    expect(rec.revisions).toEqual([1]);
+  });
+});

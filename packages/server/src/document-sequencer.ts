@@ -93,6 +93,8 @@ export class DocumentSequencer {
   private unsubscribe: (() => Promise<void>) | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private lostNoticeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the lost-notice timer fires, read history even if no revision is known to be missing. */
+  private fillWhenTimerFires = false;
   private failures = 0;
   /** The document's epoch when the sequencer started (backends with epochs). */
   private epoch: string | undefined;
@@ -216,10 +218,34 @@ export class DocumentSequencer {
   noteCommitted(revision: number): void {
     if (this.state !== "live" || revision <= this.last) return;
     this.known = Math.max(this.known, revision);
+    this.startLostNoticeTimer();
+  }
+
+  /**
+   * An op sent again arrived as a duplicate of one committed earlier: its ack went out, or goes
+   * out when that commit is delivered. When the first try was answered with an error (its
+   * outcome unknown, so no local commit stood for it) and the commit's notice was lost, nothing
+   * else may reveal the commit: after `lostNoticeDelayMs`, history is read. `revision` is the
+   * original's, when the store named it; without it one read looks for anything not delivered.
+   * At most one read is pending per document, however many duplicates arrive.
+   */
+  noteDuplicate(revision: number | undefined): void {
+    if (revision !== undefined) {
+      this.noteCommitted(revision);
+      return;
+    }
+    if (this.state !== "live") return;
+    this.fillWhenTimerFires = true;
+    this.startLostNoticeTimer();
+  }
+
+  private startLostNoticeTimer(): void {
     if (this.lostNoticeTimer !== undefined) return;
     this.lostNoticeTimer = setTimeout(() => {
       this.lostNoticeTimer = undefined;
-      if (this.known > this.last) this.requestFill();
+      const always = this.fillWhenTimerFires;
+      this.fillWhenTimerFires = false;
+      if (this.state === "live" && (always || this.known > this.last)) this.requestFill();
     }, this.lostNoticeDelayMs);
     this.lostNoticeTimer.unref?.();
   }

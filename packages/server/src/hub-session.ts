@@ -710,11 +710,13 @@ export class ConnectionSession implements HubSession, RegisteredConnection {
       };
       const result = await this.ctx.server.submitOperation(docId, message.op, message.revision, meta);
       if (message.clientId !== undefined) this.bindClient(message.clientId);
-      // A duplicate gets no answer: its one ack went (or goes) out through the replay.
       // A commit is its own notice on this instance: the sequencer delivers it (the ack, and
       // the op to this instance's other connections) without waiting for the pub/sub, in
       // revision order; the notice that arrives later is dropped as a repeat.
+      // A duplicate gets no answer: its one ack went (or goes) out in order. Its first try may
+      // have been answered with an error and its notice lost, so the sequencer checks history.
       if (result.duplicate !== true) this.ctx.pool.acceptLocal(committedNotice(docId, result, meta));
+      else this.ctx.pool.noteDuplicate(docId, result.revision);
     } catch (error) {
       if (error instanceof OTError) {
         this.reply(error.toErrorMessage());

@@ -573,6 +573,52 @@ describe("Hub: own commits without waiting for their notice", () => {
   });
 });
 
+/** A MemoryBackend whose armed commit is applied and then reported as failed (its outcome unknown to the server). */
+class CommitsThenFails extends MemoryBackend {
+  failNext = false;
+
+  override async commit(...args: Parameters<MemoryBackend["commit"]>): ReturnType<MemoryBackend["commit"]> {
+    const result = await super.commit(...args);
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error("the store applied the commit, then the connection to it failed");
+    }
+    return result;
+  }
+}
+
+describe("Hub: a duplicate whose first try's outcome was unknown", () => {
+  it("acks it from history when the first try was answered with an error and its notice was lost", async () => {
+    const inner = new InProcessPubSub();
+    const backend = new CommitsThenFails({ pubsub: inner });
+    await backend.createDocument("doc", "text", "");
+    const view = new HeldPubSub(inner);
+    const hub = new Hub({ server: new Server(backend), pubsub: view, sequencer: { lostNoticeDelayMs: 5 } });
+    closers.push(
+      () => view.close(),
+      () => hub.close(),
+    );
+    const conn = new RecordingConnection();
+    const session = hub.connect(conn);
+    const alice: Client = { conn, session, send: (m) => session.receive(typeof m === "string" ? m : JSON.stringify(m)) };
+    await joined(alice, { clientId: "alice" });
+
+    view.hold();
+    backend.failNext = true;
+    alice.send({ type: "op", docId: "doc", op: [{ i: "x" }], revision: 0, seq: 1 });
+    expect(await alice.conn.next()).toMatchObject({ type: "error", code: "internal", seq: 1 });
+    await expectDoc(backend, 1, "x");
+    // The commit's notice is lost, and nothing else is committed that would reveal it.
+    view.discardHeld();
+    view.release();
+    // Sent again without rejoining first: a duplicate, answered only by the original's ack.
+    alice.send({ type: "op", docId: "doc", op: [{ i: "x" }], revision: 0, seq: 1 });
+    expect(await alice.conn.next()).toEqual({ type: "ack", docId: "doc", revision: 1, seq: 1 });
+    await settle();
+    expect(alice.conn.unread()).toEqual([]);
+  });
+});
+
 describe("Hub: root-path connections", () => {
   it("joins the document at its current revision without sending anything, then acks and relays", async () => {
     const { open, server, backend } = await setup({ text: "seed" });

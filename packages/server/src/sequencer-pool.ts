@@ -118,6 +118,15 @@ export class SequencerPool {
   }
 
   /**
+   * An op arrived as a duplicate of one committed earlier (`revision`, when known): the
+   * document's sequencer, if any, makes sure that commit is delivered even if its notice was
+   * lost (see {@link DocumentSequencer.noteDuplicate}).
+   */
+  noteDuplicate(docId: string, revision: number | undefined): void {
+    this.entries.get(docId)?.sequencer.noteDuplicate(revision);
+  }
+
+  /**
    * The document was restored or created anew by this instance: its sequencer (if any) tells
    * its listeners and closes, and the next acquire starts afresh.
    */
