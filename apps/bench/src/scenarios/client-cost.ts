@@ -196,6 +196,12 @@ async function recordTrace(clients: number, options: ClientCostOptions): Promise
   const log: TextOp[] = [];
   let own: { op: TextOp; base: number; seq: number } | undefined;
   let othersSinceOwn = 0;
+  /** The client's op in flight transformed over every op committed since its base, as the server commits it. */
+  const ownCaughtUp = (pending: { op: TextOp; base: number }): TextOp => {
+    let op = pending.op;
+    for (let r = pending.base; r < revision; r++) op = TextType.transform(op, log[r] as TextOp, "right");
+    return op;
+  };
   const peer: ReplayPeer = {
     opened: (s) => (socket = s),
     received: (text) => {
@@ -220,8 +226,7 @@ async function recordTrace(clients: number, options: ClientCostOptions): Promise
     const batch: object[] = [];
     for (let i = 0; i < options.frameSize; i++) {
       if (own !== undefined && othersSinceOwn >= clients - 1) {
-        let op = own.op;
-        for (let r = own.base; r < revision; r++) op = TextType.transform(op, log[r] as TextOp, "right");
+        const op = ownCaughtUp(own);
         doc = doc.apply(op);
         log.push(op);
         revision += 1;
@@ -246,19 +251,15 @@ async function recordTrace(clients: number, options: ClientCostOptions): Promise
     await settled();
   }
   // The client's text is the server's document plus its op in flight, if any.
-  let expected = doc;
-  if (own !== undefined) {
-    let op = own.op;
-    for (let r = own.base; r < revision; r++) op = TextType.transform(op, log[r] as TextOp, "right");
-    expected = expected.apply(op);
-  }
+  const expected = own === undefined ? doc : doc.apply(ownCaughtUp(own));
   const text = masked(client.text());
   await client.close();
   if (text !== masked(expected.toString()) || client.revision !== revision) {
     throw new Error(`client-cost: the recording client diverged from the simulated server (revision ${client.revision} of ${revision})`);
   }
-  if (metrics.toJSON().orderViolations > 0 || Object.keys(metrics.toJSON().errors).length > 0) {
-    throw new Error(`client-cost: the recording client reported ${JSON.stringify(metrics.toJSON().errors)}`);
+  const data = metrics.toJSON();
+  if (data.orderViolations > 0 || Object.keys(data.errors).length > 0) {
+    throw new Error(`client-cost: the recording client reported ${JSON.stringify(data.errors)}`);
   }
   return { snapshot, frames, messages, revision, text };
 }
